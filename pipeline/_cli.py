@@ -1,0 +1,144 @@
+"""`campus-synth`: the command line.
+
+Exit codes: 0 done; 2 a user error (bad flag, impossible size, invalid profile, unusable
+output folder), reported as one message without a traceback; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from distributions import DistributionsError, default_profile_path, load_profile
+from pipeline._errors import PipelineError
+from pipeline._job import Reporter, RunReport, run_job
+from pipeline._registry import REGISTRY
+from pipeline._settings import resolve
+
+USER_ERROR = 2
+_STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)",
+           "load": "Loading DuckDB"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str):
+        raise _UsageError(f"{message} (see {self.prog} --help)")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="campus-synth", description=__doc__.splitlines()[0].strip("`: "))
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, text in (("run", "generate the warehouse and load it into DuckDB"),
+                       ("generate", "generate the warehouse tables as Parquet only")):
+        command = commands.add_parser(name, help=text, description=text + ". Any Apache "
+                                      "Beam pipeline option (e.g. --runner, "
+                                      "--direct_num_workers) passes through to the job.")
+        command.add_argument("--fte", type=float, help="size in student FTE (default 20000)")
+        command.add_argument("--seed", type=int, help="random seed (default 0)")
+        command.add_argument("--terms", type=int, help="number of terms (default 2)")
+        command.add_argument("--out", default="warehouse", help="output folder (./warehouse)")
+        command.add_argument("--profile", help="profile JSON (default: the built-in one)")
+        command.add_argument("--block-rows", type=int, dest="block_rows",
+                             help="rows per Beam element (default 100000)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `campus-synth` console script."""
+    console, errors = Console(), Console(stderr=True)
+    try:
+        args, beam_args = _parser().parse_known_args(argv)
+        return _run(args, beam_args, console)
+    except (_UsageError, PipelineError, DistributionsError) as error:
+        errors.print(f"campus-synth: error: {error}", markup=False, highlight=False)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        errors.print("campus-synth: interrupted; nothing was written to the output folder")
+        return 130
+
+
+def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> int:
+    source = args.profile or str(default_profile_path())
+    profile = load_profile(source)
+    flags = {"fte": args.fte, "seed": args.seed, "terms": args.terms,
+             "block_rows": args.block_rows}
+    resolved = resolve(profile, flags, beam_args)
+    _print_settings(console, args, resolved, source)
+    with _ConsoleReporter(console) as reporter:
+        report = run_job(profile, source, resolved, args.out, load=args.command == "run",
+                         reporter=reporter)
+    _print_report(console, report)
+    return 0
+
+
+def _print_settings(console: Console, args, resolved, source: str) -> None:
+    table = RichTable(title="campus-synth settings", title_justify="left", show_edge=False)
+    for name in ("setting", "value", "from"):
+        table.add_column(name)
+    settings = resolved.settings
+    for name in ("fte", "seed", "terms", "block_rows"):
+        table.add_row(name, f"{getattr(settings, name):,}", resolved.sources[name])
+    table.add_row("profile", source, "flag" if args.profile else "default")
+    table.add_row("out", args.out, "flag" if args.out != "warehouse" else "default")
+    table.add_row("runner", resolved.runner, "flag" if resolved.beam_args[1:] or
+                  "--runner=FnApiRunner" not in resolved.beam_args else "default")
+    extra = [a for a in resolved.beam_args if not a.startswith("--runner")]
+    if extra:
+        table.add_row("beam options", " ".join(extra), "flag")
+    console.print(table)
+
+
+def _print_report(console: Console, report: RunReport) -> None:
+    table = RichTable(title="rows per table", title_justify="left", show_edge=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for key in REGISTRY.order():
+        table.add_row(REGISTRY[key].qualified_name, f"{report.counts.get(key, 0):,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(report.counts.values()):,}[/bold]")
+    console.print(table)
+    timing = ", ".join(f"{name} {secs:.1f} s" for name, secs in report.seconds.items())
+    console.print(f"Parquet: {report.out}/<schema>/<table>/   ({timing})")
+    if report.warehouse:
+        console.print(f"Warehouse: [bold]{report.warehouse}[/bold]")
+
+
+class _ConsoleReporter(Reporter):
+    """Stage lines always; a progress bar for the Beam job when the terminal shows one."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.bar = Progress("  {task.description}", BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        self.task = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+
+    def stage(self, name: str) -> None:
+        self.console.print(f"{_STAGES.get(name, name)} …")
+        if name == "generate":
+            self.bar.start()
+            self.task = self.bar.add_task("Parquet files written", total=None)
+
+    def progress(self, done: int, total: int) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def stage_done(self, name: str, seconds: float) -> None:
+        if name == "generate":
+            self.bar.stop()
+            self.task = None
+        self.console.print(f"  done in {seconds:.1f} s")

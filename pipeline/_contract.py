@@ -1,0 +1,91 @@
+"""The profile as the registry needs it: every profiled column, every row count, nothing else.
+
+`distributions` checks a profile on its own terms; this checks it against the tables the
+pipeline generates, with the same JSON paths, so a user sees every gap at once.
+"""
+
+from __future__ import annotations
+
+from distributions import ProfileError
+from pipeline._schema import ENTITY, Table
+
+_ROW_SPECS = {"fixed": "count", "children": "per_parent"}
+_SPECIAL_ROWS = {"course_section_enrollment": "per_student_term"}
+_VALUE_TYPES = {"string": (str,), "int64": (int,), "float64": (int, float), "bool": (bool, str)}
+
+
+def check_profile(profile: dict, registry, source: str) -> None:
+    """Raise ProfileError if the profile does not cover the registry's needs."""
+    problems: list[tuple[str, str]] = []
+    tables = profile["tables"]
+    entities = {t.name: t for t in registry if t.schema == ENTITY}
+    for name in tables:
+        if name not in entities:
+            problems.append((f"/tables/{name}", "no generated table has this name"))
+    for table in entities.values():
+        problems += _table_problems(table, tables.get(table.name), registry)
+    if problems:
+        raise ProfileError(source, problems)
+
+
+def _rows_needed(table: Table) -> str | None:
+    if table.name in _SPECIAL_ROWS:
+        return _SPECIAL_ROWS[table.name]
+    if table.layout.kind == "children" and table.layout.count_rule:
+        return None
+    return _ROW_SPECS.get(table.layout.kind)
+
+
+def _table_problems(table: Table, spec: dict | None, registry) -> list[tuple[str, str]]:
+    base = f"/tables/{table.name}"
+    needed = [c for c in table.columns if c.from_profile]
+    if spec is None:
+        if needed or _rows_needed(table):
+            return [(base, "missing: this table is generated and needs a profile entry")]
+        return []
+    problems = []
+    rows = _rows_needed(table)
+    if rows and rows not in spec.get("rows", {}):
+        problems.append((f"{base}/rows/{rows}", "missing: needed to size this table"))
+    known = {c.name for c in table.columns}
+    for column in needed:
+        if column.name not in spec["columns"]:
+            problems.append((f"{base}/columns/{column.name}", "missing: no distribution"))
+    for name, dist in spec["columns"].items():
+        path = f"{base}/columns/{name}"
+        if name not in known:
+            problems.append((path, f"{table.name} has no column {name!r}"))
+        elif not table.column(name).from_profile:
+            problems.append((path, "this column is computed, not drawn from the profile"))
+        else:
+            # a profiled FK is drawn over what it points at (session names, campus skew)
+            type_name = "fk" if table.parent_of(name) else table.column(name).type
+            problems += _dist_problems(table, type_name, dist, path, registry)
+    return problems
+
+
+def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry):
+    if dist["kind"] == "conditional":
+        problems = [(f"{path}/given", f"unknown column {g!r}") for g in dist["given"]
+                    if not _resolves(table, g, registry)]
+        for i, cell in enumerate(dist["cells"]):
+            problems += _dist_problems(table, type_name, cell["distribution"],
+                                       f"{path}/cells/{i}/distribution", registry)
+        return problems + _dist_problems(table, type_name, dist["otherwise"],
+                                         f"{path}/otherwise", registry)
+    if dist["kind"] != "categorical" or type_name not in _VALUE_TYPES:
+        return []
+    allowed = _VALUE_TYPES[type_name]
+    return [(f"{path}/values/{i}/value", f"{item['value']!r} is not a {type_name} value")
+            for i, item in enumerate(dist["values"])
+            if item["value"] is not None and not (isinstance(item["value"], allowed)
+                                                  and not isinstance(item["value"], bool)
+                                                  or type_name == "bool")]
+
+
+def _resolves(table: Table, name: str, registry) -> bool:
+    if "." not in name:
+        return name in {c.name for c in table.columns}
+    fk, column = name.split(".", 1)
+    parent = table.parent_of(fk)
+    return parent is not None and column in {c.name for c in registry[parent].columns}

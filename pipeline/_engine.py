@@ -1,0 +1,243 @@
+"""The generic, profile-driven table generator.
+
+`Engine.column(table, column, rows)` computes one column at any row indices: keys from the
+row index, foreign keys from the layout, profile columns from their compiled distributions
+(conditionals included), and the few entity rules from pipeline/_rules. Values are pure
+functions of (seed, table, column, row), so a block is generated without looking at any other
+block, and a child recomputes whatever parent attribute it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline import _random
+from pipeline._samplers import compile_distribution
+from pipeline._schema import ORDINAL, PARENT, PK, Table
+from pipeline._values import Labels, Values, to_arrow
+
+RULES: dict[str, Callable] = {}
+ID_STRIDE = 10**10  # keys of different tables never collide
+
+
+def rule(name: str):
+    """Register an entity rule under the `gen` name the registry uses."""
+    def register(function: Callable) -> Callable:
+        RULES[name] = function
+        return function
+    return register
+
+
+class Engine:
+    """Computes columns of the planned tables; one per (profile, settings) per process."""
+
+    def __init__(self, registry, profile: dict, seed: int):
+        self.registry = registry
+        self.profile = profile
+        self.seed = int(seed)
+        self.layouts: dict = {}
+        self.facts: dict = {}  # plan-level values rules share (sizes, calendar, ...)
+        self._codes = {key: (i + 1) * ID_STRIDE for i, key in enumerate(registry.tables)}
+        self._memo: dict = {}
+        self._ranges: dict = {}
+
+    # ---- randomness -------------------------------------------------------------------
+    def uniform(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
+        """Uniforms for (table, column, draw) at `rows`."""
+        return _random.uniform(_random.stream_key(self.seed, key, name, draw), rows)
+
+    def normal(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
+        return _random.normal(_random.stream_key(self.seed, key, name, draw), rows)
+
+    # ---- keys and layout ----------------------------------------------------------------
+    def ids(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Surrogate keys of `key` at `rows`; row -1 gives -1 (null)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.where(rows < 0, -1, rows + 1 + self._codes[key])
+
+    def n_rows(self, key: str) -> int:
+        return self.layouts[key].n_rows
+
+    def parent_rows(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Row indices in the layout's driving parent (memoised per block)."""
+        return self.memo(("parent", key), rows, lambda: self.layouts[key].parent_rows(rows))
+
+    def ordinal(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Position of each row among its parent's children (0-based)."""
+        parents = self.parent_rows(key, rows)
+        return rows - self.layouts[key].first_child(parents)
+
+    def fk_rows(self, key: str, column: str, rows: np.ndarray) -> np.ndarray:
+        """Parent row indices behind the FK `column` of table `key`."""
+        table = self.registry[key]
+        gen = table.column(column).gen
+        if gen == PARENT:
+            return self.parent_rows(key, rows)
+        return self.memo(("fk", key, column), rows, lambda: RULES[gen](self, table, column, rows))
+
+    # ---- columns ----------------------------------------------------------------------
+    def memo(self, name: tuple, rows: np.ndarray, compute: Callable[[], Values]) -> Values:
+        """Compute once per (name, rows array) inside the current block."""
+        slot = (name, id(rows))
+        if slot not in self._memo:
+            self._memo[slot] = (rows, compute())
+        return self._memo[slot][1]
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Row indices [start, stop) as one shared array per block, so that rules asking for
+        the same range (a gradebook over its block's results) hit the memo."""
+        if (start, stop) not in self._ranges:
+            self._ranges[(start, stop)] = np.arange(start, stop, dtype=np.int64)
+        return self._ranges[(start, stop)]
+
+    def column(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """Values of column `name` of table `key` at `rows`."""
+        return self.memo(("column", key, name), rows, lambda: self._compute(key, name, rows))
+
+    def _compute(self, key: str, name: str, rows: np.ndarray) -> Values:
+        table = self.registry[key]
+        gen = table.column(name).gen
+        if gen == PK:
+            return self.ids(key, rows)
+        if table.parent_of(name) is not None:
+            return self.ids(table.parent_of(name), self.fk_rows(key, name, rows))
+        if table.layout.kind == "enumerate" and name == table.layout.column:
+            categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
+            return Labels(rows.astype(np.int32), categories)
+        if gen == "profile":
+            return self.sample(key, name, rows)
+        return RULES[gen](self, table, name, rows)
+
+    def distribution(self, key: str, name: str) -> dict:
+        """The profile's distribution for a column (the profile was validated on load)."""
+        return self.profile["tables"][self.registry[key].name]["columns"][name]
+
+    def sample(self, key: str, name: str, rows: np.ndarray, u: np.ndarray | None = None,
+               spec: dict | None = None) -> Values:
+        """Draw a profile column at `rows`; `u` overrides the uniforms (for copulas)."""
+        table = self.registry[key]
+        spec = spec or self.distribution(key, name)
+        if u is None:
+            keyed_by = table.column(name).keyed_by if name in _names(table) else None
+            u = self.uniform(key, name, self._counters(key, keyed_by, rows))
+        return self.draw(spec, key, rows, u)
+
+    def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
+        """What a column's randomness is keyed by: its row, a parent row, or its ordinal
+        among its parent's children (the same course recurs in every term)."""
+        if keyed_by is None:
+            return rows
+        if keyed_by == ORDINAL:
+            return self.ordinal(key, rows)
+        return self.fk_rows(key, keyed_by, rows)
+
+    def draw(self, spec: dict, key: str, rows: np.ndarray, u: np.ndarray) -> Values:
+        """Map uniforms through `spec`; conditionals read their given columns of `key`."""
+        if spec["kind"] != "conditional":
+            return compile_distribution(spec).sample(u)
+        cells = self._cells(spec, key, rows)
+        parts = [(cells == i, cell["distribution"]) for i, cell in enumerate(spec["cells"])]
+        parts.append((cells == -1, spec["otherwise"]))
+        return _combine([(mask, compile_distribution(d).sample(u[mask])) for mask, d in parts],
+                        len(rows))
+
+    def _cells(self, spec: dict, key: str, rows: np.ndarray) -> np.ndarray:
+        given = [self.given(key, name, rows) for name in spec["given"]]
+        cells = np.full(len(rows), -1, dtype=np.int64)
+        for index, cell in reversed(list(enumerate(spec["cells"]))):
+            match = np.ones(len(rows), dtype=bool)
+            for name, values in zip(spec["given"], given):
+                match &= _equals(values, cell["when"][name])
+            cells[match] = index
+        return cells
+
+    def given(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """A conditioning column: `col` of this table or `fk_column.col` of a parent."""
+        if "." not in name:
+            return self.column(key, name, rows)
+        fk, parent_column = name.split(".", 1)
+        parent = self.registry[key].parent_of(fk) or self.registry[key].layout.parent
+        return self.column(parent, parent_column, self.fk_rows(key, fk, rows))
+
+    # ---- blocks -----------------------------------------------------------------------
+    def block(self, key: str, start: int, stop: int,
+              companions: tuple = ()) -> dict[str, pa.RecordBatch]:
+        """Rows [start, stop) of table `key` as an Arrow record batch, plus the blocks of the
+        tables computed from it ((key, start, stop) in `companions`), keyed by table."""
+        try:
+            batches = {key: self._batch(key, start, stop)}
+            for companion, c_start, c_stop in companions:
+                batches[companion] = self._batch(companion, c_start, c_stop)
+        finally:
+            self.clear()
+        return batches
+
+    def _batch(self, key: str, start: int, stop: int) -> pa.RecordBatch:
+        table = self.registry[key]
+        rows = self.rows(start, stop)
+        arrays = [to_arrow(self.column(key, c.name, rows), c.type) for c in table.columns]
+        return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema(table))
+
+    def values(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """One column outside a block (the plan uses this); clears the memo afterwards."""
+        try:
+            return self.column(key, name, rows)
+        finally:
+            self.clear()
+
+    @contextmanager
+    def scratch(self):
+        """A fresh memo for a nested computation, dropped afterwards (bounds memory)."""
+        saved = self._memo, self._ranges
+        self._memo, self._ranges = {}, {}
+        try:
+            yield
+        finally:
+            self._memo, self._ranges = saved
+
+    def clear(self) -> None:
+        """Forget memoised values (between blocks and plan steps)."""
+        self._memo.clear()
+        self._ranges.clear()
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    """The Arrow schema of a registry table (also the Parquet schema)."""
+    from pipeline._values import ARROW_TYPES
+    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable or c.name not in
+                       table.primary_key) for c in table.columns]
+    return pa.schema(fields)
+
+
+def _names(table: Table) -> set[str]:
+    return {c.name for c in table.columns}
+
+
+def _equals(values: Values, wanted: object) -> np.ndarray:
+    if isinstance(values, Labels):
+        return values.codes == values.code_of(wanted)
+    array = np.asarray(values)
+    if wanted is None:
+        return np.isnan(array) if array.dtype.kind == "f" else np.zeros(len(array), bool)
+    return array == type(array.flat[0])(wanted) if len(array) else np.zeros(0, bool)
+
+
+def _combine(parts: list[tuple[np.ndarray, Values]], n: int) -> Values:
+    """Stitch per-cell samples back into row order."""
+    if all(isinstance(values, Labels) for _, values in parts):
+        categories: list = []
+        for _, values in parts:
+            categories += [c for c in values.categories if c not in categories]
+        codes = np.full(n, -1, dtype=np.int32)
+        for mask, values in parts:
+            remap = np.array([categories.index(c) for c in values.categories] + [-1], np.int32)
+            codes[mask] = remap[values.codes]
+        return Labels(codes, tuple(categories))
+    out = np.full(n, np.nan)
+    for mask, values in parts:
+        out[mask] = values.decode() if isinstance(values, Labels) else values
+    return out

@@ -1,0 +1,126 @@
+"""The stages of a run: plan, generate (Beam), load (DuckDB), publish the output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import apache_beam as beam
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline._beam import GenerateWarehouse, JobConfig, block_count, engine_for
+from pipeline._contract import check_profile
+from pipeline._duckdb import load_warehouse
+from pipeline._errors import PipelineError
+from pipeline._output import StagedOutput
+from pipeline._registry import REGISTRY
+from pipeline._settings import Resolved
+
+
+class Reporter:
+    """What a run tells its user; the CLI prints it, tests may record it."""
+
+    def stage(self, name: str) -> None: ...
+    def progress(self, done: int, total: int) -> None: ...
+    def stage_done(self, name: str, seconds: float) -> None: ...
+
+
+@dataclass
+class RunReport:
+    out: Path
+    counts: dict[str, int]
+    warehouse: Path | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
+            load: bool = True, reporter: Reporter | None = None) -> RunReport:
+    """Generate the context store into `out` (Parquet, and the DuckDB file when `load`)."""
+    reporter = reporter or Reporter()
+    check_profile(profile, REGISTRY, profile_source)
+    config = JobConfig(profile, resolved.settings)
+    seconds: dict[str, float] = {}
+    with StagedOutput(out) as staging:
+        with _timed("plan", reporter, seconds):
+            engine = engine_for(config)
+        with _timed("generate", reporter, seconds):
+            counts = _generate(config, staging.staging, resolved.beam_args, reporter)
+        _check_counts(engine, counts)
+        warehouse = None
+        if load:
+            with _timed("load", reporter, seconds):
+                load_warehouse(staging.staging, list(REGISTRY))
+            warehouse = staging.final / "warehouse.duckdb"
+        staging.commit(_manifest(profile, profile_source, resolved, counts))
+    return RunReport(staging.final, counts, warehouse, seconds)
+
+
+class _timed:
+    def __init__(self, name: str, reporter: Reporter, seconds: dict):
+        self.name, self.reporter, self.seconds = name, reporter, seconds
+
+    def __enter__(self):
+        self.reporter.stage(self.name)
+        self.start = time.perf_counter()
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.seconds[self.name] = time.perf_counter() - self.start
+            self.reporter.stage_done(self.name, self.seconds[self.name])
+
+
+def _generate(config: JobConfig, root: Path, beam_args: list[str], reporter: Reporter) -> dict:
+    total = block_count(config)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(root, total, reporter, stop), daemon=True)
+    watcher.start()
+    try:
+        pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
+        _ = pipeline | "Warehouse" >> GenerateWarehouse(config, str(root))
+        result = pipeline.run()
+        result.wait_until_finish()
+    finally:
+        stop.set()
+        watcher.join()
+    reporter.progress(total, total)
+    return _row_counts(result)
+
+
+def _watch(root: Path, total: int, reporter: Reporter, stop: threading.Event) -> None:
+    while not stop.wait(0.25):
+        reporter.progress(sum(1 for _ in root.glob("*/*/part-*.parquet")), total)
+
+
+def _row_counts(result) -> dict[str, int]:
+    query = result.metrics().query(MetricsFilter().with_namespace("campus_synth"))
+    counts: dict[str, int] = {}
+    for counter in query["counters"]:
+        key = counter.key.metric.name[len("rows["):-1]
+        value = counter.committed if counter.committed is not None else counter.attempted
+        counts[key] = counts.get(key, 0) + int(value)
+    return counts
+
+
+def _check_counts(engine, counts: dict[str, int]) -> None:
+    for table in REGISTRY:
+        planned, written = engine.n_rows(table.key), counts.get(table.key, 0)
+        if planned != written:
+            raise PipelineError(f"{table.qualified_name}: the job wrote {written} rows, "
+                                f"the plan has {planned}")
+
+
+def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> dict:
+    digest = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
+    return {
+        "tool": "campus-synth",
+        "settings": asdict(resolved.settings),
+        "sources": resolved.sources,
+        "runner": resolved.runner,
+        "profile": {"source": source, "sha256": digest, "name": profile.get("name")},
+        "tables": {REGISTRY[key].qualified_name: rows for key, rows in sorted(counts.items())},
+    }

@@ -1,0 +1,228 @@
+"""The plan: FTE → row counts for every table, laid out in foreign-key order.
+
+Sizing turns the institution's FTE into students (through the academic-load mix), instructors
+and course offerings per term; then each table's layout is built in the registry's topological
+order, so a child's children-per-parent draw can read any attribute of its planned parents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline._engine import Engine
+from pipeline._errors import PlanError
+from pipeline._samplers import compile_distribution
+from pipeline._schema import Table
+from pipeline._values import numeric
+
+COUNT_RULES: dict[str, Callable] = {}
+
+
+def count_rule(name: str):
+    """Register how the rows of a `rule` layout (or a child's counts) are planned."""
+    def register(function: Callable) -> Callable:
+        COUNT_RULES[name] = function
+        return function
+    return register
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run generates: size, seed, number of terms, rows per block."""
+
+    fte: float = 20000
+    seed: int = 0
+    terms: int = 2
+    block_rows: int = 100_000
+
+
+# ---- runtime layouts ------------------------------------------------------------------------
+@dataclass
+class Flat:
+    """Rows with no driving parent (or mirroring one row for row)."""
+
+    n_rows: int
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return rows
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return parents
+
+
+@dataclass
+class Children:
+    """Rows grouped by parent: parent p owns rows offsets[p] .. offsets[p+1]."""
+
+    offsets: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        if _contiguous(rows):
+            # a block: repeat each parent by its children inside the range (no binary search)
+            first = int(np.searchsorted(self.offsets, rows[0], side="right")) - 1
+            last = int(np.searchsorted(self.offsets, rows[-1], side="right")) - 1
+            bounds = np.clip(self.offsets[first:last + 2], rows[0], rows[-1] + 1)
+            return np.repeat(np.arange(first, last + 1), np.diff(bounds))
+        return np.searchsorted(self.offsets, rows, side="right") - 1
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return self.offsets[parents]
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray) -> Children:
+        counts = np.asarray(counts, dtype=np.int64)
+        return cls(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+
+def _contiguous(rows: np.ndarray) -> bool:
+    return len(rows) > 64 and rows[-1] - rows[0] == len(rows) - 1 and bool(
+        (rows[1:] > rows[:-1]).all())
+
+
+@dataclass
+class Cross:
+    """Every row of a parent population × every row of another table, other-major."""
+
+    start: int
+    size: int
+    n_other: int
+
+    @property
+    def n_rows(self) -> int:
+        return self.size * self.n_other
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self.start + rows % self.size
+
+    def other_rows(self, rows: np.ndarray) -> np.ndarray:
+        return rows // self.size
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return parents - self.start
+
+
+# ---- building the plan ------------------------------------------------------------------------
+def build_plan(registry, profile: dict, settings: Settings) -> Engine:
+    """An engine whose layouts hold the planned rows of every table."""
+    if not settings.fte > 0:
+        raise PlanError(f"the size must be a positive FTE, not {settings.fte:g}")
+    engine = Engine(registry, profile, settings.seed)
+    engine.facts.update(size_institution(profile, settings))
+    for key in registry.order():
+        engine.layouts[key] = _layout(engine, registry[key])
+    return engine
+
+
+def size_institution(profile: dict, settings: Settings) -> dict:
+    """Students, instructors and offerings per term for the requested FTE."""
+    tables, institution = profile["tables"], profile["institution"]
+    loads = tables["person__academic_term"]["columns"]["eot_academic_load"]["values"]
+    load_share = {item["value"]: item["p"] / sum(i["p"] for i in loads) for item in loads}
+    fte_per_student = sum(p * institution["fte_by_load"][v] for v, p in load_share.items())
+    students = max(1, round(settings.fte / fte_per_student))
+    instructors = max(2, round(students * institution["instructors_per_100_students"] / 100))
+    per_student = _conditional_mean(tables["course_section_enrollment"]["rows"]["per_student_term"],
+                                    load_share)
+    capacity = compile_distribution(tables["course_section"]["columns"]["max_enrollment"]).mean
+    sections_per_offering = compile_distribution(tables["course_section"]["rows"]["per_parent"]).mean
+    sections = students * per_student / (capacity * institution["section_fill_rate"])
+    return {
+        "students": students,
+        "instructors": instructors,
+        "populations": {"students": (0, students), "instructors": (students, students + instructors)},
+        "offerings_per_term": max(1, round(sections / sections_per_offering)),
+        "terms": settings.terms,
+        "fte": settings.fte,
+    }
+
+
+def _conditional_mean(spec: dict, shares: dict) -> float:
+    if spec["kind"] != "conditional":
+        return compile_distribution(spec).mean
+    means = {cell["when"][spec["given"][0]]: compile_distribution(cell["distribution"]).mean
+             for cell in spec["cells"]}
+    fallback = compile_distribution(spec["otherwise"]).mean
+    return sum(share * means.get(value, fallback) for value, share in shares.items())
+
+
+def _layout(engine: Engine, table: Table):
+    layout = table.layout
+    if layout.kind == "fixed":
+        return Flat(int(engine.profile["tables"][table.name]["rows"]["count"]))
+    if layout.kind == "mirror":
+        return Flat(engine.n_rows(layout.parent))
+    if layout.kind == "enumerate":
+        return Flat(len(engine.distribution(table.key, layout.column)["values"]))
+    if layout.kind == "cross":
+        start, stop = engine.facts["populations"][layout.population]
+        return Cross(start, stop - start, engine.n_rows(layout.other))
+    if layout.kind == "rule":
+        return COUNT_RULES[layout.count_rule](engine, table)
+    if layout.kind == "children":
+        return Children.from_counts(_children_counts(engine, table))
+    raise PlanError(f"{table.name}: unknown layout {layout.kind!r}")
+
+
+def _children_counts(engine: Engine, table: Table) -> np.ndarray:
+    layout = table.layout
+    parents = np.arange(engine.n_rows(layout.parent), dtype=np.int64)
+    if layout.count_rule:
+        return COUNT_RULES[layout.count_rule](engine, table, parents)
+    spec = engine.profile["tables"][table.name]["rows"]["per_parent"]
+    counters = parents
+    if layout.count_keyed_by:
+        counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
+    u = engine.uniform(table.key, "rows", counters)
+    try:
+        counts = engine.draw(spec, layout.parent, parents, u)
+    finally:
+        engine.clear()
+    return np.nan_to_num(numeric(counts)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One Beam element: rows [start, stop) of a table, plus companion tables' rows."""
+
+    table: str
+    index: int
+    start: int
+    stop: int
+    companions: tuple[tuple[str, int, int], ...] = ()
+
+
+def blocks(engine: Engine, key: str, block_rows: int) -> list[Block]:
+    """The cuts of one table (and of the tables generated with it) into blocks."""
+    companions = [t.key for t in engine.registry if t.generated_with == key]
+    n = engine.n_rows(key)
+    if not companions:
+        return [Block(key, i, start, min(start + block_rows, n))
+                for i, start in enumerate(range(0, n, block_rows))]
+    offsets = engine.layouts[key].offsets
+    parents = len(offsets) - 1
+    cuts = np.searchsorted(offsets, np.arange(0, n, block_rows), side="right") - 1
+    cuts = np.unique(np.concatenate([[0], cuts, [parents]]))
+    return [Block(key, i, int(offsets[a]), int(offsets[b]),
+                  tuple((c, *_child_range(engine, c, a, b)) for c in companions))
+            for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]))]
+
+
+def _child_range(engine: Engine, key: str, first_parent: int, stop_parent: int):
+    offsets = engine.layouts[key].offsets
+    return int(offsets[first_parent]), int(offsets[stop_parent])
+
+
+def generated_tables(engine: Engine) -> list[str]:
+    """Tables that get their own generation step, in generation order."""
+    return [key for key in engine.registry.order() if not engine.registry[key].generated_with]

@@ -1,0 +1,65 @@
+"""The schema registry: every generated table, and the generation order from its foreign keys."""
+
+from __future__ import annotations
+
+from graphlib import CycleError, TopologicalSorter
+
+from pipeline._errors import PlanError
+from pipeline._schema import KEYMAP, Column, ForeignKey, Layout, Table
+from pipeline._tables import ENTITIES
+
+
+def _keymap(entity: Table) -> Table:
+    columns = (
+        Column("id", "int64", "keymap", description=f"UDP surrogate key of {entity.name}",
+               sensitive="identifier"),
+        Column("lms_int_id", "string", "keymap", True, "LMS internal (long) id",
+               "identifier"),
+        Column("lms_ext_id", "string", "keymap", True, "LMS external id", "identifier"),
+        Column("sis_ext_id", "string", "keymap", True, "SIS external id", "identifier"),
+    )
+    return Table(entity.name, columns, ("id",), Layout("mirror", entity.key),
+                 (ForeignKey("id", entity.key),), schema=KEYMAP, system=entity.system,
+                 keymap=False, description=f"Source-system ids of {entity.name}.")
+
+
+class Registry:
+    """All generated tables, looked up by key (`person`, `keymap__person`)."""
+
+    def __init__(self, tables: tuple[Table, ...]):
+        self.tables = {table.key: table for table in tables}
+
+    def __getitem__(self, key: str) -> Table:
+        return self.tables[key]
+
+    def __iter__(self):
+        return iter(self.tables.values())
+
+    def dependencies(self, table: Table) -> set[str]:
+        """Tables that must be planned before `table`: FK parents and layout parents."""
+        parents = {fk.parent for fk in table.foreign_keys if fk.column not in table.self_references}
+        parents.update(p for p in (table.layout.parent, table.layout.other) if p)
+        parents.update(table.computed_from)
+        parents.discard(table.key)
+        return parents
+
+    def order(self) -> list[str]:
+        """Table keys in generation order: a topological sort of the foreign keys."""
+        graph = {key: self.dependencies(table) for key, table in self.tables.items()}
+        unknown = sorted({p for deps in graph.values() for p in deps} - graph.keys())
+        if unknown:
+            raise PlanError(f"foreign keys point at undeclared tables: {', '.join(unknown)}")
+        try:
+            return list(TopologicalSorter(graph).static_order())
+        except CycleError as error:
+            cycle = " → ".join(error.args[1])
+            raise PlanError(f"the foreign keys form a cycle: {cycle}") from None
+
+
+def build_registry(entities: tuple[Table, ...] = ENTITIES) -> Registry:
+    """The registry of entity tables plus one keymap table per entity that has one."""
+    keymaps = tuple(_keymap(table) for table in entities if table.keymap)
+    return Registry(entities + keymaps)
+
+
+REGISTRY = build_registry()

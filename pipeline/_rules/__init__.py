@@ -1,0 +1,15 @@
+"""Entity rules: what a profile cannot express (calendars, catalogs, gradebooks, keys).
+
+Importing this package registers every rule with the engine and the plan.
+"""
+
+from pipeline._rules import (  # noqa: F401  (imported for their registrations)
+    calendar,
+    catalog,
+    courses,
+    enrollment,
+    gradebook,
+    grades,
+    keymap,
+    people,
+)

@@ -1,0 +1,153 @@
+"""Submissions and course grades, like a real gradebook.
+
+Each student enrollment has one result row per assignment of its course. Whether work is
+submitted, how late, and how well it scores follow the profile's marginals through a Gaussian
+copula on the enrollment's latent engagement, so activity and grades correlate while every
+marginal stays as profiled. Course grades are then computed from those results and the
+assignment-group weights (current score: graded work only; final score: missing work as zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import special
+
+from pipeline._engine import Engine, rule
+from pipeline._plan import count_rule
+from pipeline._rules.calendar import term_dates
+from pipeline._rules.enrollment import KEY as ENROLLMENT, engagement, is_student
+from pipeline._schema import Table
+from pipeline._values import Labels, numeric
+
+RESULT, GRADE = "learner_activity_result", "course_grade"
+UNSUBMITTED, GRADED = "unsubmitted", "graded"
+
+
+def _activity_span(engine: Engine, offerings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First activity row and number of activities of each offering."""
+    groups = engine.layouts["learner_activity_group"].offsets
+    activities = engine.layouts["learner_activity"].offsets
+    first = activities[groups[offerings]]
+    return first, activities[groups[offerings + 1]] - first
+
+
+def enrollment_offerings(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    sections = engine.fk_rows(ENROLLMENT, "course_section_id", enrollments)
+    return engine.parent_rows("course_section", sections)
+
+
+@count_rule("activities_of_enrollment")
+def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    offerings = enrollment_offerings(engine, parents)
+    counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
+    engine.clear()
+    return counts
+
+
+def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
+    noise = engine.normal(RESULT, stream, rows)
+    return special.ndtr(rho * latent + np.sqrt(1 - rho * rho) * noise)
+
+
+def _withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
+    return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
+
+
+def result_core(engine: Engine, rows: np.ndarray) -> dict:
+    """Everything the result columns need, computed once per block."""
+    return engine.memo(("result_core",), rows, lambda: _result_core(engine, rows))
+
+
+def _result_core(engine: Engine, rows: np.ndarray) -> dict:
+    enrollments = engine.parent_rows(RESULT, rows)
+    activities = _activity_span(engine, enrollment_offerings(engine, enrollments))[0] + \
+        engine.ordinal(RESULT, rows)
+    latent = engagement(engine, enrollments)
+    params = engine.profile["engagement"]
+    status = engine.sample(RESULT, "grading_status", rows)
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    p_missing = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    submit_u = _copula(engine, latent, params["submission_rho"], "submitted", rows)
+    due = engine.column("learner_activity", "due_date", activities)
+    terms = engine.parent_rows("course_offering", engine.fk_rows(
+        "learner_activity", "course_offering_id", activities))
+    withdrawal = _withdrawal_dates(engine, enrollments, terms)
+    due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
+    due_seconds[np.isnat(due)] = -np.inf
+    missing = (submit_u < p_missing) | (due_seconds > withdrawal)
+    return {"enrollments": enrollments, "activities": activities, "latent": latent,
+            "status": status, "missing": missing, "due": due, "terms": terms}
+
+
+def _withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
+    begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
+    end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
+    fraction = 0.1 + 0.6 * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    return np.where(_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
+
+
+@rule("result")
+def result(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    core = result_core(engine, rows)
+    if column == "learner_activity_id":
+        return core["activities"]
+    if column == "person_id":
+        return engine.fk_rows(ENROLLMENT, "person_id", core["enrollments"])
+    if column == "grading_status":
+        return _grading_status(core)
+    if column in ("published_score", "published_grade"):
+        score = scores(engine, rows)
+        return score if column == "published_score" else pc.cast(pa.array(score, mask=np.isnan(
+            score)), pa.string())
+    return _dates(engine, column, rows, core)
+
+
+def _grading_status(core: dict) -> Labels:
+    status = core["status"]
+    codes = status.codes.copy()
+    unsubmitted = status.code_of(UNSUBMITTED)
+    graded = status.code_of(GRADED)
+    # the copula decides who is missing; drawn "unsubmitted" among the rest becomes graded
+    codes[(codes == unsubmitted) & ~core["missing"]] = graded
+    codes[core["missing"]] = unsubmitted
+    return Labels(codes, status.categories)
+
+
+def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Published score in points (NaN where nothing is graded)."""
+    return engine.memo(("scores",), rows, lambda: _scores(engine, rows))
+
+
+def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    core = result_core(engine, rows)
+    ratio_u = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"], "score", rows)
+    ratio = engine.draw(engine.distribution(RESULT, "published_score"), RESULT, rows, ratio_u)
+    points = numeric(engine.column("learner_activity", "points_possible", core["activities"]))
+    graded = _grading_status(core).codes == core["status"].code_of(GRADED)
+    return np.where(graded, np.round(ratio * points, 2), np.nan)
+
+
+def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndarray:
+    response, graded = engine.memo(("dates",), rows, lambda: _timeline(engine, rows, core))
+    return response if column == "response_date" else graded
+
+
+def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray, np.ndarray]:
+    """When each result was submitted and graded (NaT where it was not)."""
+    begin = term_dates(engine, "begin", core["terms"]).astype("datetime64[s]")
+    end = term_dates(engine, "end", core["terms"]).astype("datetime64[s]") + np.timedelta64(86399, "s")
+    midterm = begin + (end - begin) // 2
+    due = np.where(np.isnat(core["due"]), midterm, core["due"])
+    late_u = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
+                     "lateness", rows)
+    hours = engine.draw(engine.distribution(RESULT, "response_date"), RESULT, rows, late_u)
+    response = np.clip(due + (hours * 3600).astype("timedelta64[s]"), begin, end)
+    delay = engine.sample(RESULT, "graded_date", rows)
+    graded_at = np.minimum(response + (delay * 3600).astype("timedelta64[s]"), end)
+    graded = ~np.isnan(scores(engine, rows))
+    return (np.where(core["missing"], np.datetime64("NaT"), response),
+            np.where(graded, graded_at, np.datetime64("NaT")))

@@ -1,0 +1,85 @@
+"""Configuration, layered once: defaults, then the profile's `settings`, then CLI flags.
+
+`resolve` returns the settings with where each value came from, so a run can print them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field, fields, replace
+
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+from pipeline._errors import SettingsError
+from pipeline._plan import Settings
+
+MAX_FTE = 2_000_000
+DEFAULT_RUNNER = "FnApiRunner"  # named, so Beam does not try to download a runner binary
+
+
+@dataclass
+class Resolved:
+    """The settings of one run and the source of each value."""
+
+    settings: Settings
+    sources: dict[str, str]
+    beam_args: list[str] = field(default_factory=list)
+
+    @property
+    def runner(self) -> str:
+        for i, arg in enumerate(self.beam_args):
+            if arg.startswith("--runner="):
+                return arg.split("=", 1)[1]
+            if arg == "--runner" and i + 1 < len(self.beam_args):
+                return self.beam_args[i + 1]
+        return DEFAULT_RUNNER
+
+
+def resolve(profile: dict, flags: dict, beam_args: list[str]) -> Resolved:
+    """Layer defaults, the profile's settings and the flags that were given."""
+    settings, sources = Settings(), {f.name: "default" for f in fields(Settings)}
+    for layer, values in (("profile", profile.get("settings", {})), ("flag", flags)):
+        given = {k: v for k, v in values.items() if v is not None and k in sources}
+        settings = replace(settings, **given)
+        sources.update({k: layer for k in given})
+    check(settings)
+    beam_args = check_beam_args(beam_args)
+    if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+        beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
+    return Resolved(settings, sources, beam_args)
+
+
+def check(settings: Settings) -> None:
+    """Refuse sizes and counts that cannot make an institution."""
+    if not math.isfinite(settings.fte) or settings.fte <= 0:
+        raise SettingsError(f"--fte must be a positive number of student FTE, not {settings.fte:g}")
+    if settings.fte > MAX_FTE:
+        raise SettingsError(f"--fte {settings.fte:g} is larger than campus-synth supports "
+                            f"({MAX_FTE:,} FTE)")
+    if not 1 <= settings.terms <= 40:
+        raise SettingsError(f"--terms must be between 1 and 40, not {settings.terms}")
+    if settings.seed < 0:
+        raise SettingsError(f"--seed must be zero or positive, not {settings.seed}")
+    if not 1_000 <= settings.block_rows <= 5_000_000:
+        raise SettingsError(f"--block-rows must be between 1000 and 5000000, "
+                            f"not {settings.block_rows}")
+
+
+def check_beam_args(args: list[str]) -> list[str]:
+    """Keep the options some Beam options class knows; anything else is a user error."""
+    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    seen = {}
+    for cls in PipelineOptions.__subclasses__():
+        seen.setdefault(str(cls), cls)
+    for cls in seen.values():
+        cls._add_argparse_args(parser)  # the same discovery Beam's own parsing does
+    try:
+        _, unknown = parser.parse_known_args(args)
+    except SystemExit:
+        raise SettingsError(f"invalid runner option in: {' '.join(args)}") from None
+    except argparse.ArgumentError as error:
+        raise SettingsError(f"invalid runner option: {error}") from None
+    if unknown:
+        raise SettingsError(f"unknown option {unknown[0]} (see campus-synth run --help)")
+    return list(args)

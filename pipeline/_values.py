@@ -1,0 +1,106 @@
+"""Column values inside the engine, and their conversion to Arrow.
+
+Categorical columns travel as `Labels` (integer codes into a small category list) so that
+conditioning and grouping work on integers; they become Arrow strings only when a block is
+assembled. Everything else is a numpy array or, for nullable values, an Arrow array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "string": pa.string(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Categorical values: `codes[i]` indexes `categories`; -1 is null."""
+
+    codes: np.ndarray
+    categories: tuple
+
+    def code_of(self, value: object) -> int:
+        """The code of `value`, or -2 when it is not a category (matches no row)."""
+        try:
+            return self.categories.index(value)
+        except ValueError:
+            return -2
+
+    def isin(self, values: object) -> np.ndarray:
+        """Boolean mask of rows whose value is one of `values`."""
+        wanted = [self.code_of(v) for v in values]
+        return np.isin(self.codes, wanted)
+
+    def decode(self) -> np.ndarray:
+        """Plain numpy values (object dtype), for rules that need the values themselves."""
+        table = np.array(list(self.categories) + [None], dtype=object)
+        return table[self.codes]
+
+
+Values = np.ndarray | Labels | pa.Array
+
+
+def numeric(values: Values) -> np.ndarray:
+    """Values as float64 (categories decoded, nulls as NaN), for arithmetic in rules."""
+    if isinstance(values, Labels):
+        table = np.array([np.nan if c is None else float(c) for c in values.categories] + [np.nan])
+        return table[values.codes]
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.asarray(values, dtype=np.float64)
+
+
+def to_arrow(values: Values, type_name: str) -> pa.Array:
+    """Convert engine values to an Arrow array of the registry type `type_name`."""
+    arrow_type = ARROW_TYPES[type_name]
+    if isinstance(values, Labels):
+        return _labels_to_arrow(values, arrow_type)
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values if values.type == arrow_type else pc.cast(values, arrow_type)
+    array = np.asarray(values)
+    if array.dtype.kind == "f" and arrow_type != pa.float64():
+        mask = np.isnan(array)
+        return pa.array(np.where(mask, 0, array).astype(np.int64), mask=mask).cast(arrow_type)
+    if array.dtype.kind == "f":
+        return pa.array(array, mask=np.isnan(array), type=arrow_type)
+    if array.dtype.kind == "M":
+        return _datetimes_to_arrow(array, arrow_type)
+    return pa.array(array, type=arrow_type)
+
+
+def _labels_to_arrow(labels: Labels, arrow_type: pa.DataType) -> pa.Array:
+    categories = list(labels.categories)
+    if arrow_type == pa.string():
+        dictionary = pa.array([None if c is None else str(c) for c in categories], pa.string())
+    elif arrow_type == pa.bool_():
+        dictionary = pa.array([_as_bool(c) for c in categories], pa.bool_())
+    else:
+        dictionary = pa.array(categories).cast(arrow_type)
+    codes = labels.codes.astype(np.int32, copy=False)
+    indices = pa.array(codes, mask=codes < 0)
+    return pc.take(dictionary, indices)
+
+
+def _as_bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).lower() == "true"
+
+
+def _datetimes_to_arrow(array: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
+    mask = np.isnat(array)
+    if pa.types.is_date(arrow_type):
+        return pa.array(array.astype("datetime64[D]"), mask=mask, type=pa.date32())
+    micros = array.astype("datetime64[us]")
+    return pa.array(micros, mask=mask, type=pa.timestamp("us")).cast(arrow_type)
