@@ -19,6 +19,7 @@ from pipeline._duckdb import load_warehouse
 from pipeline._errors import PipelineError
 from pipeline._output import StagedOutput
 from pipeline._registry import REGISTRY
+from pipeline._plan import Settings
 from pipeline._settings import Resolved
 
 
@@ -36,6 +37,12 @@ class RunReport:
     counts: dict[str, int]
     warehouse: Path | None
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def planned_rows(profile: dict, settings: Settings) -> dict[str, int]:
+    """Rows the plan gives every table (by qualified name) for a profile and settings."""
+    engine = engine_for(JobConfig(profile, settings))
+    return {REGISTRY[key].qualified_name: engine.n_rows(key) for key in REGISTRY.order()}
 
 
 def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,

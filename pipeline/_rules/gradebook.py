@@ -68,8 +68,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     latent = engagement(engine, enrollments)
     params = engine.profile["engagement"]
     status = engine.sample(RESULT, "grading_status", rows)
-    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
-    p_missing = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    p_missing = _missing_after_withdrawals(engine)
     submit_u = _copula(engine, latent, params["submission_rho"], "submitted", rows)
     due = engine.column("learner_activity", "due_date", activities)
     terms = engine.parent_rows("course_offering", engine.fk_rows(
@@ -82,11 +81,32 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
             "status": status, "missing": missing, "due": due, "terms": terms}
 
 
+def _missing_after_withdrawals(engine: Engine) -> float:
+    """The copula's missing share, so that missing work overall (withdrawals included)
+    keeps the profile's `unsubmitted` share."""
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    statuses = engine.distribution(ENROLLMENT, "role_status")
+    student = next((c["distribution"] for c in statuses.get("cells", [])
+                    if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
+    withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
+    total = sum(i["p"] for i in student.get("values", [])) or 1.0
+    share = sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
+    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it
+    after = share * _AFTER_WITHDRAWAL
+    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+
+
+_WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
+_AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
+
+
 def _withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
     begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
     end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
-    fraction = 0.1 + 0.6 * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    start, width = _WITHDRAWAL_WINDOW
+    fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
     return np.where(_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
 
 

@@ -79,11 +79,13 @@ def _scores_of(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
     weights = numeric(engine.column("learner_activity_group", "group_weight", groups))
     owner = core["enrollments"] - enrollments[0]
     graded = published & ~np.isnan(score)
+    # the final score counts missing work as zero; work awaiting grading does not count
+    missing = published & core["missing"]
     n = int(enrollments[-1] - enrollments[0] + 1)
     current = _weighted(owner, groups, weights, np.where(graded, score, 0),
                         np.where(graded, points, 0), n)
     final = _weighted(owner, groups, weights, np.where(graded, score, 0),
-                      np.where(published, points, 0), n)
+                      np.where(graded | missing, points, 0), n)
     local = enrollments - enrollments[0]
     return current[local], final[local]
 
