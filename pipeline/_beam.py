@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
@@ -59,6 +60,8 @@ def block_path(root: str, key: str, index: int) -> str:
     return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
 
 
+# declared output types spare Beam from inferring them from the DoFn bytecode
+@beam.typehints.with_output_types(tuple[int, Any])
 class GenerateBlocks(beam.DoFn):
     """Block → (block index, record batch) for the table and each companion table."""
 
@@ -75,6 +78,7 @@ class GenerateBlocks(beam.DoFn):
             yield element if key == block.table else beam.pvalue.TaggedOutput(key, element)
 
 
+@beam.typehints.with_output_types(tuple[str, int])
 class WriteBlocks(beam.DoFn):
     """(block index, record batch) → one Parquet file; counts rows in a Beam metric."""
 
@@ -99,32 +103,48 @@ class GenerateTable(beam.PTransform):
         super().__init__()
         self.config, self.root, self.key = config, root, key
 
-    def expand(self, pbegin):
-        engine = engine_for(self.config)
-        cuts = blocks(engine, self.key, self.config.settings.block_rows)
-        companions = [key for key, *_ in (cuts[0].companions if cuts else ())]
-        generated = (
-            pbegin
-            | "Blocks" >> beam.Create(cuts)
-            | "Spread" >> beam.Reshuffle()
-            | f"Generate[{self.key}]" >> beam.ParDo(GenerateBlocks(self.config)).with_outputs(
-                *companions, main=self.key)
-        )
+    def expand(self, cuts):
+        companions = [t.key for t in engine_for(self.config).registry
+                      if t.generated_with == self.key]
+        generated = cuts | f"Generate[{self.key}]" >> beam.ParDo(
+            GenerateBlocks(self.config)).with_outputs(*companions, main=self.key)
         return [generated[key] | f"Write[{key}]" >> beam.ParDo(WriteBlocks(self.root, key))
                 for key in (self.key, *companions)]
 
 
+class _TableIndex:
+    """Partition function: a block goes to its table's branch."""
+
+    def __init__(self, keys: list[str]):
+        self.index = {key: i for i, key in enumerate(keys)}
+
+    def __call__(self, block: Block, partitions: int) -> int:
+        return self.index[block.table]
+
+
 class GenerateWarehouse(beam.PTransform):
-    """Every generated table, in the generation order of the foreign-key graph."""
+    """Every generated table, its branches laid out in the foreign-key generation order.
+
+    All blocks of all tables go through one shuffle, so workers share the whole job and the
+    runner schedules a single stage, whatever the number of tables."""
 
     def __init__(self, config: JobConfig, root: str):
         super().__init__()
         self.config, self.root = config, root
 
     def expand(self, pbegin):
+        engine = engine_for(self.config)
+        keys = generated_tables(engine)
+        cuts = [cut for key in keys for cut in blocks(engine, key, self.config.settings.block_rows)]
+        per_table = (
+            pbegin
+            | "Blocks" >> beam.Create(cuts)
+            | "Spread" >> beam.Reshuffle()
+            | "ByTable" >> beam.Partition(_TableIndex(keys), len(keys))
+        )
         written = []
-        for key in generated_tables(engine_for(self.config)):
-            written += pbegin | f"Table[{key}]" >> GenerateTable(self.config, self.root, key)
+        for i, key in enumerate(keys):
+            written += per_table[i] | f"Table[{key}]" >> GenerateTable(self.config, self.root, key)
         return written | "Written" >> beam.Flatten()
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
+from scipy import special
 
 from pipeline import _random
 from pipeline._samplers import compile_distribution
@@ -144,6 +145,12 @@ class Engine:
         parts.append((cells == -1, spec["otherwise"]))
         return _combine([(mask, compile_distribution(d).sample(u[mask])) for mask, d in parts],
                         len(rows))
+
+    def draw_normal(self, spec: dict, key: str, rows: np.ndarray, z: np.ndarray) -> Values:
+        """Like `draw`, from standard-normal scores (a Gaussian copula's output)."""
+        if spec["kind"] == "continuous":
+            return compile_distribution(spec).sample_normal(z)
+        return self.draw(spec, key, rows, special.ndtr(z))
 
     def _cells(self, spec: dict, key: str, rows: np.ndarray) -> np.ndarray:
         given = [self.given(key, name, rows) for name in spec["given"]]

@@ -47,8 +47,9 @@ def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarra
 
 
 def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
+    """Standard-normal scores correlated `rho` with the latent (a Gaussian copula)."""
     noise = engine.normal(RESULT, stream, rows)
-    return special.ndtr(rho * latent + np.sqrt(1 - rho * rho) * noise)
+    return rho * latent + np.sqrt(1 - rho * rho) * noise
 
 
 def _withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
@@ -62,23 +63,40 @@ def result_core(engine: Engine, rows: np.ndarray) -> dict:
 
 
 def _result_core(engine: Engine, rows: np.ndarray) -> dict:
+    """A block's results are runs of whole enrollments; each enrollment's run repeats its
+    offering's assignments. Enrollment- and assignment-level values are computed once per
+    distinct enrollment and per distinct offering's assignments, then spread to the rows."""
     enrollments = engine.parent_rows(RESULT, rows)
-    activities = _activity_span(engine, enrollment_offerings(engine, enrollments))[0] + \
-        engine.ordinal(RESULT, rows)
-    latent = engagement(engine, enrollments)
-    params = engine.profile["engagement"]
-    status = engine.sample(RESULT, "grading_status", rows)
-    p_missing = _missing_after_withdrawals(engine)
-    submit_u = _copula(engine, latent, params["submission_rho"], "submitted", rows)
-    due = engine.column("learner_activity", "due_date", activities)
-    terms = engine.parent_rows("course_offering", engine.fk_rows(
-        "learner_activity", "course_offering_id", activities))
-    withdrawal = _withdrawal_dates(engine, enrollments, terms)
+    first = int(enrollments[0]) if len(rows) else 0
+    distinct = engine.rows(first, int(enrollments[-1]) + 1 if len(rows) else first)
+    local = enrollments - first
+    offerings = enrollment_offerings(engine, distinct)
+    unique_offerings, which = np.unique(offerings, return_inverse=True)
+    act_first, act_count = _activity_span(engine, unique_offerings)
+    starts = np.concatenate([[0], np.cumsum(act_count)])
+    compact = np.repeat(act_first - starts[:-1], act_count) + np.arange(starts[-1])
+    position = starts[which[local]] + engine.ordinal(RESULT, rows)
+    latent = engagement(engine, distinct)[local]
+    terms = engine.parent_rows("course_offering", offerings)
+    withdrawal = _withdrawal_dates(engine, distinct, terms)[local]
+    due = engine.column("learner_activity", "due_date", compact)[position]
+    submit_z = _copula(engine, latent, engine.profile["engagement"]["submission_rho"],
+                       "submitted", rows)
     due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
     due_seconds[np.isnat(due)] = -np.inf
-    missing = (submit_u < p_missing) | (due_seconds > withdrawal)
-    return {"enrollments": enrollments, "activities": activities, "latent": latent,
-            "status": status, "missing": missing, "due": due, "terms": terms}
+    missing = (submit_z < special.ndtri(_missing_after_withdrawals(engine))) | \
+        (due_seconds > withdrawal)
+    return {"enrollments": enrollments, "activities": compact[position], "latent": latent,
+            "status": engine.sample(RESULT, "grading_status", rows), "missing": missing,
+            "due": due, "terms": terms[local], "compact": compact, "position": position}
+
+
+def activity_values(engine: Engine, core: dict, column: str):
+    """A learner_activity column at each result row of `core` (computed per assignment)."""
+    values = engine.column("learner_activity", column, core["compact"])
+    if isinstance(values, Labels):
+        return Labels(values.codes[core["position"]], values.categories)
+    return numeric(values)[core["position"]]
 
 
 def _missing_after_withdrawals(engine: Engine) -> float:
@@ -144,9 +162,9 @@ def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
 
 def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     core = result_core(engine, rows)
-    ratio_u = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"], "score", rows)
-    ratio = engine.draw(engine.distribution(RESULT, "published_score"), RESULT, rows, ratio_u)
-    points = numeric(engine.column("learner_activity", "points_possible", core["activities"]))
+    ratio_z = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"], "score", rows)
+    ratio = engine.draw_normal(engine.distribution(RESULT, "published_score"), RESULT, rows, ratio_z)
+    points = numeric(activity_values(engine, core, "points_possible"))
     graded = _grading_status(core).codes == core["status"].code_of(GRADED)
     return np.where(graded, np.round(ratio * points, 2), np.nan)
 
@@ -157,17 +175,22 @@ def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndar
 
 
 def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray, np.ndarray]:
-    """When each result was submitted and graded (NaT where it was not)."""
-    begin = term_dates(engine, "begin", core["terms"]).astype("datetime64[s]")
-    end = term_dates(engine, "end", core["terms"]).astype("datetime64[s]") + np.timedelta64(86399, "s")
-    midterm = begin + (end - begin) // 2
-    due = np.where(np.isnat(core["due"]), midterm, core["due"])
-    late_u = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
+    """When each result was submitted and graded (NaT where it was not), inside its term."""
+    begin = _seconds(term_dates(engine, "begin", core["terms"]))
+    end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
+    due = _seconds(core["due"])
+    due = np.where(np.isnat(core["due"]), (begin + end) // 2, due)
+    late_z = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
                      "lateness", rows)
-    hours = engine.draw(engine.distribution(RESULT, "response_date"), RESULT, rows, late_u)
-    response = np.clip(due + (hours * 3600).astype("timedelta64[s]"), begin, end)
+    hours = engine.draw_normal(engine.distribution(RESULT, "response_date"), RESULT, rows, late_z)
+    response = np.clip(due + (hours * 3600).astype(np.int64), begin, end)
     delay = engine.sample(RESULT, "graded_date", rows)
-    graded_at = np.minimum(response + (delay * 3600).astype("timedelta64[s]"), end)
+    graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
     graded = ~np.isnan(scores(engine, rows))
-    return (np.where(core["missing"], np.datetime64("NaT"), response),
-            np.where(graded, graded_at, np.datetime64("NaT")))
+    nat = np.iinfo(np.int64).min  # datetime64's NaT
+    return (np.where(core["missing"], nat, response).view("datetime64[s]"),
+            np.where(graded, graded_at, nat).view("datetime64[s]"))
+
+
+def _seconds(dates: np.ndarray) -> np.ndarray:
+    return dates.astype("datetime64[s]").view(np.int64)

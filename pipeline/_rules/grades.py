@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special
 
 from pipeline._engine import Engine, rule
-from pipeline._rules.gradebook import RESULT, result_core, scores
+from pipeline._rules.gradebook import RESULT, activity_values, result_core, scores
 from pipeline._rules.enrollment import KEY as ENROLLMENT
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
@@ -71,12 +71,13 @@ def _scores_of(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
     if not len(results):
         return np.full(len(enrollments), np.nan), np.full(len(enrollments), np.nan)
     core = result_core(engine, results)
-    activities = core["activities"]
-    published = engine.column("learner_activity", "status", activities).isin(["published"])
-    points = numeric(engine.column("learner_activity", "points_possible", activities))
+    published = activity_values(engine, core, "status").isin(["published"])
+    points = numeric(activity_values(engine, core, "points_possible"))
     score = scores(engine, results)
-    groups = engine.parent_rows("learner_activity", activities)
-    weights = numeric(engine.column("learner_activity_group", "group_weight", groups))
+    compact_groups = engine.parent_rows("learner_activity", core["compact"])
+    groups = compact_groups[core["position"]]
+    weights = numeric(engine.column("learner_activity_group", "group_weight",
+                                    compact_groups))[core["position"]]
     owner = core["enrollments"] - enrollments[0]
     graded = published & ~np.isnan(score)
     # the final score counts missing work as zero; work awaiting grading does not count
