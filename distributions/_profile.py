@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import jsonschema
@@ -120,7 +121,7 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
     elif "mean" in dist and lo is not None and not lo <= dist["mean"] <= hi:
         problems.append((f"{path}/mean", f"mean {dist['mean']} lies outside [{lo}, {hi}]"))
     quantiles = sorted((float(q), v) for q, v in dist.get("quantiles", {}).items())
-    if any(b[1] < a[1] for a, b in zip(quantiles, quantiles[1:])):
+    if any(b[1] < a[1] for a, b in pairwise(quantiles)):
         problems.append((f"{path}/quantiles", "quantile values must not decrease"))
     return problems
 

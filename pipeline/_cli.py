@@ -7,7 +7,6 @@ output folder), reported as one message without a traceback; 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -157,7 +157,7 @@ class Engine:
         cells = np.full(len(rows), -1, dtype=np.int64)
         for index, cell in reversed(list(enumerate(spec["cells"]))):
             match = np.ones(len(rows), dtype=bool)
-            for name, values in zip(spec["given"], given):
+            for name, values in zip(spec["given"], given, strict=True):
                 match &= _equals(values, cell["when"][name])
             cells[match] = index
         return cells

@@ -18,8 +18,8 @@ from pipeline._contract import check_profile
 from pipeline._duckdb import load_warehouse
 from pipeline._errors import PipelineError
 from pipeline._output import StagedOutput
-from pipeline._registry import REGISTRY
 from pipeline._plan import Settings
+from pipeline._registry import REGISTRY
 from pipeline._settings import Resolved
 
 

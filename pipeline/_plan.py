@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -134,13 +135,15 @@ def size_institution(profile: dict, settings: Settings) -> dict:
     instructors = max(2, round(students * institution["instructors_per_100_students"] / 100))
     per_student = _conditional_mean(tables["course_section_enrollment"]["rows"]["per_student_term"],
                                     load_share)
-    capacity = compile_distribution(tables["course_section"]["columns"]["max_enrollment"]).mean
-    sections_per_offering = compile_distribution(tables["course_section"]["rows"]["per_parent"]).mean
+    sections_spec = tables["course_section"]
+    capacity = compile_distribution(sections_spec["columns"]["max_enrollment"]).mean
+    sections_per_offering = compile_distribution(sections_spec["rows"]["per_parent"]).mean
     sections = students * per_student / (capacity * institution["section_fill_rate"])
     return {
         "students": students,
         "instructors": instructors,
-        "populations": {"students": (0, students), "instructors": (students, students + instructors)},
+        "populations": {"students": (0, students),
+                        "instructors": (students, students + instructors)},
         "offerings_per_term": max(1, round(sections / sections_per_offering)),
         "terms": settings.terms,
         "fte": settings.fte,
@@ -215,7 +218,7 @@ def blocks(engine: Engine, key: str, block_rows: int) -> list[Block]:
     cuts = np.unique(np.concatenate([[0], cuts, [parents]]))
     return [Block(key, i, int(offsets[a]), int(offsets[b]),
                   tuple((c, *_child_range(engine, c, a, b)) for c in companions))
-            for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]))]
+            for i, (a, b) in enumerate(pairwise(cuts))]
 
 
 def _child_range(engine: Engine, key: str, first_parent: int, stop_parent: int):

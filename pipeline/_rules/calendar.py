@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 
 from pipeline._engine import Engine, rule
-from pipeline._plan import Children, Flat, count_rule
+from pipeline._plan import Flat, count_rule
 from pipeline._schema import Table
 from pipeline._values import Labels
 

@@ -19,7 +19,7 @@ def organization_rows() -> list[dict]:
     """Institution, then colleges, then departments; parents point at earlier rows."""
     rows = [{"name": INSTITUTION[0], "code": INSTITUTION[1], "type": "Institution",
              "parent": -1, "grandparent": -1, "cip": None}]
-    for college, code in zip(cat.COLLEGES, _COLLEGE_CODES):
+    for college, code in zip(cat.COLLEGES, _COLLEGE_CODES, strict=True):
         rows.append({"name": college, "code": code, "type": "College", "parent": 0,
                      "grandparent": -1, "cip": None})
     for dept in cat.DEPARTMENTS:
@@ -87,7 +87,7 @@ def _program(engine: Engine, column: str, rows: np.ndarray):
     careers = engine.given("academic_program", "academic_career_id.code", rows).decode()
     ordinal = engine.ordinal("academic_program", rows)
     names = [cat.PROGRAM_NAMES.get(c, cat.PROGRAM_NAMES["UGRD"]) for c in careers]
-    return np.array([n[o % len(n)] for n, o in zip(names, ordinal)], dtype=object)
+    return np.array([n[o % len(n)] for n, o in zip(names, ordinal, strict=True)], dtype=object)
 
 
 def major_departments(engine: Engine, rows: np.ndarray) -> np.ndarray:
@@ -100,10 +100,11 @@ def _major(engine: Engine, column: str, rows: np.ndarray):
     if column == "description":
         return np.array([d.name for d in depts], dtype=object)
     if column == "code":
-        return np.array([f"{d.subject}-{r + 1:03d}" for d, r in zip(depts, rows)], dtype=object)
+        codes = [f"{d.subject}-{r + 1:03d}" for d, r in zip(depts, rows, strict=True)]
+        return np.array(codes, dtype=object)
     index = major_departments(engine, rows)
-    return np.array([f"{d.cip_family}.{i % 90 + 1:02d}01" for d, i in zip(depts, index)],
-                    dtype=object)
+    cips = [f"{d.cip_family}.{i % 90 + 1:02d}01" for d, i in zip(depts, index, strict=True)]
+    return np.array(cips, dtype=object)
 
 
 _HANDLERS = {

@@ -17,7 +17,8 @@ from scipy import special
 from pipeline._engine import Engine, rule
 from pipeline._plan import count_rule
 from pipeline._rules.calendar import term_dates
-from pipeline._rules.enrollment import KEY as ENROLLMENT, engagement, is_student
+from pipeline._rules.enrollment import KEY as ENROLLMENT
+from pipeline._rules.enrollment import engagement, is_student
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
@@ -162,8 +163,10 @@ def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
 
 def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     core = result_core(engine, rows)
-    ratio_z = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"], "score", rows)
-    ratio = engine.draw_normal(engine.distribution(RESULT, "published_score"), RESULT, rows, ratio_z)
+    rho = engine.profile["engagement"]["score_rho"]
+    ratio_z = _copula(engine, core["latent"], rho, "score", rows)
+    spec = engine.distribution(RESULT, "published_score")
+    ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
     points = numeric(activity_values(engine, core, "points_possible"))
     graded = _grading_status(core).codes == core["status"].code_of(GRADED)
     return np.where(graded, np.round(ratio * points, 2), np.nan)

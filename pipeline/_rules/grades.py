@@ -12,8 +12,8 @@ import numpy as np
 from scipy import special
 
 from pipeline._engine import Engine, rule
-from pipeline._rules.gradebook import RESULT, activity_values, result_core, scores
 from pipeline._rules.enrollment import KEY as ENROLLMENT
+from pipeline._rules.gradebook import RESULT, activity_values, result_core, scores
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
