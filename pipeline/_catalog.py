@@ -5,11 +5,12 @@ departments, course titles, programs and so on to make a fake university
 look plausible, without reading any outside data at run time.
 
 Everything here is invented or generic. Nothing comes from real people:
-the given names and surnames are common, generic US names typed in by
-hand, not drawn from (or profiled from) any real roster, registry or
-record, and they are combined at random by the generator. Department,
-campus and program names are generic; CIP family codes and titles follow
-the public NCES CIP 2020 taxonomy.
+the given names (mostly-female, mostly-male and any-gender lists) and
+surnames are common, generic US names typed in by hand, not drawn from
+(or profiled from) any real roster, registry or record, and they are
+combined at random by the generator. Department, campus and program names
+are generic; CIP family codes and titles follow the public NCES CIP 2020
+taxonomy.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "FEMALE_FIRST_NAMES",
+    "MALE_FIRST_NAMES",
+    "NEUTRAL_FIRST_NAMES",
     "FIRST_NAMES",
     "LAST_NAMES",
     "Department",
@@ -33,41 +37,48 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# People names (common, generic; mixed genders and origins)
+# People names (common, generic; mixed origins). Given names come in three
+# lists: mostly used for women, mostly used for men, and used for any gender.
 # --------------------------------------------------------------------------
 
-FIRST_NAMES: tuple[str, ...] = tuple("""
-Aaliyah Aaron Abigail Adam Adrian Aiden Aisha Alan Alejandro Alexander
-Alexis Alice Alicia Allison Alyssa Amanda Amara Amber Amir Amy
-Ana Andre Andrea Andrew Angela Anika Anna Anthony Antonio Arjun
-Ashley Austin Ava Ayesha Benjamin Beatriz Bianca Brandon Brian Brianna
-Brittany Bryan Caleb Camila Cameron Carlos Carmen Caroline Carter Catherine
-Cesar Chloe Christian Christina Christopher Claire Daniel Daniela Darius David
-Deja Derek Destiny Devin Diana Diego Dominic Dylan Eduardo Elena
-Eli Elijah Elizabeth Ella Emily Emma Eric Erin Esther Ethan
-Eva Evan Fatima Felipe Fernando Gabriel Gabriela Grace Hailey Hannah
-Hassan Hector Henry Hiroshi Hunter Ian Imani Isabel Isabella Isaac
-Isaiah Ivan Jack Jacob Jada Jade Jamal James Jasmine Jason
-Javier Jayden Jennifer Jeremy Jessica Jesus Joanna Jordan Jorge Jose
-Joseph Joshua Juan Julia Julian Justin Kaitlyn Karen Kayla Keisha
-Kenji Kevin Khalil Kiara Kimberly Kyle Laila Lauren Layla Leah
-Leila Leonardo Liam Lily Lina Logan Lucas Lucia Luis Luke
-Madison Malik Manuel Marcus Maria Mariana Marisol Mark Marquis Mason
-Matthew Maya Megan Mei Melissa Mia Michael Michelle Miguel Mohammed
-Molly Morgan Nadia Naomi Natalie Nathan Nia Nicholas Nicole Noah
-Nora Olivia Omar Oscar Owen Paige Patrick Paul Pedro Peter
-Priya Rachel Rafael Rahul Raj Rebecca Ricardo Riley Robert Rosa
-Ryan Sabrina Samantha Samuel Sara Sarah Savannah Sean Sebastian Sergio
-Sierra Sofia Sophia Stephanie Steven Sydney Tamika Tanisha Taylor Thomas
-Tiffany Timothy Trevor Tyler Tyrone Valentina Valeria Vanessa Victor Victoria
-Vikram Vivian Wei William Xavier Ximena Yara Yasmin Yusuf Zachary
-Zainab Zoe Adriana Alberto Alma Andres Angel Cassandra Connor Crystal
-Dante Darnell Ebony Emmanuel Enrique Gavin Gloria Grant Gregory Guadalupe
-Ibrahim Ingrid Jacqueline Jamie Janelle Jared Jasper Jenna Joel Kai
-Kendra Kofi Lamar Latoya Lorenzo Lucy Marco Martin Mateo Miles
-Monica Nadine Nathaniel Nina Noelle Paola Quinn Ramon Renee Roberto
-Rohan Ruby Salma Santiago Simone Tariq Teresa Terrence Valerie Wendy
+FEMALE_FIRST_NAMES: tuple[str, ...] = tuple("""
+Aaliyah Abigail Adriana Aisha Alexis Alice Alicia Allison Alma Alyssa Amanda Amara Amber
+Amy Ana Andrea Angela Anika Anna Ashley Audrey Aurora Ava Ayesha Beatriz Bianca Brianna
+Brittany Camila Carmen Caroline Cassandra Catherine Chloe Christina Claire Crystal
+Daniela Deja Destiny Diana Ebony Elena Elizabeth Ella Emily Emma Erin Esther Eva Fatima
+Gabriela Gloria Grace Guadalupe Hailey Hannah Harper Hope Imani Ingrid Isabel Isabella
+Jacqueline Jada Jade Janelle Jasmine Jenna Jennifer Jessica Joanna Julia Kaitlyn Karen
+Kayla Keisha Kendra Kiara Kimberly Laila Latoya Lauren Layla Leah Leila Lillian Lily
+Lina Lucia Lucy Madison Maria Mariana Marisol Maya Megan Mei Melissa Mia Michelle Molly
+Monica Nadia Nadine Naomi Natalie Nia Nicole Nina Noelle Nora Olivia Paige Paola Priya
+Rachel Rebecca Renee Rosa Ruby Sabrina Salma Samantha Sara Sarah Savannah Sierra Simone
+Sofia Sophia Stella Stephanie Sydney Tamika Tanisha Teresa Tiffany Valentina Valeria
+Valerie Vanessa Victoria Vivian Wendy Ximena Yara Yasmin Zainab Zoe
 """.split())
+
+MALE_FIRST_NAMES: tuple[str, ...] = tuple("""
+Aaron Adam Adrian Aiden Alan Alberto Alejandro Alexander Amir Andre Andres Andrew Angel
+Anthony Antonio Arjun Austin Benjamin Brandon Brian Bryan Caleb Carlos Carter Cesar
+Christian Christopher Connor Daniel Dante Darius Darnell David Derek Devin Diego Dominic
+Dylan Eduardo Eli Elijah Emmanuel Enrique Eric Ethan Evan Felipe Fernando Gabriel Gavin
+Grant Gregory Hassan Hector Henry Hiroshi Hunter Ian Ibrahim Isaac Isaiah Ivan Jack
+Jacob Jamal James Jared Jason Jasper Javier Jayden Jeremy Jesus Joel Jonathan Jorge Jose
+Joseph Joshua Juan Julian Justin Kenji Kevin Khalil Kofi Kyle Lamar Leonardo Liam Logan
+Lorenzo Lucas Luis Luke Malik Manuel Marco Marcus Mark Marquis Martin Mason Mateo
+Matthew Michael Miguel Miles Mohammed Nathan Nathaniel Nicholas Noah Omar Oscar Owen
+Patrick Paul Pedro Peter Rafael Rahul Raj Ramon Ricardo Robert Roberto Rohan Ryan Samuel
+Santiago Sean Sebastian Sergio Steven Tariq Terrence Thomas Timothy Trevor Tristan Tyler
+Tyrone Victor Vikram Wei William Xavier Yusuf Zachary
+""".split())
+
+NEUTRAL_FIRST_NAMES: tuple[str, ...] = tuple("""
+Alex Jordan Taylor Casey Riley Morgan Avery Quinn Jamie Cameron Peyton Skyler Dakota
+Reese Rowan Emerson Finley Hayden Parker Sage Charlie Drew Kendall Jessie Robin Elliot
+Frankie Blair Devon Kai
+""".split())
+
+# All given names (female + male + neutral), kept for existing callers.
+FIRST_NAMES: tuple[str, ...] = FEMALE_FIRST_NAMES + MALE_FIRST_NAMES + NEUTRAL_FIRST_NAMES
 
 LAST_NAMES: tuple[str, ...] = tuple("""
 Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez
@@ -384,8 +395,11 @@ SPORTS: tuple[str, ...] = (
 
 
 def _check() -> None:
-    for label, names in (("FIRST_NAMES", FIRST_NAMES), ("LAST_NAMES", LAST_NAMES)):
-        assert len(names) == 300, (label, len(names))
+    # FIRST_NAMES being duplicate-free means no name repeats across the three lists.
+    sizes = {"FEMALE_FIRST_NAMES": 150, "MALE_FIRST_NAMES": 150, "NEUTRAL_FIRST_NAMES": 30}
+    for label, count in (sizes | {"FIRST_NAMES": 330, "LAST_NAMES": 300}).items():
+        names = globals()[label]
+        assert len(names) == count, (label, len(names))
         assert len(set(names)) == len(names), f"duplicate in {label}"
         assert all(n.isascii() and n.isalpha() for n in names), label
     subjects = [d.subject for d in DEPARTMENTS]

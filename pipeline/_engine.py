@@ -105,7 +105,9 @@ class Engine:
         if gen == PK:
             return self.ids(key, rows)
         if table.parent_of(name) is not None:
-            return self.ids(table.parent_of(name), self.fk_rows(key, name, rows))
+            parents = self.fk_rows(key, name, rows)
+            keys = self.ids(table.parent_of(name), parents)
+            return pa.array(keys, mask=parents < 0) if (parents < 0).any() else keys
         if table.layout.kind == "enumerate" and name == table.layout.column:
             categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
             return Labels(rows.astype(np.int32), categories)

@@ -95,11 +95,14 @@ def _session_column(engine: Engine, column: str, rows: np.ndarray):
     first_week = np.array([s["first_week"] for s in sessions])[ordinal]
     weeks = np.array([s.get("weeks") or 0 for s in sessions])[ordinal]
     start = begin + (7 * (first_week - 1)).astype("timedelta64[D]")
-    stop = start + (7 * weeks - 3).astype("timedelta64[D]")
-    full = weeks == 0
-    stop = np.where(full, term_dates(engine, "instr_end", terms), stop)
+    term_instr_end = term_dates(engine, "instr_end", terms)
+    term_end = term_dates(engine, "end", terms)
+    # a full-term session (weeks null) spans the term; a part ends with its last week,
+    # its exams the week after, never past the term's own dates
+    stop = np.where(weeks == 0, term_instr_end,
+                    np.minimum(start + (7 * weeks - 3).astype("timedelta64[D]"), term_instr_end))
     if column in ("begin_date", "instr_begin_date"):
         return start
     if column == "instr_end_date":
         return stop
-    return np.where(full, term_dates(engine, "end", terms), stop + np.timedelta64(7, "D"))
+    return np.where(weeks == 0, term_end, np.minimum(stop + np.timedelta64(7, "D"), term_end))

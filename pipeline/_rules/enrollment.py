@@ -57,9 +57,12 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
 
 
 def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """Seats per section; a deleted section keeps a token weight (never all zero in a term)."""
     sections = np.arange(engine.n_rows("course_section"), dtype=np.int64)
-    capacity = numeric(engine.values("course_section", "max_enrollment", sections))
-    return sections, np.maximum(np.nan_to_num(capacity), 1.0)
+    capacity = np.maximum(np.nan_to_num(numeric(
+        engine.values("course_section", "max_enrollment", sections))), 1.0)
+    deleted = engine.values("course_section", "status", sections).isin(["deleted"])
+    return sections, np.where(deleted, capacity * 1e-6, capacity)
 
 
 def _choose_sections(engine: Engine, students: Children) -> np.ndarray:

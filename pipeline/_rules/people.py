@@ -19,10 +19,23 @@ def plan_people(engine: Engine, table: Table) -> Flat:
     return Flat(engine.facts["students"] + engine.facts["instructors"])
 
 
+_POOLS = {"Female": cat.FEMALE_FIRST_NAMES + cat.NEUTRAL_FIRST_NAMES,
+          "Male": cat.MALE_FIRST_NAMES + cat.NEUTRAL_FIRST_NAMES}
+_ANY = cat.FIRST_NAMES
+_ALL_POOLS = pa.array([*_POOLS["Female"], *_POOLS["Male"], *_ANY])
+_POOL_START = {"Female": 0, "Male": len(_POOLS["Female"])}
+_ANY_START = len(_POOLS["Female"]) + len(_POOLS["Male"])
+
+
 def _name_parts(engine: Engine, people: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    first = engine.uniform("person", "first_name", people) * len(cat.FIRST_NAMES)
+    """Invented first names that fit the person's sex, and last names."""
+    sex = engine.column("person", "sex", people)
+    starts = np.array([_POOL_START.get(c, _ANY_START) for c in sex.categories] + [_ANY_START])
+    sizes = np.array([len(_POOLS.get(c, _ANY)) for c in sex.categories] + [len(_ANY)])
+    u = engine.uniform("person", "first_name", people)
+    first = starts[sex.codes] + (u * sizes[sex.codes]).astype(np.int64)
     last = engine.uniform("person", "last_name", people) * len(cat.LAST_NAMES)
-    return (pc.take(pa.array(cat.FIRST_NAMES), pa.array(first.astype(np.int64))),
+    return (_ALL_POOLS.take(pa.array(first)),
             pc.take(pa.array(cat.LAST_NAMES), pa.array(last.astype(np.int64))))
 
 
