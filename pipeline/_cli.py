@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         args, beam_args = _parser().parse_known_args(argv)
         return _run(args, beam_args, console)
     except (_UsageError, PipelineError, DistributionsError) as error:
-        errors.print(f"campus-synth: error: {error}", markup=False, highlight=False)
+        errors.print(f"campus-synth: error: {error}", markup=False, highlight=False,
+                     soft_wrap=True)
         return USER_ERROR
     except KeyboardInterrupt:
         errors.print("campus-synth: interrupted; nothing was written to the output folder")

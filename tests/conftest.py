@@ -1,0 +1,115 @@
+"""Shared helpers and session-wide generated warehouses for the campus-synth suite.
+
+Every generation goes through the public CLI (`pipeline.main`); a warehouse is generated once
+per session and shared by the tests that read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from distributions import load_profile
+from pipeline import REGISTRY, main
+
+MANIFEST = "campus-synth.json"
+SMALL_FTE = 800          # the shared DuckDB warehouse of the integrity tests
+BIG_FTE = 20_000         # the full-size generation of the proportion tests
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def generate(tmp: Path, *args: str, command: str = "generate", name: str = "w") -> Path:
+    """Run `campus-synth <command> --out tmp/name *args` in-process; return the output folder."""
+    out = Path(tmp) / name
+    code = main([command, "--out", str(out), *map(str, args)])
+    assert code == 0, f"campus-synth {command} {' '.join(map(str, args))} exited {code}"
+    return out
+
+
+def connect(out: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the DuckDB warehouse of a `run`."""
+    return duckdb.connect(str(Path(out) / "warehouse.duckdb"), read_only=True)
+
+
+def parquet_connection(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per generated table (`schema.table`) over the
+    Parquet files of a `generate`, so Parquet-only output can be queried like a warehouse."""
+    connection = duckdb.connect()
+    for schema in sorted({t.schema for t in REGISTRY}):
+        connection.execute(f"CREATE SCHEMA {schema}")
+    for table in REGISTRY:
+        files = part_files(out, table)
+        if files:
+            listing = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+            connection.execute(f"CREATE VIEW {table.qualified_name} AS "
+                               f"SELECT * FROM read_parquet({listing})")
+    return connection
+
+
+def part_files(out: Path, table) -> list[Path]:
+    """The Parquet files of a table, in file-name order."""
+    return sorted((Path(out) / table.schema / table.name).glob("part-*.parquet"))
+
+
+def read_table(out: Path, table) -> pa.Table | None:
+    """All part files of a table concatenated in file-name order (None when it has none)."""
+    files = part_files(out, table)
+    if not files:
+        return None
+    return pa.concat_tables([pq.read_table(f) for f in files])
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((Path(out) / MANIFEST).read_text())
+
+
+def cli_executable() -> str:
+    """The installed `campus-synth` console script of this venv."""
+    sibling = Path(sys.executable).with_name("campus-synth")
+    if sibling.exists():
+        return str(sibling)
+    found = shutil.which("campus-synth")
+    assert found, "the campus-synth console script is not installed"
+    return found
+
+
+def run_subprocess(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return subprocess.run([cli_executable(), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+# ---- shared fixtures ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def profile() -> dict:
+    return load_profile()
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory) -> Path:
+    """`campus-synth run --fte 800 --terms 2 --seed 0`: Parquet + DuckDB + manifest."""
+    root = tmp_path_factory.mktemp("small")
+    return generate(root, "--fte", SMALL_FTE, "--terms", 2, "--seed", 0, command="run")
+
+
+@pytest.fixture(scope="session")
+def big_parquet(tmp_path_factory) -> Path:
+    """`campus-synth generate --fte 20000` (Parquet only), generated once for the slow tests."""
+    root = tmp_path_factory.mktemp("big")
+    return generate(root, "--fte", BIG_FTE, "--seed", 0)
+
+
+@pytest.fixture(scope="session")
+def big(big_parquet):
+    connection = parquet_connection(big_parquet)
+    yield connection
+    connection.close()
