@@ -1,0 +1,442 @@
+"""Generation throughput: the campus-synth Beam job against a bare numpy+pyarrow baseline.
+
+    .venv/bin/python benchmarks/throughput.py [--fte 20000] [--workers 1|2] [--repeat 1]
+
+Both sides produce the same files: every table, the same row counts cut into the same blocks
+(the plan's own `Block`s, companions included), the same Arrow schemas, one zstd Parquet file
+per block.
+
+* pipeline  - `GenerateWarehouse(config, root)` run on `--runner=FnApiRunner` (with
+              `--workers 2`: `--direct_running_mode=multi_processing --direct_num_workers=2`).
+              Planning is done beforehand and excluded; the time is `run().wait_until_finish()`.
+* baseline  - no Beam, no engine: numpy random values of the column types, at the per-block
+              cardinality, string length and null fraction measured on a sample block of the
+              real table (strings are `take`n from a pool of random strings of those lengths),
+              each block written with `pyarrow.parquet.write_table` to its own file. With
+              `--workers 2` the blocks go through a 2-process `multiprocessing.Pool`.
+* breakdown - the engine driven directly (no Beam), block by block, timing `Engine.block`
+              (generation) and the Parquet write separately, for the five largest tables, next
+              to the baseline's per-table times. Also gives the engine's total without Beam,
+              so Beam's own overhead is visible.
+
+Figures go to stdout and to benchmarks/results/throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import flush_print, machine, table, write_results  # noqa: E402
+
+import apache_beam as beam  # noqa: E402
+from apache_beam.io.filesystems import FileSystems  # noqa: E402
+from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
+
+from distributions import load_profile  # noqa: E402
+from pipeline import REGISTRY, GenerateWarehouse, JobConfig, Settings, planned_rows  # noqa: E402
+from pipeline import _beam  # noqa: E402
+from pipeline._engine import arrow_schema  # noqa: E402
+from pipeline._plan import blocks, generated_tables  # noqa: E402
+
+COMPRESSION = _beam.PARQUET_COMPRESSION
+UNIQUE = 0.9  # a column whose sample is ≥ 90 % distinct is generated distinct per block
+
+
+# ---- the files both sides write ---------------------------------------------------------------
+def file_specs(engine, block_rows: int) -> list[tuple[str, int, int]]:
+    """(table key, block index, rows) of every Parquet file the job writes, in job order."""
+    specs = []
+    for key in generated_tables(engine):
+        for cut in blocks(engine, key, block_rows):
+            specs.append((key, cut.index, cut.stop - cut.start))
+            specs += [(c, cut.index, stop - start) for c, start, stop in cut.companions]
+    return specs
+
+
+def count_written(root: Path) -> tuple[int, int]:
+    """(files, rows) under an output root, from the Parquet footers."""
+    files = sorted(root.glob("*/*/part-*.parquet"))
+    return len(files), sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+# ---- pipeline side ----------------------------------------------------------------------------
+def run_pipeline(config: JobConfig, root: Path, workers: int) -> tuple[float, float]:
+    """(seconds of run().wait_until_finish(), seconds building the graph before it)."""
+    args = ["--runner=FnApiRunner"]
+    if workers > 1:
+        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    built = time.perf_counter()
+    pipeline = beam.Pipeline(options=PipelineOptions(args))
+    _ = pipeline | "Warehouse" >> GenerateWarehouse(config, str(root))
+    start = time.perf_counter()
+    result = pipeline.run()
+    result.wait_until_finish()
+    return time.perf_counter() - start, start - built
+
+
+# ---- baseline side ----------------------------------------------------------------------------
+def column_stats(engine, config: JobConfig) -> dict[str, list[dict]]:
+    """Per table and column: type, null fraction, per-block distinct share, range, string
+    lengths, measured on the first block of the real table (outside any timing)."""
+    stats: dict[str, list[dict]] = {}
+    for key in generated_tables(engine):
+        cuts = blocks(engine, key, config.settings.block_rows)
+        if not cuts:
+            continue
+        first = cuts[0]
+        for table_key, batch in engine.block(first.table, first.start, first.stop,
+                                             first.companions).items():
+            stats[table_key] = [_stats(REGISTRY[table_key], name, batch.column(name))
+                                for name in batch.schema.names]
+    return stats
+
+
+def _stats(table, name: str, array: pa.Array) -> dict:
+    n = len(array)
+    valid = array.drop_null()
+    distinct = pc.count_distinct(valid).as_py() if len(valid) else 0
+    kind = array.type
+    info = {"name": name, "null_fraction": (n - len(valid)) / n if n else 0.0,
+            "distinct": max(1, distinct),
+            "unique": len(valid) > 0 and distinct >= UNIQUE * len(valid),
+            "pk": name in table.primary_key and len(table.primary_key) == 1}
+    if pa.types.is_string(kind):
+        info["kind"] = "string"
+        lengths = pc.binary_length(valid).to_numpy() if len(valid) else np.array([8])
+        info["lengths"] = np.random.default_rng(0).choice(lengths, min(len(lengths), 2000)
+                                                          ).tolist()
+    elif pa.types.is_boolean(kind):
+        info["kind"] = "bool"
+    else:
+        if pa.types.is_timestamp(kind):
+            info["kind"], numbers = "timestamp", pc.cast(valid, pa.int64())
+        elif pa.types.is_date(kind):
+            info["kind"], numbers = "date", pc.cast(valid, pa.int32())
+        elif pa.types.is_floating(kind):
+            info["kind"], numbers = "float", valid
+        else:
+            info["kind"], numbers = "int", valid
+        if len(numbers):
+            bounds = pc.min_max(numbers)
+            info["min"], info["max"] = bounds["min"].as_py(), bounds["max"].as_py()
+        else:
+            info["min"], info["max"] = 0, 1
+    return info
+
+
+def random_strings(rng: np.random.Generator, lengths: np.ndarray) -> pa.Array:
+    """Random lowercase strings of the given lengths, built straight from buffers."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    data = rng.integers(97, 123, int(offsets[-1]), dtype=np.uint8)
+    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+class Baseline:
+    """Fills blocks with numpy random values shaped like the real tables' columns."""
+
+    def __init__(self, stats: dict, pool_cap: int, seed: int = 0):
+        self.stats, self.rng = stats, np.random.default_rng(seed)
+        self.schemas = {key: arrow_schema(REGISTRY[key]) for key in stats}
+        self.pools = {}
+        for key, columns in stats.items():  # string pools, built once
+            for col in columns:
+                if col["kind"] == "string":
+                    size = min(pool_cap, col["distinct"] if not col["unique"] else pool_cap)
+                    lengths = self.rng.choice(np.asarray(col["lengths"], dtype=np.int32), size)
+                    self.pools[key, col["name"]] = random_strings(self.rng, lengths)
+
+    def batch(self, key: str, index: int, n: int) -> pa.RecordBatch:
+        schema = self.schemas[key]
+        arrays = [self._column(key, col, schema.field(col["name"]).type, index, n)
+                  for col in self.stats[key]]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def _column(self, key, col, arrow_type, index, n) -> pa.Array:
+        rng = self.rng
+        mask = None
+        if col["null_fraction"] > 0:
+            mask = rng.random(n) < col["null_fraction"]
+        kind = col["kind"]
+        if kind == "string":
+            pool = self.pools[key, col["name"]]
+            if col["unique"]:
+                indices = (np.arange(n, dtype=np.int64) + index * n) % len(pool)
+            else:
+                indices = rng.integers(0, len(pool), n)
+            return pool.take(pa.array(indices, mask=mask))
+        if kind == "bool":
+            return pa.array(rng.random(n) < 0.5, mask=mask, type=arrow_type)
+        lo, hi, distinct = col["min"], col["max"], col["distinct"]
+        if col["pk"] and kind == "int":  # surrogate keys are sequential
+            return pa.array(np.arange(index * n, index * n + n, dtype=np.int64) + lo,
+                            type=arrow_type)
+        steps = rng.integers(0, n if col["unique"] else distinct, n)
+        if kind == "float":
+            values = lo + steps * ((hi - lo) / max(distinct, 1))
+            return pa.array(values, mask=mask, type=arrow_type)
+        span = max(1, (hi - lo) // max(distinct, 1)) if kind != "int" else 1
+        values = lo + steps * span
+        if kind == "timestamp":
+            return pa.array(values.astype("datetime64[us]"), mask=mask,
+                            type=pa.timestamp("us")).cast(arrow_type)
+        if kind == "date":
+            return pa.array(values.astype("datetime64[D]"), mask=mask, type=pa.date32())
+        return pa.array(values, mask=mask, type=arrow_type)
+
+
+def baseline_block(baseline: Baseline, root: Path, spec) -> tuple[str, int, float, float]:
+    key, index, n = spec
+    start = time.perf_counter()
+    batch = baseline.batch(key, index, n)
+    generated = time.perf_counter()
+    table_ = REGISTRY[key]
+    folder = root / table_.schema / table_.name
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_batches([batch]), str(folder / f"part-{index:05d}.parquet"),
+                   compression=COMPRESSION)
+    return key, n, generated - start, time.perf_counter() - generated
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(stats, pool_cap, root):
+    _WORKER["baseline"] = Baseline(stats, pool_cap, seed=os.getpid())
+    _WORKER["root"] = root
+
+
+def _worker_block(spec):
+    return baseline_block(_WORKER["baseline"], _WORKER["root"], spec)
+
+
+def run_baseline(stats, specs, root: Path, workers: int, pool_cap: int):
+    """Seconds for the whole baseline, and per-table (gen s, write s) sums."""
+    per_table = defaultdict(lambda: [0.0, 0.0])
+    start = time.perf_counter()
+    if workers > 1:
+        # biggest blocks first, so the two processes finish together
+        ordered = sorted(specs, key=lambda s: -s[2])
+        with multiprocessing.Pool(workers, _init_worker, (stats, pool_cap, root)) as pool:
+            results = list(pool.imap_unordered(_worker_block, ordered, chunksize=1))
+    else:
+        baseline = Baseline(stats, pool_cap)
+        results = [baseline_block(baseline, root, spec) for spec in specs]
+    seconds = time.perf_counter() - start
+    for key, _, gen, write in results:
+        per_table[key][0] += gen
+        per_table[key][1] += write
+    return seconds, dict(per_table)
+
+
+# ---- engine breakdown (no Beam) ---------------------------------------------------------------
+def engine_breakdown(engine, config: JobConfig, root: Path, detail: set[str]):
+    """Per table: (gen s, write s) with the engine driven directly, written the way the
+    pipeline's WriteBlocks does. Tables generated together share one generate call; for the
+    tables in `detail` that have companions, the main table is re-timed alone and the
+    companion's generation time is estimated as the difference."""
+    per_table = defaultdict(lambda: [0.0, 0.0])
+    estimated = set()
+    start = time.perf_counter()
+    for key in generated_tables(engine):
+        for cut in blocks(engine, key, config.settings.block_rows):
+            t0 = time.perf_counter()
+            batches = engine.block(cut.table, cut.start, cut.stop, cut.companions)
+            gen = time.perf_counter() - t0
+            if cut.companions and (key in detail or any(c in detail for c, *_ in cut.companions)):
+                t0 = time.perf_counter()
+                engine.block(cut.table, cut.start, cut.stop)
+                alone = time.perf_counter() - t0
+                per_table[key][0] += alone
+                for c, *_ in cut.companions:
+                    per_table[c][0] += max(0.0, gen - alone) / len(cut.companions)
+                    estimated.add(c)
+            else:
+                per_table[key][0] += gen
+            for table_key, batch in batches.items():
+                t0 = time.perf_counter()
+                path = _beam.block_path(str(root), table_key, cut.index)
+                with FileSystems.create(path) as handle:
+                    pq.write_table(pa.Table.from_batches([batch]), handle,
+                                   compression=COMPRESSION)
+                per_table[table_key][1] += time.perf_counter() - t0
+    # the re-timing above is not part of the engine's cost
+    total = sum(g + w for g, w in per_table.values())
+    return total, dict(per_table), estimated, time.perf_counter() - start
+
+
+# ---- main -------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fte", type=float, default=20000)
+    parser.add_argument("--workers", type=int, default=1, choices=(1, 2, 3, 4))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side; best is kept")
+    parser.add_argument("--pool-cap", type=int, default=100_000,
+                        help="largest string pool in the baseline (default: one block, so "
+                             "unique columns stay unique per block; e.g. 1000 for small pools)")
+    parser.add_argument("--top", type=int, default=5, help="tables in the breakdown")
+    parser.add_argument("--no-breakdown", action="store_true")
+    parser.add_argument("--tmp", default=None, help="scratch folder (default: system temp)")
+    args = parser.parse_args(argv)
+
+    profile = load_profile()
+    settings = Settings(fte=args.fte)
+    config = JobConfig(profile, settings)
+    t0 = time.perf_counter()
+    engine = _beam.engine_for(config)  # plan once; excluded from both timings
+    plan_seconds = time.perf_counter() - t0
+    counts = planned_rows(profile, settings)
+    total_rows = sum(counts.values())
+    specs = file_specs(engine, settings.block_rows)
+    rows_by_key = {t.key: engine.n_rows(t.key) for t in REGISTRY}
+    flush_print(f"fte {args.fte:g}: {total_rows:,} rows in {len(specs)} files, "
+                f"{len(REGISTRY.tables)} tables (plan {plan_seconds:.2f} s, excluded)")
+
+    scratch = Path(tempfile.mkdtemp(prefix="campus-synth-bench-", dir=args.tmp))
+    try:
+        pipe_times, base_times, build_times = [], [], []
+        loads = [os.getloadavg()[0]]
+        base_tables = None
+        for attempt in range(args.repeat):
+            root = scratch / f"pipeline-{attempt}"
+            flush_print(f"pipeline run {attempt + 1}/{args.repeat} "
+                        f"(FnApiRunner, {args.workers} worker(s)) ...")
+            seconds, build = run_pipeline(config, root, args.workers)
+            build_times.append(build)
+            files, rows = count_written(root)
+            if (files, rows) != (len(specs), total_rows):
+                raise SystemExit(f"pipeline wrote {files} files / {rows} rows, "
+                                 f"expected {len(specs)} / {total_rows}")
+            pipe_times.append(seconds)
+            flush_print(f"  {seconds:.2f} s, {total_rows / seconds:,.0f} rows/s "
+                        f"(+ {build:.2f} s building the graph, excluded)")
+            shutil.rmtree(root)
+            loads.append(os.getloadavg()[0])
+
+        flush_print("sampling column shapes for the baseline ...")
+        stats = column_stats(engine, config)
+        for attempt in range(args.repeat):
+            root = scratch / f"baseline-{attempt}"
+            flush_print(f"baseline run {attempt + 1}/{args.repeat} "
+                        f"(numpy+pyarrow, {args.workers} process(es)) ...")
+            seconds, per_table = run_baseline(stats, specs, root, args.workers, args.pool_cap)
+            files, rows = count_written(root)
+            if (files, rows) != (len(specs), total_rows):
+                raise SystemExit(f"baseline wrote {files} files / {rows} rows, "
+                                 f"expected {len(specs)} / {total_rows}")
+            if not base_times or seconds < min(base_times):
+                base_tables = per_table
+            base_times.append(seconds)
+            flush_print(f"  {seconds:.2f} s, {total_rows / seconds:,.0f} rows/s")
+            shutil.rmtree(root)
+            loads.append(os.getloadavg()[0])
+
+        top = sorted(rows_by_key, key=lambda k: -rows_by_key[k])[:args.top]
+        breakdown = None
+        if not args.no_breakdown:
+            flush_print("engine breakdown (no Beam, one process) ...")
+            root = scratch / "engine"
+            total, per_table, estimated, _ = engine_breakdown(engine, config, root, set(top))
+            breakdown = {"total_seconds": total, "per_table": per_table,
+                         "estimated": sorted(estimated)}
+            shutil.rmtree(root)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    pipe_s, base_s = min(pipe_times), min(base_times)
+    summary = [
+        ["pipeline (Beam FnApiRunner)", total_rows, pipe_s, total_rows / pipe_s],
+        ["baseline (numpy+pyarrow)", total_rows, base_s, total_rows / base_s],
+    ]
+    if breakdown:
+        summary.insert(1, ["engine alone, no Beam (1 proc)", total_rows,
+                           breakdown["total_seconds"], total_rows / breakdown["total_seconds"]])
+    ratio = base_s / pipe_s
+    report = [table(["run", "rows", "seconds", "rows/s"], summary,
+                    f"\nThroughput at {args.fte:g} FTE, {args.workers} worker(s), "
+                    f"{len(specs)} files, zstd Parquet"),
+              f"\nratio pipeline/baseline (rows/s): {ratio:.2f}   (target >= 0.70: "
+              f"{'met' if ratio >= 0.7 else 'NOT met'})"]
+    if breakdown:
+        beam_overhead = pipe_s - breakdown["total_seconds"]
+        report.append(f"Beam overhead over the engine alone: {beam_overhead:+.2f} s "
+                      f"({beam_overhead / pipe_s:+.0%} of the pipeline's time)")
+        rows = []
+        for key in top:
+            g, w = breakdown["per_table"].get(key, [0.0, 0.0])
+            bg, bw = base_tables.get(key, [0.0, 0.0])
+            mark = "*" if key in breakdown["estimated"] else ""
+            rows.append([_short(key), rows_by_key[key],
+                f"{g:.2f}{mark}", w, rows_by_key[key] / (g + w) if g + w else None,
+                bg, bw, rows_by_key[key] / (bg + bw) if bg + bw else None])
+        all_g = sum(v[0] for v in breakdown["per_table"].values())
+        all_w = sum(v[1] for v in breakdown["per_table"].values())
+        all_bg = sum(v[0] for v in base_tables.values())
+        all_bw = sum(v[1] for v in base_tables.values())
+        rows.append(["all tables", total_rows, f"{all_g:.2f}", all_w, total_rows / (all_g + all_w),
+                     all_bg, all_bw, total_rows / (all_bg + all_bw)])
+        summed = " (summed over processes)" if args.workers > 1 else ""
+        report.append(table(
+            ["table", "rows", "eng gen s", "eng write s", "eng rows/s",
+             "base gen s", "base write s", "base rows/s"], rows,
+            f"\nPer table, {args.top} largest: engine driven directly vs baseline{summed}"))
+        if breakdown["estimated"]:
+            report.append("* generated together with its parent table; its time is the "
+                          "difference between generating the block with and without it")
+    report.append(f"\nBeam graph construction before run(), excluded above: "
+                  f"{min(build_times):.2f} s. 1-min load average during the runs: "
+                  + ", ".join(f"{x:.1f}" for x in loads)
+                  + (" (the machine was busy: figures are noisy)" if max(loads) > 1.5 else ""))
+    text = "\n".join(report)
+    print(text)
+
+    payload = {
+        "benchmark": "throughput", "machine": machine(),
+        "args": vars(args), "files": len(specs), "total_rows": total_rows,
+        "plan_seconds": plan_seconds, "graph_build_seconds": build_times,
+        "load_average_1min": loads,
+        "pipeline": {"seconds": pipe_s, "rows_per_s": total_rows / pipe_s, "runs": pipe_times,
+                     "runner": "FnApiRunner", "workers": args.workers},
+        "baseline": {"seconds": base_s, "rows_per_s": total_rows / base_s, "runs": base_times,
+                     "processes": args.workers, "pool_cap": args.pool_cap,
+                     "per_table": {k: {"gen_s": v[0], "write_s": v[1]}
+                                   for k, v in base_tables.items()}},
+        "ratio_pipeline_over_baseline": ratio,
+        "target_ratio": 0.7,
+        "rows": {REGISTRY[k].qualified_name: n for k, n in rows_by_key.items()},
+    }
+    if breakdown:
+        payload["engine_alone"] = {
+            "seconds": breakdown["total_seconds"],
+            "rows_per_s": total_rows / breakdown["total_seconds"],
+            "per_table": {k: {"gen_s": v[0], "write_s": v[1]}
+                          for k, v in breakdown["per_table"].items()},
+            "estimated_gen": breakdown["estimated"],
+        }
+        payload["largest_tables"] = top
+    path = write_results("throughput" + (f"-workers{args.workers}" if args.workers > 1 else ""),
+                         payload)
+    print(f"\n(figures written to {path})")
+    return 0
+
+
+def _short(key: str) -> str:
+    return key.replace("keymap__", "keymap.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
