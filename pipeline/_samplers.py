@@ -29,7 +29,7 @@ class CategoricalSampler:
     cumulative: np.ndarray
 
     def sample(self, u: np.ndarray) -> Labels:
-        codes = np.searchsorted(self.cumulative, u, side="right").astype(np.int32)
+        codes = _bucket(self.cumulative, u).astype(np.int32)
         codes = np.minimum(codes, len(self.categories) - 1)
         nulls = [i for i, c in enumerate(self.categories) if c is None]
         if nulls:
@@ -68,7 +68,7 @@ class QuantileSampler:
 
     def sample(self, u: np.ndarray) -> np.ndarray:
         if self.integer or len(self.values) == 1:
-            index = np.searchsorted(self.cdf, u, side="left")
+            index = _bucket(self.cdf, u, side="left")
             out = self.values[np.minimum(index, len(self.values) - 1)].astype(np.float64)
         else:
             position = u * _UNIFORM_GRID
@@ -103,6 +103,18 @@ class QuantileSampler:
 
 
 Sampler = CategoricalSampler | QuantileSampler
+_FEW = 12
+
+
+def _bucket(cumulative: np.ndarray, u: np.ndarray, side: str = "right") -> np.ndarray:
+    """Index of the bucket of each uniform: counting thresholds passed is cheaper than a
+    binary search when there are only a few buckets."""
+    if len(cumulative) > _FEW:
+        return np.searchsorted(cumulative, u, side=side)
+    index = np.zeros(len(u), dtype=np.int64)
+    for threshold in cumulative[:-1]:
+        index += (u >= threshold) if side == "right" else (u > threshold)
+    return index
 
 
 def compile_distribution(spec: dict) -> Sampler:
