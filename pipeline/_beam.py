@@ -57,6 +57,7 @@ def table_dir(root: str, key: str) -> str:
 
 
 def block_path(root: str, key: str, index: int) -> str:
+    """The Parquet file of one block of table `key`."""
     return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
 
 

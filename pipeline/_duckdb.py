@@ -26,6 +26,7 @@ def _quote(text: str) -> str:
 
 
 def create_statement(table: Table) -> str:
+    """CREATE TABLE for a registry table (types, NOT NULL)."""
     columns = [f'"{c.name}" {_SQL_TYPES[c.type]}{"" if c.nullable else " NOT NULL"}'
                for c in table.columns]
     return f"CREATE TABLE {table.schema}.{table.name} (\n  " + ",\n  ".join(columns) + "\n)"

@@ -49,12 +49,14 @@ def _break(begin: dt.date, spec: dict) -> dict:
 
 @count_rule("terms")
 def plan_terms(engine: Engine, table: Table) -> Flat:
+    """Rows of academic_term: the calendar's first `--terms` terms."""
     engine.facts["calendar"] = academic_calendar(engine.profile["calendar"], engine.facts["terms"])
     return Flat(len(engine.facts["calendar"]))
 
 
 @count_rule("sessions")
 def plan_sessions(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """Sessions per term: one per session of the profile's calendar."""
     return np.full(len(parents), len(engine.profile["calendar"]["sessions"]))
 
 
@@ -72,6 +74,7 @@ _TERM_FIELDS = {
 
 @rule("calendar")
 def calendar_column(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Term and session columns, from the calendar's dates."""
     if table.name == "academic_session":
         return _session_column(engine, column, rows)
     terms = engine.facts["calendar"]

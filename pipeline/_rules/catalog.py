@@ -41,11 +41,13 @@ def _pick(rows: np.ndarray, field: str) -> Labels:
 
 @count_rule("organizations")
 def plan_organizations(engine: Engine, table: Table) -> Flat:
+    """Rows of the organization and LMS account trees."""
     return Flat(len(ORGANIZATIONS))
 
 
 @rule("catalog")
 def catalog_column(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Columns of the institution's fixed structure, from the built-in catalog."""
     handler = _HANDLERS[table.name]
     return handler(engine, column, rows)
 

@@ -24,6 +24,7 @@ _LEVEL_SUFFIX = {"100": " I", "200": " II", "300": "", "400": ": Advanced Topics
 
 @count_rule("offerings")
 def plan_offerings(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """Offerings per term, as sized from FTE."""
     return np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
 
 
@@ -48,6 +49,7 @@ def department(engine: Engine, table: Table, column: str, rows: np.ndarray) -> n
 
 @rule("course_catalog")
 def course_catalog(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Subject, number, code and title of a course, from its department and level."""
     depts = offering_departments(engine, rows)
     subjects = pa.array([d.subject for d in cat.DEPARTMENTS]).take(pa.array(depts))
     if column == "subject":
@@ -70,17 +72,20 @@ def course_catalog(engine: Engine, table: Table, column: str, rows: np.ndarray):
 
 @rule("term_dates")
 def offering_dates(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """The LMS start and end dates of a course: its term's."""
     terms = engine.parent_rows("course_offering", rows)
     return term_dates(engine, "begin" if column == "le_start_date" else "end", terms)
 
 
 @rule("same_offering")
 def same_offering(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """Current and original offering of a section: its own (no cross-listing)."""
     return engine.parent_rows("course_section", rows)
 
 
 @rule("section_name")
 def section_name(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Array:
+    """Section number (001, 002, ...) and LMS name."""
     ordinal = engine.ordinal("course_section", rows)
     number = pc.utf8_lpad(pc.cast(pa.array(ordinal + 1), pa.string()), 3, "0")
     if column == "section_number":
@@ -116,6 +121,7 @@ def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarra
 
 @rule("activity_names")
 def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Assignment-group names in creation order; assignment titles numbered per group."""
     if table.name == "learner_activity_group":
         ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
@@ -140,10 +146,12 @@ def group_weight(engine: Engine, table: Table, column: str, rows: np.ndarray) ->
 
 @rule("offering_of_group")
 def offering_of_group(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """An assignment's offering: its group's."""
     return engine.parent_rows("learner_activity_group", engine.parent_rows(table.key, rows))
 
 
 def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Term row of each learner_activity row."""
     offerings = engine.fk_rows("learner_activity", "course_offering_id", rows)
     return engine.parent_rows("course_offering", offerings)
 

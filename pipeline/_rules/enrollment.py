@@ -36,6 +36,7 @@ class EnrollmentLayout:
 
 
 def role_shares(engine: Engine) -> dict:
+    """The profile's role shares, normalised."""
     values = engine.distribution(KEY, "role")["values"]
     total = sum(item["p"] for item in values)
     return {item["value"]: item["p"] / total for item in values}
@@ -43,6 +44,7 @@ def role_shares(engine: Engine) -> dict:
 
 @count_rule("enrollments")
 def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
+    """Student rows per student-term (by load) and staff rows per section."""
     terms = np.arange(engine.n_rows("person__academic_term"), dtype=np.int64)
     spec = engine.profile["tables"][KEY]["rows"]["per_student_term"]
     u = engine.uniform(KEY, "rows", terms)
@@ -159,6 +161,7 @@ def enrollment_people(engine: Engine, rows: np.ndarray) -> np.ndarray:
 
 @rule("enrollment")
 def enrollment(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Section, person and role of enrollment rows."""
     if column == "course_section_id":
         return enrollment_sections(engine, rows)
     if column == "person_id":
@@ -192,11 +195,13 @@ def _roles(engine: Engine, rows: np.ndarray) -> Labels:
 
 
 def is_student(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Whether each enrollment row is a student's."""
     return rows < _layout(engine).n_students
 
 
 @count_rule("one_per_student")
 def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """One course_grade row per student enrollment."""
     return is_student(engine, parents).astype(np.int64)
 
 

@@ -35,12 +35,14 @@ def _activity_span(engine: Engine, offerings: np.ndarray) -> tuple[np.ndarray, n
 
 
 def enrollment_offerings(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """Offering row of each enrollment row."""
     sections = engine.fk_rows(ENROLLMENT, "course_section_id", enrollments)
     return engine.parent_rows("course_section", sections)
 
 
 @count_rule("activities_of_enrollment")
 def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """Results per enrollment: every assignment of the course, for students."""
     offerings = enrollment_offerings(engine, parents)
     counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
     engine.clear()
@@ -131,6 +133,7 @@ def _withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray
 
 @rule("result")
 def result(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Columns of learner_activity_result."""
     core = result_core(engine, rows)
     if column == "learner_activity_id":
         return core["activities"]

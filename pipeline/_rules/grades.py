@@ -23,6 +23,7 @@ _MAX_PASS = 400_000  # results per gradebook pass, so memory follows the block s
 
 @rule("grade")
 def course_grade_column(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Columns of course_grade."""
     enrollments = engine.parent_rows(GRADE, rows)
     if column in ("course_section_id", "person_id"):
         return engine.fk_rows(ENROLLMENT, column, enrollments)

@@ -26,6 +26,7 @@ def _short_ids(table: Table, rows: np.ndarray) -> np.ndarray:
 
 @rule("keymap")
 def keymap(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Columns of a keymap table: the entity key and its source-system ids."""
     if column == "id":
         return rows
     has_lms, has_sis = table.system in ("lms", "both"), table.system in ("sis", "both")

@@ -16,6 +16,7 @@ EMAIL_DOMAINS = ("campus-synth.example.edu", "example.com")
 
 @count_rule("people")
 def plan_people(engine: Engine, table: Table) -> Flat:
+    """Students, then instructors."""
     return Flat(engine.facts["students"] + engine.facts["instructors"])
 
 
@@ -41,6 +42,7 @@ def _name_parts(engine: Engine, people: np.ndarray) -> tuple[pa.Array, pa.Array]
 
 @rule("person_name")
 def person_name(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Array:
+    """Invented first, last and full names."""
     first, last = _name_parts(engine, rows)
     if column == "first_name":
         return first
@@ -51,6 +53,7 @@ def person_name(engine: Engine, table: Table, column: str, rows: np.ndarray) -> 
 
 @rule("email")
 def email(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Array:
+    """Institutional, then personal email addresses."""
     people = engine.parent_rows("person_email", rows)
     ordinal = engine.ordinal("person_email", rows)
     first, last = (pc.utf8_lower(part) for part in _name_parts(engine, people))
@@ -66,6 +69,7 @@ def email(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Arr
 
 @rule("cross")
 def cross(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """Person and term of a student-term row."""
     layout = engine.layouts[table.key]
     if column == "person_id":
         return layout.parent_rows(rows)
