@@ -1,0 +1,80 @@
+"""Start bqemulator (a BigQuery REST API over DuckDB) on 127.0.0.1 for the test suite, offline.
+
+Run it with the emulator's own interpreter, never the project's (bqemulator resolves a pyarrow
+above Apache Beam's cap, so it lives in `.venv-bqemu`):
+
+    .venv-bqemu/bin/python tests/bqemu/launcher.py --port 9050
+
+bqemulator's `DuckDBEngine.start()` runs `INSTALL spatial; LOAD spatial` (fatal when it fails)
+and, unless `enable_format_extensions` is off, `INSTALL avro; LOAD avro`; both INSTALLs download
+from DuckDB's extension repository, which is unreachable here. This launcher replaces those two
+start-up hooks with no-ops (GEOGRAPHY functions and Avro loads are then unavailable; nothing in
+the suite uses them), turns DuckDB's automatic extension install off so no later query can
+reach out either, and then runs the server exactly as `bqemulator start` would. It patches the
+classes in memory only; the installed package is not edited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _offline_engine() -> None:
+    from bqemulator.storage.engine import DuckDBEngine
+
+    hooks = ("_load_spatial", "_load_format_extensions", "_apply_session_pragmas")
+    missing = [name for name in hooks if not hasattr(DuckDBEngine, name)]
+    if missing:  # a bqemulator release that moved its start-up hooks: fail loudly, do not hang
+        raise SystemExit(f"bqemulator's DuckDBEngine has no {', '.join(missing)}; "
+                         "tests/bqemu/launcher.py needs updating for this version")
+
+    original_pragmas = DuckDBEngine._apply_session_pragmas
+
+    def _apply_session_pragmas(self) -> None:
+        original_pragmas(self)
+        # parquet, json and icu are statically linked in the duckdb wheel; anything else must
+        # fail instead of being downloaded on first use
+        self._connection.execute("SET autoinstall_known_extensions = false")
+
+    def _skip(self) -> None:
+        return None
+
+    DuckDBEngine._apply_session_pragmas = _apply_session_pragmas
+    DuckDBEngine._load_spatial = _skip
+    DuckDBEngine._load_format_extensions = _skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True, help="REST port on 127.0.0.1")
+    parser.add_argument("--grpc-port", type=int, default=0,
+                        help="gRPC port on 127.0.0.1 (default 0: any free port)")
+    parser.add_argument("--project", default="test-project", help="default project id")
+    parser.add_argument("--log-level", default="warning",
+                        choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+
+    _offline_engine()
+
+    from bqemulator.config import LogLevel, PersistenceMode, Settings
+    from bqemulator.server import run_forever
+
+    settings = Settings(
+        rest_host="127.0.0.1",
+        rest_port=args.port,
+        grpc_host="127.0.0.1",
+        grpc_port=args.grpc_port,
+        persistence_mode=PersistenceMode.EPHEMERAL,
+        default_project_id=args.project,
+        enable_format_extensions=False,
+        tracing_enabled=False,
+        otlp_endpoint=None,
+        log_level=LogLevel(args.log_level),
+    )
+    run_forever(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
