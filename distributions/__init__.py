@@ -1,4 +1,5 @@
-"""campus-synth's profiling stage: the profile contract, its validation and the default."""
+"""campus-synth's profiling stage: the profile contract, its validation and the default;
+sources, the profiler and the udp_distributions layout."""
 
 from distributions._errors import DistributionsError, ProfileError
 from distributions._profile import (
@@ -8,13 +9,29 @@ from distributions._profile import (
     schema_path,
     validate_profile,
 )
+from distributions._sources import Source, SourceError, open_source
+from distributions._profiler import ProfileResult, profile_source, write_profile
+from distributions._udp_distributions import (
+    export_udp_distributions,
+    profile_from_udp_distributions,
+    write_udp_distributions,
+)
 
 __all__ = [
     "PROFILE_VERSION",
     "DistributionsError",
     "ProfileError",
+    "ProfileResult",
+    "Source",
+    "SourceError",
     "default_profile_path",
+    "export_udp_distributions",
     "load_profile",
+    "open_source",
+    "profile_from_udp_distributions",
+    "profile_source",
     "schema_path",
     "validate_profile",
+    "write_profile",
+    "write_udp_distributions",
 ]

@@ -35,7 +35,8 @@ class _UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="campus-synth", description=__doc__.splitlines()[0].strip("`: "))
+    parser = _Parser(prog="campus-synth", description="A synthetic institution warehouse "
+                     "modeled on the Unizin Data Platform.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, text in (("run", "generate the warehouse and load it into DuckDB"),
                        ("generate", "generate the warehouse tables as Parquet only")):
@@ -49,7 +50,24 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--profile", help="profile JSON (default: the built-in one)")
         command.add_argument("--block-rows", type=int, dest="block_rows",
                              help="rows per Beam element (default 100000)")
+    _profiling_commands(commands)
     return parser
+
+
+def _profiling_commands(commands) -> None:
+    text = "profile real UDP tables into a privacy-checked profile"
+    command = commands.add_parser("profile", help=text, description=text + ".")
+    command.add_argument("--source", required=True, help="a .duckdb file, a folder of Parquet "
+                         "or CSV files (one per UDP table), or bigquery://project.dataset")
+    command.add_argument("--out", default="profile.json", help="profile to write "
+                         "(./profile.json); the privacy manifest goes beside it")
+    command.add_argument("--k", type=int, default=10, help="smallest publishable cell (10)")
+    command.add_argument("--epsilon", type=float, help="add Laplace(1/epsilon) noise to counts")
+    command.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    text = "export a profile in Unizin's udp_distributions layout"
+    command = commands.add_parser("export-distributions", help=text, description=text + ".")
+    command.add_argument("--profile", help="profile JSON (default: the built-in one)")
+    command.add_argument("--out", required=True, help="a .parquet or .csv file to write")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     console, errors = Console(), Console(stderr=True)
     try:
         args, beam_args = _parser().parse_known_args(argv)
+        if args.command in _PROFILING:
+            if beam_args:
+                raise _UsageError(f"unrecognized arguments: {' '.join(beam_args)}")
+            return _PROFILING[args.command](args, console)
         return _run(args, beam_args, console)
     except (_UsageError, PipelineError, DistributionsError) as error:
         errors.print(f"campus-synth: error: {error}", markup=False, highlight=False,
@@ -110,6 +132,34 @@ def _print_report(console: Console, report: RunReport) -> None:
     console.print(f"Parquet: {report.out}/<schema>/<table>/   ({timing})")
     if report.warehouse:
         console.print(f"Warehouse: [bold]{report.warehouse}[/bold]")
+
+
+def _profile(args: argparse.Namespace, console: Console) -> int:
+    from distributions._profiler import profile_source, write_profile
+
+    result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed)
+    profile_path, manifest_path = write_profile(result, args.out)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    actions = result.manifest["actions"]
+    suppressed = sum(1 for a in actions if a["action"] in ("suppressed", "merged"))
+    console.print(f"Read {len(result.manifest['tables'])} table(s) from "
+                  f"{result.manifest['source']}; {suppressed} small cell(s) suppressed or "
+                  f"merged, {len(actions) - suppressed} other privacy action(s).", markup=False)
+    console.print(f"Profile: {profile_path}\nPrivacy manifest: {manifest_path}", markup=False)
+    return 0
+
+
+def _export_distributions(args: argparse.Namespace, console: Console) -> int:
+    from distributions._udp_distributions import write_udp_distributions
+
+    profile = load_profile(args.profile or str(default_profile_path()))
+    rows = write_udp_distributions(profile, args.out)
+    console.print(f"Wrote {rows:,} udp_distributions row(s) to {args.out}", markup=False)
+    return 0
+
+
+_PROFILING = {"profile": _profile, "export-distributions": _export_distributions}
 
 
 class _ConsoleReporter(Reporter):

@@ -1,0 +1,409 @@
+"""The profiler: real tables in, a privacy-checked profile out.
+
+The built-in default profile is the template: every distribution it holds is estimated from
+the source with the same kind, `given` columns and unit, so the result drives the generator
+unchanged. Whatever the source cannot tell (a missing optional table or column, an all-null
+column, a cell suppressed away) keeps the default's value, and a note says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from distributions._errors import DistributionsError
+from distributions._estimators import (Missing, Reader, Summary, calendar_part, campus_skew,
+                                       children_histogram, grading_part, measure_base,
+                                       session_names, sizing_part, summarize, value_counts)
+from distributions._privacy import NODATA, Guard, check_allowed
+from distributions._profile import load_profile, validate_profile
+from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
+
+REQUIRED = ("person", "academic_term", "course_offering", "course_section",
+            "course_section_enrollment")
+_COUNT_AS_CATEGORICAL = 12  # children-per-parent counts up to this are a categorical
+
+
+@dataclass
+class ProfileResult:
+    """A profile, its privacy manifest and the notes to show the user."""
+
+    profile: dict
+    manifest: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None,
+                   seed: int = 0) -> ProfileResult:
+    """Profile a source (a spec for `open_source`, or an open Source)."""
+    source = open_source(spec) if isinstance(spec, str) else spec
+    guard = Guard(k, epsilon, seed)
+    tables = source.tables()
+    if UDP_DISTRIBUTIONS in tables and not set(REQUIRED) <= set(tables):
+        from distributions._udp_distributions import profile_from_udp_distributions
+
+        udp = source.query(f"SELECT * FROM {source.relation(UDP_DISTRIBUTIONS)}")
+        profile, notes = profile_from_udp_distributions(udp, source.label)
+        return ProfileResult(profile, guard.manifest(source.label, {UDP_DISTRIBUTIONS:
+                                                                    udp.num_rows}), notes)
+    missing = [t for t in REQUIRED if t not in tables]
+    if missing:
+        raise SourceError(f"{source.label}: required table(s) missing: {', '.join(missing)}")
+    profiler = Profiler(Reader(source), guard)
+    profile = profiler.run()
+    return ProfileResult(profile, guard.manifest(source.label, profiler.counts), profiler.notes)
+
+
+def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
+    """Validate and write profile.json and profile.privacy.json atomically (temp + replace)."""
+    from pipeline._contract import check_profile  # lazy: the pipeline imports this package
+    from pipeline._registry import REGISTRY
+
+    out = Path(out)
+    manifest_path = out.with_name(out.stem + ".privacy.json")
+    validate_profile(result.profile, str(out))
+    check_profile(result.profile, REGISTRY, str(out))
+    staged = [_stage(out, result.profile), _stage(manifest_path, result.manifest)]
+    try:
+        for temp, final in zip(staged, (out, manifest_path), strict=True):
+            os.replace(temp, final)
+    finally:
+        for temp in staged:
+            Path(temp).unlink(missing_ok=True)
+    return out, manifest_path
+
+
+def _stage(path: Path, document: dict) -> str:
+    if not path.parent.is_dir():
+        raise DistributionsError(f"{path}: the folder {path.parent} does not exist")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(document, file, indent=1, ensure_ascii=False)
+        file.write("\n")
+    return temp
+
+
+class Profiler:
+    """Walks the default profile and replaces each part the source can estimate."""
+
+    def __init__(self, reader: Reader, guard: Guard):
+        from pipeline._registry import REGISTRY
+
+        self.reader, self.guard, self.sql = reader, guard, reader.sql
+        self.registry = REGISTRY
+        self.entities = {t.name: t for t in REGISTRY if t.schema.endswith("entity")}
+        self.default = load_profile()
+        self.notes: list[str] = []
+        self.counts = self._row_counts()
+
+    def _row_counts(self) -> dict[str, int]:
+        counts = {}
+        for name in sorted(set(self.reader.tables) & set(self.entities)):
+            counts[name] = int(self.reader.scalar(f"SELECT COUNT(*) FROM {self.reader.rel(name)}"))
+            if counts[name] == 0 and name in REQUIRED:
+                raise SourceError(f"{self.reader.source.label}: table {name} is empty")
+        for name in sorted(set(self.entities) - set(self.reader.tables)):
+            if self._needed(name):
+                self.notes.append(f"optional table {name} is not in the source: its part of "
+                                  "the profile comes from the default profile")
+        for name in [n for n, c in counts.items() if c == 0]:
+            self.notes.append(f"optional table {name} is empty: treated as missing")
+            del self.reader.tables[name]
+        return counts
+
+    def _needed(self, name: str) -> bool:
+        return name in self.default["tables"]
+
+    def run(self) -> dict:
+        """The profile: every table's distributions, then sizing, calendar and grades."""
+        profile = copy.deepcopy(self.default)
+        profile["name"] = f"profiled from {self.reader.source.label}"
+        profile["description"] = (f"Estimated by campus-synth profile with k={self.guard.k}"
+                                  + (f", epsilon={self.guard.epsilon:g}" if self.guard.epsilon
+                                     else "") + "; aggregates only.")
+        for table, spec in profile["tables"].items():
+            for name in list(spec.get("rows", {})):
+                self._estimate(spec["rows"], name, f"/tables/{table}/rows/{name}",
+                               lambda t=table, n=name, s=spec["rows"][name]: self._rows(t, n, s))
+            for name, template in spec["columns"].items():
+                self._estimate(spec["columns"], name, f"/tables/{table}/columns/{name}",
+                               lambda t=table, n=name, d=template: self._column(t, n, d))
+        self._keep_staff_roles(profile)
+        calendar_part(self, profile)
+        sizing_part(self, profile)
+        grading_part(self, profile)
+        self.notes.append("engagement parameters (score_rho, submission_rho, gpa_rho, "
+                          "student_share) are kept from the default profile: not estimated yet")
+        # the event-rate model would come from event_store.expanded; campus-synth has no event
+        # store yet, so there is nothing to estimate (and nothing is faked)
+        return profile
+
+    def _keep_staff_roles(self, profile: dict) -> None:
+        """The generator staffs every section from the non-student roles: if none survived
+        the privacy rules (a tiny source), the default role shares are kept."""
+        columns = profile["tables"]["course_section_enrollment"]["columns"]
+        if not any(v["value"] != "Student" for v in columns["role"]["values"]):
+            columns["role"] = copy.deepcopy(
+                self.default["tables"]["course_section_enrollment"]["columns"]["role"])
+            self.notes.append("/tables/course_section_enrollment/columns/role: kept the "
+                              "default (no non-student role has k rows)")
+
+    def _estimate(self, parent: dict, name: str, path: str, estimate) -> None:
+        try:
+            value = estimate()
+        except Missing as missing:
+            self.notes.append(f"{path}: kept the default ({missing})")
+            return
+        if value is None:
+            self.notes.append(f"{path}: kept the default (no values survive the privacy rules "
+                              "or the column is all null)")
+            return
+        parent[name] = value
+
+    # ---- rows ---------------------------------------------------------------------------
+    def _rows(self, table: str, name: str, template):
+        path = f"/tables/{table}/rows/{name}"
+        if name == "count":
+            self.reader.rel(table)
+            return max(self.counts.get(table, 0), 1)
+        if name == "per_student_term":
+            return self._per_student_term(path, template)
+        layout = self.entities[table].layout
+        hist = children_histogram(self.reader, layout.parent, self.reader.rel(table),
+                                  self._child_keys(table, layout.parent))
+        return self._count_distribution(path, hist.get((), {}), template)
+
+    def _child_keys(self, table: str, parent: str) -> list[tuple[str, str]]:
+        parent_key = self.entities[parent].primary_key
+        if len(parent_key) > 1:  # a link table's children carry the same composite key
+            return [(c, c) for c in parent_key]
+        fk = next(f.column for f in self.entities[table].foreign_keys if f.parent == parent)
+        for column in (parent_key[0], fk):
+            if not self.reader.has(parent if column == parent_key[0] else table, column):
+                raise Missing(f"key column {column} is not in the source")
+        return [(parent_key[0], fk)]
+
+    def _count_distribution(self, path: str, hist: dict, template: dict):
+        hist = self.guard.histogram(path, {int(v): c for v, c in hist.items()})
+        if hist and max(hist) <= _COUNT_AS_CATEGORICAL:
+            return self.guard.categorical(path, hist, text=False, nodata=False)
+        return self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
+                                     {**template, "integer": True, "family": None})
+
+    def _per_student_term(self, path: str, template: dict):
+        r, sql = self.reader, self.sql
+        role = f"WHERE {r.col('course_section_enrollment', 'role', 'text', 'e')} = 'Student'"
+        child = (f"(SELECT e.{sql.ident('person_id')}, o.{sql.ident('academic_term_id')} "
+                 f"FROM {r.rel('course_section_enrollment')} AS e "
+                 f"JOIN {r.rel('course_section')} AS s ON e.course_section_id = "
+                 f"s.course_section_id JOIN {r.rel('course_offering')} AS o "
+                 f"ON s.course_offering_id = o.course_offering_id {role})")
+        given = r.col("person__academic_term", "eot_academic_load", "text", "p")
+        hist = children_histogram(r, "person__academic_term", child,
+                                  [("person_id", "person_id"),
+                                   ("academic_term_id", "academic_term_id")], given)
+        pooled: dict = {}
+        for counts in hist.values():
+            for v, c in counts.items():
+                pooled[v] = pooled.get(v, 0) + c
+        cells = {g: self._count_cell(_cell_path(path, g), counts, template)
+                 for g, counts in hist.items()}
+        return self._conditional(path, template, cells, pooled_dist=self._count_cell(
+            path + "/otherwise", pooled, template["otherwise"]), sizes={
+                g: sum(c.values()) for g, c in hist.items()})
+
+    def _count_cell(self, path: str, counts: dict, template: dict):
+        hist = self.guard.histogram(path, {int(v): c for v, c in counts.items()})
+        return self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
+                                     {"integer": True})
+
+    # ---- columns ------------------------------------------------------------------------
+    def _column(self, table: str, name: str, template: dict):
+        path = f"/tables/{table}/columns/{name}"
+        if template["kind"] == "foreign_key":
+            return campus_skew(self, table, name)
+        if table == "course_section" and name == "academic_session_id":
+            return self._categorical(path, *session_names(self), text=True, template=template)
+        if template["kind"] == "continuous":
+            return self._continuous(table, name, path, template)
+        if template["kind"] == "categorical":
+            check_allowed(self.registry, table, name)
+            counts = value_counts(self.reader, self._value_base(table, name, []))
+            return self._categorical(path, counts.get((), {}), self._is_text(table, name),
+                                     template, self.entities[table].column(name).nullable)
+        return self._conditional_column(table, name, path, template)
+
+    def _is_text(self, table: str, name: str) -> bool:
+        return self.entities[table].column(name).type == "string"
+
+    def _value_expr(self, table: str, name: str, alias: str = "t") -> str:
+        kind = "text" if self._is_text(table, name) else "number"
+        return self.reader.col(table, name, kind, alias)
+
+    def _value_base(self, table: str, name: str, given: list[str], value: str = "v") -> str:
+        """SELECT g0.., v FROM the table, joined to the parents its `x.col` givens name."""
+        joins, selects = [], []
+        for i, g in enumerate(given):
+            if "." in g:
+                fk, column = g.split(".", 1)
+                parent = self.entities[table].parent_of(fk)
+                check_allowed(self.registry, parent, column)
+                pk = self.entities[parent].primary_key[0]
+                joins.append(f"LEFT JOIN {self.reader.rel(parent)} AS p{i} ON "
+                             f"t.{self.sql.ident(fk)} = p{i}.{self.sql.ident(pk)}")
+                selects.append(f"{self.reader.col(parent, column, 'text', f'p{i}')} AS g{i}")
+            else:
+                check_allowed(self.registry, table, g)
+                selects.append(f"{self.reader.col(table, g, 'text')} AS g{i}")
+        selects.append(f"{self._value_expr(table, name)} AS {value}")
+        return f"SELECT {', '.join(selects)} FROM {self.reader.rel(table)} AS t {' '.join(joins)}"
+
+    def _categorical(self, path: str, counts: dict, text: bool, template: dict,
+                     nullable: bool = True):
+        counts = {_json_value(v, text): c for v, c in counts.items()}
+        if all(v is None for v in counts):
+            return None
+        nodata = NODATA in counts or any(i.get("value") == NODATA
+                                         for i in template.get("values", []))
+        if not nullable and None in counts:
+            # the generator never writes nulls here: missing values are NoData (or dropped)
+            nulls = counts.pop(None)
+            if nodata and text:
+                counts[NODATA] = counts.get(NODATA, 0) + nulls
+        return self.guard.categorical(path, counts, text, nodata)
+
+    def _continuous(self, table: str, name: str, path: str, template: dict):
+        base = measure_base(self, table, name)
+        summary = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
+        return self.guard.continuous(path, summary, template)
+
+    def _conditional_column(self, table: str, name: str, path: str, template: dict):
+        given, other = template["given"], template["otherwise"]
+        base = self._value_base(table, name, given)
+        if other["kind"] == "continuous":
+            base = self._value_base(table, name, given, value="x")
+            per_cell = summarize(self.reader, base, self.guard.k, len(given))
+            pooled = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
+            cells = {g: self.guard.continuous(_cell_path(path, g), s, other)
+                     for g, s in per_cell.items()}
+            return self._conditional(path, template, cells,
+                                     self.guard.continuous(path + "/otherwise", pooled, other),
+                                     {g: s.total for g, s in per_cell.items()})
+        check_allowed(self.registry, table, name)
+        counts = value_counts(self.reader, base, len(given))
+        text = self._is_text(table, name)
+        nullable = self.entities[table].column(name).nullable
+        pooled: dict = {}
+        for cell in counts.values():
+            for v, c in cell.items():
+                pooled[v] = pooled.get(v, 0) + c
+        cells = {g: self._categorical(_cell_path(path, g), c, text, other, nullable)
+                 for g, c in counts.items()}
+        return self._conditional(path, template, cells,
+                                 self._categorical(path + "/otherwise", pooled, text, other,
+                                                   nullable),
+                                 {g: sum(c.values()) for g, c in counts.items()})
+
+    def _conditional(self, path: str, template: dict, cells: dict, pooled_dist, sizes: dict):
+        """A conditional distribution from per-cell distributions; small cells are dropped."""
+        if pooled_dist is None:
+            return None
+        out = []
+        for values in sorted(cells, key=lambda g: -sizes[g]):
+            if any(v is None for v in values) or cells[values] is None:
+                continue
+            if self.guard.cell_kept(path + "/cells", sizes[values]):
+                out.append({"when": dict(zip(template["given"], values, strict=True)),
+                            "distribution": cells[values]})
+        return {"kind": "conditional", "given": list(template["given"]), "cells": out,
+                "otherwise": pooled_dist}
+
+
+def _json_value(value, text: bool):
+    """A categorical value as the profile spells it: text, or an int when integral."""
+    if value is None:
+        return None
+    if text:
+        return str(value)
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+# ---- calendar ---------------------------------------------------------------------------------
+def build_calendar(p: Profiler, profile: dict) -> None:
+    """first_term, per term type its start, length and successor, and the sessions."""
+    from distributions._estimators import session_rows, term_rows
+
+    terms = [_term(row) for row in term_rows(p.reader)]
+    if not terms or any(t["term_type"] is None for t in terms):
+        raise Missing("academic_term has no usable term types and dates")
+    default = p.default["calendar"]
+    calendar = profile["calendar"]
+    calendar["first_term"] = {"term_type": terms[0]["term_type"], "year": terms[0]["begin"].year}
+    calendar["term_types"] = _term_types(terms, default["term_types"])
+    types = [t["session_type"] for t in terms if t["session_type"]]
+    if types:
+        calendar["session_type"] = max(set(types), key=types.count)
+    p.notes.append("/calendar: breaks and exams are kept from the default profile's term types")
+    if p.reader.has("academic_session", "name"):
+        sessions = [_session(row) for row in session_rows(p.reader)]
+        if sessions:
+            calendar["sessions"] = sorted(sessions, key=lambda s: (s["weeks"] is not None,
+                                                                   s["first_week"], s["name"]))
+
+
+def _term(row: dict) -> dict:
+    import datetime as dt
+
+    begin = dt.datetime.fromtimestamp(row["b"], dt.UTC).date()
+    end = dt.datetime.fromtimestamp(row["e"], dt.UTC).date()
+    return {"term_type": row["term_type"], "session_type": row["session_type"],
+            "begin": begin, "end": end}
+
+
+def _term_types(terms: list[dict], default: dict) -> dict:
+    successors: dict[str, list[str]] = {}
+    new_year: dict[str, bool] = {}
+    for a, b in zip(terms, terms[1:], strict=False):
+        successors.setdefault(a["term_type"], []).append(b["term_type"])
+        new_year[b["term_type"]] = new_year.get(b["term_type"], False) or \
+            b["begin"].year > a["begin"].year
+    names = list(dict.fromkeys(t["term_type"] for t in terms))
+    out = {}
+    for name in names:
+        mine = [t for t in terms if t["term_type"] == name]
+        following = successors.get(name) or [default.get(name, {}).get("next", names[0])]
+        nxt = max(set(following), key=following.count)
+        nxt = nxt if nxt in names else names[0]
+        weeks = round(sum((t["end"] - t["begin"]).days for t in mine) / len(mine) / 7)
+        spec = {"begins_on_or_after": min(t["begin"].strftime("%m-%d") for t in mine),
+                "weeks": min(max(weeks, 2), 30), "next": nxt,
+                "year_offset": int(new_year.get(name, default.get(name, {}).get(
+                    "year_offset", 0)))}
+        _keep_breaks(spec, default.get(name, {}))
+        out[name] = spec
+    for name, spec in out.items():  # a cycle that never changes year would repeat a year
+        if spec["next"] == name:
+            spec["year_offset"] = 1
+    return out
+
+
+def _keep_breaks(spec: dict, default: dict) -> None:
+    spec["breaks"] = [b for b in default.get("breaks", []) if b["week"] <= spec["weeks"]]
+    spec["exams"] = [{**e, "week": min(e["week"], spec["weeks"])}
+                     for e in default.get("exams", [])]
+
+
+def _session(row: dict) -> dict:
+    spans = row["offset_days"] < 7 and row["to_end"] <= 1
+    weeks = None if spans else max(round((row["days"] + 3) / 7), 1)
+    return {"name": row["name"], "session_type": row["session_type"] or "Regular",
+            "first_week": max(round(row["offset_days"] / 7) + 1, 1), "weeks": weeks}
+
+
+def _cell_path(path: str, values: tuple) -> str:
+    return f"{path}/cells[{','.join(map(str, values))}]"

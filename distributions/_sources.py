@@ -1,0 +1,200 @@
+"""Profiling sources: where real tables live, found by their UDP names.
+
+A source answers three questions — which tables and columns it has, how to name a table in
+SQL, and what an aggregate query returns — so the estimators run the same SQL (with dialect
+switches) inside DuckDB or BigQuery and never pull rows into Python.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import duckdb
+import pyarrow as pa
+
+from distributions._errors import DistributionsError
+
+UDP_DISTRIBUTIONS = "context_store_distributions"
+_SCHEMAS = ("context_store_entity", "main", "udp_distributions")
+
+
+class SourceError(DistributionsError):
+    """A profiling source that cannot be used (names the source, table and column)."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What the profiler needs of a source of UDP tables."""
+
+    label: str
+    dialect: str
+
+    def tables(self) -> dict[str, dict[str, str]]:
+        """UDP table name -> {column name: engine type name}."""
+
+    def relation(self, table: str) -> str:
+        """SQL text naming `table` in a FROM clause."""
+
+    def query(self, sql: str) -> pa.Table:
+        """Run an aggregate query in the source engine."""
+
+
+class DuckDBSource:
+    """Tables (or views) of one DuckDB connection, looked up by UDP name."""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, label: str,
+                 relations: dict[str, str]):
+        self.connection = connection
+        self.label = label
+        self._relations = relations
+        self._tables: dict[str, dict[str, str]] | None = None
+
+    def tables(self) -> dict[str, dict[str, str]]:
+        if self._tables is None:
+            self._tables = {name: self._describe(name, relation)
+                            for name, relation in self._relations.items()}
+        return self._tables
+
+    def _describe(self, name: str, relation: str) -> dict[str, str]:
+        try:
+            described = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        except duckdb.Error as error:
+            raise SourceError(f"{self.label}: cannot read table {name}: {_first_line(error)}") \
+                from None
+        return {row[0]: str(row[1]) for row in described}
+
+    def relation(self, table: str) -> str:
+        return self._relations[table]
+
+    def query(self, sql: str) -> pa.Table:
+        try:
+            return self.connection.sql(sql).to_arrow_table()
+        except duckdb.Error as error:
+            raise SourceError(f"{self.label}: query failed: {_first_line(error)}") from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def open_source(spec: str) -> Source:
+    """Open a profiling source: a .duckdb file, a folder of Parquet/CSV files (one per UDP
+    table), or `bigquery://project.dataset`."""
+    if spec.startswith("bigquery://"):
+        return _bigquery(spec)
+    path = Path(spec)
+    if path.is_dir():
+        return _folder_source(path)
+    if path.is_file() and path.suffix in (".duckdb", ".db"):
+        return _duckdb_file(path)
+    if not path.exists():
+        raise SourceError(f"{spec}: cannot open the source: no such file or folder")
+    raise SourceError(f"{spec}: cannot open the source: expected a .duckdb file, a folder of "
+                      "Parquet/CSV files, or bigquery://project.dataset")
+
+
+def _bigquery(spec: str) -> Source:
+    target = spec.removeprefix("bigquery://").strip("/")
+    project, _, dataset = target.partition(".")
+    if not project or not dataset:
+        raise SourceError(f"{spec}: expected bigquery://project.dataset")
+    try:  # imported lazily: google-cloud-bigquery is only needed for this kind of source
+        from distributions._bigquery import BigQuerySource
+    except ImportError as error:
+        raise SourceError(f"{spec}: BigQuery sources are unavailable: {error}") from None
+    return BigQuerySource(project, dataset)
+
+
+def _duckdb_file(path: Path) -> DuckDBSource:
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+        rows = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+    except duckdb.Error as error:
+        raise SourceError(f"{path}: cannot open the source: {_first_line(error)}") from None
+    relations: dict[str, str] = {}
+    # the context store wins over a same-named table elsewhere (main, marts)
+    for schema in reversed(_SCHEMAS):
+        for table_schema, name in rows:
+            if table_schema == schema:
+                relations[name] = f'"{schema}"."{name}"'
+    return DuckDBSource(connection, path.name, relations)
+
+
+def _folder_source(path: Path) -> DuckDBSource:
+    """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
+    `person.csv`."""
+    connection = duckdb.connect()
+    relations = {}
+    types = _string_columns()
+    for entry in sorted(path.iterdir()):
+        name, reader = _reader(entry, types)
+        if reader is None or name in relations:
+            continue
+        try:
+            connection.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')
+        except duckdb.Error as error:
+            raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
+                              f"{_first_line(error)}") from None
+        relations[name] = f'"{name}"'
+    if not relations:
+        raise SourceError(f"{path}: cannot open the source: no .parquet or .csv tables found")
+    return DuckDBSource(connection, path.name, relations)
+
+
+def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str | None]:
+    quoted = str(entry).replace("'", "''")
+    if entry.is_dir():
+        parts = sorted(entry.glob("*.parquet"))
+        if parts:
+            return entry.name, f"read_parquet('{quoted}/*.parquet')"
+        csvs = sorted(entry.glob("*.csv"))
+        if csvs:
+            strings = _present(csvs[0], string_columns.get(entry.name, []))
+            return entry.name, _csv(f"{quoted}/*.csv", strings)
+        return entry.name, None
+    if entry.suffix == ".parquet":
+        return entry.stem, f"read_parquet('{quoted}')"
+    if entry.suffix == ".csv":
+        return entry.stem, _csv(quoted, _present(entry, string_columns.get(entry.stem, [])))
+    return entry.stem, None
+
+
+def _present(path: Path, columns: list[str]) -> list[str]:
+    """The columns of `columns` that the CSV header names (DuckDB rejects type hints for
+    absent columns)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            header = next(csv.reader(file), [])
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(f"{path}: cannot read the file: {error}") from None
+    return [c for c in dict.fromkeys(columns) if c in header]
+
+
+def _csv(pattern: str, strings: list[str]) -> str:
+    # types are sniffed (so text in a numeric column shows up as a wrong type), except the
+    # registry's string columns: codes like "09" must keep their leading zeros
+    hints = ", ".join(f"'{c}': 'VARCHAR'" for c in strings)
+    return (f"read_csv('{pattern}', header=true, all_varchar=false, union_by_name=true"
+            + (f", types={{{hints}}}" if hints else "") + ")")
+
+
+def _string_columns() -> dict[str, list[str]]:
+    from pipeline._registry import REGISTRY  # lazy: the pipeline imports this package
+
+    columns: dict[str, list[str]] = {}
+    for table in REGISTRY:
+        columns.setdefault(table.name, []).extend(
+            c.name for c in table.columns if c.type == "string")
+    columns[UDP_DISTRIBUTIONS] = ["entity", "field_name", "field_value", "distribution_type",
+                                  "field_source", "dependency_field_names",
+                                  "dependency_field_values"]
+    return columns
