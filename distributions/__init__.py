@@ -9,8 +9,8 @@ from distributions._profile import (
     schema_path,
     validate_profile,
 )
-from distributions._sources import Source, SourceError, open_source
 from distributions._profiler import ProfileResult, profile_source, write_profile
+from distributions._sources import Source, SourceError, open_source
 from distributions._udp_distributions import (
     export_udp_distributions,
     profile_from_udp_distributions,

@@ -115,9 +115,12 @@ class Guard:
     # ---- continuous -----------------------------------------------------------------------
     def continuous(self, path: str, s: Summary, template: dict) -> dict | None:
         """A continuous distribution from a summary, extremes coded to the k-th values."""
-        if s.n < self.k:
+        if s.n < 2 * self.k:
+            # below 2k values the k-th smallest and largest meet or cross: coding would
+            # publish a made-up constant, so the column is not published at all
             if s.n:
-                self.record(path, "suppressed", f"fewer than k={self.k} values", s.n)
+                self.record(path, "suppressed", f"fewer than 2k={2 * self.k} values, too few "
+                            "to publish a range with k-coded extremes", s.n)
             return None
         lo, hi = s.min, s.max
         if s.low_k is not None and s.low_k > s.min:
@@ -128,6 +131,10 @@ class Guard:
             hi = s.high_k
             self.record(path, "top_coded", f"maximum rested on fewer than k={self.k} rows; "
                         f"replaced by the {self.k}-th largest value", s.above_k)
+        if lo >= hi and s.min < s.max:
+            self.record(path, "suppressed", f"the k={self.k}-coded extremes meet: too few "
+                        "values to publish a range", s.n)
+            return None
         return _continuous_spec(s, lo, hi, template)
 
     def manifest(self, source: str, tables: dict[str, int]) -> dict:

@@ -16,9 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from distributions._errors import DistributionsError
-from distributions._estimators import (Missing, Reader, Summary, calendar_part, campus_skew,
-                                       children_histogram, grading_part, measure_base,
-                                       session_names, sizing_part, summarize, value_counts)
+from distributions._estimators import (
+    Missing,
+    Reader,
+    Summary,
+    calendar_part,
+    campus_skew,
+    children_histogram,
+    grading_part,
+    measure_base,
+    session_names,
+    sizing_part,
+    summarize,
+    value_counts,
+)
 from distributions._privacy import NODATA, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source

@@ -23,6 +23,7 @@ from pipeline._values import Labels, Values, to_arrow
 
 RULES: dict[str, Callable] = {}
 ID_STRIDE = 10**10  # keys of different tables never collide
+STRATIFY_MAX = 250_000  # largest key domain drawn by strata (rank tables are 8 bytes a key)
 
 
 def rule(name: str):
@@ -45,11 +46,29 @@ class Engine:
         self._codes = {key: (i + 1) * ID_STRIDE for i, key in enumerate(registry.tables)}
         self._memo: dict = {}
         self._ranges: dict = {}
+        self._ranks: dict = {}  # per (table, column, domain): the stratum of each key
 
     # ---- randomness -------------------------------------------------------------------
     def uniform(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
         """Uniforms for (table, column, draw) at `rows`."""
         return _random.uniform(_random.stream_key(self.seed, key, name, draw), rows)
+
+    def stratified(self, key: str, name: str, counters: np.ndarray, domain: int) -> np.ndarray:
+        """Uniforms for a column drawn over `domain` keys: key i gets a seeded random stratum
+        of (0, 1) of width 1/domain, so the column's marginal matches the profile within
+        ~1/domain instead of iid noise ~1/sqrt(domain). Large domains draw iid (the noise is
+        negligible there, and the rank table would cost memory)."""
+        if domain > STRATIFY_MAX or domain < 2:
+            return self.uniform(key, name, counters)
+        slot = (key, name, domain)
+        if slot not in self._ranks:
+            order = np.argsort(_random.bits(_random.stream_key(self.seed, key, name, "rank"),
+                                            np.arange(domain)), kind="stable")
+            ranks = np.empty(domain, dtype=np.int64)
+            ranks[order] = np.arange(domain)
+            self._ranks[slot] = ranks
+        jitter = self.uniform(key, name, counters)
+        return (self._ranks[slot][counters] + jitter) / domain
 
     def normal(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
         return _random.normal(_random.stream_key(self.seed, key, name, draw), rows)
@@ -126,7 +145,8 @@ class Engine:
         spec = spec or self.distribution(key, name)
         if u is None:
             keyed_by = table.column(name).keyed_by if name in _names(table) else None
-            u = self.uniform(key, name, self._counters(key, keyed_by, rows))
+            counters = self._counters(key, keyed_by, rows)
+            u = self.stratified(key, name, counters, self._domain(key, keyed_by))
         return self.draw(spec, key, rows, u)
 
     def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
@@ -137,6 +157,15 @@ class Engine:
         if keyed_by == ORDINAL:
             return self.ordinal(key, rows)
         return self.fk_rows(key, keyed_by, rows)
+
+    def _domain(self, key: str, keyed_by: str | None) -> int:
+        """How many distinct counters a column's draws range over."""
+        if keyed_by is None:
+            return self.n_rows(key)
+        if keyed_by == ORDINAL:
+            counts = getattr(self.layouts[key], "counts", None)
+            return int(counts.max()) if counts is not None and len(counts) else 1
+        return self.n_rows(self.registry[key].parent_of(keyed_by))
 
     def draw(self, spec: dict, key: str, rows: np.ndarray, u: np.ndarray) -> Values:
         """Map uniforms through `spec`; conditionals read their given columns of `key`."""

@@ -186,7 +186,9 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     counters = parents
     if layout.count_keyed_by:
         counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
-    u = engine.uniform(table.key, "rows", counters)
+    domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by)) \
+        if layout.count_keyed_by else len(parents)
+    u = engine.stratified(table.key, "rows", counters, domain)
     try:
         counts = engine.draw(spec, layout.parent, parents, u)
     finally:

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import MANIFEST, manifest, run_subprocess
+
 from distributions import default_profile_path
 from pipeline import main
 

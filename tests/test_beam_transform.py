@@ -8,8 +8,8 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-
 from conftest import part_files
+
 from distributions import load_profile
 from pipeline import REGISTRY, GenerateWarehouse, JobConfig, Settings, planned_rows
 

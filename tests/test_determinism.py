@@ -4,8 +4,8 @@ tables. Runs `campus-synth generate` (Parquet only) at 600 FTE."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import generate, manifest, part_files, read_table
+
 from pipeline import REGISTRY
 
 FTE = 600

@@ -4,8 +4,8 @@ resolving, and the row counts agreeing across DuckDB, the manifest and the plan.
 from __future__ import annotations
 
 import pytest
-
 from conftest import SMALL_FTE, connect, manifest
+
 from pipeline import REGISTRY, Settings, planned_rows
 
 TABLES = list(REGISTRY)

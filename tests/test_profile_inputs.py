@@ -10,8 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from distributions import (export_udp_distributions, load_profile, validate_profile,
-                           write_udp_distributions)
+from distributions import (
+    export_udp_distributions,
+    load_profile,
+    validate_profile,
+    write_udp_distributions,
+)
 from pipeline import main
 
 NAMES = [("Zebulon", "Quarrington"), ("Philippa", "Vandersloot"), ("Octavian", "Brightwater")]

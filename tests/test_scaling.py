@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import connect, generate, manifest
+
 from pipeline import REGISTRY, Settings, planned_rows
 
 SIZES = (1_000, 5_000, 20_000)

@@ -47,7 +47,7 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
     """Student rows per student-term (by load) and staff rows per section."""
     terms = np.arange(engine.n_rows("person__academic_term"), dtype=np.int64)
     spec = engine.profile["tables"][KEY]["rows"]["per_student_term"]
-    u = engine.uniform(KEY, "rows", terms)
+    u = engine.stratified(KEY, "rows", terms, len(terms))
     counts = np.nan_to_num(numeric(engine.draw(spec, "person__academic_term", terms, u)))
     counts = counts.astype(np.int64)
     engine.clear()
