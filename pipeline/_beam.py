@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
-from typing import Any
+import zlib
+from dataclasses import asdict
 
 import apache_beam as beam
 import pyarrow as pa
@@ -25,17 +25,36 @@ PARQUET_COMPRESSION = "zstd"
 _ENGINES: dict = {}
 
 
-@dataclass(frozen=True)
 class JobConfig:
-    """Everything a worker needs to rebuild the plan: the profile and the settings."""
+    """Everything a worker needs to rebuild the plan: the profile and the settings.
 
-    profile: dict
-    settings: Settings
+    It travels inside every DoFn, so it pickles as one compressed JSON blob (cheap to unpickle
+    many times) and is parsed only when a process builds its engine."""
 
-    @property
-    def fingerprint(self) -> str:
-        text = json.dumps([self.profile, asdict(self.settings)], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+    def __init__(self, profile: dict, settings: Settings):
+        self.profile, self.settings = profile, settings
+        blob = json.dumps([profile, asdict(settings)], sort_keys=True).encode()
+        self.fingerprint = hashlib.sha256(blob).hexdigest()
+        self._blob = zlib.compress(blob)
+
+    def __reduce__(self):
+        return _config_from_blob, (self._blob, self.fingerprint)
+
+    def __repr__(self) -> str:
+        return f"JobConfig(fingerprint={self.fingerprint[:12]}, settings={self.settings})"
+
+
+def _config_from_blob(blob: bytes, fingerprint: str) -> JobConfig:
+    config = JobConfig.__new__(JobConfig)
+    config._blob, config.fingerprint = blob, fingerprint
+    return config
+
+
+def _loaded(config: JobConfig) -> tuple[dict, Settings]:
+    if not hasattr(config, "profile"):
+        profile, settings = json.loads(zlib.decompress(config._blob))
+        config.profile, config.settings = profile, Settings(**settings)
+    return config.profile, config.settings
 
 
 def engine_for(config: JobConfig):
@@ -44,8 +63,9 @@ def engine_for(config: JobConfig):
     if key not in _ENGINES:
         import pipeline._rules  # noqa: F401  (registers the entity rules)
         from pipeline._registry import REGISTRY
+        profile, settings = _loaded(config)
         _ENGINES.clear()
-        _ENGINES[key] = build_plan(REGISTRY, config.profile, config.settings)
+        _ENGINES[key] = build_plan(REGISTRY, profile, settings)
     return _ENGINES[key]
 
 
@@ -56,13 +76,48 @@ def table_dir(root: str, key: str) -> str:
     return FileSystems.join(root, table.schema, table.name)
 
 
+def parquet_options(batch: pa.RecordBatch) -> dict:
+    """How a block is written: dictionary pages only for categorical (dictionary-typed)
+    columns; keys, timestamps and free text would only fill a dictionary and fall back."""
+    dictionary = [f.name for f in batch.schema if pa.types.is_dictionary(f.type)]
+    return {"compression": PARQUET_COMPRESSION, "use_dictionary": dictionary or False}
+
+
 def block_path(root: str, key: str, index: int) -> str:
     """The Parquet file of one block of table `key`."""
     return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
 
 
-# declared output types spare Beam from inferring them from the DoFn bytecode
-@beam.typehints.with_output_types(tuple[int, Any])
+class ArrowBatchCoder(beam.coders.Coder):
+    """Record batches as Arrow IPC streams. Beam samples element sizes by encoding them, so
+    the estimate is the batch's own byte count, not a pickled copy of 100k rows."""
+
+    def encode(self, batch: pa.RecordBatch) -> bytes:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        return sink.getvalue().to_pybytes()
+
+    def decode(self, data: bytes) -> pa.RecordBatch:
+        return pa.ipc.open_stream(data).read_next_batch()
+
+    def estimate_size(self, batch: pa.RecordBatch) -> int:
+        return batch.nbytes
+
+    def is_deterministic(self) -> bool:
+        return True
+
+    def to_type_hint(self):
+        return pa.RecordBatch
+
+
+beam.coders.registry.register_coder(pa.RecordBatch, ArrowBatchCoder)
+BATCH = beam.typehints.Tuple[int, pa.RecordBatch]
+
+
+# declared output types spare Beam from inferring them from the DoFn bytecode, and give the
+# batches their coder
+@beam.typehints.with_output_types(BATCH)
 class GenerateBlocks(beam.DoFn):
     """Block → (block index, record batch) for the table and each companion table."""
 
@@ -91,8 +146,7 @@ class WriteBlocks(beam.DoFn):
         index, batch = element
         path = block_path(self.root, self.key, index)
         with FileSystems.create(path) as handle:
-            pq.write_table(pa.Table.from_batches([batch]), handle,
-                           compression=PARQUET_COMPRESSION)
+            pq.write_table(pa.Table.from_batches([batch]), handle, **parquet_options(batch))
         self.rows.inc(batch.num_rows)
         yield self.key, batch.num_rows
 
@@ -109,6 +163,8 @@ class GenerateTable(beam.PTransform):
                       if t.generated_with == self.key]
         generated = cuts | f"Generate[{self.key}]" >> beam.ParDo(
             GenerateBlocks(self.config)).with_outputs(*companions, main=self.key)
+        for key in companions:  # tagged outputs carry no type hint of their own
+            generated[key].element_type = BATCH
         return [generated[key] | f"Write[{key}]" >> beam.ParDo(WriteBlocks(self.root, key))
                 for key in (self.key, *companions)]
 

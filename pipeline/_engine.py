@@ -218,7 +218,7 @@ class Engine:
         table = self.registry[key]
         rows = self.rows(start, stop)
         arrays = [to_arrow(self.column(key, c.name, rows), c.type) for c in table.columns]
-        return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema(table))
+        return pa.RecordBatch.from_arrays(arrays, schema=batch_schema(table, arrays))
 
     def values(self, key: str, name: str, rows: np.ndarray) -> Values:
         """One column outside a block (the plan uses this); clears the memo afterwards."""
@@ -244,11 +244,22 @@ class Engine:
 
 
 def arrow_schema(table: Table) -> pa.Schema:
-    """The Arrow schema of a registry table (also the Parquet schema)."""
+    """The logical Arrow schema of a registry table (categorical text may travel
+    dictionary-encoded; it reads back as the same strings)."""
     from pipeline._values import ARROW_TYPES
-    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable or c.name not in
-                       table.primary_key) for c in table.columns]
+    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=_nullable(table, c.name))
+              for c in table.columns]
     return pa.schema(fields)
+
+
+def batch_schema(table: Table, arrays: list[pa.Array]) -> pa.Schema:
+    """The schema of a generated batch: the registry's, with each array's own encoding."""
+    return pa.schema([pa.field(c.name, array.type, nullable=_nullable(table, c.name))
+                      for c, array in zip(table.columns, arrays, strict=True)])
+
+
+def _nullable(table: Table, name: str) -> bool:
+    return table.column(name).nullable or name not in table.primary_key
 
 
 def _names(table: Table) -> set[str]:

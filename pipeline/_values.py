@@ -81,13 +81,21 @@ def to_arrow(values: Values, type_name: str) -> pa.Array:
 
 def _labels_to_arrow(labels: Labels, arrow_type: pa.DataType) -> pa.Array:
     categories = list(labels.categories)
+    codes = labels.codes.astype(np.int32, copy=False)
     if arrow_type == pa.string():
-        dictionary = pa.array([None if c is None else str(c) for c in categories], pa.string())
+        # categorical text stays dictionary-encoded: Parquet stores it as its dictionary
+        # and indices, with no per-row string to build or hash
+        if None in categories:  # a null category becomes a null index (Parquet needs that)
+            kept = [i for i, c in enumerate(categories) if c is not None]
+            remap = np.full(len(categories) + 1, -1, dtype=np.int32)
+            remap[kept] = np.arange(len(kept), dtype=np.int32)
+            codes, categories = remap[codes], [categories[i] for i in kept]
+        dictionary = pa.array([str(c) for c in categories], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
     elif arrow_type == pa.bool_():
         dictionary = pa.array([_as_bool(c) for c in categories], pa.bool_())
     else:
         dictionary = pa.array(categories).cast(arrow_type)
-    codes = labels.codes.astype(np.int32, copy=False)
     indices = pa.array(codes, mask=codes < 0)
     return pc.take(dictionary, indices)
 

@@ -9,6 +9,8 @@ assignment-group weights (current score: graded work only; final score: missing 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -89,7 +91,8 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     due_seconds[np.isnat(due)] = -np.inf
     missing = (submit_z < special.ndtri(_missing_after_withdrawals(engine))) | \
         (due_seconds > withdrawal)
-    return {"enrollments": enrollments, "activities": compact[position], "latent": latent,
+    return {"enrollments": enrollments, "distinct": distinct, "local": local,
+            "activities": compact[position], "latent": latent,
             "status": engine.sample(RESULT, "grading_status", rows), "missing": missing,
             "due": due, "terms": terms[local], "compact": compact, "position": position}
 
@@ -138,14 +141,32 @@ def result(engine: Engine, table: Table, column: str, rows: np.ndarray):
     if column == "learner_activity_id":
         return core["activities"]
     if column == "person_id":
-        return engine.fk_rows(ENROLLMENT, "person_id", core["enrollments"])
+        return engine.fk_rows(ENROLLMENT, "person_id", core["distinct"])[core["local"]]
     if column == "grading_status":
         return _grading_status(core)
-    if column in ("published_score", "published_grade"):
-        score = scores(engine, rows)
-        return score if column == "published_score" else pc.cast(pa.array(score, mask=np.isnan(
-            score)), pa.string())
+    if column == "published_score":
+        return scores(engine, rows)
+    if column == "published_grade":
+        return grade_text(scores(engine, rows))
     return _dates(engine, column, rows, core)
+
+
+_CENTS_TABLE = 200_000  # scores up to 2,000 points are formatted by lookup
+
+
+@lru_cache(maxsize=1)
+def _cents_text() -> pa.Array:
+    return pc.cast(pa.array(np.arange(_CENTS_TABLE) / 100), pa.string())
+
+
+def grade_text(score: np.ndarray) -> pa.Array:
+    """Canvas's grade string of a points score ('13.88', '20'); null where not graded. Scores
+    are whole cents, so their text is looked up instead of formatted row by row."""
+    missing = np.isnan(score)
+    cents = np.round(np.where(missing, 0, score) * 100).astype(np.int64)
+    if cents.min(initial=0) < 0 or cents.max(initial=0) >= _CENTS_TABLE:
+        return pc.cast(pa.array(score, mask=missing), pa.string())
+    return _cents_text().take(pa.array(cents, mask=missing))
 
 
 def _grading_status(core: dict) -> Labels:
