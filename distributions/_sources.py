@@ -111,9 +111,19 @@ def _bigquery(spec: str) -> Source:
     return BigQuerySource(project, dataset)
 
 
+MEMORY_LIMIT = "512MB"
+
+
+def _bounded(connection):
+    """Cap DuckDB's buffers: aggregates stream and spill, so profiling memory does not
+    follow the size of the source."""
+    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return connection
+
+
 def _duckdb_file(path: Path) -> DuckDBSource:
     try:
-        connection = duckdb.connect(str(path), read_only=True)
+        connection = _bounded(duckdb.connect(str(path), read_only=True))
         rows = connection.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
     except duckdb.Error as error:
@@ -130,7 +140,7 @@ def _duckdb_file(path: Path) -> DuckDBSource:
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
     `person.csv`."""
-    connection = duckdb.connect()
+    connection = _bounded(duckdb.connect())
     relations = {}
     types = _string_columns()
     for entry in sorted(path.iterdir()):

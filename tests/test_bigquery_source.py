@@ -161,6 +161,8 @@ _BIGQUERY_TYPES = [(pa.types.is_integer, "INT64"), (pa.types.is_floating, "FLOAT
 
 
 def _bigquery_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_dictionary(arrow_type):  # categorical text is written dictionary-encoded
+        arrow_type = arrow_type.value_type
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMP" if arrow_type.tz else "DATETIME"
     for test, name in _BIGQUERY_TYPES:

@@ -34,8 +34,7 @@ VENV = ROOT / ".venv-bqemu"
 PROJECT = "test-project"
 START_TIMEOUT = 60.0          # seconds until the API must answer
 STOP_TIMEOUT = 10.0
-SETUP_HINT = ("uv venv .venv-bqemu && uv pip install --python .venv-bqemu/bin/python "
-              "-r tests/bqemu/requirements.txt")
+SETUP_HINT = "bash tests/bqemu/setup.sh"
 
 
 def emulator_python() -> Path:
