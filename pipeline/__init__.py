@@ -10,7 +10,7 @@ from pipeline._errors import OutputError, PipelineError, PlanError, SettingsErro
 from pipeline._job import RunReport, planned_rows, run_job
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY, Registry
-from pipeline._schema import Column, ForeignKey, Table
+from pipeline._schema import Column, ForeignKey, Layout, Table
 
 __all__ = [
     "REGISTRY",
@@ -18,6 +18,7 @@ __all__ = [
     "ForeignKey",
     "GenerateWarehouse",
     "JobConfig",
+    "Layout",
     "OutputError",
     "PipelineError",
     "PlanError",
