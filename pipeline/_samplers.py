@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from pipeline._values import Labels
 
@@ -216,12 +216,16 @@ def _family_weights(family: str, params: np.ndarray, support: np.ndarray, intege
     if family == "lognormal":
         # shifted so that the distribution starts just below the minimum
         base = lo - (1.0 if integer else half)
-        cdf = stats.lognorm.cdf
-        upper = cdf(support + half - base, scale, scale=np.exp(loc))
-        lower = cdf(np.maximum(support - half - base, 0), scale, scale=np.exp(loc))
+        upper = _lognormal_cdf(support + half - base, loc, scale)
+        lower = _lognormal_cdf(support - half - base, loc, scale)
     else:
-        upper = stats.norm.cdf(support + half, loc, scale)
-        lower = stats.norm.cdf(support - half, loc, scale)
+        upper = special.ndtr((support + half - loc) / scale)
+        lower = special.ndtr((support - half - loc) / scale)
     mass = np.maximum(upper - lower, 0.0)
     total = mass.sum()
     return mass / total if total > 0 else np.full(len(support), 1.0 / len(support))
+
+
+def _lognormal_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.where(x > 0, special.ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma), 0.0)
