@@ -6,7 +6,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from pipeline._errors import PlanError
 from pipeline._schema import KEYMAP, Column, ForeignKey, Layout, Table
-from pipeline._tables import ENTITIES
+from pipeline._tables import CONTENT, ENTITIES
 
 
 def _keymap(entity: Table) -> Table:
@@ -56,7 +56,7 @@ class Registry:
             raise PlanError(f"the foreign keys form a cycle: {cycle}") from None
 
 
-def build_registry(entities: tuple[Table, ...] = ENTITIES) -> Registry:
+def build_registry(entities: tuple[Table, ...] = ENTITIES + CONTENT) -> Registry:
     """The registry of entity tables plus one keymap table per entity that has one."""
     keymaps = tuple(_keymap(table) for table in entities if table.keymap)
     return Registry(entities + keymaps)

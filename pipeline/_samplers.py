@@ -45,6 +45,7 @@ class CategoricalSampler:
 
 
 _UNIFORM_GRID = 4096
+_MAX_SUPPORT = 10_000  # integer distributions wider than this are fitted as continuous
 _Z_RANGE = 8.0
 
 
@@ -60,6 +61,7 @@ class QuantileSampler:
     values: np.ndarray
     integer: bool
     null_fraction: float = 0.0
+    rounded: bool = False  # a count too wide to tabulate value by value: continuous, rounded
 
     def __post_init__(self):
         if not self.integer and len(self.values) > 1:
@@ -75,6 +77,8 @@ class QuantileSampler:
             low = np.minimum(position.astype(np.int64), _UNIFORM_GRID - 1)
             even = self._even
             out = even[low] + (position - low) * (even[low + 1] - even[low])
+        if self.rounded:
+            out = np.round(out)
         if self.null_fraction > 0:
             # the top of the uniform range becomes null, so a copula keeps its ordering
             out = np.where(u > 1.0 - self.null_fraction, np.nan, out)
@@ -146,6 +150,8 @@ def continuous(spec: dict) -> QuantileSampler:
     if family == "constant":
         value = float(spec["value"])
         return QuantileSampler(np.array([1.0]), np.array([value]), integer, null_fraction)
+    wide = integer and float(spec.get("max", 0)) - float(spec.get("min", 0)) > _MAX_SUPPORT
+    integer = integer and not wide
     if family == "empirical":
         cdf, values = _empirical(spec)
     elif family == "uniform":
@@ -154,7 +160,7 @@ def continuous(spec: dict) -> QuantileSampler:
         cdf, values = _fitted(family, spec, integer)
     if integer and family in ("empirical", "uniform"):
         cdf, values = _integer_support(cdf, values)
-    return QuantileSampler(cdf, values, integer, null_fraction)
+    return QuantileSampler(cdf, values, integer, null_fraction, rounded=wide)
 
 
 def _empirical(spec: dict) -> tuple[np.ndarray, np.ndarray]:

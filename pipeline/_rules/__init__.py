@@ -6,6 +6,7 @@ Importing this package registers every rule with the engine and the plan.
 from pipeline._rules import (  # noqa: F401  (imported for their registrations)
     calendar,
     catalog,
+    content,
     courses,
     enrollment,
     gradebook,
