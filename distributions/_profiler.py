@@ -15,18 +15,20 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._derived import (
+    calendar_part,
+    campus_skew,
+    grading_part,
+    measure_base,
+    session_names,
+    sizing_part,
+)
 from distributions._errors import DistributionsError
 from distributions._estimators import (
     Missing,
     Reader,
     Summary,
-    calendar_part,
-    campus_skew,
     children_histogram,
-    grading_part,
-    measure_base,
-    session_names,
-    sizing_part,
     summarize,
     value_counts,
 )
@@ -342,78 +344,6 @@ def _json_value(value, text: bool):
         return str(value)
     number = float(value)
     return int(number) if number.is_integer() else number
-
-
-# ---- calendar ---------------------------------------------------------------------------------
-def build_calendar(p: Profiler, profile: dict) -> None:
-    """first_term, per term type its start, length and successor, and the sessions."""
-    from distributions._estimators import session_rows, term_rows
-
-    terms = [_term(row) for row in term_rows(p.reader)]
-    if not terms or any(t["term_type"] is None for t in terms):
-        raise Missing("academic_term has no usable term types and dates")
-    default = p.default["calendar"]
-    calendar = profile["calendar"]
-    calendar["first_term"] = {"term_type": terms[0]["term_type"], "year": terms[0]["begin"].year}
-    calendar["term_types"] = _term_types(terms, default["term_types"])
-    types = [t["session_type"] for t in terms if t["session_type"]]
-    if types:
-        calendar["session_type"] = max(set(types), key=types.count)
-    p.notes.append("/calendar: breaks and exams are kept from the default profile's term types")
-    if p.reader.has("academic_session", "name"):
-        sessions = [_session(row) for row in session_rows(p.reader)]
-        if sessions:
-            calendar["sessions"] = sorted(sessions, key=lambda s: (s["weeks"] is not None,
-                                                                   s["first_week"], s["name"]))
-
-
-def _term(row: dict) -> dict:
-    import datetime as dt
-
-    begin = dt.datetime.fromtimestamp(row["b"], dt.UTC).date()
-    end = dt.datetime.fromtimestamp(row["e"], dt.UTC).date()
-    return {"term_type": row["term_type"], "session_type": row["session_type"],
-            "begin": begin, "end": end}
-
-
-def _term_types(terms: list[dict], default: dict) -> dict:
-    successors: dict[str, list[str]] = {}
-    new_year: dict[str, bool] = {}
-    for a, b in zip(terms, terms[1:], strict=False):
-        successors.setdefault(a["term_type"], []).append(b["term_type"])
-        new_year[b["term_type"]] = new_year.get(b["term_type"], False) or \
-            b["begin"].year > a["begin"].year
-    names = list(dict.fromkeys(t["term_type"] for t in terms))
-    out = {}
-    for name in names:
-        mine = [t for t in terms if t["term_type"] == name]
-        following = successors.get(name) or [default.get(name, {}).get("next", names[0])]
-        nxt = max(set(following), key=following.count)
-        nxt = nxt if nxt in names else names[0]
-        weeks = round(sum((t["end"] - t["begin"]).days for t in mine) / len(mine) / 7)
-        spec = {"begins_on_or_after": min(t["begin"].strftime("%m-%d") for t in mine),
-                "weeks": min(max(weeks, 2), 30), "next": nxt,
-                "year_offset": int(new_year.get(name, default.get(name, {}).get(
-                    "year_offset", 0)))}
-        _keep_breaks(spec, default.get(name, {}))
-        out[name] = spec
-    for name, spec in out.items():  # a cycle that never changes year would repeat a year
-        if spec["next"] == name:
-            spec["year_offset"] = 1
-    return out
-
-
-def _keep_breaks(spec: dict, default: dict) -> None:
-    spec["breaks"] = [b for b in default.get("breaks", []) if b["week"] <= spec["weeks"]]
-    spec["exams"] = [{**e, "week": min(e["week"], spec["weeks"])}
-                     for e in default.get("exams", [])]
-
-
-def _session(row: dict) -> dict:
-    spans = row["offset_days"] < 7 and row["to_end"] <= 1
-    weeks = None if spans else max(round((row["days"] + 3) / 7), 1)
-    return {"name": row["name"], "session_type": row["session_type"] or "Regular",
-            "first_week": max(round(row["offset_days"] / 7) + 1, 1), "weeks": weeks}
 
 
 def _cell_path(path: str, values: tuple) -> str:
