@@ -112,8 +112,7 @@ def _print_settings(console: Console, args, resolved, source: str) -> None:
         table.add_row(name, f"{getattr(settings, name):,}", resolved.sources[name])
     table.add_row("profile", source, "flag" if args.profile else "default")
     table.add_row("out", args.out, "flag" if args.out != "warehouse" else "default")
-    table.add_row("runner", resolved.runner, "flag" if resolved.beam_args[1:] or
-                  "--runner=FnApiRunner" not in resolved.beam_args else "default")
+    table.add_row("runner", resolved.runner, resolved.sources["runner"])
     extra = [a for a in resolved.beam_args if not a.startswith("--runner")]
     if extra:
         table.add_row("beam options", " ".join(extra), "flag")

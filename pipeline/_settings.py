@@ -45,8 +45,10 @@ def resolve(profile: dict, flags: dict, beam_args: list[str]) -> Resolved:
         sources.update({k: layer for k in given})
     check(settings)
     beam_args = check_beam_args(beam_args)
+    sources["runner"] = "flag"
     if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
+        sources["runner"] = "default"
     return Resolved(settings, sources, beam_args)
 
 
