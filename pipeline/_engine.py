@@ -138,11 +138,11 @@ class Engine:
         """The profile's distribution for a column (the profile was validated on load)."""
         return self.profile["tables"][self.registry[key].name]["columns"][name]
 
-    def sample(self, key: str, name: str, rows: np.ndarray, u: np.ndarray | None = None,
-               spec: dict | None = None) -> Values:
+    def sample(self, key: str, name: str, rows: np.ndarray,
+               u: np.ndarray | None = None) -> Values:
         """Draw a profile column at `rows`; `u` overrides the uniforms (for copulas)."""
         table = self.registry[key]
-        spec = spec or self.distribution(key, name)
+        spec = self.distribution(key, name)
         if u is None:
             keyed_by = table.column(name).keyed_by if name in _names(table) else None
             counters = self._counters(key, keyed_by, rows)

@@ -183,14 +183,20 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     if layout.count_rule:
         return COUNT_RULES[layout.count_rule](engine, table, parents)
     spec = engine.profile["tables"][table.name]["rows"]["per_parent"]
-    counters = parents
+    counters, domain = parents, len(parents)
     if layout.count_keyed_by:
         counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
-    domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by)) \
-        if layout.count_keyed_by else len(parents)
-    u = engine.stratified(table.key, "rows", counters, domain)
+        domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by))
+    return draw_counts(engine, table.key, spec, layout.parent, parents, counters, domain)
+
+
+def draw_counts(engine: Engine, key: str, spec: dict, parent: str, parents: np.ndarray,
+                counters: np.ndarray, domain: int) -> np.ndarray:
+    """Children per parent row of `parent`, drawn from a count distribution of table `key`
+    (its conditionals read the parent's columns)."""
+    u = engine.stratified(key, "rows", counters, domain)
     try:
-        counts = engine.draw(spec, layout.parent, parents, u)
+        counts = engine.draw(spec, parent, parents, u)
     finally:
         engine.clear()
     return np.nan_to_num(numeric(counts)).astype(np.int64)

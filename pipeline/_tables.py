@@ -185,7 +185,7 @@ ENTITIES: tuple[Table, ...] = (
         _fks(("course_offering_id", "course_offering")), system="lms",
         description="A Canvas assignment group with its weight."),
     Table("learner_activity", (
-        _pk("learner_activity"), _fk("course_offering_id", "offering_of_group"),
+        _pk("learner_activity"), _fk("course_offering_id", "offering_of"),
         _fk("learner_activity_group_id"),
         C("title", "string", "activity_names"),
         C("due_date", "timestamp", "due_date", nullable=True, profiled=True),

@@ -144,12 +144,6 @@ def group_weight(engine: Engine, table: Table, column: str, rows: np.ndarray) ->
     return np.round(100 * raw[rows - siblings[0]] / totals[parents - first], 2)
 
 
-@rule("offering_of_group")
-def offering_of_group(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
-    """An assignment's offering: its group's."""
-    return engine.parent_rows("learner_activity_group", engine.parent_rows(table.key, rows))
-
-
 def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """Term row of each learner_activity row."""
     offerings = engine.fk_rows("learner_activity", "course_offering_id", rows)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline._engine import Engine, rule
-from pipeline._plan import Children, count_rule
+from pipeline._plan import Children, count_rule, draw_counts
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
@@ -47,19 +47,17 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
     """Student rows per student-term (by load) and staff rows per section."""
     terms = np.arange(engine.n_rows("person__academic_term"), dtype=np.int64)
     spec = engine.profile["tables"][KEY]["rows"]["per_student_term"]
-    u = engine.stratified(KEY, "rows", terms, len(terms))
-    counts = np.nan_to_num(numeric(engine.draw(spec, "person__academic_term", terms, u)))
-    counts = counts.astype(np.int64)
-    engine.clear()
-    counts = np.minimum(counts, engine.facts["offerings_per_term"])
-    students = Children.from_counts(counts)
-    sections = _choose_sections(engine, students)
-    staff = Children.from_counts(_staff_counts(engine, students.n_rows))
+    counts = draw_counts(engine, KEY, spec, "person__academic_term", terms, terms, len(terms))
+    students = Children.from_counts(np.minimum(counts, engine.facts["offerings_per_term"]))
+    capacity = _section_capacity(engine)
+    sections = _choose_sections(engine, students, capacity)
+    staff = Children.from_counts(_staff_counts(engine, students.n_rows, capacity))
     return EnrollmentLayout(students, sections, staff)
 
 
 def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
-    """Seats per section; a deleted section keeps a token weight (never all zero in a term)."""
+    """(section rows, seats per section); a deleted section keeps a token weight (never all
+    zero in a term)."""
     sections = np.arange(engine.n_rows("course_section"), dtype=np.int64)
     capacity = np.maximum(np.nan_to_num(numeric(
         engine.values("course_section", "max_enrollment", sections))), 1.0)
@@ -67,9 +65,9 @@ def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     return sections, np.where(deleted, capacity * 1e-6, capacity)
 
 
-def _choose_sections(engine: Engine, students: Children) -> np.ndarray:
+def _choose_sections(engine: Engine, students: Children, seats: tuple) -> np.ndarray:
     """Capacity-weighted sections of the student's term, one per offering per student."""
-    sections, capacity = _section_capacity(engine)
+    sections, capacity = seats
     offering_of = engine.layouts["course_section"].parent_rows(sections)
     term_of_section = engine.layouts["course_offering"].parent_rows(offering_of)
     cumulative = np.concatenate([[0.0], np.cumsum(capacity)])
@@ -113,9 +111,9 @@ def _next_free(group, chosen, offering_of, pending, term_first, term_stop) -> np
     return result
 
 
-def _staff_counts(engine: Engine, n_student_rows: int) -> np.ndarray:
+def _staff_counts(engine: Engine, n_student_rows: int, seats: tuple) -> np.ndarray:
     """One teacher per section, plus extra staff in proportion to section capacity."""
-    sections, capacity = _section_capacity(engine)
+    sections, capacity = seats
     share = role_shares(engine).get(STUDENT, 1.0)
     total = round(n_student_rows * (1 - share) / share) if share > 0 else len(sections)
     extra = max(total - len(sections), 0) * capacity / capacity.sum()
@@ -209,7 +207,11 @@ def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """The latent engagement of each (student) enrollment row: standard normal, shared in
     part by all of a student's enrollments, driving both scores and activity."""
     share = float(engine.profile["engagement"]["student_share"])
-    people = engine.fk_rows(KEY, "person_id", rows)
-    person_part = engine.normal("person", "engagement", people)
+    person_part = student_latent(engine, engine.fk_rows(KEY, "person_id", rows))
     own = engine.normal(KEY, "engagement", rows)
     return np.sqrt(share) * person_part + np.sqrt(1 - share) * own
+
+
+def student_latent(engine: Engine, people: np.ndarray) -> np.ndarray:
+    """The student's own part of engagement, shared by all their enrollments (and GPA)."""
+    return engine.normal("person", "engagement", people)

@@ -57,7 +57,8 @@ def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -
     return rho * latent + np.sqrt(1 - rho * rho) * noise
 
 
-def _withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """Whether each enrollment's role_status is one the profile counts as withdrawn."""
     statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
     return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
 
@@ -93,8 +94,9 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
         (due_seconds > withdrawal)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
-            "status": engine.sample(RESULT, "grading_status", rows), "missing": missing,
-            "due": due, "terms": terms[local], "compact": compact, "position": position}
+            "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
+            "missing": missing, "due": due, "terms": terms[local], "compact": compact,
+            "position": position}
 
 
 def activity_values(engine: Engine, core: dict, column: str):
@@ -131,7 +133,7 @@ def _withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray
     end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
     start, width = _WITHDRAWAL_WINDOW
     fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
-    return np.where(_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
+    return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
 
 
 @rule("result")
@@ -143,7 +145,7 @@ def result(engine: Engine, table: Table, column: str, rows: np.ndarray):
     if column == "person_id":
         return engine.fk_rows(ENROLLMENT, "person_id", core["distinct"])[core["local"]]
     if column == "grading_status":
-        return _grading_status(core)
+        return core["status"]
     if column == "published_score":
         return scores(engine, rows)
     if column == "published_grade":
@@ -169,15 +171,14 @@ def grade_text(score: np.ndarray) -> pa.Array:
     return _cents_text().take(pa.array(cents, mask=missing))
 
 
-def _grading_status(core: dict) -> Labels:
-    status = core["status"]
-    codes = status.codes.copy()
-    unsubmitted = status.code_of(UNSUBMITTED)
-    graded = status.code_of(GRADED)
-    # the copula decides who is missing; drawn "unsubmitted" among the rest becomes graded
-    codes[(codes == unsubmitted) & ~core["missing"]] = graded
-    codes[core["missing"]] = unsubmitted
-    return Labels(codes, status.categories)
+def _grading_status(drawn: Labels, missing: np.ndarray) -> Labels:
+    """The drawn status, except that the copula decides who is missing: drawn
+    "unsubmitted" among the rest becomes graded."""
+    codes = drawn.codes.copy()
+    unsubmitted = drawn.code_of(UNSUBMITTED)
+    codes[(codes == unsubmitted) & ~missing] = drawn.code_of(GRADED)
+    codes[missing] = unsubmitted
+    return Labels(codes, drawn.categories)
 
 
 def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
@@ -192,7 +193,7 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     spec = engine.distribution(RESULT, "published_score")
     ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
     points = numeric(activity_values(engine, core, "points_possible"))
-    graded = _grading_status(core).codes == core["status"].code_of(GRADED)
+    graded = core["status"].codes == core["status"].code_of(GRADED)
     return np.where(graded, np.round(ratio * points, 2), np.nan)
 
 

@@ -13,7 +13,14 @@ from scipy import special
 
 from pipeline._engine import Engine, rule
 from pipeline._rules.enrollment import KEY as ENROLLMENT
-from pipeline._rules.gradebook import RESULT, activity_values, result_core, scores
+from pipeline._rules.enrollment import student_latent
+from pipeline._rules.gradebook import (
+    RESULT,
+    activity_values,
+    is_withdrawn,
+    result_core,
+    scores,
+)
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
@@ -52,8 +59,7 @@ def _gradebook(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
             with engine.scratch():
                 current[part], final[part] = _scores_of(engine, enrollments[part])
         start = stop
-    withdrawn = engine.column(ENROLLMENT, "role_status", enrollments).isin(
-        engine.profile["engagement"]["withdrawn_role_statuses"])
+    withdrawn = is_withdrawn(engine, enrollments)
     current[withdrawn] = np.nan
     final[withdrawn] = np.nan
     return current, final
@@ -124,7 +130,7 @@ def _cumulative_gpa(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
     """A student-level GPA that follows the student's part of the engagement latent."""
     people = engine.fk_rows(ENROLLMENT, "person_id", enrollments)
     rho = float(engine.profile["engagement"]["gpa_rho"])
-    latent = engine.normal("person", "engagement", people)
+    latent = student_latent(engine, people)
     u = special.ndtr(rho * latent + np.sqrt(1 - rho * rho) * engine.normal(GRADE, "gpa", people))
     gpa = engine.draw(engine.distribution(GRADE, "gpa_cumulative_excluding_course_grade"),
                       GRADE, enrollments, u)
