@@ -1,0 +1,126 @@
+{#- The few spellings DuckDB and BigQuery disagree on. Models call only these (or dbt's own
+    cross-database macros); each is dispatched on the adapter, so no model holds SQL that
+    only one of the two engines understands. -#}
+
+{#- A registry type (int64, float64, string, bool, date, timestamp) as a SQL type. Timestamps
+    are instants: TIMESTAMPTZ on DuckDB (the session runs in UTC), TIMESTAMP on BigQuery. -#}
+{% macro cs_type(kind) -%}
+    {{ return(adapter.dispatch('cs_type', 'campus_synth')(kind)) }}
+{%- endmacro %}
+
+{% macro default__cs_type(kind) -%}
+    {{ {'int64': 'bigint', 'float64': 'double', 'string': 'varchar', 'bool': 'boolean',
+        'date': 'date', 'timestamp': 'timestamptz'}[kind] }}
+{%- endmacro %}
+
+{% macro bigquery__cs_type(kind) -%}
+    {{ {'int64': 'int64', 'float64': 'float64', 'string': 'string', 'bool': 'bool',
+        'date': 'date', 'timestamp': 'timestamp'}[kind] }}
+{%- endmacro %}
+
+{% macro cs_cast(expr, kind) -%}
+    cast({{ expr }} as {{ campus_synth.cs_type(kind) }})
+{%- endmacro %}
+
+
+{#- Whole days from date a to date b (b - a). -#}
+{% macro cs_days_between(a, b) -%}
+    {{ return(adapter.dispatch('cs_days_between', 'campus_synth')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__cs_days_between(a, b) -%}
+    date_diff('day', cast({{ a }} as date), cast({{ b }} as date))
+{%- endmacro %}
+
+{% macro bigquery__cs_days_between(a, b) -%}
+    date_diff(cast({{ b }} as date), cast({{ a }} as date), day)
+{%- endmacro %}
+
+
+{#- The date n days after date d, as a DATE. -#}
+{% macro cs_add_days(d, n) -%}
+    {{ return(adapter.dispatch('cs_add_days', 'campus_synth')(d, n)) }}
+{%- endmacro %}
+
+{% macro default__cs_add_days(d, n) -%}
+    cast(cast({{ d }} as date) + cast({{ n }} as integer) as date)
+{%- endmacro %}
+
+{% macro bigquery__cs_add_days(d, n) -%}
+    date_add(cast({{ d }} as date), interval cast({{ n }} as int64) day)
+{%- endmacro %}
+
+
+{#- Seconds since the epoch of a timestamp, as a float. -#}
+{% macro cs_epoch_seconds(ts) -%}
+    {{ return(adapter.dispatch('cs_epoch_seconds', 'campus_synth')(ts)) }}
+{%- endmacro %}
+
+{% macro default__cs_epoch_seconds(ts) -%}
+    cast(epoch(cast({{ ts }} as timestamptz)) as double)
+{%- endmacro %}
+
+{% macro bigquery__cs_epoch_seconds(ts) -%}
+    cast(unix_micros(cast({{ ts }} as timestamp)) as float64) / 1000000
+{%- endmacro %}
+
+
+{#- The median of a numeric column (an aggregate). BigQuery has no exact median aggregate;
+    its approximate quantiles at 1/1000 resolution serve, as in the profiler. -#}
+{% macro cs_median(expr) -%}
+    {{ return(adapter.dispatch('cs_median', 'campus_synth')(expr)) }}
+{%- endmacro %}
+
+{% macro default__cs_median(expr) -%}
+    quantile_cont({{ expr }}, 0.5)
+{%- endmacro %}
+
+{% macro bigquery__cs_median(expr) -%}
+    approx_quantiles({{ expr }}, 1000)[offset(500)]
+{%- endmacro %}
+
+
+{#- The date of a timestamp instant, in UTC. -#}
+{% macro cs_utc_date(ts) -%}
+    {{ return(adapter.dispatch('cs_utc_date', 'campus_synth')(ts)) }}
+{%- endmacro %}
+
+{% macro default__cs_utc_date(ts) -%}
+    cast(timezone('UTC', cast({{ ts }} as timestamptz)) as date)
+{%- endmacro %}
+
+{% macro bigquery__cs_utc_date(ts) -%}
+    date(cast({{ ts }} as timestamp), 'UTC')
+{%- endmacro %}
+
+
+{#- Week in term of a date: week 1 is the term's first seven days (day 0..6 after its begin
+    date), week 2 the next seven, and so on; dates before the term give week 0 or less. -#}
+{% macro cs_week_in_term(term_begin_date, d) -%}
+    cast(floor({{ campus_synth.cs_days_between(term_begin_date, d) }} / 7) as {{ campus_synth.cs_type('int64') }}) + 1
+{%- endmacro %}
+
+
+{#- An array of the group's values, ordered (DuckDB list, BigQuery ARRAY). -#}
+{% macro cs_array_agg(expr) -%}
+    {{ return(adapter.dispatch('cs_array_agg', 'campus_synth')(expr)) }}
+{%- endmacro %}
+
+{% macro default__cs_array_agg(expr) -%}
+    list({{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null)
+{%- endmacro %}
+
+{% macro bigquery__cs_array_agg(expr) -%}
+    array_agg({{ expr }} ignore nulls order by {{ expr }})
+{%- endmacro %}
+
+
+{#- Model config: day partitions on a date column where the engine has them (BigQuery);
+    nothing on DuckDB, whose adapter reads partition_by as a file layout. -#}
+{% macro cs_date_partition(field) -%}
+    {%- if target.type == 'bigquery' -%}
+        {{ return({'field': field, 'data_type': 'date', 'granularity': 'day'}) }}
+    {%- else -%}
+        {{ return(none) }}
+    {%- endif -%}
+{%- endmacro %}

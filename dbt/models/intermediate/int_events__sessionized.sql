@@ -1,0 +1,92 @@
+-- Students' events in their courses, each with its week in term, what kind of use it is,
+-- and whether it starts a new session at each inactivity cutoff: an event starts a session
+-- when it is the student's first in the course or comes more than the cutoff after the
+-- previous one (vars.session_gap_minutes: 10, 20, 30).
+{{ config(tags=['events']) }}
+
+with events as (
+
+    select * from {{ ref('stg_event_store__expanded') }}
+
+),
+
+students as (
+
+    select * from {{ ref('int_students__enrolled') }}
+
+),
+
+offerings as (
+
+    select * from {{ ref('stg_context_store__course_offering') }}
+
+),
+
+terms as (
+
+    select * from {{ ref('stg_context_store__academic_term') }}
+
+),
+
+student_events as (
+
+    select
+        events.event_id,
+        events.person_id,
+        events.course_offering_id,
+        offerings.academic_term_id,
+        events.event_time,
+        events.event_date,
+        events.tool,
+        {{ cs_week_in_term(cs_utc_date('terms.term_begin_date'), 'events.event_date') }}
+            as week_in_term,
+        case when events.event_type = 'ToolUseEvent' and events.event_action = 'Used'
+             then 1 else 0 end as is_tool_launch,
+        case when events.event_type = 'NavigationEvent' and events.event_action = 'NavigatedTo'
+                  and events.object_entity = 'file' then 1 else 0 end as is_file_view
+    from events
+    inner join students
+        on events.person_id = students.person_id
+        and events.course_offering_id = students.course_offering_id
+    inner join offerings
+        on events.course_offering_id = offerings.course_offering_id
+    inner join terms
+        on offerings.academic_term_id = terms.academic_term_id
+
+),
+
+gaps as (
+
+    select
+        *,
+        {{ cs_epoch_seconds('event_time') }} - lag({{ cs_epoch_seconds('event_time') }}) over (
+            partition by person_id, course_offering_id
+            order by event_time, event_id
+        ) as seconds_since_previous
+    from student_events
+
+),
+
+final as (
+
+    select
+        event_id,
+        person_id,
+        course_offering_id,
+        academic_term_id,
+        event_time,
+        event_date,
+        tool,
+        week_in_term,
+        is_tool_launch,
+        is_file_view,
+        seconds_since_previous,
+        {%- for minutes in var('session_gap_minutes') %}
+        case when seconds_since_previous is null or seconds_since_previous > {{ minutes * 60 }}
+             then 1 else 0 end as starts_session_{{ minutes }}min{{ "," if not loop.last }}
+        {%- endfor %}
+    from gaps
+
+)
+
+select * from final

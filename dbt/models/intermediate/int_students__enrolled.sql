@@ -1,0 +1,40 @@
+-- Students of each course offering: one row per person and offering they hold a Student
+-- enrollment in (through any of its sections), whatever the enrollment's status.
+
+with enrollments as (
+
+    select * from {{ ref('stg_context_store__course_section_enrollment') }}
+
+),
+
+sections as (
+
+    select * from {{ ref('stg_context_store__course_section') }}
+
+),
+
+student_enrollments as (
+
+    select
+        sections.course_offering_id,
+        enrollments.person_id,
+        case when enrollments.role_status = 'Dropped' then 0 else 1 end as is_current
+    from enrollments
+    inner join sections
+        on enrollments.course_section_id = sections.course_section_id
+    where enrollments.role = 'Student'
+
+),
+
+final as (
+
+    select
+        course_offering_id,
+        person_id,
+        max(is_current) as is_current
+    from student_enrollments
+    group by course_offering_id, person_id
+
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- mart_general.tool_usage_metrics: per tool, how many events it sent in all and over
+-- rolling windows ending at the newest event in the store (the warehouse's "now"), and
+-- when its first and last events were.
+{{ config(alias='tool_usage_metrics', tags=['events']) }}
+
+{%- set windows = [('1hour', 3600), ('6hour', 21600), ('12hour', 43200), ('day', 86400),
+                   ('week', 604800), ('month', 2592000), ('year', 31536000)] %}
+
+with events as (
+
+    select * from {{ ref('stg_event_store__expanded') }}
+
+),
+
+as_of as (
+
+    select max(event_time) as as_of_time from events
+
+),
+
+aged as (
+
+    select
+        events.tool,
+        events.ed_app_id,
+        events.ed_app_name,
+        events.event_time,
+        {{ cs_epoch_seconds('as_of.as_of_time') }} - {{ cs_epoch_seconds('events.event_time') }}
+            as age_seconds
+    from events
+    cross join as_of
+
+),
+
+per_tool as (
+
+    select
+        tool,
+        min(ed_app_id) as ed_app_id,
+        min(ed_app_name) as ed_app_reporting,
+        count(*) as total_events,
+        {%- for name, seconds in windows %}
+        sum(case when age_seconds < {{ seconds }} then 1 else 0 end) as total_events_{{ name }},
+        {%- endfor %}
+        min(event_time) as earliest_event_time,
+        max(event_time) as latest_event_time
+    from aged
+    group by tool
+
+),
+
+final as (
+
+    select
+        per_tool.*,
+        as_of.as_of_time,
+        case when total_events_1hour * 168 < 0.1 * total_events_week then true else false end
+            as low_hourly_events_flag
+    from per_tool
+    cross join as_of
+
+)
+
+select * from final

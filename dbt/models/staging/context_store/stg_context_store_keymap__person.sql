@@ -1,0 +1,26 @@
+-- Source-system ids of person. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+
+with source as (
+
+    select * from {{ source('context_store_keymap', 'person') }}
+
+),
+
+renamed as (
+
+    select
+        {{ cs_cast('id', 'int64') }}             as person_id,
+        {{ cs_cast('lms_int_id', 'string') }}    as lms_int_id,
+        {{ cs_cast('lms_ext_id', 'string') }}    as lms_ext_id,
+        {{ cs_cast('sis_ext_id', 'string') }}    as sis_ext_id
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final
