@@ -138,7 +138,11 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
         if quiet:
             args.append("--quiet")
         start = time.perf_counter()
-        result = _invoke(args)
+        try:
+            result = _invoke(args)
+        finally:
+            if target == "duckdb":
+                _release_duckdb()
         seconds = time.perf_counter() - start
     report = BuildReport(target, command, seconds, artefacts=artefacts / "target")
     _collect(report, result)
@@ -157,6 +161,17 @@ def _invoke(args: list[str]):
         return dbtRunner().invoke(args)
     except Exception as error:  # dbt raises for a broken project before it returns
         raise PipelineError(f"dbt could not start: {error}") from None
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after a run, so the
+    warehouse can be opened again (read-only, or by the next dbt invocation)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
 
 
 def _collect(report: BuildReport, result) -> None:
@@ -212,6 +227,42 @@ def render_staging(registry=None, profile_doc: dict | None = None) -> dict[str, 
     files["_context_store__sources.yml"] = _sources_yaml(tables)
     files["_context_store__models.yml"] = _models_yaml(tables, registry, profile_doc)
     return files
+
+
+def render_distribution_fields(registry=None, profile_doc: dict | None = None) -> str:
+    """`macros/distribution_fields.sql`: the fields udp_distributions.context_store_distributions
+    describes — every column distribution of the default profile, with its kind, the
+    columns it is conditional on, its registry type and the unit the profile measures it in
+    (a due date as a fraction of its term, a score as a fraction of the points, ...)."""
+    from distributions import load_profile
+    from pipeline._registry import REGISTRY
+
+    registry = registry or REGISTRY
+    profile_doc = profile_doc or load_profile()
+    fields = []
+    for table, spec in profile_doc["tables"].items():
+        for name, dist in spec.get("columns", {}).items():
+            inner = dist["otherwise"] if dist["kind"] == "conditional" else dist
+            if inner["kind"] not in ("categorical", "continuous"):
+                continue  # a foreign-key skew has no place in the layout
+            given = []
+            for column in dist.get("given", []):
+                if "." in column:
+                    fk, parent_column = column.split(".", 1)
+                    parent = registry[registry[table].parent_of(fk)]
+                    given.append({"name": column, "fk": fk, "parent": parent.name,
+                                  "parent_key": parent.primary_key[0],
+                                  "column": parent_column})
+                else:
+                    given.append({"name": column})
+            fields.append({"entity": table, "field": name, "kind": inner["kind"],
+                           "type": registry[table].column(name).type,
+                           "unit": inner.get("unit"), "given": given})
+    body = "[\n" + ",\n".join("  " + json.dumps(f).replace(": null", ": none")
+                               for f in fields) + "\n]"
+    return ("{#- Rendered by pipeline/_dbt.py from the default profile and the registry; do not "
+            "edit.\n    The fields context_store_distributions describes. -#}\n"
+            "{% macro distribution_fields() %}\n{{ return(" + body + ") }}\n{% endmacro %}\n")
 
 
 def _staging_sql(table: Table) -> str:
@@ -321,7 +372,9 @@ def write_staging(directory: Path = STAGING_DIR) -> list[Path]:
     for stale in directory.glob("stg_*.sql"):
         if stale not in written:
             stale.unlink()
-    return written
+    macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
+    macro.write_text(render_distribution_fields(), encoding="utf-8")
+    return [*written, macro]
 
 
 if __name__ == "__main__":

@@ -124,3 +124,13 @@
         {{ return(none) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- A numeric option value as text the way the profile spells it: integral values without a
+    decimal point ("10", not "10.0"), others as the engine prints them. -#}
+{% macro cs_number_text(expr) -%}
+    case when {{ expr }} = floor({{ expr }})
+         then {{ campus_synth.cs_cast(campus_synth.cs_cast(expr, 'int64'), 'string') }}
+         else {{ campus_synth.cs_cast(expr, 'string') }}
+    end
+{%- endmacro %}
