@@ -10,8 +10,9 @@ Each check returns a list of problems, one line each, naming the file and the en
 - `check_terraform`: nothing grants allUsers or allAuthenticatedUsers (resources, variable
   defaults, tfvars); BigQuery dataset access is managed one way only (google_bigquery_dataset_access
   entries: no dataset `access` blocks, no google_bigquery_dataset_iam_*), and no access entry
-  grants a whole domain or a special group; every bucket enforces public access prevention and
-  uniform bucket-level access; every dataset carries the data_classification=synthetic label.
+  grants a whole domain or a special group; no basic role (owner, editor, viewer), no project-wide
+  actAs or token creation, no authoritative project IAM; every bucket enforces public access
+  prevention and uniform bucket-level access; every dataset carries data_classification=synthetic.
 - `check_template`: the Flex Template's metadata.json declares exactly the options of
   `campus-synth generate` (from the real argparse parser), no parameter the pipeline does not know.
 - `check_workflow`: every environment variable the Workflows definition reads is set by Terraform.
@@ -37,6 +38,9 @@ METADATA = INFRA / "dataflow" / "metadata.json"
 WORKFLOW = INFRA / "workflows" / "campus_synth.yaml"
 
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
+PROJECT_WIDE_IMPERSONATION = ("roles/iam.serviceAccountUser",
+                              "roles/iam.serviceAccountTokenCreator")
 PROSE = ("description", "error_message", "display_name", "title")  # text for people, not grants
 ACCESS_FIELDS = ("institution", "group", "datasets", "approver", "ticket", "expiry")
 EMAIL = re.compile(r"^[^@\s:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -141,6 +145,22 @@ def check_terraform(folder: Path = TERRAFORM) -> list[str]:
                 if body.get(field):
                     problems.append(f"{where}: grants a {field.replace('_', ' ')} "
                                     f"({body[field]}); grant a group per institution")
+        # least privilege: no basic roles, no project-wide actAs or token minting, and project
+        # IAM only additive (an authoritative binding or policy would drop others' grants)
+        if kind in ("google_project_iam_binding", "google_project_iam_policy"):
+            problems.append(f"{where}: authoritative project IAM; use google_project_iam_member")
+        role = body.get("role")
+        roles = [role] if isinstance(role, str) else []
+        if isinstance(body.get("for_each"), dict):  # role/member pairs listed in for_each
+            roles += [v[0] for v in body["for_each"].values()
+                      if isinstance(v, list) and v and isinstance(v[0], str)]
+        for name_ in roles:
+            if name_ in BASIC_ROLES:
+                problems.append(f"{where}: grants the basic role {name_}; grant a predefined "
+                                f"or custom role")
+            if kind == "google_project_iam_member" and name_ in PROJECT_WIDE_IMPERSONATION:
+                problems.append(f"{where}: grants {name_} on the whole project; grant it on "
+                                f"one service account")
         # 3. buckets closed
         if kind == "google_storage_bucket":
             if body.get("public_access_prevention") != "enforced":

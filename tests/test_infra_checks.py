@@ -247,6 +247,46 @@ resource "google_bigquery_dataset_access" "domain" {
         f"(state-u.edu); grant a group per institution"]
 
 
+def test_a_basic_role_fails(tmp_path):
+    folder = _terraform(tmp_path, '''
+resource "google_project_iam_member" "lazy" {
+  for_each = { publish = ["roles/editor", google_service_account.publish.member] }
+  project  = var.project_id
+  role     = each.value[0]
+  member   = each.value[1]
+}
+''')
+    assert checks.check_terraform(folder) == [
+        f"{folder / 'bad.tf'}: google_project_iam_member.lazy: grants the basic role "
+        f"roles/editor; grant a predefined or custom role"]
+
+
+def test_project_wide_act_as_fails(tmp_path):
+    folder = _terraform(tmp_path, '''
+resource "google_project_iam_member" "act_as" {
+  project = var.project_id
+  role    = "roles/iam.serviceAccountUser"
+  member  = google_service_account.workflow.member
+}
+''')
+    assert checks.check_terraform(folder) == [
+        f"{folder / 'bad.tf'}: google_project_iam_member.act_as: grants "
+        f"roles/iam.serviceAccountUser on the whole project; grant it on one service account"]
+
+
+def test_authoritative_project_iam_fails(tmp_path):
+    folder = _terraform(tmp_path, '''
+resource "google_project_iam_binding" "jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  members = [google_service_account.publish.member]
+}
+''')
+    assert checks.check_terraform(folder) == [
+        f"{folder / 'bad.tf'}: google_project_iam_binding.jobs: authoritative project IAM; "
+        f"use google_project_iam_member"]
+
+
 def test_an_open_bucket_fails(tmp_path):
     folder = _terraform(tmp_path, '''
 resource "google_storage_bucket" "open" {
@@ -336,3 +376,39 @@ def test_a_parameter_without_help_fails(tmp_path):
     path.write_text(json.dumps({"parameters": [{"name": "fte", "label": "FTE"}]}))
     assert checks.check_template(path, _options(("--fte", float)), {}) == [
         f"{path}: parameter fte has no helpText"]
+
+
+# ---- the same rules where Terraform applies them --------------------------------------------
+def _resource(kind: str, name: str) -> dict:
+    for _, k, n, body in checks.resources(checks.load_terraform()):
+        if (k, n) == (kind, name):
+            return body
+    raise AssertionError(f"no {kind}.{name}")
+
+
+def test_plan_refuses_what_the_checker_refuses():
+    grant = _resource("google_bigquery_dataset_access", "institution")
+    assert grant["for_each"] == "${local.institution_grants}"
+    assert grant["group_by_email"] == "${each.value.group}"
+    assert grant["role"] == "${google_project_iam_custom_role.reader.name}"
+    conditions = " ".join(p["condition"] for p in grant["lifecycle"][0]["precondition"])
+    for guard in ("each.value.ticket", "each.value.approver", "plantimestamp()",
+                  "each.value.expiry", "keys(local.consumer_datasets)"):
+        assert guard in conditions, guard
+    messages = [p["error_message"] for p in grant["lifecycle"][0]["precondition"]]
+    assert all(m.startswith("${var.access_file}: ${each.value.institution}") for m in messages)
+
+
+def test_the_reader_role_reads_and_nothing_more():
+    role = _resource("google_project_iam_custom_role", "reader")
+    assert set(role["permissions"]) == {
+        "bigquery.datasets.get", "bigquery.tables.get", "bigquery.tables.getData",
+        "bigquery.tables.list", "bigquery.routines.get", "bigquery.routines.list"}
+
+
+def test_access_is_read_from_access_yaml():
+    variables = {name: body for document in checks.load_terraform().values()
+                 for block in document.get("variable", []) for name, body in block.items()}
+    assert variables["access_file"]["default"] == "access.yaml"
+    locals_ = checks._locals(checks.load_terraform())
+    assert "yamldecode(file(" in locals_["access_entries"]

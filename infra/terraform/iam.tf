@@ -49,6 +49,9 @@ resource "google_project_iam_member" "project" {
     "publish-datasets"    = [google_project_iam_custom_role.dataset_creator.name, google_service_account.publish.member]
     "workflow-dataflow"   = ["roles/dataflow.developer", google_service_account.workflow.member]
     "workflow-logs"       = ["roles/logging.logWriter", google_service_account.workflow.member]
+    # the Cloud Run connector waits on the execution's long-running operation (run.operations.get
+    # and run.executions.get); read-only, and this project holds only campus-synth's job
+    "workflow-run-viewer" = ["roles/run.viewer", google_service_account.workflow.member]
     "scheduler-workflows" = ["roles/workflows.invoker", google_service_account.scheduler.member]
   }
   project = var.project_id
