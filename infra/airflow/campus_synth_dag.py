@@ -3,7 +3,8 @@
 
     generate (Flex Template on Dataflow, waits) → approval (optional) → publish (Cloud Run Job)
 
-Needs apache-airflow-providers-google. Settings are Airflow Variables (`campus_synth_*`, see
+Written for Airflow 2.4+ with apache-airflow-providers-google (on Airflow 3, PythonSensor moves
+to airflow.providers.standard.sensors.python). Settings are Airflow Variables (`campus_synth_*`, see
 SETTINGS), read when a run starts. Approval: with `campus_synth_require_approval` = "true", the
 run waits until someone sets the Variable `campus_synth_approved_<run id>` to "true" (or
 "false" to reject); `airflow variables set campus_synth_approved_<run id> true`.
