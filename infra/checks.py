@@ -15,7 +15,9 @@ Each check returns a list of problems, one line each, naming the file and the en
   prevention and uniform bucket-level access; every dataset carries data_classification=synthetic.
 - `check_template`: the Flex Template's metadata.json declares exactly the options of
   `campus-synth generate` (from the real argparse parser), no parameter the pipeline does not know.
-- `check_workflow`: every environment variable the Workflows definition reads is set by Terraform.
+- `check_workflow`: every environment variable the Workflows definition reads is set by Terraform
+  (and nothing else is set), every jump lands on a step, every variable an expression reads is
+  assigned somewhere (a typo fails).
 - `check_skips`: every `checkov:skip` in infra/ carries its reason.
 
 It needs pyyaml and python-hcl2 (the project's `test` extra); `check_template` imports the
@@ -349,6 +351,7 @@ def check_workflow(path: Path = WORKFLOW, folder: Path = TERRAFORM) -> list[str]
         for target in filter(None, targets):
             if target not in step_names and target not in ("end", "continue", "break"):
                 problems.append(f"{name}: step {next(iter(step))}: next {target} is not a step")
+    problems += _undefined_variables(name, document["main"], steps)
     used = set(re.findall(r'sys\.get_env\("([A-Z0-9_]+)"\)', text)) - {
         "GOOGLE_CLOUD_PROJECT_ID", "GOOGLE_CLOUD_PROJECT_NUMBER", "GOOGLE_CLOUD_LOCATION",
         "GOOGLE_CLOUD_WORKFLOW_ID", "GOOGLE_CLOUD_WORKFLOW_REVISION_ID",
@@ -366,6 +369,34 @@ def check_workflow(path: Path = WORKFLOW, folder: Path = TERRAFORM) -> list[str]
             problems.append(f"{_rel(tf_path)}: google_workflows_workflow.{resource} sets "
                             f"{unused}, which {name} never reads")
     return problems
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_WORDS = {"true", "false", "null", "in", "and", "or", "not", "True", "False"}
+
+
+def _undefined_variables(name: str, workflow: dict, steps: list) -> list[str]:
+    """Names an expression reads that no parameter, assign or result defines (typos)."""
+    defined = set(workflow.get("params", []))
+    for step in steps:
+        for _, body in step.items():
+            for assign in [*(body.get("assign", []) if isinstance(body, dict) else []),
+                           *[a for c in (body.get("switch", []) if isinstance(body, dict)
+                                         else []) for a in c.get("assign", [])]]:
+                defined.update(re.match(r"[A-Za-z_]\w*", key).group(0) for key in assign)
+            if isinstance(body, dict) and body.get("result"):
+                defined.add(body["result"])
+    problems = []
+    for step in steps:
+        step_name, body = next(iter(step.items()))
+        for _, text in _strings(body):
+            for expression in re.findall(r"\$\{(.+)\}", text):
+                bare = _STRING.sub('""', expression)
+                for match in re.finditer(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\(|\.\w+\s*\()", bare):
+                    word = match.group(1)
+                    if word not in defined and word not in _WORDS:
+                        problems.append(f"{name}: step {step_name}: {word} is never assigned")
+    return sorted(set(problems))
 
 
 # ---- checkov skips -------------------------------------------------------------------------

@@ -68,6 +68,19 @@ def test_a_jump_to_a_missing_step_fails(tmp_path):
         f"{bad}: step job_state: next job_fialed is not a step"]
 
 
+def test_a_variable_that_is_never_assigned_fails(tmp_path):
+    bad = tmp_path / "campus_synth.yaml"
+    bad.write_text(WORKFLOW.read_text().replace("jobId: ${launched.job.id}",
+                                                "jobId: ${launchd.job.id}"))
+    assert checks.check_workflow(bad) == [f"{bad}: step poll: launchd is never assigned"]
+
+
+def test_library_calls_and_string_literals_are_not_variables():
+    assert checks._undefined_variables("w", {"params": ["args"]}, [
+        {"s": {"assign": [{"x": '${text.to_lower(sys.get_env("A")) + "y and z" + args.b}'}]}},
+        {"t": {"return": '${x in ["p", "q"] and not false}'}}]) == []
+
+
 def test_the_workflow_is_deployed_from_this_file():
     body = _resource("google_workflows_workflow", "run")
     assert "../workflows/campus_synth.yaml" in body["source_contents"]
