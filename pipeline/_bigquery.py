@@ -7,7 +7,7 @@ Arrow schema, nested records included), descriptions from the registry; `event_s
 is partitioned by `event_date` and clustered by `tool, ucdm_course_offering_id`. Parquet is
 never loaded schemaless: BigQuery would infer types from the files (and an emulator cannot).
 
-Local Parquet files are loaded file by file (`load_table_from_file`, append); `gs://` output
+Local Parquet files are loaded in batches of files (`load_table_from_file`, append); `gs://` output
 is loaded with one wildcard URI per table (`load_table_from_uri`).
 """
 
@@ -27,6 +27,7 @@ BQ_TYPES = {"int64": "INT64", "float64": "FLOAT64", "string": "STRING", "bool": 
             "date": "DATE", "timestamp": "TIMESTAMP"}
 EVENT_PARTITION = "event_date"
 EVENT_CLUSTERING = ["tool", "ucdm_course_offering_id"]
+LOAD_BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -129,17 +130,29 @@ def _config(fields: list):
 
 
 def _load_files(client: Any, folder: Path, table_id: str, fields: list) -> tuple[int, int]:
+    """Append the folder's Parquet files, batched into loads of about LOAD_BATCH_ROWS rows
+    (one load job per file would cost a round trip per file: events have one per day)."""
+    import io
+
+    import pyarrow.parquet as pq
+
     files = sorted(folder.rglob("*.parquet"))
-    rows = 0
-    for path in files:
-        with path.open("rb") as handle:
-            job = client.load_table_from_file(handle, table_id, job_config=_config(fields))
-            try:
-                job.result(timeout=600)
-            except Exception as error:
-                raise PipelineError(f"loading {path} into {table_id}: "
-                                    f"{_reason(error)}") from None
-        rows += int(job.output_rows or 0)
+    rows, batch, batch_rows = 0, [], 0
+    for index, path in enumerate(files):
+        batch.append(pq.ParquetFile(path).read())
+        batch_rows += batch[-1].num_rows
+        if batch_rows < LOAD_BATCH_ROWS and index < len(files) - 1:
+            continue
+        buffer = io.BytesIO()
+        pq.write_table(pa.concat_tables(batch, promote_options="permissive"), buffer)
+        buffer.seek(0)
+        job = client.load_table_from_file(buffer, table_id, job_config=_config(fields))
+        try:
+            job.result(timeout=600)
+        except Exception as error:
+            raise PipelineError(f"loading {folder} into {table_id}: {_reason(error)}") from None
+        rows += batch_rows  # counted from the files: emulators report output_rows unevenly
+        batch, batch_rows = [], 0
     return rows, len(files)
 
 

@@ -20,7 +20,7 @@ from pipeline._settings import resolve
 
 USER_ERROR = 2
 _STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)",
-           "load": "Loading DuckDB"}
+           "load": "Loading DuckDB", "build": "Building the marts (dbt)"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,8 +50,32 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--profile", help="profile JSON (default: the built-in one)")
         command.add_argument("--block-rows", type=int, dest="block_rows",
                              help="rows per Beam element (default 100000)")
+    commands.choices["run"].add_argument(
+        "--no-marts", dest="marts", action="store_false",
+        help="stop after loading DuckDB: do not build the dbt marts")
     _profiling_commands(commands)
+    _build_command(commands)
     return parser
+
+
+def _build_command(commands) -> None:
+    text = "build the dbt marts on an existing warehouse"
+    command = commands.add_parser("build", help=text, description=text + " (dbt build: "
+                                  "staging, marts and their tests).")
+    command.add_argument("--out", default="warehouse", help="the warehouse folder of a "
+                         "`campus-synth run` (./warehouse); dbt's artefacts go to OUT/dbt")
+    command.add_argument("--target", choices=("duckdb", "bigquery"), default="duckdb",
+                         help="duckdb: OUT/warehouse.duckdb (default); bigquery: a project "
+                         "holding the warehouse's datasets")
+    command.add_argument("--project", help="BigQuery project (--target bigquery)")
+    command.add_argument("--location", help="BigQuery location, e.g. US")
+    command.add_argument("--keyfile", help="service-account key file (default: application "
+                         "default credentials)")
+    command.add_argument("--api-endpoint", dest="api_endpoint",
+                         help="another BigQuery API, e.g. an emulator on loopback")
+    command.add_argument("--select", nargs="+", help="dbt node selection (default: all)")
+    command.add_argument("--docs", action="store_true",
+                         help="also run `dbt docs generate` (OUT/dbt/target/index.html)")
 
 
 def _profiling_commands(commands) -> None:
@@ -98,7 +122,7 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
     _print_settings(console, args, resolved, source)
     with _ConsoleReporter(console) as reporter:
         report = run_job(profile, source, resolved, args.out, load=args.command == "run",
-                         reporter=reporter)
+                         reporter=reporter, marts=getattr(args, "marts", False))
     _print_report(console, report)
     return 0
 
@@ -158,7 +182,28 @@ def _export_distributions(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-_PROFILING = {"profile": _profile, "export-distributions": _export_distributions}
+def _build(args: argparse.Namespace, console: Console) -> int:
+    from pipeline._dbt import BigQueryTarget, build
+
+    bigquery = None
+    if args.target == "bigquery":
+        if not args.project:
+            raise _UsageError("--target bigquery needs --project")
+        bigquery = BigQueryTarget(args.project, args.location, args.keyfile, args.api_endpoint)
+    elif args.project or args.api_endpoint or args.keyfile or args.location:
+        raise _UsageError("--project, --location, --keyfile and --api-endpoint are for "
+                          "--target bigquery")
+    report = build(args.out, args.target, bigquery=bigquery, select=args.select)
+    console.print(report.summary, markup=False, highlight=False)
+    if args.docs:
+        docs = build(args.out, args.target, bigquery=bigquery, command="docs generate")
+        console.print(f"Docs: {docs.artefacts / 'index.html'}", markup=False)
+    return 0
+
+
+# commands that run no Beam job (Beam options are an error there)
+_PROFILING = {"profile": _profile, "export-distributions": _export_distributions,
+              "build": _build}
 
 
 class _ConsoleReporter(Reporter):

@@ -46,8 +46,10 @@ def planned_rows(profile: dict, settings: Settings) -> dict[str, int]:
 
 
 def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
-            load: bool = True, reporter: Reporter | None = None) -> RunReport:
-    """Generate the context store into `out` (Parquet, and the DuckDB file when `load`)."""
+            load: bool = True, reporter: Reporter | None = None,
+            marts: bool = True) -> RunReport:
+    """Generate the context store into `out` (Parquet, and the DuckDB file when `load`;
+    then the dbt marts in that file when `marts`)."""
     reporter = reporter or Reporter()
     check_profile(profile, REGISTRY, profile_source)
     config = JobConfig(profile, resolved.settings)
@@ -63,8 +65,22 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
             with _timed("load", reporter, seconds):
                 load_warehouse(staging.staging, list(REGISTRY))
             warehouse = staging.final / "warehouse.duckdb"
+        if load and marts:
+            with _timed("build", reporter, seconds):
+                _build_marts(staging.staging, profile_source)
         staging.commit(_manifest(profile, profile_source, resolved, counts))
     return RunReport(staging.final, counts, warehouse, seconds)
+
+
+def _build_marts(root: Path, profile_source: str) -> None:
+    """dbt build on the staged warehouse (pipeline/_dbt.py); option sets are enforced when
+    the data came from the default profile, whose values they are."""
+    from distributions import default_profile_path
+    from pipeline._dbt import build
+
+    default = Path(profile_source).resolve() == default_profile_path().resolve()
+    build(root, variables={"option_set_severity": "error" if default else "warn"},
+          quiet=True)
 
 
 class _timed:

@@ -1,0 +1,268 @@
+"""The dbt marts, through the public entry points: `campus-synth run` (which builds them after
+the load) and `campus-synth build` (dbt alone, on DuckDB and on a BigQuery API on loopback).
+
+One small warehouse with real generated events is made for the module; level 1 is checked
+against counts computed here in pandas straight from the generated Parquet (a different
+computation from the models' SQL).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
+from conftest import generate, part_files
+
+from pipeline import REGISTRY, main
+from pipeline._dbt import PROJECT_DIR, STAGING_DIR, render_distribution_fields, render_staging
+
+FTE = 300
+EVENT_SCALE = 0.2
+MARTS = {
+    ("mart_course_offering", "status"), ("mart_taskforce", "course_profile"),
+    ("mart_general", "lms_tool"), ("mart_general", "lti_tool"),
+    ("mart_general", "tool_usage_metrics"), ("mart_taskforce", "level1_aggregated"),
+    ("mart_taskforce", "level2_aggregated"), ("udp_distributions", "context_store_distributions"),
+}
+SESSION_GAPS = (10, 20, 30)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """`campus-synth run --fte 300 --event-scale 0.2`: generation, load and the marts."""
+    return generate(tmp_path_factory.mktemp("dbt"), "--fte", FTE, "--seed", 0,
+                    "--event-scale", EVENT_SCALE, command="run")
+
+
+def _connect(out: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+
+
+def _run_results(out: Path) -> list[dict]:
+    return json.loads((out / "dbt" / "target" / "run_results.json").read_text())["results"]
+
+
+# ---- the build inside `campus-synth run` ---------------------------------------------------
+def test_run_builds_every_mart_in_its_udp_schema(warehouse):
+    with _connect(warehouse) as con:
+        found = set(con.execute("select table_schema, table_name from information_schema.tables"
+                                " where table_type = 'BASE TABLE'").fetchall())
+        assert found >= MARTS
+        for schema, table in MARTS:
+            rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+            assert rows > 0, f"{schema}.{table} is empty"
+        offerings = con.execute(
+            "select count(*) from context_store_entity.course_offering").fetchone()[0]
+        assert con.execute("select count(*) from mart_course_offering.status").fetchone()[0] \
+            == offerings
+    results = _run_results(warehouse)
+    statuses = {r["status"] for r in results}
+    assert statuses <= {"success", "pass"}, statuses
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert {"model", "test", "unit_test"} <= kinds
+    assert sum(r["unique_id"].startswith("unit_test.") for r in results) >= 3
+
+
+def test_marts_read_the_events(warehouse):
+    with _connect(warehouse) as con:
+        tools = dict(con.execute("select tool, total_events from "
+                                 "mart_general.tool_usage_metrics").fetchall())
+        events = dict(con.execute("select tool, count(*) from event_store.expanded "
+                                  "group by tool").fetchall())
+        assert tools == events
+        lti = {r[0] for r in con.execute("select distinct tool_name from mart_general.lti_tool")
+               .fetchall()}
+        assert lti and lti <= {"Zoom", "Turnitin"}
+        level1 = con.execute("select sum(num_events), sum(num_submissions), "
+                             "sum(num_file_views) from mart_taskforce.level1_aggregated"
+                             ).fetchone()
+        assert all(v > 0 for v in level1)
+
+
+# ---- `campus-synth build` ------------------------------------------------------------------
+def test_build_command_runs_dbt_alone_and_generates_docs(warehouse, capsys):
+    assert main(["build", "--out", str(warehouse), "--docs"]) == 0
+    printed = capsys.readouterr().out
+    assert "dbt build on duckdb:" in printed and "error" not in printed.split("dbt build")[-1]
+    target = warehouse / "dbt" / "target"
+    assert (target / "index.html").is_file()
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] != "mart_helper":
+            assert "Grain:" in node["description"], node["name"]
+            assert node["columns"], node["name"]
+            assert all(c.get("description") for c in node["columns"].values()), node["name"]
+            assert node["unique_id"] in catalog["nodes"], node["name"]
+    with _connect(warehouse) as con:  # the file is free again after the in-process run
+        assert con.execute("select count(*) from mart_taskforce.level1_aggregated").fetchone()[0]
+
+
+def test_build_without_a_warehouse_is_a_one_line_error(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert "no warehouse" in err and "Traceback" not in err
+    assert main(["build", "--out", str(tmp_path), "--target", "bigquery"]) == 2
+    assert "--project" in capsys.readouterr().err
+
+
+# ---- level 1 against an independent computation -------------------------------------------
+def _table(out: Path, name: str, columns: list[str]) -> pd.DataFrame:
+    table = next(t for t in REGISTRY if t.schema == "context_store_entity" and t.name == name)
+    return pd.concat([pq.read_table(f, columns=columns).to_pandas() for f in
+                      part_files(out, table)], ignore_index=True)
+
+
+def _utc_days(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True).dt.tz_convert("UTC").dt.normalize()
+
+
+def _expected_level1(out: Path, pairs: list[tuple[int, int]]) -> pd.DataFrame:
+    """Level 1 for (person, offering) pairs, computed in pandas from the Parquet files."""
+    terms = _table(out, "academic_term", ["academic_term_id", "term_begin_date",
+                                          "term_end_date"])
+    offerings = _table(out, "course_offering", ["course_offering_id", "academic_term_id"])
+    course = offerings.merge(terms, on="academic_term_id").set_index("course_offering_id")
+    activities = _table(out, "learner_activity", ["learner_activity_id", "course_offering_id",
+                                                  "due_date"])
+    results = _table(out, "learner_activity_result", ["learner_activity_id", "person_id",
+                                                      "response_date"])
+    results = results.merge(activities, on="learner_activity_id")
+    events = ds.dataset(str(out / "event_store" / "expanded"), format="parquet").to_table(
+        columns=["id", "type", "action", "event_time", "event_date", "ucdm_course_offering_id",
+                 "person", "object"]).to_pandas()
+    events["person_id"] = events["person"].map(lambda p: p["udp_id"])
+    events["entity"] = events["object"].map(lambda o: o["entity"])
+    rows = []
+    for person, offering in pairs:
+        begin = _utc_days(pd.Series([course.loc[offering, "term_begin_date"]]))[0]
+        end = _utc_days(pd.Series([course.loc[offering, "term_end_date"]]))[0]
+        weeks = (end - begin).days // 7 + 1
+
+        def week(days: pd.Series, begin=begin) -> pd.Series:
+            return (days - begin).dt.days // 7 + 1
+
+        mine = results[(results.person_id == person) & (results.course_offering_id == offering)]
+        submitted = mine[mine.response_date.notna()]
+        sub_week = week(_utc_days(submitted.response_date))
+        late = submitted[pd.to_datetime(submitted.response_date, utc=True)
+                         > pd.to_datetime(submitted.due_date, utc=True)]
+        late_week = week(_utc_days(late.response_date))
+        missing = mine[mine.response_date.isna() & mine.due_date.notna()]
+        missing_week = week(_utc_days(missing.due_date))
+        ev = events[(events.person_id == person) & (events.ucdm_course_offering_id == offering)]
+        ev = ev.sort_values(["event_time", "id"])
+        gaps = ev.event_time.diff().dt.total_seconds()
+        ev_week = week(pd.to_datetime(ev.event_date).dt.tz_localize("UTC"))
+        for w in range(1, weeks + 1):
+            in_week = (ev_week == w).to_numpy()
+            row = {"udp_person_id": person, "udp_course_offering_id": offering,
+                   "week_in_term": w,
+                   "num_submissions": int((sub_week == w).sum()),
+                   "num_late_submissions": int((late_week == w).sum()),
+                   "num_missing_submissions": int((missing_week == w).sum()),
+                   "num_events": int(in_week.sum()),
+                   "num_view_days": int(ev.event_date[in_week].nunique()),
+                   "num_file_views": int(((ev.type == "NavigationEvent")
+                                          & (ev.action == "NavigatedTo")
+                                          & (ev.entity == "file")).to_numpy()[in_week].sum()),
+                   "num_tool_launches": int(((ev.type == "ToolUseEvent")
+                                             & (ev.action == "Used")).to_numpy()[in_week].sum())}
+            for gap in SESSION_GAPS:
+                starts = (gaps.isna() | (gaps > gap * 60)).to_numpy()
+                row[f"num_sessions_{gap}min"] = int(starts[in_week].sum())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_level1_counts_agree_with_counts_from_the_parquet(warehouse):
+    with _connect(warehouse) as con:
+        # a few students: the busiest, a quiet one, one with late work, one with missing work
+        picks = con.execute("""
+            with per_pair as (
+                select udp_person_id, udp_course_offering_id, sum(num_events) as e,
+                       sum(num_late_submissions) as l, sum(num_missing_submissions) as m
+                from mart_taskforce.level1_aggregated group by all)
+            (select udp_person_id, udp_course_offering_id from per_pair order by e desc, 1, 2
+             limit 2)
+            union (select udp_person_id, udp_course_offering_id from per_pair where e > 0
+                   order by e, 1, 2 limit 1)
+            union (select udp_person_id, udp_course_offering_id from per_pair where l > 0
+                   order by l desc, 1, 2 limit 1)
+            union (select udp_person_id, udp_course_offering_id from per_pair where m > 0
+                   order by m desc, 1, 2 limit 1)""").fetchall()
+        got = con.execute(
+            "select * from mart_taskforce.level1_aggregated where (udp_person_id, "
+            "udp_course_offering_id) in (select unnest($1), unnest($2))",
+            [[p for p, _ in picks], [o for _, o in picks]]).df()
+    assert len(picks) >= 4
+    want = _expected_level1(warehouse, picks)
+    key = ["udp_person_id", "udp_course_offering_id", "week_in_term"]
+    merged = want.merge(got, on=key, how="outer", suffixes=("_want", "_got"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"][key]
+    checked = [c for c in want.columns if c not in key]
+    for column in checked:
+        mismatch = merged[merged[f"{column}_want"] != merged[f"{column}_got"].astype(int)]
+        assert mismatch.empty, (column, mismatch[key + [f"{column}_want", f"{column}_got"]])
+    assert merged["num_events_want"].sum() > 0 and merged["num_submissions_want"].sum() > 0
+    assert merged["num_late_submissions_want"].sum() > 0
+    assert merged["num_missing_submissions_want"].sum() > 0
+
+
+# ---- the project's own rules ---------------------------------------------------------------
+def test_rendered_staging_layer_is_committed_and_current():
+    for name, text in render_staging().items():
+        path = STAGING_DIR / name
+        assert path.is_file() and path.read_text() == text, \
+            f"{path} is stale: run `python -m pipeline._dbt`"
+    assert sorted(p.name for p in STAGING_DIR.glob("stg_*.sql")) == \
+        sorted(n for n in render_staging() if n.startswith("stg_"))
+    macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
+    assert macro.read_text() == render_distribution_fields()
+
+
+# dialect-only spellings: each belongs in an adapter-dispatched macro (macros/cross_db.sql)
+_DIALECT_ONLY = re.compile(r"::|`|\b(epoch|date_diff|datetime_diff|timestamp_diff|unix_\w+|"
+                           r"quantile\w*|approx_quantiles|list|array_agg|safe_cast|try_cast|"
+                           r"strftime|format_date|date_trunc|date_add|timezone|"
+                           r"string_agg|listagg|ifnull|nvl|iif)\s*\(", re.IGNORECASE)
+
+
+def test_models_hold_no_dialect_only_sql():
+    models = sorted((PROJECT_DIR / "models").rglob("*.sql"))
+    assert len(models) > 20
+    for path in models:
+        text = re.sub(r"--[^\n]*", "", path.read_text())
+        found = _DIALECT_ONLY.search(text)
+        assert not found, f"{path.relative_to(PROJECT_DIR)}: {found.group(0)!r}"
+
+
+# ---- the same project on BigQuery ----------------------------------------------------------
+def test_dbt_build_on_bigquery(bigquery_emulator, warehouse, tmp_path):  # noqa: F811
+    from pipeline._bigquery import load_warehouse
+
+    client = bigquery_emulator
+    project = client.project
+    endpoint = client._connection.API_BASE_URL
+    loaded = load_warehouse(client, warehouse, project, list(REGISTRY), events=True)
+    with _connect(warehouse) as con:
+        events = con.execute("select count(*) from event_store.expanded").fetchone()[0]
+        want = {(s, t): con.execute(f"select count(*) from {s}.{t}").fetchone()[0]
+                for s, t in MARTS}
+    assert next(t.rows for t in loaded if t.qualified_name.endswith("event_store.expanded")) \
+        == events
+    out = tmp_path / "bq"
+    out.mkdir()
+    assert main(["build", "--out", str(out), "--target", "bigquery", "--project", project,
+                 "--api-endpoint", endpoint]) == 0
+    assert {r["status"] for r in _run_results(out)} <= {"success", "pass"}
+    for schema, table in MARTS:
+        rows = client.query(f"select count(*) as n from `{project}.{schema}.{table}`").result()
+        assert next(iter(rows))["n"] == want[(schema, table)], (schema, table)
