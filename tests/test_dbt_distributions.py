@@ -48,7 +48,7 @@ def warehouse(tmp_path_factory) -> Path:
 def mart(warehouse) -> pa.Table:
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
         return con.sql("select * from udp_distributions.context_store_distributions"
-                           ).to_arrow_table()
+                       ).to_arrow_table()
 
 
 @pytest.fixture(scope="module")

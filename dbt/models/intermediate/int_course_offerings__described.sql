@@ -47,7 +47,7 @@ section_counts as (
 
 student_counts as (
 
-    select course_offering_id, sum(is_current) as num_students
+    select course_offering_id, {{ cs_cast("sum(is_current)", 'int64') }} as num_students
     from students
     group by course_offering_id
 

@@ -83,7 +83,7 @@ section_students as (
 
 student_counts as (
 
-    select course_section_id, sum(is_current) as num_students
+    select course_section_id, {{ cs_cast("sum(is_current)", 'int64') }} as num_students
     from section_students
     group by course_section_id
 
@@ -108,8 +108,8 @@ assignment_counts as (
 
     select
         course_offering_id,
-        sum(case when status = 'published' then 1 else 0 end) as num_published_assignments,
-        sum(case when status = 'unpublished' then 1 else 0 end) as num_unpublished_assignments
+        {{ cs_cast("sum(case when status = 'published' then 1 else 0 end)", 'int64') }} as num_published_assignments,
+        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_assignments
     from activities
     group by course_offering_id
 
@@ -119,8 +119,8 @@ module_counts as (
 
     select
         course_offering_id,
-        sum(case when status = 'active' then 1 else 0 end) as num_active_modules,
-        sum(case when status = 'unpublished' then 1 else 0 end) as num_unpublished_modules
+        {{ cs_cast("sum(case when status = 'active' then 1 else 0 end)", 'int64') }} as num_active_modules,
+        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_modules
     from modules
     group by course_offering_id
 
@@ -130,8 +130,8 @@ quiz_counts as (
 
     select
         course_offering_id,
-        sum(case when status = 'published' then 1 else 0 end) as num_published_quizzes,
-        sum(case when status = 'unpublished' then 1 else 0 end) as num_unpublished_quizzes
+        {{ cs_cast("sum(case when status = 'published' then 1 else 0 end)", 'int64') }} as num_published_quizzes,
+        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_quizzes
     from quizzes
     group by course_offering_id
 
@@ -141,8 +141,8 @@ discussion_counts as (
 
     select
         course_offering_id,
-        sum(case when status = 'active' then 1 else 0 end) as num_active_discussions,
-        sum(case when status = 'unpublished' then 1 else 0 end) as num_unpublished_discussions
+        {{ cs_cast("sum(case when status = 'active' then 1 else 0 end)", 'int64') }} as num_active_discussions,
+        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_discussions
     from discussions
     group by course_offering_id
 

@@ -226,29 +226,29 @@ final as (
         cumulative.week_in_term,
         cumulative.week_start_date,
         cumulative.week_end_date,
-        cumulative.num_assignments_due,
-        cumulative.num_submissions,
-        cumulative.num_submissions_with_due_date,
-        cumulative.num_submissions_without_due_date,
-        cumulative.num_late_submissions,
-        cumulative.num_missing_submissions,
+        {{ cs_cast('cumulative.num_assignments_due', 'int64') }} as num_assignments_due,
+        {{ cs_cast('cumulative.num_submissions', 'int64') }} as num_submissions,
+        {{ cs_cast('cumulative.num_submissions_with_due_date', 'int64') }} as num_submissions_with_due_date,
+        {{ cs_cast('cumulative.num_submissions_without_due_date', 'int64') }} as num_submissions_without_due_date,
+        {{ cs_cast('cumulative.num_late_submissions', 'int64') }} as num_late_submissions,
+        {{ cs_cast('cumulative.num_missing_submissions', 'int64') }} as num_missing_submissions,
         cumulative.avg_time_buffer_hours,
         case when cumulative.num_scored_submissions > 0
              then cumulative.sum_published_score_pct / cumulative.num_scored_submissions
         end as avg_published_score_pct,
-        cumulative.cumulative_num_submissions,
+        {{ cs_cast('cumulative.cumulative_num_submissions', 'int64') }} as cumulative_num_submissions,
         case when cumulative.cumulative_num_scored_submissions > 0
              then cumulative.cumulative_sum_published_score_pct
                   / cumulative.cumulative_num_scored_submissions
         end as cumulative_avg_published_score_pct,
-        cumulative.num_discussion_entries,
-        cumulative.num_events,
-        cumulative.num_view_days,
+        {{ cs_cast('cumulative.num_discussion_entries', 'int64') }} as num_discussion_entries,
+        {{ cs_cast('cumulative.num_events', 'int64') }} as num_events,
+        {{ cs_cast('cumulative.num_view_days', 'int64') }} as num_view_days,
         {%- for minutes in var('session_gap_minutes') %}
-        cumulative.num_sessions_{{ minutes }}min,
+        {{ cs_cast('cumulative.num_sessions_' ~ minutes ~ 'min', 'int64') }} as num_sessions_{{ minutes }}min,
         {%- endfor %}
-        cumulative.num_tool_launches,
-        cumulative.num_file_views
+        {{ cs_cast('cumulative.num_tool_launches', 'int64') }} as num_tool_launches,
+        {{ cs_cast('cumulative.num_file_views', 'int64') }} as num_file_views
     from cumulative
     inner join offerings
         on cumulative.course_offering_id = offerings.course_offering_id

@@ -34,8 +34,10 @@ final as (
         {%- for measure in measures %}
         avg({{ measure }}) as avg_{{ measure }},
         stddev_samp({{ measure }}) as sd_{{ measure }},
-        sum({{ measure }}) as total_{{ measure }},
-        sum(case when {{ measure }} > 0 then 1 else 0 end) as num_students_{{ measure }}
+        {{ cs_cast('sum(' ~ measure ~ ')', 'float64' if measure.startswith('avg_') else 'int64') }}
+            as total_{{ measure }},
+        {{ cs_cast('sum(case when ' ~ measure ~ ' > 0 then 1 else 0 end)', 'int64') }}
+            as num_students_{{ measure }}
         {{- "," if not loop.last }}
         {%- endfor %}
     from level1
