@@ -7,6 +7,7 @@ from pipeline import _rules  # noqa: F401  (registers the entity rules with the 
 from pipeline._beam import GenerateWarehouse, JobConfig
 from pipeline._cli import main
 from pipeline._errors import OutputError, PipelineError, PlanError, SettingsError
+from pipeline._events.caliper import caliper_event, envelope, is_valid_combination
 from pipeline._job import RunReport, planned_rows, run_job
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY, Registry
@@ -27,6 +28,9 @@ __all__ = [
     "SettingsError",
     "Settings",
     "Table",
+    "caliper_event",
+    "envelope",
+    "is_valid_combination",
     "main",
     "planned_rows",
     "run_job",

@@ -19,6 +19,9 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from pipeline._events.generate import EventSettings, event_blocks, event_days, generate_events
+from pipeline._events.schema import QUALIFIED_NAME as EVENTS
+from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._plan import Block, Settings, blocks, build_plan, generated_tables
 
 PARQUET_COMPRESSION = "zstd"
@@ -32,10 +35,12 @@ class JobConfig:
     many times) and is parsed only when a process builds its engine."""
 
     def __init__(self, profile: dict, settings: Settings):
-        self.profile, self.settings = profile, settings
         blob = json.dumps([profile, asdict(settings)], sort_keys=True).encode()
         self.fingerprint = hashlib.sha256(blob).hexdigest()
         self._blob = zlib.compress(blob)
+        # the profile as every worker sees it (keys sorted), so that nothing can depend on
+        # whether it runs in this process or another
+        self.profile, self.settings = json.loads(blob)[0], settings
 
     def __reduce__(self):
         return _config_from_blob, (self._blob, self.fingerprint)
@@ -71,9 +76,21 @@ def engine_for(config: JobConfig):
 
 def table_dir(root: str, key: str) -> str:
     """Where the Parquet files of table `key` go under the output root."""
+    if key == EVENTS:
+        return FileSystems.join(root, SCHEMA_NAME, TABLE_NAME)
     from pipeline._registry import REGISTRY
     table = REGISTRY[key]
     return FileSystems.join(root, table.schema, table.name)
+
+
+def event_path(root: str, date: str, index: int) -> str:
+    """The Parquet file of one event block's events of one date (hive-style partition)."""
+    return FileSystems.join(table_dir(root, EVENTS), f"event_date={date}",
+                            f"part-{index:05d}.parquet")
+
+
+def event_settings(settings: Settings) -> EventSettings:
+    return EventSettings(scale=settings.event_scale, days=settings.event_days)
 
 
 def parquet_options(batch: pa.RecordBatch) -> dict:
@@ -81,6 +98,16 @@ def parquet_options(batch: pa.RecordBatch) -> dict:
     columns; keys, timestamps and free text would only fill a dictionary and fall back."""
     dictionary = [f.name for f in batch.schema if pa.types.is_dictionary(f.type)]
     return {"compression": PARQUET_COMPRESSION, "use_dictionary": dictionary or False}
+
+
+# event columns with few distinct values per file (the rest are ids and times)
+EVENT_DICTIONARY = ["type", "action", "tool", "actor.type", "object.type", "object.entity",
+                    "object.name", "generated.type", "ed_app.id", "ed_app.name", "group.type",
+                    "group.id", "membership.roles", "membership.status", "person.canvas_id",
+                    "person.sis_id", "course_offering.canvas_id", "course_offering.sis_id",
+                    "ucdm_course_offering_id"]
+EVENT_PARQUET = {"compression": PARQUET_COMPRESSION, "use_dictionary": EVENT_DICTIONARY,
+                 "row_group_size": 256 * 1024}
 
 
 def block_path(root: str, key: str, index: int) -> str:
@@ -151,6 +178,51 @@ class WriteBlocks(beam.DoFn):
         yield self.key, batch.num_rows
 
 
+@beam.typehints.with_output_types(beam.typehints.Tuple[int, str, pa.RecordBatch])
+class GenerateEvents(beam.DoFn):
+    """Event block → (block index, event date, record batch), one per date with events."""
+
+    def __init__(self, config: JobConfig):
+        self.config = config
+
+    def setup(self):
+        self.engine = engine_for(self.config)
+        self.settings = event_settings(_loaded(self.config)[1])
+
+    def process(self, block: Block):
+        for date, batch in generate_events(self.engine, block, self.settings):
+            yield block.index, date, batch
+
+
+@beam.typehints.with_output_types(tuple[str, int])
+class WriteEvents(beam.DoFn):
+    """(block index, date, batch) → event_date=DATE/part-INDEX.parquet."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.rows = Metrics.counter("campus_synth", f"rows[{EVENTS}]")
+
+    def process(self, element):
+        index, date, batch = element
+        with FileSystems.create(event_path(self.root, date, index)) as handle:
+            pq.write_table(pa.Table.from_batches([batch]), handle, **EVENT_PARQUET)
+        self.rows.inc(batch.num_rows)
+        yield EVENTS, batch.num_rows
+
+
+class GenerateEventStore(beam.PTransform):
+    """Event blocks → Parquet partitioned by event date."""
+
+    def __init__(self, config: JobConfig, root: str):
+        super().__init__()
+        self.config, self.root = config, root
+
+    def expand(self, cuts):
+        return [cuts
+                | f"Generate[{EVENTS}]" >> beam.ParDo(GenerateEvents(self.config))
+                | f"Write[{EVENTS}]" >> beam.ParDo(WriteEvents(self.root))]
+
+
 class GenerateTable(beam.PTransform):
     """Blocks of one table → Parquet files of it and of the tables generated with it."""
 
@@ -179,6 +251,15 @@ class _TableIndex:
         return self.index[block.table]
 
 
+def _all_blocks(config: JobConfig) -> tuple[list[str], list]:
+    """(branch keys, blocks): every generated table, then the event store."""
+    engine = engine_for(config)
+    keys = generated_tables(engine)
+    cuts = [cut for key in keys for cut in blocks(engine, key, config.settings.block_rows)]
+    events = event_blocks(engine, config.settings.block_rows)
+    return keys + ([EVENTS] if events else []), cuts + events
+
+
 class GenerateWarehouse(beam.PTransform):
     """Every generated table, its branches laid out in the foreign-key generation order.
 
@@ -190,9 +271,7 @@ class GenerateWarehouse(beam.PTransform):
         self.config, self.root = config, root
 
     def expand(self, pbegin):
-        engine = engine_for(self.config)
-        keys = generated_tables(engine)
-        cuts = [cut for key in keys for cut in blocks(engine, key, self.config.settings.block_rows)]
+        keys, cuts = _all_blocks(self.config)
         per_table = (
             pbegin
             | "Blocks" >> beam.Create(cuts)
@@ -201,12 +280,15 @@ class GenerateWarehouse(beam.PTransform):
         )
         written = []
         for i, key in enumerate(keys):
-            written += per_table[i] | f"Table[{key}]" >> GenerateTable(self.config, self.root, key)
+            step = GenerateEventStore(self.config, self.root) if key == EVENTS else \
+                GenerateTable(self.config, self.root, key)
+            written += per_table[i] | f"Table[{key}]" >> step
         return written | "Written" >> beam.Flatten()
 
 
 def block_count(config: JobConfig) -> int:
-    """How many Parquet files the job writes (for progress)."""
+    """How many Parquet files the job writes, at most (for progress)."""
     engine = engine_for(config)
-    return sum(len(cut.companions) + 1 for key in generated_tables(engine)
-               for cut in blocks(engine, key, config.settings.block_rows))
+    settings = event_settings(config.settings)
+    return sum(event_days(engine, cut, settings) if cut.table == EVENTS
+               else len(cut.companions) + 1 for cut in _all_blocks(config)[1])

@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 
 from distributions import DistributionsError, default_profile_path, load_profile
 from pipeline._errors import PipelineError
+from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._job import Reporter, RunReport, run_job
 from pipeline._registry import REGISTRY
 from pipeline._settings import resolve
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--profile", help="profile JSON (default: the built-in one)")
         command.add_argument("--block-rows", type=int, dest="block_rows",
                              help="rows per Beam element (default 100000)")
+        command.add_argument("--event-scale", type=float, dest="event_scale",
+                             help="multiply the event rates, e.g. 0.1 for a quick run "
+                                  "(default 1: the profile's rates)")
+        command.add_argument("--event-days", type=int, dest="event_days",
+                             help="generate events for the first N days of each term only "
+                                  "(default: the whole term)")
     commands.choices["run"].add_argument(
         "--no-marts", dest="marts", action="store_false",
         help="stop after loading DuckDB: do not build the dbt marts")
@@ -117,7 +124,8 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
     source = args.profile or str(default_profile_path())
     profile = load_profile(source)
     flags = {"fte": args.fte, "seed": args.seed, "terms": args.terms,
-             "block_rows": args.block_rows}
+             "block_rows": args.block_rows, "event_scale": args.event_scale,
+             "event_days": args.event_days}
     resolved = resolve(profile, flags, beam_args)
     _print_settings(console, args, resolved, source)
     with _ConsoleReporter(console) as reporter:
@@ -132,8 +140,10 @@ def _print_settings(console: Console, args, resolved, source: str) -> None:
     for name in ("setting", "value", "from"):
         table.add_column(name)
     settings = resolved.settings
-    for name in ("fte", "seed", "terms", "block_rows"):
-        table.add_row(name, f"{getattr(settings, name):,}", resolved.sources[name])
+    for name in ("fte", "seed", "terms", "block_rows", "event_scale", "event_days"):
+        value = getattr(settings, name)
+        shown = "whole term" if value is None else f"{value:,}"
+        table.add_row(name, shown, resolved.sources[name])
     table.add_row("profile", source, "flag" if args.profile else "default")
     table.add_row("out", args.out, "flag" if args.out != "warehouse" else "default")
     table.add_row("runner", resolved.runner, resolved.sources["runner"])
@@ -149,6 +159,8 @@ def _print_report(console: Console, report: RunReport) -> None:
     table.add_column("rows", justify="right")
     for key in REGISTRY.order():
         table.add_row(REGISTRY[key].qualified_name, f"{report.counts.get(key, 0):,}")
+    if EVENTS in report.counts:
+        table.add_row(EVENTS, f"{report.counts[EVENTS]:,}")
     table.add_row("[bold]total[/bold]", f"[bold]{sum(report.counts.values()):,}[/bold]")
     console.print(table)
     timing = ", ".join(f"{name} {secs:.1f} s" for name, secs in report.seconds.items())

@@ -24,6 +24,7 @@ def check_profile(profile: dict, registry, source: str) -> None:
             problems.append((f"/tables/{name}", "no generated table has this name"))
     for table in entities.values():
         problems += _table_problems(table, tables.get(table.name), registry)
+    problems += _event_problems(profile.get("events"))
     if problems:
         raise ProfileError(source, problems)
 
@@ -89,3 +90,25 @@ def _resolves(table: Table, name: str, registry) -> bool:
     fk, column = name.split(".", 1)
     parent = table.parent_of(fk)
     return parent is not None and column in {c.name for c in registry[parent].columns}
+
+
+def _event_problems(events: dict | None) -> list[tuple[str, str]]:
+    """Tools must name a declared ed_app and emit Caliper 1.1 combinations only."""
+    from pipeline._events.caliper import is_valid_combination
+    if not events:
+        return []
+    problems = []
+    for name, tool in events["tools"].items():
+        base = f"/events/tools/{name}"
+        if tool["ed_app"] not in events["ed_apps"]:
+            problems.append((f"{base}/ed_app", f"{tool['ed_app']!r} is not in /events/ed_apps"))
+        for stream in ("student", "instructor"):
+            for i, item in enumerate(tool.get(stream) or []):
+                if not is_valid_combination(item["type"], item["action"], item["object_type"]):
+                    problems.append((f"{base}/{stream}/{i}", f"{item['type']} "
+                                     f"{item['action']} on {item['object_type']} is not a "
+                                     "Caliper 1.1 event"))
+    if "canvas" not in events["ed_apps"]:
+        problems.append(("/events/ed_apps", "missing 'canvas': the LMS sends the gradebook's "
+                         "submission and grade events"))
+    return problems

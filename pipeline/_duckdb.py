@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipeline._errors import PipelineError
+from pipeline._events import schema as events
 from pipeline._schema import Table
 
 _SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
@@ -44,6 +46,7 @@ def load_warehouse(root: Path, tables: list[Table], on_table=None) -> Path:
             _load_table(connection, root, table)
             if on_table:
                 on_table(table)
+        _load_events(connection, root)
     return path
 
 
@@ -65,3 +68,45 @@ def _load_table(connection, root: Path, table: Table) -> None:
                            f"SELECT {names} FROM read_parquet({listing})")
     except duckdb.Error as error:
         raise PipelineError(f"loading {table.qualified_name} into DuckDB: {error}") from None
+
+
+def _sql_type(kind: pa.DataType) -> str:
+    """DuckDB type of an Arrow type (the event store's nested records become STRUCTs)."""
+    if pa.types.is_struct(kind):
+        return "STRUCT(" + ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in kind) + ")"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMPTZ"
+    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.float64(): "DOUBLE",
+            pa.date32(): "DATE", pa.int32(): "INTEGER", pa.bool_(): "BOOLEAN"}[kind]
+
+
+def events_create_statement() -> str:
+    """CREATE TABLE for event_store.expanded, from its Arrow schema."""
+    columns = [f'"{f.name}" {_sql_type(f.type)}{"" if f.nullable else " NOT NULL"}'
+               for f in events.ARROW_SCHEMA]
+    return f"CREATE TABLE {events.QUALIFIED_NAME} (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def _load_events(connection, root: Path) -> None:
+    """event_store.expanded from its date partitions (when the run generated events)."""
+    folder = root / events.SCHEMA_NAME / events.TABLE_NAME
+    if not folder.is_dir():
+        return
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {events.SCHEMA_NAME}")
+    connection.execute(events_create_statement())
+    connection.execute(f"COMMENT ON TABLE {events.QUALIFIED_NAME} IS "
+                       f"{_quote(events.DESCRIPTION)}")
+    for name, text in events.DESCRIPTIONS.items():
+        connection.execute(f'COMMENT ON COLUMN {events.QUALIFIED_NAME}."{name}" IS {_quote(text)}')
+    files = sorted(folder.glob("event_date=*/part-*.parquet"))
+    if not files:
+        return
+    listing = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+    # events have no row order to keep (the date partitions are the order); not keeping it
+    # lets DuckDB insert in parallel, twice as fast
+    connection.execute("SET preserve_insertion_order = false")
+    try:
+        connection.execute(f"INSERT INTO {events.QUALIFIED_NAME} SELECT * FROM "
+                           f"read_parquet({listing}, hive_partitioning = false)")
+    except duckdb.Error as error:
+        raise PipelineError(f"loading {events.QUALIFIED_NAME} into DuckDB: {error}") from None

@@ -17,10 +17,14 @@ from pipeline._beam import GenerateWarehouse, JobConfig, block_count, engine_for
 from pipeline._contract import check_profile
 from pipeline._duckdb import load_warehouse
 from pipeline._errors import PipelineError
+from pipeline._events.schema import QUALIFIED_NAME as EVENTS
+from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._output import StagedOutput
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY
 from pipeline._settings import Resolved
+
+EVENTS_DIR = f"{SCHEMA_NAME}/{TABLE_NAME}"
 
 
 class Reporter:
@@ -116,7 +120,9 @@ def _generate(config: JobConfig, root: Path, beam_args: list[str], reporter: Rep
 
 def _watch(root: Path, total: int, reporter: Reporter, stop: threading.Event) -> None:
     while not stop.wait(0.25):
-        reporter.progress(sum(1 for _ in root.glob("*/*/part-*.parquet")), total)
+        done = sum(1 for _ in root.glob("*/*/part-*.parquet"))
+        done += sum(1 for _ in root.glob(f"{EVENTS_DIR}/*/part-*.parquet"))
+        reporter.progress(done, total)
 
 
 def _row_counts(result) -> dict[str, int]:
@@ -137,6 +143,10 @@ def _check_counts(engine, counts: dict[str, int]) -> None:
                                 f"the plan has {planned}")
 
 
+def _qualified(key: str) -> str:
+    return key if key == EVENTS else REGISTRY[key].qualified_name
+
+
 def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> dict:
     digest = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
     return {
@@ -145,5 +155,5 @@ def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> d
         "sources": resolved.sources,
         "runner": resolved.runner,
         "profile": {"source": source, "sha256": digest, "name": profile.get("name")},
-        "tables": {REGISTRY[key].qualified_name: rows for key, rows in sorted(counts.items())},
+        "tables": {_qualified(key): rows for key, rows in sorted(counts.items())},
     }

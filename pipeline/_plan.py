@@ -32,12 +32,15 @@ def count_rule(name: str):
 
 @dataclass(frozen=True)
 class Settings:
-    """What a run generates: size, seed, number of terms, rows per block."""
+    """What a run generates: size, seed, number of terms, rows per block, and how much of the
+    event store (a scale on the event rates; the first `event_days` days of each term)."""
 
     fte: float = 20000
     seed: int = 0
     terms: int = 2
     block_rows: int = 100_000
+    event_scale: float = 1.0
+    event_days: int | None = None
 
 
 # ---- runtime layouts ------------------------------------------------------------------------

@@ -63,6 +63,11 @@ def check(settings: Settings) -> None:
         raise SettingsError(f"--terms must be between 1 and 40, not {settings.terms}")
     if settings.seed < 0:
         raise SettingsError(f"--seed must be zero or positive, not {settings.seed}")
+    if not (math.isfinite(settings.event_scale) and 0 <= settings.event_scale <= 100):
+        raise SettingsError(f"--event-scale must be between 0 and 100, not "
+                            f"{settings.event_scale:g}")
+    if settings.event_days is not None and not 1 <= settings.event_days <= 400:
+        raise SettingsError(f"--event-days must be between 1 and 400, not {settings.event_days}")
     if not 1_000 <= settings.block_rows <= 5_000_000:
         raise SettingsError(f"--block-rows must be between 1000 and 5000000, "
                             f"not {settings.block_rows}")

@@ -24,6 +24,9 @@ from pipeline import REGISTRY, main
 MANIFEST = "campus-synth.json"
 SMALL_FTE = 800          # the shared DuckDB warehouse of the integrity tests
 BIG_FTE = 20_000         # the full-size generation of the proportion tests
+# the full-size generations keep the first weeks of events: enough for activity statistics,
+# a fraction of a full term's tens of millions of rows
+BIG_EVENTS = ("--event-days", 21, "--event-scale", 0.5)
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -52,7 +55,16 @@ def parquet_connection(out: Path) -> duckdb.DuckDBPyConnection:
             listing = "[" + ", ".join(f"'{f}'" for f in files) + "]"
             connection.execute(f"CREATE VIEW {table.qualified_name} AS "
                                f"SELECT * FROM read_parquet({listing})")
+    if event_files(out):
+        connection.execute("CREATE SCHEMA event_store")
+        connection.execute(f"CREATE VIEW event_store.expanded AS SELECT * FROM read_parquet("
+                           f"'{out}/event_store/expanded/*/*.parquet', hive_partitioning = false)")
     return connection
+
+
+def event_files(out: Path) -> list[Path]:
+    """The Parquet files of event_store.expanded, in (date, block) order."""
+    return sorted((Path(out) / "event_store" / "expanded").glob("event_date=*/part-*.parquet"))
 
 
 def part_files(out: Path, table) -> list[Path]:
@@ -103,9 +115,10 @@ def small_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def big_parquet(tmp_path_factory) -> Path:
-    """`campus-synth generate --fte 20000` (Parquet only), generated once for the slow tests."""
+    """`campus-synth generate --fte 20000` (Parquet only; three weeks of events at half rate),
+    generated once for the slow tests."""
     root = tmp_path_factory.mktemp("big")
-    return generate(root, "--fte", BIG_FTE, "--seed", 0)
+    return generate(root, "--fte", BIG_FTE, "--seed", 0, *BIG_EVENTS)
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ def _squash(text: str) -> str:
 
 
 def _run(tmp_path: Path, capsys, args: list[str]) -> tuple[int, str, str]:
-    code = main(["run", "--fte", "300", "--out", str(tmp_path / "w"), *args])
+    code = main(["run", "--fte", "300", "--event-days", "3", "--out", str(tmp_path / "w"), *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -152,7 +152,8 @@ def test_profile_error_lists_every_problem(tmp_path, capsys):
 @pytest.mark.parametrize("args", [["--fte", "abc"], ["--bogus"], ["--terms", "0"]],
                          ids=["fte-abc", "bogus", "terms-0"])
 def test_refused_as_a_process(tmp_path, args):
-    result = run_subprocess("run", "--fte", "300", "--out", "w", *args, cwd=tmp_path)
+    result = run_subprocess("run", "--fte", "300", "--event-days", "3", "--out", "w", *args,
+                            cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stderr.startswith(PREFIX)
@@ -161,7 +162,8 @@ def test_refused_as_a_process(tmp_path, args):
 
 def test_not_json_profile_as_a_process(tmp_path):
     path = _write_profile(tmp_path, "not-json")
-    result = run_subprocess("generate", "--fte", "300", "--out", "w", "--profile", path.name,
+    result = run_subprocess("generate", "--fte", "300", "--event-days", "3", "--out", "w",
+                            "--profile", path.name,
                             cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
@@ -177,7 +179,7 @@ def test_foreign_folder_is_not_replaced(tmp_path, capsys):
     (out / "sub").mkdir()
     (out / "sub" / "data.csv").write_text("a,b\n1,2\n")
     before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
-    code = main(["run", "--fte", "300", "--out", str(out)])
+    code = main(["run", "--fte", "300", "--event-days", "3", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(PREFIX) and "did not write" in err
@@ -190,7 +192,7 @@ def test_foreign_folder_is_not_replaced(tmp_path, capsys):
 def test_out_is_a_file(tmp_path, capsys):
     out = tmp_path / "w"
     out.write_text("a file")
-    code = main(["generate", "--fte", "300", "--out", str(out)])
+    code = main(["generate", "--fte", "300", "--event-days", "3", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(PREFIX)
     assert out.read_text() == "a file"
@@ -200,16 +202,16 @@ def test_out_is_a_file(tmp_path, capsys):
 def test_empty_existing_folder_is_used(tmp_path, capsys):
     out = tmp_path / "w"
     out.mkdir()
-    assert main(["generate", "--fte", "300", "--out", str(out)]) == 0
+    assert main(["generate", "--fte", "300", "--event-days", "3", "--out", str(out)]) == 0
     assert (out / MANIFEST).exists()
 
 
 def test_rerun_replaces_own_output(tmp_path, capsys):
     out = tmp_path / "w"
-    assert main(["run", "--fte", "300", "--seed", "1", "--out", str(out)]) == 0
+    assert main(["run", "--fte", "300", "--seed", "1", "--event-days", "3", "--out", str(out)]) == 0
     (out / "stale.txt").write_text("from the first run")
     first = manifest(out)
-    assert main(["run", "--fte", "400", "--seed", "2", "--out", str(out)]) == 0
+    assert main(["run", "--fte", "400", "--seed", "2", "--event-days", "3", "--out", str(out)]) == 0
     second = manifest(out)
     assert first["settings"]["seed"] == 1 and second["settings"]["seed"] == 2
     assert second["settings"]["fte"] == 400

@@ -13,6 +13,8 @@ from conftest import part_files
 from distributions import load_profile
 from pipeline import REGISTRY, GenerateWarehouse, JobConfig, Settings, planned_rows
 
+EVENTS = "event_store.expanded"
+
 FTE = 300
 SETTINGS = Settings(fte=FTE, seed=1)
 
@@ -31,7 +33,11 @@ def written(tmp_path_factory, plan):
     with BeamTestPipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
         counts = (p | "Warehouse" >> GenerateWarehouse(config, str(root))
                   | "Sum" >> beam.CombinePerKey(sum))
-        assert_that(counts, equal_to(sorted(by_key.items())))
+        tables = counts | "Tables" >> beam.Filter(lambda kv: kv[0] != EVENTS)
+        assert_that(tables, equal_to(sorted(by_key.items())), label="TablesAsPlanned")
+        events = (counts | "Events" >> beam.Filter(lambda kv: kv[0] == EVENTS)
+                  | "Some" >> beam.Map(lambda kv: kv[1] > 10_000))
+        assert_that(events, equal_to([True]), label="EventsWritten")
     return root
 
 
@@ -58,7 +64,7 @@ def test_parquet_has_registry_columns(written, plan, table):
 
 def test_only_registry_tables_written(written):
     found = {(p.parent.name, p.name) for p in written.glob("*/*") if p.is_dir()}
-    assert found == {(t.schema, t.name) for t in REGISTRY}
+    assert found == {(t.schema, t.name) for t in REGISTRY} | {("event_store", "expanded")}
 
 
 def test_required_columns_have_no_nulls(written):

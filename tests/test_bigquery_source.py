@@ -52,7 +52,7 @@ def _entity(name: str):
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """`campus-synth generate --fte 300` (Parquet only)."""
-    return generate(tmp_path_factory.mktemp("bq"), "--fte", 300, "--seed", 0)
+    return generate(tmp_path_factory.mktemp("bq"), "--fte", 300, "--seed", 0, "--event-days", 3)
 
 
 @pytest.fixture(scope="module")

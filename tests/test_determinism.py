@@ -3,12 +3,14 @@ tables. Runs `campus-synth generate` (Parquet only) at 600 FTE."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
-from conftest import generate, manifest, part_files, read_table
+from conftest import event_files, generate, manifest, part_files, read_table
 
 from pipeline import REGISTRY
 
 FTE = 600
+EVENTS = ("--event-days", 10)  # events too, but not a whole term of them
 TABLES = list(REGISTRY)
 _ids = {"ids": lambda t: t.qualified_name}
 
@@ -16,26 +18,26 @@ _ids = {"ids": lambda t: t.qualified_name}
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """In-process FnApiRunner, default block size, seed 7."""
-    return generate(tmp_path_factory.mktemp("det_ref"), "--fte", FTE, "--seed", 7)
+    return generate(tmp_path_factory.mktemp("det_ref"), *EVENTS, "--fte", FTE, "--seed", 7)
 
 
 @pytest.fixture(scope="module")
 def multi_process(tmp_path_factory):
     """The same settings on two worker processes."""
-    return generate(tmp_path_factory.mktemp("det_mp"), "--fte", FTE, "--seed", 7,
+    return generate(tmp_path_factory.mktemp("det_mp"), *EVENTS, "--fte", FTE, "--seed", 7,
                     "--direct_running_mode=multi_processing", "--direct_num_workers=2")
 
 
 @pytest.fixture(scope="module")
 def small_blocks(tmp_path_factory):
     """The same settings cut into 1,000-row blocks."""
-    return generate(tmp_path_factory.mktemp("det_blocks"), "--fte", FTE, "--seed", 7,
+    return generate(tmp_path_factory.mktemp("det_blocks"), *EVENTS, "--fte", FTE, "--seed", 7,
                     "--block-rows", 1000)
 
 
 @pytest.fixture(scope="module")
 def other_seed(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("det_seed"), "--fte", FTE, "--seed", 8)
+    return generate(tmp_path_factory.mktemp("det_seed"), *EVENTS, "--fte", FTE, "--seed", 8)
 
 
 def _assert_same(left, right, table):
@@ -54,6 +56,25 @@ def test_multi_process_runner_gives_identical_tables(reference, multi_process, t
 @pytest.mark.parametrize("table", TABLES, **_ids)
 def test_block_size_gives_identical_tables(reference, small_blocks, table):
     _assert_same(reference, small_blocks, table)
+
+
+def _events(out):
+    with duckdb.connect() as connection:
+        return connection.execute(
+            f"SELECT * FROM read_parquet('{out}/event_store/expanded/*/*.parquet', "
+            "hive_partitioning = false) ORDER BY id").to_arrow_table()
+
+
+def test_events_are_identical_whatever_the_runner_or_block_size(reference, multi_process,
+                                                                small_blocks):
+    expected = _events(reference)
+    assert expected.num_rows > 50_000
+    assert _events(multi_process).equals(expected)
+    assert _events(small_blocks).equals(expected)
+    # the same files, too, where the blocks are the same
+    names = [p.relative_to(reference) for p in event_files(reference)]
+    assert names == [p.relative_to(multi_process) for p in event_files(multi_process)]
+    assert len(event_files(small_blocks)) > len(names)
 
 
 def test_runs_record_their_options(reference, multi_process, small_blocks):
@@ -86,6 +107,6 @@ def test_other_seed_gives_other_values(reference, other_seed, key, column):
 def test_same_seed_twice_in_process(reference, tmp_path):
     """A second in-process run in the same interpreter (engine cache warm) gives the same
     bytes-for-bytes values as the first."""
-    again = generate(tmp_path, "--fte", FTE, "--seed", 7)
+    again = generate(tmp_path, *EVENTS, "--fte", FTE, "--seed", 7)
     for key in ("person", "course_section_enrollment", "course_grade"):
         _assert_same(reference, again, REGISTRY[key])

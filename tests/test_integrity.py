@@ -84,8 +84,10 @@ def test_counts_match_manifest_and_plan(db, small_warehouse, profile):
     in_duckdb = {t.qualified_name: db.execute(f"SELECT count(*) FROM {t.qualified_name}")
                  .fetchone()[0] for t in TABLES}
     assert set(plan) == set(in_duckdb)
+    events = data["tables"].pop("event_store.expanded")
     assert data["tables"] == in_duckdb
     assert in_duckdb == plan
+    assert events == db.execute("SELECT count(*) FROM event_store.expanded").fetchone()[0] > 0
 
 
 def test_keymap_tables_mirror_their_entities(db):

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from conftest import BIG_EVENTS
 
 from distributions import load_profile
 from pipeline import main
@@ -28,7 +29,8 @@ CANNOT_ROUND_TRIP = {
 def generated_20k(tmp_path_factory) -> Path:
     """`campus-synth run --fte 20000` with the default profile (shared, ~35 s)."""
     out = tmp_path_factory.mktemp("profile20k") / "w"
-    assert main(["run", "--fte", str(FTE), "--out", str(out)]) == 0
+    assert main(["run", "--fte", str(FTE), "--out", str(out), "--no-marts",
+                 *map(str, BIG_EVENTS)]) == 0
     return out
 
 
@@ -182,7 +184,8 @@ def test_manifest_beside_profile(profiled_20k):
 
 def test_profiled_profile_drives_the_generator(profiled_20k, tmp_path):
     out = tmp_path / "from-profile"
-    assert main(["run", "--profile", str(profiled_20k), "--fte", "500", "--out", str(out)]) == 0
+    assert main(["run", "--profile", str(profiled_20k), "--fte", "500", "--event-days", "3",
+                 "--out", str(out)]) == 0
     with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
         grades = con.sql("select count(*) from context_store_entity.course_grade").fetchall()
         assert grades[0][0] > 0

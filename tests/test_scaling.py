@@ -60,7 +60,7 @@ def test_plan_is_a_pure_function_of_settings(profile):
 @pytest.fixture(scope="module")
 def three_terms(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("terms3"), "--fte", 400, "--terms", 3,
-                    "--seed", 3, command="run")
+                    "--seed", 3, "--event-days", 7, command="run")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,9 @@ def test_generated_counts_equal_plan(db3, three_terms, profile):
     counts = {t.qualified_name: db3.execute(f"SELECT count(*) FROM {t.qualified_name}")
               .fetchone()[0] for t in REGISTRY}
     assert counts == plan
-    assert manifest(three_terms)["tables"] == plan
+    written = manifest(three_terms)["tables"]
+    assert written.pop("event_store.expanded") > 0
+    assert written == plan
 
 
 def test_three_terms_times_students(db3, profile):
@@ -127,3 +129,17 @@ def test_sessions_lie_inside_their_term(db3):
         f"USING (academic_term_id) WHERE s.begin_date < t.term_begin_date "
         f"OR s.end_date > t.term_end_date").fetchone()
     assert outside == 0
+
+
+def test_every_term_gets_its_first_week_of_events(db3):
+    """`--event-days 7`: each of the three terms has events on exactly its first 7 days."""
+    rows = db3.execute("""
+        SELECT t.name, count(DISTINCT e.event_date),
+               min(e.event_date) = CAST(any_value(t.term_begin_date) AS DATE)
+        FROM event_store.expanded e
+        JOIN context_store_entity.course_offering o
+          ON o.course_offering_id = e.course_offering.udp_id
+        JOIN context_store_entity.academic_term t USING (academic_term_id)
+        GROUP BY 1""").fetchall()
+    assert len(rows) == 3
+    assert all(days == 7 and starts for _, days, starts in rows), rows

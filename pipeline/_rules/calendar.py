@@ -38,6 +38,7 @@ def _term(term_type: str, year: int, spec: dict) -> dict:
         "end": begin + dt.timedelta(days=7 * weeks - 3),
         "weeks": weeks,
         "breaks": [_break(begin, b) for b in spec.get("breaks", [])],
+        "exam_weeks": [min(int(e["week"]), weeks) for e in spec.get("exams", [])],
     }
 
 

@@ -84,7 +84,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     position = starts[which[local]] + engine.ordinal(RESULT, rows)
     latent = engagement(engine, distinct)[local]
     terms = engine.parent_rows("course_offering", offerings)
-    withdrawal = _withdrawal_dates(engine, distinct, terms)[local]
+    withdrawal = withdrawal_dates(engine, distinct, terms)[local]
     due = engine.column("learner_activity", "due_date", compact)[position]
     submit_z = _copula(engine, latent, engine.profile["engagement"]["submission_rho"],
                        "submitted", rows)
@@ -96,7 +96,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
             "missing": missing, "due": due, "terms": terms[local], "compact": compact,
-            "position": position}
+            "position": position, "withdrawal": withdrawal}
 
 
 def activity_values(engine: Engine, core: dict, column: str):
@@ -127,7 +127,7 @@ _WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
 _AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
 
 
-def _withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
+def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
     begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
     end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
@@ -211,7 +211,10 @@ def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray,
     late_z = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
                      "lateness", rows)
     hours = engine.draw_normal(engine.distribution(RESULT, "response_date"), RESULT, rows, late_z)
-    response = np.clip(due + (hours * 3600).astype(np.int64), begin, end)
+    # a withdrawn student's late work comes in before the withdrawal, or not at all
+    withdrawal = core["withdrawal"]
+    last = np.where(np.isfinite(withdrawal), np.minimum(withdrawal - 1, end), end).astype(np.int64)
+    response = np.clip(due + (hours * 3600).astype(np.int64), begin, np.maximum(last, begin))
     delay = engine.sample(RESULT, "graded_date", rows)
     graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
     graded = ~np.isnan(scores(engine, rows))
