@@ -32,6 +32,7 @@ from distributions._estimators import (
     summarize,
     value_counts,
 )
+from distributions._event_rates import check_columns, event_part, has_events
 from distributions._privacy import NODATA, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
@@ -133,6 +134,8 @@ class Profiler:
 
     def run(self) -> dict:
         """The profile: every table's distributions, then sizing, calendar and grades."""
+        if has_events(self.reader):
+            check_columns(self.reader)  # bad input fails before the long estimates
         profile = copy.deepcopy(self.default)
         profile["name"] = f"profiled from {self.reader.source.label}"
         profile["description"] = (f"Estimated by campus-synth profile with k={self.guard.k}"
@@ -151,8 +154,7 @@ class Profiler:
         grading_part(self, profile)
         self.notes.append("engagement parameters (score_rho, submission_rho, gpa_rho, "
                           "student_share) are kept from the default profile: not estimated yet")
-        # the event-rate model would come from event_store.expanded; campus-synth has no event
-        # store yet, so there is nothing to estimate (and nothing is faked)
+        event_part(self, profile)
         return profile
 
     def _keep_staff_roles(self, profile: dict) -> None:

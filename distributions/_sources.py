@@ -16,7 +16,8 @@ import pyarrow as pa
 from distributions._errors import DistributionsError
 
 UDP_DISTRIBUTIONS = "context_store_distributions"
-_SCHEMAS = ("context_store_entity", "main", "udp_distributions")
+# event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
+_SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
 
 
 class SourceError(DistributionsError):
@@ -139,7 +140,7 @@ def _duckdb_file(path: Path) -> DuckDBSource:
 
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
-    `person.csv`."""
+    `person.csv`, or a partitioned folder such as `expanded/event_date=*/*.parquet`."""
     connection = _bounded(duckdb.connect())
     relations = {}
     types = _string_columns()
@@ -164,6 +165,9 @@ def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str
         parts = sorted(entry.glob("*.parquet"))
         if parts:
             return entry.name, f"read_parquet('{quoted}/*.parquet')"
+        if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
+            return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
+                                "hive_partitioning = false)")
         csvs = sorted(entry.glob("*.csv"))
         if csvs:
             strings = _present(csvs[0], string_columns.get(entry.name, []))

@@ -1,0 +1,196 @@
+"""Profiling the event-rate model from event_store.expanded (issue 4).
+
+A generated 1,500-FTE warehouse with four weeks of events is profiled through the CLI; its
+`events` section is compared with the default profile it came from, and drives a new run.
+Small hand-made sources cover the privacy rule (a tool of fewer than k people), a real-UDP
+table without campus-synth's `tool` column, a source without events, and bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from test_profile_inputs import small_tables, write_parquet
+
+from distributions import load_profile, validate_profile
+from pipeline import main
+from pipeline._events.rates import day_shape
+from pipeline._rules.calendar import academic_calendar
+
+EVENT_DAYS = 28
+
+
+def _profile(source, out: Path, *flags: str) -> int:
+    return main(["profile", "--source", str(source), "--out", str(out), *flags])
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory) -> tuple[dict, dict, Path]:
+    """(profile, privacy manifest, profile path) of a generated warehouse with events."""
+    root = tmp_path_factory.mktemp("events")
+    out = root / "w"
+    assert main(["run", "--fte", "1500", "--event-days", str(EVENT_DAYS), "--no-marts",
+                 "--out", str(out)]) == 0
+    path = root / "profile.json"
+    assert _profile(out / "warehouse.duckdb", path) == 0
+    return (json.loads(path.read_text()),
+            json.loads(path.with_name("profile.privacy.json").read_text()), path)
+
+
+def _tv(a: dict, b: dict) -> float:
+    total_a, total_b = sum(a.values()), sum(b.values())
+    return 0.5 * sum(abs(a.get(x, 0) / total_a - b.get(x, 0) / total_b) for x in {*a, *b})
+
+
+def _mix(items: list[dict]) -> dict:
+    return {(i["type"], i["action"], i["object_type"]): i["p"] for i in items}
+
+
+def test_estimates_match_the_generating_profile(profiled):
+    events, default = profiled[0]["events"], load_profile()["events"]
+    assert set(events["tools"]) == set(default["tools"])
+    for name, tool in events["tools"].items():
+        want = default["tools"][name]
+        # the tool rate absorbs the mean course factor (~1.05 at the default's families and
+        # levels): within 15 % of the default's over the 28 days covered
+        assert tool["rate"] == pytest.approx(want["rate"], rel=0.15), name
+        assert tool["adoption"] == pytest.approx(want["adoption"], abs=0.1), name
+        assert _tv(_mix(tool["student"]), _mix(want["student"])) < 0.05, name
+        if want["instructor_rate"] > 0:
+            assert tool["instructor_rate"] == pytest.approx(want["instructor_rate"], rel=0.25)
+            assert _tv(_mix(tool["instructor"]), _mix(want["instructor"])) < 0.05, name
+        else:
+            assert tool["instructor_rate"] == 0
+        assert (tool["ed_app"], tool["object"]) == (want["ed_app"], want["object"])
+    assert events["ed_apps"] == default["ed_apps"]
+    hours = dict(enumerate(events["diurnal"]))
+    assert _tv(hours, dict(enumerate(default["diurnal"]))) < 0.05
+    assert events["engagement_sigma"] == pytest.approx(default["engagement_sigma"], abs=0.1)
+    levels = sorted(default["course_level"])
+    assert np.corrcoef([events["course_level"][v] for v in levels],
+                       [default["course_level"][v] for v in levels])[0, 1] > 0.9
+    assert events["roles"] == default["roles"] and events["weekday"] == default["weekday"]
+
+
+def test_day_in_term_follows_the_calendar_shape(profiled):
+    profile = profiled[0]
+    shape = profile["events"]["day_in_term"]
+    default = load_profile()
+    fall = academic_calendar(default["calendar"], 1)[0]
+    expected = day_shape(default["events"], fall, default["calendar"])
+    assert len(shape) == len(expected)  # a whole term, the uncovered days filled weekly
+    assert np.mean(shape) == pytest.approx(1.0, abs=1e-3)
+    covered = np.corrcoef(shape[:EVENT_DAYS], expected[:EVENT_DAYS])[0, 1]
+    assert covered > 0.9, covered
+
+
+def test_the_profile_validates_and_drives_a_run(profiled, tmp_path):
+    profile, manifest, path = profiled
+    validate_profile(profile, str(path))
+    assert manifest["tables"]["event_store.expanded"] > 100_000
+    assert main(["run", "--profile", str(path), "--fte", "300", "--event-days", "7",
+                 "--no-marts", "--out", str(tmp_path / "again")]) == 0
+
+
+# ---- small hand-made sources ----------------------------------------------------------------
+def _events(tables: dict, rare: int, membership: bool = True) -> pa.Table:
+    """Canvas page views by every enrollment over 14 days, instructor edits, a media tool of
+    30 students, a `Rare Tool` of `rare` students, gradebook events and a stray early event;
+    UDP-shaped (no `tool` column)."""
+    terms = dict(zip(tables["academic_term"]["academic_term_id"],
+                     tables["academic_term"]["term_begin_date"], strict=True))
+    offering_term = dict(zip(tables["course_offering"]["course_offering_id"],
+                             tables["course_offering"]["academic_term_id"], strict=True))
+    section_offering = dict(zip(tables["course_section"]["course_section_id"],
+                                tables["course_section"]["course_offering_id"], strict=True))
+    enrollment = tables["course_section_enrollment"]
+    rows = []
+
+    def add(person, offering, role, day, hour, app, kind, action, otype, name=None):
+        begin = dt.datetime.fromisoformat(terms[offering_term[offering]]).replace(tzinfo=dt.UTC)
+        rows.append({"type": kind, "action": action,
+                     "event_time": begin + dt.timedelta(days=day, hours=hour),
+                     "object": {"id": f"urn:object:{len(rows)}", "type": otype, "name": name},
+                     "ed_app": app, "membership": {"roles": role},
+                     "person": {"udp_id": person}, "course_offering": {"udp_id": offering}})
+
+    canvas = {"id": "https://canvas.example.edu/", "name": "Canvas"}
+    media = {"id": "https://media.example.com/", "name": "Media Hub"}
+    rare_app = {"id": "https://rare.example.com/", "name": "Rare Tool"}
+    students = []
+    for section, person, role in zip(enrollment["course_section_id"], enrollment["person_id"],
+                                     enrollment["role"], strict=True):
+        offering = section_offering[section]
+        caliper = "Learner" if role == "Student" else "Instructor"
+        for day in range(14):
+            add(person, offering, caliper, day, 9 + day % 8, canvas, "NavigationEvent",
+                "NavigatedTo", "Page")
+        if role != "Student":
+            add(person, offering, caliper, 2, 10, canvas, "Event", "Modified", "Page")
+        elif person not in {p for p, _ in students}:
+            students.append((person, offering))  # one enrollment of each student
+    for person, offering in students[:30]:
+        add(person, offering, "Learner", 3, 20, media, "MediaEvent", "Started", "VideoObject")
+    for person, offering in students[:rare]:
+        add(person, offering, "Learner", 4, 21, rare_app, "ToolUseEvent", "Used",
+            "SoftwareApplication")
+    for person, offering in students[:12]:
+        add(person, offering, "Learner", 5, 22, canvas, "AssignableEvent", "Submitted",
+            "AssignableDigitalResource")
+    add(students[0][0], students[0][1], "Learner", -3, 12, canvas, "NavigationEvent",
+        "NavigatedTo", "Page")
+    table = pa.Table.from_pylist(rows)
+    return table.drop_columns(["membership"]) if not membership else table
+
+
+def _small_source(tmp_path: Path, rare: int = 5, events: bool = True, **kw) -> Path:
+    tables = small_tables()
+    source = write_parquet(tmp_path / "src", tables)
+    if events:
+        pq.write_table(_events(tables, rare, **kw), source / "expanded.parquet")
+    return source
+
+
+def test_a_tool_of_fewer_than_k_people_is_suppressed(tmp_path, capsys):
+    out = tmp_path / "profile.json"
+    assert _profile(_small_source(tmp_path, rare=5), out, "--k", "10") == 0
+    events = json.loads(out.read_text())["events"]
+    assert "raretool" not in events["tools"] and "raretool" not in events["ed_apps"]
+    assert "rare.example.com" not in out.read_text()
+    # derived from ed_app and object type: Canvas pages, and the media tool by its name
+    assert set(events["tools"]) == {"pages", "mediahub"}
+    assert events["tools"]["mediahub"]["object"] == "media"
+    assert events["ed_apps"]["mediahub"] == {"id": "https://media.example.com/",
+                                             "name": "Media Hub"}
+    assert events["tools"]["pages"]["student"] == [
+        {"type": "NavigationEvent", "action": "NavigatedTo", "object_type": "Page", "p": 1.0}]
+    # 8 instructors: fewer than k, so no instructor stream is published
+    assert events["tools"]["pages"]["instructor_rate"] == 0
+    actions = json.loads(out.with_name("profile.privacy.json").read_text())["actions"]
+    assert {"path": "/events/tools/raretool", "action": "suppressed",
+            "reason": "a tool used by fewer than k=10 people is not published",
+            "rows_affected": 5} in actions
+    assert any(a["path"] == "/events/tools/pages/instructor" for a in actions)
+    printed = capsys.readouterr().out
+    assert "no `tool` column" in printed and "before their term's begin date" in printed
+
+
+def test_a_source_without_events_keeps_the_default(tmp_path, capsys):
+    out = tmp_path / "profile.json"
+    assert _profile(_small_source(tmp_path, events=False), out) == 0
+    assert json.loads(out.read_text())["events"] == load_profile()["events"]
+    assert "no event_store.expanded table" in capsys.readouterr().out
+
+
+def test_an_event_table_without_a_needed_column_is_an_error(tmp_path, capsys):
+    out = tmp_path / "profile.json"
+    assert _profile(_small_source(tmp_path, membership=False), out) == 2
+    error = capsys.readouterr().err.strip()
+    assert "event_store.expanded" in error and "membership" in error
+    assert len(error.splitlines()) == 1 and not out.exists()
