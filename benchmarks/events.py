@@ -1,6 +1,6 @@
 """Event-store throughput against a bare numpy+pyarrow baseline, and a full term's cost.
 
-    .venv/bin/python benchmarks/events.py [--fte 20000] [--event-days 14] [--repeat 1]
+    .venv/bin/python benchmarks/events.py [--fte 5000] [--event-days N] [--repeat 1]
     .venv/bin/python benchmarks/events.py --full-term 20000 5000
 
 * pipeline  - the real Beam step: the plan's event blocks through `Reshuffle` and
@@ -173,8 +173,9 @@ def full_term(fte: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--fte", type=float, default=20000)
-    parser.add_argument("--event-days", type=int, default=14, dest="event_days")
+    parser.add_argument("--fte", type=float, default=5000)
+    parser.add_argument("--event-days", type=int, default=None, dest="event_days",
+                        help="days of the term (default: the whole term)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--full-term", type=float, nargs="*", dest="full_term",
                         help="FTEs of full-term runs, smallest first (peak memory is the "

@@ -18,6 +18,7 @@ from pipeline._events.rates import RateModel
 from pipeline._events.schema import ARROW_SCHEMA
 from pipeline._events.streams import DAY, Protos
 from pipeline._random import bits, stream_key
+from pipeline._values import to_arrow
 
 CANVAS_IRI = "urn:instructure:canvas:"
 CANVAS_NAMES = {"learner_activity": "assignment", "learner_activity_result": "submission",
@@ -37,7 +38,7 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
     """The expanded rows of `protos`, in the order given."""
     people = _distinct(protos.person)
     courses = _distinct(protos.offering)
-    objects = _distinct(protos.kind.astype(np.int64) * (1 << 40) + protos.object_row)
+    objects = _distinct(protos.kind.astype(np.int64) * (1 << 40) + protos.object_row, True)
     person_ids = _keymap_strings(engine, "person", people[0])
     course_ids = _keymap_strings(engine, "course_offering", courses[0])
     person_iris = pc.binary_join_element_wise(CANVAS_IRI + "user:", person_ids["lms_int_id"], "")
@@ -76,9 +77,10 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
         [pa.field(f.name, a.type, f.nullable) for f, a in zip(ARROW_SCHEMA, arrays, strict=True)]))
 
 
-def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, index of each value among them), by hashing: O(n), no sort."""
-    inverse, unique = pd.factorize(values, sort=False)
+def _distinct(values: np.ndarray, ordered: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, index of each value among them), by hashing: O(n); `ordered` sorts
+    the distinct values (only those)."""
+    inverse, unique = pd.factorize(values, sort=ordered)
     return np.asarray(unique), inverse.astype(np.int64)
 
 
@@ -91,7 +93,7 @@ def _take(array: pa.Array, index: np.ndarray, absent: np.ndarray | None = None) 
         missing = missing | np.asarray(array.is_null())[index]
         array = array.fill_null("")
     mask = missing if missing.any() else None
-    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32(), mask=mask), array)
+    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32), mask=mask), array)
 
 
 def _lookup(strings: list[str], codes: np.ndarray) -> pa.Array:
@@ -155,50 +157,42 @@ def _objects(engine, model, protos, objects) -> pa.Array:
 
 
 def _object_columns(engine: Engine, model: RateModel, kinds: np.ndarray, rows: np.ndarray):
-    """(IRI, name, entity, udp id) of each distinct object."""
-    n = len(kinds)
-    ids, names = np.empty(n, dtype=object), np.empty(n, dtype=object)
-    entity = np.empty(n, dtype=object)
-    udp = np.full(n, -1, dtype=np.int64)
-    for kind in np.unique(kinds):
-        mask = kinds == kind
-        name = KINDS[kind]
-        ids[mask], names[mask], entity[mask], udp[mask] = _kind_columns(engine, model, name,
-                                                                        rows[mask])
-    return (pa.array(ids, pa.string()), pa.array(names, pa.string()),
-            pa.array(entity, pa.string()), pa.array(udp, mask=udp < 0))
+    """(IRI, name, entity, udp id) of each distinct object (sorted by kind)."""
+    parts = [_kind_columns(engine, model, KINDS[kind], rows[start:stop])
+             for kind, start, stop in _kind_runs(kinds)]
+    return tuple(pa.concat_arrays([part[i] for part in parts]) for i in range(4))
+
+
+def _kind_runs(kinds: np.ndarray):
+    """(kind, start, stop) of each run of one kind in sorted `kinds`."""
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(kinds)) + 1, [len(kinds)]])
+    return [(int(kinds[a]), int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 def _kind_columns(engine: Engine, model: RateModel, name: str, rows: np.ndarray):
     """Objects of one kind: context-store rows, or tool-side objects."""
+    n = len(rows)
     if name in ENTITY_KINDS:
         with engine.scratch():
-            lms = engine.column(f"keymap__{name}", "lms_int_id", rows).to_numpy(False)
-            title = (engine.column(name, NAME_COLUMNS[name], rows) if name in NAME_COLUMNS
-                     else None)
-        titles = _as_text(title, len(rows))
-        return (np.char.add(f"{CANVAS_IRI}{CANVAS_NAMES[name]}:", lms.astype(str)).astype(object),
-                titles, name, engine.ids(name, rows))
+            lms = engine.column(f"keymap__{name}", "lms_int_id", rows)
+            title = (to_arrow(engine.column(name, NAME_COLUMNS[name], rows), "string")
+                     if name in NAME_COLUMNS else pa.nulls(n, pa.string()))
+        iri = pc.binary_join_element_wise(f"{CANVAS_IRI}{CANVAS_NAMES[name]}:", lms, "")
+        return (iri, pc.cast(title, pa.string()), pa.array([name] * n, pa.string()),
+                pa.array(engine.ids(name, rows)))
     if name == "lti_tool":
         tools = [model.tools[r] for r in rows]
+        ids = [f"https://{t}.lti.campus-synth.example.edu/" for t in tools]
         labels = [model.spec["tools"][t].get("name", t) for t in tools]
-        return (np.array([f"https://{t}.lti.campus-synth.example.edu/" for t in tools], object),
-                np.array(labels, object), None, -1)
-    course, number = np.divmod(rows, OBJECT_SLOTS)
-    stem = "media/entry/0_" if name == "media" else "readings/"
-    ids = [f"https://{name}.campus-synth.example.edu/{stem}{c:x}{m:02d}"
-           for c, m in zip(course.tolist(), number.tolist(), strict=True)]
-    labels = [f"{'Lecture video' if name == 'media' else 'Reading'} {m + 1}"
-              for m in number.tolist()]
-    return np.array(ids, object), np.array(labels, object), None, -1
-
-
-def _as_text(values, n: int) -> np.ndarray:
-    if values is None:
-        return np.full(n, None, dtype=object)
-    if hasattr(values, "decode"):
-        return values.decode().astype(object)
-    return np.asarray(pa.array(values).to_pylist(), dtype=object)
+    else:
+        course, number = np.divmod(rows, OBJECT_SLOTS)
+        stem = "media/entry/0_" if name == "media" else "readings/"
+        ids = [f"https://{name}.campus-synth.example.edu/{stem}{c:x}{m:02d}"
+               for c, m in zip(course.tolist(), number.tolist(), strict=True)]
+        labels = [f"{'Lecture video' if name == 'media' else 'Reading'} {m + 1}"
+                  for m in number.tolist()]
+    return (pa.array(ids, pa.string()), pa.array(labels, pa.string()), pa.nulls(n, pa.string()),
+            pa.nulls(n, pa.int64()))
 
 
 def _generated(engine: Engine, protos: Protos) -> pa.Array:
@@ -269,15 +263,17 @@ def _request_urls(engine, model, protos, objects, course_ids, courses) -> pa.Arr
     unique, inverse = objects
     kinds, rows = unique >> 40, unique & ((1 << 40) - 1)
     first = _first_index(inverse, len(unique))
-    course = _take(course_ids["lms_ext_id"], courses[1][first]).to_numpy(False).astype(str)
-    text = np.full(len(unique), None, dtype=object)
+    parts = []
     with engine.scratch():
-        for kind in np.unique(kinds):
-            name, mask = KINDS[kind], kinds == kind
-            if name in ENTITY_KINDS:
-                short = engine.column(f"keymap__{name}", "lms_ext_id", rows[mask])
-                text[mask] = np.char.add(np.char.add(np.char.add(np.char.add(
-                    f'{{"request_url":"{base}/courses/', course[mask]), f"/{URL_PATHS[name]}/"),
-                    short.to_numpy(False).astype(str)), '"}').astype(object)
+        for kind, start, stop in _kind_runs(kinds):
+            name = KINDS[kind]
+            if name not in ENTITY_KINDS:
+                parts.append(pa.nulls(stop - start, pa.string()))
+                continue
+            short = engine.column(f"keymap__{name}", "lms_ext_id", rows[start:stop])
+            course = _plain(course_ids["lms_ext_id"], courses[1][first[start:stop]])
+            parts.append(pc.binary_join_element_wise(
+                f'{{"request_url":"{base}/courses/', course, f"/{URL_PATHS[name]}/", short,
+                '"}', ""))
     canvas = np.array([model.spec["tools"][t]["ed_app"] == "canvas" for t in model.tools])
-    return _take(pa.array(text, pa.string()), inverse, absent=~canvas[protos.tool])
+    return _take(pa.concat_arrays(parts), inverse, absent=~canvas[protos.tool])
