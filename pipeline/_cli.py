@@ -99,6 +99,13 @@ def _profiling_commands(commands) -> None:
     command = commands.add_parser("export-distributions", help=text, description=text + ".")
     command.add_argument("--profile", help="profile JSON (default: the built-in one)")
     command.add_argument("--out", required=True, help="a .parquet or .csv file to write")
+    text = "print generated events as a Caliper 1.1 JSON-LD envelope"
+    command = commands.add_parser("caliper", help=text, description=text + ".")
+    command.add_argument("--out", default="warehouse", help="the output folder of a run "
+                         "(./warehouse): its DuckDB file, or its Parquet when there is none")
+    command.add_argument("--id", nargs="+", dest="ids", help="event ids (urn:uuid:...)")
+    command.add_argument("--limit", type=int, default=3, help="events to print when no --id "
+                         "is given (3)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +221,18 @@ def _build(args: argparse.Namespace, console: Console) -> int:
 
 
 # commands that run no Beam job (Beam options are an error there)
+def _caliper(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from pipeline._events.caliper import envelope, read_events
+
+    rows = read_events(args.out, args.ids, args.limit)
+    print(json.dumps(envelope(rows), indent=2))  # plain: JSON that is never re-wrapped
+    return 0
+
+
 _PROFILING = {"profile": _profile, "export-distributions": _export_distributions,
-              "build": _build}
+              "build": _build, "caliper": _caliper}
 
 
 class _ConsoleReporter(Reporter):

@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from scipy import stats
 
-from pipeline import envelope, is_valid_combination
+from pipeline import envelope, is_valid_combination, main
 
 CALIPER_SCHEMAS = Path(__file__).resolve().parents[2] / "shared/reference/caliper/json_schema"
 E = "context_store_entity"
@@ -223,6 +223,24 @@ def test_rendered_events_validate_against_the_caliper_1_1_schema(db, caliper_val
         types.add(event["type"])
     assert {"NavigationEvent", "AssignableEvent", "GradeEvent", "MediaEvent",
             "ToolUseEvent"} <= types
+
+
+def test_caliper_command_prints_a_valid_envelope(db, small_warehouse, caliper_validator,
+                                                 capsys):
+    ids = [row[0] for row in db.execute("""
+        SELECT any_value(id) FROM event_store.expanded GROUP BY type ORDER BY 1""").fetchall()]
+    assert main(["caliper", "--out", str(small_warehouse), "--id", *ids]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(event["id"] for event in document["data"]) == sorted(ids)
+    assert caliper_validator("Envelope", document) == []
+    for event in document["data"]:
+        assert caliper_validator(event["type"], event) == []
+
+
+def test_caliper_command_names_an_unknown_id(small_warehouse, capsys):
+    assert main(["caliper", "--out", str(small_warehouse), "--id", "urn:uuid:nope"]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"campus-synth: error: {small_warehouse}: no event with id urn:uuid:nope"
 
 
 def test_parquet_is_partitioned_by_event_date(small_warehouse):

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline._errors import PipelineError
 
 CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p1"
 _DIGITAL = ("DigitalResource", "AssignableDigitalResource", "Assessment", "AssessmentItem",
@@ -115,3 +118,29 @@ def _time(value: dt.datetime) -> str:
 
 def _parse(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def read_events(out: str | Path, ids: list[str] | None = None, limit: int = 3) -> list[dict]:
+    """Rows of event_store.expanded from a run's output folder (its DuckDB file, or its Parquet
+    when it has none): the events `ids`, or the first `limit` by time."""
+    import duckdb
+
+    out = Path(out)
+    database, parquet = out / "warehouse.duckdb", out / "event_store" / "expanded"
+    if database.exists():
+        connection, source = duckdb.connect(str(database), read_only=True), "event_store.expanded"
+    elif parquet.is_dir():
+        connection = duckdb.connect()
+        source = f"read_parquet('{parquet}/*/*.parquet', hive_partitioning = false)"
+    else:
+        raise PipelineError(f"{out}: no warehouse.duckdb and no event_store/expanded Parquet")
+    with connection:
+        if ids:
+            rows = connection.sql(f"SELECT * FROM {source} WHERE id IN (SELECT unnest(?))",
+                                  params=[ids]).to_arrow_table().to_pylist()
+            missing = sorted(set(ids) - {row["id"] for row in rows})
+            if missing:
+                raise PipelineError(f"{out}: no event with id {', '.join(missing)}")
+            return rows
+        return connection.sql(f"SELECT * FROM {source} ORDER BY event_time, id LIMIT ?",
+                              params=[max(limit, 0)]).to_arrow_table().to_pylist()
