@@ -115,10 +115,11 @@ def small_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def big_parquet(tmp_path_factory) -> Path:
-    """`campus-synth generate --fte 20000` (Parquet only; three weeks of events at half rate),
-    generated once for the slow tests."""
+    """`campus-synth run --fte 20000 --no-marts` (three weeks of events at half rate),
+    generated once for the slow tests: its Parquet, and its DuckDB file for the round trip."""
     root = tmp_path_factory.mktemp("big")
-    return generate(root, "--fte", BIG_FTE, "--seed", 0, *BIG_EVENTS)
+    return generate(root, "--fte", BIG_FTE, "--seed", 0, "--no-marts", *BIG_EVENTS,
+                    command="run")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import BIG_EVENTS
 
 from distributions import load_profile
 from pipeline import main
@@ -26,12 +25,9 @@ CANNOT_ROUND_TRIP = {
 
 
 @pytest.fixture(scope="session")
-def generated_20k(tmp_path_factory) -> Path:
-    """`campus-synth run --fte 20000` with the default profile (shared, ~35 s)."""
-    out = tmp_path_factory.mktemp("profile20k") / "w"
-    assert main(["run", "--fte", str(FTE), "--out", str(out), "--no-marts",
-                 *map(str, BIG_EVENTS)]) == 0
-    return out
+def generated_20k(big_parquet) -> Path:
+    """`campus-synth run --fte 20000` with the default profile (the session's shared one)."""
+    return big_parquet
 
 
 @pytest.fixture(scope="session")
