@@ -95,6 +95,7 @@ class EventRates:
         self.default = p.default["events"]
         self.roles = self.default["roles"]
         self._possible: dict[str, int] = {}
+        self._cov: str | None = None  # the days each term's events cover, once known
         self._int = "INT64" if self.s.dialect == "bigquery" else "BIGINT"
 
     # ---- SQL building blocks ----------------------------------------------------------
@@ -179,7 +180,8 @@ placed AS (
          CAST(FLOOR((raw.ts - term.b) / {DAY}) AS {self._int}) AS day
   FROM raw JOIN off ON raw.offering = off.offering JOIN term ON off.term = term.term),
 ev AS (SELECT * FROM placed WHERE day >= 0 AND day < term_days AND tool IS NOT NULL),
-cov AS (SELECT term, LEAST(MAX(term_days), MAX(day) + 1) AS days FROM ev GROUP BY term),
+cov AS ({self._cov or "SELECT term, LEAST(MAX(term_days), MAX(day) + 1) AS days FROM ev "
+          "GROUP BY term"}),
 enr AS (
   SELECT s.course_offering_id AS offering, x.person_id AS person,
          CASE WHEN {role} IN ({student or "''"}) THEN 1 WHEN {role} IN ({staff or "''"}) THEN 2
@@ -215,6 +217,9 @@ osize AS (
                          "default event-rate model")
             return None
         days = {row["term"]: int(row["days"]) for row in covered}
+        # from here on the covered days are a literal: no query rescans the events for them
+        self._cov = " UNION ALL ".join(f"SELECT {_literal(t)} AS term, {d} AS days"
+                                       for t, d in days.items())
         notes.append(f"/events: estimated from {QUALIFIED} over {len(days)} term(s), "
                      f"{min(days.values())}–{max(days.values())} day(s) from each term's "
                      "begin date; the gradebook's Submitted/Graded events are left out "
@@ -512,6 +517,12 @@ SELECT SUM((n - 1) * (v - m)) AS excess, SUM((n - 1) * (m * m - v / n)) AS scale
             return None
         ratio = max(float(row["excess"]) / float(row["scale"]), 0.0)
         return round(min(max(math.sqrt(math.log1p(ratio)), 0.0), 3.0), 4)
+
+
+def _literal(value) -> str:
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _weekly(rate: dict[int, float]) -> list[float]:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from test_profile_inputs import small_tables, write_parquet
 
 from distributions import load_profile, validate_profile
@@ -194,3 +195,47 @@ def test_an_event_table_without_a_needed_column_is_an_error(tmp_path, capsys):
     error = capsys.readouterr().err.strip()
     assert "event_store.expanded" in error and "membership" in error
     assert len(error.splitlines()) == 1 and not out.exists()
+
+
+# ---- BigQuery -------------------------------------------------------------------------------
+def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):  # noqa: F811
+    """The event SQL in BigQuery's dialect, through the real client against the emulator on
+    loopback: the same `events` section as DuckDB over the same tables."""
+    import io
+
+    from google.cloud import bigquery
+
+    from distributions._bigquery import BigQuerySource
+    from distributions._profiler import profile_source
+
+    source = _small_source(tmp_path)
+    client, dataset = bigquery_emulator, "udp_events"
+    client.create_dataset(f"{BQ_PROJECT}.{dataset}", exists_ok=True)
+    for path in sorted(source.glob("*.parquet")):
+        table = pq.read_table(path)
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        buffer.seek(0)
+        config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.PARQUET,
+                                        schema=[_bq_field(f) for f in table.schema])
+        client.load_table_from_file(buffer, f"{BQ_PROJECT}.{dataset}.{path.stem}",
+                                    job_config=config).result(timeout=60)
+    in_bigquery = profile_source(BigQuerySource(BQ_PROJECT, dataset, client=client))
+    in_duckdb = profile_source(str(source))
+    assert in_bigquery.profile["events"] == in_duckdb.profile["events"]
+    assert [a for a in in_bigquery.manifest["actions"] if a["path"].startswith("/events")] == \
+        [a for a in in_duckdb.manifest["actions"] if a["path"].startswith("/events")]
+
+
+BQ_PROJECT = "test-project"
+
+
+def _bq_field(field: pa.Field):
+    from google.cloud import bigquery
+
+    if pa.types.is_struct(field.type):
+        return bigquery.SchemaField(field.name, "RECORD",
+                                    fields=[_bq_field(f) for f in field.type])
+    kind = ("INT64" if pa.types.is_integer(field.type) else
+            "TIMESTAMP" if pa.types.is_timestamp(field.type) else "STRING")
+    return bigquery.SchemaField(field.name, kind)
