@@ -1,16 +1,20 @@
-"""Profiling time and peak memory: `campus-synth profile` over a generated warehouse.
+"""Profiling time and peak memory: `campus-synth profile` over a generated warehouse with events.
 
-Generates a warehouse once (not timed), then profiles it from the DuckDB file and from its
-Parquet folder, each as a subprocess whose process tree's RSS is sampled every 0.2 s. The
-estimators run as SQL in the source engine, so memory should follow the engine's buffers,
-not the warehouse's size.
+Generates a warehouse once (not timed; `run --event-days 28 --no-marts` keeps the event store
+to each term's first four weeks), then profiles it from the DuckDB file and from a Parquet
+folder (the context-store tables and the partitioned `expanded` folder), each as a subprocess
+whose process tree's RSS is sampled every 0.2 s. A third, traced run shows where the event-rate
+model is computed: every query the profiler sends DuckDB is logged with its time and the rows
+it returns, so the event queries' result sizes can be compared with the event count.
 
-    .venv/bin/python benchmarks/profiling.py [--fte 20000] [--tmp DIR]
+    .venv/bin/python benchmarks/profiling.py [--fte 20000] [--event-days 28] [--tmp DIR]
+                                             [--warehouse DIR (reuse a generated one)]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -19,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import flush_print, machine, table, write_results  # noqa: E402
+from _common import ROOT, flush_print, machine, table, write_results  # noqa: E402
 from end_to_end import CLI, tree_rss  # noqa: E402
 
 
@@ -39,30 +43,101 @@ def measure(args: list[str], interval: float = 0.2) -> tuple[float, float, str]:
     return seconds, peak / 2**20, output.strip().splitlines()[-1] if output.strip() else ""
 
 
+def trace(source: str) -> dict:
+    """Profile `source` in this process, logging each query: the event-rate part's queries
+    (those reading event_store.expanded), their seconds and the rows each returned."""
+    sys.path.insert(0, str(ROOT))
+    import distributions._profiler as profiler
+    from distributions._sources import DuckDBSource, open_source
+
+    log: list[dict] = []
+    query = DuckDBSource.query
+
+    def logged(self, sql: str):
+        start = time.perf_counter()
+        result = query(self, sql)
+        log.append({"events": "expanded" in sql, "seconds": time.perf_counter() - start,
+                    "rows": result.num_rows})
+        return result
+
+    part = profiler.event_part
+    timing = {}
+
+    def timed(p, document):
+        start = time.perf_counter()
+        part(p, document)
+        timing["event_part_s"] = time.perf_counter() - start
+
+    DuckDBSource.query, profiler.event_part = logged, timed
+    start = time.perf_counter()
+    opened = open_source(source)
+    result = profiler.profile_source(opened)
+    events = [q for q in log if q["events"]]
+    return {"profile_s": time.perf_counter() - start, **timing,
+            "events": result.manifest["tables"].get("event_store.expanded", 0),
+            "engine": opened.dialect,
+            "queries": len(log), "event_queries": len(events),
+            "event_query_s": sum(q["seconds"] for q in events),
+            "event_rows_returned": sum(q["rows"] for q in events),
+            "largest_event_result": max((q["rows"] for q in events), default=0),
+            "tools": len(result.profile["events"]["tools"])}
+
+
+def parquet_folder(warehouse: Path, folder: Path) -> Path:
+    """A folder source: a link per context-store table, and `expanded` (partitioned)."""
+    folder.mkdir()
+    for table_dir in sorted((warehouse / "context_store_entity").iterdir()):
+        (folder / table_dir.name).symlink_to(table_dir.resolve())
+    (folder / "expanded").symlink_to((warehouse / "event_store" / "expanded").resolve())
+    return folder
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fte", type=float, default=20000)
+    parser.add_argument("--event-days", type=int, default=28)
     parser.add_argument("--tmp", default=None, help="scratch folder (default: a temp dir)")
+    parser.add_argument("--warehouse", default=None,
+                        help="a warehouse generated before (`campus-synth run` output folder)")
+    parser.add_argument("--trace", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.trace:  # the traced run, in a child process of its own
+        print(json.dumps(trace(args.trace)))
+        return 0
     scratch = Path(tempfile.mkdtemp(prefix="campus-synth-profiling-", dir=args.tmp))
     try:
-        warehouse = scratch / "w"
-        flush_print(f"generating a {args.fte:g}-FTE warehouse (not timed) ...")
-        subprocess.run([str(CLI), "run", "--fte", str(args.fte), "--out", str(warehouse)],
-                       check=True, stdout=subprocess.DEVNULL)
+        warehouse = Path(args.warehouse) if args.warehouse else scratch / "w"
+        if not args.warehouse:
+            flush_print(f"generating a {args.fte:g}-FTE warehouse with {args.event_days} days "
+                        "of events per term (not timed) ...")
+            subprocess.run([str(CLI), "run", "--fte", str(args.fte), "--event-days",
+                            str(args.event_days), "--no-marts", "--out", str(warehouse)],
+                           check=True, stdout=subprocess.DEVNULL)
         sources = {"duckdb file": str(warehouse / "warehouse.duckdb"),
-                   "parquet folder": str(warehouse / "context_store_entity")}
+                   "parquet folder": str(parquet_folder(warehouse, scratch / "parquet"))}
         rows = []
         for label, source in sources.items():
             flush_print(f"profiling the {label} ...")
             out = scratch / f"profile-{label.split()[0]}.json"
             seconds, peak, _ = measure(["profile", "--source", source, "--out", str(out)])
             rows.append([label, seconds, peak, out.stat().st_size // 1024])
+        flush_print("profiling the duckdb file again, tracing its queries ...")
+        traced = json.loads(subprocess.run(
+            [sys.executable, __file__, "--trace", sources["duckdb file"]], check=True,
+            capture_output=True, text=True).stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(table(["source", "wall s", "peak MB", "profile KB"], rows,
-                f"\ncampus-synth profile at {args.fte:g} FTE (wall time includes ~5 s of imports)"))
+                f"\ncampus-synth profile at {args.fte:g} FTE, {traced['events']:,} events "
+                f"({args.event_days} days per term; wall time includes ~5 s of imports)"))
+    print(f"\nevent-rate model: {traced['event_part_s']:.1f} s of {traced['profile_s']:.1f} s, "
+          f"{traced['event_queries']} aggregate queries run as SQL in {traced['engine']} "
+          f"({traced['event_query_s']:.1f} s); they returned {traced['event_rows_returned']:,} "
+          f"rows in all (largest {traced['largest_event_result']:,}) for "
+          f"{traced['events']:,} events; {traced['tools']} tools published")
     write_results("profiling", {"benchmark": "profiling", "machine": machine(), "fte": args.fte,
+                                "event_days": args.event_days, "events": traced["events"],
+                                "traced": traced,
                                 "runs": [dict(zip(["source", "seconds", "peak_mb", "profile_kb"],
                                                   r, strict=True)) for r in rows]})
     return 0
