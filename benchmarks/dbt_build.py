@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,12 +25,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import flush_print, machine, table, write_results  # noqa: E402
-from profiling import measure  # noqa: E402
+from end_to_end import CLI, tree_rss  # noqa: E402
 
 MARTS = ("mart_course_offering.status", "mart_taskforce.course_profile",
          "mart_general.lms_tool", "mart_general.lti_tool", "mart_general.tool_usage_metrics",
          "mart_taskforce.level1_aggregated", "mart_taskforce.level2_aggregated",
          "udp_distributions.context_store_distributions")
+
+
+def measure(args: list[str], log: Path, interval: float = 0.2) -> tuple[float, float, str]:
+    """(wall seconds, peak MB of the process tree, last output line) of one CLI run; its
+    output goes to `log` (dbt prints a line per node: a pipe left unread would fill up)."""
+    start = time.perf_counter()
+    with log.open("w") as sink:
+        process = subprocess.Popen([str(CLI), *args], stdout=sink, stderr=subprocess.STDOUT,
+                                   text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid)[0])
+            time.sleep(interval)
+    seconds = time.perf_counter() - start
+    output = log.read_text().strip()
+    if process.returncode != 0:
+        raise SystemExit(f"campus-synth {' '.join(args)} failed; see {log}:\n{output[-3000:]}")
+    return seconds, peak / 2**20, output.splitlines()[-1] if output else ""
 
 
 def _mb(path: Path) -> float:
@@ -57,7 +76,7 @@ def main(argv=None) -> int:
                    "--out", str(warehouse)]
             if args.event_scale is not None:
                 run += ["--event-scale", str(args.event_scale)]
-            generation = measure(run)[0]
+            generation = measure(run, scratch / "run.log")[0]
         file = warehouse / "warehouse.duckdb"
         before = _mb(file)
         import duckdb
@@ -68,7 +87,8 @@ def main(argv=None) -> int:
                                   "context_store_entity.learner_activity_result").fetchone()[0]
         flush_print(f"dbt build on {file} ({before:,.0f} MB, {events:,} events) ...")
         start = time.perf_counter()
-        seconds, peak_mb, last = measure(["build", "--out", str(warehouse)])
+        seconds, peak_mb, last = measure(["build", "--out", str(warehouse)],
+                                         scratch / "build.log")
         flush_print(last)
         after = _mb(file)
         run_results = json.loads((warehouse / "dbt" / "target" / "run_results.json").read_text())
