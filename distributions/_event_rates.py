@@ -290,9 +290,11 @@ osize AS (
             "WHERE osize.students > 0 GROUP BY u.tool")}
         apps = self._apps()
         keys = {}
-        for raw in sorted(people, key=lambda t: (t is None, str(t))):
+        for raw in sorted(people, key=lambda t: (-people[t], str(t))):
             key = _tool_key(raw)
             if key in keys.values():  # two spellings of one key: the busier one wins
+                self.p.notes.append(f"/events/tools/{key}: a second spelling of the tool, "
+                                    f"used by {people[raw]} people, is left out")
                 continue
             keys[raw] = key
         tools, used_apps = {}, {}
