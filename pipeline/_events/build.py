@@ -31,7 +31,6 @@ URL_PATHS = {"learner_activity": "assignments", "wiki_page": "pages",
 NAME_COLUMNS = {"learner_activity": "title", "wiki_page": "title", "module_item": "title",
                 "file": "display_name", "discussion": "title", "quiz": "title",
                 "course_offering": "title"}
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBatch:
@@ -120,23 +119,29 @@ def _keymap_strings(engine: Engine, key: str, rows: np.ndarray) -> dict[str, pa.
 
 def _uuids(engine: Engine, stream: str, keys: np.ndarray, prefix: str) -> pa.Array:
     """Version-4-shaped UUID strings from two hashes of each key (distinct keys, distinct ids:
-    the hash is a bijection of the key)."""
+    the hash is a bijection of the key), formatted by table lookup, a byte pair at a time."""
     high = bits(stream_key(engine.seed, "event_store.expanded", stream, "high"), keys)
     low = bits(stream_key(engine.seed, "event_store.expanded", stream, "low"), keys)
     high = (high & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
     low = (low & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
     raw = np.stack([high.byteswap(), low.byteswap()], axis=1).view(np.uint8).reshape(-1, 16)
-    hexed = np.stack([_HEX[raw >> 4], _HEX[raw & 15]], axis=2).reshape(-1, 32)
-    dash = np.full((len(keys), 1), ord("-"), dtype=np.uint8)
-    text = np.concatenate([hexed[:, :8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash,
-                           hexed[:, 16:20], dash, hexed[:, 20:]], axis=1)
-    if prefix:
-        head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-        text = np.concatenate([np.broadcast_to(head, (len(keys), len(head))), text], axis=1)
+    hexed = _HEX_PAIRS[raw].view(np.uint8).reshape(-1, 32)
+    head = len(prefix)
+    text = np.empty((len(keys), head + 36), dtype=np.uint8)
+    text[:, :head] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    for source, target in _UUID_GROUPS:
+        text[:, head + target[0]:head + target[1]] = hexed[:, source[0]:source[1]]
+    text[:, [head + 8, head + 13, head + 18, head + 23]] = ord("-")
     width = text.shape[1]
     offsets = pa.array(np.arange(len(keys) + 1, dtype=np.int32) * width)
-    return pa.StringArray.from_buffers(len(keys), offsets.buffers()[1],
-                                       pa.py_buffer(np.ascontiguousarray(text).tobytes()))
+    return pa.StringArray.from_buffers(len(keys), offsets.buffers()[1], pa.py_buffer(text))
+
+
+# hex digits of every byte value, two ASCII characters per uint16; and the UUID's dash layout
+_HEX_PAIRS = np.array([(ord(f"{b:02x}"[0]) | ord(f"{b:02x}"[1]) << 8) for b in range(256)],
+                      dtype="<u2")
+_UUID_GROUPS = (((0, 8), (0, 8)), ((8, 12), (9, 13)), ((12, 16), (14, 18)),
+                ((16, 20), (19, 23)), ((20, 32), (24, 36)))
 
 
 def _sessions(engine: Engine, protos: Protos) -> pa.Array:

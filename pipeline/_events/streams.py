@@ -177,13 +177,25 @@ def _from_cells(engine, model, block, picker, key, e, day, tool) -> Protos:
 
 
 def _actions(model: RateModel, tool: np.ndarray, stream: np.ndarray, u: np.ndarray):
-    action = np.zeros(len(tool), dtype=np.int64)
-    for (t, name), (cdf, codes) in model.mix.items():
-        mask = (tool == t) & (stream == (1 if name == STUDENT else 2))
-        if mask.any() and len(codes):
-            action[mask] = codes[np.minimum(np.searchsorted(cdf, u[mask], side="right"),
-                                            len(codes) - 1)]
-    return action
+    """Each event's action, from its tool and stream's mix: the number of cumulative shares
+    below its uniform, all groups at once."""
+    cdf, codes = _mix_table(model)
+    group = tool * 2 + (stream == 2)
+    choice = (cdf[group] < u[:, None]).sum(axis=1)
+    return codes[group, np.minimum(choice, codes.shape[1] - 1)]
+
+
+def _mix_table(model: RateModel) -> tuple[np.ndarray, np.ndarray]:
+    """(cumulative shares, action codes) per tool × stream, padded to the longest mix."""
+    width = max(len(codes) for _, codes in model.mix.values()) or 1
+    cdf = np.ones((2 * len(model.tools), width))
+    codes = np.zeros((2 * len(model.tools), width), dtype=np.int64)
+    for (t, name), (shares, actions) in model.mix.items():
+        row = t * 2 + (name != STUDENT)
+        cdf[row, :len(shares)], codes[row, :len(actions)] = shares, actions
+        if len(actions):
+            codes[row, len(actions):] = actions[-1]
+    return cdf, codes
 
 
 def _key(engine: Engine, name: str) -> int:
