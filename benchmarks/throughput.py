@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/throughput.py [--fte 20000] [--workers 1|2] [--repeat 1]
 
-Both sides produce the same files: every table, the same row counts cut into the same blocks
+The context store only (a profile without its `events` section; the event store is measured by
+`events.py`). Both sides produce the same files: every table, the same row counts cut into the same blocks
 (the plan's own `Block`s, companions included), the same Arrow schemas, one zstd Parquet file
 per block.
 
@@ -313,7 +314,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tmp", default=None, help="scratch folder (default: system temp)")
     args = parser.parse_args(argv)
 
-    profile = load_profile()
+    # the context store alone: the event store has its own benchmark (events.py)
+    profile = {k: v for k, v in load_profile().items() if k != "events"}
     settings = Settings(fte=args.fte)
     config = JobConfig(profile, settings)
     t0 = time.perf_counter()
