@@ -2,7 +2,8 @@
 -- and whether it starts a new session at each inactivity cutoff: an event starts a session
 -- when it is the student's first in the course or comes more than the cutoff after the
 -- previous one (vars.session_gap_minutes: 10, 20, 30).
-{{ config(tags=['events']) }}
+-- A view: level 1 aggregates it at once, so its tens of millions of rows are never stored.
+{{ config(tags=['events'], materialized='view') }}
 
 with events as (
 
