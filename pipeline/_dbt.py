@@ -26,7 +26,10 @@ from pipeline._schema import ENTITY, KEYMAP, Table
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+# the project sits beside the `pipeline` package in the source tree (it cannot be a package of
+# its own: `dbt` is dbt-core's); CAMPUS_SYNTH_DBT_PROJECT points elsewhere
+PROJECT_DIR = Path(os.environ.get("CAMPUS_SYNTH_DBT_PROJECT")
+                   or Path(__file__).resolve().parents[1] / "dbt")
 STAGING_DIR = PROJECT_DIR / "models" / "staging" / "context_store"
 PROFILE_NAME = "campus_synth"
 TARGETS = ("duckdb", "bigquery")
@@ -111,6 +114,9 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
     `events` says whether the event store exists; None looks (DuckDB only; BigQuery
     assumes it does). Without it the event marts are left out (`--exclude tag:events`)."""
     out = Path(out)
+    if not (PROJECT_DIR / "dbt_project.yml").is_file():
+        raise PipelineError(f"{PROJECT_DIR}: no dbt project there (set CAMPUS_SYNTH_DBT_PROJECT "
+                            "to campus-synth's dbt/ folder)")
     if target == "duckdb":
         warehouse = warehouse or out / "warehouse.duckdb"
         if not warehouse.is_file():
