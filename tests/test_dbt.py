@@ -58,6 +58,9 @@ def test_run_builds_every_mart_in_its_udp_schema(warehouse):
         for schema, table in MARTS:
             rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             assert rows > 0, f"{schema}.{table} is empty"
+        comments = dict(((s, t), c) for s, t, c in con.execute(
+            "select schema_name, table_name, comment from duckdb_tables()").fetchall())
+        assert all("Grain:" in (comments[mart] or "") for mart in MARTS)  # persisted docs
         offerings = con.execute(
             "select count(*) from context_store_entity.course_offering").fetchone()[0]
         assert con.execute("select count(*) from mart_course_offering.status").fetchone()[0] \
