@@ -13,3 +13,17 @@
         {{ alias }}.course_offering_code,
         {{ alias }}.num_students
 {%- endmacro %}
+
+
+{#- Per course offering, how many rows of `relation` have each status: `counts` maps an
+    output column to the status it counts (course_profile's content counts). -#}
+{% macro status_counts_by_offering(relation, counts) -%}
+    select
+        course_offering_id,
+        {%- for column, status in counts.items() %}
+        {{ cs_cast("sum(case when status = '" ~ status ~ "' then 1 else 0 end)", 'int64') }}
+            as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    group by course_offering_id
+{%- endmacro %}

@@ -106,45 +106,25 @@ section_scores as (
 
 assignment_counts as (
 
-    select
-        course_offering_id,
-        {{ cs_cast("sum(case when status = 'published' then 1 else 0 end)", 'int64') }} as num_published_assignments,
-        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_assignments
-    from activities
-    group by course_offering_id
+    {{ status_counts_by_offering('activities', {'num_published_assignments': 'published', 'num_unpublished_assignments': 'unpublished'}) }}
 
 ),
 
 module_counts as (
 
-    select
-        course_offering_id,
-        {{ cs_cast("sum(case when status = 'active' then 1 else 0 end)", 'int64') }} as num_active_modules,
-        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_modules
-    from modules
-    group by course_offering_id
+    {{ status_counts_by_offering('modules', {'num_active_modules': 'active', 'num_unpublished_modules': 'unpublished'}) }}
 
 ),
 
 quiz_counts as (
 
-    select
-        course_offering_id,
-        {{ cs_cast("sum(case when status = 'published' then 1 else 0 end)", 'int64') }} as num_published_quizzes,
-        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_quizzes
-    from quizzes
-    group by course_offering_id
+    {{ status_counts_by_offering('quizzes', {'num_published_quizzes': 'published', 'num_unpublished_quizzes': 'unpublished'}) }}
 
 ),
 
 discussion_counts as (
 
-    select
-        course_offering_id,
-        {{ cs_cast("sum(case when status = 'active' then 1 else 0 end)", 'int64') }} as num_active_discussions,
-        {{ cs_cast("sum(case when status = 'unpublished' then 1 else 0 end)", 'int64') }} as num_unpublished_discussions
-    from discussions
-    group by course_offering_id
+    {{ status_counts_by_offering('discussions', {'num_active_discussions': 'active', 'num_unpublished_discussions': 'unpublished'}) }}
 
 ),
 
