@@ -22,6 +22,7 @@ from pipeline._settings import resolve
 USER_ERROR = 2
 _STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)",
            "load": "Loading DuckDB", "build": "Building the marts (dbt)"}
+_BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,9 +61,45 @@ def _parser() -> argparse.ArgumentParser:
     commands.choices["run"].add_argument(
         "--no-marts", dest="marts", action="store_false",
         help="stop after loading DuckDB: do not build the dbt marts")
+    commands.choices["run"].add_argument(
+        "--target", choices=("duckdb", "bigquery"), default="duckdb",
+        help="duckdb: load OUT/warehouse.duckdb (default); bigquery: publish the Parquet to "
+             "--project as `campus-synth publish` does")
+    _bigquery_options(commands.choices["run"], publish=False)
+    _publish_command(commands)
     _profiling_commands(commands)
     _build_command(commands)
     return parser
+
+
+def _bigquery_options(command, publish: bool) -> None:
+    """The BigQuery options of `publish` (and of `run --target bigquery`)."""
+    command.add_argument("--project", required=publish, help="the shared BigQuery project"
+                         + ("" if publish else " (--target bigquery)"))
+    command.add_argument("--location", help="BigQuery location of its datasets, e.g. US")
+    command.add_argument("--run-id", dest="run_id", help="names the run's staging datasets "
+                         "and labels (default: a digest of the run's manifest, so the same "
+                         "output publishes once); publishing the current run again changes "
+                         "nothing, publishing an earlier kept run switches back to it")
+    command.add_argument("--retain", type=int, default=2, help="published runs to keep, the "
+                         "new one included (default 2: it and the previous one, for rollback)")
+    command.add_argument("--keyfile", help="service-account key file (default: application "
+                         "default credentials)")
+    command.add_argument("--api-endpoint", dest="api_endpoint",
+                         help="another BigQuery API, e.g. an emulator on loopback")
+    command.add_argument("--dbt-select", dest="dbt_select", nargs="+",
+                         help="dbt node selection for the build (default: everything)")
+
+
+def _publish_command(commands) -> None:
+    text = "load a generated run into BigQuery, build and check it, then publish it"
+    command = commands.add_parser("publish", help=text, description=text + ": run-scoped "
+                                  "staging datasets, dbt build and tests there, row counts "
+                                  "against the manifest, and only then the consumer-facing "
+                                  "datasets switched to the run (pipeline/_publish.py).")
+    command.add_argument("--out", default="warehouse", help="the run's output folder or "
+                         "gs:// prefix, holding campus-synth.json (./warehouse)")
+    _bigquery_options(command, publish=True)
 
 
 def _build_command(commands) -> None:
@@ -121,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     except (_UsageError, PipelineError, DistributionsError) as error:
         errors.print(f"campus-synth: error: {error}", markup=False, highlight=False,
                      soft_wrap=True)
-        return USER_ERROR
+        return getattr(error, "exit_code", USER_ERROR)
     except KeyboardInterrupt:
         errors.print("campus-synth: interrupted; nothing was written to the output folder")
         return 130
@@ -134,11 +171,26 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
              "block_rows": args.block_rows, "event_scale": args.event_scale,
              "event_days": args.event_days}
     resolved = resolve(profile, flags, beam_args)
+    bigquery = getattr(args, "target", "duckdb") == "bigquery"
+    if args.command == "run" and not bigquery:
+        given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS if getattr(args, n)]
+        if given:
+            raise _UsageError(f"{', '.join(given)}: only with --target bigquery")
+    client = None
+    if bigquery:
+        if not args.project:
+            raise _UsageError("--target bigquery needs --project")
+        from pipeline._publish import connect
+
+        client = connect(args.project, args.location, args.keyfile, args.api_endpoint)
     _print_settings(console, args, resolved, source)
     with _ConsoleReporter(console) as reporter:
-        report = run_job(profile, source, resolved, args.out, load=args.command == "run",
-                         reporter=reporter, marts=getattr(args, "marts", False))
+        report = run_job(profile, source, resolved, args.out,
+                         load=args.command == "run" and not bigquery, reporter=reporter,
+                         marts=getattr(args, "marts", False) and not bigquery)
     _print_report(console, report)
+    if bigquery:
+        return _publish(args, console, client=client, out=str(report.out))
     return 0
 
 
@@ -231,8 +283,34 @@ def _caliper(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace, console: Console, client=None,
+             out: str | None = None) -> int:
+    from pipeline._publish import publish
+
+    report = publish(out or args.out, args.project, run_id=args.run_id, location=args.location,
+                     keyfile=args.keyfile, api_endpoint=args.api_endpoint, retain=args.retain,
+                     client=client, dbt_select=args.dbt_select,
+                     echo=lambda line: console.print(line, markup=False, highlight=False))
+    if report.status == "unchanged":
+        console.print(f"{args.project}: run {report.run_id} is already published; nothing "
+                      "changed", markup=False, highlight=False)
+        return 0
+    table = RichTable(title=f"published to {args.project} (run {report.run_id})",
+                      title_justify="left", show_edge=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in sorted(report.tables.items()):
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"Switched {len(report.datasets)} dataset(s) to run {report.run_id} "
+                  f"({report.status}); previous run: {report.previous_run or 'none'}; "
+                  f"deleted runs: {', '.join(report.deleted_runs) or 'none'}",
+                  markup=False, highlight=False)
+    return 0
+
+
 _PROFILING = {"profile": _profile, "export-distributions": _export_distributions,
-              "build": _build, "caliper": _caliper}
+              "build": _build, "caliper": _caliper, "publish": _publish}
 
 
 class _ConsoleReporter(Reporter):
