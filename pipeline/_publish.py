@@ -488,6 +488,8 @@ def _switch(client, project: str, prefix: str, token: str, previous: str | None,
         for name in CONSUMER_DATASETS:
             for table, run in before[name].items():
                 if run and f"{name}.{table}" not in rows:
+                    if name not in touched:
+                        touched.append(name)
                     client.delete_table(f"{project}.{name}.{table}", not_found_ok=True)
     except Exception:
         _restore(client, project, touched, before, previous_prefix, location)
