@@ -3,8 +3,9 @@ against a BigQuery API on loopback (bqemulator, tests/bqemu/), in a project of i
 
 One small run (300 FTE, three days of events) is generated and published once; the tests
 after it build on that publication in order (idempotent re-publish, a failed check, the
-recovery, a failed switch, the switch back, retention). dbt builds a small selection of the
-project here (the whole project takes ~80 s on the emulator; the full build is the same code).
+recovery, a failed dbt build, a failed switch, the switch back, retention). dbt builds a
+small selection of the project here (the whole project takes ~80 s on the emulator; the full
+build is the same code).
 """
 
 from __future__ import annotations
@@ -158,6 +159,22 @@ def test_a_failed_check_leaves_the_publication_untouched(first, client, endpoint
     assert _run_of(client) == "r2" and _run_of(client, "context_store_entity.person") == "r2"
     assert client.get_table(f"{PROJECT}.{EVENTS}").labels["seed"] == "1"
     assert {"r1", "r2"} <= _runs(client)
+
+
+def test_a_failed_dbt_build_leaves_the_publication_untouched(first, client, endpoint):
+    """dbt reads an event store that is not there (a --vars override): the dbt step fails."""
+    from pipeline._publish import PublishError, publish
+
+    before, lines = _consumer_state(client), []
+    with pytest.raises(PublishError) as failed:
+        publish(str(first), PROJECT, run_id="r3", client=client, api_endpoint=endpoint,
+                dbt_select=DBT_SELECT, dbt_variables={"event_store_schema": "no_such_dataset"},
+                echo=lines.append)
+    message = str(failed.value)
+    assert message.startswith("publish r3: step dbt failed: dbt build") and "\n" not in message
+    assert message.endswith("the consumer-facing datasets were not changed")
+    assert "dbt …" in lines and "switch …" not in lines
+    assert _consumer_state(client) == before and "r3" in _runs(client)
 
 
 def test_a_failed_switch_restores_the_previous_run(first, client, endpoint, monkeypatch,
