@@ -60,7 +60,7 @@ def test_block_size_gives_identical_tables(reference, small_blocks, table):
 
 def _events(out):
     with duckdb.connect() as connection:
-        return connection.execute(
+        return connection.sql(
             f"SELECT * FROM read_parquet('{out}/event_store/expanded/*/*.parquet', "
             "hive_partitioning = false) ORDER BY id").to_arrow_table()
 
