@@ -16,10 +16,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipeline._beam import GenerateWarehouse, JobConfig, block_count, engine_for
 from pipeline._contract import check_profile
 from pipeline._duckdb import load_warehouse
-from pipeline._errors import PipelineError
+from pipeline._errors import OutputError, PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
-from pipeline._output import StagedOutput
+from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY
 from pipeline._settings import Resolved
@@ -56,9 +56,12 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
     then the dbt marts in that file when `marts`)."""
     reporter = reporter or Reporter()
     check_profile(profile, REGISTRY, profile_source)
+    if load and is_remote(out):
+        raise OutputError(f"{out}: the DuckDB warehouse is built in a local folder; use "
+                          "`campus-synth generate` for object-store output (then `publish`)")
     config = JobConfig(profile, resolved.settings)
     seconds: dict[str, float] = {}
-    with StagedOutput(out) as staging:
+    with staged_output(out) as staging:
         with _timed("plan", reporter, seconds):
             engine = engine_for(config)
         with _timed("generate", reporter, seconds):
@@ -101,11 +104,13 @@ class _timed:
             self.reporter.stage_done(self.name, self.seconds[self.name])
 
 
-def _generate(config: JobConfig, root: Path, beam_args: list[str], reporter: Reporter) -> dict:
+def _generate(config: JobConfig, root: Path | str, beam_args: list[str],
+              reporter: Reporter) -> dict:
     total = block_count(config)
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(root, total, reporter, stop), daemon=True)
-    watcher.start()
+    if not is_remote(root):  # files written to an object store are not counted as they land
+        watcher.start()
     try:
         pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
         _ = pipeline | "Warehouse" >> GenerateWarehouse(config, str(root))
@@ -113,7 +118,8 @@ def _generate(config: JobConfig, root: Path, beam_args: list[str], reporter: Rep
         result.wait_until_finish()
     finally:
         stop.set()
-        watcher.join()
+        if watcher.is_alive():
+            watcher.join()
     reporter.progress(total, total)
     return _row_counts(result)
 

@@ -14,6 +14,44 @@ from pipeline._errors import OutputError
 MANIFEST = "campus-synth.json"
 
 
+def staged_output(out: str | Path):
+    """The output of a run: a local folder staged beside its place, or an object-store prefix
+    (gs://...) committed by its manifest."""
+    if is_remote(out):
+        return PrefixOutput(str(out))
+    return StagedOutput(out)
+
+
+def is_remote(out: str | Path) -> bool:
+    return "://" in str(out)
+
+
+class PrefixOutput:
+    """An object-store prefix (gs://bucket/runs/ID). Object stores have no atomic rename, so
+    the manifest is the commit: written last, only when every stage succeeded; a prefix
+    without it is not a run, and a prefix that has one is never written again."""
+
+    def __init__(self, out: str):
+        self.final = self.staging = out.rstrip("/")
+
+    def __enter__(self) -> PrefixOutput:
+        from apache_beam.io.filesystems import FileSystems
+
+        if FileSystems.exists(FileSystems.join(self.final, MANIFEST)):
+            raise OutputError(f"{self.final} already holds a finished run; choose a new prefix "
+                              "(one per run, e.g. gs://bucket/runs/RUN_ID)")
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        pass
+
+    def commit(self, manifest: dict) -> None:
+        from apache_beam.io.filesystems import FileSystems
+
+        with FileSystems.create(FileSystems.join(self.final, MANIFEST)) as handle:
+            handle.write(json.dumps(manifest, indent=2, default=str).encode())
+
+
 class StagedOutput:
     """`with StagedOutput(out) as staging: ...; staging.commit(manifest)`."""
 
