@@ -151,7 +151,7 @@ def test_messy_csv_folder_profiles(tmp_path):
     validate_profile(document)
     due = document["tables"]["learner_activity"]["columns"]["due_date"]
     assert 0 <= due["min"] <= due["max"] <= 1
-    assert main(["run", "--profile", str(out), "--fte", "300", "--event-days", "3",
+    assert main(["run", "--profile", str(out), "--fte", "300", "--event-days", "3", "--no-marts",
                  "--out", str(tmp_path / "w")]) == 0
 
 

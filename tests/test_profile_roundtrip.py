@@ -181,6 +181,7 @@ def test_manifest_beside_profile(profiled_20k):
 def test_profiled_profile_drives_the_generator(profiled_20k, tmp_path):
     out = tmp_path / "from-profile"
     assert main(["run", "--profile", str(profiled_20k), "--fte", "500", "--event-days", "3",
+                 "--no-marts",
                  "--out", str(out)]) == 0
     with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
         grades = con.sql("select count(*) from context_store_entity.course_grade").fetchall()
