@@ -237,7 +237,6 @@ def publish(out: str, project: str, *, run_id: str | None = None, location: str 
     if current == token and runs.get(token, {}).get(STATE_LABEL) == "published":
         report.status = "unchanged"
         report.tables = _consumer_rows(client, project, token)
-        echo(f"run {run_id} is already the publication; nothing changed")
         return report
     reuse = runs.get(token, {}).get(STATE_LABEL) in ("checked", "published")
     if reuse:

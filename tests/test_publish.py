@@ -4,8 +4,8 @@ against a BigQuery API on loopback (bqemulator, tests/bqemu/), in a project of i
 One small run (300 FTE, three days of events) is generated and published once; the tests
 after it build on that publication in order (idempotent re-publish, a failed check, the
 recovery, a failed dbt build, a failed switch, the switch back, retention). dbt builds a
-small selection of the project here (the whole project takes ~80 s on the emulator; the full
-build is the same code).
+small selection of the project here (the whole project takes about a minute on the emulator;
+the full build is the same code).
 """
 
 from __future__ import annotations
