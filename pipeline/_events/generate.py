@@ -62,7 +62,7 @@ def generate_events(engine: Engine, block: Block,
     try:
         picker = _picker(engine, model)
         rows = enrollments(engine, model, block.start, block.stop, settings.days)
-        results = gradebook_events(engine, model, rows, _codes(model), settings.days)
+        results = gradebook_events(engine, rows, _codes(model), settings.days)
         result_day = _day_of(rows, results)
         engine.clear()
         last_day = max(int(rows.days.max(initial=0)), int(result_day.max(initial=-1)) + 1)

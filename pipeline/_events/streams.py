@@ -202,8 +202,8 @@ def _key(engine: Engine, name: str) -> int:
     return stream_key(engine.seed, "event_store.expanded", name)
 
 
-def gradebook_events(engine: Engine, model: RateModel, block: Enrollments,
-                     extra: dict, day_limit: int | None) -> Protos:
+def gradebook_events(engine: Engine, block: Enrollments, codes: dict,
+                     day_limit: int | None) -> Protos:
     """A submission event per submitted result and a grade event per graded one, for the
     block's student enrollments, at the times the context store records."""
     offsets = engine.layouts[RESULT].offsets
@@ -218,8 +218,8 @@ def gradebook_events(engine: Engine, model: RateModel, block: Enrollments,
     score = np.asarray(engine.column(RESULT, "published_score", rows), dtype=float)
     submitted = _inside(block, local, response, day_limit)
     scored = _inside(block, local, graded, day_limit)
-    return Protos.concat([_submissions(block, extra, rows, local, activity, response, submitted),
-                          _gradings(engine, block, extra, rows, local, graded, score, scored)])
+    return Protos.concat([_submissions(block, codes, rows, local, activity, response, submitted),
+                          _gradings(engine, block, codes, rows, local, graded, score, scored)])
 
 
 def _inside(block: Enrollments, local: np.ndarray, times: np.ndarray, day_limit) -> np.ndarray:
@@ -231,23 +231,23 @@ def _inside(block: Enrollments, local: np.ndarray, times: np.ndarray, day_limit)
     return np.flatnonzero(has_time & ((seconds - block.begin[local]) // DAY < day_limit))
 
 
-def _submissions(block, extra, rows, local, activity, response, done) -> Protos:
+def _submissions(block, codes, rows, local, activity, response, done) -> Protos:
     n = len(done)
     return Protos(RESULT_KEYS + rows[done].astype(np.uint64) * np.uint64(2),
                   response[done].astype(np.int64), block.person[local[done]],
                   block.offering[local[done]], block.role[local[done]],
-                  np.full(n, extra["assignments"]), np.full(n, extra["submitted"]),
-                  np.full(n, extra["learner_activity"]), activity[done],
+                  np.full(n, codes["assignments"]), np.full(n, codes["submitted"]),
+                  np.full(n, codes["learner_activity"]), activity[done],
                   np.ones(n, np.int8), rows[done], np.full(n, np.nan))
 
 
-def _gradings(engine, block, extra, rows, local, graded, score, done) -> Protos:
+def _gradings(engine, block, codes, rows, local, graded, score, done) -> Protos:
     n = len(done)
     teacher = _teachers(engine, block.section[local[done]])
     return Protos(RESULT_KEYS + rows[done].astype(np.uint64) * np.uint64(2) + np.uint64(1),
                   graded[done].astype(np.int64), teacher, block.offering[local[done]],
-                  np.full(n, extra["teacher_role"]), np.full(n, extra["grades"]),
-                  np.full(n, extra["graded"]), np.full(n, extra["learner_activity_result"]),
+                  np.full(n, codes["teacher_role"]), np.full(n, codes["grades"]),
+                  np.full(n, codes["graded"]), np.full(n, codes["learner_activity_result"]),
                   rows[done], np.full(n, 2, np.int8), rows[done], score[done])
 
 
