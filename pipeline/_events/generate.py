@@ -62,8 +62,7 @@ def generate_events(engine: Engine, block: Block,
     try:
         picker = _picker(engine, model)
         rows = enrollments(engine, model, block.start, block.stop, settings.days)
-        results = gradebook_events(engine, rows, _codes(model), settings.days)
-        result_day = _day_of(rows, results)
+        results, result_day = gradebook_events(engine, rows, _codes(model), settings.days)
         engine.clear()
         last_day = max(int(rows.days.max(initial=0)), int(result_day.max(initial=-1)) + 1)
         for first_day in range(0, last_day, WEEK):
@@ -94,13 +93,6 @@ def _codes(model: RateModel) -> dict:
             "learner_activity": kind_code("learner_activity"),
             "learner_activity_result": kind_code("learner_activity_result"),
             "teacher_role": roles.index(teacher)}
-
-
-def _day_of(rows, protos: Protos) -> np.ndarray:
-    """Day in term of each gradebook event (terms never overlap: the last that began)."""
-    term_begin = np.unique(rows.begin)
-    which = np.maximum(np.searchsorted(term_begin, protos.time, side="right") - 1, 0)
-    return (protos.time - term_begin[which]) // DAY if len(protos) else protos.time
 
 
 def _cluster_key(protos: Protos, dates: np.ndarray) -> np.ndarray:

@@ -203,32 +203,42 @@ def _key(engine: Engine, name: str) -> int:
 
 
 def gradebook_events(engine: Engine, block: Enrollments, codes: dict,
-                     day_limit: int | None) -> Protos:
+                     day_limit: int | None) -> tuple[Protos, np.ndarray]:
     """A submission event per submitted result and a grade event per graded one, for the
-    block's student enrollments, at the times the context store records."""
+    block's student enrollments, at the times the context store records; with each event's
+    day in its term."""
     offsets = engine.layouts[RESULT].offsets
     r0, r1 = int(offsets[block.rows[0]]), int(offsets[block.rows[-1] + 1])
     if r1 <= r0:
-        return _empty()
+        return _empty(), np.zeros(0, dtype=np.int64)
     rows = engine.rows(r0, r1)
     local = engine.parent_rows(RESULT, rows) - block.rows[0]
     activity = result_core(engine, rows)["activities"]
     response = engine.column(RESULT, "response_date", rows).astype("datetime64[s]")
     graded = engine.column(RESULT, "graded_date", rows).astype("datetime64[s]")
     score = np.asarray(engine.column(RESULT, "published_score", rows), dtype=float)
-    submitted = _inside(block, local, response, day_limit)
-    scored = _inside(block, local, graded, day_limit)
-    return Protos.concat([_submissions(block, codes, rows, local, activity, response, submitted),
-                          _gradings(engine, block, codes, rows, local, graded, score, scored)])
+    response_day, graded_day = _day_in_term(block, local, response), \
+        _day_in_term(block, local, graded)
+    submitted, scored = _inside(response_day, day_limit), _inside(graded_day, day_limit)
+    protos = Protos.concat([
+        _submissions(block, codes, rows, local, activity, response, submitted),
+        _gradings(engine, block, codes, rows, local, graded, score, scored)])
+    return protos, np.concatenate([response_day[submitted], graded_day[scored]])
 
 
-def _inside(block: Enrollments, local: np.ndarray, times: np.ndarray, day_limit) -> np.ndarray:
-    """Rows with a time, and (with a day limit) on one of the days the run covers."""
+def _day_in_term(block: Enrollments, local: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Day in its enrollment's term of each time; -1 where there is none (NaT)."""
     has_time = ~np.isnat(times)
-    if day_limit is None:
-        return np.flatnonzero(has_time)
     seconds = np.where(has_time, times.astype(np.int64), 0)
-    return np.flatnonzero(has_time & ((seconds - block.begin[local]) // DAY < day_limit))
+    return np.where(has_time, (seconds - block.begin[local]) // DAY, -1)
+
+
+def _inside(day: np.ndarray, day_limit: int | None) -> np.ndarray:
+    """Rows with a time, and (with a day limit) on one of the days the run covers."""
+    keep = day >= 0
+    if day_limit is not None:
+        keep &= day < day_limit
+    return np.flatnonzero(keep)
 
 
 def _submissions(block, codes, rows, local, activity, response, done) -> Protos:
