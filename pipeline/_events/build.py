@@ -44,6 +44,7 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
     course_iris = pc.binary_join_element_wise(CANVAS_IRI + "course:", course_ids["lms_int_id"],
                                               "")
     person_iri, course_iri = _take(person_iris, people[1]), _take(course_iris, courses[1])
+    found = _object_columns(engine, model, objects, course_ids["lms_ext_id"], courses[1])
     columns = {
         "id": _uuids(engine, "id", protos.key, "urn:uuid:"),
         "type": _lookup([a.type for a in model.actions], protos.action),
@@ -54,7 +55,7 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
         "ucdm_course_offering_id": pa.array(engine.ids("course_offering", protos.offering)),
         "actor": _struct("actor", [person_iri, _constant("Person", len(protos)),
                                    pa.nulls(len(protos), pa.string())]),
-        "object": _objects(engine, model, protos, objects),
+        "object": _objects(model, protos, objects[1], found),
         "generated": _generated(engine, protos),
         "ed_app": _ed_apps(model, protos.tool),
         "group": _struct("group", [course_iri, _constant("CourseOffering", len(protos))]),
@@ -69,7 +70,7 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
             _take(course_ids["sis_ext_id"], courses[1])]),
         "federated_session_json": _launches(model, protos, person_ids, people, course_ids,
                                             courses),
-        "extensions_json": _request_urls(engine, model, protos, objects, course_ids, courses),
+        "extensions_json": _request_urls(model, protos, objects[1], found[4]),
     }
     arrays = [columns[f.name] for f in ARROW_SCHEMA]
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
@@ -151,21 +152,26 @@ def _sessions(engine: Engine, protos: Protos) -> pa.Array:
                  inverse)
 
 
-def _objects(engine, model, protos, objects) -> pa.Array:
-    unique, inverse = objects
-    kinds, rows = unique >> 40, unique & ((1 << 40) - 1)
-    ids, names, entity, udp = _object_columns(engine, model, kinds, rows)
+def _objects(model: RateModel, protos: Protos, inverse: np.ndarray, found: tuple) -> pa.Array:
+    ids, names, entity, udp, _ = found
     object_type = _lookup([a.object_type for a in model.actions], protos.action)
     return _struct("object", [_take(ids, inverse), object_type, _take(names, inverse),
                               _take(entity, inverse), _plain(udp, inverse),
                               pa.nulls(len(protos), pa.string())])
 
 
-def _object_columns(engine: Engine, model: RateModel, kinds: np.ndarray, rows: np.ndarray):
-    """(IRI, name, entity, udp id) of each distinct object (sorted by kind)."""
-    parts = [_kind_columns(engine, model, KINDS[kind], rows[start:stop])
+def _object_columns(engine: Engine, model: RateModel, objects: tuple, course_ext: pa.Array,
+                    course_of_event: np.ndarray):
+    """(IRI, name, entity, udp id, Canvas request URL) of each distinct object (sorted by
+    kind), in one pass over the kinds. A context-store object belongs to one course: the
+    course of its first event is its course."""
+    unique, inverse = objects
+    kinds, rows = unique >> 40, unique & ((1 << 40) - 1)
+    course = _plain(course_ext, course_of_event[_first_index(inverse, len(unique))])
+    parts = [_kind_columns(engine, model, KINDS[kind], rows[start:stop],
+                           course.slice(start, stop - start))
              for kind, start, stop in _kind_runs(kinds)]
-    return tuple(pa.concat_arrays([part[i] for part in parts]) for i in range(4))
+    return tuple(pa.concat_arrays([part[i] for part in parts]) for i in range(5))
 
 
 def _kind_runs(kinds: np.ndarray):
@@ -174,30 +180,35 @@ def _kind_runs(kinds: np.ndarray):
     return [(int(kinds[a]), int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
-def _kind_columns(engine: Engine, model: RateModel, name: str, rows: np.ndarray):
+def _kind_columns(engine: Engine, model: RateModel, name: str, rows: np.ndarray,
+                  course: pa.Array):
     """Objects of one kind: context-store rows, or tool-side objects."""
     n = len(rows)
     if name in ENTITY_KINDS:
         with engine.scratch():
             lms = engine.column(f"keymap__{name}", "lms_int_id", rows)
+            short = engine.column(f"keymap__{name}", "lms_ext_id", rows)
             title = (to_arrow(engine.column(name, NAME_COLUMNS[name], rows), "string")
                      if name in NAME_COLUMNS else pa.nulls(n, pa.string()))
         iri = pc.binary_join_element_wise(f"{CANVAS_IRI}{CANVAS_NAMES[name]}:", lms, "")
+        base = model.spec["ed_apps"]["canvas"]["id"].rstrip("/")
+        url = pc.binary_join_element_wise(f'{{"request_url":"{base}/courses/', course,
+                                          f"/{URL_PATHS[name]}/", short, '"}', "")
         return (iri, pc.cast(title, pa.string()), pa.array([name] * n, pa.string()),
-                pa.array(engine.ids(name, rows)))
+                pa.array(engine.ids(name, rows)), url)
     if name == "lti_tool":
         tools = [model.tools[r] for r in rows]
         ids = [f"https://{t}.lti.campus-synth.example.edu/" for t in tools]
         labels = [model.spec["tools"][t].get("name", t) for t in tools]
     else:
-        course, number = np.divmod(rows, OBJECT_SLOTS)
+        number = rows % OBJECT_SLOTS
         stem = "media/entry/0_" if name == "media" else "readings/"
         ids = [f"https://{name}.campus-synth.example.edu/{stem}{c:x}{m:02d}"
-               for c, m in zip(course.tolist(), number.tolist(), strict=True)]
+               for c, m in zip((rows // OBJECT_SLOTS).tolist(), number.tolist(), strict=True)]
         labels = [f"{'Lecture video' if name == 'media' else 'Reading'} {m + 1}"
                   for m in number.tolist()]
     return (pa.array(ids, pa.string()), pa.array(labels, pa.string()), pa.nulls(n, pa.string()),
-            pa.nulls(n, pa.int64()))
+            pa.nulls(n, pa.int64()), pa.nulls(n, pa.string()))
 
 
 def _generated(engine: Engine, protos: Protos) -> pa.Array:
@@ -261,27 +272,11 @@ def _launches(model, protos, person_ids, people, course_ids, courses) -> pa.Arra
     return _scatter(text, is_lti)
 
 
-def _request_urls(engine, model, protos, objects, course_ids, courses) -> pa.Array:
-    """Canvas's request_url of Canvas events on context-store objects (null for the rest).
-    A context-store object belongs to one course, so the URL is built once per object."""
-    base = model.spec["ed_apps"]["canvas"]["id"].rstrip("/")
-    unique, inverse = objects
-    kinds, rows = unique >> 40, unique & ((1 << 40) - 1)
-    first = _first_index(inverse, len(unique))
-    parts = []
-    with engine.scratch():
-        for kind, start, stop in _kind_runs(kinds):
-            name = KINDS[kind]
-            if name not in ENTITY_KINDS:
-                parts.append(pa.nulls(stop - start, pa.string()))
-                continue
-            short = engine.column(f"keymap__{name}", "lms_ext_id", rows[start:stop])
-            course = _plain(course_ids["lms_ext_id"], courses[1][first[start:stop]])
-            parts.append(pc.binary_join_element_wise(
-                f'{{"request_url":"{base}/courses/', course, f"/{URL_PATHS[name]}/", short,
-                '"}', ""))
+def _request_urls(model: RateModel, protos: Protos, inverse: np.ndarray,
+                  urls: pa.Array) -> pa.Array:
+    """Canvas's request_url of Canvas events on context-store objects (null for the rest)."""
     canvas = np.array([model.spec["tools"][t]["ed_app"] == "canvas" for t in model.tools])
-    return _take(pa.concat_arrays(parts), inverse, absent=~canvas[protos.tool])
+    return _take(urls, inverse, absent=~canvas[protos.tool])
 
 
 def compact_dictionaries(batch: pa.RecordBatch) -> pa.RecordBatch:
