@@ -1,0 +1,1 @@
+"""Evaluation: compare a synthetic warehouse with a real source or a profile."""
