@@ -61,6 +61,9 @@ class Reader:
         self.sql = Sql(source.dialect)
         self.tables = source.tables()
         self._checked: dict[tuple[str, str, str], str] = {}
+        # aggregate results by SQL text: the ε plan pass and the release pass (and estimates
+        # sharing a query) run each query once
+        self._results: dict[str, object] = {}
 
     def rel(self, table: str) -> str:
         if table not in self.tables:
@@ -104,12 +107,17 @@ class Reader:
         return SourceError(f"{self.source.label}: table {table}, column {column}: expected "
                            f"{wanted}, found {found}")
 
+    def _query(self, sql: str):
+        if sql not in self._results:
+            self._results[sql] = self.source.query(sql)
+        return self._results[sql]
+
     def scalar(self, sql: str):
-        table = self.source.query(sql)
+        table = self._query(sql)
         return table.column(0)[0].as_py() if table.num_rows else None
 
     def rows(self, sql: str) -> list[dict]:
-        return self.source.query(sql).to_pylist()
+        return self._query(sql).to_pylist()
 
 
 # ---- summaries ------------------------------------------------------------------------------
@@ -216,6 +224,35 @@ def _opt(value) -> float | None:
 
 
 # ---- counts ---------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    """A count cell: its rows, the distinct people behind them (None: an institutional
+    table, no person behind a row) and its person-weighted count (each person's rows in the
+    query weigh 1 in total, so adding or removing a person moves the weights by at most 1)."""
+
+    rows: float
+    people: float | None = None
+    weight: float | None = None
+
+    def __add__(self, other):
+        if not isinstance(other, Cell):
+            return Cell(self.rows + other, self.people, self.weight)
+        # distinct people of a union are at least the larger part's: the k test stays safe
+        people = None if self.people is None and other.people is None else \
+            max(self.people or 0, other.people or 0)
+        weight = None if self.weight is None and other.weight is None else \
+            (self.weight or 0) + (other.weight or 0)
+        return Cell(self.rows + other.rows, people, weight)
+
+    __radd__ = __add__
+
+    def __float__(self) -> float:
+        return float(self.rows)
+
+    def __neg__(self) -> float:  # callers order cells by size
+        return -float(self.rows)
+
+
 def value_counts(reader: Reader, base: str, groups: int = 0) -> dict[tuple, dict]:
     """{group tuple: {value: rows}} of a base query selecting `g0.., v`."""
     g = [f"g{i}" for i in range(groups)]
@@ -224,6 +261,22 @@ def value_counts(reader: Reader, base: str, groups: int = 0) -> dict[tuple, dict
     result: dict[tuple, dict] = {}
     for row in reader.rows(sql):
         result.setdefault(tuple(row[x] for x in g), {})[row["v"]] = int(row["n"])
+    return result
+
+
+def value_cells(reader: Reader, base: str, groups: int = 0) -> dict[tuple, dict]:
+    """{group tuple: {value: Cell}} of a base query selecting `g0.., v, pid`: rows, distinct
+    people and person-weighted rows (each person's rows in the query weigh 1 in total) per
+    cell, so the privacy rules count people, not rows."""
+    g = [f"g{i}" for i in range(groups)]
+    keys = ", ".join([*g, "v"])
+    sql = (f"SELECT {keys}, COUNT(*) AS n, COUNT(DISTINCT pid) AS people, SUM(w) AS w "
+           f"FROM (SELECT *, 1.0 / COUNT(*) OVER (PARTITION BY pid) AS w FROM ({base}) AS b0) "
+           f"AS b GROUP BY {keys}")
+    result: dict[tuple, dict] = {}
+    for row in reader.rows(sql):
+        result.setdefault(tuple(row[x] for x in g), {})[row["v"]] = Cell(
+            float(row["n"]), float(row["people"]), float(row["w"] or 0.0))
     return result
 
 

@@ -6,7 +6,8 @@
   have it) or, for numbers, suppressed; a merged bucket still below k is dropped; a conditional
   cell below k is dropped so its rows fall back to `otherwise`.
 - Continuous extremes resting on fewer than k rows are top/bottom coded to the k-th value.
-- Optional ε-differential privacy: Laplace(1/ε) noise on every count, seeded.
+- Optional ε-differential privacy: `--epsilon` is the profile's total budget, split over its
+  count queries with OpenDP-calibrated Laplace noise reproducible per seed (see _noise.py).
 Every change is recorded for the privacy manifest written beside the profile.
 """
 
@@ -18,7 +19,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from distributions._errors import DistributionsError
-from distributions._estimators import Summary
+from distributions._estimators import Cell, Summary
+from distributions._noise import Budget
 
 OTHER, NODATA = "Other", "NoData"
 
@@ -42,36 +44,68 @@ def check_allowed(registry, table: str, column: str) -> None:
 
 
 class Guard:
-    """Applies the privacy rules to raw aggregates and keeps the record of what it did."""
+    """Applies the privacy rules to raw aggregates and keeps the record of what it did.
 
-    def __init__(self, k: int = 10, epsilon: float | None = None, seed: int = 0):
+    k is counted in distinct people where the estimator counted them (a `Cell`); cells of
+    institutional tables (no person behind a row: terms, courses, groups) are never
+    suppressed for being few; bare numbers (legacy callers) are checked as rows."""
+
+    def __init__(self, k: int = 10, epsilon: float | None = None, seed: int = 0,
+                 plan: list[str] | None = None):
         if k < 1:
             raise DistributionsError(f"k must be at least 1, not {k}")
         if epsilon is not None and not epsilon > 0:
             raise DistributionsError(f"epsilon must be positive, not {epsilon:g}")
         self.k, self.epsilon, self.seed = k, epsilon, seed
-        self.rng = np.random.default_rng(seed)
+        self.budget = Budget(epsilon, seed, plan)
         self.actions: list[Action] = []
 
     def record(self, path: str, action: str, reason: str, rows: float) -> None:
         self.actions.append(Action(path, action, reason, int(round(rows))))
 
     # ---- counts ---------------------------------------------------------------------------
-    def noise(self, path: str, counts: dict) -> dict:
-        """Laplace(1/ε) noise on each count (clamped at 0); sorted keys keep it reproducible."""
+    def noise(self, path: str, counts: dict, unit: str = "row",
+              sensitivity: float = 1.0) -> dict:
+        """Counts with Laplace noise of this query's share of ε (clamped at 0). Cells with
+        people are noised on their person weight (sensitivity 1 person); institutional cells
+        are not noised (no person behind them). A query without budget releases nothing."""
         if self.epsilon is None or not counts:
             return counts
-        keys = sorted(counts, key=lambda v: json.dumps(v, default=str))
-        draws = self.rng.laplace(0.0, 1.0 / self.epsilon, len(keys))
-        noised = {key: max(counts[key] + d, 0.0) for key, d in zip(keys, draws, strict=True)}
-        self.record(path, "noised", f"Laplace noise, epsilon={self.epsilon:g}", len(keys))
-        return noised
+        values = list(counts.values())
+        if all(isinstance(c, Cell) and c.people is None for c in values):
+            return counts
+        if any(isinstance(c, Cell) for c in values):
+            unit, sensitivity = "person", 1.0
+            raw = {v: (c.weight if c.weight is not None else c.rows) for v, c in counts.items()}
+        else:
+            raw = dict(counts)
+        noised = self.budget.noise(path, raw, unit, sensitivity)
+        if noised is None:
+            self.record(path, "suppressed", "no share of epsilon was planned for this query",
+                        sum(_rows(c) for c in values))
+            return {}
+        if self.budget.planning:
+            return counts
+        self.record(path, "noised", f"Laplace noise, scale {self.budget.queries[path].scale:.4g}",
+                    len(noised))
+        return {v: max(n, 0.0) for v, n in noised.items()}
 
-    def categorical(self, path: str, counts: dict, text: bool, nodata: bool) -> dict | None:
-        """A categorical distribution from {value: rows}, or None if nothing survives."""
-        counts = self.noise(path, counts)
-        kept = {v: c for v, c in counts.items() if c >= self.k}
-        small = {v: c for v, c in counts.items() if 0 < c < self.k}
+    def _passes(self, count) -> bool:
+        """Whether a cell may be published on its own: k people (or k noised person
+        weights, or k rows for a bare count); institutional cells always."""
+        if not isinstance(count, Cell):
+            return count >= self.k
+        if count.people is None:
+            return count.rows > 0
+        return count.people >= self.k
+
+    def categorical(self, path: str, counts: dict, text: bool, nodata: bool,
+                    noise: bool = True) -> dict | None:
+        """A categorical distribution from {value: rows or Cell}, or None if nothing
+        survives; `noise=False` when the counts were noised already."""
+        counts = self.noise(path, counts) if noise else counts
+        kept = {v: _rows(c) for v, c in counts.items() if _rows(c) > 0 and self._passes(c)}
+        small = {v: c for v, c in counts.items() if _rows(c) > 0 and not self._passes(c)}
         if small:
             kept = self._merge(path, kept, small, text, nodata)
         total = sum(kept.values())
@@ -83,34 +117,36 @@ class Guard:
 
     def _merge(self, path: str, kept: dict, small: dict, text: bool, nodata: bool) -> dict:
         if None in small:  # a rare null is not merged into a value: it is dropped
-            self.record(path, "suppressed", f"nulls: fewer than k={self.k} rows", small[None])
+            self.record(path, "suppressed", f"nulls: fewer than k={self.k} people",
+                        _rows(small[None]))
             small = {v: c for v, c in small.items() if v is not None}
             if not small:
                 return kept
-        rows = sum(small.values())
-        reason = f"{len(small)} value(s) with fewer than k={self.k} rows"
+        merged = sum(small.values())
+        rows = _rows(merged)
+        reason = f"{len(small)} value(s) with fewer than k={self.k} people"
         target = (NODATA if nodata else OTHER) if text else None
         if target is None:
             self.record(path, "suppressed", reason, rows)
             return kept
-        merged = kept.get(target, 0.0) + rows
-        if merged < self.k:
+        if target not in kept and not self._passes(merged):
             self.record(path, "suppressed", reason + f"; merged {target} still below k", rows)
             return kept
         self.record(path, "merged", reason + f", merged into {target}", rows)
-        return {**kept, target: merged}
+        return {**kept, target: kept.get(target, 0.0) + rows}
 
-    def cell_kept(self, path: str, rows: float) -> bool:
-        """Whether a conditional cell of `rows` rows may be published."""
-        if rows >= self.k:
+    def cell_kept(self, path: str, size) -> bool:
+        """Whether a conditional cell of `size` (rows or a Cell) may be published."""
+        if self._passes(size):
             return True
-        self.record(path, "suppressed", f"a conditional cell with fewer than k={self.k} rows "
-                    "(its rows use `otherwise`)", rows)
+        self.record(path, "suppressed", f"a conditional cell with fewer than k={self.k} "
+                    "people (its rows use `otherwise`)", _rows(size))
         return False
 
     def histogram(self, path: str, counts: dict) -> dict:
-        """Counts of counts, noised; the k rule is applied by the caller's distribution."""
-        return self.noise(path, counts)
+        """Counts of counts, noised (one unit: a parent row); the k rule is applied by the
+        caller's distribution."""
+        return self.noise(path, counts, unit="parent row")
 
     # ---- continuous -----------------------------------------------------------------------
     def continuous(self, path: str, s: Summary, template: dict) -> dict | None:
@@ -139,9 +175,19 @@ class Guard:
 
     def manifest(self, source: str, tables: dict[str, int]) -> dict:
         """The privacy manifest: settings, table row counts and every action taken."""
-        return {"k": self.k, "epsilon": self.epsilon, "seed": self.seed, "source": source,
+        suppressed: dict[str, int] = {}
+        for a in self.actions:
+            if a.action in ("suppressed", "merged"):
+                suppressed[a.path] = suppressed.get(a.path, 0) + 1
+        return {"k": self.k, "k_counts": "distinct people (institutional tables: not applied)",
+                "epsilon": self.epsilon, "seed": self.seed, "source": source,
                 "tables": dict(sorted(tables.items())),
+                "budget": self.budget.report(suppressed),
                 "actions": [asdict(a) for a in self.actions]}
+
+
+def _rows(count) -> float:
+    return count.rows if isinstance(count, Cell) else float(count)
 
 
 def _continuous_spec(s: Summary, lo: float, hi: float, template: dict) -> dict:

@@ -30,12 +30,14 @@ from distributions._estimators import (
     Summary,
     children_histogram,
     summarize,
+    value_cells,
     value_counts,
 )
 from distributions._event_rates import check_columns, event_part, has_events
-from distributions._privacy import NODATA, Guard, check_allowed
+from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
+from distributions._structure import mean_count
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
@@ -67,7 +69,14 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
         raise SourceError(f"{source.label}: required table(s) missing: {', '.join(missing)}")
-    profiler = Profiler(Reader(source), guard)
+    reader = Reader(source)
+    if epsilon is not None:
+        # a first pass lists the count queries the profile releases, so that the total ε is
+        # split over them; the second pass reuses its aggregates (the reader caches them)
+        planning = Guard(k, epsilon, seed)
+        Profiler(reader, planning).run()
+        guard = Guard(k, epsilon, seed, plan=sorted(planning.budget.queries))
+    profiler = Profiler(reader, guard)
     profile = profiler.run()
     return ProfileResult(profile, guard.manifest(source.label, profiler.counts), profiler.notes)
 
@@ -205,9 +214,11 @@ class Profiler:
     def _count_distribution(self, path: str, hist: dict, template: dict):
         hist = self.guard.histogram(path, {int(v): c for v, c in hist.items()})
         if hist and max(hist) <= _COUNT_AS_CATEGORICAL:
-            return self.guard.categorical(path, hist, text=False, nodata=False)
-        return self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
-                                     {**template, "integer": True, "family": None})
+            dist = self.guard.categorical(path, hist, text=False, nodata=False, noise=False)
+        else:
+            dist = self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
+                                         {**template, "integer": True, "family": None})
+        return dist if dist is not None else mean_count(self, path, hist)
 
     def _per_student_term(self, path: str, template: dict):
         r, sql = self.reader, self.sql
@@ -247,7 +258,7 @@ class Profiler:
             return self._continuous(table, name, path, template)
         if template["kind"] == "categorical":
             check_allowed(self.registry, table, name)
-            counts = value_counts(self.reader, self._value_base(table, name, []))
+            counts = self._value_cells(table, name, [])
             return self._categorical(path, counts.get((), {}), self._is_text(table, name),
                                      template, self.entities[table].column(name).nullable)
         return self._conditional_column(table, name, path, template)
@@ -259,7 +270,22 @@ class Profiler:
         kind = "text" if self._is_text(table, name) else "number"
         return self.reader.col(table, name, kind, alias)
 
-    def _value_base(self, table: str, name: str, given: list[str], value: str = "v") -> str:
+    def _value_cells(self, table: str, name: str, given: list[str]) -> dict[tuple, dict]:
+        """Counts per (given.., value): `Cell`s with distinct people where a person stands
+        behind each row, `Cell`s without people for institutional tables (never suppressed
+        for being few), bare row counts where the source lacks the person column."""
+        columns = {c.name for c in self.entities[table].columns}
+        if "person_id" not in columns:
+            counts = value_counts(self.reader, self._value_base(table, name, given), len(given))
+            return {g: {v: Cell(float(n)) for v, n in c.items()} for g, c in counts.items()}
+        if not self.reader.has(table, "person_id"):
+            return value_counts(self.reader, self._value_base(table, name, given), len(given))
+        pid = self.reader.col(table, "person_id", "text")
+        return value_cells(self.reader, self._value_base(table, name, given, pid=pid),
+                           len(given))
+
+    def _value_base(self, table: str, name: str, given: list[str], value: str = "v",
+                    pid: str | None = None) -> str:
         """SELECT g0.., v FROM the table, joined to the parents its `x.col` givens name."""
         joins, selects = [], []
         for i, g in enumerate(given):
@@ -275,6 +301,8 @@ class Profiler:
                 check_allowed(self.registry, table, g)
                 selects.append(f"{self.reader.col(table, g, 'text')} AS g{i}")
         selects.append(f"{self._value_expr(table, name)} AS {value}")
+        if pid:
+            selects.append(f"{pid} AS pid")
         return f"SELECT {', '.join(selects)} FROM {self.reader.rel(table)} AS t {' '.join(joins)}"
 
     def _categorical(self, path: str, counts: dict, text: bool, template: dict,
@@ -309,13 +337,10 @@ class Profiler:
                                      self.guard.continuous(path + "/otherwise", pooled, other),
                                      {g: s.total for g, s in per_cell.items()})
         check_allowed(self.registry, table, name)
-        counts = value_counts(self.reader, base, len(given))
+        counts = self._value_cells(table, name, given)
         text = self._is_text(table, name)
         nullable = self.entities[table].column(name).nullable
-        pooled: dict = {}
-        for cell in counts.values():
-            for v, c in cell.items():
-                pooled[v] = pooled.get(v, 0) + c
+        pooled = self._value_cells(table, name, []).get((), {})  # exact people, not a sum
         cells = {g: self._categorical(_cell_path(path, g), c, text, other, nullable)
                  for g, c in counts.items()}
         return self._conditional(path, template, cells,
