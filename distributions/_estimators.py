@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from distributions._sources import Source, SourceError
 
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# enough quantiles for a piecewise-linear inverse CDF (steps of 1/40, plus the 1st and 99th
+# percentiles for the tails); the extremes beyond them are the k-coded min and max
+QUANTILES = (0.01, *(round(i / 40, 3) for i in range(1, 40)), 0.99)
 _NUMERIC = ("INT", "DOUBLE", "FLOAT", "DECIMAL", "NUMERIC", "REAL", "BIGNUMERIC")
 _TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
 

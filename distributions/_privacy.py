@@ -14,6 +14,7 @@ Every change is recorded for the privacy manifest written beside the profile.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from distributions._estimators import Cell, Summary
 from distributions._noise import Budget
 
 OTHER, NODATA = "Other", "NoData"
+EMPIRICAL_QUANTILES = 21  # fewer stored quantiles than this: a fitted family instead
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,45 @@ class Action:
     rows_affected: int
 
 
+# column names that say a column holds a person's name, contact, identifier or free text
+# (institution-specific columns have no registry mark; content is checked too, in _columns)
+SENSITIVE_NAMES: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (kind, re.compile(pattern)) for kind, pattern in (
+        ("email", r"e_?mail"),
+        ("name", r"(^|_)(first|last|middle|given|family|full|preferred|maiden|sur|nick|user"
+                 r"|student|person|instructor|teacher|author)_?name($|_)|^name$"),
+        ("identifier", r"(^|_)(id|ids|uuid|guid|ssn|sin|nin|username|netid|emplid|pidm"
+                       r"|passport|ip|ip_address|url|uri|token|password)($|_)|_id$|^id_"),
+        ("identifier", r"(student|person|user|employee|staff|national|account|card|phone"
+                       r"|mobile)_?(number|no|num|nr)($|_)"),
+        ("contact", r"(^|_)(phone|mobile|address|street|postcode|zip|zipcode|postal|city"
+                    r"|latitude|longitude)($|_)"),
+        ("identifier", r"(^|_)(birth|dob|birthdate|birthday|date_of_birth)($|_)"),
+        ("free_text", r"(^|_)(comment|comments|note|notes|body|message|text|feedback"
+                      r"|description|remark|remarks|answer|essay|reply)($|_)"),
+    ))
+
+
+def sensitive_name(column: str) -> str | None:
+    """The kind of sensitive value a column's name announces (email, name, identifier,
+    contact, free_text), or None."""
+    lowered = column.lower()
+    for kind, pattern in SENSITIVE_NAMES:
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
 def check_allowed(registry, table: str, column: str) -> None:
-    """Refuse to emit values of a column the registry marks sensitive (or does not know)."""
+    """Refuse to emit values of a column the registry marks sensitive, or whose name (for
+    a column the registry does not list) says it holds names, contacts, identifiers or
+    free text. Other unknown columns are the institution's own and may be profiled."""
     entity = next((t for t in registry if t.name == table and t.schema.endswith("entity")), None)
-    if entity is None or column not in {c.name for c in entity.columns}:
-        raise DistributionsError(f"refusing to profile unknown column {table}.{column}")
-    if entity.column(column).sensitive:
+    known = entity is not None and column in {c.name for c in entity.columns}
+    kind = entity.column(column).sensitive if known else sensitive_name(column)
+    if kind:
         raise DistributionsError(f"refusing to profile {table}.{column}: it holds "
-                                 f"{entity.column(column).sensitive} values")
+                                 f"{kind} values")
 
 
 class Guard:
@@ -194,8 +227,10 @@ def _continuous_spec(s: Summary, lo: float, hi: float, template: dict) -> dict:
     quantiles = {q: float(np.clip(v, lo, hi)) for q, v in s.quantiles.items()}
     family = template.get("family")
     if family not in ("empirical", "uniform", "constant"):
-        # the sampler's family: a right-skewed non-negative column is lognormal
-        family = "lognormal" if lo >= 0 and s.skew > 1 else "normal"
+        # enough stored quantiles make the sampler's inverse CDF (piecewise linear): it
+        # follows skew and several modes, where a fitted family keeps only mean and sd
+        family = ("empirical" if len(quantiles) >= EMPIRICAL_QUANTILES
+                  else "lognormal" if lo >= 0 and s.skew > 1 else "normal")
     if hi <= lo:
         family = "constant"
     spec = {"kind": "continuous", "family": family}

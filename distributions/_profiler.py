@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._columns import coverage, extras_part
 from distributions._derived import (
     calendar_part,
     campus_skew,
@@ -78,7 +79,9 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
         guard = Guard(k, epsilon, seed, plan=sorted(planning.budget.queries))
     profiler = Profiler(reader, guard)
     profile = profiler.run()
-    return ProfileResult(profile, guard.manifest(source.label, profiler.counts), profiler.notes)
+    manifest = guard.manifest(source.label, profiler.counts)
+    manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted
+    return ProfileResult(profile, manifest, profiler.notes)
 
 
 def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
@@ -164,6 +167,8 @@ class Profiler:
         self.notes.append("engagement parameters (score_rho, submission_rho, gpa_rho, "
                           "student_share) are kept from the default profile: not estimated yet")
         event_part(self, profile)
+        extras_part(self, profile)
+        self.coverage = coverage(self, profile)
         return profile
 
     def _keep_staff_roles(self, profile: dict) -> None:

@@ -69,10 +69,11 @@ def engine_for(config: JobConfig):
     key = config.fingerprint
     if key not in _ENGINES:
         import pipeline._rules  # noqa: F401  (registers the entity rules)
-        from pipeline._registry import REGISTRY
+        from pipeline._registry import registry_for
         profile, settings = _loaded(config)
         _ENGINES.clear()
-        _ENGINES[key] = build_plan(REGISTRY, profile, settings)
+        # the registry plus the institution's own columns the profile declares
+        _ENGINES[key] = build_plan(registry_for(profile), profile, settings)
     return _ENGINES[key]
 
 

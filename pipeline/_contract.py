@@ -16,8 +16,11 @@ _VALUE_TYPES = {"string": (str,), "int64": (int,), "float64": (int, float), "boo
 
 def check_profile(profile: dict, registry, source: str) -> None:
     """Raise ProfileError if the profile does not cover the registry's needs."""
-    problems: list[tuple[str, str]] = []
     tables = profile["tables"]
+    problems = _extras_problems(tables, registry)
+    registry = registry.with_extras({n: {c: e for c, e in s.get("extras", {}).items()
+                                         if not registry_has(registry, n, c)}
+                                     for n, s in tables.items()})
     entities = {t.name: t for t in registry if t.schema == ENTITY}
     for name in tables:
         if name not in entities:
@@ -27,6 +30,25 @@ def check_profile(profile: dict, registry, source: str) -> None:
     problems += _event_problems(profile.get("events"))
     if problems:
         raise ProfileError(source, problems)
+
+
+def registry_has(registry, table: str, column: str) -> bool:
+    """Whether the registry's entity `table` lists `column`."""
+    return any(t.name == table and t.schema == ENTITY and column in {c.name for c in t.columns}
+               for t in registry)
+
+
+def _extras_problems(tables: dict, registry) -> list[tuple[str, str]]:
+    """An institution's column needs a distribution and must not shadow a UDP column."""
+    problems = []
+    for name, spec in tables.items():
+        for column in spec.get("extras", {}):
+            path = f"/tables/{name}/extras/{column}"
+            if registry_has(registry, name, column):
+                problems.append((path, f"{name}.{column} is a UDP column, not an extra"))
+            elif column not in spec["columns"]:
+                problems.append((path, f"no distribution at /tables/{name}/columns/{column}"))
+    return problems
 
 
 def _rows_needed(table: Table) -> str | None:

@@ -21,7 +21,7 @@ from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
-from pipeline._registry import REGISTRY
+from pipeline._registry import REGISTRY, profile_extras, registry_for
 from pipeline._settings import Resolved
 
 EVENTS_DIR = f"{SCHEMA_NAME}/{TABLE_NAME}"
@@ -70,7 +70,7 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
         warehouse = None
         if load:
             with _timed("load", reporter, seconds):
-                load_warehouse(staging.staging, list(REGISTRY))
+                load_warehouse(staging.staging, list(registry_for(profile)))
             warehouse = staging.final / "warehouse.duckdb"
         if load and marts:
             with _timed("build", reporter, seconds):
@@ -162,4 +162,6 @@ def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> d
         "runner": resolved.runner,
         "profile": {"source": source, "sha256": digest, "name": profile.get("name")},
         "tables": {_qualified(key): rows for key, rows in sorted(counts.items())},
+        # the institution's own columns: the loads (DuckDB, BigQuery) declare them too
+        "extras": profile_extras(profile),
     }

@@ -310,7 +310,9 @@ def _load(client, out: str, project: str, prefix: str, location: str | None,
         dataset.labels = {**labels, STATE_LABEL: "loading"}
         dataset.description = f"campus-synth run {labels[RUN_LABEL]}: staging, not for consumers"
         client.create_dataset(dataset)
-    load_warehouse(client, out, project, list(REGISTRY), events=events, dataset_prefix=prefix,
+    # the institution's own columns (from the profile) are declared as the run recorded them
+    tables = list(REGISTRY.with_extras(read_manifest(out).get("extras", {})))
+    load_warehouse(client, out, project, tables, events=events, dataset_prefix=prefix,
                    location=location)
 
 

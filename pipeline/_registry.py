@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 
 from pipeline._errors import PlanError
-from pipeline._schema import KEYMAP, Column, ForeignKey, Layout, Table
+from pipeline._schema import ENTITY, KEYMAP, PROFILE, Column, ForeignKey, Layout, Table
 from pipeline._tables import CONTENT, ENTITIES
 
 
@@ -35,6 +36,21 @@ class Registry:
     def __iter__(self):
         return iter(self.tables.values())
 
+    def with_extras(self, extras: dict[str, dict[str, dict]]) -> Registry:
+        """This registry with the institution's own columns appended to their tables:
+        `extras` is {table: {column: {"type": ..., "description": ...}}} (a profile's, or a
+        run manifest's). Extras are nullable and drawn from the profile."""
+        if not any(extras.values()):
+            return self
+        tables = []
+        for table in self:
+            added = extras.get(table.name, {}) if table.schema == ENTITY else {}
+            columns = tuple(Column(name, spec["type"], PROFILE, True, spec.get(
+                "description", "institution-specific column, profiled from the source"))
+                for name, spec in added.items())
+            tables.append(replace(table, columns=table.columns + columns) if columns else table)
+        return Registry(tuple(tables))
+
     def dependencies(self, table: Table) -> set[str]:
         """Tables that must be planned before `table`: FK parents and layout parents."""
         parents = {fk.parent for fk in table.foreign_keys if fk.column not in table.self_references}
@@ -60,6 +76,17 @@ def build_registry(entities: tuple[Table, ...] = ENTITIES + CONTENT) -> Registry
     """The registry of entity tables plus one keymap table per entity that has one."""
     keymaps = tuple(_keymap(table) for table in entities if table.keymap)
     return Registry(entities + keymaps)
+
+
+def profile_extras(profile: dict) -> dict[str, dict[str, dict]]:
+    """The extras a profile declares: {table: {column: {"type": ...}}}."""
+    return {name: dict(spec["extras"]) for name, spec in profile.get("tables", {}).items()
+            if spec.get("extras")}
+
+
+def registry_for(profile: dict) -> Registry:
+    """The registry a run of `profile` generates: REGISTRY plus the profile's extras."""
+    return REGISTRY.with_extras(profile_extras(profile))
 
 
 REGISTRY = build_registry()

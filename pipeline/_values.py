@@ -69,6 +69,9 @@ def to_arrow(values: Values, type_name: str) -> pa.Array:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values if values.type == arrow_type else pc.cast(values, arrow_type)
     array = np.asarray(values)
+    if array.dtype.kind == "f" and (pa.types.is_date(arrow_type)
+                                    or pa.types.is_timestamp(arrow_type)):
+        array = _epoch_days(array, pa.types.is_date(arrow_type))
     if array.dtype.kind == "f" and arrow_type != pa.float64():
         mask = np.isnan(array)
         return pa.array(np.where(mask, 0, array).astype(np.int64), mask=mask).cast(arrow_type)
@@ -77,6 +80,15 @@ def to_arrow(values: Values, type_name: str) -> pa.Array:
     if array.dtype.kind == "M":
         return _datetimes_to_arrow(array, arrow_type)
     return pa.array(array, type=arrow_type)
+
+
+def _epoch_days(days: np.ndarray, date: bool) -> np.ndarray:
+    """Days since 1970-01-01 (a profiled date or timestamp; NaN is null) as datetime64."""
+    if date:
+        whole = np.where(np.isnan(days), 0, np.round(days)).astype(np.int64)
+        return np.where(np.isnan(days), np.datetime64("NaT"), whole.astype("datetime64[D]"))
+    micros = np.where(np.isnan(days), 0, np.round(days * 86_400e6)).astype(np.int64)
+    return np.where(np.isnan(days), np.datetime64("NaT"), micros.astype("datetime64[us]"))
 
 
 def _labels_to_arrow(labels: Labels, arrow_type: pa.DataType) -> pa.Array:
