@@ -25,6 +25,8 @@ from pipeline._events.generate import EventSettings, event_blocks, event_days, g
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._plan import Block, Settings, blocks, build_plan, generated_tables
+from pipeline._scenario_gen import extend_registry
+from pipeline._schema import ENTITY
 
 PARQUET_COMPRESSION = "zstd"
 _ENGINES: dict = {}
@@ -73,7 +75,8 @@ def engine_for(config: JobConfig):
         profile, settings = _loaded(config)
         _ENGINES.clear()
         # the registry plus the institution's own columns the profile declares
-        _ENGINES[key] = build_plan(registry_for(profile), profile, settings)
+        registry = extend_registry(registry_for(profile), profile.get("scenario"))
+        _ENGINES[key] = build_plan(registry, profile, settings)
     return _ENGINES[key]
 
 
@@ -82,6 +85,8 @@ def table_dir(root: str, key: str) -> str:
     if key == EVENTS:
         return FileSystems.join(root, SCHEMA_NAME, TABLE_NAME)
     from pipeline._registry import REGISTRY
+    if key not in REGISTRY.tables:  # a scenario's extension table (pipeline/_scenario_gen.py)
+        return FileSystems.join(root, ENTITY, key)
     table = REGISTRY[key]
     return FileSystems.join(root, table.schema, table.name)
 

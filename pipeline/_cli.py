@@ -17,6 +17,7 @@ from pipeline._errors import PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._job import Reporter, RunReport, run_job
 from pipeline._registry import REGISTRY
+from pipeline._scenario_run import load_scenarios, scenario_runs
 from pipeline._settings import resolve
 
 USER_ERROR = 2
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--event-scale", type=float, dest="event_scale",
                              help="multiply the event rates, e.g. 0.1 for a quick run "
                                   "(default 1: the profile's rates)")
+        command.add_argument("--scenario", action="append", metavar="FILE",
+                             help="a scenario (YAML or JSON) overlaying the profile; repeat "
+                                  "for several, each written to OUT/<its name>")
         command.add_argument("--event-days", type=int, dest="event_days",
                              help="generate events for the first N days of each term only "
                                   "(default: the whole term)")
@@ -172,6 +176,10 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
              "event_days": args.event_days}
     resolved = resolve(profile, flags, beam_args)
     bigquery = getattr(args, "target", "duckdb") == "bigquery"
+    scenarios = load_scenarios(args.scenario)  # every file checked before anything is written
+    if scenarios and bigquery:
+        raise _UsageError("--scenario: only with --target duckdb (publish a scenario's "
+                          "folder with `campus-synth publish --out OUT/NAME`)")
     if args.command == "run" and not bigquery:
         given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS if getattr(args, n)]
         if given:
@@ -184,11 +192,13 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
 
         client = connect(args.project, args.location, args.keyfile, args.api_endpoint)
     _print_settings(console, args, resolved, source)
-    with _ConsoleReporter(console) as reporter:
-        report = run_job(profile, source, resolved, args.out,
-                         load=args.command == "run" and not bigquery, reporter=reporter,
-                         marts=getattr(args, "marts", False) and not bigquery)
-    _print_report(console, report)
+    with _ConsoleReporter(console) as reporter, scenario_runs(args.out, scenarios) as runs:
+        for scenario, out in runs:  # OUT/<name> per scenario
+            report = run_job(profile, source, resolved, out,
+                             load=args.command == "run" and not bigquery, reporter=reporter,
+                             marts=getattr(args, "marts", False) and not bigquery,
+                             scenario=scenario)
+            _print_report(console, report)
     if bigquery:
         return _publish(args, console, client=client, out=str(report.out))
     return 0
@@ -218,6 +228,8 @@ def _print_report(console: Console, report: RunReport) -> None:
     table.add_column("rows", justify="right")
     for key in REGISTRY.order():
         table.add_row(REGISTRY[key].qualified_name, f"{report.counts.get(key, 0):,}")
+    for key in sorted(set(report.counts) - set(REGISTRY.tables) - {EVENTS}):  # a scenario's
+        table.add_row(f"context_store_entity.{key}", f"{report.counts[key]:,}")
     if EVENTS in report.counts:
         table.add_row(EVENTS, f"{report.counts[EVENTS]:,}")
     table.add_row("[bold]total[/bold]", f"[bold]{sum(report.counts.values()):,}[/bold]")

@@ -22,6 +22,13 @@ from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY, profile_extras, registry_for
+from pipeline._scenario_out import (
+    describe_scenario,
+    scenario_errors,
+    scenario_manifest,
+    with_scenario,
+)
+from pipeline._schema import ENTITY
 from pipeline._settings import Resolved
 
 EVENTS_DIR = f"{SCHEMA_NAME}/{TABLE_NAME}"
@@ -51,31 +58,35 @@ def planned_rows(profile: dict, settings: Settings) -> dict[str, int]:
 
 def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
             load: bool = True, reporter: Reporter | None = None,
-            marts: bool = True) -> RunReport:
+            marts: bool = True, scenario: dict | None = None) -> RunReport:
     """Generate the context store into `out` (Parquet, and the DuckDB file when `load`;
-    then the dbt marts in that file when `marts`)."""
+    then the dbt marts in that file when `marts`), overlaid by `scenario` when given (a
+    validated scenario, distributions/_scenario.py)."""
     reporter = reporter or Reporter()
     check_profile(profile, REGISTRY, profile_source)
     if load and is_remote(out):
         raise OutputError(f"{out}: the DuckDB warehouse is built in a local folder; use "
                           "`campus-synth generate` for object-store output (then `publish`)")
-    config = JobConfig(profile, resolved.settings)
+    config = JobConfig(with_scenario(profile, scenario), resolved.settings)
     seconds: dict[str, float] = {}
     with staged_output(out) as staging:
         with _timed("plan", reporter, seconds):
             engine = engine_for(config)
         with _timed("generate", reporter, seconds):
-            counts = _generate(config, staging.staging, resolved.beam_args, reporter)
+            with scenario_errors(scenario):
+                counts = _generate(config, staging.staging, resolved.beam_args, reporter)
         _check_counts(engine, counts)
         warehouse = None
         if load:
             with _timed("load", reporter, seconds):
-                load_warehouse(staging.staging, list(registry_for(profile)))
+                load_warehouse(staging.staging, list(engine.registry))
+                describe_scenario(staging.staging / "warehouse.duckdb", scenario)
             warehouse = staging.final / "warehouse.duckdb"
         if load and marts:
             with _timed("build", reporter, seconds):
                 _build_marts(staging.staging, profile_source)
-        staging.commit(_manifest(profile, profile_source, resolved, counts))
+        staging.commit({**_manifest(profile, profile_source, resolved, counts),
+                        **scenario_manifest(scenario)})
     return RunReport(staging.final, counts, warehouse, seconds)
 
 
@@ -150,7 +161,9 @@ def _check_counts(engine, counts: dict[str, int]) -> None:
 
 
 def _qualified(key: str) -> str:
-    return key if key == EVENTS else REGISTRY[key].qualified_name
+    if key == EVENTS or key not in REGISTRY.tables:  # the events, a scenario's table
+        return key if key == EVENTS else f"{ENTITY}.{key}"
+    return REGISTRY[key].qualified_name
 
 
 def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> dict:
