@@ -1,0 +1,135 @@
+"""Cardinality: for every foreign key, the distribution of children per parent row (zeros
+included: a parent without children is a count of 0), compared by KS."""
+
+from __future__ import annotations
+
+from distributions._evaluate._context import Context
+from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
+from distributions._evaluate._keys import ForeignKey
+from distributions._evaluate._sql import Side, half_expr, q
+from distributions._evaluate._stats import ks_discrete, ks_to_cdf, piecewise_cdf
+
+PLOT_MAX = 60  # counts above this share the last bar of the plot
+MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not judged
+
+
+def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> dict[int, dict[int, int]]:
+    """{half of the parent: {children: parents with that many}}."""
+    key = side.split_key(fk.parent)
+    sql = f"""
+SELECT h, n, count(*) FROM (
+  SELECT p.{q(fk.key)}, {half_expr('p.' + q(key))} h, count(c.{q(fk.column)}) n
+  FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
+    ON c.{q(fk.column)} = p.{q(fk.key)}
+  GROUP BY ALL) GROUP BY ALL"""
+    out: dict[int, dict[int, int]] = {0: {}, 1: {}}
+    for half, n, parents in ctx.engine.rows(sql):
+        out[int(half)][int(n)] = int(parents)
+    return out
+
+
+def _merge(halves: dict[int, dict[int, int]]) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for counts in halves.values():
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def cardinality_figures(ctx: Context) -> list[Figure]:
+    """Children-per-parent KS of every foreign key present on both sides."""
+    figures = []
+    for fk in ctx.keys.foreign:
+        if fk.child == fk.parent:
+            continue
+        ref_halves = children_counts(ctx, ctx.reference, fk)
+        syn = _merge(children_counts(ctx, ctx.synthetic, fk))
+        if ctx.real is None:
+            figures.append(_against_profile(ctx, fk, ref_halves, syn))
+            continue
+        real = _merge(ref_halves)
+        figures.append(_figure(ctx, fk, real, syn, ref_halves, "real"))
+    return [f for f in figures if f is not None]
+
+
+def _figure(ctx: Context, fk: ForeignKey, ref: dict, syn: dict, halves: dict,
+            reference: str) -> Figure:
+    sizes = ((sum(halves[0].values()), sum(halves[1].values())),
+             (sum(ref.values()), sum(syn.values())))
+    floor = ks_discrete(halves[0], halves[1])
+    floor = rescale(floor, *sizes) if floor is not None else None
+    plot = _plot(ctx, fk, {reference: ref, "synthetic": syn})
+    if min(sizes[1]) < MIN_PARENTS:
+        return not_applicable("cardinality", fk.child, "children_per_parent_ks",
+                              f"fewer than {MIN_PARENTS} {fk.parent} rows: no distribution "
+                              "to compare", column=fk.column, plot=plot,
+                              extra={"parent": fk.parent, "mean_" + reference: _mean(ref),
+                                     "mean_synthetic": _mean(syn)})
+    return distance_figure("cardinality", fk.child, "children_per_parent_ks",
+                           ks_discrete(ref, syn), floor, "children_ks", column=fk.column,
+                           reference=reference, plot=plot,
+                           extra={"parent": fk.parent, "mean_" + reference: _mean(ref),
+                                  "mean_synthetic": _mean(syn)})
+
+
+def _against_profile(ctx: Context, fk: ForeignKey, halves: dict, syn: dict) -> Figure | None:
+    """Profile mode: the profile's `rows.per_parent` of the child, for its layout parent."""
+    if ctx.keys.layout_parent.get(fk.child) != fk.parent:
+        return None
+    spec = (ctx.profile or {}).get("tables", {}).get(fk.child, {}).get("rows", {})
+    dist = spec.get("per_parent")
+    if not dist:
+        return not_applicable("cardinality", fk.child, "children_per_parent_ks",
+                              "the profile has no children-per-parent distribution here",
+                              column=fk.column, extra={"parent": fk.parent})
+    sizes = ((sum(halves[0].values()), sum(halves[1].values())),
+             (sum(syn.values()), sum(syn.values())))
+    floor = ks_discrete(halves[0], halves[1])
+    floor = rescale(floor, *sizes) if floor is not None else None
+    if dist.get("kind") == "categorical":
+        ref = {float(v["value"]): v["p"] for v in dist["values"]}
+        value = ks_discrete(ref, syn)
+    elif dist.get("kind") == "continuous" and dist.get("quantiles"):
+        cdf = piecewise_cdf({float(p): float(x) for p, x in dist["quantiles"].items()})
+        value = ks_to_cdf(_percentiles(syn), cdf)
+        ref = None
+    else:
+        return not_applicable("cardinality", fk.child, "children_per_parent_ks",
+                              f"the profile's per_parent is a {dist.get('family', '?')} "
+                              "family without quantiles", column=fk.column,
+                              extra={"parent": fk.parent})
+    plot = _plot(ctx, fk, {"profile": ref, "synthetic": syn} if ref else {"synthetic": syn})
+    return distance_figure("cardinality", fk.child, "children_per_parent_ks", value, floor,
+                           "children_ks", column=fk.column, reference="profile", plot=plot,
+                           extra={"parent": fk.parent, "mean_synthetic": _mean(syn)})
+
+
+def _percentiles(counts: dict[int, int]) -> list[float]:
+    values = sorted(counts)
+    total = sum(counts.values())
+    out, cumulative, i = [], 0, 0
+    for p in range(1, 100):
+        while i < len(values) and cumulative + counts[values[i]] < p / 100 * total:
+            cumulative += counts[values[i]]
+            i += 1
+        out.append(float(values[min(i, len(values) - 1)]))
+    return out
+
+
+def _mean(counts: dict) -> float | None:
+    total = sum(counts.values())
+    return sum(k * v for k, v in counts.items()) / total if total else None
+
+
+def _plot(ctx: Context, fk: ForeignKey, sides: dict[str, dict]) -> str:
+    top = min(PLOT_MAX, int(max((max(c) for c in sides.values() if c), default=0)))
+    series = {}
+    for name, counts in sides.items():
+        total = sum(counts.values()) or 1
+        bars = [0.0] * (top + 1)
+        for n, parents in counts.items():
+            bars[min(int(n), top)] += parents / total
+        series[name] = bars
+    return ctx.add_plot({"type": "bars", "title": f"{fk.child} per {fk.parent} "
+                         f"({fk.column})", "x": list(range(top + 1)), "series": series,
+                         "xlabel": "children per parent", "ylabel": "share of parents"})

@@ -1,0 +1,141 @@
+"""Per-column figures: 1 − TVD over categories (numbers binned at the reference's deciles,
+nulls a category of their own), KS over numeric and date values, and the null share, each
+against the split-half floor of the reference. Missing tables and columns fail."""
+
+from __future__ import annotations
+
+from distributions._evaluate._context import NULL, SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._figures import (
+    Figure,
+    distance_figure,
+    rescale,
+    similarity_figure,
+)
+from distributions._evaluate._sql import Side, half_expr, q
+from distributions._evaluate._stats import ks_sql, shares, tvd
+
+HISTOGRAM_BINS = 30
+
+
+def column_figures(ctx: Context) -> list[Figure]:
+    """Every compared column of every table on both sides (real-source mode)."""
+    figures = _missing(ctx)
+    for table in ctx.tables():
+        for info in ctx.columns(table):
+            figures += compare_column(ctx, info)
+    return figures
+
+
+def _missing(ctx: Context) -> list[Figure]:
+    """Tables and columns of the real source that the warehouse does not have."""
+    figures = []
+    for table in sorted(set(ctx.real.columns) - set(ctx.synthetic.columns)):
+        figures.append(Figure("column", table, "table_present", 0.0, None, 1.0, False,
+                              direction="higher", reference="real",
+                              note="the real source has this table; the warehouse does not"))
+    for table in ctx.tables():
+        for name in ctx.real.columns[table]:
+            if name not in ctx.synthetic.columns[table] and not ctx.keys.is_key(table, name):
+                figures.append(Figure("column", table, "column_present", 0.0, None, 1.0, False,
+                                      column=name, direction="higher", reference="real",
+                                      note="in the real source, not in the warehouse"))
+    return figures
+
+
+def category_counts(ctx: Context, side: Side, info: ColumnInfo) -> dict[int, dict[str, int]]:
+    """{half: {category label: rows}} of a column on one side (both halves; the whole side
+    is their sum)."""
+    key = side.split_key(info.table)
+    rows = ctx.engine.rows(f"SELECT {half_expr(q(key))} h, {info.label} v, count(*) "
+                           f"FROM {side.rel(info.table)} GROUP BY ALL")
+    out: dict[int, dict[str, int]] = {0: {}, 1: {}}
+    for half, label, n in rows:
+        out[int(half)][label] = int(n)
+    return out
+
+
+def merged(halves: dict[int, dict[str, int]]) -> dict[str, int]:
+    """The whole side's counts from its halves."""
+    total: dict[str, int] = {}
+    for counts in halves.values():
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def compare_column(ctx: Context, info: ColumnInfo) -> list[Figure]:
+    """1 − TVD, null share and (numbers, dates) KS of one column against the real source."""
+    real_halves = category_counts(ctx, ctx.real, info)
+    real = merged(real_halves)
+    syn = merged(category_counts(ctx, ctx.synthetic, info))
+    sizes = _sizes(real_halves, syn)
+    plot = _plot(ctx, info, real, syn)
+    common = dict(column=info.name, reference="real", plot=plot)
+    floor = _floor(tvd(real_halves[0], real_halves[1]), sizes)
+    figures = [similarity_figure("column", info.table, "1-tvd", tvd(real, syn), floor, "tvd",
+                                 **common)]
+    null_real, null_syn = shares(real).get(NULL, 0.0), shares(syn).get(NULL, 0.0)
+    null_floor = abs(shares(real_halves[0]).get(NULL, 0.0) - shares(real_halves[1]).get(NULL, 0.0))
+    figures.append(distance_figure("column", info.table, "null_share_diff",
+                                   abs(null_real - null_syn), _floor(null_floor, sizes),
+                                   "null_share", extra={"real": null_real, "synthetic": null_syn},
+                                   **common))
+    if info.kind != "categorical":
+        figures.append(ks_figure(ctx, info, ctx.real, ctx.synthetic, **common))
+    return figures
+
+
+def ks_figure(ctx: Context, info: ColumnInfo, ref: Side, syn: Side, **common) -> Figure:
+    """KS of a numeric or date column, its floor from the reference's halves."""
+    table = info.table
+    value, n_r, n_s = ctx.engine.rows(ks_sql(info.value, ref.rel(table, limit=SAMPLE_ROWS),
+                                             syn.rel(table, limit=SAMPLE_ROWS)))[0]
+    floor, n_a, n_b = ctx.engine.rows(ks_sql(info.value, ref.rel(table, 0, SAMPLE_ROWS),
+                                             ref.rel(table, 1, SAMPLE_ROWS)))[0]
+    floor = rescale(floor, (n_a, n_b), (n_r, n_s)) if floor is not None else None
+    return distance_figure("column", table, "ks", value, floor, "ks", **common)
+
+
+def _sizes(halves: dict[int, dict[str, int]], syn: dict[str, int]) -> tuple:
+    a, b = sum(halves[0].values()), sum(halves[1].values())
+    return (a, b), (a + b, sum(syn.values()))
+
+
+def _floor(value: float | None, sizes: tuple) -> float | None:
+    return None if value is None else rescale(value, *sizes)
+
+
+def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
+    """A distribution overlay: shares by category, or a histogram of the values."""
+    title = f"{info.table}.{info.name}"
+    if info.kind == "categorical":
+        labels = sorted(set(real) | set(syn), key=lambda k: -real.get(k, syn.get(k, 0)))
+        pr, ps = shares(real), shares(syn)
+        return ctx.add_plot({"type": "bars", "title": title, "x": labels,
+                             "series": {"real": [pr.get(k, 0) for k in labels],
+                                        "synthetic": [ps.get(k, 0) for k in labels]}})
+    return ctx.add_plot(histogram(ctx, info, {"real": ctx.real, "synthetic": ctx.synthetic},
+                                  title))
+
+
+def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str) -> dict:
+    """Shares of each side's values in equal-width bins over their common range."""
+    bounds = [ctx.engine.rows(f"SELECT min({info.value}), max({info.value}) "
+                              f"FROM {s.rel(info.table)}")[0] for s in sides.values()]
+    lows = [b[0] for b in bounds if b[0] is not None]
+    highs = [b[1] for b in bounds if b[1] is not None]
+    if not lows:
+        return {"type": "bars", "title": title, "x": [], "series": {}}
+    lo, hi = min(lows), max(highs)
+    width = (hi - lo) / HISTOGRAM_BINS or 1.0
+    series = {}
+    for name, side in sides.items():
+        rows = ctx.engine.rows(
+            f"SELECT least(floor(({info.value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1}) b,"
+            f" count(*) FROM {side.rel(info.table)} WHERE {q(info.name)} IS NOT NULL GROUP BY 1")
+        counts = {int(b): n for b, n in rows}
+        total = sum(counts.values()) or 1
+        series[name] = [counts.get(i, 0) / total for i in range(HISTOGRAM_BINS)]
+    centers = [lo + width * (i + 0.5) for i in range(HISTOGRAM_BINS)]
+    return {"type": "histogram", "title": title, "x": centers, "series": series,
+            "temporal": info.kind == "temporal"}

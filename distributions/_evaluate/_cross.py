@@ -1,0 +1,79 @@
+"""Across tables: how a child's columns depend on its parent's attributes, one hop
+(enrollment given its person) and two hops (a result given the course offering of its
+activity, or the person of its enrollment), as the difference in Cramér's V between the
+real source and the warehouse on the joined rows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._figures import Figure, distance_figure, rescale
+from distributions._evaluate._keys import ForeignKey
+from distributions._evaluate._pairs import contingency
+from distributions._evaluate._sql import Side, q
+from distributions._evaluate._stats import cramers_v
+
+PARENT_ATTRIBUTES = 3  # categorical attributes of the ancestor, per path
+CHILD_COLUMNS = 5  # compared columns of the child, per path
+
+
+def paths(ctx: Context) -> list[tuple[ForeignKey, ...]]:
+    """Foreign-key paths of one and two hops from a child to an ancestor that has
+    categorical attributes (self references and cycles left out)."""
+    edges = [f for f in ctx.keys.foreign if f.child != f.parent]
+    found = [(f,) for f in edges]
+    found += [(f, g) for f in edges for g in edges
+              if g.child == f.parent and g.parent not in (f.child, f.parent)]
+    tables = set(ctx.tables())
+    return [p for p in found if all(f.child in tables and f.parent in tables for f in p)]
+
+
+def cross_table_figures(ctx: Context) -> list[Figure]:
+    """Parent attribute × child column trends along every one- and two-hop path."""
+    figures = []
+    for path in paths(ctx):
+        child, ancestor = path[0].child, path[-1].parent
+        attrs = [i for i in ctx.columns(ancestor) if i.kind == "categorical"][:PARENT_ATTRIBUTES]
+        cols = ctx.columns(child)[:CHILD_COLUMNS]
+        if attrs and cols:
+            figures += _path_figures(ctx, path, attrs, cols)
+    return figures
+
+
+def _joined(side: Side, path: tuple[ForeignKey, ...], attrs: list[ColumnInfo]) -> str:
+    """The child's sampled rows with the ancestor's attributes as columns a__<name>."""
+    child = path[0].child
+    sql = f"{side.rel(child, limit=SAMPLE_ROWS)} t0"
+    for i, fk in enumerate(path, start=1):
+        sql += (f" LEFT JOIN {side.rel(fk.parent)} t{i} "
+                f"ON t{i - 1}.{q(fk.column)} = t{i}.{q(fk.key)}")
+    last = f"t{len(path)}"
+    extra = ", ".join(f"{last}.{q(a.name)} AS {q('a__' + a.name)}" for a in attrs)
+    return f"(SELECT t0.*, {extra} FROM {sql})"
+
+
+def _path_figures(ctx: Context, path, attrs: list[ColumnInfo], cols: list[ColumnInfo]):
+    child = path[0].child
+    infos = [replace(a, name="a__" + a.name) for a in attrs] + cols
+    pairs = [(i, len(attrs) + j) for i in range(len(attrs)) for j in range(len(cols))]
+    labels = [i.label for i in infos]
+    real = contingency(ctx, _joined(ctx.real, path, attrs), q(ctx.real.split_key(child)),
+                       labels, pairs)
+    syn = contingency(ctx, _joined(ctx.synthetic, path, attrs),
+                      q(ctx.synthetic.split_key(child)), labels, pairs, halves=False)
+    route = [path[0].child] + [f.parent for f in path]
+    figures = []
+    for a, c in pairs:
+        tables = [real[h].get((a, c), {}) for h in (0, 1, None)] + [syn[None].get((a, c), {})]
+        v = [cramers_v(t) for t in tables]
+        n = [int(sum(t.values())) for t in tables]
+        floor = None if None in v[:2] else rescale(abs(v[0] - v[1]), (n[0], n[1]), (n[2], n[3]))
+        value = None if None in v[2:] else abs(v[2] - v[3])
+        attr = f"{route[-1]}.{attrs[a].name}"
+        figures.append(distance_figure(
+            "cross_table", child, "trend_v_diff", value, floor, "trend_v",
+            columns=[attr, infos[c].name], reference="real",
+            extra={"path": route, "hops": len(path), "real": v[2], "synthetic": v[3]},
+            note=None if value is not None else "association undefined (a constant column)"))
+    return figures

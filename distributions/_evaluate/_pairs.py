@@ -1,0 +1,150 @@
+"""Pairs of columns within a table: the difference in association between the real source
+and the warehouse — Cramér's V over categories (numbers binned at deciles) and Spearman's
+rho between two numeric or date columns. All contingency tables of a table come from one
+GROUPING SETS query per side; the ranks of the Spearman pairs from one more."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._figures import Figure, distance_figure, rescale
+from distributions._evaluate._sql import Side, half_expr, q
+from distributions._evaluate._stats import cramers_v
+
+MAX_COLUMNS = 12  # per table: 66 pairs at most
+HEATMAPS = 8  # conditional heatmaps of the worst pairs
+
+
+def pair_figures(ctx: Context) -> list[Figure]:
+    """Association differences for every column pair of every table (real-source mode)."""
+    figures: list[Figure] = []
+    tables: dict[tuple, dict] = {}
+    for table in ctx.tables():
+        infos = ctx.columns(table)[:MAX_COLUMNS]
+        if len(infos) < 2:
+            continue
+        real = _contingency(ctx, ctx.real, table, infos, halves=True)
+        syn = _contingency(ctx, ctx.synthetic, table, infos, halves=False)
+        ranks = _spearman(ctx, table, infos)
+        for a, b in combinations(range(len(infos)), 2):
+            pair = (infos[a].name, infos[b].name)
+            if (a, b) in ranks:
+                figures.append(_figure(table, pair, "spearman_diff", "spearman", *ranks[(a, b)]))
+                continue
+            values = [cramers_v(real[h].get((a, b), {})) for h in (0, 1, None)]
+            values.append(cramers_v(syn[None].get((a, b), {})))
+            sizes = [_n(real[h].get((a, b), {})) for h in (0, 1, None)] + \
+                [_n(syn[None].get((a, b), {}))]
+            figures.append(_figure(table, pair, "cramers_v_diff", "cramers_v", *values, *sizes))
+            tables[(table, *pair)] = {"real": real[None].get((a, b), {}),
+                                      "synthetic": syn[None].get((a, b), {})}
+    _heatmaps(ctx, figures, tables)
+    return figures
+
+
+def _n(table: dict) -> int:
+    return int(sum(table.values()))
+
+
+def _figure(table: str, pair: tuple, metric: str, key: str, half_a, half_b, real, syn,
+            n_a, n_b, n_r, n_s) -> Figure:
+    known = None not in (real, syn)
+    floor = None
+    if half_a is not None and half_b is not None:
+        floor = rescale(abs(half_a - half_b), (n_a, n_b), (n_r, n_s))
+    value = abs(real - syn) if known else None
+    return distance_figure("pair", table, metric, value, floor, key, columns=list(pair),
+                           reference="real", extra={"real": real, "synthetic": syn},
+                           note=None if known else "association undefined (a constant column)")
+
+
+def _contingency(ctx: Context, side: Side, table: str, infos: list[ColumnInfo],
+                 halves: bool) -> dict:
+    """{half or None: {(i, j): {(label_i, label_j): rows}}} for every pair (i, j)."""
+    pairs = list(combinations(range(len(infos)), 2))
+    return contingency(ctx, side.rel(table, limit=SAMPLE_ROWS), q(side.split_key(table)),
+                       [info.label for info in infos], pairs, halves)
+
+
+def contingency(ctx: Context, relation: str, key_sql: str, labels: list[str],
+                pairs: list[tuple[int, int]], halves: bool = True) -> dict:
+    """Contingency tables of label pairs over a relation in one GROUPING SETS query:
+    {half (0, 1) or None for the whole: {(i, j): {(label_i, label_j): rows}}}."""
+    names = [f"c{i}" for i in range(len(labels))]
+    selects = ", ".join(f"{label} c{i}" for i, label in enumerate(labels))
+    sets = ", ".join(f"(h, {names[a]}, {names[b]})" for a, b in pairs)
+    rows = ctx.engine.rows(
+        f"SELECT h, {', '.join(names)}, count(*) FROM (SELECT {half_expr(key_sql)} h, "
+        f"{selects} FROM {relation}) GROUP BY GROUPING SETS ({sets})")
+    out: dict = {0: {}, 1: {}, None: {}}
+    for row in rows:
+        half, cells, n = int(row[0]), row[1:-1], int(row[-1])
+        a, b = (i for i, label in enumerate(cells) if label is not None)
+        cell = (cells[a], cells[b])
+        for target in ((half, None) if halves else (None,)):
+            counts = out[target].setdefault((a, b), {})
+            counts[cell] = counts.get(cell, 0) + n
+    return out
+
+
+def _spearman(ctx: Context, table: str, infos: list[ColumnInfo]) -> dict:
+    """{(i, j): (rho half 0, rho half 1, rho real, rho synthetic, n0, n1, n_real, n_syn)}
+    for the pairs of numeric or date columns."""
+    numeric = [i for i, info in enumerate(infos) if info.kind != "categorical"]
+    pairs = list(combinations(numeric, 2))
+    if not pairs:
+        return {}
+    results = {}
+    for name, side, partition in (("real", ctx.real, True), ("real", ctx.real, False),
+                                  ("synthetic", ctx.synthetic, False)):
+        results[(name, partition)] = _ranks(ctx, side, table, infos, numeric, pairs, partition)
+    out = {}
+    for k, pair in enumerate(pairs):
+        halves = results[("real", True)]
+        out[pair] = (halves.get(0, {}).get(k), halves.get(1, {}).get(k),
+                     results[("real", False)][None][k], results[("synthetic", False)][None][k],
+                     halves.get(0, {}).get("n", 0), halves.get(1, {}).get("n", 0),
+                     results[("real", False)][None]["n"],
+                     results[("synthetic", False)][None]["n"])
+    return out
+
+
+def _ranks(ctx: Context, side: Side, table: str, infos, numeric, pairs, partition: bool):
+    key = side.split_key(table)
+    over = "PARTITION BY h " if partition else ""
+    ranks = ", ".join(
+        f"CASE WHEN {infos[i].value} IS NULL THEN NULL ELSE "
+        f"rank() OVER ({over}ORDER BY {infos[i].value}) END r{i}" for i in numeric)
+    corrs = ", ".join(f"corr(r{a}, r{b})" for a, b in pairs)
+    group = "h" if partition else "NULL"
+    rows = ctx.engine.rows(
+        f"SELECT {group}, count(*), {corrs} FROM (SELECT {half_expr(q(key))} h, {ranks} "
+        f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) GROUP BY 1")
+    out = {}
+    for row in rows:
+        half = None if row[0] is None else int(row[0])
+        values = {k: (None if v is None else float(v)) for k, v in enumerate(row[2:])}
+        out[half] = {**values, "n": int(row[1])}
+    return out
+
+
+def _heatmaps(ctx: Context, figures: list[Figure], tables: dict) -> None:
+    """Conditional heatmaps (share of the second column given the first) of the worst
+    Cramér's V pairs, real beside synthetic."""
+    ranked = sorted((f for f in figures if f.metric == "cramers_v_diff" and f.value is not None),
+                    key=lambda f: f.value - (f.threshold or 0), reverse=True)
+    for figure in ranked[:HEATMAPS]:
+        data = tables[(figure.table, *figure.columns)]
+        rows = sorted({k[0] for d in data.values() for k in d})
+        cols = sorted({k[1] for d in data.values() for k in d})
+        panels = {}
+        for name, counts in data.items():
+            matrix = []
+            for r in rows:
+                total = sum(counts.get((r, c), 0) for c in cols) or 1
+                matrix.append([counts.get((r, c), 0) / total for c in cols])
+            panels[name] = matrix
+        figure.plot = ctx.add_plot({
+            "type": "heatmap", "title": f"{figure.table}: {figure.columns[1]} given "
+            f"{figure.columns[0]}", "x": cols, "y": rows, "panels": panels})

@@ -1,0 +1,98 @@
+"""Profile mode: the warehouse's columns against the profile's own distributions —
+categorical shares by 1 − TVD, continuous columns by KS against the stored quantiles. The
+floor is the warehouse's own split-half noise at its size. A distribution the warehouse
+cannot be read against (conditional, parametric, in another unit, a key drawn by name) is
+reported as not applicable."""
+
+from __future__ import annotations
+
+from distributions._evaluate._context import Context
+from distributions._evaluate._figures import (
+    Figure,
+    distance_figure,
+    not_applicable,
+    similarity_figure,
+)
+from distributions._evaluate._sql import half_expr, q
+from distributions._evaluate._stats import ks_sql, ks_to_cdf, piecewise_cdf, tvd
+
+NULL = "(null)"
+
+
+def normalized(value) -> str:
+    """One spelling for a category on both sides: numbers as %g, null as (null)."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return str(value).lower()
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def profile_column_figures(ctx: Context) -> list[Figure]:
+    """Every column distribution of the profile, read against the warehouse."""
+    figures = []
+    for table, spec in sorted((ctx.profile or {}).get("tables", {}).items()):
+        for column, dist in sorted(spec.get("columns", {}).items()):
+            figures.append(_column(ctx, table, column, dist))
+    return figures
+
+
+def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
+    common = {"column": column, "reference": "profile"}
+    syn = ctx.synthetic
+    if not syn.has(table, column):
+        return Figure("column", table, "column_present", 0.0, None, 1.0, False,
+                      direction="higher", note="the profile describes it; the warehouse "
+                      "does not have it", **common)
+    kind = dist.get("kind")
+    if ctx.keys.is_key(table, column) or kind == "foreign_key":
+        return not_applicable("column", table, "1-tvd", "a key column (its profile "
+                              "distribution is over what it points at)", **common)
+    if kind == "categorical":
+        return _categorical(ctx, table, column, dist, common)
+    if kind == "continuous" and dist.get("unit"):
+        return not_applicable("column", table, "ks", f"profiled in {dist['unit']}, not on "
+                              "the column's own scale", **common)
+    if kind == "continuous" and dist.get("quantiles"):
+        return _quantiles(ctx, table, column, dist, common)
+    what = "conditional" if kind == "conditional" else f"a {dist.get('family')} family"
+    return not_applicable("column", table, "1-tvd" if kind == "conditional" else "ks",
+                          f"the profile holds {what}: no marginal to compare with", **common)
+
+
+def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
+    syn = ctx.synthetic
+    key = syn.split_key(table)
+    rows = ctx.engine.rows(f"SELECT {half_expr(q(key))}, {q(column)}, count(*) "
+                           f"FROM {syn.rel(table)} GROUP BY ALL")
+    halves: dict[int, dict[str, int]] = {0: {}, 1: {}}
+    for half, value, n in rows:
+        label = normalized(value)
+        halves[int(half)][label] = halves[int(half)].get(label, 0) + int(n)
+    whole = {k: halves[0].get(k, 0) + halves[1].get(k, 0) for k in set(halves[0]) | set(halves[1])}
+    reference: dict[str, float] = {}
+    for item in dist["values"]:
+        label = normalized(item["value"])
+        reference[label] = reference.get(label, 0.0) + float(item["p"])
+    labels = sorted(set(reference) | set(whole), key=lambda k: -reference.get(k, 0))
+    total = sum(whole.values()) or 1
+    plot = ctx.add_plot({"type": "bars", "title": f"{table}.{column}", "x": labels,
+                         "series": {"profile": [reference.get(k, 0) for k in labels],
+                                    "synthetic": [whole.get(k, 0) / total for k in labels]}})
+    return similarity_figure("column", table, "1-tvd", tvd(reference, whole),
+                             tvd(halves[0], halves[1]), "tvd", plot=plot, **common)
+
+
+def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
+    syn = ctx.synthetic
+    value = f"epoch({q(column)})" if "TIME" in syn.columns[table][column].upper() or \
+        syn.columns[table][column].upper() == "DATE" else f"CAST({q(column)} AS DOUBLE)"
+    probs = [p / 100 for p in range(1, 100)]
+    found = ctx.engine.scalar(f"SELECT quantile_cont({value}, {probs}) FROM {syn.rel(table)}")
+    cdf = piecewise_cdf({float(p): float(x) for p, x in dist["quantiles"].items()})
+    statistic = ks_to_cdf([float(x) for x in found or [] if x is not None], cdf)
+    floor = ctx.engine.rows(ks_sql(value, syn.rel(table, 0), syn.rel(table, 1)))[0][0]
+    return distance_figure("column", table, "ks", statistic, floor, "ks", **common)

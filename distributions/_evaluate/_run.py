@@ -1,0 +1,128 @@
+"""One evaluation from inputs to a Report: open the sides, compute every family of figures,
+and judge the whole."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from distributions._evaluate._cardinality import cardinality_figures
+from distributions._evaluate._columns import column_figures
+from distributions._evaluate._context import Context
+from distributions._evaluate._cross import cross_table_figures
+from distributions._evaluate._detection import detection_figures
+from distributions._evaluate._events import event_figures
+from distributions._evaluate._figures import KINDS, Figure
+from distributions._evaluate._gates import gate_figures
+from distributions._evaluate._keys import Keys
+from distributions._evaluate._pairs import pair_figures
+from distributions._evaluate._privacy import manifest_figures, privacy_figures
+from distributions._evaluate._profile_ref import profile_column_figures
+from distributions._evaluate._sql import Engine, EvaluateError, string_hints
+from distributions._profile import load_profile
+
+
+@dataclass
+class Report:
+    """Every figure of one evaluation, the verdict, notes and the plots' data."""
+
+    figures: list[Figure]
+    plots: list[dict]
+    notes: list[str]
+    meta: dict
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when no figure failed (not-applicable figures do not fail)."""
+        return all(f.passed is not False for f in self.figures)
+
+    def failed(self) -> list[Figure]:
+        """The figures that failed."""
+        return [f for f in self.figures if f.passed is False]
+
+    def summary(self) -> dict:
+        """Counts of passed, failed and not-applicable figures by kind."""
+        out = {}
+        for kind in KINDS:
+            mine = [f for f in self.figures if f.kind == kind]
+            out[kind] = {"passed": sum(f.passed is True for f in mine),
+                         "failed": sum(f.passed is False for f in mine),
+                         "not_applicable": sum(f.passed is None for f in mine)}
+        return out
+
+    def to_json(self) -> dict:
+        """report.json's document."""
+        return {"passed": self.passed, "summary": self.summary(), **self.meta,
+                "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+                "notes": self.notes, "figures": [f.to_json() for f in self.figures]}
+
+
+def evaluate(synthetic: str, real: str | None = None, profile: str | None = None,
+             keys: Keys | None = None, privacy_manifest: str | None = None,
+             detection: bool = True) -> Report:
+    """Compare a synthetic warehouse with a real source (a .duckdb file or a Parquet/CSV
+    folder) or, without one, with a profile. `keys` are the tables' keys (inferred from
+    UDP's naming rule where absent)."""
+    if (real is None) == (profile is None):
+        raise EvaluateError("evaluate needs either a real source or a profile (not both)")
+    engine = Engine()
+    try:
+        syn = engine.attach_synthetic(synthetic)
+        real_side = engine.attach_real(real, string_hints(syn)) if real else None
+        document = load_profile(profile) if profile else None
+        tables = dict(syn.columns) | (real_side.columns if real_side else {})
+        ctx = Context(engine, syn, real_side, (keys or Keys()).restricted(tables), document)
+        return _compute(ctx, synthetic, real, profile, privacy_manifest, detection)
+    finally:
+        engine.close()
+
+
+def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None,
+             manifest: str | None, detection: bool) -> Report:
+    seconds: dict[str, float] = {}
+    families = [("gates", gate_figures), ("cardinality", cardinality_figures),
+                ("events", event_figures)]
+    if ctx.real is not None:
+        families[1:1] = [("columns", column_figures), ("pairs", pair_figures),
+                         ("cross_table", cross_table_figures)]
+        families.append(("privacy", privacy_figures))
+        if detection:
+            families.append(("detection", detection_figures))
+    else:
+        families.insert(1, ("columns", profile_column_figures))
+    figures: list[Figure] = []
+    for name, family in families:
+        start = time.perf_counter()
+        figures += family(ctx)
+        seconds[name] = time.perf_counter() - start
+    manifest_path = _manifest_path(profile, manifest)
+    if manifest_path is not None:
+        figures += manifest_figures(manifest_path)
+    meta = {"synthetic": synthetic, "reference": "real" if real else "profile",
+            "real": real, "profile": profile,
+            "privacy_manifest": str(manifest_path) if manifest_path else None,
+            "tables": {"synthetic": ctx.synthetic.rows,
+                       "real": ctx.real.rows if ctx.real else None}}
+    return Report(figures, ctx.plots, ctx.notes, meta, seconds)
+
+
+def _manifest_path(profile: str | None, given: str | None) -> Path | None:
+    """The privacy manifest: the one named, else `<profile>.privacy.json` beside it."""
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise EvaluateError(f"{given}: no such privacy manifest")
+        return path
+    if profile:
+        beside = Path(profile).with_name(Path(profile).stem + ".privacy.json")
+        if beside.is_file():
+            return beside
+    return None
+
+
+def load_report(path: str | Path) -> dict:
+    """A written report.json."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

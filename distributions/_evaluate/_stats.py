@@ -1,0 +1,94 @@
+"""The statistics behind the figures: distances between small aggregated distributions (in
+numpy) and the exact two-sample KS statistic as one SQL query (values never leave DuckDB)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def shares(counts: dict) -> dict:
+    """Counts -> shares (an empty or all-zero distribution stays empty)."""
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()} if total else {}
+
+
+def tvd(a: dict, b: dict) -> float | None:
+    """Total variation distance between two count (or share) distributions."""
+    pa, pb = shares(a), shares(b)
+    if not pa or not pb:
+        return None
+    return 0.5 * sum(abs(pa.get(k, 0.0) - pb.get(k, 0.0)) for k in set(pa) | set(pb))
+
+
+def ks_discrete(a: dict, b: dict) -> float | None:
+    """KS statistic between two distributions of numbers given as {value: count}."""
+    pa, pb = shares(a), shares(b)
+    if not pa or not pb:
+        return None
+    values = sorted(set(pa) | set(pb))
+    ca = np.cumsum([pa.get(v, 0.0) for v in values])
+    cb = np.cumsum([pb.get(v, 0.0) for v in values])
+    return float(np.max(np.abs(ca - cb)))
+
+
+def cramers_v(table: dict[tuple, float]) -> float | None:
+    """Cramér's V (bias-corrected, Bergsma 2013) of a contingency table {(a, b): count}."""
+    rows = sorted({k[0] for k in table})
+    cols = sorted({k[1] for k in table})
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    m = np.array([[table.get((r, c), 0.0) for c in cols] for r in rows], dtype=float)
+    n = m.sum()
+    if n < 2:
+        return None
+    expected = np.outer(m.sum(1), m.sum(0)) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = np.nansum(np.where(expected > 0, (m - expected) ** 2 / expected, 0.0))
+    r, k = m.shape
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    rc, kc = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    denominator = min(kc - 1, rc - 1)
+    return float(math.sqrt(phi2 / denominator)) if denominator > 0 else None
+
+
+def ks_sql(expr: str, left: str, right: str) -> str:
+    """SQL of the exact two-sample KS statistic of `expr` between two relations: the
+    largest gap between their empirical CDFs, over the union of their distinct values."""
+    return f"""
+WITH a AS (SELECT v, count(*) c FROM (SELECT {expr} v FROM {left}) WHERE v IS NOT NULL
+           GROUP BY v),
+     b AS (SELECT v, count(*) c FROM (SELECT {expr} v FROM {right}) WHERE v IS NOT NULL
+           GROUP BY v),
+     u AS (SELECT coalesce(a.v, b.v) v, coalesce(a.c, 0) ca, coalesce(b.c, 0) cb
+           FROM a FULL JOIN b ON a.v = b.v),
+     s AS (SELECT sum(ca) OVER w / (SELECT sum(c) FROM a) fa,
+                  sum(cb) OVER w / (SELECT sum(c) FROM b) fb
+           FROM u WINDOW w AS (ORDER BY v ROWS UNBOUNDED PRECEDING))
+SELECT max(abs(fa - fb)), (SELECT sum(c) FROM a), (SELECT sum(c) FROM b) FROM s"""
+
+
+def ks_to_cdf(quantiles: list[float], cdf) -> float | None:
+    """KS between a sample given by its percentiles (1 %, ..., 99 %) and a reference CDF
+    (a function of x): the largest gap at the sample's percentiles."""
+    if not quantiles:
+        return None
+    probs = np.arange(1, len(quantiles) + 1) / (len(quantiles) + 1)
+    ref = np.asarray([cdf(x) for x in quantiles], dtype=float)
+    return float(np.max(np.abs(ref - probs)))
+
+
+def piecewise_cdf(points: dict[float, float]):
+    """The CDF through a profile's stored quantiles {probability: value}, linear between."""
+    probs = np.array(sorted(points))
+    values = np.array([points[p] for p in probs])
+
+    def cdf(x: float) -> float:
+        if x < values[0]:
+            return 0.0
+        if x >= values[-1]:
+            return 1.0
+        return float(np.interp(x, values, probs))
+
+    return cdf
