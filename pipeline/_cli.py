@@ -13,6 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table as RichTable
 
 from distributions import DistributionsError, default_profile_path, load_profile
+from distributions._evaluate import (
+    Keys,
+    add_evaluate_parser,
+    evaluate_run,
+    run_evaluate_command,
+)
 from pipeline._errors import PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._job import Reporter, RunReport, run_job
@@ -73,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     _publish_command(commands)
     _profiling_commands(commands)
     _build_command(commands)
+    add_evaluate_parser(commands)
+    commands.choices["run"].add_argument(
+        "--no-evaluate", dest="evaluate", action="store_false",
+        help="do not evaluate the warehouse against its profile (OUT/evaluation)")
     return parser
 
 
@@ -199,6 +209,7 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
                              marts=getattr(args, "marts", False) and not bigquery,
                              scenario=scenario)
             _print_report(console, report)
+            _evaluate_after_run(args, report, source, console)
     if bigquery:
         return _publish(args, console, client=client, out=str(report.out))
     return 0
@@ -321,7 +332,19 @@ def _publish(args: argparse.Namespace, console: Console, client=None,
     return 0
 
 
-_PROFILING = {"profile": _profile, "export-distributions": _export_distributions,
+def _evaluate(args: argparse.Namespace, console: Console) -> int:
+    return run_evaluate_command(args, console, Keys.from_tables(REGISTRY))
+
+
+def _evaluate_after_run(args, report: RunReport, source: str, console: Console) -> None:
+    """`run` ends by evaluating the new warehouse against its profile (--no-evaluate
+    skips it); the report goes to OUT/evaluation."""
+    if args.command == "run" and getattr(args, "evaluate", False) and report.warehouse:
+        evaluate_run(report.out, source, Keys.from_tables(REGISTRY), console)
+
+
+_PROFILING = {"evaluate": _evaluate, "profile": _profile,
+              "export-distributions": _export_distributions,
               "build": _build, "caliper": _caliper, "publish": _publish}
 
 
