@@ -1,0 +1,201 @@
+"""Scenarios through the CLI: bad files refused (exit 2, file and JSON path, nothing written),
+the worked wellbeing example recovered by OLS inside the institution, counterfactual twins
+(one seed, two scenarios: identical rows wherever the scenarios do not reach), the scenario
+recorded in the manifest and the table comments."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from conftest import connect, manifest
+
+from pipeline import main
+
+ROOT = Path(__file__).resolve().parents[1]
+WELLBEING = ROOT / "distributions" / "scenarios" / "wellbeing.yaml"
+PREFIX = "campus-synth: error:"
+SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts"]
+
+# a twin of the wellbeing scenario that also reaches into the gradebook: a tutoring flag on
+# enrollments and a course grade column derived from it and the enrollment's own grade
+TUTORING = WELLBEING.read_text().replace("name: wellbeing", "name: tutoring") + """
+columns:
+  course_section_enrollment:
+    tutoring: {family: Bernoulli, p: 0.2}
+  course_grade:
+    tutored_score:
+      expression: where(le_final_score > 0, le_final_score + 5 * course_section_enrollment.tutoring, 0)
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _cli(tmp_path: Path, capsys, *args) -> tuple[int, str, str]:
+    code = main(["run", "--out", str(tmp_path / "out"), *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# ---- bad scenarios ------------------------------------------------------------------------
+_SURVEY = """name: bad
+tables:
+  survey:
+    grain: {{entity: {entity}}}
+    columns:
+      flag: {{family: Bernoulli, p: 0.5}}
+      {column}
+"""
+BAD = [
+    ("unknown-table", "name: bad\ncolumns:\n  no_such_table: {x: {family: Constant, value: 1}}\n",
+     "/columns/no_such_table", "unknown table 'no_such_table'"),
+    ("unknown-entity", _SURVEY.format(entity="nobody", column="x: {expression: flag}"),
+     "/tables/survey/grain/entity", "unknown table 'nobody'"),
+    ("unknown-column", _SURVEY.format(entity="person", column="x: {expression: 'flagg + 1'}"),
+     "/tables/survey/columns/x/expression", "unknown column 'flagg'"),
+    ("unknown-parent-column", "name: bad\ncolumns:\n  course_grade:\n    x: {expression: "
+     "'course_offering.no_such + 1'}\n", "/columns/course_grade/x/expression",
+     "unknown column 'no_such' of course_offering"),
+    ("cycle", _SURVEY.format(entity="person", column="a: {expression: b + 1}\n      "
+                             "b: {expression: a * 2}"),
+     "/tables/survey/columns", "derived columns form a cycle"),
+    ("beta-alpha-zero", _SURVEY.format(entity="person", column="x: {family: Beta, alpha: 0, "
+                                       "beta: 3}"),
+     "/tables/survey/columns/x/alpha", "less than or equal to the minimum of 0"),
+    ("uniform-low-high", _SURVEY.format(entity="person", column="x: {family: Uniform, low: 2, "
+                                        "high: 1}"),
+     "/tables/survey/columns/x/high", "Uniform needs low < high"),
+    ("function-outside-whitelist", _SURVEY.format(entity="person",
+                                                  column="x: {expression: \"eval('1')\"}"),
+     "/tables/survey/columns/x/expression", "the function 'eval' is not allowed"),
+    ("dunder-import", _SURVEY.format(entity="person",
+                                     column="x: {expression: \"__import__('os').getcwd()\"}"),
+     "/tables/survey/columns/x/expression", "is not allowed"),
+    ("override-a-key", "name: bad\ncolumns:\n  person:\n    person_id: {family: Constant, "
+     "value: 1}\n", "/columns/person/person_id", "keys cannot be overridden"),
+    ("not-yaml", "name: [unclosed\n", "/", "not valid YAML"),
+    ("division-by-zero", _SURVEY.format(entity="course_section_enrollment",
+                                        column="x: {expression: 3 / flag}"),
+     "/tables/survey/columns/x/expression", "division by zero"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "path", "message"), BAD, ids=[c[0] for c in BAD])
+def test_bad_scenario_is_refused(tmp_path, capsys, name, text, path, message):
+    scenario = _write(tmp_path, f"{name}.yaml", text)
+    code, _, err = _cli(tmp_path, capsys, "--scenario", scenario, *SMALL)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith(f"{PREFIX} {scenario}: {path}: "), err
+    assert message in lines[-1], err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [scenario.name]  # nothing written
+
+
+def test_every_problem_of_every_file_is_listed(tmp_path, capsys):
+    first = _write(tmp_path, "a.yaml", _SURVEY.format(
+        entity="person", column="x: {expression: 'nothing + 1'}\n      "
+        "y: {expression: 'open(1)'}\n      z: {expression: 'x // 2'}"))
+    second = _write(tmp_path, "b.json", json.dumps(
+        {"name": "b", "columns": {"person": {"sex": {"family": "Poisson", "lambda": 2}}}}))
+    code, _, err = _cli(tmp_path, capsys, "--scenario", first, "--scenario", second, *SMALL)
+    assert code == 2
+    problems = err.replace(PREFIX, "").strip().splitlines()
+    assert [line.split(":")[0].strip() for line in problems] == [str(first)] * 3 + [
+        str(second)], err
+    assert "//" in err and "'open' is not allowed" in err and "unknown column 'nothing'" in err
+    assert "sex holds string values; Poisson draws int64" in err
+    assert not (tmp_path / "out").exists()
+
+
+# ---- the worked example and its twin ------------------------------------------------------
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory) -> Path:
+    """One command, two scenarios, one seed: OUT/wellbeing and OUT/tutoring."""
+    tmp = tmp_path_factory.mktemp("scenarios")
+    tutoring = _write(tmp, "tutoring.yaml", TUTORING)
+    out = tmp / "out"
+    code = main(["run", "--out", str(out), "--scenario", str(WELLBEING), "--scenario",
+                 str(tutoring), *SMALL])
+    assert code == 0
+    yield out
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_wellbeing_survey_recovers_its_coefficients(twins):
+    with connect(twins / "wellbeing") as con:
+        survey = con.sql("select * from context_store_entity.wellbeing_survey").fetchnumpy()
+        cells = con.sql("""
+            select count(*) from context_store_entity.wellbeing_survey s
+            join context_store_entity.person__academic_term t using (person_id, academic_term_id)
+            join context_store_entity.academic_term using (academic_term_id)""").fetchall()
+    assert len(survey["happiness"]) == 10_000 == cells[0][0]  # every row a real student-term
+    assert set(survey) >= {"person_id", "academic_term_id", "week_in_term", "happiness",
+                           "exercise_hours", "healthy_weight"}
+    assert "baseline" not in survey  # hidden: an intermediate draw
+    assert set(np.unique(survey["healthy_weight"])) == {0, 1}
+    assert survey["exercise_hours"].min() >= 1 and 1 <= survey["week_in_term"].min()
+    X = sm.add_constant(np.column_stack([survey["exercise_hours"], survey["healthy_weight"]]))
+    fit = sm.OLS(survey["happiness"], X).fit()
+    for estimate, error, truth in zip(fit.params, fit.bse, (7.0, 0.3, 0.5)):
+        assert abs(estimate - truth) < 2 * error, (fit.params, fit.bse)
+
+
+def _table_hashes(out: Path) -> dict[str, tuple]:
+    with connect(out) as con:
+        names = con.sql("""select schema_name || '.' || table_name from duckdb_tables()
+                           order by 1""").fetchall()
+        return {name: con.execute(f"select count(*), bit_xor(hash(t)) from {name} t").fetchall()[0]
+                for (name,) in names}
+
+
+def test_twins_differ_only_where_the_scenario_reaches(twins):
+    base, other = _table_hashes(twins / "wellbeing"), _table_hashes(twins / "tutoring")
+    assert base.keys() == other.keys()
+    touched = {"context_store_entity.course_section_enrollment",
+               "context_store_entity.course_grade"}
+    assert {name for name in base if base[name] != other[name]} == touched
+    assert len(base) > 40
+    # the touched tables keep every baseline column as it was; only the new column is added
+    with connect(twins / "wellbeing") as a, connect(twins / "tutoring") as b:
+        for table in touched:
+            columns = ", ".join(c for (c,) in a.sql(
+                f"select column_name from duckdb_columns() where schema_name || '.' || "
+                f"table_name = '{table}'").fetchall())
+            query = f"select bit_xor(hash(({columns}))) from {table}"
+            assert a.execute(query).fetchall()[0] == b.execute(query).fetchall()[0]
+        grades = b.sql("""select g.tutored_score - g.le_final_score, e.tutoring
+            from context_store_entity.course_grade g
+            join context_store_entity.course_section_enrollment e
+            using (course_section_id, person_id) where g.le_final_score > 0""").fetchnumpy()
+    values = list(grades.values())
+    np.testing.assert_allclose(values[0], 5 * values[1])
+    assert 0.1 < values[1].mean() < 0.3
+
+
+def test_manifest_and_comments_record_the_scenario(twins):
+    data = TUTORING.encode()
+    recorded = manifest(twins / "tutoring")["scenario"]
+    assert recorded["name"] == "tutoring"
+    assert recorded["sha256"] == hashlib.sha256(data).hexdigest()
+    assert recorded["tables"] == ["course_grade", "course_section_enrollment",
+                                  "wellbeing_survey"]
+    assert manifest(twins / "tutoring")["tables"][
+        "context_store_entity.wellbeing_survey"] == 10_000
+    with duckdb.connect(str(twins / "tutoring" / "warehouse.duckdb"), read_only=True) as con:
+        comments = dict(con.sql("""select table_name, comment from duckdb_tables()
+                                   where schema_name = 'context_store_entity'""").fetchall())
+    for table in recorded["tables"]:
+        assert f"scenario tutoring: tutoring.yaml, sha256 {recorded['sha256']}" in \
+            comments[table]
+    assert "scenario" not in comments["person"]
