@@ -5,6 +5,7 @@ of its term), the institution's size and staffing, the grading scheme, the calen
 from __future__ import annotations
 
 from distributions._estimators import Missing, Reader, value_counts
+from distributions._structure import structure_part, students_per_term
 
 
 def measure_base(p, table: str, name: str) -> str:
@@ -86,7 +87,9 @@ def _guarded(p, what: str, estimate) -> None:
 
 
 def sizing_part(p, profile: dict) -> None:
-    """settings.fte, settings.terms, instructors per 100 students, section fill rate."""
+    """The structure (children per parent, participation), settings.fte, settings.terms,
+    instructors per 100 students, section fill rate."""
+    structure_part(p, profile)
     _guarded(p, "/settings/terms", lambda: profile.setdefault("settings", {}).update(
         terms=min(max(p.counts["academic_term"], 1), 40)))
     _guarded(p, "/settings/fte", lambda: _fte(p, profile))
@@ -94,20 +97,40 @@ def sizing_part(p, profile: dict) -> None:
 
 
 def _fte(p, profile: dict) -> None:
+    """The FTE of one term: each student-term weighted by its load, averaged over the terms
+    with students (so a run of the source's terms at this FTE has the source's size)."""
     r = p.reader
+    if not r.has("person__academic_term", "eot_academic_load"):
+        _fte_from_enrollments(p, profile)
+        return
     load = r.col("person__academic_term", "eot_academic_load", "text", "t")
-    begin = r.col("academic_term", "term_begin_date", "time", "a")
     rows = r.rows(
-        f"SELECT {load} AS v, COUNT(*) AS n FROM {r.rel('person__academic_term')} AS t "
-        f"JOIN {r.rel('academic_term')} AS a ON t.academic_term_id = a.academic_term_id "
-        f"WHERE {begin} = (SELECT MAX({begin}) FROM {r.rel('academic_term')} AS a) GROUP BY 1")
+        f"SELECT {load} AS v, COUNT(*) AS n, COUNT(DISTINCT t.academic_term_id) AS terms "
+        f"FROM {r.rel('person__academic_term')} AS t GROUP BY 1")
+    terms = max((row["terms"] for row in rows), default=0)
     by_load = profile["institution"]["fte_by_load"]
     fte = sum(row["n"] * by_load.get(row["v"], by_load.get(NO_DATA, 0.5)) for row in rows)
-    if fte > 0:
-        profile["settings"]["fte"] = round(fte, 1)
+    if fte > 0 and terms:
+        profile["settings"]["fte"] = round(fte / terms, 1)
+
+
+def _fte_from_enrollments(p, profile: dict) -> None:
+    """Without person__academic_term: the mean distinct students per term, at the FTE per
+    student of the profile's load mix (the plan turns it back into the same students)."""
+    students = students_per_term(p)
+    if students <= 0:
+        raise Missing("no student enrollments")
+    loads = profile["tables"]["person__academic_term"]["columns"]["eot_academic_load"]
+    by_load = profile["institution"]["fte_by_load"]
+    total = sum(i["p"] for i in loads["values"])
+    per_student = sum(i["p"] * by_load.get(i["value"], 0.5) for i in loads["values"]) / total
+    profile["settings"]["fte"] = round(students * per_student, 1)
+    p.notes.append("/settings/fte: the source has no person__academic_term: the FTE is its "
+                   "mean students per term at the default load mix")
 
 
 NO_DATA = "NoData"
+MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
 
 
 def _ratios(p, institution: dict) -> None:
@@ -241,7 +264,7 @@ def _term_types(terms: list[dict], default: dict) -> dict:
         nxt = nxt if nxt in names else names[0]
         weeks = round(sum((t["end"] - t["begin"]).days for t in mine) / len(mine) / 7)
         spec = {"begins_on_or_after": min(t["begin"].strftime("%m-%d") for t in mine),
-                "weeks": min(max(weeks, 2), 30), "next": nxt,
+                "weeks": min(max(weeks, 2), MAX_TERM_WEEKS), "next": nxt,
                 "year_offset": int(new_year.get(name, default.get(name, {}).get(
                     "year_offset", 0)))}
         _keep_breaks(spec, default.get(name, {}))

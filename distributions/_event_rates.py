@@ -42,8 +42,10 @@ QUALIFIED = "event_store.expanded"
 DAY = 86400
 # columns the estimates need: (top-level column, nested field or None)
 NEEDED = (("type", None), ("action", None), ("event_time", None), ("object", "type"),
-          ("ed_app", "id"), ("ed_app", "name"), ("membership", "roles"),
-          ("person", "udp_id"), ("course_offering", "udp_id"))
+          ("ed_app", "id"), ("person", "udp_id"), ("course_offering", "udp_id"))
+# optional: without them the app's name comes from its id's host, the actor's role from
+# the context store's enrollment of the person in the course
+OPTIONAL = (("ed_app", "name"), ("membership", "roles"))
 GRADEBOOK = (("AssignableEvent", "Submitted"), ("GradeEvent", "Graded"))
 # Canvas tools by the context-store table an object is (object.entity) or its Caliper type
 CANVAS_ENTITIES = {"module_item": "modules", "wiki_page": "pages", "file": "files",
@@ -79,6 +81,13 @@ def check_columns(reader: Reader) -> None:
     reader.col(TABLE, "event_time", "time", "e")  # a wrong type is an error here
 
 
+def missing_optional(reader: Reader) -> list[str]:
+    """The optional event columns the table lacks (`ed_app.name`, `membership.roles`)."""
+    columns = reader.tables[TABLE]
+    return [f"{c}.{n}" for c, n in OPTIONAL
+            if c not in columns or not _has_field(columns[c], n)]
+
+
 def _has_field(declared: str, name: str) -> bool:
     """Whether a STRUCT type (DuckDB `STRUCT(a T, ...)`, BigQuery `STRUCT<a T, ...>`) has
     a field `name` of some type (an all-null Parquet field, typed NULL, counts as absent)."""
@@ -97,6 +106,7 @@ class EventRates:
         self._possible: dict[str, int] = {}
         self._cov: str | None = None  # the days each term's events cover, once known
         self._int = "INT64" if self.s.dialect == "bigquery" else "BIGINT"
+        self._absent = missing_optional(self.r)
 
     # ---- SQL building blocks ----------------------------------------------------------
     def _epoch(self, expr: str) -> str:
@@ -119,7 +129,7 @@ class EventRates:
         columns = self.r.tables[TABLE]
         if "tool" in columns:
             return self.s.text("e." + self.s.ident("tool"))
-        app_name = self.s.text(self._field("ed_app", "name"))
+        app_name = self._app_name()
         app_id = self.s.text(self._field("ed_app", "id"))
         otype = self.s.text(self._field("object", "type"))
         canvas = (f"(LOWER({app_name}) = 'canvas' OR LOWER({app_id}) LIKE '%canvas%' OR "
@@ -136,7 +146,22 @@ class EventRates:
         canvas_tool = f"CASE {' '.join(cases)} ELSE 'files' END"
         return f"CASE WHEN {canvas} THEN {canvas_tool} ELSE {self._lower(app_name)} END"
 
+    def _app_name(self) -> str:
+        """ed_app.name, or without it the first label of the id's host
+        (`https://kaltura.example.edu/` → `kaltura`)."""
+        if "ed_app.name" not in self._absent:
+            return self.s.text(self._field("ed_app", "name"))
+        app_id = self.s.text(self._field("ed_app", "id"))
+        if self.s.dialect == "bigquery":
+            return f"NULLIF(REGEXP_EXTRACT({app_id}, r'^[A-Za-z]+://([^./:]+)'), '')"
+        return f"NULLIF(regexp_extract({app_id}, '^[A-Za-z]+://([^./:]+)', 1), '')"
+
     def _stream(self) -> str:
+        if "membership.roles" in self._absent:
+            # the actor's stream from their enrollment in the event's course
+            return ("COALESCE((SELECT MAX(x.stream) FROM enr AS x WHERE x.person = "
+                    f"{self._field('person', 'udp_id')} AND x.offering = "
+                    f"{self._field('course_offering', 'udp_id')}), 0)")
         roles = self.s.text(self._field("membership", "roles"))
         staff = " OR ".join(f"{roles} LIKE '%{w}%'" for w in STAFF_WORDS)
         return (f"CASE WHEN {roles} LIKE '%Learner%' THEN 1 WHEN {staff} THEN 2 "
@@ -166,12 +191,18 @@ WITH term AS (
 off AS (
   SELECT o.course_offering_id AS offering, o.academic_term_id AS term, {cip} AS family,
          {level} AS level FROM {r.rel('course_offering')} AS o),
+enr AS (
+  SELECT s.course_offering_id AS offering, x.person_id AS person,
+         CASE WHEN {role} IN ({student or "''"}) THEN 1 WHEN {role} IN ({staff or "''"}) THEN 2
+              ELSE 0 END AS stream
+  FROM {r.rel('course_section_enrollment')} AS x JOIN {r.rel('course_section')} AS s
+    ON x.course_section_id = s.course_section_id),
 raw AS (
   SELECT {self._tool_expr()} AS tool, {s.text('e.' + s.ident('type'))} AS type,
          {s.text('e.' + s.ident('action'))} AS action,
          {s.text(self._field('object', 'type'))} AS otype,
          {s.text(self._field('ed_app', 'id'))} AS app_id,
-         {s.text(self._field('ed_app', 'name'))} AS app_name,
+         {self._app_name()} AS app_name,
          {self._stream()} AS stream, {self._field('person', 'udp_id')} AS person,
          {self._field('course_offering', 'udp_id')} AS offering, {time} AS ts
   FROM {r.rel(TABLE)} AS e WHERE NOT ({gradebook})),
@@ -182,12 +213,6 @@ placed AS (
 ev AS (SELECT * FROM placed WHERE day >= 0 AND day < term_days AND tool IS NOT NULL),
 cov AS ({self._cov or "SELECT term, LEAST(MAX(term_days), MAX(day) + 1) AS days FROM ev "
           "GROUP BY term"}),
-enr AS (
-  SELECT s.course_offering_id AS offering, x.person_id AS person,
-         CASE WHEN {role} IN ({student or "''"}) THEN 1 WHEN {role} IN ({staff or "''"}) THEN 2
-              ELSE 0 END AS stream
-  FROM {r.rel('course_section_enrollment')} AS x JOIN {r.rel('course_section')} AS s
-    ON x.course_section_id = s.course_section_id),
 osize AS (
   SELECT off.offering, off.term, off.family, off.level, cov.days,
          SUM(CASE WHEN enr.stream = 1 THEN 1 ELSE 0 END) AS students,
@@ -204,6 +229,10 @@ osize AS (
         """The `events` section, or None when no event survives (the default is kept)."""
         events = copy.deepcopy(self.default)
         notes = self.p.notes
+        for column in self._absent:
+            notes.append(f"/events: {QUALIFIED} has no {column}: "
+                         + ("each app is named by its id's host" if column == "ed_app.name" else
+                            "the actor's role comes from their enrollment in the course"))
         if "tool" not in self.r.tables[TABLE]:
             notes.append(f"/events/tools: {QUALIFIED} has no `tool` column: tools are derived "
                          "from ed_app (other applications: their name) and, for Canvas, the "

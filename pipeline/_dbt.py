@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +28,19 @@ from pipeline._schema import ENTITY, KEYMAP, Table
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
-# the project sits beside the `pipeline` package in the source tree (it cannot be a package of
-# its own: `dbt` is dbt-core's); CAMPUS_SYNTH_DBT_PROJECT points elsewhere
-PROJECT_DIR = Path(os.environ.get("CAMPUS_SYNTH_DBT_PROJECT")
-                   or Path(__file__).resolve().parents[1] / "dbt")
+
+def _project_dir() -> Path:
+    """Where the dbt project is: CAMPUS_SYNTH_DBT_PROJECT if set; else the copy installed with
+    the package (`pipeline/_dbt_project`, shipped under a name that cannot collide with
+    dbt-core's `dbt`); else `dbt/` at the root of a source checkout (an editable install)."""
+    if os.environ.get("CAMPUS_SYNTH_DBT_PROJECT"):
+        return Path(os.environ["CAMPUS_SYNTH_DBT_PROJECT"])
+    here = Path(__file__).resolve().parent
+    installed = here / "_dbt_project"
+    return installed if (installed / "dbt_project.yml").is_file() else here.parent / "dbt"
+
+
+PROJECT_DIR = _project_dir()
 STAGING_DIR = PROJECT_DIR / "models" / "staging" / "context_store"
 PROFILE_NAME = "campus_synth"
 TARGETS = ("duckdb", "bigquery")
@@ -108,11 +119,13 @@ class BuildReport:
 def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget | None = None,
           command: str = "build", select: list[str] | None = None,
           events: bool | None = None, variables: dict | None = None,
-          warehouse: Path | None = None, quiet: bool = False) -> BuildReport:
+          warehouse: Path | None = None, quiet: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Run `dbt <command>` (build, run, test, docs generate, ...) on the warehouse in `out`.
 
     `events` says whether the event store exists; None looks (DuckDB only; BigQuery
-    assumes it does). Without it the event marts are left out (`--exclude tag:events`)."""
+    assumes it does). Without it the event marts are left out (`--exclude tag:events`).
+    `progress(done, total)` is called as each dbt node (model, test) finishes."""
     out = Path(out)
     if not (PROJECT_DIR / "dbt_project.yml").is_file():
         raise PipelineError(f"{PROJECT_DIR}: no dbt project there (set CAMPUS_SYNTH_DBT_PROJECT "
@@ -145,7 +158,7 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
             args.append("--quiet")
         start = time.perf_counter()
         try:
-            result = _invoke(args)
+            result = _invoke(args, progress)
         finally:
             if target == "duckdb":
                 _release_duckdb()
@@ -160,13 +173,32 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
     return report
 
 
-def _invoke(args: list[str]):
+def _invoke(args: list[str], progress: Callable[[int, int], None] | None = None):
     from dbt.cli.main import dbtRunner  # heavy: imported only when dbt runs
 
+    callbacks = [_NodeCounter(progress)] if progress else []
     try:
-        return dbtRunner().invoke(args)
+        return dbtRunner(callbacks=callbacks).invoke(args)
     except Exception as error:  # dbt raises for a broken project before it returns
         raise PipelineError(f"dbt could not start: {error}") from None
+
+
+class _NodeCounter:
+    """A dbt event callback: `progress(done, total)` each time a node finishes. dbt's start
+    lines carry the number of nodes it runs; its threads call this concurrently."""
+
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress, self.done, self.total = progress, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and not self.total:
+            self.total = event.data.total
+        elif name == "NodeFinished":
+            with self.lock:
+                self.done += 1
+                self.progress(self.done, max(self.total, self.done))
 
 
 def _release_duckdb() -> None:

@@ -8,6 +8,7 @@ DuckDB's memory is capped so the load streams whatever the size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ _SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool
               "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 WAREHOUSE_FILE = "warehouse.duckdb"
 MEMORY_LIMIT = "256MB"
+EVENT_PARTS = 8  # the event store loads in this many inserts, so its progress shows
 
 
 def _quote(text: str) -> str:
@@ -34,19 +36,24 @@ def create_statement(table: Table) -> str:
     return f"CREATE TABLE {table.schema}.{table.name} (\n  " + ",\n  ".join(columns) + "\n)"
 
 
-def load_warehouse(root: Path, tables: list[Table], on_table=None) -> Path:
-    """Create `root/warehouse.duckdb` from the Parquet under `root`; returns its path."""
+def load_warehouse(root: Path, tables: list[Table],
+                   progress: Callable[[float, int], None] | None = None) -> Path:
+    """Create `root/warehouse.duckdb` from the Parquet under `root`; returns its path.
+
+    `progress(done, total)` is called as tables are loaded (the event store counts as one
+    table, done in fractions as its parts load)."""
     path = root / WAREHOUSE_FILE
+    progress = progress or (lambda done, total: None)
+    total = len(tables) + (root / events.SCHEMA_NAME / events.TABLE_NAME).is_dir()
     with duckdb.connect(str(path)) as connection:
         connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         connection.execute("SET preserve_insertion_order = true")
         for schema in sorted({t.schema for t in tables}):
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for table in tables:
+        for done, table in enumerate(tables, 1):
             _load_table(connection, root, table)
-            if on_table:
-                on_table(table)
-        _load_events(connection, root)
+            progress(done, total)
+        _load_events(connection, root, lambda part: progress(len(tables) + part, total))
     return path
 
 
@@ -87,8 +94,9 @@ def events_create_statement() -> str:
     return f"CREATE TABLE {events.QUALIFIED_NAME} (\n  " + ",\n  ".join(columns) + "\n)"
 
 
-def _load_events(connection, root: Path) -> None:
-    """event_store.expanded from its date partitions (when the run generated events)."""
+def _load_events(connection, root: Path, progress: Callable[[float], None]) -> None:
+    """event_store.expanded from its date partitions (when the run generated events), in
+    `EVENT_PARTS` inserts of consecutive days; `progress` gets the fraction loaded."""
     folder = root / events.SCHEMA_NAME / events.TABLE_NAME
     if not folder.is_dir():
         return
@@ -99,14 +107,16 @@ def _load_events(connection, root: Path) -> None:
     for name, text in events.DESCRIPTIONS.items():
         connection.execute(f'COMMENT ON COLUMN {events.QUALIFIED_NAME}."{name}" IS {_quote(text)}')
     files = sorted(folder.glob("event_date=*/part-*.parquet"))
-    if not files:
-        return
-    listing = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
     # events have no row order to keep (the date partitions are the order); not keeping it
     # lets DuckDB insert in parallel, twice as fast
     connection.execute("SET preserve_insertion_order = false")
-    try:
-        connection.execute(f"INSERT INTO {events.QUALIFIED_NAME} SELECT * FROM "
-                           f"read_parquet({listing}, hive_partitioning = false)")
-    except duckdb.Error as error:
-        raise PipelineError(f"loading {events.QUALIFIED_NAME} into DuckDB: {error}") from None
+    size = -(-len(files) // EVENT_PARTS)
+    for start in range(0, len(files), size or 1):
+        listing = "[" + ", ".join(_quote(str(f)) for f in files[start:start + size]) + "]"
+        try:
+            connection.execute(f"INSERT INTO {events.QUALIFIED_NAME} SELECT * FROM "
+                               f"read_parquet({listing}, hive_partitioning = false)")
+        except duckdb.Error as error:
+            raise PipelineError(f"loading {events.QUALIFIED_NAME} into DuckDB: "
+                                f"{error}") from None
+        progress(min(start + size, len(files)) / len(files))

@@ -116,6 +116,49 @@ class Cross:
         return parents - self.start
 
 
+@dataclass
+class Spans:
+    """Each member of a population in a run of consecutive rows of another table (a student
+    in the terms from their entry term on), member-major: member i owns rows offsets[i] ..
+    offsets[i+1], the first in `entry[i]`."""
+
+    start: int
+    offsets: np.ndarray
+    entry: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self.start + np.searchsorted(self.offsets, rows, side="right") - 1
+
+    def other_rows(self, rows: np.ndarray) -> np.ndarray:
+        member = np.searchsorted(self.offsets, rows, side="right") - 1
+        return self.entry[member] + rows - self.offsets[member]
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return self.offsets[parents - self.start]
+
+    @classmethod
+    def draw(cls, engine: Engine, key: str, spec: dict, start: int, size: int,
+             n_other: int) -> Spans:
+        """Terms per member from the learned count distribution (at most `n_other`), the
+        entry term uniform among those that leave room for them."""
+        members = np.arange(size, dtype=np.int64)
+        u = engine.stratified(key, "terms_per_member", members, size)
+        counts = np.clip(np.nan_to_num(numeric(compile_distribution(spec).sample(u)), nan=1),
+                         1, n_other).astype(np.int64)
+        room = n_other - counts + 1
+        entry = np.minimum((engine.uniform(key, "entry", members) * room).astype(np.int64),
+                           room - 1)
+        return cls(start, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), entry)
+
+
 # ---- building the plan ------------------------------------------------------------------------
 def build_plan(registry, profile: dict, settings: Settings) -> Engine:
     """An engine whose layouts hold the planned rows of every table."""
@@ -129,19 +172,28 @@ def build_plan(registry, profile: dict, settings: Settings) -> Engine:
 
 
 def size_institution(profile: dict, settings: Settings) -> dict:
-    """Students, instructors and offerings per term for the requested FTE."""
+    """Students, instructors and offerings per term for the requested FTE.
+
+    FTE counts the students of one term. With a learned participation (`structure.
+    terms_per_student`) a student attends only some terms, so more distinct students make up
+    the same students per term; with learned students per section the offerings follow from
+    the seats the source's sections really held, not from capacity × fill rate."""
     tables, institution = profile["tables"], profile["institution"]
     loads = tables["person__academic_term"]["columns"]["eot_academic_load"]["values"]
     load_share = {item["value"]: item["p"] / sum(i["p"] for i in loads) for item in loads}
     fte_per_student = sum(p * institution["fte_by_load"][v] for v, p in load_share.items())
-    students = max(1, round(settings.fte / fte_per_student))
-    instructors = max(2, round(students * institution["instructors_per_100_students"] / 100))
-    per_student = _conditional_mean(tables["course_section_enrollment"]["rows"]["per_student_term"],
-                                    load_share)
+    per_term = max(1, round(settings.fte / max(fte_per_student, 1e-9)))
+    participation = profile.get("structure", {}).get("terms_per_student")
+    students = per_term if participation is None else max(1, round(
+        per_term * settings.terms / mean_terms(participation, settings.terms)))
+    instructors = max(2, round(per_term * institution["instructors_per_100_students"] / 100))
+    rows = tables["course_section_enrollment"]["rows"]
+    per_student = _conditional_mean(rows["per_student_term"], load_share)
     sections_spec = tables["course_section"]
-    capacity = compile_distribution(sections_spec["columns"]["max_enrollment"]).mean
-    sections_per_offering = compile_distribution(sections_spec["rows"]["per_parent"]).mean
-    sections = students * per_student / (capacity * institution["section_fill_rate"])
+    sections_per_offering = max(compile_distribution(sections_spec["rows"]["per_parent"]).mean,
+                                1e-9)
+    seats = _seats_per_section(profile, sections_spec, institution)
+    sections = per_term * per_student / max(seats, 1e-9)
     return {
         "students": students,
         "instructors": instructors,
@@ -153,13 +205,35 @@ def size_institution(profile: dict, settings: Settings) -> dict:
     }
 
 
+def _seats_per_section(profile: dict, sections_spec: dict, institution: dict) -> float:
+    """Mean students per section: learned (by course level), else capacity × fill rate."""
+    learned = profile["tables"]["course_section_enrollment"]["rows"].get("per_section")
+    if learned is None:
+        capacity = compile_distribution(sections_spec["columns"]["max_enrollment"]).mean
+        return capacity * institution["section_fill_rate"]
+    levels = profile["tables"]["course_offering"]["columns"].get("course_level", {})
+    values = levels.get("values", [])
+    shares = {str(i["value"]): i["p"] / sum(v["p"] for v in values) for i in values}
+    return _conditional_mean(learned, shares)
+
+
+def mean_terms(spec: dict, terms: int) -> float:
+    """Mean terms a student attends out of `terms` (the learned count, capped at `terms`)."""
+    if spec["kind"] == "categorical":
+        total = sum(i["p"] for i in spec["values"]) or 1.0
+        return max(sum(i["p"] * min(max(int(i["value"]), 1), terms) for i in spec["values"])
+                   / total, 1.0)
+    u = (np.arange(1000) + 0.5) / 1000
+    return float(np.clip(numeric(compile_distribution(spec).sample(u)), 1, terms).mean())
+
+
 def _conditional_mean(spec: dict, shares: dict) -> float:
     if spec["kind"] != "conditional":
         return compile_distribution(spec).mean
-    means = {cell["when"][spec["given"][0]]: compile_distribution(cell["distribution"]).mean
-             for cell in spec["cells"]}
+    means = {str(cell["when"][spec["given"][0]]): compile_distribution(
+        cell["distribution"]).mean for cell in spec["cells"]}
     fallback = compile_distribution(spec["otherwise"]).mean
-    return sum(share * means.get(value, fallback) for value, share in shares.items())
+    return sum(share * means.get(str(value), fallback) for value, share in shares.items())
 
 
 def _layout(engine: Engine, table: Table):
@@ -172,6 +246,10 @@ def _layout(engine: Engine, table: Table):
         return Flat(len(engine.distribution(table.key, layout.column)["values"]))
     if layout.kind == "cross":
         start, stop = engine.facts["populations"][layout.population]
+        participation = engine.profile.get("structure", {}).get("terms_per_student")
+        if participation is not None and layout.other == "academic_term":
+            return Spans.draw(engine, table.key, participation, start, stop - start,
+                              engine.n_rows(layout.other))
         return Cross(start, stop - start, engine.n_rows(layout.other))
     if layout.kind == "rule":
         return COUNT_RULES[layout.count_rule](engine, table)

@@ -36,15 +36,15 @@ class Resolved:
         return DEFAULT_RUNNER
 
 
-def resolve(profile: dict, flags: dict, beam_args: list[str]) -> Resolved:
-    """Layer defaults, the profile's settings and the flags that were given."""
+def resolve(profile: dict, flags: dict, beam_args: list[str], command: str = "run") -> Resolved:
+    """Layer defaults, the profile's settings and the flags that were given (to `command`)."""
     settings, sources = Settings(), {f.name: "default" for f in fields(Settings)}
     for layer, values in (("profile", profile.get("settings", {})), ("flag", flags)):
         given = {k: v for k, v in values.items() if v is not None and k in sources}
         settings = replace(settings, **given)
         sources.update({k: layer for k in given})
-    check(settings)
-    beam_args = check_beam_args(beam_args)
+    check(settings, sources)
+    beam_args = check_beam_args(beam_args, command)
     sources["runner"] = "flag"
     if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
@@ -52,28 +52,41 @@ def resolve(profile: dict, flags: dict, beam_args: list[str]) -> Resolved:
     return Resolved(settings, sources, beam_args)
 
 
-def check(settings: Settings) -> None:
-    """Refuse sizes and counts that cannot make an institution."""
-    if not math.isfinite(settings.fte) or settings.fte <= 0:
-        raise SettingsError(f"--fte must be a positive number of student FTE, not {settings.fte:g}")
-    if settings.fte > MAX_FTE:
-        raise SettingsError(f"--fte {settings.fte:g} is larger than campus-synth supports "
+def check(settings: Settings, sources: dict[str, str] | None = None) -> None:
+    """Refuse sizes and counts that cannot make an institution; the message names the flag,
+    or the profile's setting when the value came from the profile."""
+    name = _namer(sources or {})
+    fte = settings.fte
+    if not (isinstance(fte, (int, float)) and math.isfinite(fte) and fte > 0):
+        raise SettingsError(f"{name('fte')} must be a positive number of student FTE, "
+                            f"not {fte:g}")
+    if fte > MAX_FTE:
+        raise SettingsError(f"{name('fte')} {fte:g} is larger than campus-synth supports "
                             f"({MAX_FTE:,} FTE)")
     if not 1 <= settings.terms <= 40:
-        raise SettingsError(f"--terms must be between 1 and 40, not {settings.terms}")
+        raise SettingsError(f"{name('terms')} must be between 1 and 40, not {settings.terms}")
     if settings.seed < 0:
-        raise SettingsError(f"--seed must be zero or positive, not {settings.seed}")
+        raise SettingsError(f"{name('seed')} must be zero or positive, not {settings.seed}")
     if not (math.isfinite(settings.event_scale) and 0 <= settings.event_scale <= 100):
-        raise SettingsError(f"--event-scale must be between 0 and 100, not "
+        raise SettingsError(f"{name('event_scale')} must be between 0 and 100, not "
                             f"{settings.event_scale:g}")
     if settings.event_days is not None and not 1 <= settings.event_days <= 400:
-        raise SettingsError(f"--event-days must be between 1 and 400, not {settings.event_days}")
+        raise SettingsError(f"{name('event_days')} must be between 1 and 400, not "
+                            f"{settings.event_days}")
     if not 1_000 <= settings.block_rows <= 5_000_000:
-        raise SettingsError(f"--block-rows must be between 1000 and 5000000, "
+        raise SettingsError(f"{name('block_rows')} must be between 1000 and 5000000, "
                             f"not {settings.block_rows}")
 
 
-def check_beam_args(args: list[str]) -> list[str]:
+def _namer(sources: dict[str, str]):
+    def name(field_name: str) -> str:
+        if sources.get(field_name) == "profile":
+            return f"the profile's settings.{field_name}"
+        return "--" + field_name.replace("_", "-")
+    return name
+
+
+def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     """Keep the options some Beam options class knows; anything else is a user error."""
     parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
     seen = {}
@@ -88,5 +101,5 @@ def check_beam_args(args: list[str]) -> list[str]:
     except argparse.ArgumentError as error:
         raise SettingsError(f"invalid runner option: {error}") from None
     if unknown:
-        raise SettingsError(f"unknown option {unknown[0]} (see campus-synth run --help)")
+        raise SettingsError(f"unknown option {unknown[0]} (see campus-synth {command} --help)")
     return list(args)

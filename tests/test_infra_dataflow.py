@@ -128,7 +128,7 @@ def test_the_dataflow_image_is_launcher_and_worker():
     assert not any(re.search(r"FLEX_TEMPLATE_PYTHON_(REQUIREMENTS|SETUP)_FILE=", line)
                    for line in code), "nothing is installed at launch: the image has it all"
     assert re.search(r"^RUN pip install --no-cache-dir -r requirements\.lock$", text, re.M)
-    assert re.search(r"^RUN pip install --no-cache-dir --no-deps \. ", text, re.M)
+    _installs_the_wheel(text)
 
 
 def test_the_publish_image_runs_campus_synth_as_a_non_root_user():
@@ -137,6 +137,17 @@ def test_the_publish_image_runs_campus_synth_as_a_non_root_user():
     user = re.search(r"^USER (\S+)$", text, re.M)
     assert user and user.group(1) not in ("root", "0")
     assert re.search(r"^RUN pip install --no-cache-dir -r requirements\.lock$", text, re.M)
+    _installs_the_wheel(text)
+
+
+def _installs_the_wheel(text: str) -> None:
+    """The package goes in as a built wheel with its locked dependencies (as tests/test_wheel.py
+    installs it), never as `--no-deps .` of the source tree."""
+    assert re.search(r"^RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist \.$", text, re.M)
+    assert re.search(r"^COPY --from=wheel /dist /dist$", text, re.M)
+    assert re.search(r"^RUN pip install --no-cache-dir -r requirements\.lock /dist/\*\.whl "
+                     r"&& pip check$", text, re.M)
+    assert "--no-deps ." not in text.replace("--wheel-dir /dist .", "")
 
 
 # sources an image copies that other work is adding; each is required once it exists

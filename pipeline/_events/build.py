@@ -293,8 +293,8 @@ def _compact(array: pa.Array) -> pa.Array:
         fields = [pa.field(f.name, c.type) for f, c in zip(array.type, children, strict=True)]
         mask = array.is_null() if array.null_count else None
         return pa.StructArray.from_arrays(children, fields=fields, mask=mask)
-    if not pa.types.is_dictionary(array.type):
-        return array
+    if not pa.types.is_dictionary(array.type) or not len(array.dictionary):
+        return array  # an empty dictionary (all rows null, as in a tiny run) is canonical
     indices = array.indices.fill_null(0).to_numpy()
     valid = ~np.asarray(array.is_null()) if array.null_count else None
     used = np.zeros(len(array.dictionary) + 1, dtype=bool)

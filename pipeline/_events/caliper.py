@@ -3,7 +3,9 @@
 `expanded` rows are UDP's flattening of Caliper events; this puts them back together the
 way a sensor sends them, so they can be validated against the official JSON Schema or replayed
 into an endpoint. `CALIPER_1_1` lists the actions and object types the specification gives
-each event type; the profile's tool mixes are checked against it.
+each event type; the profile's tool mixes are checked against it. `validation_errors` checks
+an envelope against IMS's Caliper 1.1 JSON Schemas, vendored in `caliper_schemas/` (the
+envelope's and every event type's, with what they refer to; licence notice beside them).
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 from pathlib import Path
+
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 
 from pipeline._errors import PipelineError
 
@@ -50,6 +58,37 @@ def is_valid_combination(event_type: str, action: str, object_type: str) -> bool
     """Whether Caliper 1.1 defines `action` on `object_type` for `event_type`."""
     actions, objects = CALIPER_1_1.get(event_type, ((), ()))
     return action in actions and object_type in objects
+
+
+def validation_errors(document: dict) -> list[str]:
+    """How a Caliper 1.1 envelope breaks the official JSON Schemas: the envelope's own, then
+    each event's by its type; one line per problem, `data/<i>` naming the event."""
+    problems = [f"envelope: {e.message}" for e in _validator("Envelope").iter_errors(document)]
+    for i, event in enumerate(document.get("data") or []):
+        name = event.get("type") if isinstance(event, dict) else None
+        if name not in CALIPER_1_1:
+            problems.append(f"data/{i}: no Caliper 1.1 event type {name!r}")
+            continue
+        problems += [f"data/{i} ({event.get('id')}): {'/'.join(map(str, e.absolute_path))}"
+                     f"{': ' if e.absolute_path else ''}{e.message}"
+                     for e in _validator(name).iter_errors(event)]
+    return problems
+
+
+@cache
+def _validator(name: str) -> Draft4Validator:
+    schemas = _schemas()
+    return Draft4Validator(schemas[name].contents, registry=Registry().with_resources(
+        schemas.items()), format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+@cache
+def _schemas() -> dict[str, Resource]:
+    """The vendored schemas by name; they refer to each other by name (`"$ref": "Agent"`)."""
+    folder = resources.files("pipeline._events") / "caliper_schemas"
+    return {item.name.removesuffix(".json"): Resource(json.loads(item.read_text("utf-8")),
+                                                      specification=DRAFT4)
+            for item in folder.iterdir() if item.name.endswith(".json")}
 
 
 def caliper_event(row: dict) -> dict:

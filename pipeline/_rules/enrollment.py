@@ -56,9 +56,18 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
 
 
 def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
-    """(section rows, seats per section); a deleted section keeps a token weight (never all
-    zero in a term)."""
+    """(section rows, weight of each section when students pick one): the students per
+    section learned from the source (its sizes, zeros included), else the capacity; a
+    deleted section keeps a token weight (never all zero in a term)."""
     sections = np.arange(engine.n_rows("course_section"), dtype=np.int64)
+    learned = engine.profile["tables"][KEY]["rows"].get("per_section")
+    if learned is not None:
+        u = engine.stratified(KEY, "section_size", sections, len(sections))
+        try:
+            size = np.nan_to_num(numeric(engine.draw(learned, "course_section", sections, u)))
+        finally:
+            engine.clear()
+        return sections, np.maximum(size, 0.0) + 1e-6
     capacity = np.maximum(np.nan_to_num(numeric(
         engine.values("course_section", "max_enrollment", sections))), 1.0)
     deleted = engine.values("course_section", "status", sections).isin(["deleted"])

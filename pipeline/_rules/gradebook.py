@@ -173,12 +173,15 @@ def grade_text(score: np.ndarray) -> pa.Array:
 
 def _grading_status(drawn: Labels, missing: np.ndarray) -> Labels:
     """The drawn status, except that the copula decides who is missing: drawn
-    "unsubmitted" among the rest becomes graded."""
+    "unsubmitted" among the rest becomes graded. A profile without either status (a source
+    where every result was submitted) still gets them, so no status is ever null."""
+    categories = drawn.categories + tuple(s for s in (UNSUBMITTED, GRADED)
+                                          if s not in drawn.categories)
     codes = drawn.codes.copy()
-    unsubmitted = drawn.code_of(UNSUBMITTED)
-    codes[(codes == unsubmitted) & ~missing] = drawn.code_of(GRADED)
+    unsubmitted, graded = categories.index(UNSUBMITTED), categories.index(GRADED)
+    codes[(codes == unsubmitted) & ~missing] = graded
     codes[missing] = unsubmitted
-    return Labels(codes, drawn.categories)
+    return Labels(codes, categories)
 
 
 def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:

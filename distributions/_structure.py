@@ -1,0 +1,130 @@
+"""The source's structure: children per parent where the generator's plan needs more than
+the default template's counts, learned with aggregate SQL (zeros included, LEFT JOIN).
+
+- `structure.terms_per_student`: in how many terms a student is enrolled (participation over
+  time: a source whose students attend one term of four gives 1, not 4);
+- `tables.course_section_enrollment.rows.per_section`: students per section, zeros included,
+  by the offering's course level (the plan sizes offerings from it, so a source with 1,500
+  students per offering gives 1,500, whatever its sections' declared capacity);
+- `rows.per_student_term` from the enrollments themselves when the source has no
+  person__academic_term table (courses per student per term, unconditional).
+
+Each count rests on the people or parent rows behind it and passes the profile's privacy
+guard like any other distribution.
+"""
+
+from __future__ import annotations
+
+from distributions._estimators import Missing, value_counts
+
+ENROLLMENT = "course_section_enrollment"
+PER_SECTION = f"/tables/{ENROLLMENT}/rows/per_section"
+
+
+def structure_part(p, profile: dict) -> None:
+    """Learn participation, section sizes and (without person__academic_term) courses per
+    student-term; each part that the source cannot tell keeps the default, with a note."""
+    for what, learn in (("/structure/terms_per_student", _terms_per_student),
+                        (PER_SECTION, _per_section),
+                        (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term)):
+        try:
+            learn(p, profile)
+        except Missing as missing:
+            p.notes.append(f"{what}: kept the default ({missing})")
+
+
+def _student_rows(p) -> str:
+    """SELECT person, section, offering, term of every student enrollment."""
+    r = p.reader
+    role = r.col(ENROLLMENT, "role", "text", "e")
+    term = r.col("course_offering", "academic_term_id", "number", "o")
+    return (f"SELECT e.person_id AS person, e.course_section_id AS section, "
+            f"s.course_offering_id AS offering, {term} AS term "
+            f"FROM {r.rel(ENROLLMENT)} AS e JOIN {r.rel('course_section')} AS s "
+            f"ON e.course_section_id = s.course_section_id JOIN {r.rel('course_offering')} "
+            f"AS o ON s.course_offering_id = o.course_offering_id WHERE {role} = 'Student'")
+
+
+def _terms_per_student(p, profile: dict) -> None:
+    base = (f"SELECT COUNT(DISTINCT term) AS v FROM ({_student_rows(p)}) AS x "
+            "GROUP BY person")
+    counts = value_counts(p.reader, base).get((), {})
+    path = "/structure/terms_per_student"
+    hist = p.guard.histogram(path, {int(v): c for v, c in counts.items() if v})
+    spec = p.guard.categorical(path, hist, text=False, nodata=False) if hist else None
+    if spec is None:
+        raise Missing("no enrolled student survives the privacy rules")
+    profile.setdefault("structure", {})["terms_per_student"] = spec
+    mean = sum(i["value"] * i["p"] for i in spec["values"]) / sum(i["p"] for i in spec["values"])
+    p.notes.append(f"/structure/terms_per_student: students are enrolled in {mean:.2f} of the "
+                   f"source's {p.counts.get('academic_term', 0)} term(s) on average; runs keep "
+                   "that participation (entry term uniform among those that leave room)")
+
+
+def _per_section(p, profile: dict) -> None:
+    """Students per section, zeros included, conditioned on the offering's course level."""
+    r = p.reader
+    level = (r.col("course_offering", "course_level", "text", "o")
+             if r.has("course_offering", "course_level") else "NULL")
+    base = (f"SELECT {level} AS g0, COUNT(x.person) AS v FROM {r.rel('course_section')} AS s "
+            f"JOIN {r.rel('course_offering')} AS o ON s.course_offering_id = "
+            f"o.course_offering_id LEFT JOIN ({_student_rows(p)}) AS x "
+            f"ON x.section = s.course_section_id GROUP BY s.course_section_id, {level}")
+    hist = value_counts(r, base, 1)
+    template = {"integer": True}
+    pooled: dict = {}
+    for counts in hist.values():
+        for v, c in counts.items():
+            pooled[int(v)] = pooled.get(int(v), 0) + c
+    otherwise = p._count_distribution(PER_SECTION + "/otherwise", pooled, template)
+    if otherwise is None:
+        raise Missing("too few sections to publish their sizes")
+    cells = {g: p._count_distribution(f"{PER_SECTION}/cells[{g[0]}]", c, template)
+             for g, c in hist.items() if g[0] is not None}
+    spec = p._conditional(PER_SECTION, {"given": ["course_offering_id.course_level"]},
+                          cells, otherwise, {g: sum(c.values()) for g, c in hist.items()})
+    if spec is not None and not spec["cells"]:
+        spec = otherwise
+    profile["tables"][ENROLLMENT]["rows"]["per_section"] = spec
+
+
+def _per_student_term(p, profile: dict) -> None:
+    """Courses per student per term from the enrollments (only without person__academic_term:
+    with it, the profiler's load-conditioned estimate stands)."""
+    if p.reader.has("person__academic_term", "person_id"):
+        return
+    base = (f"SELECT COUNT(DISTINCT offering) AS v FROM ({_student_rows(p)}) AS x "
+            "GROUP BY person, term")
+    counts = value_counts(p.reader, base).get((), {})
+    path = f"/tables/{ENROLLMENT}/rows/per_student_term"
+    spec = p._count_distribution(path, counts, {"integer": True})
+    if spec is None:
+        raise Missing("too few student-terms to publish")
+    profile["tables"][ENROLLMENT]["rows"]["per_student_term"] = spec
+    p.notes.append(f"{path}: the source has no person__academic_term: courses per student "
+                   "per term are counted from the enrollments (not conditioned on load)")
+
+
+def students_per_term(p) -> float:
+    """Mean distinct students per term (terms that have students)."""
+    row = p.reader.rows(f"SELECT COUNT(DISTINCT person) AS n FROM ({_student_rows(p)}) AS x "
+                        "GROUP BY term")
+    return sum(r["n"] for r in row) / len(row) if row else 0.0
+
+
+def mean_count(p, path: str, hist: dict) -> dict | None:
+    """When too few parents leave a children-per-parent distribution unpublishable: only its
+    mean (an aggregate over every parent), as the two whole counts around it, so a source
+    with four sections of 1,500 students still sizes its sections at 1,500."""
+    parents = sum(float(c) for c in hist.values())
+    if parents <= 0:
+        return None
+    mean = sum(int(v) * float(c) for v, c in hist.items()) / parents
+    low = int(mean // 1)
+    p.guard.record(path, "suppressed", f"too few parent rows (k={p.guard.k}) to publish the "
+                   "distribution: only its mean is published", parents)
+    if mean - low < 1e-9:
+        return {"kind": "categorical", "values": [{"value": low, "p": 1.0}]}
+    share = round(mean - low, 6)
+    return {"kind": "categorical", "values": [{"value": low, "p": round(1 - share, 6)},
+                                              {"value": low + 1, "p": share}]}
