@@ -16,9 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-# the one error class of every profiling source; _sources imports this module lazily, so
-# importing it here at module level is not circular
-from distributions._sources import SourceError
+# the one error class of every profiling source (distributions/_errors.py, below both)
+from distributions._errors import SourceError
 
 __all__ = ["NO_CREDENTIALS", "BigQuerySource", "SourceError", "parse_uri"]
 

@@ -32,6 +32,8 @@ def generated_type(declared: str) -> str | None:
     """The registry type (string, int64, float64, bool, date, timestamp) a source column of
     engine type `declared` is generated as, or None for types campus-synth does not make."""
     kind = declared.upper()
+    if "[" in kind or kind.startswith(("STRUCT", "MAP", "UNION", "ARRAY", "RECORD", "JSON")):
+        return None  # nested values: no flat distribution
     if kind.startswith("BOOL"):
         return "bool"
     if any(word in kind for word in ("TIMESTAMP", "DATETIME")):

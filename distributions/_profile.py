@@ -9,6 +9,7 @@ terms lead to each other).
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -20,6 +21,8 @@ from distributions._errors import ProfileError
 
 PROFILE_VERSION = 1
 _PROBABILITY_TOLERANCE = 0.01
+MAX_BYTES = 64 * 2**20  # the default profile is 40 kB; a consortium's a few MB
+MAX_DEPTH = 48  # the default profile is 10 deep; conditionals add 4 a level
 
 
 def schema_path() -> Path:
@@ -42,16 +45,38 @@ def load_profile(path: str | Path | None = None) -> dict:
     path = Path(path) if path is not None else default_profile_path()
     source = str(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
+                                         f"profile holds at most {MAX_BYTES:,}")])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
+    document = parse_profile(text, source)
+    validate_profile(document, source)
+    return document
+
+
+def parse_profile(text: str, source: str = "<profile>") -> object:
+    """Parse profile JSON; a non-finite number (NaN, Infinity, 1e999) is kept as a marker
+    that validation reports at its JSON path (Python's json would accept it as a float)."""
     try:
-        document = json.loads(text)
+        return json.loads(text, parse_constant=NonFinite, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ProfileError(source, [("", f"not valid JSON ({where}): {error.msg}")]) from None
-    validate_profile(document, source)
-    return document
+    except RecursionError:
+        raise ProfileError(source, [("", f"nested deeper than {MAX_DEPTH} levels")]) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ProfileError(source, [("", f"not valid JSON: {error}")]) from None
+
+
+class NonFinite(str):
+    """A NaN or infinite number where the profile needs a finite one."""
+
+
+def _finite_float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
 
 
 def _reason(error: Exception) -> str:
@@ -60,11 +85,31 @@ def _reason(error: Exception) -> str:
 
 def validate_profile(document: object, source: str = "<profile>") -> None:
     """Raise ProfileError listing every problem of `document`, or return quietly."""
-    problems = schema_problems(document)
+    problems = structure_problems(document)
+    if not problems:
+        problems = schema_problems(document)
     if not problems:
         problems = semantic_problems(document)
     if problems:
         raise ProfileError(source, problems)
+
+
+def structure_problems(document: object) -> list[tuple[str, str]]:
+    """Depth and non-finite numbers, found without recursion (so a deeply nested document
+    never reaches jsonschema's recursive descent)."""
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[object, tuple, int]] = [(document, (), 0)]
+    while stack:
+        node, parts, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [(_pointer(parts[:MAX_DEPTH]), f"nested deeper than {MAX_DEPTH} levels")]
+        if isinstance(node, NonFinite) or (isinstance(node, float) and not math.isfinite(node)):
+            problems.append((_pointer(parts), f"{node} is not a finite number"))
+        elif isinstance(node, dict):
+            stack += [(v, (*parts, k), depth + 1) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, (*parts, i), depth + 1) for i, v in enumerate(node)]
+    return sorted(problems)
 
 
 def schema_problems(document: object) -> list[tuple[str, str]]:
@@ -90,27 +135,48 @@ def semantic_problems(document: dict) -> list[tuple[str, str]]:
             if isinstance(dist, dict):
                 problems += distribution_problems(dist, f"/tables/{table}/rows/{name}")
         for column, dist in spec["columns"].items():
-            problems += distribution_problems(dist, f"/tables/{table}/columns/{column}")
+            problems += distribution_problems(dist, f"/tables/{table}/columns/{column}",
+                                              spec["columns"])
     return problems
 
 
-def distribution_problems(dist: dict, path: str) -> list[tuple[str, str]]:
-    """Problems of one distribution (recursing into conditional cells)."""
+def distribution_problems(dist: dict, path: str,
+                          siblings: dict | None = None) -> list[tuple[str, str]]:
+    """Problems of one distribution (recursing into conditional cells); `siblings` are the
+    distributions of its table's columns, which a conditional's `when` values must exist in."""
     kind = dist["kind"]
     if kind == "categorical":
-        total = sum(item["p"] for item in dist["values"])
-        values = [json.dumps(item["value"]) for item in dist["values"]]
-        problems = []
-        if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
-            problems.append((f"{path}/values", f"probabilities sum to {total:.4f}, not 1"))
-        if len(set(values)) != len(values):
-            problems.append((f"{path}/values", "a value is listed more than once"))
-        return problems
+        return _share_problems(dist["values"], f"{path}/values") + (
+            [(f"{path}/values", "a value is listed more than once")]
+            if len(values := [_key(item["value"]) for item in dist["values"]])
+            != len(set(values)) else [])
     if kind == "continuous":
         return _continuous_problems(dist, path)
     if kind == "conditional":
-        return _conditional_problems(dist, path)
+        return _conditional_problems(dist, path, siblings or {})
     return []
+
+
+def _share_problems(items: list[dict], path: str) -> list[tuple[str, str]]:
+    total = sum(item["p"] for item in items)
+    if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
+        return [(path, f"probabilities sum to {total:.4f}, not 1")]
+    return []
+
+
+def _key(value) -> str:
+    return json.dumps(value)
+
+
+def value_set(dist: dict) -> set[str] | None:
+    """The values a distribution can draw, as JSON text (None: not a finite set)."""
+    if dist["kind"] == "categorical":
+        return {_key(item["value"]) for item in dist["values"]}
+    if dist["kind"] != "conditional":
+        return None
+    parts = [value_set(c["distribution"]) for c in dist["cells"]] + [
+        value_set(dist["otherwise"])]
+    return None if any(p is None for p in parts) else set().union(*parts)
 
 
 def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
@@ -118,7 +184,8 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
     lo, hi = dist.get("min"), dist.get("max")
     if lo is not None and hi is not None and lo > hi:
         problems.append((f"{path}/min", f"min {lo} is above max {hi}"))
-    elif "mean" in dist and lo is not None and not lo <= dist["mean"] <= hi:
+    elif "mean" in dist and not (lo is None or lo <= dist["mean"]) or not (
+            "mean" not in dist or hi is None or dist["mean"] <= hi):
         problems.append((f"{path}/mean", f"mean {dist['mean']} lies outside [{lo}, {hi}]"))
     quantiles = sorted((float(q), v) for q, v in dist.get("quantiles", {}).items())
     if any(b[1] < a[1] for a, b in pairwise(quantiles)):
@@ -126,15 +193,36 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
     return problems
 
 
-def _conditional_problems(dist: dict, path: str) -> list[tuple[str, str]]:
+def _conditional_problems(dist: dict, path: str, siblings: dict) -> list[tuple[str, str]]:
     problems = []
     given = set(dist["given"])
+    seen: dict[str, int] = {}
     for i, cell in enumerate(dist["cells"]):
         if set(cell["when"]) != given:
             problems.append((f"{path}/cells/{i}/when",
                              f"must name exactly the given columns {sorted(given)}"))
-        problems += distribution_problems(cell["distribution"], f"{path}/cells/{i}/distribution")
-    return problems + distribution_problems(dist["otherwise"], f"{path}/otherwise")
+        problems += when_problems(cell["when"], f"{path}/cells/{i}/when",
+                                  {g: siblings[g] for g in given if g in siblings})
+        key = json.dumps(cell["when"], sort_keys=True)
+        if key in seen:
+            problems.append((f"{path}/cells/{i}/when", f"the same as cells/{seen[key]}/when"))
+        seen.setdefault(key, i)
+        problems += distribution_problems(cell["distribution"],
+                                          f"{path}/cells/{i}/distribution", siblings)
+    return problems + distribution_problems(dist["otherwise"], f"{path}/otherwise", siblings)
+
+
+def when_problems(when: dict, path: str, parents: dict[str, dict]) -> list[tuple[str, str]]:
+    """A cell's `when` values that its given columns' distributions never draw (such a cell
+    would never be used, and the rows it describes would silently follow `otherwise`)."""
+    problems = []
+    for name, dist in parents.items():
+        values = value_set(dist)
+        if name in when and values is not None and _key(when[name]) not in values:
+            shown = ", ".join(sorted(values)[:8]) + (", …" if len(values) > 8 else "")
+            problems.append((f"{path}/{name}", f"{_key(when[name])} is not a value of "
+                             f"{name} (its values: {shown})"))
+    return problems
 
 
 def _calendar_problems(calendar: dict) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from distributions._columns import coverage, extras_part
+from distributions._dependencies import dependency_part
 from distributions._derived import (
     calendar_part,
     campus_skew,
@@ -24,6 +25,7 @@ from distributions._derived import (
     session_names,
     sizing_part,
 )
+from distributions._engagement import engagement_part
 from distributions._errors import DistributionsError
 from distributions._estimators import (
     Missing,
@@ -161,11 +163,13 @@ class Profiler:
                 self._estimate(spec["columns"], name, f"/tables/{table}/columns/{name}",
                                lambda t=table, n=name, d=template: self._column(t, n, d))
         self._keep_staff_roles(profile)
+        dependency_part(self, profile)
         calendar_part(self, profile)
         sizing_part(self, profile)
         grading_part(self, profile)
-        self.notes.append("engagement parameters (score_rho, submission_rho, gpa_rho, "
-                          "student_share) are kept from the default profile: not estimated yet")
+        engagement_part(self, profile)
+        self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
+                          "are kept from the default profile: not estimated yet")
         event_part(self, profile)
         extras_part(self, profile)
         self.coverage = coverage(self, profile)

@@ -13,15 +13,12 @@ from typing import Protocol, runtime_checkable
 import duckdb
 import pyarrow as pa
 
-from distributions._errors import DistributionsError
+from distributions._bigquery import BigQuerySource
+from distributions._errors import SourceError
 
 UDP_DISTRIBUTIONS = "context_store_distributions"
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
-
-
-class SourceError(DistributionsError):
-    """A profiling source that cannot be used (names the source, table and column)."""
 
 
 @runtime_checkable
@@ -105,10 +102,6 @@ def _bigquery(spec: str) -> Source:
     project, _, dataset = target.partition(".")
     if not project or not dataset:
         raise SourceError(f"{spec}: expected bigquery://project.dataset")
-    try:  # imported lazily: google-cloud-bigquery is only needed for this kind of source
-        from distributions._bigquery import BigQuerySource
-    except ImportError as error:
-        raise SourceError(f"{spec}: BigQuery sources are unavailable: {error}") from None
     return BigQuerySource(project, dataset)
 
 

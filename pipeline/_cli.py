@@ -7,6 +7,9 @@ output folder), reported as one message without a traceback; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from importlib.metadata import version
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -29,6 +32,9 @@ from pipeline._settings import resolve
 USER_ERROR = 2
 _STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)",
            "load": "Loading DuckDB", "build": "Building the marts (dbt)"}
+# what the progress bar counts in the stages that show one
+_COUNTED = {"generate": "Parquet files written", "load": "tables loaded",
+            "build": "dbt nodes done"}
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select")
 
 
@@ -46,6 +52,8 @@ class _UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="campus-synth", description="A synthetic institution warehouse "
                      "modeled on the Unizin Data Platform.")
+    parser.add_argument("--version", action="version",
+                        version=f"campus-synth {version('campus-synth')}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, text in (("run", "generate the warehouse and load it into DuckDB"),
                        ("generate", "generate the warehouse tables as Parquet only")):
@@ -139,7 +147,10 @@ def _build_command(commands) -> None:
 def _profiling_commands(commands) -> None:
     text = "profile real UDP tables into a privacy-checked profile"
     command = commands.add_parser("profile", help=text, description=text + ".")
-    command.add_argument("--source", required=True, help="a .duckdb file, a folder of Parquet "
+    command.add_argument("merge", nargs="*", metavar="merge PROFILE", help="`profile merge "
+                         "A.json B.json … --out FILE`: pool profiles institutions made on "
+                         "their own into one consortium profile (distributions/_merge.py)")
+    command.add_argument("--source", help="a .duckdb file, a folder of Parquet "
                          "or CSV files (one per UDP table), or bigquery://project.dataset")
     command.add_argument("--out", default="profile.json", help="profile to write "
                          "(./profile.json); the privacy manifest goes beside it")
@@ -157,6 +168,9 @@ def _profiling_commands(commands) -> None:
     command.add_argument("--id", nargs="+", dest="ids", help="event ids (urn:uuid:...)")
     command.add_argument("--limit", type=int, default=3, help="events to print when no --id "
                          "is given (3)")
+    command.add_argument("--validate", action="store_true", help="check the envelope and "
+                         "every event against the Caliper 1.1 JSON Schemas first; print "
+                         "nothing and exit 2 when they do not validate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"campus-synth: error: {error}", markup=False, highlight=False,
                      soft_wrap=True)
         return getattr(error, "exit_code", USER_ERROR)
+    except BrokenPipeError:
+        # the reader closed the pipe (`campus-synth caliper | head`): stop quietly, as cat
+        # does, and point stdout at /dev/null so the exit's final flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         errors.print("campus-synth: interrupted; nothing was written to the output folder")
         return 130
@@ -184,7 +203,7 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
     flags = {"fte": args.fte, "seed": args.seed, "terms": args.terms,
              "block_rows": args.block_rows, "event_scale": args.event_scale,
              "event_days": args.event_days}
-    resolved = resolve(profile, flags, beam_args)
+    resolved = resolve(profile, flags, beam_args, command=args.command)
     bigquery = getattr(args, "target", "duckdb") == "bigquery"
     scenarios = load_scenarios(args.scenario)  # every file checked before anything is written
     if scenarios and bigquery:
@@ -239,8 +258,6 @@ def _print_report(console: Console, report: RunReport) -> None:
     table.add_column("rows", justify="right")
     for key in REGISTRY.order():
         table.add_row(REGISTRY[key].qualified_name, f"{report.counts.get(key, 0):,}")
-    for key in sorted(set(report.counts) - set(REGISTRY.tables) - {EVENTS}):  # a scenario's
-        table.add_row(f"context_store_entity.{key}", f"{report.counts[key]:,}")
     if EVENTS in report.counts:
         table.add_row(EVENTS, f"{report.counts[EVENTS]:,}")
     table.add_row("[bold]total[/bold]", f"[bold]{sum(report.counts.values()):,}[/bold]")
@@ -252,9 +269,16 @@ def _print_report(console: Console, report: RunReport) -> None:
 
 
 def _profile(args: argparse.Namespace, console: Console) -> int:
+    from distributions._merge import merge_profiles
     from distributions._profiler import profile_source, write_profile
 
-    result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed)
+    if args.merge[:1] == ["merge"]:
+        result = merge_profiles(args.merge[1:])
+    elif args.merge or not args.source:
+        raise _UsageError("profile: give --source SOURCE, or `profile merge A.json B.json "
+                          "… --out FILE`")
+    else:
+        result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed)
     profile_path, manifest_path = write_profile(result, args.out)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
@@ -299,10 +323,21 @@ def _build(args: argparse.Namespace, console: Console) -> int:
 def _caliper(args: argparse.Namespace, console: Console) -> int:
     import json
 
-    from pipeline._events.caliper import envelope, read_events
+    from pipeline._events.caliper import envelope, read_events, validation_errors
 
-    rows = read_events(args.out, args.ids, args.limit)
-    print(json.dumps(envelope(rows), indent=2))  # plain: JSON that is never re-wrapped
+    document = envelope(read_events(args.out, args.ids, args.limit))
+    problems = validation_errors(document) if args.validate else []
+    if problems:  # nothing on stdout: a pipe reader gets no invalid events
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise PipelineError(f"{args.out}: the events are not valid Caliper 1.1 "
+                            f"({len(problems)} problem(s)):\n  " + "\n  ".join(problems[:20])
+                            + more)
+    # plain JSON, never re-wrapped, written as it is encoded: a reader that stops early
+    # (`| head`) closes the pipe while it is written, which main() ends quietly
+    for chunk in json.JSONEncoder(indent=2).iterencode(document):
+        sys.stdout.write(chunk)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
     return 0
 
 
@@ -349,7 +384,8 @@ _PROFILING = {"evaluate": _evaluate, "profile": _profile,
 
 
 class _ConsoleReporter(Reporter):
-    """Stage lines always; a progress bar for the Beam job when the terminal shows one."""
+    """Stage lines always; a progress bar for the Beam job, the DuckDB load and the dbt
+    build when the terminal shows one."""
 
     def __init__(self, console: Console):
         self.console = console
@@ -365,16 +401,17 @@ class _ConsoleReporter(Reporter):
 
     def stage(self, name: str) -> None:
         self.console.print(f"{_STAGES.get(name, name)} …")
-        if name == "generate":
+        if name in _COUNTED:
             self.bar.start()
-            self.task = self.bar.add_task("Parquet files written", total=None)
+            self.task = self.bar.add_task(_COUNTED[name], total=None)
 
     def progress(self, done: int, total: int) -> None:
         if self.task is not None:
             self.bar.update(self.task, completed=done, total=total)
 
     def stage_done(self, name: str, seconds: float) -> None:
-        if name == "generate":
+        if self.task is not None:
             self.bar.stop()
+            self.bar.remove_task(self.task)
             self.task = None
         self.console.print(f"  done in {seconds:.1f} s")

@@ -6,7 +6,8 @@ pipeline generates, with the same JSON paths, so a user sees every gap at once.
 
 from __future__ import annotations
 
-from distributions import ProfileError
+from distributions._errors import ProfileError
+from distributions._profile import when_problems
 from pipeline._schema import ENTITY, Table
 
 _ROW_SPECS = {"fixed": "count", "children": "per_parent"}
@@ -28,6 +29,7 @@ def check_profile(profile: dict, registry, source: str) -> None:
     for table in entities.values():
         problems += _table_problems(table, tables.get(table.name), registry)
     problems += _event_problems(profile.get("events"))
+    problems += _parent_value_problems(tables, entities, registry)
     if problems:
         raise ProfileError(source, problems)
 
@@ -106,12 +108,43 @@ def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry
                                                   or type_name == "bool")]
 
 
+def _parent_value_problems(tables: dict, entities: dict, registry) -> list[tuple[str, str]]:
+    """A conditional's `when` value for a parent's column (`fk.column`) must be a value the
+    parent's profiled distribution draws; same-table columns are checked by distributions."""
+    problems = []
+    for name, spec in tables.items():
+        table = entities.get(name)
+        for column, dist in spec["columns"].items() if table else ():
+            problems += _cells_problems(table, dist, f"/tables/{name}/columns/{column}",
+                                        tables, registry)
+    return problems
+
+
+def _cells_problems(table: Table, dist: dict, path: str, tables: dict, registry):
+    if dist["kind"] != "conditional":
+        return []
+    parents = {}
+    for name in dist["given"]:
+        fk, _, column = name.partition(".")
+        parent = table.parent_of(fk) if column else None
+        spec = tables.get(registry[parent].name, {}) if parent else {}
+        if column in spec.get("columns", {}):
+            parents[name] = spec["columns"][column]
+    problems = []
+    for i, cell in enumerate(dist["cells"]):
+        problems += when_problems(cell["when"], f"{path}/cells/{i}/when", parents)
+        problems += _cells_problems(table, cell["distribution"],
+                                    f"{path}/cells/{i}/distribution", tables, registry)
+    return problems + _cells_problems(table, dist["otherwise"], f"{path}/otherwise",
+                                      tables, registry)
+
+
 def _resolves(table: Table, name: str, registry) -> bool:
     if "." not in name:
         return name in {c.name for c in table.columns}
     fk, column = name.split(".", 1)
     parent = table.parent_of(fk)
-    return parent is not None and column in {c.name for c in registry[parent].columns}
+    return parent is not None and _resolves(registry[parent], column, registry)  # FK chains
 
 
 def _event_problems(events: dict | None) -> list[tuple[str, str]]:

@@ -174,7 +174,9 @@ class Engine:
         cells = self._cells(spec, key, rows)
         parts = [(cells == i, cell["distribution"]) for i, cell in enumerate(spec["cells"])]
         parts.append((cells == -1, spec["otherwise"]))
-        return _combine([(mask, compile_distribution(d).sample(u[mask])) for mask, d in parts],
+        # a cell may itself be conditional (a learned dependency nested in its template's cell)
+        return _combine([(mask, self.draw(d, key, rows[mask], u[mask]) if mask.any() else
+                          compile_distribution(_leaf(d)).sample(u[mask])) for mask, d in parts],
                         len(rows))
 
     def draw_normal(self, spec: dict, key: str, rows: np.ndarray, z: np.ndarray) -> Values:
@@ -194,12 +196,13 @@ class Engine:
         return cells
 
     def given(self, key: str, name: str, rows: np.ndarray) -> Values:
-        """A conditioning column: `col` of this table or `fk_column.col` of a parent."""
+        """A conditioning column: `col` of this table, `fk_column.col` of a parent, or a
+        chain of FKs up to an ancestor (`course_section_id.course_offering_id.course_level`)."""
         if "." not in name:
             return self.column(key, name, rows)
         fk, parent_column = name.split(".", 1)
         parent = self.registry[key].parent_of(fk) or self.registry[key].layout.parent
-        return self.column(parent, parent_column, self.fk_rows(key, fk, rows))
+        return self.given(parent, parent_column, self.fk_rows(key, fk, rows))
 
     # ---- blocks -----------------------------------------------------------------------
     def block(self, key: str, start: int, stop: int,
@@ -264,6 +267,11 @@ def _nullable(table: Table, name: str) -> bool:
 
 def _names(table: Table) -> set[str]:
     return {c.name for c in table.columns}
+
+
+def _leaf(spec: dict) -> dict:
+    """The innermost `otherwise` of a (nested) conditional: its categories, for empty draws."""
+    return _leaf(spec["otherwise"]) if spec["kind"] == "conditional" else spec
 
 
 def _equals(values: Values, wanted: object) -> np.ndarray:

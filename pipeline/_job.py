@@ -79,18 +79,18 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
         warehouse = None
         if load:
             with _timed("load", reporter, seconds):
-                load_warehouse(staging.staging, list(engine.registry))
+                load_warehouse(staging.staging, list(engine.registry), reporter.progress)
                 describe_scenario(staging.staging / "warehouse.duckdb", scenario)
             warehouse = staging.final / "warehouse.duckdb"
         if load and marts:
             with _timed("build", reporter, seconds):
-                _build_marts(staging.staging, profile_source)
+                _build_marts(staging.staging, profile_source, reporter)
         staging.commit({**_manifest(profile, profile_source, resolved, counts),
                         **scenario_manifest(scenario)})
     return RunReport(staging.final, counts, warehouse, seconds)
 
 
-def _build_marts(root: Path, profile_source: str) -> None:
+def _build_marts(root: Path, profile_source: str, reporter: Reporter) -> None:
     """dbt build on the staged warehouse (pipeline/_dbt.py); option sets are enforced when
     the data came from the default profile, whose values they are."""
     from distributions import default_profile_path
@@ -98,7 +98,7 @@ def _build_marts(root: Path, profile_source: str) -> None:
 
     default = Path(profile_source).resolve() == default_profile_path().resolve()
     build(root, variables={"option_set_severity": "error" if default else "warn"},
-          quiet=True)
+          quiet=True, progress=reporter.progress)
 
 
 class _timed:

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline._bigquery import _reason
-from pipeline._errors import PipelineError
+from pipeline._errors import PipelineError, StageFailure
 
 RUN_PREFIX = "csrun_"
 RUN_LABEL = "campus_synth_run"
@@ -59,10 +59,9 @@ DEFAULT_RETAIN = 2
 _LABEL_VALUE = re.compile(r"[^a-z0-9_-]")
 
 
-class PublishError(PipelineError):
-    """A step of the publication failed; the consumer-facing datasets are as they were."""
-
-    exit_code = 1
+class PublishError(StageFailure):
+    """A step of the publication failed; the consumer-facing datasets are as they were
+    (exit code 1, as every StageFailure: see pipeline/_errors.py)."""
 
 
 class CredentialsError(PipelineError):

@@ -6,10 +6,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 from dataclasses import dataclass, field, fields, replace
 
-from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import (
+    PipelineOptions,
+    StandardOptions,
+    _BeamArgumentParser,
+)
 
 from pipeline._errors import SettingsError
 from pipeline._plan import Settings
@@ -86,20 +91,51 @@ def _namer(sources: dict[str, str]):
     return name
 
 
-def check_beam_args(args: list[str], command: str = "run") -> list[str]:
-    """Keep the options some Beam options class knows; anything else is a user error."""
-    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+def check_beam_args(args: list[str]) -> list[str]:
+    """Keep the options some Beam options class knows; anything else is a user error, and so
+    is a runner Beam does not know (one line each, never Beam's usage text)."""
+    parser = _QuietParser(allow_abbrev=False, add_help=False)
     seen = {}
     for cls in PipelineOptions.__subclasses__():
         seen.setdefault(str(cls), cls)
     for cls in seen.values():
         cls._add_argparse_args(parser)  # the same discovery Beam's own parsing does
     try:
-        _, unknown = parser.parse_known_args(args)
-    except SystemExit:
-        raise SettingsError(f"invalid runner option in: {' '.join(args)}") from None
+        known, unknown = parser.parse_known_args(args)
     except argparse.ArgumentError as error:
-        raise SettingsError(f"invalid runner option: {error}") from None
+        raise SettingsError(f"invalid runner option: {_short(str(error))}") from None
     if unknown:
-        raise SettingsError(f"unknown option {unknown[0]} (see campus-synth {command} --help)")
+        raise SettingsError(f"unknown option {_short(unknown[0])} (see campus-synth run --help)")
+    if getattr(known, "runner", None):
+        check_runner(known.runner)
     return list(args)
+
+
+def check_runner(name: str) -> None:
+    """A runner Beam can create: a known name (FnApiRunner, DirectRunner, DataflowRunner, …)
+    or the importable dotted path of a PipelineRunner class."""
+    names = {path.rsplit(".", 1)[-1].lower() for path in StandardOptions.ALL_KNOWN_RUNNERS}
+    if name.lower() in names or name.lower() + "runner" in names:
+        return
+    if "." in name:
+        module, _, attribute = name.rpartition(".")
+        try:
+            if hasattr(importlib.import_module(module), attribute):
+                return
+        except ImportError:
+            pass
+    known = ", ".join(StandardOptions.KNOWN_RUNNER_NAMES)
+    raise SettingsError(f"unknown --runner {_short(name)!r}; known runners: {known}")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class _QuietParser(_BeamArgumentParser):
+    """Beam's option parser, but a bad value raises instead of printing Beam's whole usage
+    text and exiting."""
+
+    def error(self, message: str):
+        raise argparse.ArgumentError(None, message)

@@ -169,7 +169,7 @@ ENTITIES: tuple[Table, ...] = (
     Table("course_section_enrollment", (
         _fk("course_section_id", "enrollment"), _fk("person_id", "enrollment"),
         C("role", "string", "enrollment", profiled=True),
-        C("role_status", "string"),
+        C("role_status", "string", "role_status", profiled=True),  # gradebook.py: copula
         C("enrollment_status", "string"),
     ), ("course_section_id", "person_id", "role"), Layout("rule", count_rule="enrollments"),
         _fks(("course_section_id", "course_section"), ("person_id", "person")), keymap=False,

@@ -140,7 +140,8 @@ def run(tmp_path_factory):
     out = root / "warehouse"
     assert main(["run", "--profile", str(profile), "--fte", "600", "--event-days", "1",
                  "--no-marts", "--out", str(out)]) == 0
-    return {"source": source, "profile": profile, "warehouse": out / "warehouse.duckdb",
+    return {"source": source, "profile": profile, "out": out,
+            "warehouse": out / "warehouse.duckdb",
             "manifest": json.loads(profile.with_name("profile.privacy.json").read_text())}
 
 
@@ -164,6 +165,21 @@ def test_extras_are_in_the_warehouse_with_their_names_and_types(run):
     document = json.loads(run["profile"].read_text())
     for table, columns in EXTRAS.items():
         assert set(document["tables"][table]["extras"]) == set(columns)
+
+
+def test_the_run_manifest_and_the_bigquery_schemas_carry_the_extras(run):
+    """`publish` declares the tables from the run's manifest: extras with BigQuery types."""
+    from pipeline._bigquery import registry_schema
+    from pipeline._registry import REGISTRY
+
+    extras = json.loads((run["out"] / "campus-synth.json").read_text())["extras"]
+    registry = REGISTRY.with_extras(extras)
+    bq = {"VARCHAR": "STRING", "BIGINT": "INT64", "DOUBLE": "FLOAT64", "BOOLEAN": "BOOL",
+          "DATE": "DATE", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}
+    for table, columns in EXTRAS.items():
+        fields = {f.name: (f.field_type, f.mode) for f in registry_schema(registry[table])}
+        assert {c: fields.get(c) for c in columns} == {c: (bq[t], "NULLABLE")
+                                                       for c, t in columns.items()}
 
 
 def _where(table: str, db: str) -> str:

@@ -81,9 +81,9 @@
         {%- else %}
         {{ cs_cast('null', 'string') }} as field_value,
         'continuous' as distribution_type,
-        avg(x) as avg_field_value,
+        {{ cs_stable('avg', 'x') }} as avg_field_value,
         {{ cs_median('x') }} as median_field_value,
-        stddev_samp(x) as sd_field_value,
+        {{ cs_stable('stddev_samp', 'x') }} as sd_field_value,
         min(x) as min_field_value,
         max(x) as max_field_value,
         {%- endif %}

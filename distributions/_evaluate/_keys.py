@@ -55,9 +55,10 @@ class Keys:
         out = Keys(layout_parent=dict(self.layout_parent))
         inferred = infer_keys(tables)
         for table, cols in tables.items():
-            pk = self.primary.get(table) or inferred.primary.get(table)
-            if pk and all(c in cols for c in pk):
-                out.primary[table] = pk
+            for pk in (self.primary.get(table), inferred.primary.get(table)):
+                if pk and all(c in cols for c in pk):
+                    out.primary[table] = pk
+                    break
         # the declared keys are the whole truth for a declared table: inference only fills in
         # the tables the registry does not know (an institution's own)
         declared = set(self.primary)

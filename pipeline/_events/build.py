@@ -281,7 +281,10 @@ def _request_urls(model: RateModel, protos: Protos, inverse: np.ndarray,
 
 def compact_dictionaries(batch: pa.RecordBatch) -> pa.RecordBatch:
     """A slice of `batch` whose dictionaries hold only the values its rows use (a day's slice of
-    a week's batch would otherwise write the week's dictionary into the day's file)."""
+    a week's batch would otherwise write the week's dictionary into the day's file), each value
+    once and in sorted order: a canonical dictionary, so the same rows give the same Parquet
+    bytes (a dictionary with repeated values, as the tools' shared ed_app ids make, was written
+    differently from run to run)."""
     arrays = [_compact(column) for column in batch.columns]
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
         [pa.field(f.name, a.type, f.nullable) for f, a in zip(batch.schema, arrays, strict=True)]))
@@ -300,7 +303,10 @@ def _compact(array: pa.Array) -> pa.Array:
     used = np.zeros(len(array.dictionary) + 1, dtype=bool)
     used[indices[valid] if valid is not None else indices] = True
     used = used[:-1]
-    remap = (np.cumsum(used) - 1).astype(np.int32)
+    kept = array.dictionary.filter(used)
+    canonical = pc.unique(kept).sort()
+    remap = np.zeros(len(used), dtype=np.int32)
+    remap[used] = pc.index_in(kept, value_set=canonical).to_numpy(zero_copy_only=False)
     new = remap[np.where(valid, indices, 0) if valid is not None else indices]
     return pa.DictionaryArray.from_arrays(
-        pa.array(new, mask=None if valid is None else ~valid), array.dictionary.filter(used))
+        pa.array(new, mask=None if valid is None else ~valid), canonical)

@@ -57,6 +57,36 @@ def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -
     return rho * latent + np.sqrt(1 - rho * rho) * noise
 
 
+@rule("role_status")
+def role_status(engine: Engine, table: Table, column: str, rows: np.ndarray) -> Labels:
+    """The profile's (possibly nested) conditional of role_status, drawn for students on
+    uniforms tied to their engagement: Φ(ρw·latent + √(1−ρw²)·ε) with the withdrawn statuses
+    first, so the less engaged withdraw (ρw = `engagement.withdrawal_rho`, from the source)."""
+    rho = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
+    u = engine.stratified(ENROLLMENT, column, rows, engine.n_rows(ENROLLMENT))
+    student = is_student(engine, rows)
+    if rho and student.any():
+        z = rho * engagement(engine, rows[student]) + np.sqrt(1 - rho * rho) * \
+            engine.normal(ENROLLMENT, "withdrawal_z", rows[student])
+        u[student] = special.ndtr(z)
+    withdrawn = engine.profile["engagement"]["withdrawn_role_statuses"]
+    return engine.draw(_withdrawn_first(engine.distribution(ENROLLMENT, column), withdrawn),
+                       ENROLLMENT, rows, u)
+
+
+def _withdrawn_first(spec: dict, withdrawn: list[str]) -> dict:
+    """The same distribution with the withdrawn statuses at the low end of (0, 1)."""
+    if spec["kind"] == "conditional":
+        return {**spec, "cells": [{**c, "distribution": _withdrawn_first(c["distribution"],
+                                                                          withdrawn)}
+                                  for c in spec["cells"]],
+                "otherwise": _withdrawn_first(spec["otherwise"], withdrawn)}
+    if spec["kind"] != "categorical":
+        return spec
+    values = sorted(spec["values"], key=lambda item: item["value"] not in withdrawn)
+    return {**spec, "values": values}
+
+
 def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
     """Whether each enrollment's role_status is one the profile counts as withdrawn."""
     statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
@@ -115,6 +145,8 @@ def _missing_after_withdrawals(engine: Engine) -> float:
     statuses = engine.distribution(ENROLLMENT, "role_status")
     student = next((c["distribution"] for c in statuses.get("cells", [])
                     if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
+    while student["kind"] == "conditional":  # a learned dependency nested in the cell
+        student = student["otherwise"]
     withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
     total = sum(i["p"] for i in student.get("values", [])) or 1.0
     share = sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total

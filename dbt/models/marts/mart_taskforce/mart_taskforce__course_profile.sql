@@ -93,7 +93,7 @@ section_scores as (
 
     select
         section_students.course_section_id,
-        avg(results.published_score_pct) as avg_assignment_score
+        {{ cs_stable('avg', 'results.published_score_pct') }} as avg_assignment_score
     from section_students
     inner join sections
         on section_students.course_section_id = sections.course_section_id

@@ -105,8 +105,8 @@ submitted_by_week as (
         sum(case when due_date is not null then 1 else 0 end) as num_submissions_with_due_date,
         sum(case when due_date is null then 1 else 0 end) as num_submissions_without_due_date,
         sum(is_late) as num_late_submissions,
-        avg(time_buffer_hours) as avg_time_buffer_hours,
-        sum(published_score_pct) as sum_published_score_pct,
+        {{ cs_stable('avg', 'time_buffer_hours') }} as avg_time_buffer_hours,
+        {{ cs_stable('sum', 'published_score_pct') }} as sum_published_score_pct,
         count(published_score_pct) as num_scored_submissions
     from results
     where is_submitted = 1

@@ -32,9 +32,10 @@ final as (
         week_end_date,
         count(*) as num_students,
         {%- for measure in measures %}
-        avg({{ measure }}) as avg_{{ measure }},
-        stddev_samp({{ measure }}) as sd_{{ measure }},
-        {{ cs_cast('sum(' ~ measure ~ ')', 'float64' if measure.startswith('avg_') else 'int64') }}
+        {{ cs_stable('avg', measure) }} as avg_{{ measure }},
+        {{ cs_stable('stddev_samp', measure) }} as sd_{{ measure }},
+        {{ cs_cast(cs_stable('sum', measure), 'float64') if measure.startswith('avg_')
+            else cs_cast('sum(' ~ measure ~ ')', 'int64') }}
             as total_{{ measure }},
         {{ cs_cast('sum(case when ' ~ measure ~ ' > 0 then 1 else 0 end)', 'int64') }}
             as num_students_{{ measure }}

@@ -1,0 +1,192 @@
+"""Dependencies: which attribute of a row's own table or of its parent rows a column follows.
+
+For each dependency target (a categorical column such as an enrollment's `role_status`) the
+profiler already holds a distribution given the template's columns (e.g. `role`). Here every
+candidate attribute — of the same table or of a parent row reached through FKs, such as the
+enrollment's course level (`course_section_id.course_offering_id.course_level`) or the
+person's sex — is scored by its conditional mutual information with the target given those
+columns, from aggregate counts (one GROUP BY per candidate). The best candidate, if its
+information clears the small-sample bias, joins the `given` list: a degree-2 network in the
+manner of PrivBayes (each column has at most the template's parent plus one learned one).
+
+The learned column refines each cell of the template's conditional: a nested conditional
+(role → course level → status) whose cells are k-checked tables in distinct people, with the
+template cell as `otherwise`, so a combination too small to publish (a few teachers of one
+course level) falls back to its own role's shares, never to the students'.
+Under ε every candidate's table is one noised query (planned whatever is chosen); the
+structure choice and the cells are post-processing of those noised tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+from distributions._estimators import Cell, Missing, value_cells
+from distributions._privacy import NODATA, check_allowed
+
+# candidate parent-row attributes per table (text columns the generator draws from the profile)
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "course_section_enrollment": (
+        "course_section_id.course_offering_id.course_level",
+        "course_section_id.course_offering_id.cip_family",
+        "course_section_id.delivery_mode",
+        "person_id.sex",
+    ),
+}
+TARGETS: dict[str, tuple[str, ...]] = {
+    "course_section_enrollment": ("role_status", "enrollment_status"),
+}
+_MIN_GAIN = 0.002  # nats of conditional information, beyond the bias correction
+
+
+def dependency_part(p, profile: dict) -> None:
+    """Learn each target's extra parent and rebuild its conditional (notes say what won);
+    `p.learned` keeps each learned (given, counts) for the gradebook's calibration."""
+    p.learned = {}
+    for table, targets in TARGETS.items():
+        if table not in p.reader.tables:
+            continue
+        for target in targets:
+            path = f"/tables/{table}/columns/{target}"
+            spec = profile["tables"][table]["columns"].get(target)
+            if spec is None or spec["kind"] not in ("categorical", "conditional") or \
+                    not p.reader.has(table, target):
+                continue
+            learned = _learn(p, table, target, spec, path)
+            if learned is not None:
+                profile["tables"][table]["columns"][target] = learned
+
+
+def _learn(p, table: str, target: str, spec: dict, path: str) -> dict | None:
+    given = list(spec.get("given", []))
+    scored = []
+    for candidate in CANDIDATES.get(table, ()):
+        if candidate in given:
+            continue
+        try:
+            counts = _counts(p, table, target, given + [candidate], f"{path}/dependency"
+                             f"[{candidate}]")
+        except Missing as missing:
+            p.notes.append(f"{path}: candidate {candidate} not scored ({missing})")
+            continue
+        scored.append((conditional_information(counts, len(given)), candidate, counts))
+    if not scored:
+        return None
+    gain, best, counts = max(scored, key=lambda item: (item[0], item[1]))
+    summary = ", ".join(f"{c} {g:.4f}" for g, c, _ in sorted(scored, reverse=True))
+    if gain < _MIN_GAIN:
+        p.notes.append(f"{path}: no parent attribute adds information beyond "
+                       f"{', '.join(given) or 'none'} (conditional MI, nats: {summary})")
+        return None
+    # the gradebook's calibration simulates withdrawal within these strata (_engagement.py)
+    p.learned[(table, target)] = (given + [best], counts)
+    p.notes.append(f"{path}: learned given {given + [best]} (conditional MI given "
+                   f"{', '.join(given) or 'nothing'}, nats: {summary})")
+    return _conditional(p, table, target, given + [best], counts, spec, path)
+
+
+def _counts(p, table: str, target: str, given: list[str], query: str) -> dict:
+    """{(given values.., value): count} — Cells (people) or, under ε, noised person weights."""
+    base = _base(p, table, target, given)
+    cells = value_cells(p.reader, base, len(given))
+    flat = {(*g, v): c for g, per in cells.items() for v, c in per.items()}
+    return p.guard.noise(query, flat)
+
+
+def _base(p, table: str, target: str, given: list[str]) -> str:
+    """SELECT g0.., v, pid FROM the table joined up each given's FK chain."""
+    r = p.reader
+    check_allowed(p.registry, table, target)
+    joins, selects = [], []
+    for i, name in enumerate(given):
+        *hops, column = name.split(".")
+        current, alias = table, "t"
+        for j, fk in enumerate(hops):
+            parent = p.entities[current].parent_of(fk)
+            pk = p.entities[parent].primary_key[0]
+            child = f"d{i}_{j}"
+            joins.append(f"LEFT JOIN {r.rel(parent)} AS {child} ON {alias}.{r.sql.ident(fk)} "
+                         f"= {child}.{r.sql.ident(pk)}")
+            current, alias = parent, child
+        check_allowed(p.registry, current, column)
+        selects.append(f"{r.col(current, column, 'text', alias)} AS g{i}")
+    selects.append(f"{r.col(table, target, 'text')} AS v")
+    selects.append(f"{r.col(table, 'person_id', 'text')} AS pid")
+    return f"SELECT {', '.join(selects)} FROM {r.rel(table)} AS t {' '.join(joins)}"
+
+
+def _weight(count) -> float:
+    return float(count.rows if isinstance(count, Cell) else count)
+
+
+def conditional_information(counts: dict, n_given: int) -> float:
+    """I(value; last given | first n_given givens) in nats, less the Miller–Madow bias
+    ((|values|-1)(|candidates|-1) / 2N per stratum), from {(g.., c, v): count}."""
+    strata: dict[tuple, dict] = {}
+    for key, count in counts.items():
+        if None in key or _weight(count) <= 0:
+            continue
+        strata.setdefault(key[:n_given], {})[key[n_given:]] = _weight(count)
+    total = sum(sum(s.values()) for s in strata.values())
+    if total <= 0:
+        return 0.0
+    gain = 0.0
+    for table in strata.values():
+        n = sum(table.values())
+        by_c, by_v = {}, {}
+        for (c, v), w in table.items():
+            by_c[c] = by_c.get(c, 0.0) + w
+            by_v[v] = by_v.get(v, 0.0) + w
+        mi = sum(w / n * math.log(w * n / (by_c[c] * by_v[v])) for (c, v), w in table.items())
+        bias = (len(by_c) - 1) * (len(by_v) - 1) / (2 * n)
+        gain += n / total * (mi - bias)
+    return gain
+
+
+def _conditional(p, table: str, target: str, given: list[str], counts: dict, spec: dict,
+                 path: str) -> dict | None:
+    """The template's conditional with each of its cells (or the whole, if it had no given)
+    refined by the learned column: a nested conditional whose cells are k-checked and whose
+    `otherwise` is the template cell itself."""
+    nodata = any(i.get("value") == NODATA for i in _categoricals(spec))
+    learned = given[-1]
+    by_prefix: dict[tuple, dict[str, dict]] = {}
+    for key, count in counts.items():
+        if None in key:
+            continue
+        prefix, c, v = tuple(map(str, key[:-2])), str(key[-2]), str(key[-1])
+        by_prefix.setdefault(prefix, {}).setdefault(c, {})[v] = count
+    if spec["kind"] != "conditional":
+        return _refine(p, f"{path}", learned, by_prefix.get((), {}), spec, nodata)
+    out = dict(spec, cells=[])
+    for i, cell in enumerate(spec["cells"]):
+        prefix = tuple(str(cell["when"][g]) for g in spec["given"])
+        refined = _refine(p, f"{path}/cells[{','.join(prefix)}]", learned,
+                          by_prefix.get(prefix, {}), cell["distribution"], nodata)
+        out["cells"].append({"when": cell["when"], "distribution": refined})
+    return out
+
+
+def _refine(p, path: str, learned: str, per_value: dict, fallback: dict, nodata: bool) -> dict:
+    """`fallback` split by the learned column's values, each split k-checked."""
+    if fallback["kind"] != "categorical":
+        return fallback
+    cells = []
+    for value in sorted(per_value, key=lambda c: (-sum(map(_weight, per_value[c].values())), c)):
+        size = sum(per_value[value].values())
+        if not p.guard.cell_kept(f"{path}/{learned}", size):
+            continue
+        dist = p.guard.categorical(f"{path}/{learned}[{value}]", per_value[value], True,
+                                   nodata, noise=False)
+        if dist is not None:
+            cells.append({"when": {learned: value}, "distribution": dist})
+    if not cells:
+        return fallback
+    return {"kind": "conditional", "given": [learned], "cells": cells, "otherwise": fallback}
+
+
+def _categoricals(spec: dict) -> list[dict]:
+    if spec["kind"] == "categorical":
+        return spec["values"]
+    return [i for c in spec["cells"] for i in _categoricals(c["distribution"])] + \
+        _categoricals(spec["otherwise"])

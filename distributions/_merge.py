@@ -1,0 +1,287 @@
+"""A consortium profile: profiles that institutions computed on their own, pooled.
+
+`campus-synth profile merge A.json B.json … --out consortium.json` reads only profiles (and
+their privacy manifests beside them), so no row leaves any institution:
+
+- counts are added (table row counts, campuses, FTE);
+- shares (categorical distributions) are combined by weight — each institution's rows of that
+  table, from its manifest (else its FTE); children-per-parent distributions by the number of
+  parents (rows / mean children);
+- continuous distributions become the weighted mixture of their piecewise-linear CDFs
+  (through min, the stored quantiles and max), re-quantiled at the same levels;
+- conditional (and nested dependency) tables are combined cell by cell, each cell from the
+  institutions that published it: a cell suppressed at one institution stays suppressed there
+  (nothing of its rows is recreated); when institutions learned different `given` columns the
+  heaviest institution's table is kept, with a note;
+- engagement, event rates and sizing parameters are weighted by FTE; the calendar and the
+  grading scheme are the largest institution's (noted).
+Each source's file digest, weight, k, ε and privacy actions go into the merged manifest, and k
+(the largest of the inputs') is checked again on the pooled counts of people-linked tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from distributions._errors import DistributionsError
+from distributions._profile import load_profile
+from distributions._profiler import ProfileResult
+
+# tables with a person behind each row: the pooled k check applies to them (institutional
+# tables — terms, courses, groups — are not people)
+PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_section_enrollment",
+                 "person__academic_major__academic_term", "learner_activity_result",
+                 "course_grade", "discussion_entry"}
+_LARGEST = ("calendar", "grading_scheme")
+
+
+class Merge:
+    """The inputs, their weights, and the record of what the merge did."""
+
+    def __init__(self, paths: list[str]):
+        if len(paths) < 2:
+            raise DistributionsError("profile merge: give two or more profiles to merge")
+        self.paths = [Path(p) for p in paths]
+        self.profiles = [load_profile(str(p)) for p in self.paths]
+        self.manifests = [_manifest(p) for p in self.paths]
+        self.fte = np.array([float(p["settings"].get("fte") or 1.0) for p in self.profiles])
+        self.largest = int(np.argmax(self.fte))
+        self.k = max(int(m.get("k", 10)) if m else 10 for m in self.manifests)
+        self.notes: list[str] = []
+        self.actions: list[dict] = []
+
+    def table_weights(self, table: str) -> np.ndarray:
+        """Rows of `table` at each institution (from the manifests), else FTE."""
+        rows = [(m or {}).get("tables", {}).get(table) for m in self.manifests]
+        if all(r for r in rows):
+            return np.array(rows, dtype=float)
+        return self.fte.copy()
+
+
+def merge_profiles(paths: list[str]):
+    """The pooled profile, its manifest and notes (a ProfileResult)."""
+    merge = Merge(paths)
+    first = merge.profiles[merge.largest]
+    out = {key: value for key, value in first.items()}
+    out["name"] = "consortium of " + ", ".join(p.get("name", "?") for p in merge.profiles)
+    out["description"] = (f"Merged by campus-synth profile merge from {len(paths)} profiles; "
+                          f"aggregates only, k={merge.k} rechecked on pooled counts.")
+    out["settings"] = _merge_value([p["settings"] for p in merge.profiles], merge.fte, merge)
+    out["settings"]["fte"] = round(float(merge.fte.sum()), 1)
+    for key in ("institution", "engagement", "events", "structure"):
+        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte) if key in p]
+        if present:
+            out[key] = _merge_value(*zip(*present), merge)
+    if "engagement" in out:
+        out["engagement"]["withdrawn_role_statuses"] = sorted(
+            {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
+    for key in _LARGEST:
+        merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
+    out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
+    return ProfileResult(out, _manifest_of(merge), merge.notes)
+
+
+def _merge_table(merge: Merge, name: str) -> dict:
+    specs = [p["tables"].get(name, {"columns": {}}) for p in merge.profiles]
+    weights = merge.table_weights(name)
+    out = dict(specs[merge.largest])
+    rows = {}
+    for key in specs[merge.largest].get("rows", {}):
+        parts = [(s["rows"][key], w) for s, w in zip(specs, weights) if key in s.get("rows", {})]
+        if key == "count":
+            rows[key] = int(sum(v for v, _ in parts))
+            continue
+        # children per parent: each institution weighs by its number of parents
+        parent_weights = [w / max(_mean(v), 1e-9) for v, w in parts]
+        rows[key] = mix([v for v, _ in parts], parent_weights, merge,
+                        f"/tables/{name}/rows/{key}", name)
+    if rows:
+        out["rows"] = rows
+    columns = {}
+    for column in specs[merge.largest]["columns"]:
+        parts = [(s["columns"][column], w) for s, w in zip(specs, weights)
+                 if column in s["columns"]]
+        columns[column] = mix(*map(list, zip(*parts)), merge,
+                              f"/tables/{name}/columns/{column}", name)
+    out["columns"] = columns
+    return out
+
+
+# ---- distributions ----------------------------------------------------------------------------
+def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table: str) -> dict:
+    """The weighted combination of one distribution published by several institutions."""
+    weights = [float(w) for w in weights]
+    kinds = {s["kind"] for s in specs}
+    if len(specs) == 1:
+        return specs[0]
+    if kinds == {"categorical"}:
+        return _categorical(specs, weights, merge, path, table)
+    if kinds == {"continuous"}:
+        return _continuous(specs, weights)
+    if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
+        return _conditional(specs, weights, merge, path, table)
+    heaviest = int(np.argmax(weights))
+    merge.notes.append(f"{path}: the institutions' distributions differ in kind or given "
+                       f"columns; kept the heaviest one's ({merge.paths[heaviest].name})")
+    return specs[heaviest]
+
+
+def _categorical(specs, weights, merge: Merge, path: str, table: str) -> dict:
+    pooled: dict[str, float] = {}
+    values: dict[str, object] = {}
+    for spec, w in zip(specs, weights, strict=True):
+        total = sum(i["p"] for i in spec["values"]) or 1.0
+        for item in spec["values"]:
+            key = json.dumps(item["value"])
+            values[key] = item["value"]
+            pooled[key] = pooled.get(key, 0.0) + w * item["p"] / total
+    if table in PEOPLE_TABLES:
+        small = {k: n for k, n in pooled.items() if n < merge.k}
+        for key, n in small.items():
+            merge.actions.append({"path": path, "action": "suppressed", "reason":
+                                  f"{values[key]!r}: fewer than k={merge.k} pooled rows",
+                                  "rows_affected": int(round(n))})
+        pooled = {k: n for k, n in pooled.items() if k not in small} or pooled
+    total = sum(pooled.values())
+    ordered = sorted(pooled.items(), key=lambda item: (-item[1], item[0]))
+    return {"kind": "categorical",
+            "values": [{"value": values[k], "p": round(n / total, 6)} for k, n in ordered]}
+
+
+def _conditional(specs, weights, merge: Merge, path: str, table: str) -> dict:
+    cells: dict[str, list] = {}
+    for spec, w in zip(specs, weights, strict=True):
+        for cell in spec["cells"]:
+            cells.setdefault(json.dumps(cell["when"], sort_keys=True), []).append(
+                (cell["distribution"], w))
+    out = []
+    for i, (when, parts) in enumerate(cells.items()):
+        out.append({"when": json.loads(when),
+                    "distribution": mix(*map(list, zip(*parts)), merge,
+                                        f"{path}/cells/{i}", table)})
+    otherwise = mix([s["otherwise"] for s in specs], weights, merge, f"{path}/otherwise", table)
+    return {"kind": "conditional", "given": list(specs[0]["given"]), "cells": out,
+            "otherwise": otherwise}
+
+
+def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Knots (x, F(x)) of a continuous distribution's piecewise-linear CDF."""
+    if spec["family"] == "constant":
+        v = float(spec["value"])
+        return np.array([v, v + 1e-9]), np.array([0.0, 1.0])
+    points = sorted((float(q), float(v)) for q, v in spec.get("quantiles", {}).items())
+    if not points:  # no stored quantiles: the normal's, inside the range
+        qs = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+        points = list(zip(qs, stats.norm.ppf(qs, spec["mean"], max(spec["sd"], 1e-9))))
+    lo, hi = float(spec.get("min", points[0][1])), float(spec.get("max", points[-1][1]))
+    xs = np.clip(np.array([lo, *(v for _, v in points), hi]), lo, hi)
+    ps = np.array([0.0, *(q for q, _ in points), 1.0])
+    return np.maximum.accumulate(xs), ps
+
+
+def _continuous(specs, weights) -> dict:
+    heaviest = specs[int(np.argmax(weights))]
+    w = np.array(weights) / sum(weights)
+    knots = [_cdf(s) for s in specs]
+    grid = np.unique(np.concatenate([x for x, _ in knots]))
+    cdf = sum(wi * np.interp(grid, x, p, left=0.0, right=1.0)
+              for wi, (x, p) in zip(w, knots, strict=True))
+    cdf = np.maximum.accumulate(cdf + np.arange(len(grid)) * 1e-12)  # strictly increasing
+    levels = sorted({float(q) for s in specs for q in s.get("quantiles", {})}) or \
+        [0.05, 0.25, 0.5, 0.75, 0.95]
+    quantiles = {q: float(np.interp(q, cdf, grid)) for q in levels}
+    means = np.array([_mean(s) for s in specs])
+    sds = np.array([float(s.get("sd", 0.0)) for s in specs])
+    mean = float(w @ means)
+    integer = all(s.get("integer", False) for s in specs)
+    out = {key: heaviest[key] for key in ("kind", "unit") if key in heaviest}
+    family = heaviest["family"]
+    out["family"] = "empirical" if family == "constant" else family
+    out.update(mean=_num(mean), sd=_num(float(np.sqrt(max(w @ (sds ** 2 + means ** 2)
+                                                            - mean ** 2, 0.0)))),
+               min=_num(grid[0], integer), max=_num(grid[-1], integer),
+               median=_num(quantiles.get(0.5, mean)),
+               quantiles={str(q): _num(v) for q, v in quantiles.items()})
+    if any("integer" in s for s in specs):
+        out["integer"] = integer
+    if any("null_fraction" in s for s in specs):
+        out["null_fraction"] = round(float(w @ [s.get("null_fraction", 0.0) for s in specs]), 6)
+    return out
+
+
+def _mean(spec: dict) -> float:
+    if spec["kind"] == "categorical":
+        total = sum(i["p"] for i in spec["values"]) or 1.0
+        return sum(float(i["value"]) * i["p"] for i in spec["values"]
+                   if isinstance(i["value"], (int, float))) / total
+    if spec["kind"] == "conditional":
+        return _mean(spec["otherwise"])
+    if spec["kind"] == "continuous":
+        return float(spec.get("value", spec.get("mean", 0.0)))
+    return 1.0
+
+
+def _num(value: float, integer: bool = False) -> float | int:
+    value = float(value)
+    if integer or value.is_integer():
+        return int(round(value))
+    return round(value, 6)
+
+
+def _merge_value(values: list, weights, merge: Merge):
+    """Nested settings: numbers weighted, mappings key by key, anything else the heaviest's."""
+    weights = [float(w) for w in weights]
+    heaviest = values[int(np.argmax(weights))]
+    if all(isinstance(v, dict) for v in values):
+        if all("kind" in v for v in values):
+            return mix(values, weights, merge, "/structure", "")
+        keys = list(heaviest) + [k for v in values for k in v if k not in heaviest]
+        out = {}
+        for key in dict.fromkeys(keys):
+            parts = [(v[key], w) for v, w in zip(values, weights, strict=True) if key in v]
+            out[key] = _merge_value(*map(list, zip(*parts)), merge)
+        return out
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        average = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
+        return int(round(average)) if all(isinstance(v, int) for v in values) else \
+            round(average, 6)
+    return heaviest
+
+
+# ---- the manifest ---------------------------------------------------------------------------
+def _manifest(path: Path) -> dict | None:
+    side = path.with_name(path.stem + ".privacy.json")
+    if not side.is_file():
+        return None
+    try:
+        return json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from error
+
+
+def _manifest_of(merge: Merge) -> dict:
+    sources = []
+    for path, profile, manifest, fte in zip(merge.paths, merge.profiles, merge.manifests,
+                                            merge.fte, strict=True):
+        manifest = manifest or {}
+        sources.append({
+            "profile": str(path), "name": profile.get("name"),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "fte": float(fte),
+            "weight": round(float(fte / merge.fte.sum()), 6), "k": manifest.get("k"),
+            "epsilon": manifest.get("epsilon"), "tables": manifest.get("tables", {}),
+            "actions": manifest.get("actions", []),
+            "budget": manifest.get("budget")})
+    tables: dict[str, int] = {}
+    for s in sources:
+        for name, n in s["tables"].items():
+            tables[name] = tables.get(name, 0) + int(n)
+    epsilons = [s["epsilon"] for s in sources]
+    return {"k": merge.k, "epsilon": None if None in epsilons else max(epsilons),
+            "source": "merge of " + ", ".join(str(p) for p in merge.paths),
+            "tables": dict(sorted(tables.items())), "sources": sources,
+            "calendar": str(merge.paths[merge.largest]), "actions": merge.actions}

@@ -1,0 +1,128 @@
+"""Learned dependencies and the calibrated gradebook: a hand-built source whose withdrawal is
+tied to low scores and, in addition, to the course level (level-100 courses lose a third more
+students) goes through `profile` then `run`; the generated institution keeps both ties, and
+teachers (never withdrawn in the source) are not withdrawn."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from handbuilt import institution, shape_of, write_duckdb
+from scipy import stats
+
+from pipeline import main
+
+TOLERANCE = 0.05
+WITHDRAWN = ("Withdrawn", "Dropped")
+ENTITY = "context_store_entity"
+
+
+def _planted_source(folder):
+    """The `withdrawal` source, plus withdrawal tied to the course level."""
+    tables = institution(shape_of("withdrawal", students=700, seed=3))
+    enrollments = tables["course_section_enrollment"]
+    levels = tables["course_section"].merge(tables["course_offering"], on="course_offering_id")
+    level = enrollments["course_section_id"].map(
+        levels.set_index("course_section_id")["course_level"])
+    rng = np.random.default_rng(11)
+    flip = (enrollments["role"] == "Student") & (level == "100") & \
+        (enrollments["role_status"] == "Enrolled") & (rng.random(len(enrollments)) < 0.35)
+    enrollments.loc[flip, "role_status"] = "Withdrawn"
+    enrollments.loc[flip, "enrollment_status"] = "Inactive"
+    return write_duckdb(folder / "planted.duckdb", tables)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dependencies")
+    source = _planted_source(folder)
+    profile = folder / "profile.json"
+    assert main(["profile", "--source", str(source), "--out", str(profile), "--seed", "1"]) == 0
+    out = folder / "w"
+    assert main(["run", "--profile", str(profile), "--fte", "900", "--out", str(out),
+                 "--no-marts", "--event-days", "1", "--seed", "5"]) == 0
+    return source, json.loads(profile.read_text()), out / "warehouse.duckdb"
+
+
+def _enrollment_scores(path) -> tuple[np.ndarray, np.ndarray]:
+    """(mean score ratio, withdrawn) per student enrollment with graded work."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.sql(f"""
+            WITH res AS (SELECT r.person_id AS pid, a.course_offering_id AS off,
+                                r.published_score / a.points_possible AS x
+                         FROM {ENTITY}.learner_activity_result r
+                         JOIN {ENTITY}.learner_activity a USING (learner_activity_id)
+                         WHERE r.published_score IS NOT NULL AND a.points_possible > 0),
+                 enr AS (SELECT e.person_id AS pid, s.course_offering_id AS off,
+                                MAX(CASE WHEN role_status IN {WITHDRAWN} THEN 1 ELSE 0 END) AS w
+                         FROM {ENTITY}.course_section_enrollment e
+                         JOIN {ENTITY}.course_section s USING (course_section_id)
+                         WHERE role = 'Student' GROUP BY 1, 2)
+            SELECT AVG(x) AS mx, ANY_VALUE(w) AS w FROM enr JOIN res USING (pid, off)
+            GROUP BY pid, off""").fetchnumpy()
+    return rows["mx"], rows["w"]
+
+
+def _level_status(path) -> np.ndarray:
+    """Student enrollments: course level × withdrawn, as a contingency table."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.sql(f"""
+            SELECT o.course_level AS level,
+                   CASE WHEN e.role_status IN {WITHDRAWN} THEN 1 ELSE 0 END AS w, COUNT(*) AS n
+            FROM {ENTITY}.course_section_enrollment e
+            JOIN {ENTITY}.course_section s USING (course_section_id)
+            JOIN {ENTITY}.course_offering o USING (course_offering_id)
+            WHERE e.role = 'Student' GROUP BY 1, 2""").fetchall()
+    levels = sorted({r[0] for r in rows})
+    table = np.zeros((len(levels), 2))
+    for level, w, n in rows:
+        table[levels.index(level), w] = n
+    return table
+
+
+def _cramers_v(table: np.ndarray) -> float:
+    table = table[table.sum(axis=1) > 0]
+    chi2 = stats.chi2_contingency(table, correction=False)[0]
+    return float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
+
+
+def test_score_withdrawal_spearman_matches_the_source(planted):
+    source, _, warehouse = planted
+    want = stats.spearmanr(*_enrollment_scores(source)).statistic
+    got = stats.spearmanr(*_enrollment_scores(warehouse)).statistic
+    assert want < -0.2
+    assert abs(got - want) <= TOLERANCE, (got, want)
+
+
+def test_withdrawal_follows_the_course_level(planted):
+    source, profile, warehouse = planted
+    spec = profile["tables"]["course_section_enrollment"]["columns"]["role_status"]
+    student = next(c["distribution"] for c in spec["cells"] if c["when"]["role"] == "Student")
+    assert student["given"] == ["course_section_id.course_offering_id.course_level"]
+    want, got = _cramers_v(_level_status(source)), _cramers_v(_level_status(warehouse))
+    assert want > 0.1
+    assert abs(got - want) <= TOLERANCE, (got, want)
+
+
+def test_teachers_are_not_withdrawn(planted):
+    import duckdb
+
+    _, _, warehouse = planted
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        teachers, withdrawn = con.sql(f"""
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE role_status IN {WITHDRAWN})
+            FROM {ENTITY}.course_section_enrollment WHERE role = 'Teacher'""").fetchall()[0]
+    assert teachers > 0 and withdrawn == 0
+
+
+def test_calibrated_engagement_is_in_the_profile(planted):
+    _, profile, _ = planted
+    engagement = profile["engagement"]
+    assert 0.2 < engagement["withdrawal_rho"] < 0.95
+    assert engagement["score_rho"] != 0.6  # estimated, not the default's

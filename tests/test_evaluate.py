@@ -1,0 +1,177 @@
+"""campus-synth evaluate on hand-built tables: a real source (a Parquet folder) and a
+synthetic warehouse (a DuckDB file) drawn from the same little generator with another seed,
+with three differences planted — a column shifted, a dependency removed, a child count
+doubled. The report must flag exactly those and pass the rest."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import main
+
+PEOPLE, SECTIONS = 3000, 120
+
+
+def draw(seed: int) -> dict[str, pd.DataFrame]:
+    """A small UDP-shaped institution: people, sections, enrollments (score depends on the
+    person's age band; withdrawal on the score), and e-mail rows per person."""
+    rng = np.random.default_rng(seed)
+    person = pd.DataFrame({
+        "person_id": np.arange(1, PEOPLE + 1) + 1000,
+        "sex": rng.choice(["Female", "Male", "NoData"], PEOPLE, p=[0.55, 0.43, 0.02]),
+        "age_band": rng.choice(["<21", "21-25", "26-35", ">35"], PEOPLE, p=[.5, .3, .15, .05]),
+        "prior_credits": rng.gamma(2.0, 15.0, PEOPLE).round(1)})
+    section = pd.DataFrame({
+        "course_section_id": np.arange(1, SECTIONS + 1) + 5000,
+        "course_level": rng.choice(["100", "200", "300", "400"], SECTIONS),
+        "delivery_mode": rng.choice(["InPerson", "Online", "Hybrid"], SECTIONS, p=[.6, .3, .1])})
+    enrollment = _enrollments(rng, person, section)
+    emails = rng.choice([1, 2, 3], PEOPLE, p=[0.6, 0.3, 0.1])
+    owners = np.repeat(person["person_id"].to_numpy(), emails)
+    email = pd.DataFrame({"person_email_id": np.arange(len(owners)) + 90000,
+                          "person_id": owners,
+                          "email_type": rng.choice(["campus", "personal"], len(owners))})
+    return {"person": person, "course_section": section,
+            "course_section_enrollment": enrollment, "person_email": email}
+
+
+def _enrollments(rng, person: pd.DataFrame, section: pd.DataFrame) -> pd.DataFrame:
+    per_person = rng.integers(1, 5, PEOPLE)
+    people = np.repeat(person["person_id"].to_numpy(), per_person)
+    bands = np.repeat(person["age_band"].to_numpy(), per_person)
+    bonus = pd.Series(bands).map({"<21": -6.0, "21-25": 0.0, "26-35": 5.0, ">35": 9.0})
+    score = np.clip(rng.normal(72, 12, len(people)) + bonus.to_numpy(), 0, 100).round(2)
+    withdrawn = rng.random(len(people)) < 1 / (1 + np.exp((score - 55) / 5))
+    return pd.DataFrame({
+        "course_section_id": rng.choice(section["course_section_id"].to_numpy(), len(people)),
+        "person_id": people,
+        "score": score,
+        "status": np.where(withdrawn, "Withdrawn", "Enrolled"),
+        "hours_online": rng.lognormal(3.0, 0.4, len(people)).round(2)})
+
+
+def plant(tables: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.DataFrame]:
+    """The three planted differences."""
+    rng = np.random.default_rng(seed)
+    enrollment = tables["course_section_enrollment"].copy()
+    enrollment["hours_online"] = enrollment["hours_online"] + 12.0  # shifted (~1.4 sd)
+    enrollment["status"] = rng.permutation(enrollment["status"].to_numpy())  # no dependency
+    email = tables["person_email"]
+    doubled = pd.concat([email, email.assign(person_email_id=email["person_email_id"] + 10**6)])
+    return {**tables, "course_section_enrollment": enrollment, "person_email": doubled}
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluate")
+    real = root / "real"
+    real.mkdir()
+    for name, frame in draw(1).items():
+        frame.to_parquet(real / f"{name}.parquet", index=False)
+    warehouse = root / "run"
+    warehouse.mkdir()
+    with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
+        con.execute("CREATE SCHEMA context_store_entity")
+        for name, frame in plant(draw(2), 3).items():
+            con.register("frame", frame)
+            con.execute(f"CREATE TABLE context_store_entity.{name} AS SELECT * FROM frame")
+            con.unregister("frame")
+    return real, warehouse, root
+
+
+@pytest.fixture(scope="module")
+def report(sources):
+    real, warehouse, root = sources
+    code = main(["evaluate", "--real", str(real), "--synthetic", str(warehouse),
+                 "--out", str(root / "report"), "--fail-under"])
+    document = json.loads((root / "report" / "report.json").read_text())
+    return code, document, root / "report"
+
+
+def _planted(f: dict) -> str | None:
+    """Which planted difference a figure is about, if any."""
+    columns = set(f.get("columns") or []) | {f.get("column")}
+    if f["table"] == "course_section_enrollment" and "hours_online" in columns:
+        return "shift"
+    if f["table"] == "course_section_enrollment" and "status" in columns:
+        return "dependency"
+    if f["table"] == "person_email" and f["kind"] == "cardinality":
+        return "doubled"
+    if f["kind"] == "detection":
+        return "detection"  # a global test: it sees whatever differs
+    return None
+
+
+def test_report_flags_exactly_the_planted_differences(report):
+    code, document, _ = report
+    failed = [f for f in document["figures"] if f["passed"] is False]
+    unexpected = [f for f in failed if _planted(f) is None]
+    assert unexpected == [], json.dumps(unexpected, indent=1)
+    flagged = {(f["kind"], f["metric"], _planted(f)) for f in failed}
+    assert ("column", "ks", "shift") in flagged
+    assert ("column", "1-tvd", "shift") in flagged
+    assert ("pair", "cramers_v_diff", "dependency") in flagged
+    assert ("cardinality", "children_per_parent_ks", "doubled") in flagged
+    # the removed dependency leaves the column itself alike, and the doubled children
+    # leave their columns alike: only the relations show it
+    by = {(f["kind"], f["table"], f.get("column"), f["metric"]): f for f in document["figures"]}
+    assert by[("column", "course_section_enrollment", "status", "1-tvd")]["passed"] is True
+    assert by[("column", "person_email", "email_type", "1-tvd")]["passed"] is True
+    assert by[("cardinality", "course_section_enrollment", "person_id",
+               "children_per_parent_ks")]["passed"] is True
+    assert document["passed"] is False and code == 1
+
+
+def test_report_passes_what_was_not_planted(report):
+    _, document, _ = report
+    judged = [f for f in document["figures"] if f["passed"] is not None
+              and _planted(f) is None]
+    kinds = {f["kind"] for f in judged}
+    assert {"gate", "column", "pair", "cardinality", "cross_table", "privacy"} <= kinds
+    assert all(f["passed"] for f in judged)
+    # a trend across tables that the generator keeps: score given the person's age band
+    trend = [f for f in judged if f["kind"] == "cross_table"
+             and f["columns"] == ["person.age_band", "score"]]
+    assert trend and trend[0]["extra"]["real"] > 0.15
+
+
+def test_report_json_structure(report):
+    _, document, folder = report
+    assert isinstance(document["passed"], bool) and document["figures"]
+    for f in document["figures"]:
+        assert f["kind"] in ("gate", "column", "pair", "cardinality", "cross_table", "event",
+                             "detection", "privacy")
+        assert {"table", "metric", "value", "floor", "threshold", "passed"} <= set(f)
+        assert "column" in f or "columns" in f or f["kind"] in ("detection", "privacy")
+        if f["passed"] is not None and f["kind"] != "gate" and f["floor"] is not None:
+            assert f["threshold"] is not None
+    gates = [f for f in document["figures"] if f["kind"] == "gate"]
+    assert {g["metric"] for g in gates} == {"primary_key_unique", "foreign_key_resolves"}
+    assert all(g["value"] == 1.0 and g["passed"] for g in gates)
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json"]
+
+
+def test_fail_under_a_lower_share_exits_zero(sources, tmp_path):
+    real, warehouse, _ = sources
+    assert main(["evaluate", "--real", str(real), "--synthetic", str(warehouse), "--out",
+                 str(tmp_path / "r"), "--fail-under", "0.5", "--no-detection"]) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--real", "{root}/nope", "--synthetic", "{warehouse}"], "nope: cannot open the real"),
+    (["--real", "{real}", "--synthetic", "{root}"], "no synthetic warehouse"),
+    (["--real", "{real}", "--synthetic", "{warehouse}", "--fail-under", "2"], "--fail-under 2"),
+    (["--real", "{real}", "--profile", "p.json"], "not allowed with argument"),
+])
+def test_bad_input_is_one_message_and_exit_2(sources, capsys, tmp_path, args, message):
+    real, warehouse, root = sources
+    filled = [a.format(root=root, warehouse=warehouse, real=real) for a in args]
+    assert main(["evaluate", *filled, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
