@@ -91,7 +91,7 @@ def _namer(sources: dict[str, str]):
     return name
 
 
-def check_beam_args(args: list[str]) -> list[str]:
+def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     """Keep the options some Beam options class knows; anything else is a user error, and so
     is a runner Beam does not know (one line each, never Beam's usage text)."""
     parser = _QuietParser(allow_abbrev=False, add_help=False)
@@ -105,7 +105,8 @@ def check_beam_args(args: list[str]) -> list[str]:
     except argparse.ArgumentError as error:
         raise SettingsError(f"invalid runner option: {_short(str(error))}") from None
     if unknown:
-        raise SettingsError(f"unknown option {_short(unknown[0])} (see campus-synth run --help)")
+        raise SettingsError(f"unknown option {_short(unknown[0])} "
+                            f"(see campus-synth {command} --help)")
     if getattr(known, "runner", None):
         check_runner(known.runner)
     return list(args)
