@@ -49,10 +49,18 @@ class Sql:
             return f"UNIX_SECONDS(CAST({expr} AS TIMESTAMP))"
         return f"epoch(CAST({expr} AS TIMESTAMP))"
 
-    def quantile(self, expr: str, p: float) -> str:
+    def quantiles(self, expr: str, ps: tuple[float, ...]) -> str:
+        """All quantiles `ps` of `expr` as one aggregate (one copy of the values, not one per
+        quantile): a list, exact in DuckDB; BigQuery's 1/1000 grid, read by `pick`."""
         if self.dialect == "bigquery":
-            return f"APPROX_QUANTILES({expr}, 1000)[OFFSET({round(p * 1000)})]"
-        return f"quantile_cont({expr}, {p})"
+            return f"APPROX_QUANTILES({expr}, 1000)"
+        return f"quantile_cont({expr}, [{', '.join(map(str, ps))}])"
+
+    def pick(self, values: list, ps: tuple[float, ...]) -> list:
+        """The quantiles `ps` out of what `quantiles` returned."""
+        if self.dialect == "bigquery":
+            return [values[round(p * 1000)] for p in ps]
+        return list(values)
 
 
 class Reader:
@@ -188,8 +196,7 @@ def summarize(reader: Reader, base: str, k: int, groups: int = 0) -> dict[tuple,
     """Summaries of `x` per group of a base query selecting `g0..g{groups-1}, x`."""
     g = [f"g{i}" for i in range(groups)]
     part = f"PARTITION BY {', '.join(g)} " if g else ""
-    quantiles = ", ".join(f"{reader.sql.quantile('x', q)} AS q{i}" for i, q in
-                          enumerate(QUANTILES))
+    quantiles = f"{reader.sql.quantiles('x', QUANTILES)} AS qs"
     sql = f"""
 WITH base AS ({base}),
 ranked AS (SELECT *, ROW_NUMBER() OVER ({part}ORDER BY x ASC NULLS LAST) AS ra,
@@ -203,10 +210,10 @@ SELECT {''.join(x + ', ' for x in g)}COUNT(*) AS total, COUNT(x) AS n, AVG(x) AS
   SUM(CASE WHEN x > hi_k THEN 1 ELSE 0 END) AS above_k,
   SUM(CASE WHEN x <> FLOOR(x) THEN 1 ELSE 0 END) AS fractional, {quantiles}
 FROM coded {'GROUP BY ' + ', '.join(g) if g else ''}"""
-    return {tuple(row[x] for x in g): _summary(row) for row in reader.rows(sql)}
+    return {tuple(row[x] for x in g): _summary(row, reader.sql) for row in reader.rows(sql)}
 
 
-def _summary(row: dict) -> Summary:
+def _summary(row: dict, sql: Sql) -> Summary:
     n = int(row["n"] or 0)
     if not n:
         return Summary(total=int(row["total"] or 0), n=0)
@@ -216,7 +223,8 @@ def _summary(row: dict) -> Summary:
     return Summary(total=int(row["total"]), n=n, mean=mean, sd=float(row["sd"] or 0.0),
                    min=float(row["lo"]), max=float(row["hi"]), skew=_skew(third, var),
                    integer=not row["fractional"],
-                   quantiles={q: float(row[f"q{i}"]) for i, q in enumerate(QUANTILES)},
+                   quantiles=dict(zip(QUANTILES, map(float, sql.pick(row["qs"], QUANTILES)),
+                                      strict=True)),
                    low_k=_opt(row["lo_k"]), high_k=_opt(row["hi_k"]),
                    below_k=int(row["below_k"] or 0), above_k=int(row["above_k"] or 0))
 
