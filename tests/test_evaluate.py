@@ -35,7 +35,7 @@ def draw(seed: int) -> dict[str, pd.DataFrame]:
     owners = np.repeat(person["person_id"].to_numpy(), emails)
     email = pd.DataFrame({"person_email_id": np.arange(len(owners)) + 90000,
                           "person_id": owners,
-                          "email_type": rng.choice(["campus", "personal"], len(owners))})
+                          "channel": rng.choice(["campus", "personal"], len(owners))})
     return {"person": person, "course_section": section,
             "course_section_enrollment": enrollment, "person_email": email}
 
@@ -121,7 +121,7 @@ def test_report_flags_exactly_the_planted_differences(report):
     # leave their columns alike: only the relations show it
     by = {(f["kind"], f["table"], f.get("column"), f["metric"]): f for f in document["figures"]}
     assert by[("column", "course_section_enrollment", "status", "1-tvd")]["passed"] is True
-    assert by[("column", "person_email", "email_type", "1-tvd")]["passed"] is True
+    assert by[("column", "person_email", "channel", "1-tvd")]["passed"] is True
     assert by[("cardinality", "course_section_enrollment", "person_id",
                "children_per_parent_ks")]["passed"] is True
     assert document["passed"] is False and code == 1

@@ -6,26 +6,31 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._sql import Side, half_expr, q
-from distributions._evaluate._stats import ks_discrete, ks_to_cdf, piecewise_cdf
+from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_select, split_sets
+from distributions._evaluate._stats import ks_discrete, ks_to_cdf, mean_of, piecewise_cdf
 
 PLOT_MAX = 60  # counts above this share the last bar of the plot
 MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not judged
 
 
-def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> dict[int, dict[int, int]]:
-    """{half of the parent: {children: parents with that many}}."""
+def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> list[dict[int, dict]]:
+    """[split: {half of the parent: {children: parents with that many}}]."""
     key = side.split_key(fk.parent)
+    splits = ", ".join(f"s{s}" for s in range(SPLITS))
     sql = f"""
-SELECT h, n, count(*) FROM (
-  SELECT p.{q(fk.key)}, {half_expr('p.' + q(key))} h, count(c.{q(fk.column)}) n
+SELECT {splits}, n, count(*) FROM (
+  SELECT p.{q(fk.key)}, {split_select('p.' + q(key))}, count(c.{q(fk.column)}) n
   FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
     ON c.{q(fk.column)} = p.{q(fk.key)}
-  GROUP BY ALL) GROUP BY ALL"""
-    out: dict[int, dict[int, int]] = {0: {}, 1: {}}
-    for half, n, parents in ctx.engine.rows(sql):
-        out[int(half)][int(n)] = int(parents)
+  GROUP BY ALL) GROUP BY {split_sets('n')}"""
+    out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
+    for split, half, (n, parents) in split_rows(ctx.engine.rows(sql)):
+        out[split][half][int(n)] = int(parents)
     return out
+
+
+def _split_floor(splits: list[dict[int, dict]]) -> float | None:
+    return mean_of(ks_discrete(s[0], s[1]) for s in splits)
 
 
 def _merge(halves: dict[int, dict[int, int]]) -> dict[int, int]:
@@ -42,21 +47,22 @@ def cardinality_figures(ctx: Context) -> list[Figure]:
     for fk in ctx.keys.foreign:
         if fk.child == fk.parent:
             continue
-        ref_halves = children_counts(ctx, ctx.reference, fk)
-        syn = _merge(children_counts(ctx, ctx.synthetic, fk))
+        ref_splits = children_counts(ctx, ctx.reference, fk)
+        syn = _merge(children_counts(ctx, ctx.synthetic, fk)[0])
         if ctx.real is None:
-            figures.append(_against_profile(ctx, fk, ref_halves, syn))
+            figures.append(_against_profile(ctx, fk, ref_splits, syn))
             continue
-        real = _merge(ref_halves)
-        figures.append(_figure(ctx, fk, real, syn, ref_halves, "real"))
+        real = _merge(ref_splits[0])
+        figures.append(_figure(ctx, fk, real, syn, ref_splits, "real"))
     return [f for f in figures if f is not None]
 
 
-def _figure(ctx: Context, fk: ForeignKey, ref: dict, syn: dict, halves: dict,
+def _figure(ctx: Context, fk: ForeignKey, ref: dict, syn: dict, splits: list,
             reference: str) -> Figure:
+    halves = splits[0]
     sizes = ((sum(halves[0].values()), sum(halves[1].values())),
              (sum(ref.values()), sum(syn.values())))
-    floor = ks_discrete(halves[0], halves[1])
+    floor = _split_floor(splits)
     floor = rescale(floor, *sizes) if floor is not None else None
     plot = _plot(ctx, fk, {reference: ref, "synthetic": syn})
     if min(sizes[1]) < MIN_PARENTS:
@@ -72,7 +78,7 @@ def _figure(ctx: Context, fk: ForeignKey, ref: dict, syn: dict, halves: dict,
                                   "mean_synthetic": _mean(syn)})
 
 
-def _against_profile(ctx: Context, fk: ForeignKey, halves: dict, syn: dict) -> Figure | None:
+def _against_profile(ctx: Context, fk: ForeignKey, splits: list, syn: dict) -> Figure | None:
     """Profile mode: the profile's `rows.per_parent` of the child, for its layout parent."""
     if ctx.keys.layout_parent.get(fk.child) != fk.parent:
         return None
@@ -82,9 +88,10 @@ def _against_profile(ctx: Context, fk: ForeignKey, halves: dict, syn: dict) -> F
         return not_applicable("cardinality", fk.child, "children_per_parent_ks",
                               "the profile has no children-per-parent distribution here",
                               column=fk.column, extra={"parent": fk.parent})
+    halves = splits[0]
     sizes = ((sum(halves[0].values()), sum(halves[1].values())),
-             (sum(syn.values()), sum(syn.values())))
-    floor = ks_discrete(halves[0], halves[1])
+             (10**12, sum(syn.values())))  # the profile is the distribution itself
+    floor = _split_floor(splits)
     floor = rescale(floor, *sizes) if floor is not None else None
     if dist.get("kind") == "categorical":
         ref = {float(v["value"]): v["p"] for v in dist["values"]}

@@ -11,8 +11,17 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import Side, half_expr, q
-from distributions._evaluate._stats import ks_sql, shares, tvd
+from distributions._evaluate._sql import (
+    SPLITS,
+    Side,
+    q,
+    split_rows,
+    split_select,
+    split_sets,
+)
+from distributions._evaluate._stats import ks_sql, mean_of, shares, tvd
+
+KS_SPLITS = 2  # KS floors are a query each: the mean of two splits
 
 HISTOGRAM_BINS = 30
 
@@ -42,15 +51,17 @@ def _missing(ctx: Context) -> list[Figure]:
     return figures
 
 
-def category_counts(ctx: Context, side: Side, info: ColumnInfo) -> dict[int, dict[str, int]]:
-    """{half: {category label: rows}} of a column on one side (both halves; the whole side
-    is their sum)."""
+def category_counts(ctx: Context, side: Side, info: ColumnInfo) -> list[dict[int, dict]]:
+    """[split: {half: {category label: rows}}] of a column on one side (the whole side is
+    the sum of any split's two halves)."""
     key = side.split_key(info.table)
-    rows = ctx.engine.rows(f"SELECT {half_expr(q(key))} h, {info.label} v, count(*) "
-                           f"FROM {side.rel(info.table)} GROUP BY ALL")
-    out: dict[int, dict[str, int]] = {0: {}, 1: {}}
-    for half, label, n in rows:
-        out[int(half)][label] = int(n)
+    rows = ctx.engine.rows(
+        f"SELECT {', '.join(f's{s}' for s in range(SPLITS))}, v, count(*) FROM (SELECT "
+        f"{split_select(q(key))}, {info.label} v FROM {side.rel(info.table)}) "
+        f"GROUP BY {split_sets('v')}")
+    out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
+    for split, half, (label, n) in split_rows(rows):
+        out[split][half][label] = int(n)
     return out
 
 
@@ -63,19 +74,25 @@ def merged(halves: dict[int, dict[str, int]]) -> dict[str, int]:
     return total
 
 
+def split_floor(splits: list[dict[int, dict]], distance) -> float | None:
+    """The mean over the splits of the distance between their two halves."""
+    return mean_of(distance(s[0], s[1]) for s in splits)
+
+
 def compare_column(ctx: Context, info: ColumnInfo) -> list[Figure]:
     """1 − TVD, null share and (numbers, dates) KS of one column against the real source."""
-    real_halves = category_counts(ctx, ctx.real, info)
-    real = merged(real_halves)
-    syn = merged(category_counts(ctx, ctx.synthetic, info))
-    sizes = _sizes(real_halves, syn)
+    real_splits = category_counts(ctx, ctx.real, info)
+    real = merged(real_splits[0])
+    syn = merged(category_counts(ctx, ctx.synthetic, info)[0])
+    sizes = _sizes(real_splits[0], syn)
     plot = _plot(ctx, info, real, syn)
     common = dict(column=info.name, reference="real", plot=plot)
-    floor = _floor(tvd(real_halves[0], real_halves[1]), sizes)
+    floor = _floor(split_floor(real_splits, tvd), sizes)
     figures = [similarity_figure("column", info.table, "1-tvd", tvd(real, syn), floor, "tvd",
                                  **common)]
     null_real, null_syn = shares(real).get(NULL, 0.0), shares(syn).get(NULL, 0.0)
-    null_floor = abs(shares(real_halves[0]).get(NULL, 0.0) - shares(real_halves[1]).get(NULL, 0.0))
+    null_floor = split_floor(real_splits, lambda a, b: abs(shares(a).get(NULL, 0.0)
+                                                           - shares(b).get(NULL, 0.0)))
     figures.append(distance_figure("column", info.table, "null_share_diff",
                                    abs(null_real - null_syn), _floor(null_floor, sizes),
                                    "null_share", extra={"real": null_real, "synthetic": null_syn},
@@ -90,9 +107,12 @@ def ks_figure(ctx: Context, info: ColumnInfo, ref: Side, syn: Side, **common) ->
     table = info.table
     value, n_r, n_s = ctx.engine.rows(ks_sql(info.value, ref.rel(table, limit=SAMPLE_ROWS),
                                              syn.rel(table, limit=SAMPLE_ROWS)))[0]
-    floor, n_a, n_b = ctx.engine.rows(ks_sql(info.value, ref.rel(table, 0, SAMPLE_ROWS),
-                                             ref.rel(table, 1, SAMPLE_ROWS)))[0]
-    floor = rescale(floor, (n_a, n_b), (n_r, n_s)) if floor is not None else None
+    floors = [ctx.engine.rows(ks_sql(info.value, ref.rel(table, 0, SAMPLE_ROWS, split),
+                                     ref.rel(table, 1, SAMPLE_ROWS, split)))[0]
+              for split in range(KS_SPLITS)]
+    floor = mean_of(f[0] for f in floors)
+    n_a, n_b = floors[0][1], floors[0][2]
+    floor = rescale(floor, (n_a, n_b), (n_r, n_s)) if floor is not None and n_a else None
     return distance_figure("column", table, "ks", value, floor, "ks", **common)
 
 

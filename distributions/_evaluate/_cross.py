@@ -10,7 +10,7 @@ from dataclasses import replace
 from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._pairs import contingency
+from distributions._evaluate._pairs import association_floor, contingency
 from distributions._evaluate._sql import Side, q
 from distributions._evaluate._stats import cramers_v
 
@@ -65,10 +65,11 @@ def _path_figures(ctx: Context, path, attrs: list[ColumnInfo], cols: list[Column
     route = [path[0].child] + [f.parent for f in path]
     figures = []
     for a, c in pairs:
-        tables = [real[h].get((a, c), {}) for h in (0, 1, None)] + [syn[None].get((a, c), {})]
-        v = [cramers_v(t) for t in tables]
-        n = [int(sum(t.values())) for t in tables]
-        floor = None if None in v[:2] else rescale(abs(v[0] - v[1]), (n[0], n[1]), (n[2], n[3]))
+        floor, n_a, n_b = association_floor(real, (a, c))
+        tables = [real["whole"].get((a, c), {}), syn["whole"].get((a, c), {})]
+        v = [None, None] + [cramers_v(t) for t in tables]
+        n = [n_a, n_b] + [int(sum(t.values())) for t in tables]
+        floor = None if floor is None else rescale(floor, (n[0], n[1]), (n[2], n[3]))
         value = None if None in v[2:] else abs(v[2] - v[3])
         attr = f"{route[-1]}.{attrs[a].name}"
         figures.append(distance_figure(

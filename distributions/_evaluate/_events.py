@@ -8,8 +8,8 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._gates import EVENTS, event_frame
-from distributions._evaluate._sql import Side, half_expr
-from distributions._evaluate._stats import tvd
+from distributions._evaluate._sql import SPLITS, Side, half_expr, split_rows, split_select
+from distributions._evaluate._stats import mean_of, tvd
 
 CURVE_TOOLS = 8  # tools drawn in the curve plots (the busiest)
 SCATTER_POINTS = 1500
@@ -17,30 +17,35 @@ SCATTER_POINTS = 1500
 
 def event_figures(ctx: Context) -> list[Figure]:
     """Event-curve figures, against the real source's events when it has them."""
+    if event_frame(ctx.synthetic) is None:
+        return []
     sides = {"synthetic": ctx.synthetic}
     if ctx.real is not None:
         if event_frame(ctx.real) is None:
             return [not_applicable("event", EVENTS, "event_tvd", "the real source has no "
-                                   "event store with terms to compare with")]
+                                   "event store with terms to compare with", column="tool")]
         sides = {"real": ctx.real, "synthetic": ctx.synthetic}
-    if event_frame(ctx.synthetic) is None:
-        return []
     curves = {name: _curves(ctx, side) for name, side in sides.items()}
     figures = _curve_figures(ctx, curves)
     figures += _activity_vs_score(ctx, sides)
     return figures
 
 
-def _curves(ctx: Context, side: Side) -> dict:
-    """{half: {"day": {(tool, day): n}, "week": ..., "hour": {hour: n}, "tool": {tool: n}}}."""
+def _curves(ctx: Context, side: Side) -> list[dict]:
+    """[split: {half: {"day": {(tool, day): n}, "week": ..., "hour": {hour: n},
+    "tool": {tool: n}}}]."""
+    splits = [f"s{s}" for s in range(SPLITS)]
+    sets = ", ".join(f"({s}, tool, d), ({s}, hr)" for s in splits)
     sql = f"""
-SELECT {half_expr('person_id')} h, tool, CAST(event_day - term_begin AS BIGINT) d,
-       hour(event_time) hr, count(*)
-FROM {event_frame(side)} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL
-GROUP BY GROUPING SETS ((h, tool, d), (h, hr))"""
-    out = {h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
-    for half, tool, day, hour, n in ctx.engine.rows(sql):
-        parts = out[int(half)]
+SELECT {', '.join(splits)}, tool, d, hr, count(*) FROM (
+  SELECT {split_select('person_id')}, tool, CAST(event_day - term_begin AS BIGINT) d,
+         hour(event_time) hr
+  FROM {event_frame(side)} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL)
+GROUP BY GROUPING SETS ({sets})"""
+    out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
+           for _ in range(SPLITS)]
+    for split, half, (tool, day, hour, n) in split_rows(ctx.engine.rows(sql)):
+        parts = out[split][half]
         if hour is not None:
             parts["hour"][int(hour)] = int(n)
             continue
@@ -51,10 +56,10 @@ GROUP BY GROUPING SETS ((h, tool, d), (h, hr))"""
     return out
 
 
-def _whole(halves: dict, part: str) -> dict:
+def _whole(splits: list[dict], part: str) -> dict:
     total: dict = {}
     for h in (0, 1):
-        for k, v in halves[h][part].items():
+        for k, v in splits[0][h][part].items():
             total[k] = total.get(k, 0) + v
     return total
 
@@ -69,13 +74,13 @@ def _curve_figures(ctx: Context, curves: dict) -> list[Figure]:
     ref = curves[ref_name]
     tools = sorted(_whole(ref, "tool"), key=lambda t: -_whole(ref, "tool")[t])
     figures = []
-    specs = [("tool_share", "tool", None, None)] + [("diurnal", "hour", None, None)]
-    specs += [(f"{part}_curve", part, tool, None) for tool in tools for part in ("week", "day")]
-    for metric, part, tool, _ in specs:
+    specs = [("tool_share", "tool", None), ("diurnal", "hour", None)]
+    specs += [(f"{part}_curve", part, tool) for tool in tools for part in ("week", "day")]
+    for metric, part, tool in specs:
         pick = (lambda c, t=tool: _by_tool(c, t)) if tool else (lambda c: c)
-        halves = [pick(ref[h][part]) for h in (0, 1)]
+        halves = [pick(ref[0][h][part]) for h in (0, 1)]
         whole, synthetic = pick(_whole(ref, part)), pick(_whole(syn, part))
-        floor = tvd(*halves)
+        floor = mean_of(tvd(pick(split[0][part]), pick(split[1][part])) for split in ref)
         if floor is not None:
             floor = rescale(floor, (sum(halves[0].values()), sum(halves[1].values())),
                             (sum(whole.values()), sum(synthetic.values())))

@@ -9,8 +9,8 @@ from itertools import combinations
 
 from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
-from distributions._evaluate._sql import Side, half_expr, q
-from distributions._evaluate._stats import cramers_v
+from distributions._evaluate._sql import SPLITS, Side, half_expr, q, split_select
+from distributions._evaluate._stats import cramers_v, mean_of
 
 MAX_COLUMNS = 12  # per table: 66 pairs at most
 HEATMAPS = 8  # conditional heatmaps of the worst pairs
@@ -30,15 +30,17 @@ def pair_figures(ctx: Context) -> list[Figure]:
         for a, b in combinations(range(len(infos)), 2):
             pair = (infos[a].name, infos[b].name)
             if (a, b) in ranks:
-                figures.append(_figure(table, pair, "spearman_diff", "spearman", *ranks[(a, b)]))
+                ha, hb, r, s, n_a, n_b, n_r, n_s = ranks[(a, b)]
+                floor = None if None in (ha, hb) else abs(ha - hb)
+                figures.append(_figure(table, pair, "spearman_diff", "spearman", floor, r, s,
+                                       n_a, n_b, n_r, n_s))
                 continue
-            values = [cramers_v(real[h].get((a, b), {})) for h in (0, 1, None)]
-            values.append(cramers_v(syn[None].get((a, b), {})))
-            sizes = [_n(real[h].get((a, b), {})) for h in (0, 1, None)] + \
-                [_n(syn[None].get((a, b), {}))]
-            figures.append(_figure(table, pair, "cramers_v_diff", "cramers_v", *values, *sizes))
-            tables[(table, *pair)] = {"real": real[None].get((a, b), {}),
-                                      "synthetic": syn[None].get((a, b), {})}
+            floor, n_a, n_b = association_floor(real, (a, b))
+            whole_r, whole_s = real["whole"].get((a, b), {}), syn["whole"].get((a, b), {})
+            figures.append(_figure(table, pair, "cramers_v_diff", "cramers_v", floor,
+                                   cramers_v(whole_r), cramers_v(whole_s),
+                                   n_a, n_b, _n(whole_r), _n(whole_s)))
+            tables[(table, *pair)] = {"real": whole_r, "synthetic": whole_s}
     _heatmaps(ctx, figures, tables)
     return figures
 
@@ -47,12 +49,12 @@ def _n(table: dict) -> int:
     return int(sum(table.values()))
 
 
-def _figure(table: str, pair: tuple, metric: str, key: str, half_a, half_b, real, syn,
+def _figure(table: str, pair: tuple, metric: str, key: str, floor, real, syn,
             n_a, n_b, n_r, n_s) -> Figure:
+    """A pair's figure; `floor` is the halves' mean difference, rescaled here."""
     known = None not in (real, syn)
-    floor = None
-    if half_a is not None and half_b is not None:
-        floor = rescale(abs(half_a - half_b), (n_a, n_b), (n_r, n_s))
+    if floor is not None:
+        floor = rescale(floor, (n_a, n_b), (n_r, n_s))
     value = abs(real - syn) if known else None
     return distance_figure("pair", table, metric, value, floor, key, columns=list(pair),
                            reference="real", extra={"real": real, "synthetic": syn},
@@ -70,22 +72,45 @@ def _contingency(ctx: Context, side: Side, table: str, infos: list[ColumnInfo],
 def contingency(ctx: Context, relation: str, key_sql: str, labels: list[str],
                 pairs: list[tuple[int, int]], halves: bool = True) -> dict:
     """Contingency tables of label pairs over a relation in one GROUPING SETS query:
-    {half (0, 1) or None for the whole: {(i, j): {(label_i, label_j): rows}}}."""
+    {"whole": {(i, j): {(label_i, label_j): rows}}, "splits": [split: {half: {(i, j): ...}}]}
+    (no splits when `halves` is false)."""
     names = [f"c{i}" for i in range(len(labels))]
     selects = ", ".join(f"{label} c{i}" for i, label in enumerate(labels))
-    sets = ", ".join(f"(h, {names[a]}, {names[b]})" for a, b in pairs)
-    rows = ctx.engine.rows(
-        f"SELECT h, {', '.join(names)}, count(*) FROM (SELECT {half_expr(key_sql)} h, "
-        f"{selects} FROM {relation}) GROUP BY GROUPING SETS ({sets})")
-    out: dict = {0: {}, 1: {}, None: {}}
+    splits = SPLITS if halves else 0
+    dims = [f"s{s}" for s in range(splits)]
+    sets = ", ".join(f"({', '.join(prefix + [names[a], names[b]])})"
+                     for prefix in ([[d] for d in dims] or [[]]) for a, b in pairs)
+    head = ", ".join(dims + names)
+    source = f"{split_select(key_sql)}, {selects}" if halves else selects
+    rows = ctx.engine.rows(f"SELECT {head}, count(*) FROM (SELECT {source} FROM {relation}) "
+                           f"GROUP BY GROUPING SETS ({sets})")
+    out: dict = {"whole": {}, "splits": [{0: {}, 1: {}} for _ in range(splits)]}
     for row in rows:
-        half, cells, n = int(row[0]), row[1:-1], int(row[-1])
+        cells, n = row[splits:-1], int(row[-1])
         a, b = (i for i, label in enumerate(cells) if label is not None)
         cell = (cells[a], cells[b])
-        for target in ((half, None) if halves else (None,)):
-            counts = out[target].setdefault((a, b), {})
+        targets = []
+        if halves:
+            split = next(s for s in range(splits) if row[s] is not None)
+            targets.append(out["splits"][split][int(row[split])])
+            if split == 0:
+                targets.append(out["whole"])
+        else:
+            targets.append(out["whole"])
+        for target in targets:
+            counts = target.setdefault((a, b), {})
             counts[cell] = counts.get(cell, 0) + n
     return out
+
+
+def association_floor(table: dict, pair: tuple[int, int]) -> tuple[float | None, int, int]:
+    """Mean over the splits of |V(half 0) − V(half 1)| for a pair; the halves' sizes."""
+    diffs = []
+    for split in table["splits"]:
+        v = [cramers_v(split[h].get(pair, {})) for h in (0, 1)]
+        diffs.append(None if None in v else abs(v[0] - v[1]))
+    first = table["splits"][0]
+    return mean_of(diffs), _n(first[0].get(pair, {})), _n(first[1].get(pair, {}))
 
 
 def _spearman(ctx: Context, table: str, infos: list[ColumnInfo]) -> dict:

@@ -13,8 +13,9 @@ from distributions._evaluate._figures import (
     not_applicable,
     similarity_figure,
 )
-from distributions._evaluate._sql import half_expr, q
-from distributions._evaluate._stats import ks_sql, ks_to_cdf, piecewise_cdf, tvd
+from distributions._evaluate._figures import rescale
+from distributions._evaluate._sql import SPLITS, q, split_rows, split_select, split_sets
+from distributions._evaluate._stats import ks_sql, ks_to_cdf, mean_of, piecewise_cdf, tvd
 
 NULL = "(null)"
 
@@ -66,12 +67,14 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
     key = syn.split_key(table)
-    rows = ctx.engine.rows(f"SELECT {half_expr(q(key))}, {q(column)}, count(*) "
-                           f"FROM {syn.rel(table)} GROUP BY ALL")
-    halves: dict[int, dict[str, int]] = {0: {}, 1: {}}
-    for half, value, n in rows:
+    splits = ", ".join(f"s{s}" for s in range(SPLITS))
+    rows = ctx.engine.rows(f"SELECT {splits}, v, count(*) FROM (SELECT {split_select(q(key))}, "
+                           f"{q(column)} v FROM {syn.rel(table)}) GROUP BY {split_sets('v')}")
+    found: list[dict] = [{0: {}, 1: {}} for _ in range(SPLITS)]
+    for split, half, (value, n) in split_rows(rows):
         label = normalized(value)
-        halves[int(half)][label] = halves[int(half)].get(label, 0) + int(n)
+        found[split][half][label] = found[split][half].get(label, 0) + int(n)
+    halves = found[0]
     whole = {k: halves[0].get(k, 0) + halves[1].get(k, 0) for k in set(halves[0]) | set(halves[1])}
     reference: dict[str, float] = {}
     for item in dist["values"]:
@@ -82,8 +85,12 @@ def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict
     plot = ctx.add_plot({"type": "bars", "title": f"{table}.{column}", "x": labels,
                          "series": {"profile": [reference.get(k, 0) for k in labels],
                                     "synthetic": [whole.get(k, 0) / total for k in labels]}})
-    return similarity_figure("column", table, "1-tvd", tvd(reference, whole),
-                             tvd(halves[0], halves[1]), "tvd", plot=plot, **common)
+    floor = mean_of(tvd(s[0], s[1]) for s in found)
+    n = sum(whole.values())
+    # the profile is the distribution itself: only the warehouse's own sampling noise counts
+    floor = None if floor is None else rescale(floor, (n // 2, n - n // 2), (10**12, n))
+    return similarity_figure("column", table, "1-tvd", tvd(reference, whole), floor, "tvd",
+                             plot=plot, **common)
 
 
 def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:

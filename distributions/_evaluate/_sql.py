@@ -59,25 +59,55 @@ class Side:
             return PERSON_KEY
         return next(iter(cols), None)
 
-    def rel(self, table: str, half: int | None = None, limit: int | None = None) -> str:
+    def rel(self, table: str, half: int | None = None, limit: int | None = None,
+            split: int = 0) -> str:
         """SQL naming `table` in a FROM clause: whole, one half (0 or 1), and/or a sample
         of about `limit` rows chosen by a hash of its split key (deterministic)."""
         base, conditions = self.relations[table], []
         key = self.split_key(table)
         if half is not None:
-            conditions.append(f"{half_expr(q(key))} = {int(half)}")
+            conditions.append(f"{half_expr(q(key), split)} = {int(half)}")
         n = self.rows.get(table, 0)
         if limit is not None and n > limit:
-            conditions.append(f"hash({q(key)}, {SPLIT_SALT + 1}) % 1000003 "
+            conditions.append(f"{salted(q(key), 'sample')} % 1000003 "
                               f"< {int(1000003 * limit / n)}")
         if not conditions:
             return base
         return f"(SELECT * FROM {base} WHERE {' AND '.join(conditions)})"
 
 
-def half_expr(column_sql: str) -> str:
-    """0 or 1: the half a row falls in, from a salted hash of its split key."""
-    return f"(hash({column_sql}, {SPLIT_SALT}) % 2)"
+def half_expr(column_sql: str, split: int = 0) -> str:
+    """0 or 1: the half a row falls in, from a salted hash of its split key (each split
+    has its own salt)."""
+    return f"({salted(column_sql, split)} % 2)"
+
+
+def salted(column_sql: str, salt) -> str:
+    """A hash of a value and a salt. DuckDB's hash(x, salt) only flips fixed bits of
+    hash(x), so two salts would give the same halves: the salt is hashed as text with it."""
+    return f"hash(concat({column_sql}, '#{SPLIT_SALT}-{salt}'))"
+
+
+# the floor is the mean over several random splits: one split alone is a noisy estimate
+SPLITS = 4
+
+
+def split_select(key_sql: str) -> str:
+    """SELECT items s0 … s{SPLITS-1}: the row's half in each split."""
+    return ", ".join(f"{half_expr(key_sql, s)} s{s}" for s in range(SPLITS))
+
+
+def split_sets(*dims: str) -> str:
+    """GROUPING SETS that count `dims` within each half of each split."""
+    extra = "".join(f", {d}" for d in dims)
+    return "GROUPING SETS (" + ", ".join(f"(s{s}{extra})" for s in range(SPLITS)) + ")"
+
+
+def split_rows(rows: list[tuple]):
+    """(split, half, rest of the row) of the rows of a split_sets query."""
+    for row in rows:
+        split = next(s for s in range(SPLITS) if row[s] is not None)
+        yield split, int(row[split]), row[SPLITS:]
 
 
 class Engine:

@@ -8,6 +8,12 @@ import math
 import numpy as np
 
 
+def mean_of(values) -> float | None:
+    """The mean of the values that are not None (None when there are none)."""
+    known = [float(v) for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
 def shares(counts: dict) -> dict:
     """Counts -> shares (an empty or all-zero distribution stays empty)."""
     total = sum(counts.values())
