@@ -5,7 +5,7 @@ of its term), the institution's size and staffing, the grading scheme, the calen
 from __future__ import annotations
 
 from distributions._estimators import Missing, Reader, value_counts
-from distributions._structure import structure_part, students_per_term
+from distributions._structure import scale_part, structure_part, students_per_term
 
 
 def measure_base(p, table: str, name: str) -> str:
@@ -93,6 +93,7 @@ def sizing_part(p, profile: dict) -> None:
     _guarded(p, "/settings/terms", lambda: profile.setdefault("settings", {}).update(
         terms=min(max(p.counts["academic_term"], 1), 40)))
     _guarded(p, "/settings/fte", lambda: _fte(p, profile))
+    _guarded(p, "/structure", lambda: scale_part(p, profile, getattr(p, "source_fte", None)))
     _guarded(p, "/institution", lambda: _ratios(p, profile["institution"]))
 
 
@@ -111,7 +112,7 @@ def _fte(p, profile: dict) -> None:
     by_load = profile["institution"]["fte_by_load"]
     fte = sum(row["n"] * by_load.get(row["v"], by_load.get(NO_DATA, 0.5)) for row in rows)
     if fte > 0 and terms:
-        profile["settings"]["fte"] = round(fte / terms, 1)
+        profile["settings"]["fte"] = p.source_fte = round(fte / terms, 1)
 
 
 def _fte_from_enrollments(p, profile: dict) -> None:
@@ -124,7 +125,7 @@ def _fte_from_enrollments(p, profile: dict) -> None:
     by_load = profile["institution"]["fte_by_load"]
     total = sum(i["p"] for i in loads["values"])
     per_student = sum(i["p"] * by_load.get(i["value"], 0.5) for i in loads["values"]) / total
-    profile["settings"]["fte"] = round(students * per_student, 1)
+    profile["settings"]["fte"] = p.source_fte = round(students * per_student, 1)
     p.notes.append("/settings/fte: the source has no person__academic_term: the FTE is its "
                    "mean students per term at the default load mix")
 

@@ -40,7 +40,7 @@ from distributions._event_rates import check_columns, event_part, has_events
 from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
-from distributions._structure import mean_count
+from distributions._structure import institutional, mean_count
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
@@ -208,7 +208,8 @@ class Profiler:
         layout = self.entities[table].layout
         hist = children_histogram(self.reader, layout.parent, self.reader.rel(table),
                                   self._child_keys(table, layout.parent))
-        return self._count_distribution(path, hist.get((), {}), template)
+        return self._count_distribution(path, institutional(self, layout.parent,
+                                                            hist.get((), {})), template)
 
     def _child_keys(self, table: str, parent: str) -> list[tuple[str, str]]:
         parent_key = self.entities[parent].primary_key
@@ -225,7 +226,9 @@ class Profiler:
         if hist and max(hist) <= _COUNT_AS_CATEGORICAL:
             dist = self.guard.categorical(path, hist, text=False, nodata=False, noise=False)
         else:
-            dist = self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
+            summary = Summary.from_histogram({v: float(c) for v, c in hist.items()},
+                                             self.guard.k)
+            dist = self.guard.continuous(path, summary,
                                          {**template, "integer": True, "family": None})
         return dist if dist is not None else mean_count(self, path, hist)
 

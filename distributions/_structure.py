@@ -15,7 +15,7 @@ guard like any other distribution.
 
 from __future__ import annotations
 
-from distributions._estimators import Missing, value_counts
+from distributions._estimators import Cell, Missing, value_counts
 
 ENROLLMENT = "course_section_enrollment"
 PER_SECTION = f"/tables/{ENROLLMENT}/rows/per_section"
@@ -70,7 +70,7 @@ def _per_section(p, profile: dict) -> None:
             f"JOIN {r.rel('course_offering')} AS o ON s.course_offering_id = "
             f"o.course_offering_id LEFT JOIN ({_student_rows(p)}) AS x "
             f"ON x.section = s.course_section_id GROUP BY s.course_section_id, {level}")
-    hist = value_counts(r, base, 1)
+    hist = {g: institutional(p, "course_section", c) for g, c in value_counts(r, base, 1).items()}
     template = {"integer": True}
     pooled: dict = {}
     for counts in hist.values():
@@ -128,3 +128,29 @@ def mean_count(p, path: str, hist: dict) -> dict | None:
     share = round(mean - low, 6)
     return {"kind": "categorical", "values": [{"value": low, "p": round(1 - share, 6)},
                                               {"value": low + 1, "p": share}]}
+
+
+def institutional(p, parent: str, hist: dict) -> dict:
+    """Children-per-parent counts as the privacy guard weighs them: a parent table with no
+    person behind its rows (terms, offerings, sections, groups) is institutional — its counts
+    are never suppressed for being few; a person's table keeps bare counts (k parents)."""
+    columns = {c.name for c in p.entities[parent].columns}
+    if "person_id" in columns:
+        return hist
+    return {v: Cell(float(c)) for v, c in hist.items()}
+
+
+def scale_part(p, profile: dict, fte: float | None) -> None:
+    """The source's offerings per term and the FTE they go with: `--fte` scales them."""
+    if not fte:
+        p.notes.append("/structure: offerings per term are sized from seats per section "
+                       "(the source's FTE is unknown)")
+        return
+    r = p.reader
+    term = r.col("course_offering", "academic_term_id", "number", "o")
+    row = r.rows(f"SELECT COUNT(*) AS n, COUNT(DISTINCT {term}) AS terms "
+                 f"FROM {r.rel('course_offering')} AS o")[0]
+    if row["terms"]:
+        structure = profile.setdefault("structure", {})
+        structure["offerings_per_term"] = round(row["n"] / row["terms"], 3)
+        structure["fte"] = fte

@@ -199,10 +199,19 @@ def size_institution(profile: dict, settings: Settings) -> dict:
         "instructors": instructors,
         "populations": {"students": (0, students),
                         "instructors": (students, students + instructors)},
-        "offerings_per_term": max(1, round(sections / sections_per_offering)),
+        "offerings_per_term": _offerings_per_term(profile, settings,
+                                                  sections / sections_per_offering),
         "terms": settings.terms,
         "fte": settings.fte,
     }
+
+
+def _offerings_per_term(profile: dict, settings: Settings, from_seats: float) -> int:
+    """The source's offerings per term scaled by FTE when learned, else from the seats."""
+    structure = profile.get("structure", {})
+    if "offerings_per_term" in structure and "fte" in structure:
+        return max(1, round(structure["offerings_per_term"] * settings.fte / structure["fte"]))
+    return max(1, round(from_seats))
 
 
 def _seats_per_section(profile: dict, sections_spec: dict, institution: dict) -> float:
