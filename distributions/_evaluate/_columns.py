@@ -17,7 +17,6 @@ from distributions._evaluate._sql import (
     q,
     split_rows,
     split_select,
-    split_sets,
 )
 from distributions._evaluate._stats import ks_sql, mean_of, shares, tvd
 
@@ -30,8 +29,12 @@ def column_figures(ctx: Context) -> list[Figure]:
     """Every compared column of every table on both sides (real-source mode)."""
     figures = _missing(ctx)
     for table in ctx.tables():
-        for info in ctx.columns(table):
-            figures += compare_column(ctx, info)
+        infos = ctx.columns(table)
+        if not infos:
+            continue
+        real, syn = (table_counts(ctx, side, table, infos) for side in (ctx.real, ctx.synthetic))
+        for info in infos:
+            figures += compare_column(ctx, info, real[info.name], syn[info.name])
     return figures
 
 
@@ -51,17 +54,22 @@ def _missing(ctx: Context) -> list[Figure]:
     return figures
 
 
-def category_counts(ctx: Context, side: Side, info: ColumnInfo) -> list[dict[int, dict]]:
-    """[split: {half: {category label: rows}}] of a column on one side (the whole side is
-    the sum of any split's two halves)."""
-    key = side.split_key(info.table)
+def table_counts(ctx: Context, side: Side, table: str,
+                 infos: list[ColumnInfo]) -> dict[str, list[dict[int, dict]]]:
+    """{column: [split: {half: {category label: rows}}]} of a table's columns on one side,
+    in one scan (the whole side is the sum of any split's two halves)."""
+    key = side.split_key(table)
+    names = [f"c{n}" for n in range(len(infos))]
+    labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
+    sets = ", ".join(f"(s{s}, {name})" for s in range(SPLITS) for name in names)
     rows = ctx.engine.rows(
-        f"SELECT {', '.join(f's{s}' for s in range(SPLITS))}, v, count(*) FROM (SELECT "
-        f"{split_select(q(key))}, {info.label} v FROM {side.rel(info.table)}) "
-        f"GROUP BY {split_sets('v')}")
-    out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
-    for split, half, (label, n) in split_rows(rows):
-        out[split][half][label] = int(n)
+        f"SELECT {', '.join(f's{s}' for s in range(SPLITS))}, {', '.join(names)}, count(*) "
+        f"FROM (SELECT {split_select(q(key))}, {labels} FROM {side.rel(table)}) "
+        f"GROUP BY GROUPING SETS ({sets})")
+    out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
+    for split, half, rest in split_rows(rows):
+        column = next(n for n, label in enumerate(rest[:-1]) if label is not None)
+        out[infos[column].name][split][half][rest[column]] = int(rest[-1])
     return out
 
 
@@ -79,11 +87,12 @@ def split_floor(splits: list[dict[int, dict]], distance) -> float | None:
     return mean_of(distance(s[0], s[1]) for s in splits)
 
 
-def compare_column(ctx: Context, info: ColumnInfo) -> list[Figure]:
-    """1 − TVD, null share and (numbers, dates) KS of one column against the real source."""
-    real_splits = category_counts(ctx, ctx.real, info)
+def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits: list
+                   ) -> list[Figure]:
+    """1 − TVD, null share and (numbers, dates) KS of one column against the real source,
+    from its category counts on each side."""
     real = merged(real_splits[0])
-    syn = merged(category_counts(ctx, ctx.synthetic, info)[0])
+    syn = merged(syn_splits[0])
     sizes = _sizes(real_splits[0], syn)
     plot = _plot(ctx, info, real, syn)
     common = dict(column=info.name, reference="real", plot=plot)

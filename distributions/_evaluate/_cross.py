@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._keys import ForeignKey
 from distributions._evaluate._pairs import association_floor, contingency
@@ -16,6 +16,8 @@ from distributions._evaluate._stats import cramers_v
 
 PARENT_ATTRIBUTES = 3  # categorical attributes of the ancestor, per path
 CHILD_COLUMNS = 5  # compared columns of the child, per path
+SAMPLE_ROWS = 50_000  # child rows read per path (associations settle long before this)
+EVENTS = "expanded"  # the event store has its own family (_events.py)
 
 
 def paths(ctx: Context) -> list[tuple[ForeignKey, ...]]:
@@ -25,7 +27,7 @@ def paths(ctx: Context) -> list[tuple[ForeignKey, ...]]:
     found = [(f,) for f in edges]
     found += [(f, g) for f in edges for g in edges
               if g.child == f.parent and g.parent not in (f.child, f.parent)]
-    tables = set(ctx.tables())
+    tables = set(ctx.tables()) - {EVENTS}
     return [p for p in found if all(f.child in tables and f.parent in tables for f in p)]
 
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
 from distributions._evaluate._context import Context
-from distributions._evaluate._figures import K, Figure, not_applicable
+from distributions._evaluate._figures import Figure, K, not_applicable
 from distributions._evaluate._sql import Side, half_expr, q
 
 SAMPLE = 3000  # parent rows per side

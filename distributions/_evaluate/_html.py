@@ -25,7 +25,8 @@ h1{margin-bottom:4px} .verdict{font-size:1.4em;font-weight:bold}
 .pass{color:#1a7f37} .fail{color:#cf222e} .na{color:#888}
 table{border-collapse:collapse;font-size:13px;margin:8px 0 24px}
 th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
-th{background:#f4f4f4;position:sticky;top:0} td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;position:sticky;top:0}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 .plots{display:flex;flex-wrap:wrap;gap:8px} .plot{width:560px;height:360px}
 .heat{width:1000px;height:420px} p.note{color:#555;max-width:70em}
 """
@@ -59,8 +60,9 @@ def _header(report: dict) -> str:
     against = report.get("real") or report.get("profile")
     word = "PASSED" if report["passed"] else "FAILED"
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.get("notes", []))
-    return (f"<h1>campus-synth evaluation</h1><p class='verdict {'pass' if report['passed'] else 'fail'}'>"
-            f"{word}</p><p>Synthetic warehouse <code>{html.escape(str(report['synthetic']))}"
+    css = "pass" if report["passed"] else "fail"
+    return (f"<h1>campus-synth evaluation</h1><p class='verdict {css}'>{word}</p>"
+            f"<p>Synthetic warehouse <code>{html.escape(str(report['synthetic']))}"
             f"</code> against the {report['reference']} <code>{html.escape(str(against))}</code>."
             "</p><p class='note'>Each figure is a distance between the warehouse and its "
             "reference (or a similarity 1 − distance), shown beside the <b>noise floor</b>: the "

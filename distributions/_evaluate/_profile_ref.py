@@ -11,9 +11,9 @@ from distributions._evaluate._figures import (
     Figure,
     distance_figure,
     not_applicable,
+    rescale,
     similarity_figure,
 )
-from distributions._evaluate._figures import rescale
 from distributions._evaluate._sql import SPLITS, q, split_rows, split_select, split_sets
 from distributions._evaluate._stats import ks_sql, ks_to_cdf, mean_of, piecewise_cdf, tvd
 
