@@ -32,6 +32,10 @@ from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
 
 MAX_BYTES = 4 * 2**20
+# what each effect acts on: the table its rows are, and the operation its expression gives
+EFFECTS = {"engagement": ("course_section_enrollment", "add"),
+           "score": ("learner_activity_result", "add"),
+           "event_rate": ("course_section_enrollment", "multiply")}
 MAX_LISTED = 20  # problems listed before "… and N more problems"
 MAX_TEXT = 300   # characters of one problem's text
 
@@ -164,6 +168,31 @@ def semantic_problems(document: dict, catalog: dict | None) -> list[tuple[str, s
         existing = dict(info["columns"]) if info else {}
         problems += _columns_problems(columns, path, existing, catalog,
                                       info["parents"] if info else set())
+    for name, effect in document.get("effects", {}).items():
+        problems += _effect_problems(effect, f"/effects/{name}", document, catalog)
+    return problems
+
+
+def _effect_problems(effect: dict, path: str, document: dict,
+                     catalog: dict | None) -> list[tuple[str, str]]:
+    """An effect reads the scenario's columns of its row and any column of its parent rows
+    (never the row's own generated values, which the effect feeds)."""
+    table, operation = EFFECTS[effect["target"]]
+    where = f"{path}/{operation}"
+    try:
+        expression = parse_expression(effect[operation])
+    except ExpressionError as error:
+        return [(where, str(error))]
+    own = document.get("columns", {}).get(table, {})
+    parents = catalog[table]["parents"] if catalog else set()
+    problems = []
+    for name in sorted(expression.names):
+        problem = None if name in own else _name_problem(name, {}, {}, catalog, parents)
+        if problem and "." not in name:
+            problem = f"{name!r} is not a scenario column of {table} (an effect reads the " \
+                      f"scenario's columns of its row and its parent rows' columns)"
+        if problem:
+            problems.append((where, problem))
     return problems
 
 

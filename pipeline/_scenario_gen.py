@@ -252,14 +252,23 @@ def _compute(engine: Engine, key: str, column: str, rows: np.ndarray):
         drawn = sample_family(spec, u)
         return drawn if spec["family"] == "Constant" and isinstance(spec["value"], str) else \
             _as_type(drawn, _target_type(engine, key, column, spec))
-    expression = _expression(engine, key, column, spec["expression"])
+    result = evaluate(engine, key, spec["expression"],
+                      f"{_spec_path(engine, key, column)}/expression", rows)
+    return _as_type(result, _target_type(engine, key, column, spec))
+
+
+def evaluate(engine: Engine, key: str, text: str, path: str, rows: np.ndarray) -> np.ndarray:
+    """A scenario expression over rows `rows` of table `key` (and their parent rows); a
+    value it cannot have on these rows is a ScenarioError naming the file and `path`."""
+    cache = engine.facts.setdefault("scenario_expressions", {})
+    if text not in cache:
+        cache[text] = parse_expression(text)
     try:
-        result = expression.evaluate(lambda name: _lookup(engine, key, name, rows))
+        result = cache[text].evaluate(lambda name: _lookup(engine, key, name, rows))
     except ExpressionError as error:
-        raise ScenarioError(engine.profile["scenario"]["source"],
-                            [(f"{_spec_path(engine, key, column)}/expression", str(error))]) \
+        raise ScenarioError(engine.profile["scenario"]["source"], [(path, str(error))]) \
             from None
-    return _as_type(np.broadcast_to(result, rows.shape), _target_type(engine, key, column, spec))
+    return np.broadcast_to(result, rows.shape)
 
 
 def _as_type(result: np.ndarray, kind: str) -> np.ndarray:
@@ -287,13 +296,6 @@ def _counters(engine: Engine, key: str, column: str, rows: np.ndarray) -> np.nda
     return engine.fk_rows(key, keyed_by, rows) if keyed_by else rows
 
 
-def _expression(engine: Engine, key: str, column: str, text: str):
-    cache = engine.facts.setdefault("scenario_expressions", {})
-    if (key, column) not in cache:
-        cache[(key, column)] = parse_expression(text)
-    return cache[(key, column)]
-
-
 def _lookup(engine: Engine, key: str, name: str, rows: np.ndarray) -> np.ndarray:
     if "." in name:
         parent, column = name.split(".", 1)
@@ -312,8 +314,20 @@ def _lookup(engine: Engine, key: str, name: str, rows: np.ndarray) -> np.ndarray
 
 
 def touched_tables(scenario: dict | None) -> list[str]:
-    """The tables a scenario adds or changes directly, by name."""
+    """The tables a scenario adds or changes, by qualified name (an effect on the latent
+    inputs reaches the tables computed from them)."""
     if not scenario:
         return []
     document = scenario["document"]
-    return sorted({*document.get("tables", {}), *document.get("columns", {})})
+    names = {*document.get("tables", {}), *document.get("columns", {})}
+    for effect in document.get("effects", {}).values():
+        names.update(EFFECT_REACH[effect["target"]])
+    return sorted(name if "." in name else f"{ENTITY}.{name}" for name in names)
+
+
+# what each effect target changes downstream (pipeline/_scenario_effects.py)
+EFFECT_REACH = {
+    "engagement": ("learner_activity_result", "course_grade", "event_store.expanded"),
+    "score": ("learner_activity_result", "course_grade", "event_store.expanded"),  # grades
+    "event_rate": ("event_store.expanded",),
+}

@@ -16,7 +16,6 @@ import duckdb
 
 from distributions._scenario import ScenarioError
 from pipeline._scenario_gen import touched_tables
-from pipeline._schema import ENTITY
 
 
 def with_scenario(profile: dict, scenario: dict | None) -> dict:
@@ -41,13 +40,15 @@ def describe_scenario(warehouse: Path, scenario: dict | None) -> None:
     note = (f"[scenario {scenario['name']}: {Path(scenario['source']).name}, "
             f"sha256 {scenario['sha256']}]")
     with duckdb.connect(str(warehouse)) as connection:
-        for name in touched_tables(scenario):
+        for qualified in touched_tables(scenario):
+            schema, name = qualified.split(".")
             found = connection.execute(
                 "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                [ENTITY, name]).fetchall()
-            found = found[0] if found else None
-            text = f"{found[0]} {note}".strip() if found and found[0] else note
-            connection.execute(f"COMMENT ON TABLE {ENTITY}.{name} IS "
+                [schema, name]).fetchall()
+            if not found:  # the event store, in a run that generated no events
+                continue
+            text = f"{found[0][0]} {note}".strip() if found[0][0] else note
+            connection.execute(f"COMMENT ON TABLE {qualified} IS "
                                + "'" + text.replace("'", "''") + "'")
 
 

@@ -17,14 +17,16 @@ import statsmodels.api as sm
 from conftest import connect, manifest
 
 from pipeline import main
+from pipeline._scenario_run import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 WELLBEING = ROOT / "distributions" / "scenarios" / "wellbeing.yaml"
 PREFIX = "campus-synth: error:"
-SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts"]
+SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts", "--no-evaluate"]
 
 # a twin of the wellbeing scenario that also reaches into the gradebook: a tutoring flag on
-# enrollments and a course grade column derived from it and the enrollment's own grade
+# enrollments, an effect of it on every graded result's score (+5 points of 100), and a
+# course grade column derived from the flag and the grade
 TUTORING = WELLBEING.read_text().replace("name: wellbeing", "name: tutoring") + """
 columns:
   course_section_enrollment:
@@ -32,7 +34,12 @@ columns:
   course_grade:
     tutored_score:
       expression: where(le_final_score > 0, le_final_score + 5 * course_section_enrollment.tutoring, 0)
+effects:
+  tutoring_adds_five_points:
+    target: score
+    add: 5 * course_section_enrollment.tutoring
 """
+ENTITY, EVENTS = "context_store_entity", "event_store.expanded"
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -161,26 +168,67 @@ def _table_hashes(out: Path) -> dict[str, tuple]:
 
 def test_twins_differ_only_where_the_scenario_reaches(twins):
     base, other = _table_hashes(twins / "wellbeing"), _table_hashes(twins / "tutoring")
-    assert base.keys() == other.keys()
-    touched = {"context_store_entity.course_section_enrollment",
-               "context_store_entity.course_grade"}
+    assert base.keys() == other.keys() and len(base) > 40
+    touched = {f"{ENTITY}.{t}" for t in ("course_section_enrollment", "course_grade",
+                                          "learner_activity_result")} | {EVENTS}
     assert {name for name in base if base[name] != other[name]} == touched
-    assert len(base) > 40
-    # the touched tables keep every baseline column as it was; only the new column is added
     with connect(twins / "wellbeing") as a, connect(twins / "tutoring") as b:
-        for table in touched:
-            columns = ", ".join(c for (c,) in a.sql(
-                f"select column_name from duckdb_columns() where schema_name || '.' || "
-                f"table_name = '{table}'").fetchall())
-            query = f"select bit_xor(hash(({columns}))) from {table}"
-            assert a.execute(query).fetchall()[0] == b.execute(query).fetchall()[0]
-        grades = b.sql("""select g.tutored_score - g.le_final_score, e.tutoring
-            from context_store_entity.course_grade g
-            join context_store_entity.course_section_enrollment e
-            using (course_section_id, person_id) where g.le_final_score > 0""").fetchnumpy()
-    values = list(grades.values())
-    np.testing.assert_allclose(values[0], 5 * values[1])
-    assert 0.1 < values[1].mean() < 0.3
+        # a score effect reaches the events only through the grades GradeEvents carry
+        query = f"select count(*), bit_xor(hash(t)) from {EVENTS} t where type <> 'GradeEvent'"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+        query = f"select count(*) from {EVENTS} where type = 'GradeEvent'"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+        for table, unchanged in ((f"{ENTITY}.course_section_enrollment", "*"),
+                                 (f"{ENTITY}.course_grade", "course_section_id, person_id, "
+                                  "gpa_cumulative_excluding_course_grade"),
+                                 (f"{ENTITY}.learner_activity_result", "* exclude "
+                                  "(published_score, published_grade)")):
+            query = f"select bit_xor(hash(t)) from (select {unchanged} from {table}) t"
+            assert a.execute(query).fetchall() == b.execute(
+                query.replace("select *", "select * exclude (tutoring)")
+                if table.endswith("enrollment") else query).fetchall(), table
+
+
+def test_tutoring_effect_is_in_the_gradebook(twins):
+    """Every graded result of a tutored enrollment scores 5 points (of 100) more than its
+    twin, the course grades computed from them follow, and OLS recovers +5."""
+    query = f"""
+        select g.course_section_id, g.person_id, g.le_current_score, g.le_final_score
+        from {ENTITY}.course_grade g order by 1, 2"""
+    with connect(twins / "wellbeing") as a, connect(twins / "tutoring") as b:
+        base, treated = a.sql(query).fetchnumpy(), b.sql(query).fetchnumpy()
+        flags = b.sql(f"""select e.tutoring, g.tutored_score from {ENTITY}.course_grade g
+            join {ENTITY}.course_section_enrollment e using (course_section_id, person_id)
+            order by g.course_section_id, g.person_id""").fetchnumpy()
+        results = f"""select r.published_score, a.points_possible, e.tutoring
+            from {ENTITY}.learner_activity_result r
+            join {ENTITY}.learner_activity a using (learner_activity_id)
+            join {ENTITY}.learner_activity_group gr using (learner_activity_group_id)
+            join {ENTITY}.course_section s on s.course_offering_id = gr.course_offering_id
+            join {ENTITY}.course_section_enrollment e
+              on e.course_section_id = s.course_section_id and e.person_id = r.person_id
+            where r.grading_status = 'graded'
+            order by r.learner_activity_result_id"""
+        base_results = a.sql(results.replace("e.tutoring", "0")).fetchnumpy()
+        treated_results = b.sql(results).fetchnumpy()
+    tutored = flags["tutoring"].astype(float)
+    current = np.asarray(treated["le_current_score"], dtype=float)
+    graded = np.asarray(base["le_current_score"], dtype=float) > 0  # graded work (not dropped)
+    np.testing.assert_allclose(current[graded] - np.asarray(
+        base["le_current_score"], dtype=float)[graded], 5 * tutored[graded], atol=0.02)
+    final = np.asarray(treated["le_final_score"], dtype=float)
+    scored = final > 0
+    np.testing.assert_allclose(np.asarray(flags["tutored_score"], float)[scored],
+                               final[scored] + 5 * tutored[scored])
+    shift = np.asarray(treated_results["published_score"], float) - np.asarray(
+        base_results["published_score"], float)
+    scored_result = ~np.isnan(shift)
+    expected = 0.05 * treated_results["points_possible"] * treated_results["tutoring"]
+    assert scored_result.sum() > 1000
+    np.testing.assert_allclose(shift[scored_result], expected[scored_result], atol=0.011)
+    fit = sm.OLS(current[graded], sm.add_constant(tutored[graded])).fit()
+    assert abs(fit.params[1] - 5) < 2 * fit.bse[1], (fit.params, fit.bse)
+    assert 0.1 < tutored.mean() < 0.3
 
 
 def test_manifest_and_comments_record_the_scenario(twins):
@@ -188,14 +236,22 @@ def test_manifest_and_comments_record_the_scenario(twins):
     recorded = manifest(twins / "tutoring")["scenario"]
     assert recorded["name"] == "tutoring"
     assert recorded["sha256"] == hashlib.sha256(data).hexdigest()
-    assert recorded["tables"] == ["course_grade", "course_section_enrollment",
-                                  "wellbeing_survey"]
+    assert recorded["tables"] == [f"{ENTITY}.{t}" for t in (
+        "course_grade", "course_section_enrollment", "learner_activity_result",
+        "wellbeing_survey")] + [EVENTS]
     assert manifest(twins / "tutoring")["tables"][
         "context_store_entity.wellbeing_survey"] == 10_000
     with duckdb.connect(str(twins / "tutoring" / "warehouse.duckdb"), read_only=True) as con:
         comments = dict(con.sql("""select table_name, comment from duckdb_tables()
                                    where schema_name = 'context_store_entity'""").fetchall())
-    for table in recorded["tables"]:
+    for table in recorded["tables"][:-1]:
         assert f"scenario tutoring: tutoring.yaml, sha256 {recorded['sha256']}" in \
-            comments[table]
+            comments[table.split(".")[1]]
     assert "scenario" not in comments["person"]
+
+
+def test_shipped_scenarios_are_valid():
+    """Every scenario shipped in distributions/scenarios validates against the registry."""
+    shipped = sorted((ROOT / "distributions" / "scenarios").glob("*.yaml"))
+    assert [s["name"] for s in load_scenarios([str(p) for p in shipped])] == [
+        "course_redesign", "tutoring", "wellbeing"]

@@ -22,6 +22,7 @@ from pipeline._rules.calendar import term_dates
 from pipeline._rules.enrollment import KEY as ENROLLMENT
 from pipeline._rules.enrollment import engagement, enrollment_people
 from pipeline._rules.gradebook import RESULT, result_core, withdrawal_dates
+from pipeline._scenario_effects import apply_effects
 
 MAX_DAYS = 512          # day-in-term slots per enrollment in a cell number
 MAX_PER_CELL = 63       # events per cell are capped (a Poisson tail beyond is noise)
@@ -92,7 +93,8 @@ def enrollments(engine: Engine, model: RateModel, start: int, stop: int,
         withdrawal = withdrawal_dates(engine, rows[student], term[student])
         last = np.floor((withdrawal - begin[student]) / DAY)  # the day it happens: none
         n_days[student] = np.minimum(n_days[student], np.where(np.isinf(last), MAX_DAYS, last))
-        factor[student] *= engagement_factor(model, engagement(engine, rows[student]))
+        factor[student] *= apply_effects(engine, "event_rate", rows[student], engagement_factor(
+            model, engagement(engine, rows[student])))  # a scenario's effect, if any
     return Enrollments(rows, enrollment_people(engine, rows), section, offering, term, role,
                        stream, begin, np.maximum(n_days, 0), factor)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from pipeline._engine import Engine, rule
 from pipeline._plan import Children, count_rule, draw_counts
+from pipeline._scenario_effects import apply_effects
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
@@ -218,7 +219,8 @@ def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     share = float(engine.profile["engagement"]["student_share"])
     person_part = student_latent(engine, engine.fk_rows(KEY, "person_id", rows))
     own = engine.normal(KEY, "engagement", rows)
-    return np.sqrt(share) * person_part + np.sqrt(1 - share) * own
+    latent = np.sqrt(share) * person_part + np.sqrt(1 - share) * own
+    return apply_effects(engine, "engagement", rows, latent)  # a scenario's shift, if any
 
 
 def student_latent(engine: Engine, people: np.ndarray) -> np.ndarray:

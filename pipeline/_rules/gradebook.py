@@ -21,6 +21,7 @@ from pipeline._plan import count_rule
 from pipeline._rules.calendar import term_dates
 from pipeline._rules.enrollment import KEY as ENROLLMENT
 from pipeline._rules.enrollment import engagement, is_student
+from pipeline._scenario_effects import apply_effects
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
 
@@ -227,6 +228,7 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     ratio_z = _copula(engine, core["latent"], rho, "score", rows)
     spec = engine.distribution(RESULT, "published_score")
     ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
+    ratio = apply_effects(engine, "score", rows, ratio)  # a scenario's effect, if any
     points = numeric(activity_values(engine, core, "points_possible"))
     graded = core["status"].codes == core["status"].code_of(GRADED)
     return np.where(graded, np.round(ratio * points, 2), np.nan)
