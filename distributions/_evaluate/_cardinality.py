@@ -16,16 +16,15 @@ MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not
 def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> list[dict[int, dict]]:
     """[split: {half of the parent: {children: parents with that many}}]."""
     key = side.split_key(fk.parent)
-    splits = ", ".join(f"s{s}" for s in range(SPLITS))
     sql = f"""
-SELECT {splits}, n, count(*) FROM (
+SELECT hb, n, count(*) FROM (
   SELECT p.{q(fk.key)}, {split_select('p.' + q(key))}, count(c.{q(fk.column)}) n
   FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
     ON c.{q(fk.column)} = p.{q(fk.key)}
   GROUP BY ALL) GROUP BY {split_sets('n')}"""
     out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (n, parents) in split_rows(ctx.engine.rows(sql)):
-        out[split][half][int(n)] = int(parents)
+        out[split][half][int(n)] = out[split][half].get(int(n), 0) + int(parents)
     return out
 
 

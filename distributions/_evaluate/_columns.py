@@ -61,15 +61,16 @@ def table_counts(ctx: Context, side: Side, table: str,
     key = side.split_key(table)
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
-    sets = ", ".join(f"(s{s}, {name})" for s in range(SPLITS) for name in names)
+    sets = ", ".join(f"(hb, {name})" for name in names)
     rows = ctx.engine.rows(
-        f"SELECT {', '.join(f's{s}' for s in range(SPLITS))}, {', '.join(names)}, count(*) "
+        f"SELECT hb, {', '.join(names)}, count(*) "
         f"FROM (SELECT {split_select(q(key))}, {labels} FROM {side.rel(table)}) "
         f"GROUP BY GROUPING SETS ({sets})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
     for split, half, rest in split_rows(rows):
         column = next(n for n, label in enumerate(rest[:-1]) if label is not None)
-        out[infos[column].name][split][half][rest[column]] = int(rest[-1])
+        counts = out[infos[column].name][split][half]
+        counts[rest[column]] = counts.get(rest[column], 0) + int(rest[-1])
     return out
 
 

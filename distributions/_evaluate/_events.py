@@ -34,22 +34,20 @@ def event_figures(ctx: Context) -> list[Figure]:
 def _curves(ctx: Context, side: Side) -> list[dict]:
     """[split: {half: {"day": {(tool, day): n}, "week": ..., "hour": {hour: n},
     "tool": {tool: n}}}]."""
-    splits = [f"s{s}" for s in range(SPLITS)]
-    sets = ", ".join(f"({s}, tool, d), ({s}, hr)" for s in splits)
     sql = f"""
-SELECT {', '.join(splits)}, tool, d, hr, count(*) FROM (
+SELECT hb, tool, d, hr, count(*) FROM (
   SELECT {split_select('person_id')}, tool, CAST(event_day - term_begin AS BIGINT) d,
          hour(event_time) hr
   FROM {event_frame(side)} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL)
-GROUP BY GROUPING SETS ({sets})"""
+GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
            for _ in range(SPLITS)]
     for split, half, (tool, day, hour, n) in split_rows(ctx.engine.rows(sql)):
         parts = out[split][half]
         if hour is not None:
-            parts["hour"][int(hour)] = int(n)
+            parts["hour"][int(hour)] = parts["hour"].get(int(hour), 0) + int(n)
             continue
-        parts["day"][(tool, int(day))] = int(n)
+        parts["day"][(tool, int(day))] = parts["day"].get((tool, int(day)), 0) + int(n)
         week = (tool, int(day) // 7)
         parts["week"][week] = parts["week"].get(week, 0) + int(n)
         parts["tool"][tool] = parts["tool"].get(tool, 0) + int(n)

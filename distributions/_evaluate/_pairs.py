@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from distributions._evaluate._context import SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._sql import SPLITS, Side, half_expr, q, split_select
 from distributions._evaluate._stats import cramers_v, mean_of
 
 MAX_COLUMNS = 12  # per table: 66 pairs at most
+PAIR_ROWS = 50_000  # rows read per table: associations settle long before this
 HEATMAPS = 8  # conditional heatmaps of the worst pairs
 
 
@@ -65,7 +66,7 @@ def _contingency(ctx: Context, side: Side, table: str, infos: list[ColumnInfo],
                  halves: bool) -> dict:
     """{half or None: {(i, j): {(label_i, label_j): rows}}} for every pair (i, j)."""
     pairs = list(combinations(range(len(infos)), 2))
-    return contingency(ctx, side.rel(table, limit=SAMPLE_ROWS), q(side.split_key(table)),
+    return contingency(ctx, side.rel(table, limit=PAIR_ROWS), q(side.split_key(table)),
                        [info.label for info in infos], pairs, halves)
 
 
@@ -76,30 +77,22 @@ def contingency(ctx: Context, relation: str, key_sql: str, labels: list[str],
     (no splits when `halves` is false)."""
     names = [f"c{i}" for i in range(len(labels))]
     selects = ", ".join(f"{label} c{i}" for i, label in enumerate(labels))
-    splits = SPLITS if halves else 0
-    dims = [f"s{s}" for s in range(splits)]
-    sets = ", ".join(f"({', '.join(prefix + [names[a], names[b]])})"
-                     for prefix in ([[d] for d in dims] or [[]]) for a, b in pairs)
-    head = ", ".join(dims + names)
+    lead = ["hb"] if halves else []
+    sets = ", ".join(f"({', '.join(lead + [names[a], names[b]])})" for a, b in pairs)
     source = f"{split_select(key_sql)}, {selects}" if halves else selects
-    rows = ctx.engine.rows(f"SELECT {head}, count(*) FROM (SELECT {source} FROM {relation}) "
-                           f"GROUP BY GROUPING SETS ({sets})")
-    out: dict = {"whole": {}, "splits": [{0: {}, 1: {}} for _ in range(splits)]}
+    rows = ctx.engine.rows(f"SELECT {', '.join(lead + names)}, count(*) FROM (SELECT {source} "
+                           f"FROM {relation}) GROUP BY GROUPING SETS ({sets})")
+    out: dict = {"whole": {}, "splits": [{0: {}, 1: {}} for _ in range(SPLITS if halves else 0)]}
     for row in rows:
-        cells, n = row[splits:-1], int(row[-1])
+        cells, n = row[len(lead):-1], int(row[-1])
         a, b = (i for i, label in enumerate(cells) if label is not None)
-        cell = (cells[a], cells[b])
-        targets = []
+        targets = [out["whole"]]
         if halves:
-            split = next(s for s in range(splits) if row[s] is not None)
-            targets.append(out["splits"][split][int(row[split])])
-            if split == 0:
-                targets.append(out["whole"])
-        else:
-            targets.append(out["whole"])
+            bits = int(row[0])
+            targets += [split[(bits >> s) & 1] for s, split in enumerate(out["splits"])]
         for target in targets:
             counts = target.setdefault((a, b), {})
-            counts[cell] = counts.get(cell, 0) + n
+            counts[(cells[a], cells[b])] = counts.get((cells[a], cells[b]), 0) + n
     return out
 
 
@@ -145,7 +138,7 @@ def _ranks(ctx: Context, side: Side, table: str, infos, numeric, pairs, partitio
     group = "h" if partition else "NULL"
     rows = ctx.engine.rows(
         f"SELECT {group}, count(*), {corrs} FROM (SELECT {half_expr(q(key))} h, {ranks} "
-        f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) GROUP BY 1")
+        f"FROM {side.rel(table, limit=PAIR_ROWS)}) GROUP BY 1")
     out = {}
     for row in rows:
         half = None if row[0] is None else int(row[0])

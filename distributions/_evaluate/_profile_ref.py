@@ -67,8 +67,7 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
     key = syn.split_key(table)
-    splits = ", ".join(f"s{s}" for s in range(SPLITS))
-    rows = ctx.engine.rows(f"SELECT {splits}, v, count(*) FROM (SELECT {split_select(q(key))}, "
+    rows = ctx.engine.rows(f"SELECT hb, v, count(*) FROM (SELECT {split_select(q(key))}, "
                            f"{q(column)} v FROM {syn.rel(table)}) GROUP BY {split_sets('v')}")
     found: list[dict] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (value, n) in split_rows(rows):

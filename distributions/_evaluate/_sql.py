@@ -93,21 +93,23 @@ SPLITS = 4
 
 
 def split_select(key_sql: str) -> str:
-    """SELECT items s0 … s{SPLITS-1}: the row's half in each split."""
-    return ", ".join(f"{half_expr(key_sql, s)} s{s}" for s in range(SPLITS))
+    """SELECT item `hb`: the row's half in every split, as bits (bit s = half in split s),
+    so one aggregation counts the halves of all splits at once."""
+    return " + ".join(f"{1 << s} * {half_expr(key_sql, s)}" for s in range(SPLITS)) + " hb"
 
 
 def split_sets(*dims: str) -> str:
-    """GROUPING SETS that count `dims` within each half of each split."""
-    extra = "".join(f", {d}" for d in dims)
-    return "GROUPING SETS (" + ", ".join(f"(s{s}{extra})" for s in range(SPLITS)) + ")"
+    """GROUPING SETS counting `dims` by the split bits (one set)."""
+    return "GROUPING SETS ((" + ", ".join(("hb", *dims)) + "))"
 
 
 def split_rows(rows: list[tuple]):
-    """(split, half, rest of the row) of the rows of a split_sets query."""
+    """(split, half, rest of the row) for every split, from rows whose first value is the
+    split bits `hb`: counts of one (split, half) come in several rows, to be added up."""
     for row in rows:
-        split = next(s for s in range(SPLITS) if row[s] is not None)
-        yield split, int(row[split]), row[SPLITS:]
+        bits = int(row[0])
+        for split in range(SPLITS):
+            yield split, (bits >> split) & 1, row[1:]
 
 
 class Engine:
