@@ -39,7 +39,7 @@ def engagement_part(p, profile: dict) -> None:
         p.notes.append("/engagement: fewer than 2k scored student enrollments: score_rho and "
                        "withdrawal_rho kept from the default profile")
         return
-    sim = Simulation(found["results"], ratio_transform(profile))
+    sim = Simulation(found["results"], ratio_transform(profile), due_fractions(profile))
     if found["icc"] is not None:
         engagement["score_rho"] = round(sim.score_rho(found["icc"]), 4)
     rho = engagement["score_rho"]
@@ -133,32 +133,49 @@ def withdrawal_strata(p, withdrawn: list[str]) -> list[tuple[float, float]]:
     return [(w / n, n) for w, n in cells.values() if n > 0]
 
 
+def due_fractions(profile: dict):
+    """u ↦ an assignment's due date as a fraction of its term (the profile's quantiles), or
+    None when the profile does not store it that way."""
+    spec = profile["tables"]["learner_activity"]["columns"].get("due_date", {})
+    if spec.get("unit") != "fraction_of_term" or spec.get("kind") != "continuous":
+        return None
+    return _piecewise(spec, lambda u: u)
+
+
+def _piecewise(spec: dict, to_probability):
+    points = sorted((float(q), float(v)) for q, v in spec.get("quantiles", {}).items())
+    if len(points) < 2:
+        return None
+    probs = [0.0, *(q for q, _ in points), 1.0]
+    values = [spec.get("min", points[0][1]), *(v for _, v in points),
+              spec.get("max", points[-1][1])]
+    return lambda x: np.interp(to_probability(x), probs, values)
+
+
 def ratio_transform(profile: dict):
     """z ↦ score ratio through the profile's published_score quantiles (piecewise linear, as
     the generator draws it), so the simulation sees the same ties and bounds (scores capped at
     full marks) that weaken the source's correlations."""
     spec = profile["tables"]["learner_activity_result"]["columns"]["published_score"]
-    points = sorted((float(q), float(v)) for q, v in spec.get("quantiles", {}).items())
-    if spec.get("kind") != "continuous" or len(points) < 2:
-        return lambda z: z
-    probs = [0.0, *(q for q, _ in points), 1.0]
-    values = [spec.get("min", points[0][1]), *(v for _, v in points),
-              spec.get("max", points[-1][1])]
-    return lambda z: np.interp(special.ndtr(z), probs, values)
+    transform = _piecewise(spec, special.ndtr) if spec.get("kind") == "continuous" else None
+    return transform or (lambda z: z)
 
 
 class Simulation:
     """The generator's gradebook in miniature, on fixed random numbers (so each statistic is
     a smooth, monotone function of the parameter, solved by bisection)."""
 
-    def __init__(self, results: float, transform):
+    def __init__(self, results: float, transform, due=None):
         rng = np.random.default_rng(20_261_130)
         self.m = max(int(round(results)), 2)
         self.latent = rng.standard_normal(_SIMULATED)
         self.own = rng.standard_normal(_SIMULATED)
         self.noise = rng.standard_normal((_SIMULATED, self.m))
-        # a withdrawn enrollment keeps the work due before its withdrawal (10–70 % of the term)
-        self.kept_share = rng.uniform(0.1, 0.7, _SIMULATED)
+        # a withdrawn enrollment keeps only the work due before its withdrawal (10–70 % of
+        # the term); one with nothing graded drops out of the statistic, as in the source
+        withdrawal = rng.uniform(0.1, 0.7, _SIMULATED)
+        due_at = (due or (lambda u: u))(rng.uniform(size=(_SIMULATED, self.m)))
+        self.before = due_at < withdrawal[:, None]
         self.transform = transform
 
     def ratios(self, score_rho: float) -> np.ndarray:
@@ -187,11 +204,11 @@ class Simulation:
 
         def spearman(rho: float) -> float:
             out = rho * self.latent + math.sqrt(1 - rho * rho) * self.own < cut
-            keep = np.where(out, np.maximum(np.round(self.kept_share * self.m), 1),
-                            self.m).astype(int)
-            mask = np.arange(self.m)[None, :] < keep[:, None]
-            mean = (ratios * mask).sum(axis=1) / keep
-            return -float(stats.spearmanr(mean, out).statistic)
+            mask = np.where(out[:, None], self.before, True)
+            keep = mask.sum(axis=1)
+            scored = keep > 0
+            mean = (ratios * mask).sum(axis=1)[scored] / keep[scored]
+            return -float(stats.spearmanr(mean, out[scored]).statistic)
         return _solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
 
 

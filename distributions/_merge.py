@@ -3,7 +3,8 @@
 `campus-synth profile merge A.json B.json … --out consortium.json` reads only profiles (and
 their privacy manifests beside them), so no row leaves any institution:
 
-- counts are added (table row counts, campuses, FTE);
+- counts are added (table row counts, campuses, FTE — per term, over the longest run of
+  terms);
 - shares (categorical distributions) are combined by weight — each institution's rows of that
   table, from its manifest (else its FTE); children-per-parent distributions by the number of
   parents (rows / mean children);
@@ -38,6 +39,7 @@ PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_sect
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
 _LARGEST = ("calendar", "grading_scheme")
+_LEVELS = 241  # most quantile levels a merged continuous distribution stores
 
 
 class Merge:
@@ -52,8 +54,18 @@ class Merge:
         self.fte = np.array([float(p["settings"].get("fte") or 1.0) for p in self.profiles])
         self.largest = int(np.argmax(self.fte))
         self.k = max(int(m.get("k", 10)) if m else 10 for m in self.manifests)
+        self.default = load_profile()
         self.notes: list[str] = []
         self.actions: list[dict] = []
+
+    def learned(self, parts: list[tuple[dict, float]], table: str, kind: str,
+                name: str) -> list[tuple[dict, float]]:
+        """The parts an institution learned from its data: a part equal to the built-in
+        default's (the institution lacked that table or column) is not its data, and would
+        only dilute the others'. All default: the default."""
+        default = self.default["tables"].get(table, {}).get(kind, {}).get(name)
+        learned = [(spec, w) for spec, w in parts if spec != default]
+        return learned or parts[:1]
 
     def table_weights(self, table: str) -> np.ndarray:
         """Rows of `table` at each institution (from the manifests), else FTE."""
@@ -72,7 +84,11 @@ def merge_profiles(paths: list[str]):
     out["description"] = (f"Merged by campus-synth profile merge from {len(paths)} profiles; "
                           f"aggregates only, k={merge.k} rechecked on pooled counts.")
     out["settings"] = _merge_value([p["settings"] for p in merge.profiles], merge.fte, merge)
-    out["settings"]["fte"] = round(float(merge.fte.sum()), 1)
+    # FTE is per term: over the merged (longest) run of terms an institution that had fewer
+    # terms adds its FTE only for the terms it had
+    terms = np.array([float(p["settings"].get("terms") or 1) for p in merge.profiles])
+    out["settings"]["terms"] = int(terms.max())
+    out["settings"]["fte"] = round(float((merge.fte * terms).sum() / terms.max()), 1)
     for key in ("institution", "engagement", "events", "structure"):
         present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte) if key in p]
         if present:
@@ -93,6 +109,7 @@ def _merge_table(merge: Merge, name: str) -> dict:
     rows = {}
     for key in specs[merge.largest].get("rows", {}):
         parts = [(s["rows"][key], w) for s, w in zip(specs, weights) if key in s.get("rows", {})]
+        parts = parts if key == "count" else merge.learned(parts, name, "rows", key)
         if key == "count":
             rows[key] = int(sum(v for v, _ in parts))
             continue
@@ -104,8 +121,8 @@ def _merge_table(merge: Merge, name: str) -> dict:
         out["rows"] = rows
     columns = {}
     for column in specs[merge.largest]["columns"]:
-        parts = [(s["columns"][column], w) for s, w in zip(specs, weights)
-                 if column in s["columns"]]
+        parts = merge.learned([(s["columns"][column], w) for s, w in zip(specs, weights)
+                               if column in s["columns"]], name, "columns", column)
         columns[column] = mix(*map(list, zip(*parts)), merge,
                               f"/tables/{name}/columns/{column}", name)
     out["columns"] = columns
@@ -121,10 +138,18 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
         return specs[0]
     if kinds == {"categorical"}:
         return _categorical(specs, weights, merge, path, table)
-    if kinds == {"continuous"}:
-        return _continuous(specs, weights)
+    if kinds == {"continuous"} or (kinds == {"categorical", "continuous"} and all(
+            _numeric(s) for s in specs)):
+        return _continuous(specs, weights)  # counts: a categorical is a step CDF
     if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
         return _conditional(specs, weights, merge, path, table)
+    if "conditional" in kinds and len(kinds) > 1:
+        # some institutions condition, others not: pool the marginals (each conditional's
+        # `otherwise` is its pooled distribution), so every institution's rows count
+        merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
+                           "marginals")
+        return mix([s["otherwise"] if s["kind"] == "conditional" else s for s in specs],
+                   weights, merge, path, table)
     heaviest = int(np.argmax(weights))
     merge.notes.append(f"{path}: the institutions' distributions differ in kind or given "
                        f"columns; kept the heaviest one's ({merge.paths[heaviest].name})")
@@ -169,8 +194,22 @@ def _conditional(specs, weights, merge: Merge, path: str, table: str) -> dict:
             "otherwise": otherwise}
 
 
+def _numeric(spec: dict) -> bool:
+    return spec["kind"] == "continuous" or all(
+        isinstance(i["value"], (int, float)) and not isinstance(i["value"], bool)
+        for i in spec["values"])
+
+
 def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (x, F(x)) of a continuous distribution's piecewise-linear CDF."""
+    """Knots (x, F(x)) of a continuous distribution's piecewise-linear CDF (a numeric
+    categorical's mass spread over v ± ½, so rounding draws v again)."""
+    if spec["kind"] == "categorical":
+        items = sorted((float(i["value"]), float(i["p"])) for i in spec["values"])
+        total = sum(p for _, p in items) or 1.0
+        cumulative = np.cumsum([p / total for _, p in items])
+        xs = np.ravel([[v - 0.5, v + 0.5] for v, _ in items])
+        ps = np.ravel([[c - p / total, c] for (_, p), c in zip(items, cumulative)])
+        return np.maximum.accumulate(xs), ps
     if spec["family"] == "constant":
         v = float(spec["value"])
         return np.array([v, v + 1e-9]), np.array([0.0, 1.0])
@@ -185,32 +224,45 @@ def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _continuous(specs, weights) -> dict:
+    # the values' weights: rows with a value (nulls are not in the quantiles)
+    rows = np.array(weights) / sum(weights)
+    weights = [wi * (1.0 - s.get("null_fraction", 0.0)) for s, wi in zip(specs, weights)]
     heaviest = specs[int(np.argmax(weights))]
-    w = np.array(weights) / sum(weights)
+    w = np.array(weights) / (sum(weights) or 1.0)
     knots = [_cdf(s) for s in specs]
-    grid = np.unique(np.concatenate([x for x, _ in knots]))
+    xs = np.concatenate([x for x, _ in knots])
+    # each knot and a point just left of it: a CDF's jump (a mass at full marks) survives
+    grid = np.unique(np.concatenate([xs, xs - 1e-9 * (1 + np.abs(xs))]))
     cdf = sum(wi * np.interp(grid, x, p, left=0.0, right=1.0)
               for wi, (x, p) in zip(w, knots, strict=True))
     cdf = np.maximum.accumulate(cdf + np.arange(len(grid)) * 1e-12)  # strictly increasing
-    levels = sorted({float(q) for s in specs for q in s.get("quantiles", {})}) or \
-        [0.05, 0.25, 0.5, 0.75, 0.95]
+    # the inputs' levels and the mixture's own values at the knots, so that the stored
+    # piecewise-linear CDF passes through the mixture where its pieces meet
+    levels = {float(q) for s in specs for q in s.get("quantiles", {})} | \
+        {round(float(c), 4) for c in cdf}
+    levels = sorted(q for q in levels if 0 < q < 1) or [0.05, 0.25, 0.5, 0.75, 0.95]
+    if len(levels) > _LEVELS:
+        keep = np.linspace(0, len(levels) - 1, _LEVELS).round().astype(int)
+        levels = [levels[i] for i in keep]
     quantiles = {q: float(np.interp(q, cdf, grid)) for q in levels}
     means = np.array([_mean(s) for s in specs])
-    sds = np.array([float(s.get("sd", 0.0)) for s in specs])
+    sds = np.array([_sd(s) for s in specs])
     mean = float(w @ means)
-    integer = all(s.get("integer", False) for s in specs)
-    out = {key: heaviest[key] for key in ("kind", "unit") if key in heaviest}
-    family = heaviest["family"]
-    out["family"] = "empirical" if family == "constant" else family
+    integer = all(s.get("integer", s["kind"] == "categorical") for s in specs)
+    out = {"kind": "continuous", **({"unit": heaviest["unit"]} if "unit" in heaviest else {})}
+    family = heaviest.get("family", "empirical")
+    out["family"] = "empirical" if family == "constant" or len(
+        {s["kind"] for s in specs}) > 1 else family
     out.update(mean=_num(mean), sd=_num(float(np.sqrt(max(w @ (sds ** 2 + means ** 2)
                                                             - mean ** 2, 0.0)))),
                min=_num(grid[0], integer), max=_num(grid[-1], integer),
                median=_num(quantiles.get(0.5, mean)),
                quantiles={str(q): _num(v) for q, v in quantiles.items()})
-    if any("integer" in s for s in specs):
+    if integer or any("integer" in s for s in specs):
         out["integer"] = integer
     if any("null_fraction" in s for s in specs):
-        out["null_fraction"] = round(float(w @ [s.get("null_fraction", 0.0) for s in specs]), 6)
+        out["null_fraction"] = round(float(rows @ [s.get("null_fraction", 0.0)
+                                                   for s in specs]), 6)
     return out
 
 
@@ -224,6 +276,15 @@ def _mean(spec: dict) -> float:
     if spec["kind"] == "continuous":
         return float(spec.get("value", spec.get("mean", 0.0)))
     return 1.0
+
+
+def _sd(spec: dict) -> float:
+    if spec["kind"] != "categorical":
+        return float(spec.get("sd", 0.0))
+    total = sum(i["p"] for i in spec["values"]) or 1.0
+    mean = _mean(spec)
+    return float(np.sqrt(sum(i["p"] / total * (float(i["value"]) - mean) ** 2
+                             for i in spec["values"])))
 
 
 def _num(value: float, integer: bool = False) -> float | int:

@@ -42,7 +42,7 @@ def planted(tmp_path_factory):
     assert main(["profile", "--source", str(source), "--out", str(profile), "--seed", "1"]) == 0
     out = folder / "w"
     assert main(["run", "--profile", str(profile), "--fte", "900", "--out", str(out),
-                 "--no-marts", "--event-days", "1", "--seed", "5"]) == 0
+                 "--no-marts", "--event-days", "1", "--seed", "5", "--no-evaluate"]) == 0
     return source, json.loads(profile.read_text()), out / "warehouse.duckdb"
 
 

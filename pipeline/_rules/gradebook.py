@@ -226,12 +226,23 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     core = result_core(engine, rows)
     rho = engine.profile["engagement"]["score_rho"]
     ratio_z = _copula(engine, core["latent"], rho, "score", rows)
+    graded = core["status"].codes == core["status"].code_of(GRADED)
+    # the profile's scores are those of graded work; the less engaged miss more work and
+    # withdraw, so graded rows would skew high: they take normal scores from their rank
+    # among the block's graded rows (monotone: the tie to engagement is kept)
+    ratio_z[graded] = _normal_scores(ratio_z[graded])
     spec = engine.distribution(RESULT, "published_score")
     ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
     ratio = apply_effects(engine, "score", rows, ratio)  # a scenario's effect, if any
     points = numeric(activity_values(engine, core, "points_possible"))
-    graded = core["status"].codes == core["status"].code_of(GRADED)
     return np.where(graded, np.round(ratio * points, 2), np.nan)
+
+
+def _normal_scores(z: np.ndarray) -> np.ndarray:
+    """Standard-normal scores of `z`'s ranks ((rank + ½) / n)."""
+    ranks = np.empty(len(z))
+    ranks[np.argsort(z, kind="stable")] = np.arange(len(z))
+    return special.ndtri((ranks + 0.5) / max(len(z), 1))
 
 
 def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndarray:
