@@ -21,6 +21,7 @@ from pipeline._scenario_run import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 WELLBEING = ROOT / "distributions" / "scenarios" / "wellbeing.yaml"
+REDESIGN = ROOT / "distributions" / "scenarios" / "course_redesign.yaml"
 PREFIX = "campus-synth: error:"
 SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts", "--no-evaluate"]
 
@@ -133,7 +134,7 @@ def twins(tmp_path_factory) -> Path:
     tutoring = _write(tmp, "tutoring.yaml", TUTORING)
     out = tmp / "out"
     code = main(["run", "--out", str(out), "--scenario", str(WELLBEING), "--scenario",
-                 str(tutoring), *SMALL])
+                 str(tutoring), "--scenario", str(REDESIGN), *SMALL])
     assert code == 0
     yield out
     shutil.rmtree(tmp, ignore_errors=True)
@@ -229,6 +230,22 @@ def test_tutoring_effect_is_in_the_gradebook(twins):
     fit = sm.OLS(current[graded], sm.add_constant(tutored[graded])).fit()
     assert abs(fit.params[1] - 5) < 2 * fit.bse[1], (fit.params, fit.bse)
     assert 0.1 < tutored.mean() < 0.3
+
+
+def test_course_redesign_scales_stem_events(twins):
+    """STEM courses draw 30 % more learning-tool events; nothing else changes."""
+    base, redesign = _table_hashes(twins / "wellbeing"), _table_hashes(
+        twins / "course_redesign")
+    assert {name for name in redesign if base.get(name) != redesign[name]} == {EVENTS}
+    query = f"""select o.cip_family in ('11', '14', '26', '27', '40'), count(*)
+        from {EVENTS} e join {ENTITY}.course_offering o
+          on o.course_offering_id = e.course_offering.udp_id
+        where e.type <> 'GradeEvent' and e.action <> 'Submitted' group by 1 order by 1"""
+    with connect(twins / "wellbeing") as a, connect(twins / "course_redesign") as b:
+        (_, other_before), (_, stem_before) = a.sql(query).fetchall()
+        (_, other_after), (_, stem_after) = b.sql(query).fetchall()
+    assert other_after == other_before
+    assert abs(stem_after / stem_before - 1.3) < 3 * (1.3 / stem_before) ** 0.5
 
 
 def test_manifest_and_comments_record_the_scenario(twins):
