@@ -65,10 +65,22 @@ def extras_part(p, profile: dict) -> None:
     the outcome of each is kept in `p.column_status` for the coverage record."""
     p.column_status = getattr(p, "column_status", {})
     for table in sorted(set(p.reader.tables) & set(p.entities)):
+        _registry_sensitive(p, table)
         known = {c.name for c in p.entities[table].columns}
         extras = {c: t for c, t in p.reader.tables[table].items() if c not in known}
         if extras:
             _table_extras(p, profile, table, extras)
+
+
+def _registry_sensitive(p, table: str) -> None:
+    """Name in the notes the registry's sensitive columns the source holds (keys aside:
+    they are read, for the structure, and never published)."""
+    entity = p.entities[table]
+    for column in p.reader.tables[table]:
+        if column in {c.name for c in entity.columns} and entity.column(column).sensitive \
+                and not (entity.parent_of(column) or column in entity.primary_key):
+            p.notes.append(f"/tables/{table}/columns/{column}: not profiled (sensitive: "
+                           f"marked {entity.column(column).sensitive} in the registry)")
 
 
 def _table_extras(p, profile: dict, table: str, extras: dict[str, str]) -> None:

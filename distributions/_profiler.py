@@ -83,6 +83,7 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     profile = profiler.run()
     manifest = guard.manifest(source.label, profiler.counts)
     manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted
+    manifest["notes"] = list(profiler.notes)  # kept beside the profile, not only printed
     return ProfileResult(profile, manifest, profiler.notes)
 
 

@@ -254,6 +254,9 @@ def test_quantiles_follow_a_bimodal_score_a_fitted_normal_does_not(run):
 # ---- privacy and coverage ------------------------------------------------------------------
 def test_sensitive_columns_are_named_in_the_notes_and_never_leave(run):
     document = json.loads(run["profile"].read_text())
+    for table, column in SENSITIVE:
+        assert any(n.startswith(f"/tables/{table}/columns/{column}: not profiled (sensitive")
+                   for n in run["manifest"]["notes"]), (table, column)
     coverage = run["manifest"]["coverage"]
     for table, column in SENSITIVE:
         assert column not in document["tables"][table]["columns"]
