@@ -23,7 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions import load_profile
 from pipeline._errors import PipelineError
+from pipeline._registry import REGISTRY
 from pipeline._schema import ENTITY, KEYMAP, Table
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -255,9 +257,6 @@ def _renamed(table: Table, column: str) -> str:
 
 def render_staging(registry=None, profile_doc: dict | None = None) -> dict[str, str]:
     """{file name: text} of the context-store staging layer (models, sources, tests)."""
-    from distributions import load_profile
-    from pipeline._registry import REGISTRY
-
     registry = registry or REGISTRY
     profile_doc = profile_doc or load_profile()
     tables = [t for t in registry if t.schema in SOURCES]
@@ -272,9 +271,6 @@ def render_distribution_fields(registry=None, profile_doc: dict | None = None) -
     describes — every column distribution of the default profile, with its kind, the
     columns it is conditional on, its registry type and the unit the profile measures it in
     (a due date as a fraction of its term, a score as a fraction of the points, ...)."""
-    from distributions import load_profile
-    from pipeline._registry import REGISTRY
-
     registry = registry or REGISTRY
     profile_doc = profile_doc or load_profile()
     fields = []
