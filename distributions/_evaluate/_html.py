@@ -136,7 +136,8 @@ def _plots(report: dict, plots: list[dict]) -> str:
         shown = mine[:limit]
         more = f" ({len(shown)} of {len(mine)}; failures first)" if len(mine) > limit else ""
         divs = "".join(_div(p) for p in shown)
-        out.append(f"<h2>{title}{more}</h2><div class='plots'>{divs}</div>")
+        anchor = title.split()[0].lower()
+        out.append(f"<h2 id='{anchor}'>{title}{more}</h2><div class='plots'>{divs}</div>")
     return "\n".join(out)
 
 
