@@ -141,7 +141,7 @@ def institutional(p, parent: str, hist: dict) -> dict:
 
 
 def scale_part(p, profile: dict, fte: float | None) -> None:
-    """The source's offerings per term and the FTE they go with: `--fte` scales them."""
+    """The source's offerings per term per FTE: a run of `--fte F` has F times as many."""
     if not fte:
         p.notes.append("/structure: offerings per term are sized from seats per section "
                        "(the source's FTE is unknown)")
@@ -151,6 +151,6 @@ def scale_part(p, profile: dict, fte: float | None) -> None:
     row = r.rows(f"SELECT COUNT(*) AS n, COUNT(DISTINCT {term}) AS terms "
                  f"FROM {r.rel('course_offering')} AS o")[0]
     if row["terms"]:
-        structure = profile.setdefault("structure", {})
-        structure["offerings_per_term"] = round(row["n"] / row["terms"], 3)
-        structure["fte"] = fte
+        # a ratio to FTE: profiles merged by FTE-weighted means pool it correctly
+        profile.setdefault("structure", {})["offerings_per_fte"] = round(
+            row["n"] / row["terms"] / fte, 6)

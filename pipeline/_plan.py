@@ -208,10 +208,8 @@ def size_institution(profile: dict, settings: Settings) -> dict:
 
 def _offerings_per_term(profile: dict, settings: Settings, from_seats: float) -> int:
     """The source's offerings per term scaled by FTE when learned, else from the seats."""
-    structure = profile.get("structure", {})
-    if "offerings_per_term" in structure and "fte" in structure:
-        return max(1, round(structure["offerings_per_term"] * settings.fte / structure["fte"]))
-    return max(1, round(from_seats))
+    per_fte = profile.get("structure", {}).get("offerings_per_fte")
+    return max(1, round(per_fte * settings.fte if per_fte else from_seats))
 
 
 def _seats_per_section(profile: dict, sections_spec: dict, institution: dict) -> float:
