@@ -51,7 +51,8 @@ def _terms_per_student(p, profile: dict) -> None:
     counts = value_counts(p.reader, base).get((), {})
     path = "/structure/terms_per_student"
     hist = p.guard.histogram(path, {int(v): c for v, c in counts.items() if v})
-    spec = p.guard.categorical(path, hist, text=False, nodata=False) if hist else None
+    spec = p.guard.categorical(path, hist, text=False, nodata=False,
+                               noise=False) if hist else None  # noised once, just above
     if spec is None:
         raise Missing("no enrolled student survives the privacy rules")
     profile.setdefault("structure", {})["terms_per_student"] = spec
@@ -154,3 +155,43 @@ def scale_part(p, profile: dict, fte: float | None) -> None:
         # a ratio to FTE: profiles merged by FTE-weighted means pool it correctly
         profile.setdefault("structure", {})["offerings_per_fte"] = round(
             row["n"] / row["terms"] / fte, 6)
+
+
+def drop_stale_cells(p, profile: dict) -> None:
+    """Cells of a conditional kept from the default whose `when` names a value the source's
+    own distribution of that column no longer has (the default's Faculty cells of role_status
+    when the source's roles are Student and Teacher) are dropped, with a note, so that every
+    profile the profiler writes passes the generator's contract."""
+    tables = profile["tables"]
+    for name, spec in tables.items():
+        for column, dist in spec["columns"].items():
+            values = {g: _values_of(p, tables, name, g) for g in dist.get("given", [])}
+            dropped = _prune(dist, values)
+            if dropped:
+                p.notes.append(f"/tables/{name}/columns/{column}: {dropped} cell(s) of the "
+                               "default dropped (their condition names a value the source "
+                               "does not have)")
+
+
+def _values_of(p, tables: dict, table: str, given: str) -> set | None:
+    fk, _, column = given.partition(".")
+    if column:
+        parent = p.entities[table].parent_of(fk) if table in p.entities else None
+        table = p.registry[parent].name if parent else None
+    else:
+        column = fk
+    dist = tables.get(table, {}).get("columns", {}).get(column) if table else None
+    if not dist or dist["kind"] != "categorical":
+        return None
+    return {i["value"] for i in dist["values"]}
+
+
+def _prune(dist: dict, values: dict) -> int:
+    if dist.get("kind") != "conditional":
+        return 0
+    kept = [c for c in dist["cells"] if all(
+        values.get(g) is None or c["when"].get(g) in values[g] for g in dist["given"])]
+    dropped = len(dist["cells"]) - len(kept)
+    dist["cells"] = kept
+    return dropped + sum(_prune(c["distribution"], values) for c in kept) + \
+        _prune(dist["otherwise"], values)

@@ -1,0 +1,84 @@
+"""Privacy that counts people, and an ε budget for the whole profile.
+
+A hand-built source where a status is held by 3 students over ~18 enrollment rows (enough
+rows, too few people) and a subject family covers 3 offerings (few entities, hundreds of
+students): k=10 suppresses the first and keeps the second. `profile --epsilon 1 --seed 7` in
+two separate processes writes the same bytes, another seed other bytes, and the manifest's
+per-query shares sum to the total ε.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from handbuilt import institution, shape_of, write_duckdb
+
+from pipeline import main
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("privacy")
+    tables = institution(shape_of("withdrawal", students=300, seed=5))
+    enrollments = tables["course_section_enrollment"]
+    students = enrollments.loc[enrollments["role"] == "Student", "person_id"].unique()[:3]
+    audit = enrollments["person_id"].isin(students)
+    enrollments.loc[audit, "role_status"] = "Audit"
+    offerings = tables["course_offering"]
+    offerings.loc[offerings.index[:3], "cip_family"] = "99"
+    return write_duckdb(folder / "source.duckdb", tables), int(audit.sum())
+
+
+def _profile(source, out, *flags) -> subprocess.CompletedProcess:
+    """`campus-synth profile` in a process of its own."""
+    return subprocess.run([sys.executable, "-m", "pipeline", "profile", "--source",
+                           str(source), "--out", str(out), *flags],
+                          capture_output=True, text=True, timeout=300, check=True)
+
+
+def _values(spec: dict) -> set:
+    if spec["kind"] == "categorical":
+        return {i["value"] for i in spec["values"]}
+    return set().union(*(_values(c["distribution"]) for c in spec["cells"]),
+                       _values(spec["otherwise"]))
+
+
+def test_k_counts_people_not_rows_nor_entities(source, tmp_path):
+    path, audit_rows = source
+    assert audit_rows >= 10  # enough rows: only counting people suppresses it
+    out = tmp_path / "p.json"
+    assert main(["profile", "--source", str(path), "--out", str(out), "--k", "10"]) == 0
+    tables = json.loads(out.read_text())["tables"]
+    statuses = _values(tables["course_section_enrollment"]["columns"]["role_status"])
+    assert "Audit" not in statuses and "Withdrawn" in statuses
+    families = _values(tables["course_offering"]["columns"]["cip_family"])
+    assert "99" in families  # 3 offerings: institutional entities, not people
+    actions = json.loads(out.with_name("p.privacy.json").read_text())["actions"]
+    assert any("role_status" in a["path"] and a["action"] in ("suppressed", "merged")
+               for a in actions)
+    assert not any("cip_family" in a["path"] for a in actions)
+
+
+def test_epsilon_is_one_budget_reproducible_per_seed(source, tmp_path):
+    path, _ = source
+    runs = {}
+    for name in ("a", "b"):  # two processes: nothing may depend on hash seeds or order
+        _profile(path, tmp_path / f"{name}.json", "--epsilon", "1", "--seed", "7")
+        runs[name] = (tmp_path / f"{name}.json").read_bytes()
+    assert main(["profile", "--source", str(path), "--out", str(tmp_path / "c.json"),
+                 "--epsilon", "1", "--seed", "8"]) == 0
+    runs["c"] = (tmp_path / "c.json").read_bytes()
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]
+    assert (tmp_path / "a.privacy.json").read_bytes() == (tmp_path / "b.privacy.json").read_bytes()
+    budget = json.loads((tmp_path / "a.privacy.json").read_text())["budget"]
+    shares = [q["epsilon"] for q in budget["queries"]]
+    assert budget["epsilon"] == 1.0 and not budget["refused_unplanned"]
+    assert len(shares) == budget["planned_queries"] > 5
+    assert sum(shares) == pytest.approx(1.0, abs=1e-9)
+    for query in budget["queries"]:  # OpenDP's scale: sensitivity / share, for Laplace
+        assert query["scale"] == pytest.approx(query["sensitivity"] / query["epsilon"],
+                                               rel=1e-6)
