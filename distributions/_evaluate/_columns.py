@@ -19,6 +19,7 @@ from distributions._evaluate._sql import (
     split_select,
 )
 from distributions._evaluate._stats import ks_sql, mean_of, shares, tvd
+from distributions._privacy import sensitive_name
 
 KS_SPLITS = 2  # KS floors are a query each: the mean of two splits
 
@@ -47,7 +48,9 @@ def _missing(ctx: Context) -> list[Figure]:
                               note="the real source has this table; the warehouse does not"))
     for table in ctx.tables():
         for name in ctx.real.columns[table]:
-            if name not in ctx.synthetic.columns[table] and not ctx.keys.is_key(table, name):
+            # keys and sensitive columns (names, e-mails, free text) are left out on purpose
+            if name not in ctx.synthetic.columns[table] and not ctx.keys.is_key(table, name) \
+                    and not sensitive_name(name):
                 figures.append(Figure("column", table, "column_present", 0.0, None, 1.0, False,
                                       column=name, direction="higher", reference="real",
                                       note="in the real source, not in the warehouse"))

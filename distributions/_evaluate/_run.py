@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._errors import DistributionsError
 from distributions._evaluate._cardinality import cardinality_figures
 from distributions._evaluate._columns import column_figures
 from distributions._evaluate._context import Context
@@ -96,7 +97,7 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
     figures: list[Figure] = []
     for name, family in families:
         start = time.perf_counter()
-        figures += family(ctx)
+        figures += _family(ctx, name, family)
         seconds[name] = time.perf_counter() - start
     manifest_path = _manifest_path(profile, manifest)
     if manifest_path is not None:
@@ -107,6 +108,23 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
             "tables": {"synthetic": ctx.synthetic.rows,
                        "real": ctx.real.rows if ctx.real else None}}
     return Report(figures, ctx.plots, ctx.notes, meta, seconds)
+
+
+_FAMILY_KIND = {"gates": "gate", "columns": "column", "pairs": "pair", "cardinality":
+                "cardinality", "cross_table": "cross_table", "events": "event",
+                "privacy": "privacy", "detection": "detection"}
+
+
+def _family(ctx: Context, name: str, family) -> list[Figure]:
+    """One family's figures; a source it cannot read (a column of an unexpected type, a
+    record without a field) costs that family only: one n/a figure and a note name it."""
+    try:
+        return family(ctx)
+    except DistributionsError as error:
+        first = str(error).strip().splitlines()[0]
+        ctx.notes.append(f"{name}: not computed: {first}")
+        return [Figure(_FAMILY_KIND[name], None, name, None,
+                       note=f"not computed: {first}")]
 
 
 def _manifest_path(profile: str | None, given: str | None) -> Path | None:
