@@ -1,7 +1,10 @@
 """`campus-synth`: the command line.
 
-Exit codes: 0 done; 2 a user error (bad flag, impossible size, invalid profile, unusable
-output folder), reported as one message without a traceback; 130 interrupted.
+Exit codes (the error classes behind them: pipeline/_errors.py, distributions/_errors.py):
+0 done; 1 a stage failed for a reason outside the input (a full disk, a publish step);
+2 a user error (bad flag, impossible size, invalid profile or source, unusable or busy
+output folder); each reported as one message without a traceback; 130 interrupted (Ctrl-C;
+143 for SIGTERM), with the run's staging folder removed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from distributions._evaluate import (
 from pipeline._errors import PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._job import Reporter, RunReport, run_job
+from pipeline._output import clean
 from pipeline._registry import REGISTRY
 from pipeline._scenario_run import load_scenarios, scenario_runs
 from pipeline._settings import resolve
@@ -87,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     _publish_command(commands)
     _profiling_commands(commands)
     _build_command(commands)
+    _clean_command(commands)
     add_evaluate_parser(commands)
     commands.choices["run"].add_argument(
         "--no-evaluate", dest="evaluate", action="store_false",
@@ -122,6 +127,22 @@ def _publish_command(commands) -> None:
     command.add_argument("--out", default="warehouse", help="the run's output folder or "
                          "gs:// prefix, holding campus-synth.json (./warehouse)")
     _bigquery_options(command, publish=True)
+
+
+def _clean_command(commands) -> None:
+    text = "remove the staging folders that killed runs left beside an output folder"
+    command = commands.add_parser("clean", help=text, description=text + " (.OUT.partial-*; "
+                                  "never OUT itself); refused while a run writes OUT.")
+    command.add_argument("--out", default="warehouse", help="the output folder (./warehouse)")
+
+
+def _clean(args: argparse.Namespace, console: Console) -> int:
+    removed = clean(args.out)
+    for folder in removed:
+        console.print(f"removed {folder}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{len(removed)} staging folder(s) removed beside {args.out}", markup=False,
+                  highlight=False, soft_wrap=True)
+    return 0
 
 
 def _build_command(commands) -> None:
@@ -192,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         # does, and point stdout at /dev/null so the exit's final flush cannot fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except KeyboardInterrupt:
-        errors.print("campus-synth: interrupted; nothing was written to the output folder")
-        return 130
+    except KeyboardInterrupt as error:
+        errors.print("campus-synth: interrupted", markup=False, highlight=False)
+        return getattr(error, "exit_code", 130)
 
 
 def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> int:
@@ -380,7 +401,7 @@ def _evaluate_after_run(args, report: RunReport, source: str, console: Console) 
 
 _PROFILING = {"evaluate": _evaluate, "profile": _profile,
               "export-distributions": _export_distributions,
-              "build": _build, "caliper": _caliper, "publish": _publish}
+              "build": _build, "caliper": _caliper, "publish": _publish, "clean": _clean}
 
 
 class _ConsoleReporter(Reporter):
@@ -408,6 +429,9 @@ class _ConsoleReporter(Reporter):
     def progress(self, done: int, total: int) -> None:
         if self.task is not None:
             self.bar.update(self.task, completed=done, total=total)
+
+    def note(self, text: str) -> None:
+        self.console.print(f"  {text}", markup=False, highlight=False, soft_wrap=True)
 
     def stage_done(self, name: str, seconds: float) -> None:
         if self.task is not None:

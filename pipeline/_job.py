@@ -19,6 +19,7 @@ from pipeline._duckdb import load_warehouse
 from pipeline._errors import OutputError, PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
+from pipeline._faults import guarded
 from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY, profile_extras, registry_for
@@ -40,6 +41,7 @@ class Reporter:
     def stage(self, name: str) -> None: ...
     def progress(self, done: int, total: int) -> None: ...
     def stage_done(self, name: str, seconds: float) -> None: ...
+    def note(self, text: str) -> None: ...
 
 
 @dataclass
@@ -69,7 +71,9 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
                           "`campus-synth generate` for object-store output (then `publish`)")
     config = JobConfig(with_scenario(profile, scenario), resolved.settings)
     seconds: dict[str, float] = {}
-    with staged_output(out) as staging:
+    with guarded(out), staged_output(out) as staging:
+        for folder in getattr(staging, "removed", []):
+            reporter.note(f"removed {folder}, left by a run that was killed")
         with _timed("plan", reporter, seconds):
             engine = engine_for(config)
         with _timed("generate", reporter, seconds):

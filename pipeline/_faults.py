@@ -1,0 +1,120 @@
+"""Faults during a run, each turned into one line and its exit code (pipeline/_errors.py).
+
+- SIGINT (Ctrl-C) and SIGTERM: the running stage is stopped by a KeyboardInterrupt. Beam,
+  DuckDB and dbt each wrap that in an error of their own (or a failed result), so whatever
+  escapes a run after a signal arrived is reported as `Interrupted` (exit 130, or 143 for
+  SIGTERM); the staging folder is removed on the way out.
+- A full disk (OSError ENOSPC, or an engine's error saying so) anywhere in an error's chain
+  becomes one `StageFailure` line (exit 1), after the staging folder is removed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+
+from pipeline._errors import PipelineError, StageFailure
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_NO_SPACE = ("no space left on device", "disk is full", "not enough space")
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal; `exit_code` is 128 + the signal's number."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+class _State:
+    received: int | None = None
+    stdout: int | None = None  # the real stdout, while it is muted after a signal
+
+
+@contextmanager
+def guarded(out: str):
+    """Run a job's stages with signals and a full disk reported as one line each."""
+    previous = _install()
+    _State.received = None
+    try:
+        yield
+    except Interrupted:
+        raise
+    except BaseException as error:
+        if _State.received is not None:
+            raise Interrupted(_State.received) from None
+        if not isinstance(error, PipelineError) and disk_full(error):
+            raise StageFailure(f"the disk is full: writing the run into {out} failed "
+                               "(no space left on the device); nothing was written there. "
+                               "Free some space or choose another --out") from None
+        raise
+    finally:
+        _restore(previous)
+        _unmute()
+
+
+def _handler(signum, frame) -> None:
+    _State.received = signum
+    _mute()
+    raise Interrupted(signum)
+
+
+def _mute() -> None:
+    """Send stdout to /dev/null once a signal came: the stage being stopped (dbt above all)
+    prints its own stack trace there, and the user should see one line, on stderr."""
+    if _State.stdout is not None:
+        return
+    try:
+        sys.stdout.flush()  # what the run printed before the signal is kept
+    except (OSError, RuntimeError, ValueError):
+        pass
+    try:
+        _State.stdout = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        _State.stdout = None
+
+
+def _unmute() -> None:
+    if _State.stdout is None:
+        return
+    try:
+        sys.stdout.flush()  # the stopped stage's output goes to /dev/null, not after us
+    except (OSError, RuntimeError, ValueError):
+        pass
+    os.dup2(_State.stdout, 1)
+    os.close(_State.stdout)
+    _State.stdout = None
+
+
+def _install() -> dict | None:
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signal handlers can only be set from the main thread
+    # a signal the caller ignores (a background job of a script) stays ignored
+    return {s: signal.signal(s, _handler) for s in _SIGNALS
+            if signal.getsignal(s) is not signal.SIG_IGN}
+
+
+def _restore(previous: dict | None) -> None:
+    for signum, handler in (previous or {}).items():
+        signal.signal(signum, handler)
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error`, or an error it wraps, says the disk is full."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if any(text in str(error).lower() for text in _NO_SPACE):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
