@@ -5,7 +5,12 @@ of its term), the institution's size and staffing, the grading scheme, the calen
 from __future__ import annotations
 
 from distributions._estimators import Missing, Reader, value_counts
-from distributions._structure import scale_part, structure_part, students_per_term
+from distributions._structure import (
+    drop_stale_cells,
+    scale_part,
+    structure_part,
+    students_per_term,
+)
 
 
 def measure_base(p, table: str, name: str) -> str:
@@ -90,6 +95,7 @@ def sizing_part(p, profile: dict) -> None:
     """The structure (children per parent, participation), settings.fte, settings.terms,
     instructors per 100 students, section fill rate."""
     structure_part(p, profile)
+    drop_stale_cells(p, profile)
     _guarded(p, "/settings/terms", lambda: profile.setdefault("settings", {}).update(
         terms=min(max(p.counts["academic_term"], 1), 40)))
     _guarded(p, "/settings/fte", lambda: _fte(p, profile))

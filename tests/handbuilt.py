@@ -19,7 +19,8 @@ The sources (each ≤ ~30,000 rows):
 - `events`         an event_store.expanded without `ed_app.name` and `membership`;
 - `withdrawal`     withdrawal strongly tied to low scores;
 - `all_submitted`  no unsubmitted work: every result is submitted and graded;
-- `one_row`        a table of one row (a single campus, a single-term institution).
+- `one_row`        a table of one row (a single campus, a single-term institution);
+- `sparse`         (not in SHAPES) `one_row` without optional tables and columns.
 """
 
 from __future__ import annotations
@@ -80,10 +81,23 @@ SHAPES: dict[str, Shape] = {
 }
 
 
+# optional tables and columns a `sparse` source lacks (a robustness case, not in SHAPES)
+SPARSE_DROPS = {"course_offering": ["course_level", "cip_family"],
+                "course_section": ["max_enrollment"],
+                "academic_term": ["term_type", "instr_end_date"],
+                "course_section_enrollment": ["role_status"],
+                "learner_activity": ["learner_activity_group_id"]}
+SPARSE_TABLES = ("learner_activity_group", "course_grade", "person__academic_term")
+
+
 def build(name: str, folder: Path, parquet: bool = False) -> Path:
-    """Write source `name` under `folder` (a .duckdb file, or a Parquet folder); its path."""
-    shape = SHAPES[name]
+    """Write source `name` under `folder` (a .duckdb file, or a Parquet folder); its path.
+    `sparse` is the `one_row` institution without SPARSE_TABLES and SPARSE_DROPS."""
+    shape = SHAPES["one_row" if name == "sparse" else name]
     tables = institution(shape)
+    if name == "sparse":
+        tables = {t: f.drop(columns=SPARSE_DROPS.get(t, [])) for t, f in tables.items()
+                  if t not in SPARSE_TABLES}
     events = _events(tables, shape) if name == "events" else None
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

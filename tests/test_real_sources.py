@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from handbuilt import SHAPES, build
+from handbuilt import SHAPES, SPARSE_TABLES, build
 from structure_metrics import CHILDREN, histogram, ks, row_counts
 
 from pipeline import main
@@ -109,3 +109,18 @@ def test_marts_were_built(pair):
     with duckdb.connect(str(generated), read_only=True) as gen:
         rows = gen.execute("SELECT COUNT(*) FROM mart_course_offering.status").fetchone()[0]
     assert rows > 0
+
+
+def test_missing_optional_tables_and_columns_are_notes(tmp_path, capsys):
+    """Without assignment groups, grades, student-terms, course levels, capacities, term types
+    and role statuses, profile notes each default and the profile generates and loads."""
+    source = build("sparse", tmp_path, parquet=True)
+    profile = tmp_path / "profile.json"
+    assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
+    captured = capsys.readouterr()
+    notes = captured.out + captured.err
+    for table in SPARSE_TABLES:
+        assert f"optional table {table} is not in the source" in notes
+    assert "kept the default" in notes
+    assert main(["run", "--profile", str(profile), "--out", str(tmp_path / "w"),
+                 "--event-days", "1", "--event-scale", "0", "--no-marts", "--no-evaluate"]) == 0
