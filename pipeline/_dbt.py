@@ -331,9 +331,7 @@ def _accepted_values(profile_doc: dict) -> dict[tuple[str, str], list]:
     found: dict[tuple[str, str], list] = {}
     for table, spec in profile_doc["tables"].items():
         for column, dist in spec.get("columns", {}).items():
-            parts = [dist]
-            if dist["kind"] == "conditional":
-                parts = [dist["otherwise"], *(c["distribution"] for c in dist["cells"])]
+            parts = _leaves(dist)  # a conditional's cells may nest (learned dependencies)
             if any(p["kind"] != "categorical" for p in parts):
                 continue
             values: list = []
@@ -343,6 +341,13 @@ def _accepted_values(profile_doc: dict) -> dict[tuple[str, str], list]:
                         values.append(item["value"])
             found[(table, column)] = values
     return found
+
+
+def _leaves(dist: dict) -> list[dict]:
+    if dist["kind"] != "conditional":
+        return [dist]
+    return [leaf for part in (dist["otherwise"], *(c["distribution"] for c in dist["cells"]))
+            for leaf in _leaves(part)]
 
 
 def _models_yaml(tables: list[Table], registry, profile_doc: dict) -> str:
