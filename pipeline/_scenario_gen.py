@@ -26,7 +26,7 @@ from distributions._expression import ExpressionError, parse_expression
 from distributions._families import categorical_codes, family_type, sample_family
 from distributions._scenario import WEEK, ScenarioError, column_order, grain_names
 from pipeline import _random
-from pipeline._engine import Engine, rule
+from pipeline._engine import ID_STRIDE, Engine, rule
 from pipeline._errors import PlanError
 from pipeline._plan import Children, count_rule
 from pipeline._registry import Registry
@@ -90,7 +90,7 @@ def _value_type(spec: dict) -> str:
 def _extension(registry: Registry, name: str, spec: dict) -> Table:
     entity = registry[spec["grain"]["entity"]]
     grain = grain_names(name, spec, catalog_entry(entity))
-    columns = [Column(f"{name}_id", "int64", PK, description=f"surrogate key of {name}")]
+    columns = [Column(f"{name}_id", "int64", KEY_RULE, description=f"surrogate key of {name}")]
     fks = []
     for column in list(grain)[1:]:
         parent = entity.parent_of(column) if column != WEEK else None
@@ -200,12 +200,21 @@ def _cell_entity(engine: Engine, key: str, rows: np.ndarray) -> np.ndarray:
     return _cells(engine, key, rows) // _weeks(engine, key)
 
 
+def _key_code(name: str) -> int:
+    """The key range of an extension table: from its name, not its place in the registry,
+    so one table has the same keys in every scenario that declares it (twins), whatever
+    other tables those scenarios add; far above the registry's tables' ranges."""
+    return (1_000 + _random.stream_key(0, "scenario table", name) % 100_000) * ID_STRIDE
+
+
 @rule(KEY_RULE)
 def grain_column(engine: Engine, table: Table, column: str, rows: np.ndarray):
     """An extension table's grain columns: the entity's keys (as parent rows for FKs) and
     the week in term."""
     if column == WEEK:
         return _cells(engine, table.key, rows) % _weeks(engine, table.key) + 1
+    if column == f"{table.name}_id":
+        return rows + 1 + _key_code(table.name)
     entity = table.computed_from[0]
     entity_rows = _cell_entity(engine, table.key, rows)
     if table.parent_of(column) == entity:

@@ -28,10 +28,25 @@ SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts", "--n
 # a twin of the wellbeing scenario that also reaches into the gradebook: a tutoring flag on
 # enrollments, an effect of it on every graded result's score (+5 points of 100), and a
 # course grade column derived from the flag and the grade
-TUTORING = WELLBEING.read_text().replace("name: wellbeing", "name: tutoring") + """
+# (plus an override of an existing column by a family, and a weekly check-in per enrollment)
+TUTORING = WELLBEING.read_text().replace("name: wellbeing", "name: tutoring").replace(
+    "\ntables:\n", """
+tables:
+  weekly_checkin:
+    grain: {entity: course_section_enrollment, per: week}
+    columns:
+      mood:
+        family: Categorical
+        values: [{value: low, p: 0.3}, {value: ok, p: 0.5}, {value: high, p: 0.2}]
+      hours: {family: Gamma, shape: 2, scale: 1.5}
+      intro_course: {expression: "course_offering.course_level == '100'"}
+""", 1) + """
 columns:
   course_section_enrollment:
     tutoring: {family: Bernoulli, p: 0.2}
+    enrollment_status:
+      family: Categorical
+      values: [{value: Active, p: 0.5}, {value: Completed, p: 0.5}]
   course_grade:
     tutored_score:
       expression: where(le_final_score > 0, le_final_score + 5 * course_section_enrollment.tutoring, 0)
@@ -169,7 +184,8 @@ def _table_hashes(out: Path) -> dict[str, tuple]:
 
 def test_twins_differ_only_where_the_scenario_reaches(twins):
     base, other = _table_hashes(twins / "wellbeing"), _table_hashes(twins / "tutoring")
-    assert base.keys() == other.keys() and len(base) > 40
+    assert other.keys() - base.keys() == {f"{ENTITY}.weekly_checkin"} and len(base) > 40
+    other.pop(f"{ENTITY}.weekly_checkin")
     touched = {f"{ENTITY}.{t}" for t in ("course_section_enrollment", "course_grade",
                                           "learner_activity_result")} | {EVENTS}
     assert {name for name in base if base[name] != other[name]} == touched
@@ -179,15 +195,41 @@ def test_twins_differ_only_where_the_scenario_reaches(twins):
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
         query = f"select count(*) from {EVENTS} where type = 'GradeEvent'"
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
-        for table, unchanged in ((f"{ENTITY}.course_section_enrollment", "*"),
+        for table, unchanged in ((f"{ENTITY}.course_section_enrollment",
+                                  "* exclude (enrollment_status)"),
                                  (f"{ENTITY}.course_grade", "course_section_id, person_id, "
                                   "gpa_cumulative_excluding_course_grade"),
                                  (f"{ENTITY}.learner_activity_result", "* exclude "
                                   "(published_score, published_grade)")):
             query = f"select bit_xor(hash(t)) from (select {unchanged} from {table}) t"
             assert a.execute(query).fetchall() == b.execute(
-                query.replace("select *", "select * exclude (tutoring)")
+                query.replace("enrollment_status", "enrollment_status, tutoring")
                 if table.endswith("enrollment") else query).fetchall(), table
+
+
+def test_override_and_weekly_extension_table(twins):
+    """An existing column drawn from a named family instead of the profile; an extension
+    table at enrollment × week in term, with a categorical, a Gamma and a parent-row
+    expression."""
+    with connect(twins / "tutoring") as con:
+        shares = dict(con.sql(f"""select enrollment_status, count(*) / sum(count(*)) over ()
+            from {ENTITY}.course_section_enrollment group by 1""").fetchall())
+        cells = con.sql(f"""select count(*), count(distinct (course_section_id, person_id,
+                role, week_in_term)), max(week_in_term) from {ENTITY}.weekly_checkin""").fetchall()
+        enrollments = con.sql(f"select count(*) from {ENTITY}.course_section_enrollment"
+                              ).fetchall()[0][0]
+        checkin = con.sql(f"""select c.mood, c.hours, c.intro_course,
+                (o.course_level = '100')::int as level_100
+            from {ENTITY}.weekly_checkin c
+            join {ENTITY}.course_section s using (course_section_id)
+            join {ENTITY}.course_offering o using (course_offering_id)""").fetchnumpy()
+    assert set(shares) == {"Active", "Completed"} and abs(shares["Active"] - 0.5) < 0.05
+    rows, distinct, weeks = cells[0]
+    assert rows == distinct == enrollments * weeks  # one row per cell, one term
+    np.testing.assert_array_equal(checkin["intro_course"], checkin["level_100"])
+    moods = {m: np.mean(checkin["mood"] == m) for m in ("low", "ok", "high")}
+    assert abs(moods["low"] - 0.3) < 0.02 and abs(moods["high"] - 0.2) < 0.02
+    assert abs(checkin["hours"].mean() - 3.0) < 0.1  # Gamma(2, 1.5) has mean 3
 
 
 def test_tutoring_effect_is_in_the_gradebook(twins):
@@ -255,7 +297,7 @@ def test_manifest_and_comments_record_the_scenario(twins):
     assert recorded["sha256"] == hashlib.sha256(data).hexdigest()
     assert recorded["tables"] == [f"{ENTITY}.{t}" for t in (
         "course_grade", "course_section_enrollment", "learner_activity_result",
-        "wellbeing_survey")] + [EVENTS]
+        "weekly_checkin", "wellbeing_survey")] + [EVENTS]
     assert manifest(twins / "tutoring")["tables"][
         "context_store_entity.wellbeing_survey"] == 10_000
     with duckdb.connect(str(twins / "tutoring" / "warehouse.duckdb"), read_only=True) as con:
