@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import signal
 import sys
@@ -41,6 +42,7 @@ def guarded(out: str):
     """Run a job's stages with signals and a full disk reported as one line each."""
     previous = _install()
     _State.received = None
+    muted = _filter_logs()
     try:
         yield
     except Interrupted:
@@ -56,6 +58,32 @@ def guarded(out: str):
     finally:
         _restore(previous)
         _unmute()
+        for target in muted:
+            target.removeFilter(_QUIET)
+
+
+class _QuietFaults(logging.Filter):
+    """Drops the log records (Beam logs a failed bundle with its traceback) of a fault that
+    the CLI reports in one line: a full disk, or anything after a signal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _State.received is not None:
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        text = record.getMessage().lower()
+        return not ((error is not None and disk_full(error))
+                    or any(phrase in text for phrase in _NO_SPACE))
+
+
+_QUIET = _QuietFaults()
+
+
+def _filter_logs() -> list:
+    """Put the filter on Beam's bundle logger and on every handler of the root logger."""
+    targets = [logging.getLogger("apache_beam.runners.common"), *logging.getLogger().handlers]
+    for target in targets:
+        target.addFilter(_QUIET)
+    return targets
 
 
 def _handler(signum, frame) -> None:
