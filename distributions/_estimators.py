@@ -51,10 +51,12 @@ class Sql:
 
     def quantiles(self, expr: str, ps: tuple[float, ...]) -> str:
         """All quantiles `ps` of `expr` as one aggregate (one copy of the values, not one per
-        quantile): a list, exact in DuckDB; BigQuery's 1/1000 grid, read by `pick`."""
+        quantile): a list, exact in DuckDB; BigQuery's 1/1000 grid, read by `pick`. Both give
+        observed values (DuckDB's discrete quantile, as BigQuery's approximate ones are), so
+        the two engines publish the same profile of the same rows."""
         if self.dialect == "bigquery":
             return f"APPROX_QUANTILES({expr}, 1000)"
-        return f"quantile_cont({expr}, [{', '.join(map(str, ps))}])"
+        return f"quantile_disc({expr}, [{', '.join(map(str, ps))}])"
 
     def pick(self, values: list, ps: tuple[float, ...]) -> list:
         """The quantiles `ps` out of what `quantiles` returned."""
