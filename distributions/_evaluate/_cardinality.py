@@ -43,8 +43,9 @@ def _merge(halves: dict[int, dict[int, int]]) -> dict[int, int]:
 def cardinality_figures(ctx: Context) -> list[Figure]:
     """Children-per-parent KS of every foreign key present on both sides."""
     figures = []
+    tables = set(ctx.tables())
     for fk in ctx.keys.foreign:
-        if fk.child == fk.parent:
+        if fk.child == fk.parent or not {fk.child, fk.parent} <= tables:
             continue
         ref_splits = children_counts(ctx, ctx.reference, fk)
         syn = _merge(children_counts(ctx, ctx.synthetic, fk)[0])

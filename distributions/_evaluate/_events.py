@@ -20,6 +20,9 @@ def event_figures(ctx: Context) -> list[Figure]:
     if event_frame(ctx.synthetic) is None:
         return []
     sides = {"synthetic": ctx.synthetic}
+    if ctx.real is not None and not ctx.real.has(EVENTS, "tool"):
+        ctx.notes.append("events: the real event store has no `tool` column; curves are "
+                         "by Caliper event type")
     if ctx.real is not None:
         if event_frame(ctx.real) is None:
             return [not_applicable("event", EVENTS, "event_tvd", "the real source has no "
@@ -38,7 +41,7 @@ def _curves(ctx: Context, side: Side) -> list[dict]:
 SELECT hb, tool, d, hr, count(*) FROM (
   SELECT {split_select('person_id')}, tool, CAST(event_day - term_begin AS BIGINT) d,
          hour(event_time) hr
-  FROM {event_frame(side)} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL)
+  FROM {event_frame(side, _tool(ctx))} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL)
 GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
            for _ in range(SPLITS)]
@@ -52,6 +55,12 @@ GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
         parts["week"][week] = parts["week"].get(week, 0) + int(n)
         parts["tool"][tool] = parts["tool"].get(tool, 0) + int(n)
     return out
+
+
+def _tool(ctx: Context) -> str:
+    """The tool both sides name: `tool`, else the Caliper event type."""
+    sides = [s for s in (ctx.real, ctx.synthetic) if s is not None]
+    return "tool" if all(s.has(EVENTS, "tool") for s in sides) else '"type"'
 
 
 def _whole(splits: list[dict], part: str) -> dict:
@@ -120,13 +129,13 @@ def _curve_plots(ctx: Context, curves: dict, tools: list[str], figures: list[Fig
             f.plot = plot
 
 
-def _activity_frame(side: Side) -> str | None:
+def _activity_frame(side: Side, tool: str) -> str | None:
     if not (side.has("course_grade", "course_section_id", "person_id", "le_final_score")
             and side.has("course_section", "course_section_id", "course_offering_id")):
         return None
     return f"""(SELECT g.person_id, g.le_final_score score, coalesce(e.n, 0) events
 FROM {side.rel('course_grade')} g JOIN {side.rel('course_section')} s USING (course_section_id)
-LEFT JOIN (SELECT person_id, course_offering_id, count(*) n FROM {event_frame(side)}
+LEFT JOIN (SELECT person_id, course_offering_id, count(*) n FROM {event_frame(side, tool)}
            GROUP BY ALL) e
   ON e.person_id = g.person_id AND e.course_offering_id = s.course_offering_id
 WHERE g.le_final_score IS NOT NULL)"""
@@ -142,7 +151,7 @@ SELECT {'h' if by_half else 'NULL'}, count(*), corr(rs, re) FROM (
 
 
 def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
-    frames = {name: _activity_frame(side) for name, side in sides.items()}
+    frames = {name: _activity_frame(side, _tool(ctx)) for name, side in sides.items()}
     if any(f is None for f in frames.values()):
         return []
     whole = {name: _spearman(ctx, frame, False)[None] for name, frame in frames.items()}

@@ -48,16 +48,17 @@ LEFT JOIN (SELECT DISTINCT {q(fk.key)} k FROM {syn.rel(fk.parent)}) p
                 column=fk.column, extra={"parent": fk.parent})
 
 
-def event_frame(syn: Side) -> str | None:
-    """SQL of the events with their person, course offering, date and term bounds, when
-    the warehouse has what it takes."""
+def event_frame(syn: Side, tool: str = "tool") -> str | None:
+    """SQL of the events with their person, course offering, date, tool and term bounds,
+    when the side has what it takes. `tool` names the tool: campus-synth's own `tool`
+    column, or (when a side lacks it) the Caliper event type both sides have."""
     if not (syn.has(EVENTS, "event_time", "person", "course_offering")
             and syn.has("course_offering", "course_offering_id", "academic_term_id")
             and syn.has("academic_term", "academic_term_id", "term_begin_date",
                         "term_end_date")):
         return None
     return f"""(SELECT e.person.udp_id person_id, e.course_offering.udp_id course_offering_id,
-       e.event_time, CAST(e.event_time AS DATE) event_day, e.tool,
+       e.event_time, CAST(e.event_time AS DATE) event_day, e.{tool} tool,
        CAST(t.term_begin_date AS DATE) term_begin, CAST(t.term_end_date AS DATE) term_end
 FROM {syn.rel(EVENTS)} e
 LEFT JOIN {syn.rel('course_offering')} o ON o.course_offering_id = e.course_offering.udp_id
