@@ -47,6 +47,8 @@ def engagement_part(p, profile: dict) -> None:
         strata = withdrawal_strata(p, engagement["withdrawn_role_statuses"])
         engagement["withdrawal_rho"] = round(sim.withdrawal_rho(
             found["spearman"], strata or [(found["withdrawn"], 1.0)], rho), 4)
+    # the extras' ties are learned after the extras, on simulations of the same gradebook
+    p.engagement_model = (found["results"], ratio_transform(profile), rho)
     p.notes.append(f"/engagement: score_rho {rho} (source intra-enrollment correlation of "
                    f"score ratios {_r(found['icc'])}); withdrawal_rho "
                    f"{engagement.get('withdrawal_rho', 0.0)} (source Spearman of mean score "
@@ -177,6 +179,23 @@ class Simulation:
         due_at = (due or (lambda u: u))(rng.uniform(size=(_SIMULATED, self.m)))
         self.before = due_at < withdrawal[:, None]
         self.transform = transform
+        self.other = rng.standard_normal(_SIMULATED)  # a person's part apart from this unit
+        self.label_noise = rng.standard_normal(_SIMULATED)
+
+    def label_rho(self, target: float, shares: list[float], score_rho: float,
+                  level: float = 1.0) -> float:
+        """The copula correlation of a label (values ordered from the lowest mean score up,
+        with these shares) whose simulated Spearman with the mean score is `target`; `level`
+        is the label latent's share of the scores' latent (1 for an enrollment's label, the
+        student share for a person's)."""
+        cuts = np.cumsum(shares)[:-1] / sum(shares)
+        mean = self.ratios(score_rho).mean(axis=1)
+        own = math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
+
+        def spearman(rho: float) -> float:
+            u = special.ndtr(rho * own + math.sqrt(1 - rho * rho) * self.label_noise)
+            return float(stats.spearmanr(mean, np.searchsorted(cuts, u)).statistic)
+        return _solve(spearman, target, -_RHO_MAX, _RHO_MAX)
 
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise

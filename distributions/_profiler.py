@@ -41,6 +41,7 @@ from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
 from distributions._structure import institutional, mean_count
+from distributions._ties import tie_part
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
@@ -173,6 +174,7 @@ class Profiler:
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)
         extras_part(self, profile)
+        tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile
 

@@ -22,8 +22,17 @@ from pipeline._schema import ORDINAL, PARENT, PK, Table
 from pipeline._values import Labels, Values, to_arrow
 
 RULES: dict[str, Callable] = {}
+LATENTS: dict[str, Callable] = {}  # table key -> its rows' latent engagement (standard normal)
 ID_STRIDE = 10**10  # keys of different tables never collide
 STRATIFY_MAX = 250_000  # largest key domain drawn by strata (rank tables are 8 bytes a key)
+
+
+def latent(key: str):
+    """Register the latent engagement of a table's rows (columns can be tied to it)."""
+    def register(function: Callable) -> Callable:
+        LATENTS[key] = function
+        return function
+    return register
 
 
 def rule(name: str):
@@ -143,6 +152,14 @@ class Engine:
         """Draw a profile column at `rows`; `u` overrides the uniforms (for copulas)."""
         table = self.registry[key]
         spec = self.distribution(key, name)
+        tie = self.profile["engagement"].get("ties", {}).get(f"{table.name}.{name}")
+        if u is None and tie and key in LATENTS:
+            # a label tied to engagement (an outcome, a band): a Gaussian copula on the
+            # latent, its values ordered from the lowest mean score up
+            z = LATENTS[key](self, rows)
+            rho = float(tie["rho"])
+            u = special.ndtr(rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1))
+            spec = _ordered(spec, tie["order"])
         if u is None:
             keyed_by = table.column(name).keyed_by if name in _names(table) else None
             counters = self._counters(key, keyed_by, rows)
@@ -267,6 +284,20 @@ def _nullable(table: Table, name: str) -> bool:
 
 def _names(table: Table) -> set[str]:
     return {c.name for c in table.columns}
+
+
+def _ordered(spec: dict, order: list) -> dict:
+    """A categorical with its values in `order` (others after them), so low uniforms draw
+    the first; conditionals are reordered cell by cell."""
+    if spec["kind"] == "conditional":
+        return {**spec, "cells": [{**c, "distribution": _ordered(c["distribution"], order)}
+                                  for c in spec["cells"]],
+                "otherwise": _ordered(spec["otherwise"], order)}
+    if spec["kind"] != "categorical":
+        return spec
+    rank = {value: i for i, value in enumerate(order)}
+    return {**spec, "values": sorted(spec["values"],
+                                     key=lambda item: rank.get(item["value"], len(rank)))}
 
 
 def _leaf(spec: dict) -> dict:

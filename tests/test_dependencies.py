@@ -1,7 +1,8 @@
 """Learned dependencies and the calibrated gradebook: a hand-built source whose withdrawal is
 tied to low scores and, in addition, to the course level (level-100 courses lose a third more
-students) goes through `profile` then `run`; the generated institution keeps both ties, and
-teachers (never withdrawn in the source) are not withdrawn."""
+students), with an outcome label and demographic bands tied to scores, goes through `profile`
+then `run`; the generated institution keeps every tie (Spearman or Cramér's V within 0.05),
+and teachers (never withdrawn in the source) are not withdrawn."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ ENTITY = "context_store_entity"
 
 
 def _planted_source(folder):
-    """The `withdrawal` source, plus withdrawal tied to the course level."""
-    tables = institution(shape_of("withdrawal", students=700, seed=3))
+    """The `withdrawal` source with the extra (outcome, band) columns tied to scores, plus
+    withdrawal tied to the course level."""
+    tables = institution(shape_of("withdrawal", students=700, seed=3, extra_columns=True))
     enrollments = tables["course_section_enrollment"]
     levels = tables["course_section"].merge(tables["course_offering"], on="course_offering_id")
     level = enrollments["course_section_id"].map(
@@ -126,3 +128,41 @@ def test_calibrated_engagement_is_in_the_profile(planted):
     engagement = profile["engagement"]
     assert 0.2 < engagement["withdrawal_rho"] < 0.95
     assert engagement["score_rho"] != 0.6  # estimated, not the default's
+
+
+def _label_scores(path, table: str, column: str) -> list[tuple]:
+    """(mean score ratio, label) per student enrollment (or per person, for person labels)."""
+    import duckdb
+
+    unit = "pid, off" if table != "person" else "pid"
+    if table == "person":
+        labels = f"SELECT person_id AS pid, {column} AS v FROM {ENTITY}.person"
+    else:
+        labels = (f"SELECT e.person_id AS pid, s.course_offering_id AS off, {column} AS v "
+                  f"FROM {ENTITY}.course_section_enrollment e JOIN {ENTITY}.course_section s "
+                  f"USING (course_section_id) WHERE role = 'Student'")
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(f"""
+            WITH res AS (SELECT r.person_id AS pid, a.course_offering_id AS off,
+                                r.published_score / a.points_possible AS x
+                         FROM {ENTITY}.learner_activity_result r
+                         JOIN {ENTITY}.learner_activity a USING (learner_activity_id)
+                         WHERE r.published_score IS NOT NULL AND a.points_possible > 0),
+                 per AS (SELECT {unit}, AVG(x) AS mx FROM res GROUP BY ALL)
+            SELECT mx, v FROM ({labels}) JOIN per USING ({unit}) WHERE v IS NOT NULL
+            """).fetchall()
+
+
+@pytest.mark.parametrize("table,column", [("course_section_enrollment", "final_result"),
+                                          ("person", "imd_band"), ("person", "disability")])
+def test_labels_follow_scores(planted, table, column):
+    source, profile, warehouse = planted
+    order = profile["engagement"]["ties"][f"{table}.{column}"]["order"]
+    spearman = []
+    for path in (source, warehouse):
+        rows = _label_scores(path, table, column)
+        spearman.append(stats.spearmanr([r[0] for r in rows],
+                                        [order.index(r[1]) for r in rows]).statistic)
+    want, got = spearman
+    assert want > 0.2
+    assert abs(got - want) <= TOLERANCE, (column, got, want)

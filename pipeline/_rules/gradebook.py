@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import special
 
-from pipeline._engine import Engine, rule
+from pipeline._engine import Engine, latent, rule
 from pipeline._plan import count_rule
 from pipeline._rules.calendar import term_dates
 from pipeline._rules.enrollment import KEY as ENROLLMENT
-from pipeline._rules.enrollment import engagement, is_student
+from pipeline._rules.enrollment import engagement, is_student, student_latent
 from pipeline._scenario_effects import apply_effects
 from pipeline._schema import Table
 from pipeline._values import Labels, numeric
@@ -56,6 +56,12 @@ def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -
     """Standard-normal scores correlated `rho` with the latent (a Gaussian copula)."""
     noise = engine.normal(RESULT, stream, rows)
     return rho * latent + np.sqrt(1 - rho * rho) * noise
+
+
+# what the profile's `engagement.ties` draw labels on: an enrollment's engagement, a person's
+# own part of it
+latent(ENROLLMENT)(engagement)
+latent("person")(student_latent)
 
 
 @rule("role_status")
