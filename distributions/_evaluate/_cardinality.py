@@ -7,7 +7,13 @@ from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._keys import ForeignKey
 from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_select, split_sets
-from distributions._evaluate._stats import ks_discrete, ks_to_cdf, mean_of, piecewise_cdf
+from distributions._evaluate._stats import (
+    cdf_at,
+    ks_at_points,
+    ks_discrete,
+    mean_of,
+    quantile_points,
+)
 
 PLOT_MAX = 60  # counts above this share the last bar of the plot
 MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not judged
@@ -97,8 +103,8 @@ def _against_profile(ctx: Context, fk: ForeignKey, splits: list, syn: dict) -> F
         ref = {float(v["value"]): v["p"] for v in dist["values"]}
         value = ks_discrete(ref, syn)
     elif dist.get("kind") == "continuous" and dist.get("quantiles"):
-        cdf = piecewise_cdf({float(p): float(x) for p, x in dist["quantiles"].items()})
-        value = ks_to_cdf(_percentiles(syn), cdf)
+        points = quantile_points(dist["quantiles"], dist.get("max"))
+        value = ks_at_points(points, cdf_at(syn, [v for v, _ in points]))
         ref = None
     else:
         return not_applicable("cardinality", fk.child, "children_per_parent_ks",
@@ -109,18 +115,6 @@ def _against_profile(ctx: Context, fk: ForeignKey, splits: list, syn: dict) -> F
     return distance_figure("cardinality", fk.child, "children_per_parent_ks", value, floor,
                            "children_ks", column=fk.column, reference="profile", plot=plot,
                            extra={"parent": fk.parent, "mean_synthetic": _mean(syn)})
-
-
-def _percentiles(counts: dict[int, int]) -> list[float]:
-    values = sorted(counts)
-    total = sum(counts.values())
-    out, cumulative, i = [], 0, 0
-    for p in range(1, 100):
-        while i < len(values) and cumulative + counts[values[i]] < p / 100 * total:
-            cumulative += counts[values[i]]
-            i += 1
-        out.append(float(values[min(i, len(values) - 1)]))
-    return out
 
 
 def _mean(counts: dict) -> float | None:

@@ -65,11 +65,10 @@ class Keys:
         for fk in self.foreign + [f for f in inferred.foreign if f.child not in declared]:
             if fk.column in tables.get(fk.child, {}) and fk.key in tables.get(fk.parent, {}):
                 out.foreign.append(fk)
-        for table in tables:
-            if table not in out.layout_parent:
-                first = next((f for f in out.foreign if f.child == table), None)
-                if first is not None:
-                    out.layout_parent[table] = first.parent
+        for table in tables:  # undeclared: only a table with one parent is unambiguous
+            parents = {f.parent for f in out.foreign if f.child == table and f.parent != table}
+            if table not in out.layout_parent and len(parents) == 1:
+                out.layout_parent[table] = parents.pop()
         return out
 
     def is_key(self, table: str, column: str) -> bool:

@@ -15,7 +15,13 @@ from distributions._evaluate._figures import (
     similarity_figure,
 )
 from distributions._evaluate._sql import SPLITS, q, split_rows, split_select, split_sets
-from distributions._evaluate._stats import ks_sql, ks_to_cdf, mean_of, piecewise_cdf, tvd
+from distributions._evaluate._stats import (
+    ks_at_points,
+    ks_sql,
+    mean_of,
+    quantile_points,
+    tvd,
+)
 
 NULL = "(null)"
 
@@ -96,9 +102,11 @@ def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) 
     syn = ctx.synthetic
     value = f"epoch({q(column)})" if "TIME" in syn.columns[table][column].upper() or \
         syn.columns[table][column].upper() == "DATE" else f"CAST({q(column)} AS DOUBLE)"
-    probs = [p / 100 for p in range(1, 100)]
-    found = ctx.engine.scalar(f"SELECT quantile_cont({value}, {probs}) FROM {syn.rel(table)}")
-    cdf = piecewise_cdf({float(p): float(x) for p, x in dist["quantiles"].items()})
-    statistic = ks_to_cdf([float(x) for x in found or [] if x is not None], cdf)
+    points = quantile_points(dist["quantiles"], dist.get("max"))
+    shares = ", ".join(f"avg(CASE WHEN v <= {x!r} THEN 1.0 ELSE 0.0 END)" for x, _ in points)
+    found = ctx.engine.rows(f"SELECT {shares} FROM (SELECT {value} v FROM {syn.rel(table)}) "
+                            "WHERE v IS NOT NULL")[0]
+    statistic = ks_at_points(points, [float(f) for f in found]) if found[0] is not None \
+        else None
     floor = ctx.engine.rows(ks_sql(value, syn.rel(table, 0), syn.rel(table, 1)))[0][0]
     return distance_figure("column", table, "ks", statistic, floor, "ks", **common)

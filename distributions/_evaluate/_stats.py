@@ -75,26 +75,28 @@ WITH a AS (SELECT v, count(*) c FROM (SELECT {expr} v FROM {left}) WHERE v IS NO
 SELECT max(abs(fa - fb)), (SELECT sum(c) FROM a), (SELECT sum(c) FROM b) FROM s"""
 
 
-def ks_to_cdf(quantiles: list[float], cdf) -> float | None:
-    """KS between a sample given by its percentiles (1 %, ..., 99 %) and a reference CDF
-    (a function of x): the largest gap at the sample's percentiles."""
-    if not quantiles:
+def quantile_points(quantiles: dict, maximum=None) -> list[tuple[float, float]]:
+    """A profile's stored quantiles {probability: value} as points (value, F(value)) of its
+    CDF: a value stored at several probabilities (a step, as counts have) takes the highest,
+    and the stated maximum has F = 1."""
+    points: dict[float, float] = {}
+    for p, v in quantiles.items():
+        points[float(v)] = max(points.get(float(v), 0.0), float(p))
+    if maximum is not None and float(maximum) in points:
+        points[float(maximum)] = 1.0
+    return sorted(points.items())
+
+
+def ks_at_points(points: list[tuple[float, float]], observed: list[float]) -> float | None:
+    """KS between a reference CDF known at `points` and an observed CDF at the same values
+    (`observed[i]` = share of values <= points[i][0]): the largest gap where both are known."""
+    if not points or len(observed) != len(points):
         return None
-    probs = np.arange(1, len(quantiles) + 1) / (len(quantiles) + 1)
-    ref = np.asarray([cdf(x) for x in quantiles], dtype=float)
-    return float(np.max(np.abs(ref - probs)))
+    return float(max(abs(f - p) for (_, p), f in zip(points, observed, strict=True)))
 
 
-def piecewise_cdf(points: dict[float, float]):
-    """The CDF through a profile's stored quantiles {probability: value}, linear between."""
-    probs = np.array(sorted(points))
-    values = np.array([points[p] for p in probs])
-
-    def cdf(x: float) -> float:
-        if x < values[0]:
-            return 0.0
-        if x >= values[-1]:
-            return 1.0
-        return float(np.interp(x, values, probs))
-
-    return cdf
+def cdf_at(counts: dict, values: list[float]) -> list[float]:
+    """The share of a {value: count} distribution at or below each of `values`."""
+    total = sum(counts.values())
+    return [sum(n for k, n in counts.items() if k <= v) / total if total else 0.0
+            for v in values]
