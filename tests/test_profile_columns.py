@@ -182,7 +182,7 @@ def test_the_run_manifest_and_the_bigquery_schemas_carry_the_extras(run):
                                                        for c, t in columns.items()}
 
 
-def _where(table: str, db: str) -> str:
+def _where(table: str) -> str:
     """The rows compared: students (the source's staff rows hold no extra values)."""
     if table == "course_section_enrollment":
         return "WHERE role = 'Student'"
@@ -191,7 +191,7 @@ def _where(table: str, db: str) -> str:
 
 def _tvd(con, table: str, column: str) -> float:
     shares = " ".join(f"""{db} AS (SELECT CAST("{column}" AS VARCHAR) AS v, COUNT(*) / SUM(COUNT(*))
-        OVER () AS p FROM {db}.context_store_entity.{table} {_where(table, db)} GROUP BY v),"""
+        OVER () AS p FROM {db}.context_store_entity.{table} {_where(table)} GROUP BY v),"""
                       for db in ("s", "g"))
     return con.execute(f"""WITH {shares.rstrip(',')}
         SELECT SUM(ABS(COALESCE(s.p, 0) - COALESCE(g.p, 0))) / 2
@@ -203,7 +203,7 @@ def _ks(con, table: str, column: str, kind: str) -> float:
         f'"{column}"'
     parts = " UNION ALL ".join(
         f"SELECT {x} AS x, {int(db == 's')} AS a FROM {db}.context_store_entity.{table} "
-        f"{_where(table, db)}" for db in ("s", "g"))
+        f"{_where(table)}" for db in ("s", "g"))
     return con.execute(f"""WITH v AS (SELECT * FROM ({parts}) WHERE x IS NOT NULL),
         c AS (SELECT x, SUM(a) AS na, SUM(1 - a) AS nb FROM v GROUP BY x),
         e AS (SELECT SUM(na) OVER (ORDER BY x) / SUM(na) OVER () AS fa,
