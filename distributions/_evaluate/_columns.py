@@ -153,8 +153,10 @@ def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
 
 def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str) -> dict:
     """Shares of each side's values in equal-width bins over their common range."""
-    bounds = [ctx.engine.rows(f"SELECT min({info.value}), max({info.value}) "
-                              f"FROM {s.rel(info.table)}")[0] for s in sides.values()]
+    # a plot needs no more than a bounded sample of each side
+    rels = {name: s.rel(info.table, limit=SAMPLE_ROWS) for name, s in sides.items()}
+    bounds = [ctx.engine.rows(f"SELECT min({info.value}), max({info.value}) FROM {rel}")[0]
+              for rel in rels.values()]
     lows = [b[0] for b in bounds if b[0] is not None]
     highs = [b[1] for b in bounds if b[1] is not None]
     if not lows:
@@ -162,10 +164,10 @@ def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str
     lo, hi = min(lows), max(highs)
     width = (hi - lo) / HISTOGRAM_BINS or 1.0
     series = {}
-    for name, side in sides.items():
+    for name, rel in rels.items():
         rows = ctx.engine.rows(
             f"SELECT least(floor(({info.value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1}) b,"
-            f" count(*) FROM {side.rel(info.table)} WHERE {q(info.name)} IS NOT NULL GROUP BY 1")
+            f" count(*) FROM {rel} WHERE {q(info.name)} IS NOT NULL GROUP BY 1")
         counts = {int(b): n for b, n in rows}
         total = sum(counts.values()) or 1
         series[name] = [counts.get(i, 0) / total for i in range(HISTOGRAM_BINS)]

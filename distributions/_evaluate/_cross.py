@@ -25,8 +25,12 @@ def paths(ctx: Context) -> list[tuple[ForeignKey, ...]]:
     categorical attributes (self references and cycles left out)."""
     edges = [f for f in ctx.keys.foreign if f.child != f.parent]
     found = [(f,) for f in edges]
+    direct = {(f.child, f.parent) for f in edges}
+    # two hops only to an ancestor the child does not reach in one (a result's person is
+    # its own foreign key; its activity's course offering is two hops away)
     found += [(f, g) for f in edges for g in edges
-              if g.child == f.parent and g.parent not in (f.child, f.parent)]
+              if g.child == f.parent and g.parent not in (f.child, f.parent)
+              and (f.child, g.parent) not in direct]
     tables = set(ctx.tables()) - {EVENTS}
     return [p for p in found if all(f.child in tables and f.parent in tables for f in p)]
 
