@@ -47,11 +47,11 @@ def _rows(entity: str, field: str, dist: dict, names: list, values: list) -> lis
             "number_of_dependencies": len(names),
             "dependency_field_names": ",".join(names) or None,
             "dependency_field_values": ",".join(map(_text, values)) or None}
-    if dist["kind"] == "conditional":
-        out = _rows(entity, field, dist["otherwise"], [], [])
+    if dist["kind"] == "conditional":  # cells may nest: their conditions accumulate
+        out = _rows(entity, field, dist["otherwise"], names, values)
         for cell in dist["cells"]:
-            out += _rows(entity, field, cell["distribution"], dist["given"],
-                         [cell["when"][g] for g in dist["given"]])
+            out += _rows(entity, field, cell["distribution"], [*names, *dist["given"]],
+                         [*values, *(cell["when"][g] for g in dist["given"])])
         return out
     if dist["kind"] == "categorical":
         return [{**base, "field_value": _text(item["value"]), "distribution_type": "categorical",
