@@ -18,6 +18,12 @@ from __future__ import annotations
 from distributions._estimators import Cell, Missing, value_counts
 
 ENROLLMENT = "course_section_enrollment"
+# the course structure: parents whose children the plan sizes the institution by
+COURSE_PARENTS = frozenset(("academic_term", "course_offering", "course_section",
+                            "learner_activity_group", "wiki", "discussion", "module"))
+COURSE_CHILDREN = frozenset(("course_section", ENROLLMENT, "learner_activity_group",
+                             "learner_activity", "wiki_page", "discussion", "discussion_entry",
+                             "module", "module_item", "file", "quiz"))
 PER_SECTION = f"/tables/{ENROLLMENT}/rows/per_section"
 
 
@@ -25,6 +31,7 @@ def structure_part(p, profile: dict) -> None:
     """Learn participation, section sizes and (without person__academic_term) courses per
     student-term; each part that the source cannot tell keeps the default, with a note."""
     for what, learn in (("/structure/terms_per_student", _terms_per_student),
+                        ("/structure/entry_term", _entry_term),
                         (PER_SECTION, _per_section),
                         (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term)):
         try:
@@ -59,7 +66,25 @@ def _terms_per_student(p, profile: dict) -> None:
     mean = sum(i["value"] * i["p"] for i in spec["values"]) / sum(i["p"] for i in spec["values"])
     p.notes.append(f"/structure/terms_per_student: students are enrolled in {mean:.2f} of the "
                    f"source's {p.counts.get('academic_term', 0)} term(s) on average; runs keep "
-                   "that participation (entry term uniform among those that leave room)")
+                   "that participation")
+
+
+def _entry_term(p, profile: dict) -> None:
+    """The position (0 = the source's first term, by begin date) of each student's first
+    term: where in the run students enter."""
+    r = p.reader
+    begin = r.col("academic_term", "term_begin_date", "time", "t")
+    base = (f"SELECT MIN(k.position) AS v FROM ({_student_rows(p)}) AS x JOIN (SELECT "
+            f"t.academic_term_id AS term, DENSE_RANK() OVER (ORDER BY {begin}) - 1 AS position "
+            f"FROM {r.rel('academic_term')} AS t) AS k ON x.term = k.term GROUP BY x.person")
+    counts = value_counts(r, base).get((), {})
+    path = "/structure/entry_term"
+    hist = p.guard.histogram(path, {int(v): c for v, c in counts.items() if v is not None})
+    spec = p.guard.categorical(path, hist, text=False, nodata=False,
+                               noise=False) if hist else None
+    if spec is None:
+        raise Missing("no entry term survives the privacy rules")
+    profile.setdefault("structure", {})["entry_term"] = spec
 
 
 def _per_section(p, profile: dict) -> None:
@@ -118,7 +143,7 @@ def mean_count(p, path: str, hist: dict) -> dict | None:
     mean (an aggregate over every parent), as the two whole counts around it, so a source
     with four sections of 1,500 students still sizes its sections at 1,500."""
     parents = sum(float(c) for c in hist.values())
-    if parents <= 0:
+    if parents <= 0 or path.split("/")[2] not in COURSE_CHILDREN:
         return None
     mean = sum(int(v) * float(c) for v, c in hist.items()) / parents
     low = int(mean // 1)
@@ -132,11 +157,12 @@ def mean_count(p, path: str, hist: dict) -> dict | None:
 
 
 def institutional(p, parent: str, hist: dict) -> dict:
-    """Children-per-parent counts as the privacy guard weighs them: a parent table with no
-    person behind its rows (terms, offerings, sections, groups) is institutional — its counts
-    are never suppressed for being few; a person's table keeps bare counts (k parents)."""
-    columns = {c.name for c in p.entities[parent].columns}
-    if "person_id" in columns:
+    """Children-per-parent counts as the privacy guard weighs them: the course structure's
+    parents (terms, offerings, sections, groups, content containers) are institutional — their
+    counts are never suppressed for being few; other parents keep bare counts (k parents: a
+    person's table, or the catalog's few careers and programs, whose shape three parents
+    cannot tell, so the default's stays)."""
+    if parent not in COURSE_PARENTS:
         return hist
     return {v: Cell(float(c)) for v, c in hist.items()}
 

@@ -154,9 +154,28 @@ class Spans:
         counts = np.clip(np.nan_to_num(numeric(compile_distribution(spec).sample(u)), nan=1),
                          1, n_other).astype(np.int64)
         room = n_other - counts + 1
-        entry = np.minimum((engine.uniform(key, "entry", members) * room).astype(np.int64),
-                           room - 1)
+        u = engine.uniform(key, "entry", members)
+        entry_spec = engine.profile.get("structure", {}).get("entry_term")
+        entry = _entries(entry_spec, room, u) if entry_spec else \
+            np.minimum((u * room).astype(np.int64), room - 1)
         return cls(start, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), entry)
+
+
+def _entries(spec: dict, room: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Entry positions from the learned shares, each cut to the `room` positions that leave
+    space for the member's terms (uniform where the learned shares put nothing there)."""
+    weights = np.zeros(int(room.max()))
+    for item in spec.get("values", []):
+        if 0 <= int(item["value"]) < len(weights):
+            weights[int(item["value"])] += float(item["p"])
+    entry = np.minimum((u * room).astype(np.int64), room - 1)
+    for r in np.unique(room):
+        cumulative = np.cumsum(weights[:r])
+        mask = room == r
+        if cumulative[-1] > 0:
+            entry[mask] = np.minimum(np.searchsorted(cumulative / cumulative[-1], u[mask],
+                                                     side="right"), r - 1)
+    return entry
 
 
 # ---- building the plan ------------------------------------------------------------------------
