@@ -142,6 +142,8 @@ def test_report_passes_what_was_not_planted(report):
 
 def test_report_json_structure(report):
     _, document, folder = report
+    text = (folder / "report.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in report.json"))
     assert isinstance(document["passed"], bool) and document["figures"]
     for f in document["figures"]:
         assert f["kind"] in ("gate", "column", "pair", "cardinality", "cross_table", "event",
@@ -154,6 +156,14 @@ def test_report_json_structure(report):
     assert {g["metric"] for g in gates} == {"primary_key_unique", "foreign_key_resolves"}
     assert all(g["value"] == 1.0 and g["passed"] for g in gates)
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json"]
+
+
+def test_sdmetrics_cross_check_when_installed(report):
+    pytest.importorskip("sdmetrics")
+    _, document, _ = report
+    scores = {f["table"]: f for f in document["figures"] if f["metric"] == "sdmetrics_quality"}
+    assert "course_section_enrollment" in scores
+    assert all(0 <= f["value"] <= 1 and f["passed"] is None for f in scores.values())
 
 
 def test_fail_under_a_lower_share_exits_zero(sources, tmp_path):

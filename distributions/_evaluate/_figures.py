@@ -54,11 +54,23 @@ class Figure:
         data = asdict(self)
         for name in ("value", "floor", "threshold"):
             if isinstance(data[name], float):
-                data[name] = None if math.isnan(data[name]) else round(data[name], 6)
+                data[name] = round(data[name], 6) if math.isfinite(data[name]) else None
+        data["extra"] = _finite(data["extra"])
         for name in ("note", "plot", "column", "columns", "extra"):
             if not data[name]:
                 data.pop(name)
         return data
+
+
+def _finite(value):
+    """NaN and infinities as null, so report.json stays strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def rescale(floor: float, halves: tuple[int, int], compared: tuple[int, int]) -> float:

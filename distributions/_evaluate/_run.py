@@ -13,6 +13,7 @@ from distributions._evaluate._cardinality import cardinality_figures
 from distributions._evaluate._columns import column_figures
 from distributions._evaluate._context import Context
 from distributions._evaluate._cross import cross_table_figures
+from distributions._evaluate._crosscheck import crosscheck_figures
 from distributions._evaluate._detection import detection_figures
 from distributions._evaluate._events import event_figures
 from distributions._evaluate._figures import KINDS, Figure
@@ -90,6 +91,7 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
         families[1:1] = [("columns", column_figures), ("pairs", pair_figures),
                          ("cross_table", cross_table_figures)]
         families.append(("privacy", privacy_figures))
+        families.append(("sdmetrics", crosscheck_figures))
         if detection:
             families.append(("detection", detection_figures))
     else:
@@ -112,7 +114,7 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
 
 _FAMILY_KIND = {"gates": "gate", "columns": "column", "pairs": "pair", "cardinality":
                 "cardinality", "cross_table": "cross_table", "events": "event",
-                "privacy": "privacy", "detection": "detection"}
+                "privacy": "privacy", "detection": "detection", "sdmetrics": "column"}
 
 
 def _family(ctx: Context, name: str, family) -> list[Figure]:
