@@ -234,9 +234,9 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     ratio_z = _copula(engine, core["latent"], rho, "score", rows)
     graded = core["status"].codes == core["status"].code_of(GRADED)
     # the profile's scores are those of graded work; the less engaged miss more work and
-    # withdraw, so graded rows would skew high: they take normal scores from their rank
-    # among the block's graded rows (monotone: the tie to engagement is kept)
-    ratio_z[graded] = _normal_scores(ratio_z[graded])
+    # withdraw, so graded rows would skew high: they take normal scores from their place
+    # among graded work (monotone: the tie to engagement is kept)
+    ratio_z[graded] = _normal_scores(engine, ratio_z[graded])
     spec = engine.distribution(RESULT, "published_score")
     ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
     ratio = apply_effects(engine, "score", rows, ratio)  # a scenario's effect, if any
@@ -244,11 +244,35 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     return np.where(graded, np.round(ratio * points, 2), np.nan)
 
 
-def _normal_scores(z: np.ndarray) -> np.ndarray:
-    """Standard-normal scores of `z`'s ranks ((rank + ½) / n)."""
-    ranks = np.empty(len(z))
-    ranks[np.argsort(z, kind="stable")] = np.arange(len(z))
-    return special.ndtri((ranks + 0.5) / max(len(z), 1))
+_SAMPLE_CHUNKS, _CHUNK = 8, 5_000  # results sampled for the graded scores' distribution
+
+
+def _normal_scores(engine: Engine, z: np.ndarray) -> np.ndarray:
+    """Standard-normal scores of graded copula scores `z`, through their distribution among
+    graded work (sampled once, the same whatever the block size or worker)."""
+    graded = _graded_sample(engine)
+    if len(graded) < 2:
+        return z
+    probs = (np.arange(len(graded)) + 0.5) / len(graded)
+    return special.ndtri(np.interp(z, graded, probs))
+
+
+def _graded_sample(engine: Engine) -> np.ndarray:
+    """Sorted copula scores of graded results in fixed chunks spread over the table."""
+    if "gradebook.graded_z" not in engine.facts:
+        n = engine.n_rows(RESULT)
+        starts = np.unique(np.linspace(0, max(n - _CHUNK, 0), _SAMPLE_CHUNKS).astype(np.int64))
+        found = []
+        for start in starts:
+            with engine.scratch():
+                rows = engine.rows(int(start), int(min(start + _CHUNK, n)))
+                core = result_core(engine, rows)
+                z = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"],
+                            "score", rows)
+                found.append(z[core["status"].codes == core["status"].code_of(GRADED)])
+        engine.facts["gradebook.graded_z"] = np.sort(np.concatenate(found)) if found else \
+            np.zeros(0)
+    return engine.facts["gradebook.graded_z"]
 
 
 def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndarray:
