@@ -189,12 +189,15 @@ def test_a_source_without_events_keeps_the_default(tmp_path, capsys):
     assert "no event_store.expanded table" in capsys.readouterr().out
 
 
-def test_an_event_table_without_a_needed_column_is_an_error(tmp_path, capsys):
+def test_an_event_table_without_membership_takes_roles_from_enrollments(tmp_path, capsys):
+    """membership is optional (issue 11): the actor's role comes from their enrollment in the
+    event's course, with a note, and the same tools are estimated."""
     out = tmp_path / "profile.json"
-    assert _profile(_small_source(tmp_path, membership=False), out) == 2
-    error = capsys.readouterr().err.strip()
-    assert "event_store.expanded" in error and "membership" in error
-    assert len(error.splitlines()) == 1 and not out.exists()
+    assert _profile(_small_source(tmp_path, membership=False), out, "--k", "10") == 0
+    assert "has no membership.roles" in capsys.readouterr().out
+    events = json.loads(out.read_text())["events"]
+    assert set(events["tools"]) == {"pages", "mediahub"}
+    assert events["tools"]["pages"]["student"][0]["action"] == "NavigatedTo"
 
 
 # ---- BigQuery -------------------------------------------------------------------------------
