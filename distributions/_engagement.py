@@ -189,12 +189,12 @@ class Simulation:
         is the label latent's share of the scores' latent (1 for an enrollment's label, the
         student share for a person's)."""
         cuts = np.cumsum(shares)[:-1] / sum(shares)
-        mean = self.ratios(score_rho).mean(axis=1)
+        ranked = stats.rankdata(self.ratios(score_rho).mean(axis=1))  # ranked once
         own = math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
 
         def spearman(rho: float) -> float:
             u = special.ndtr(rho * own + math.sqrt(1 - rho * rho) * self.label_noise)
-            return float(stats.spearmanr(mean, np.searchsorted(cuts, u)).statistic)
+            return _pearson(ranked, _category_ranks(np.searchsorted(cuts, u), len(shares)))
         return _solve(spearman, target, -_RHO_MAX, _RHO_MAX)
 
     def ratios(self, score_rho: float) -> np.ndarray:
@@ -229,6 +229,20 @@ class Simulation:
             mean = (ratios * mask).sum(axis=1)[scored] / keep[scored]
             return -float(stats.spearmanr(mean, out[scored]).statistic)
         return _solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
+
+
+def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:
+    """Average ranks of category codes (ties share the mean of their ranks)."""
+    counts = np.bincount(codes, minlength=n).astype(float)
+    below = np.concatenate([[0.0], np.cumsum(counts)[:-1]])
+    return (below + (counts + 1) / 2)[codes]
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    # elementwise sums, not BLAS dot products: no thread pool to wake on a busy machine
+    x, y = x - x.mean(), y - y.mean()
+    scale = math.sqrt(float(np.sum(x * x)) * float(np.sum(y * y)))
+    return float(np.sum(x * y)) / scale if scale > 0 else 0.0
 
 
 def _solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
