@@ -35,7 +35,8 @@ MAX_BYTES = 4 * 2**20
 # what each effect acts on: the table its rows are, and the operation its expression gives
 EFFECTS = {"engagement": ("course_section_enrollment", "add"),
            "score": ("learner_activity_result", "add"),
-           "event_rate": ("course_section_enrollment", "multiply")}
+           "event_rate": ("course_section_enrollment", "multiply"),
+           "withdrawal": ("course_section_enrollment", "multiply")}
 MAX_LISTED = 20  # problems listed before "… and N more problems"
 MAX_TEXT = 300   # characters of one problem's text
 

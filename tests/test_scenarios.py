@@ -54,6 +54,9 @@ effects:
   tutoring_adds_five_points:
     target: score
     add: 5 * course_section_enrollment.tutoring
+  tutoring_halves_withdrawal:
+    target: withdrawal
+    multiply: where(tutoring, 0.5, 1)
 """
 ENTITY, EVENTS = "context_store_entity", "event_store.expanded"
 
@@ -189,22 +192,69 @@ def test_twins_differ_only_where_the_scenario_reaches(twins):
     touched = {f"{ENTITY}.{t}" for t in ("course_section_enrollment", "course_grade",
                                           "learner_activity_result")} | {EVENTS}
     assert {name for name in base if base[name] != other[name]} == touched
-    with connect(twins / "wellbeing") as a, connect(twins / "tutoring") as b:
-        # a score effect reaches the events only through the grades GradeEvents carry
-        query = f"select count(*), bit_xor(hash(t)) from {EVENTS} t where type <> 'GradeEvent'"
-        assert a.execute(query).fetchall() == b.execute(query).fetchall()
-        query = f"select count(*) from {EVENTS} where type = 'GradeEvent'"
-        assert a.execute(query).fetchall() == b.execute(query).fetchall()
-        for table, unchanged in ((f"{ENTITY}.course_section_enrollment",
-                                  "* exclude (enrollment_status)"),
-                                 (f"{ENTITY}.course_grade", "course_section_id, person_id, "
-                                  "gpa_cumulative_excluding_course_grade"),
-                                 (f"{ENTITY}.learner_activity_result", "* exclude "
-                                  "(published_score, published_grade)")):
-            query = f"select bit_xor(hash(t)) from (select {unchanged} from {table}) t"
-            assert a.execute(query).fetchall() == b.execute(
-                query.replace("enrollment_status", "enrollment_status, tutoring")
-                if table.endswith("enrollment") else query).fetchall(), table
+    with _both(twins) as con:
+        # enrollments keep every column but the new one, the overridden one and (through
+        # the withdrawal effect) role_status; their results and events differ only where
+        # the score effect reaches (scores, grade events) or the withdrawal was undone
+        con.execute(f"""create temp table undone as select a.person_id, s.course_offering_id
+            from base.{ENTITY}.course_section_enrollment a
+            join treated.{ENTITY}.course_section_enrollment b
+              using (course_section_id, person_id, role)
+            join base.{ENTITY}.course_section s using (course_section_id)
+            where a.role_status <> b.role_status""")
+        for db in ("base", "treated"):
+            con.execute(f"""create temp view {db}_results as select r.* exclude
+                (published_score, published_grade) from {db}.{ENTITY}.learner_activity_result r
+                join {db}.{ENTITY}.learner_activity a using (learner_activity_id)
+                join {db}.{ENTITY}.learner_activity_group g using (learner_activity_group_id)
+                anti join undone u on u.person_id = r.person_id
+                  and u.course_offering_id = g.course_offering_id""")
+            con.execute(f"""create temp view {db}_events as select e.* from {db}.{EVENTS} e
+                anti join undone u on u.person_id = e.person.udp_id
+                  and u.course_offering_id = e.course_offering.udp_id
+                where e.type <> 'GradeEvent'""")
+        enrollments = "select bit_xor(hash(t)) from (select * exclude (enrollment_status, " \
+            f"role_status{{}}) from {{}}.{ENTITY}.course_section_enrollment) t"
+        assert _one(con, enrollments.format("", "base")) == _one(
+            con, enrollments.format(", tutoring", "treated"))
+        grades = "select bit_xor(hash(t)) from (select course_section_id, person_id, " \
+            f"gpa_cumulative_excluding_course_grade from {{}}.{ENTITY}.course_grade) t"
+        assert _one(con, grades.format("base")) == _one(con, grades.format("treated"))
+        for view in ("results", "events"):
+            query = "select count(*), bit_xor(hash(t)) from {}_" + view + " t"
+            assert _one(con, query.format("base")) == _one(con, query.format("treated")), view
+        assert _one(con, "select count(*) from undone")[0] > 0
+
+
+def _both(twins: Path) -> duckdb.DuckDBPyConnection:
+    """One connection with the two twins attached as `base` and `treated`."""
+    con = duckdb.connect()
+    con.execute(f"attach '{twins / 'wellbeing' / 'warehouse.duckdb'}' as base (read_only)")
+    con.execute(f"attach '{twins / 'tutoring' / 'warehouse.duckdb'}' as treated (read_only)")
+    return con
+
+
+def _one(con, query: str) -> tuple:
+    return con.execute(query).fetchall()[0]
+
+
+def test_withdrawal_effect_halves_withdrawals_of_the_tutored(twins):
+    with _both(twins) as con:
+        rows = con.sql(f"""select b.tutoring, a.role_status, b.role_status as treated_status
+            from base.{ENTITY}.course_section_enrollment a
+            join treated.{ENTITY}.course_section_enrollment b
+              using (course_section_id, person_id, role)
+            where a.role = 'Student'""").fetchnumpy()
+    withdrawn = ["Withdrawn", "Dropped"]
+    before = np.isin(rows["role_status"], withdrawn)
+    after = np.isin(rows["treated_status"], withdrawn)
+    tutored = rows["tutoring"] == 1
+    assert not (after & ~before).any()  # nobody withdraws because of the effect
+    assert (after[~tutored] == before[~tutored]).all()  # the untutored are untouched
+    n = int(before[tutored].sum())
+    kept = int(after[tutored].sum())
+    assert n >= 10 and abs(kept - n / 2) <= 3 * (n / 4) ** 0.5, (kept, n)
+    assert set(rows["treated_status"][before & ~after]) == {"Enrolled"}
 
 
 def test_override_and_weekly_extension_table(twins):
@@ -243,7 +293,8 @@ def test_tutoring_effect_is_in_the_gradebook(twins):
         flags = b.sql(f"""select e.tutoring, g.tutored_score from {ENTITY}.course_grade g
             join {ENTITY}.course_section_enrollment e using (course_section_id, person_id)
             order by g.course_section_id, g.person_id""").fetchnumpy()
-        results = f"""select r.published_score, a.points_possible, e.tutoring
+        results = f"""select r.learner_activity_result_id as id, r.published_score,
+                a.points_possible, e.tutoring
             from {ENTITY}.learner_activity_result r
             join {ENTITY}.learner_activity a using (learner_activity_id)
             join {ENTITY}.learner_activity_group gr using (learner_activity_group_id)
@@ -257,18 +308,22 @@ def test_tutoring_effect_is_in_the_gradebook(twins):
     tutored = flags["tutoring"].astype(float)
     current = np.asarray(treated["le_current_score"], dtype=float)
     graded = np.asarray(base["le_current_score"], dtype=float) > 0  # graded work (not dropped)
+    # graded scores take normal scores from their rank among the block's graded rows
+    # (gradebook.py), so undoing withdrawals moves others' scores by hundredths of a point
     np.testing.assert_allclose(current[graded] - np.asarray(
-        base["le_current_score"], dtype=float)[graded], 5 * tutored[graded], atol=0.02)
+        base["le_current_score"], dtype=float)[graded], 5 * tutored[graded], atol=0.25)
     final = np.asarray(treated["le_final_score"], dtype=float)
     scored = final > 0
     np.testing.assert_allclose(np.asarray(flags["tutored_score"], float)[scored],
                                final[scored] + 5 * tutored[scored])
-    shift = np.asarray(treated_results["published_score"], float) - np.asarray(
-        base_results["published_score"], float)
-    scored_result = ~np.isnan(shift)
-    expected = 0.05 * treated_results["points_possible"] * treated_results["tutoring"]
-    assert scored_result.sum() > 1000
-    np.testing.assert_allclose(shift[scored_result], expected[scored_result], atol=0.011)
+    # results graded in both twins (an undone withdrawal grades more of the enrollment's work)
+    _, i, j = np.intersect1d(treated_results["id"], base_results["id"], return_indices=True)
+    shift = np.asarray(treated_results["published_score"], float)[i] - np.asarray(
+        base_results["published_score"], float)[j]
+    points = treated_results["points_possible"][i]
+    assert len(shift) > 1000
+    error = np.abs(shift - 0.05 * points * treated_results["tutoring"][i])
+    assert (error <= 0.011 + 0.005 * points).all(), error.max()  # cents, and block ranks
     fit = sm.OLS(current[graded], sm.add_constant(tutored[graded])).fit()
     assert abs(fit.params[1] - 5) < 2 * fit.bse[1], (fit.params, fit.bse)
     assert 0.1 < tutored.mean() < 0.3
