@@ -10,7 +10,7 @@ from dataclasses import replace
 from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._pairs import association_floor, contingency
+from distributions._evaluate._pairs import association_floor, contingency, shown_if_sparse
 from distributions._evaluate._sql import Side, q
 from distributions._evaluate._stats import cramers_v
 
@@ -78,9 +78,10 @@ def _path_figures(ctx: Context, path, attrs: list[ColumnInfo], cols: list[Column
         floor = None if floor is None else rescale(floor, (n[0], n[1]), (n[2], n[3]))
         value = None if None in v[2:] else abs(v[2] - v[3])
         attr = f"{route[-1]}.{attrs[a].name}"
-        figures.append(distance_figure(
+        figures.append(shown_if_sparse(distance_figure(
             "cross_table", child, "trend_v_diff", value, floor, "trend_v",
             columns=[attr, infos[c].name], reference="real",
             extra={"path": route, "hops": len(path), "real": v[2], "synthetic": v[3]},
-            note=None if value is not None else "association undefined (a constant column)"))
+            note=None if value is not None else "association undefined (a constant column)"),
+            tables[0]))
     return figures

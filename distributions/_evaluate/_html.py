@@ -108,7 +108,7 @@ def _summary(report: dict) -> str:
 
 def _worst_pairs(report: dict) -> str:
     pairs = [f for f in report["figures"] if f["kind"] in ("pair", "cross_table")
-             and f["value"] is not None]
+             and f["value"] is not None and f["threshold"] is not None]
     pairs.sort(key=lambda f: f["value"] - f["threshold"], reverse=True)
     if not pairs:
         return ""

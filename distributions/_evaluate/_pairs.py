@@ -10,7 +10,7 @@ from itertools import combinations
 from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._sql import SPLITS, Side, half_expr, q, split_select
-from distributions._evaluate._stats import cramers_v, mean_of
+from distributions._evaluate._stats import cramers_v, mean_of, too_sparse
 
 MAX_COLUMNS = 12  # per table: 66 pairs at most
 PAIR_ROWS = 50_000  # rows read per table: associations settle long before this
@@ -38,9 +38,10 @@ def pair_figures(ctx: Context) -> list[Figure]:
                 continue
             floor, n_a, n_b = association_floor(real, (a, b))
             whole_r, whole_s = real["whole"].get((a, b), {}), syn["whole"].get((a, b), {})
-            figures.append(_figure(table, pair, "cramers_v_diff", "cramers_v", floor,
-                                   cramers_v(whole_r), cramers_v(whole_s),
-                                   n_a, n_b, _n(whole_r), _n(whole_s)))
+            figure = _figure(table, pair, "cramers_v_diff", "cramers_v", floor,
+                             cramers_v(whole_r), cramers_v(whole_s),
+                             n_a, n_b, _n(whole_r), _n(whole_s))
+            figures.append(shown_if_sparse(figure, whole_r))
             tables[(table, *pair)] = {"real": whole_r, "synthetic": whole_s}
     _heatmaps(ctx, figures, tables)
     return figures
@@ -48,6 +49,15 @@ def pair_figures(ctx: Context) -> list[Figure]:
 
 def _n(table: dict) -> int:
     return int(sum(table.values()))
+
+
+def shown_if_sparse(figure: Figure, table: dict) -> Figure:
+    """A Cramér's V figure over too sparse a table: kept, not judged."""
+    if figure.passed is not None and too_sparse(table):
+        figure.passed, figure.threshold = None, None
+        figure.note = (f"{_n(table):,} rows over {len({k[0] for k in table})} × "
+                       f"{len({k[1] for k in table})} categories: too sparse to judge")
+    return figure
 
 
 def _figure(table: str, pair: tuple, metric: str, key: str, floor, real, syn,

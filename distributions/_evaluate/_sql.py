@@ -21,6 +21,9 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 # the split-half salt: a fixed constant, so the same source splits the same way every time
 SPLIT_SALT = 20260101
 PERSON_KEY = "person_id"
+# a course's content varies together (its activities, pages, dates): such rows are split by
+# their course offering, so the floor holds the variation between courses too
+COURSE_KEY = "course_offering_id"
 
 
 class EvaluateError(DistributionsError):
@@ -53,10 +56,12 @@ class Side:
 
     def split_key(self, table: str) -> str | None:
         """The column whose hash puts a row in a half: the person for tables about people,
-        else the first column (a table's own key comes first in UDP)."""
+        else the course offering for a course's content, else the first column (a table's
+        own key comes first in UDP)."""
         cols = self.columns.get(table, {})
-        if PERSON_KEY in cols:
-            return PERSON_KEY
+        for key in (PERSON_KEY, COURSE_KEY):
+            if key in cols:
+                return key
         return next(iter(cols), None)
 
     def rel(self, table: str, half: int | None = None, limit: int | None = None,

@@ -59,6 +59,17 @@ def cramers_v(table: dict[tuple, float]) -> float | None:
     return float(math.sqrt(phi2 / denominator)) if denominator > 0 else None
 
 
+MIN_ROWS_PER_CELL = 2
+
+
+def too_sparse(table: dict[tuple, float]) -> bool:
+    """Whether a contingency table has fewer than 2 rows per cell (rows × columns of
+    categories): there, Cramér's V of a half and of the whole differ by sample size alone,
+    and the association is shown, not judged."""
+    cells = len({k[0] for k in table}) * len({k[1] for k in table})
+    return sum(table.values()) < MIN_ROWS_PER_CELL * cells
+
+
 def ks_sql(expr: str, left: str, right: str) -> str:
     """SQL of the exact two-sample KS statistic of `expr` between two relations: the
     largest gap between their empirical CDFs, over the union of their distinct values."""
