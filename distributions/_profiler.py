@@ -39,6 +39,7 @@ from distributions._estimators import (
 from distributions._event_rates import check_columns, event_part, has_events
 from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
+from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
 from distributions._structure import institutional, mean_count
 from distributions._ties import tie_part
@@ -73,6 +74,9 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
         raise SourceError(f"{source.label}: required table(s) missing: {', '.join(missing)}")
+    from pipeline._registry import REGISTRY  # lazy, as in Profiler: the pipeline imports us
+
+    source, source_notes = check_source(source, REGISTRY)
     reader = Reader(source)
     if epsilon is not None:
         # a first pass lists the count queries the profile releases, so that the total ε is
@@ -82,6 +86,7 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
         guard = Guard(k, epsilon, seed, plan=sorted(planning.budget.queries))
     profiler = Profiler(reader, guard)
     profile = profiler.run()
+    profiler.notes[:0] = source_notes  # what the source checks left out, and by which rule
     manifest = guard.manifest(source.label, profiler.counts)
     manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted
     manifest["notes"] = list(profiler.notes)  # kept beside the profile, not only printed

@@ -1,0 +1,191 @@
+"""A profiling source's keys and dates, checked before any estimate reads it.
+
+Fatal (a SourceError naming the table and column; exit 2, nothing written): a primary key
+column that is absent, a foreign key column of a required table that is absent, keys stored
+as text where the UDP registry has integers, a term that ends before it begins.
+
+Survivable, each counted and named in the profile's notes, with this rule: rows whose primary
+key is NULL or shared with another row are left out (every copy: no row is preferred over
+another), and so are rows whose foreign key names no (kept) parent row, and results dated
+before their term began or more than `LATE_DAYS` after it ended; every estimate then reads
+the cleaned tables (views over the source, never copies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from distributions._sources import Source, SourceError
+
+REQUIRED = ("person", "academic_term", "course_offering", "course_section",
+            "course_section_enrollment")
+LATE_DAYS = 60
+_NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+
+
+@dataclass
+class CheckedSource:
+    """A source whose dirty rows are left out: `relation` names a cleaned subquery."""
+
+    inner: Source
+    cleaned: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    @property
+    def dialect(self) -> str:
+        return self.inner.dialect
+
+    def tables(self):
+        return self.inner.tables()
+
+    def relation(self, table: str) -> str:
+        return self.cleaned.get(table) or self.inner.relation(table)
+
+    def query(self, sql: str):
+        return self.inner.query(sql)
+
+
+def check_source(source: Source, registry) -> tuple[Source, list[str]]:
+    """Refuse a source whose keys or calendar cannot be read; return it with its survivable
+    problems left out, and the notes that say what was left out."""
+    tables = source.tables()
+    entities = [registry[key] for key in registry.order()  # parents before children
+                if registry[key].name in tables and registry[key].schema.endswith("entity")]
+    for table in entities:
+        _fatal_key_problems(source, table, tables)
+    _fatal_date_problems(source, tables)
+    if source.dialect != "duckdb":
+        return source, []
+    cleaned: dict[str, str] = {}
+    notes: list[str] = []
+    checked = CheckedSource(source, cleaned)
+    for table in entities:
+        _clean_table(checked, table, tables, registry, notes)
+    return checked, notes
+
+
+def _key_columns(table) -> list[str]:
+    return list(table.primary_key) + [f.column for f in table.foreign_keys]
+
+
+def _fatal_key_problems(source: Source, table, tables: dict) -> None:
+    columns = tables[table.name]
+    for name in table.primary_key:
+        if name not in columns:
+            raise SourceError(f"{source.label}: table {table.name} has no column {name} "
+                              "(part of its primary key)")
+    for fk in table.foreign_keys:
+        parent = _parent_name(fk)
+        if fk.column not in columns and table.name in REQUIRED and parent in REQUIRED:
+            raise SourceError(f"{source.label}: table {table.name} has no column {fk.column} "
+                              f"(the key that joins it to {parent})")
+    for name in dict.fromkeys(_key_columns(table)):
+        declared = columns.get(name, "").upper()
+        wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
+        if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
+            example = _non_integer(source, table.name, name)
+            found = f"text such as {example!r}" if example is not None else declared
+            raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
+                              f"must be integers, found {found}")
+
+
+def _parent_name(fk) -> str:
+    return fk.parent  # the registry's key of an entity table is its name
+
+
+def _non_integer(source: Source, table: str, column: str) -> str | None:
+    if source.dialect != "duckdb":
+        return None
+    ref = f'"{column}"'
+    rows = source.query(f"SELECT CAST({ref} AS VARCHAR) AS v FROM {source.relation(table)} "
+                        f"WHERE {ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL "
+                        "ORDER BY 1 LIMIT 1").column(0).to_pylist()
+    return str(rows[0])[:40] if rows else None
+
+
+def _fatal_date_problems(source: Source, tables: dict) -> None:
+    columns = tables.get("academic_term", {})
+    if not {"term_begin_date", "term_end_date", "academic_term_id"} <= set(columns):
+        return
+    if source.dialect != "duckdb":
+        return
+    rows = source.query(
+        "SELECT count(*) AS n, min(CAST(academic_term_id AS VARCHAR)) AS example FROM "
+        f"{source.relation('academic_term')} WHERE TRY_CAST(term_end_date AS TIMESTAMP) < "
+        "TRY_CAST(term_begin_date AS TIMESTAMP)").to_pylist()[0]
+    if rows["n"]:
+        raise SourceError(f"{source.label}: table academic_term, column term_end_date: "
+                          f"{rows['n']:,} term(s) end before they begin (e.g. academic_term_id "
+                          f"{rows['example']})")
+
+
+def _clean_table(checked: CheckedSource, table, tables: dict, registry,
+                 notes: list[str]) -> None:
+    """Count and leave out the table's dirty rows (see the module's rule)."""
+    base = checked.inner.relation(table.name)
+    counts: list[tuple[str, str]] = []  # (what the left-out rows are, condition to keep)
+    if len(table.primary_key) == 1:
+        key = f'"{table.primary_key[0]}"'
+        counts.append((f"with a NULL or repeated {table.primary_key[0]}",
+                       f"src.{key} IS NOT NULL AND src.{key} IN (SELECT {key} FROM {base} "
+                       f"GROUP BY {key} HAVING count(*) = 1)"))
+    else:  # a link table: the key is the combination (an enrollment's section, person, role)
+        keys = [f'"{c}"' for c in table.primary_key]
+        same = " AND ".join(f"d.{k} = src.{k}" for k in keys)
+        counts.append((f"with a NULL or repeated ({', '.join(table.primary_key)})",
+                       " AND ".join(f"src.{k} IS NOT NULL" for k in keys)
+                       + f" AND (SELECT count(*) FROM {base} AS d WHERE {same}) = 1"))
+    for fk in table.foreign_keys:
+        parent = registry[fk.parent]
+        if (parent.name not in tables or fk.column not in tables[table.name]
+                or len(parent.primary_key) != 1 or parent.primary_key[0] not in
+                tables[parent.name]):
+            continue
+        counts.append((f"whose {fk.column} names no {parent.name} row",
+                       f'src."{fk.column}" IS NULL OR src."{fk.column}" IN (SELECT '
+                       f'"{parent.primary_key[0]}" FROM {checked.relation(parent.name)})'))
+    if table.name == "learner_activity_result":
+        counts += _in_term(checked, tables)
+    if not counts:
+        return
+    found = _counts(base, counts, checked.inner)
+    if any(found):
+        where = " AND ".join(f"({condition})" for _, condition in counts)
+        checked.cleaned[table.name] = f"(SELECT src.* FROM {base} AS src WHERE {where})"
+        parts = [f"{n:,} row(s) {what}" for n, (what, _) in zip(found, counts, strict=True)
+                 if n]
+        notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
+                     "rows are not estimated from; every copy of a repeated key goes)")
+
+
+def _counts(base: str, counts: list[tuple[str, str]], source: Source) -> list[int]:
+    selects = ", ".join(f"sum(CASE WHEN ({condition}) THEN 0 ELSE 1 END) AS c{i}"
+                        for i, (_, condition) in enumerate(counts))
+    row = source.query(f"SELECT {selects} FROM {base} AS src").to_pylist()[0]
+    return [int(row[f"c{i}"] or 0) for i in range(len(counts))]
+
+
+def _in_term(checked: CheckedSource, tables: dict) -> list[tuple[str, str]]:
+    """Results dated before their term began or long after it ended: the response times and
+    grading delays would otherwise learn from them."""
+    need = {"learner_activity": {"learner_activity_id", "course_offering_id"},
+            "course_offering": {"course_offering_id", "academic_term_id"},
+            "academic_term": {"academic_term_id", "term_begin_date", "term_end_date"},
+            "learner_activity_result": {"learner_activity_id"}}
+    dates = [c for c in ("response_date", "graded_date")
+             if c in tables.get("learner_activity_result", {})]
+    if not dates or any(not cols <= set(tables.get(t, {})) for t, cols in need.items()):
+        return []
+    rel = checked.relation
+    window = (f"SELECT a.learner_activity_id AS id, TRY_CAST(term.term_begin_date AS TIMESTAMP)"
+              f" AS b, TRY_CAST(term.term_end_date AS TIMESTAMP) AS e FROM "
+              f"{rel('learner_activity')} AS a JOIN {rel('course_offering')} AS o ON "
+              f"a.course_offering_id = o.course_offering_id JOIN {rel('academic_term')} AS term "
+              f"ON o.academic_term_id = term.academic_term_id")
+    outside = " OR ".join(f'TRY_CAST(src."{c}" AS TIMESTAMP) < w.b OR TRY_CAST(src."{c}" AS '
+                          f"TIMESTAMP) > w.e + INTERVAL {LATE_DAYS} DAY" for c in dates)
+    return [("dated outside their term", f"NOT EXISTS (SELECT 1 FROM ({window}) AS w WHERE "
+             f"w.id = src.learner_activity_id AND ({outside}))")]
