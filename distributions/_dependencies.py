@@ -159,7 +159,7 @@ def _conditional(p, table: str, target: str, given: list[str], counts: dict, spe
     if spec["kind"] != "conditional":
         return _refine(p, f"{path}", learned, by_prefix.get((), {}), spec, nodata)
     out = dict(spec, cells=[])
-    for i, cell in enumerate(spec["cells"]):
+    for cell in spec["cells"]:
         prefix = tuple(str(cell["when"][g]) for g in spec["given"])
         refined = _refine(p, f"{path}/cells[{','.join(prefix)}]", learned,
                           by_prefix.get(prefix, {}), cell["distribution"], nodata)

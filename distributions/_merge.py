@@ -90,9 +90,9 @@ def merge_profiles(paths: list[str]):
     out["settings"]["terms"] = int(terms.max())
     out["settings"]["fte"] = round(float((merge.fte * terms).sum() / terms.max()), 1)
     for key in ("institution", "engagement", "events", "structure"):
-        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte) if key in p]
+        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte, strict=True) if key in p]
         if present:
-            out[key] = _merge_value(*zip(*present), merge)
+            out[key] = _merge_value(*zip(*present, strict=True), merge)
     if "engagement" in out:
         out["engagement"]["withdrawn_role_statuses"] = sorted(
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
@@ -108,7 +108,8 @@ def _merge_table(merge: Merge, name: str) -> dict:
     out = dict(specs[merge.largest])
     rows = {}
     for key in specs[merge.largest].get("rows", {}):
-        parts = [(s["rows"][key], w) for s, w in zip(specs, weights) if key in s.get("rows", {})]
+        parts = [(s["rows"][key], w) for s, w in zip(specs, weights, strict=True)
+                 if key in s.get("rows", {})]
         parts = parts if key == "count" else merge.learned(parts, name, "rows", key)
         if key == "count":
             rows[key] = int(sum(v for v, _ in parts))
@@ -121,9 +122,10 @@ def _merge_table(merge: Merge, name: str) -> dict:
         out["rows"] = rows
     columns = {}
     for column in specs[merge.largest]["columns"]:
-        parts = merge.learned([(s["columns"][column], w) for s, w in zip(specs, weights)
+        pairs = zip(specs, weights, strict=True)
+        parts = merge.learned([(s["columns"][column], w) for s, w in pairs
                                if column in s["columns"]], name, "columns", column)
-        columns[column] = mix(*map(list, zip(*parts)), merge,
+        columns[column] = mix(*map(list, zip(*parts, strict=True)), merge,
                               f"/tables/{name}/columns/{column}", name)
     out["columns"] = columns
     return out
@@ -187,7 +189,7 @@ def _conditional(specs, weights, merge: Merge, path: str, table: str) -> dict:
     out = []
     for i, (when, parts) in enumerate(cells.items()):
         out.append({"when": json.loads(when),
-                    "distribution": mix(*map(list, zip(*parts)), merge,
+                    "distribution": mix(*map(list, zip(*parts, strict=True)), merge,
                                         f"{path}/cells/{i}", table)})
     otherwise = mix([s["otherwise"] for s in specs], weights, merge, f"{path}/otherwise", table)
     return {"kind": "conditional", "given": list(specs[0]["given"]), "cells": out,
@@ -208,7 +210,7 @@ def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
         total = sum(p for _, p in items) or 1.0
         cumulative = np.cumsum([p / total for _, p in items])
         xs = np.ravel([[v - 0.5, v + 0.5] for v, _ in items])
-        ps = np.ravel([[c - p / total, c] for (_, p), c in zip(items, cumulative)])
+        ps = np.ravel([[c - p / total, c] for (_, p), c in zip(items, cumulative, strict=True)])
         return np.maximum.accumulate(xs), ps
     if spec["family"] == "constant":
         v = float(spec["value"])
@@ -216,7 +218,7 @@ def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
     points = sorted((float(q), float(v)) for q, v in spec.get("quantiles", {}).items())
     if not points:  # no stored quantiles: the normal's, inside the range
         qs = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-        points = list(zip(qs, stats.norm.ppf(qs, spec["mean"], max(spec["sd"], 1e-9))))
+        points = list(zip(qs, stats.norm.ppf(qs, spec["mean"], max(spec["sd"], 1e-9)), strict=True))
     lo, hi = float(spec.get("min", points[0][1])), float(spec.get("max", points[-1][1]))
     xs = np.clip(np.array([lo, *(v for _, v in points), hi]), lo, hi)
     ps = np.array([0.0, *(q for q, _ in points), 1.0])
@@ -226,7 +228,8 @@ def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
 def _continuous(specs, weights) -> dict:
     # the values' weights: rows with a value (nulls are not in the quantiles)
     rows = np.array(weights) / sum(weights)
-    weights = [wi * (1.0 - s.get("null_fraction", 0.0)) for s, wi in zip(specs, weights)]
+    weights = [wi * (1.0 - s.get("null_fraction", 0.0))
+               for s, wi in zip(specs, weights, strict=True)]
     heaviest = specs[int(np.argmax(weights))]
     w = np.array(weights) / (sum(weights) or 1.0)
     knots = [_cdf(s) for s in specs]
@@ -305,7 +308,7 @@ def _merge_value(values: list, weights, merge: Merge):
         out = {}
         for key in dict.fromkeys(keys):
             parts = [(v[key], w) for v, w in zip(values, weights, strict=True) if key in v]
-            out[key] = _merge_value(*map(list, zip(*parts)), merge)
+            out[key] = _merge_value(*map(list, zip(*parts, strict=True)), merge)
         return out
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         average = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
