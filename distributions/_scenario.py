@@ -300,10 +300,3 @@ def _cycle_problems(graph: dict[str, set[str]], path: str) -> list[tuple[str, st
     except CycleError as error:
         return [(path, "derived columns form a cycle: " + " → ".join(error.args[1]))]
     return []
-
-
-def column_order(columns: dict) -> list[str]:
-    """A table's scenario columns in an order where each comes after the ones it reads."""
-    graph = {name: ({n for n in parse_expression(spec["expression"]).names if n in columns}
-                    if "expression" in spec else set()) for name, spec in columns.items()}
-    return list(TopologicalSorter(graph).static_order())

@@ -22,7 +22,7 @@ from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
 from pipeline._faults import guarded
 from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
-from pipeline._registry import REGISTRY, profile_extras, registry_for
+from pipeline._registry import REGISTRY, profile_extras
 from pipeline._scenario_out import (
     describe_scenario,
     scenario_errors,
@@ -76,9 +76,8 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
             reporter.note(f"removed {folder}, left by a run that was killed")
         with _timed("plan", reporter, seconds):
             engine = engine_for(config)
-        with _timed("generate", reporter, seconds):
-            with scenario_errors(scenario):
-                counts = _generate(config, staging.staging, resolved.beam_args, reporter)
+        with _timed("generate", reporter, seconds), scenario_errors(scenario):
+            counts = _generate(config, staging.staging, resolved.beam_args, reporter)
         _check_counts(engine, counts)
         warehouse = None
         if load:

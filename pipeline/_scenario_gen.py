@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import categorical_codes, family_type, sample_family
-from distributions._scenario import WEEK, ScenarioError, column_order, grain_names
+from distributions._scenario import WEEK, ScenarioError, grain_names
 from pipeline import _random
 from pipeline._engine import ID_STRIDE, Engine, rule
 from pipeline._errors import PlanError

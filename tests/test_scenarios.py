@@ -49,7 +49,9 @@ columns:
       values: [{value: Active, p: 0.5}, {value: Completed, p: 0.5}]
   course_grade:
     tutored_score:
-      expression: where(le_final_score > 0, le_final_score + 5 * course_section_enrollment.tutoring, 0)
+      expression: >-
+        where(le_final_score > 0,
+              le_final_score + 5 * course_section_enrollment.tutoring, 0)
 effects:
   tutoring_adds_five_points:
     target: score
@@ -170,7 +172,7 @@ def test_wellbeing_survey_recovers_its_coefficients(twins):
                            "exercise_hours", "healthy_weight"}
     assert "baseline" not in survey  # hidden: an intermediate draw
     assert set(np.unique(survey["healthy_weight"])) == {0, 1}
-    assert survey["exercise_hours"].min() >= 1 and 1 <= survey["week_in_term"].min()
+    assert survey["exercise_hours"].min() >= 1 and survey["week_in_term"].min() >= 1
     X = sm.add_constant(np.column_stack([survey["exercise_hours"], survey["healthy_weight"]]))
     fit = sm.OLS(survey["happiness"], X).fit()
     for estimate, error, truth in zip(fit.params, fit.bse, (7.0, 0.3, 0.5)):
