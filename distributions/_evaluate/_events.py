@@ -57,6 +57,14 @@ GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     return out
 
 
+def _profile_diurnal(ctx: Context) -> dict[int, float] | None:
+    """The profile's diurnal curve (24 weights by UTC hour, as the generator reads them)."""
+    curve = ((ctx.profile or {}).get("events") or {}).get("diurnal")
+    if isinstance(curve, list) and len(curve) == 24 and sum(curve) > 0:
+        return dict(enumerate(float(x) for x in curve))
+    return None
+
+
 def _tool(ctx: Context) -> str:
     """The tool both sides name: `tool`, else the Caliper event type."""
     sides = [s for s in (ctx.real, ctx.synthetic) if s is not None]
@@ -92,6 +100,13 @@ def _curve_figures(ctx: Context, curves: dict) -> list[Figure]:
             floor = rescale(floor, (sum(halves[0].values()), sum(halves[1].values())),
                             (sum(whole.values()), sum(synthetic.values())))
         column = tool or part
+        if ref_name == "synthetic" and metric == "diurnal" and _profile_diurnal(ctx):
+            n = sum(synthetic.values())
+            floor = None if floor is None else rescale(floor, (n // 2, n - n // 2), (10**12, n))
+            figures.append(distance_figure("event", EVENTS, metric,
+                                           tvd(_profile_diurnal(ctx), synthetic), floor,
+                                           "event_tvd", column=column, reference="profile"))
+            continue
         if ref_name == "synthetic":
             figures.append(not_applicable("event", EVENTS, metric, "no real events: shown, "
                                           "not judged", column=column))
