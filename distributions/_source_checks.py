@@ -20,6 +20,10 @@ from distributions._sources import Source, SourceError
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
 LATE_DAYS = 60
+# the joins every profile makes between the required tables (other keys are optional)
+JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course_offering_id"),
+             ("course_section_enrollment", "course_section_id"),
+             ("course_section_enrollment", "person_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
 
 
@@ -59,6 +63,10 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     _fatal_date_problems(source, tables)
     if source.dialect != "duckdb":
         return source, []
+    for name in REQUIRED:  # said before any cleaning, which would empty their children
+        if not source.query(f"SELECT count(*) AS n FROM {source.relation(name)}").column(0)[0]\
+                .as_py():
+            raise SourceError(f"{source.label}: table {name} is empty")
     cleaned: dict[str, str] = {}
     notes: list[str] = []
     checked = CheckedSource(source, cleaned)
@@ -79,7 +87,7 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
                               "(part of its primary key)")
     for fk in table.foreign_keys:
         parent = _parent_name(fk)
-        if fk.column not in columns and table.name in REQUIRED and parent in REQUIRED:
+        if fk.column not in columns and (table.name, fk.column) in JOIN_KEYS:
             raise SourceError(f"{source.label}: table {table.name} has no column {fk.column} "
                               f"(the key that joins it to {parent})")
     for name in dict.fromkeys(_key_columns(table)):
