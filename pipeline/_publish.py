@@ -113,7 +113,16 @@ def run_labels(token: str, manifest: dict) -> dict[str, str]:
     return {RUN_LABEL: token, "seed": label_value(settings.get("seed", "")),
             "fte": label_value(settings.get("fte", "")),
             "profile_sha256": label_value(str(profile.get("sha256", ""))[:16]),
-            "tool": "campus-synth"}
+            "tool": "campus-synth", **_scenario_labels(manifest)}
+
+
+def _scenario_labels(manifest: dict) -> dict[str, str]:
+    """A scenario run's tables carry the scenario's name and digest (pipeline/_scenario_out.py)."""
+    scenario = manifest.get("scenario")
+    if not scenario:
+        return {}
+    return {"scenario": label_value(scenario["name"]),
+            "scenario_sha256": label_value(scenario["sha256"][:16])}
 
 
 # ---- credentials --------------------------------------------------------------------------

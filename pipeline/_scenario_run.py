@@ -45,6 +45,10 @@ def scenario_runs(out: str, scenarios: list[dict]):
     if not scenarios:
         yield [(None, out)]
         return
+    if "://" in str(out):  # an object-store prefix (generate): nothing to make or remove
+        yield [(scenario, f"{str(out).rstrip('/')}/{scenario['name']}")
+               for scenario in scenarios]
+        return
     parent = Path(out).expanduser().absolute()
     created = not parent.exists()
     try:

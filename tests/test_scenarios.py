@@ -17,6 +17,7 @@ import statsmodels.api as sm
 from conftest import connect, manifest
 
 from pipeline import main
+from pipeline._publish import run_labels
 from pipeline._scenario_run import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,6 +365,15 @@ def test_manifest_and_comments_record_the_scenario(twins):
         assert f"scenario tutoring: tutoring.yaml, sha256 {recorded['sha256']}" in \
             comments[table.split(".")[1]]
     assert "scenario" not in comments["person"]
+
+
+def test_bigquery_labels_name_the_scenario(twins):
+    """`publish` of a scenario's folder labels its tables with the scenario and digest."""
+    recorded = manifest(twins / "tutoring")
+    labels = run_labels("r1", recorded)
+    assert labels["scenario"] == "tutoring"
+    assert labels["scenario_sha256"] == recorded["scenario"]["sha256"][:16]
+    assert "scenario" not in run_labels("r1", {**recorded, "scenario": None})
 
 
 def test_shipped_scenarios_are_valid():
