@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             return _PROFILING[args.command](args, console)
         return _run(args, beam_args, console)
     except (_UsageError, PipelineError, DistributionsError) as error:
-        errors.print(f"campus-synth: error: {error}", markup=False, highlight=False,
-                     soft_wrap=True)
+        errors.print(f"campus-synth: error: {_bounded(str(error))}", markup=False,
+                     highlight=False, soft_wrap=True)
         return getattr(error, "exit_code", USER_ERROR)
     except BrokenPipeError:
         # the reader closed the pipe (`campus-synth caliper | head`): stop quietly, as cat
@@ -216,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         errors.print("campus-synth: interrupted", markup=False, highlight=False)
         return getattr(error, "exit_code", 130)
+
+
+def _bounded(message: str, width: int = 400, lines: int = 25) -> str:
+    """A message of at most `lines` lines of `width` characters: an engine's error may quote
+    a whole value or query, and a user should never get a screenful for one problem."""
+    kept = [line if len(line) <= width else line[:width - 1] + "…"
+            for line in message.split("\n")[:lines]]
+    return "\n".join(kept)
 
 
 def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> int:
