@@ -6,12 +6,14 @@ doubled. The report must flag exactly those and pass the rest."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from distributions import default_profile_path
 from pipeline import main
 
 PEOPLE, SECTIONS = 3000, 120
@@ -185,3 +187,35 @@ def test_bad_input_is_one_message_and_exit_2(sources, capsys, tmp_path, args, me
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_against_a_profile_alone(sources, tmp_path):
+    """--profile: the warehouse's columns and children per parent against the profile's
+    distributions; what the profile cannot be read against is n/a, not failed."""
+    _, warehouse, _ = sources
+    profile = json.loads(Path(default_profile_path()).read_text())
+    profile["tables"] = {
+        "person": {"columns": {
+            "sex": {"kind": "categorical", "values": [
+                {"value": "Female", "p": 0.55}, {"value": "Male", "p": 0.43},
+                {"value": "NoData", "p": 0.02}]},
+            "ethnicity": {"kind": "categorical", "values": [{"value": "x", "p": 1.0}]}}},
+        "person_email": {"columns": {}, "rows": {"per_parent": {"kind": "categorical", "values": [
+            {"value": 1, "p": 0.6}, {"value": 2, "p": 0.3}, {"value": 3, "p": 0.1}]}}},
+        "course_section_enrollment": {"columns": {"status": {
+            "kind": "conditional", "given": ["person_id.sex"], "cells": [],
+            "otherwise": {"kind": "categorical", "values": [{"value": "Enrolled", "p": 1}]}}}},
+    }
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(profile))
+    code = main(["evaluate", "--profile", str(path), "--synthetic", str(warehouse),
+                 "--out", str(tmp_path / "r")])
+    document = json.loads((tmp_path / "r" / "report.json").read_text())
+    by = {(f["table"], f.get("column"), f["metric"]): f for f in document["figures"]}
+    assert code == 0 and document["reference"] == "profile"
+    assert by[("person", "sex", "1-tvd")]["passed"] is True
+    assert by[("person", "ethnicity", "column_present")]["passed"] is False
+    assert by[("course_section_enrollment", "status", "1-tvd")]["passed"] is None
+    doubled = by[("person_email", "person_id", "children_per_parent_ks")]
+    assert doubled["passed"] is False and doubled["reference"] == "profile"
+    assert {f["kind"] for f in document["figures"]} <= {"gate", "column", "cardinality"}
