@@ -20,10 +20,12 @@ from distributions._sources import Source, SourceError
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
 LATE_DAYS = 60
-# the joins every profile makes between the required tables (other keys are optional)
+# the joins the profile makes whenever both tables are in the source
 JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course_offering_id"),
              ("course_section_enrollment", "course_section_id"),
-             ("course_section_enrollment", "person_id")}
+             ("course_section_enrollment", "person_id"),
+             ("learner_activity", "course_offering_id"),
+             ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
 
 
@@ -87,7 +89,8 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
                               "(part of its primary key)")
     for fk in table.foreign_keys:
         parent = _parent_name(fk)
-        if fk.column not in columns and (table.name, fk.column) in JOIN_KEYS:
+        if fk.column not in columns and (table.name, fk.column) in JOIN_KEYS \
+                and parent in tables:
             raise SourceError(f"{source.label}: table {table.name} has no column {fk.column} "
                               f"(the key that joins it to {parent})")
     for name in dict.fromkeys(_key_columns(table)):

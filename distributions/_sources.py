@@ -7,6 +7,7 @@ switches) inside DuckDB or BigQuery and never pull rows into Python.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -71,10 +72,31 @@ class DuckDBSource:
         try:
             return self.connection.sql(sql).to_arrow_table()
         except duckdb.Error as error:
-            raise SourceError(f"{self.label}: query failed: {_first_line(error)}") from None
+            raise SourceError(f"{self.label}: {_missing_key(self, error)}") from None
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _missing_key(source: DuckDBSource, error: Exception) -> str:
+    """A query that failed on a column the source lacks names the table and column the way
+    a user can act on (never the raw `Binder Error` about a query alias)."""
+    found = re.search(r'does not have a column named "([^"]+)"', str(error))
+    if found:
+        column = found.group(1)
+        for table, columns in sorted(source.tables().items()):
+            if column not in columns and column in _registry_columns().get(table, ()):
+                return f"table {table} has no column {column} (a key the profile joins on)"
+    return f"query failed: {_first_line(error)}"
+
+
+def _registry_columns() -> dict[str, set[str]]:
+    from pipeline._registry import REGISTRY  # lazy: the pipeline imports this package
+
+    columns: dict[str, set[str]] = {}
+    for table in REGISTRY:  # an entity and its keymap share a name: either's columns count
+        columns.setdefault(table.name, set()).update(c.name for c in table.columns)
+    return columns
 
 
 def _first_line(error: Exception) -> str:

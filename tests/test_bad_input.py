@@ -439,6 +439,10 @@ def _as_text(table: str, column: str, bad: str | None = None):
     return mutate
 
 
+def _add(table: str, columns: dict):
+    return lambda tables: tables.__setitem__(table, columns)
+
+
 # (id, mutation, CSV or Parquet, texts the one-line message must contain)
 SOURCE_CASES = [
     ("person-key-absent", _drop("person", "person_id"), "parquet",
@@ -455,6 +459,12 @@ SOURCE_CASES = [
      ["table course_offering, column course_offering_id", "'abc'"]),
     ("text-digits-key", _as_text("person", "person_id"), "parquet",
      ["table person, column person_id", "keys must be integers"]),
+    ("activity-join-key-absent", _add("learner_activity", {"learner_activity_id": [1, 2],
+                                                           "title": ["a", "b"]}), "parquet",
+     ["table learner_activity has no column course_offering_id"]),
+    ("discussion-join-key-absent", _add("discussion", {"discussion_id": [1, 2, 3],
+                                                       "title": ["a", "b", "c"]}), "parquet",
+     ["table discussion has no column course_offering_id"]),
     ("term-ends-before-it-begins", _replace("academic_term", "term_end_date", 0, "2024-08-01"),
      "parquet", ["table academic_term, column term_end_date", "end before they begin"]),
 ]
