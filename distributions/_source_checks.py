@@ -1,8 +1,10 @@
 """A profiling source's keys and dates, checked before any estimate reads it.
 
 Fatal (a SourceError naming the table and column; exit 2, nothing written): a primary key
-column that is absent, a foreign key column of a required table that is absent, keys stored
-as text where the UDP registry has integers, a term that ends before it begins.
+column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys stored as text
+where the UDP registry has integers, an empty required table, a term that ends before it
+begins. (The checks that need a query, and the cleaning below, run on DuckDB sources: files
+and folders; a BigQuery source gets the checks of its declared columns and types.)
 
 Survivable, each counted and named in the profile's notes, with this rule: rows whose primary
 key is NULL or shared with another row are left out (every copy: no row is preferred over
