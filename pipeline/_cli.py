@@ -27,6 +27,7 @@ from distributions._evaluate import (
 )
 from pipeline._errors import PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
+from pipeline._faults import guarded
 from pipeline._job import Reporter, RunReport, run_job
 from pipeline._output import clean
 from pipeline._registry import REGISTRY
@@ -202,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in _PROFILING:
             if beam_args:
                 raise _UsageError(f"unrecognized arguments: {' '.join(beam_args)}")
-            return _PROFILING[args.command](args, console)
+            with guarded(str(getattr(args, "out", ""))):  # Ctrl-C → 130 here too
+                return _PROFILING[args.command](args, console)
         return _run(args, beam_args, console)
     except (_UsageError, PipelineError, DistributionsError) as error:
         errors.print(f"campus-synth: error: {_bounded(str(error))}", markup=False,
