@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -97,10 +98,8 @@ def _mute() -> None:
     prints its own stack trace there, and the user should see one line, on stderr."""
     if _State.stdout is not None:
         return
-    try:
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
         sys.stdout.flush()  # what the run printed before the signal is kept
-    except (OSError, RuntimeError, ValueError):
-        pass
     try:
         _State.stdout = os.dup(1)
         null = os.open(os.devnull, os.O_WRONLY)
@@ -113,10 +112,8 @@ def _mute() -> None:
 def _unmute() -> None:
     if _State.stdout is None:
         return
-    try:
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
         sys.stdout.flush()  # the stopped stage's output goes to /dev/null, not after us
-    except (OSError, RuntimeError, ValueError):
-        pass
     os.dup2(_State.stdout, 1)
     os.close(_State.stdout)
     _State.stdout = None
