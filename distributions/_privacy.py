@@ -216,7 +216,10 @@ class Guard:
                 "epsilon": self.epsilon, "seed": self.seed, "source": source,
                 "tables": dict(sorted(tables.items())),
                 "budget": self.budget.report(suppressed),
-                "actions": [asdict(a) for a in self.actions]}
+                # sorted: cells are met in the order the engine returns groups, which varies
+                "actions": sorted((asdict(a) for a in self.actions),
+                                  key=lambda a: (a["path"], a["action"], a["reason"],
+                                                 a["rows_affected"]))}
 
 
 def _rows(count) -> float:
