@@ -65,7 +65,10 @@ def test_each_parameter_reaches_its_flag(name):
     args, beam_args = _parser().parse_known_args(launcher.to_cli([f"--{name}={value}",
                                                                   *LAUNCHER_ARGS]))
     assert args.command == "generate"
-    assert getattr(args, name) == (action.type(value) if action.type else value)
+    expected = action.type(value) if action.type else value
+    # a repeatable flag (--scenario) collects its values; a template parameter gives one
+    assert getattr(args, name) == ([expected] if action.nargs is None and
+                                   type(action).__name__ == "_AppendAction" else expected)
     assert beam_args == LAUNCHER_ARGS
 
 
