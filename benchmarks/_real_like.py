@@ -1,0 +1,59 @@
+"""Profile + generate on a source shaped like the public learning-analytics data of issue 11.
+
+The source is built by hand (tests/handbuilt.py, duckdb/pandas only, never campus-synth): four
+36-week terms, ~1,500 enrollments per offering, students in 1.1 terms on average, extra
+demographic and outcome columns, ~30,000 enrollments and ~170,000 results. The timed steps are
+`campus-synth profile` and `campus-synth run` at the profile's own FTE (no events, no marts), each
+as a subprocess; the baseline, measured in the same run, reads every source table into Arrow
+with DuckDB — the least any profiler of these tables has to do.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from handbuilt import institution, shape_of, write_duckdb  # noqa: E402
+
+SHAPE = shape_of("one_term", students=27_000, offerings_per_term=5, extra_columns=True,
+                 groups_per_offering=(2, 4), activities_per_group=(1, 3))
+
+
+def build_source(folder: Path) -> tuple[Path, dict[str, int]]:
+    """The hand-built source and its row count per table."""
+    tables = institution(SHAPE)
+    path = write_duckdb(folder / "real-like.duckdb", tables)
+    return path, {name: len(frame) for name, frame in tables.items()}
+
+
+def scan_baseline(path: Path) -> float:
+    """Seconds to read every source table into Arrow (best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with duckdb.connect(str(path), read_only=True) as con:
+            names = [r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE schema_name = 'context_store_entity'").fetchall()]
+            for name in names:
+                con.sql(f"SELECT * FROM context_store_entity.{name}").to_arrow_table()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_real_like(scratch: Path, measure) -> dict:
+    """Build the source, then time profile and run (`measure` runs one CLI command)."""
+    source, rows = build_source(scratch)
+    profile = scratch / "real-like-profile.json"
+    baseline = scan_baseline(source)
+    profile_s, profile_mb, _ = measure(["profile", "--source", str(source),
+                                        "--out", str(profile)])
+    run_s, run_mb, _ = measure(["run", "--profile", str(profile), "--out", str(scratch / "rl"),
+                                "--event-scale", "0", "--no-marts", "--no-evaluate"])
+    return {"source_rows": rows, "baseline_scan_s": baseline,
+            "profile_s": profile_s, "profile_peak_mb": profile_mb,
+            "run_s": run_s, "run_peak_mb": run_mb}
