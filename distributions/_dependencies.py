@@ -172,7 +172,9 @@ def _refine(p, path: str, learned: str, per_value: dict, fallback: dict, nodata:
     if fallback["kind"] != "categorical":
         return fallback
     cells = []
-    for value in sorted(per_value, key=lambda c: (-sum(map(_weight, per_value[c].values())), c)):
+    # fsum: an exact sum, so equal weights tie whatever order the engine returned the groups in
+    for value in sorted(per_value,
+                        key=lambda c: (-math.fsum(map(_weight, per_value[c].values())), c)):
         size = sum(per_value[value].values())
         if not p.guard.cell_kept(f"{path}/{learned}", size):
             continue

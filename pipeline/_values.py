@@ -102,7 +102,8 @@ def _labels_to_arrow(labels: Labels, arrow_type: pa.DataType) -> pa.Array:
             remap = np.full(len(categories) + 1, -1, dtype=np.int32)
             remap[kept] = np.arange(len(kept), dtype=np.int32)
             codes, categories = remap[codes], [categories[i] for i in kept]
-        dictionary = pa.array([str(c) for c in categories], pa.string())
+        codes, names = _unique_names(codes, [str(c) for c in categories])
+        dictionary = pa.array(names, pa.string())
         return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
     elif arrow_type == pa.bool_():
         dictionary = pa.array([_as_bool(c) for c in categories], pa.bool_())
@@ -110,6 +111,17 @@ def _labels_to_arrow(labels: Labels, arrow_type: pa.DataType) -> pa.Array:
         dictionary = pa.array(categories).cast(arrow_type)
     indices = pa.array(codes, mask=codes < 0)
     return pc.take(dictionary, indices)
+
+
+def _unique_names(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes into a dictionary without repeated names: a Parquet dictionary page written from
+    a dictionary that repeats a value was seen to differ in one byte between two identical runs."""
+    first: dict[str, int] = {}
+    positions = [first.setdefault(name, len(first)) for name in names]
+    if len(first) == len(names):
+        return codes, names
+    remap = np.array([*positions, -1], dtype=np.int32)  # a null code (-1) stays null
+    return remap[codes], list(first)
 
 
 def _as_bool(value: object) -> bool | None:
