@@ -237,9 +237,10 @@ final as (
              then cumulative.sum_published_score_pct / cumulative.num_scored_submissions
         end as avg_published_score_pct,
         {{ cs_cast('cumulative.cumulative_num_submissions', 'int64') }} as cumulative_num_submissions,
+        -- rounded: the running sum of doubles differs in its low bits from run to run
         case when cumulative.cumulative_num_scored_submissions > 0
-             then cumulative.cumulative_sum_published_score_pct
-                  / cumulative.cumulative_num_scored_submissions
+             then round(cumulative.cumulative_sum_published_score_pct
+                        / cumulative.cumulative_num_scored_submissions, 9)
         end as cumulative_avg_published_score_pct,
         {{ cs_cast('cumulative.num_discussion_entries', 'int64') }} as num_discussion_entries,
         {{ cs_cast('cumulative.num_events', 'int64') }} as num_events,
