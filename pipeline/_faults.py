@@ -44,8 +44,10 @@ def guarded(out: str):
     previous = _install()
     _State.received = None
     muted = _filter_logs()
+    unraisable, sys.unraisablehook = sys.unraisablehook, _unraisable(sys.unraisablehook)
     try:
         yield
+        raise_if_interrupted()  # the signal's exception may have been swallowed on the way
     except Interrupted:
         raise
     except BaseException as error:
@@ -57,10 +59,27 @@ def guarded(out: str):
                                "Free some space or choose another --out") from None
         raise
     finally:
+        sys.unraisablehook = unraisable
         _restore(previous)
         _unmute()
         for target in muted:
             target.removeFilter(_QUIET)
+
+
+def raise_if_interrupted() -> None:
+    """Stop here if a signal arrived. The handler's exception can land where Python swallows
+    it (a weakref or `__del__` callback, a thread), so stages also check between them."""
+    if _State.received is not None:
+        raise Interrupted(_State.received)
+
+
+def _unraisable(previous):
+    """An unraisable-exception hook that drops our own `Interrupted` (Python prints
+    "Exception ignored in ..." for it otherwise) and passes anything else on."""
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            previous(unraisable)
+    return hook
 
 
 class _QuietFaults(logging.Filter):

@@ -19,7 +19,7 @@ from pipeline._duckdb import load_warehouse
 from pipeline._errors import OutputError, PipelineError
 from pipeline._events.schema import QUALIFIED_NAME as EVENTS
 from pipeline._events.schema import SCHEMA_NAME, TABLE_NAME
-from pipeline._faults import guarded
+from pipeline._faults import guarded, raise_if_interrupted
 from pipeline._output import is_remote, staged_output
 from pipeline._plan import Settings
 from pipeline._registry import REGISTRY, profile_extras
@@ -114,6 +114,7 @@ class _timed:
 
     def __exit__(self, kind, value, traceback):
         if kind is None:
+            raise_if_interrupted()  # a stage that swallowed the signal's exception ends here
             self.seconds[self.name] = time.perf_counter() - self.start
             self.reporter.stage_done(self.name, self.seconds[self.name])
 
