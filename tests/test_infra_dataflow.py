@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from infra import ROOT, checks, load
-from pipeline._cli import _parser
-from pipeline._settings import check_beam_args
+from pipeline.cli._main import _parser
+from pipeline.cli._settings import check_beam_args
 
 DATAFLOW = ROOT / "infra" / "dataflow"
 PUBLISH = ROOT / "infra" / "publish"
@@ -87,7 +87,7 @@ def test_a_template_runs_on_dataflow_unless_told_otherwise():
 
 def test_the_launcher_runs_the_cli(monkeypatch):
     seen = []
-    monkeypatch.setattr("pipeline._cli.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr("pipeline.cli._main.main", lambda argv: seen.append(argv) or 0)
     assert launcher.main(["--fte=100", "--out=gs://b/r"]) == 0
     assert seen == [["generate", "--fte=100", "--out=gs://b/r", "--runner=DataflowRunner"]]
 

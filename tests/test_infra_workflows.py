@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra import INFRA, checks
-from pipeline._cli import _parser
+from pipeline.cli._main import _parser
 
 WORKFLOW = INFRA / "workflows" / "campus_synth.yaml"
 DAG = INFRA / "airflow" / "campus_synth_dag.py"
