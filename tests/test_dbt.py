@@ -21,10 +21,9 @@ from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import generate, part_files
 
 from pipeline import REGISTRY
-
 from pipeline.cli import main
-from pipeline.outputs._dbt import (
-    PROJECT_DIR,
+from pipeline.outputs._dbt import PROJECT_DIR
+from pipeline.outputs._dbt_render import (
     STAGING_DIR,
     render_distribution_fields,
     render_staging,
@@ -231,7 +230,7 @@ def test_rendered_staging_layer_is_committed_and_current():
     for name, text in render_staging().items():
         path = STAGING_DIR / name
         assert path.is_file() and path.read_text() == text, \
-            f"{path} is stale: run `python -m pipeline.outputs._dbt`"
+            f"{path} is stale: run `python -m pipeline.outputs._dbt_render`"
     assert sorted(p.name for p in STAGING_DIR.glob("stg_*.sql")) == \
         sorted(n for n in render_staging() if n.startswith("stg_"))
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"

@@ -16,9 +16,7 @@ from conftest import connect, event_files
 from scipy import stats
 
 from pipeline.cli import main
-
 from pipeline.outputs._caliper_json import envelope
-
 from pipeline.udp import is_valid_combination
 from pipeline.udp._caliper import validation_errors
 

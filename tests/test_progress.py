@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from pipeline import REGISTRY
-
 from pipeline.cli import main
 from pipeline.outputs._dbt import build
 from pipeline.outputs._duckdb import load_warehouse

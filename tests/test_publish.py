@@ -19,9 +19,7 @@ from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import parquet_connection
 
 from pipeline import REGISTRY
-
 from pipeline.cli import main
-
 from pipeline.outputs import _publish_switch, _run_datasets
 from pipeline.outputs._run_datasets import RUN_PREFIX
 

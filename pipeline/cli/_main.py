@@ -1,6 +1,6 @@
 """`campus-synth`: the command line.
 
-Exit codes (the error classes behind them: pipeline/errors.py, pipeline/errors.py):
+Exit codes (the error classes behind them, drawn as a tree: pipeline/errors.py):
 0 done; 1 a stage failed for a reason outside the input (a full disk, a publish step);
 2 a user error (bad flag, impossible size, invalid profile or source, unusable or busy
 output folder); each reported as one message without a traceback; 130 interrupted (Ctrl-C;
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from distributions import DistributionsError, default_profile_path, load_profile
+from distributions import default_profile_path, load_profile
 from distributions._evaluate import (
     Keys,
     add_evaluate_parser,
@@ -32,7 +32,7 @@ from pipeline.cli._faults import guarded
 from pipeline.cli._job import Reporter, RunReport, run_job
 from pipeline.cli._scenario_run import load_scenarios, scenario_runs
 from pipeline.cli._settings import resolve
-from pipeline.errors import PipelineError
+from pipeline.errors import CampusSynthError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._publish import connect, publish
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             with guarded(str(getattr(args, "out", ""))):  # Ctrl-C → 130 here too
                 return _PROFILING[args.command](args, console)
         return _run(args, beam_args, console)
-    except (_UsageError, PipelineError, DistributionsError) as error:
+    except (_UsageError, CampusSynthError) as error:
         errors.print(f"campus-synth: error: {_bounded(str(error))}", markup=False,
                      highlight=False, soft_wrap=True)
         return getattr(error, "exit_code", USER_ERROR)
