@@ -25,7 +25,7 @@ problems), `campus-synth: error: …`, without a traceback, and exits with the c
 
     Interrupted (a KeyboardInterrupt)  exit 130 (SIGINT) / 143 (SIGTERM): 128 + the signal;
                                                 staging removed (pipeline/cli/_faults.py)
-    usage errors of the command line   exit 2   (`_UsageError`, private to pipeline/cli/_main.py)
+    usage errors of the command line   exit 2   (`UsageError`, pipeline/cli/_parser.py)
 
 Not raised to the CLI: `ExpressionError` (distributions/_expression.py, a ValueError) is a
 scenario expression's problem, always re-raised as the ScenarioError naming its file and path.

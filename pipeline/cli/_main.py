@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from importlib.metadata import version
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -21,7 +20,6 @@ from rich.table import Table as RichTable
 from distributions import default_profile_path, load_profile
 from distributions._evaluate import (
     Keys,
-    add_evaluate_parser,
     evaluate_run,
     run_evaluate_command,
 )
@@ -30,6 +28,7 @@ from distributions._profiler import profile_source, write_profile
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._faults import guarded
 from pipeline.cli._job import Reporter, RunReport, run_job
+from pipeline.cli._parser import UsageError, command_parser
 from pipeline.cli._scenario_run import load_scenarios, scenario_runs
 from pipeline.cli._settings import resolve
 from pipeline.errors import CampusSynthError, PipelineError
@@ -50,100 +49,6 @@ _COUNTED = {"generate": "Parquet files written", "load": "tables loaded",
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2."""
-
-    def error(self, message: str):
-        raise _UsageError(f"{message} (see {self.prog} --help)")
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="campus-synth", description="A synthetic institution warehouse "
-                     "modeled on the Unizin Data Platform.")
-    parser.add_argument("--version", action="version",
-                        version=f"campus-synth {version('campus-synth')}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, text in (("run", "generate the warehouse and load it into DuckDB"),
-                       ("generate", "generate the warehouse tables as Parquet only")):
-        command = commands.add_parser(name, help=text, description=text + ". Any Apache "
-                                      "Beam pipeline option (e.g. --runner, "
-                                      "--direct_num_workers) passes through to the job.")
-        command.add_argument("--fte", type=float, help="size in student FTE (default 20000)")
-        command.add_argument("--seed", type=int, help="random seed (default 0)")
-        command.add_argument("--terms", type=int, help="number of terms (default 2)")
-        command.add_argument("--out", default="warehouse", help="output folder (./warehouse)")
-        command.add_argument("--profile", help="profile JSON (default: the built-in one)")
-        command.add_argument("--block-rows", type=int, dest="block_rows",
-                             help="rows per Beam element (default 100000)")
-        command.add_argument("--event-scale", type=float, dest="event_scale",
-                             help="multiply the event rates, e.g. 0.1 for a quick run "
-                                  "(default 1: the profile's rates)")
-        command.add_argument("--scenario", action="append", metavar="FILE",
-                             help="a scenario (YAML or JSON) overlaying the profile; repeat "
-                                  "for several, each written to OUT/<its name>")
-        command.add_argument("--event-days", type=int, dest="event_days",
-                             help="generate events for the first N days of each term only "
-                                  "(default: the whole term)")
-    commands.choices["run"].add_argument(
-        "--no-marts", dest="marts", action="store_false",
-        help="stop after loading DuckDB: do not build the dbt marts")
-    commands.choices["run"].add_argument(
-        "--target", choices=("duckdb", "bigquery"), default="duckdb",
-        help="duckdb: load OUT/warehouse.duckdb (default); bigquery: publish the Parquet to "
-             "--project as `campus-synth publish` does")
-    _bigquery_options(commands.choices["run"], publish=False)
-    _publish_command(commands)
-    _profiling_commands(commands)
-    _build_command(commands)
-    _clean_command(commands)
-    add_evaluate_parser(commands)
-    commands.choices["run"].add_argument(
-        "--no-evaluate", dest="evaluate", action="store_false",
-        help="do not evaluate the warehouse against its profile (OUT/evaluation)")
-    return parser
-
-
-def _bigquery_options(command, publish: bool) -> None:
-    """The BigQuery options of `publish` (and of `run --target bigquery`)."""
-    command.add_argument("--project", required=publish, help="the shared BigQuery project"
-                         + ("" if publish else " (--target bigquery)"))
-    command.add_argument("--location", help="BigQuery location of its datasets, e.g. US")
-    command.add_argument("--run-id", dest="run_id", help="names the run's staging datasets "
-                         "and labels (default: a digest of the run's manifest, so the same "
-                         "output publishes once); publishing the current run again changes "
-                         "nothing, publishing an earlier kept run switches back to it")
-    command.add_argument("--retain", type=int, default=2, help="published runs to keep, the "
-                         "new one included (default 2: it and the previous one, for rollback)")
-    command.add_argument("--keyfile", help="service-account key file (default: application "
-                         "default credentials)")
-    command.add_argument("--api-endpoint", dest="api_endpoint",
-                         help="another BigQuery API, e.g. an emulator on loopback")
-    command.add_argument("--dbt-select", dest="dbt_select", nargs="+",
-                         help="dbt node selection for the build (default: everything)")
-
-
-def _publish_command(commands) -> None:
-    text = "load a generated run into BigQuery, build and check it, then publish it"
-    command = commands.add_parser("publish", help=text, description=text + ": run-scoped "
-                                  "staging datasets, dbt build and tests there, row counts "
-                                  "against the manifest, and only then the consumer-facing "
-                                  "datasets switched to the run (pipeline/outputs/_publish.py).")
-    command.add_argument("--out", default="warehouse", help="the run's output folder or "
-                         "gs:// prefix, holding campus-synth.json (./warehouse)")
-    _bigquery_options(command, publish=True)
-
-
-def _clean_command(commands) -> None:
-    text = "remove the staging folders that killed runs left beside an output folder"
-    command = commands.add_parser("clean", help=text, description=text + " (.OUT.partial-*; "
-                                  "never OUT itself); refused while a run writes OUT.")
-    command.add_argument("--out", default="warehouse", help="the output folder (./warehouse)")
-
-
 def _clean(args: argparse.Namespace, console: Console) -> int:
     removed = clean(args.out)
     for folder in removed:
@@ -153,67 +58,18 @@ def _clean(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _build_command(commands) -> None:
-    text = "build the dbt marts on an existing warehouse"
-    command = commands.add_parser("build", help=text, description=text + " (dbt build: "
-                                  "staging, marts and their tests).")
-    command.add_argument("--out", default="warehouse", help="the warehouse folder of a "
-                         "`campus-synth run` (./warehouse); dbt's artefacts go to OUT/dbt")
-    command.add_argument("--target", choices=("duckdb", "bigquery"), default="duckdb",
-                         help="duckdb: OUT/warehouse.duckdb (default); bigquery: a project "
-                         "holding the warehouse's datasets")
-    command.add_argument("--project", help="BigQuery project (--target bigquery)")
-    command.add_argument("--location", help="BigQuery location, e.g. US")
-    command.add_argument("--keyfile", help="service-account key file (default: application "
-                         "default credentials)")
-    command.add_argument("--api-endpoint", dest="api_endpoint",
-                         help="another BigQuery API, e.g. an emulator on loopback")
-    command.add_argument("--select", nargs="+", help="dbt node selection (default: all)")
-    command.add_argument("--docs", action="store_true",
-                         help="also run `dbt docs generate` (OUT/dbt/target/index.html)")
-
-
-def _profiling_commands(commands) -> None:
-    text = "profile real UDP tables into a privacy-checked profile"
-    command = commands.add_parser("profile", help=text, description=text + ".")
-    command.add_argument("merge", nargs="*", metavar="merge PROFILE", help="`profile merge "
-                         "A.json B.json … --out FILE`: pool profiles institutions made on "
-                         "their own into one consortium profile (distributions/_merge.py)")
-    command.add_argument("--source", help="a .duckdb file, a folder of Parquet "
-                         "or CSV files (one per UDP table), or bigquery://project.dataset")
-    command.add_argument("--out", default="profile.json", help="profile to write "
-                         "(./profile.json); the privacy manifest goes beside it")
-    command.add_argument("--k", type=int, default=10, help="smallest publishable cell (10)")
-    command.add_argument("--epsilon", type=float, help="add Laplace(1/epsilon) noise to counts")
-    command.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
-    text = "export a profile in Unizin's udp_distributions layout"
-    command = commands.add_parser("export-distributions", help=text, description=text + ".")
-    command.add_argument("--profile", help="profile JSON (default: the built-in one)")
-    command.add_argument("--out", required=True, help="a .parquet or .csv file to write")
-    text = "print generated events as a Caliper 1.1 JSON-LD envelope"
-    command = commands.add_parser("caliper", help=text, description=text + ".")
-    command.add_argument("--out", default="warehouse", help="the output folder of a run "
-                         "(./warehouse): its DuckDB file, or its Parquet when there is none")
-    command.add_argument("--id", nargs="+", dest="ids", help="event ids (urn:uuid:...)")
-    command.add_argument("--limit", type=int, default=3, help="events to print when no --id "
-                         "is given (3)")
-    command.add_argument("--validate", action="store_true", help="check the envelope and "
-                         "every event against the Caliper 1.1 JSON Schemas first; print "
-                         "nothing and exit 2 when they do not validate")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `campus-synth` console script."""
     console, errors = Console(), Console(stderr=True)
     try:
-        args, beam_args = _parser().parse_known_args(argv)
+        args, beam_args = command_parser().parse_known_args(argv)
         if args.command in _PROFILING:
             if beam_args:
-                raise _UsageError(f"unrecognized arguments: {' '.join(beam_args)}")
+                raise UsageError(f"unrecognized arguments: {' '.join(beam_args)}")
             with guarded(str(getattr(args, "out", ""))):  # Ctrl-C → 130 here too
                 return _PROFILING[args.command](args, console)
         return _run(args, beam_args, console)
-    except (_UsageError, CampusSynthError) as error:
+    except (UsageError, CampusSynthError) as error:
         errors.print(f"campus-synth: error: {_bounded(str(error))}", markup=False,
                      highlight=False, soft_wrap=True)
         return getattr(error, "exit_code", USER_ERROR)
@@ -245,16 +101,16 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
     bigquery = getattr(args, "target", "duckdb") == "bigquery"
     scenarios = load_scenarios(args.scenario)  # every file checked before anything is written
     if scenarios and bigquery:
-        raise _UsageError("--scenario: only with --target duckdb (publish a scenario's "
+        raise UsageError("--scenario: only with --target duckdb (publish a scenario's "
                           "folder with `campus-synth publish --out OUT/NAME`)")
     if args.command == "run" and not bigquery:
         given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS if getattr(args, n)]
         if given:
-            raise _UsageError(f"{', '.join(given)}: only with --target bigquery")
+            raise UsageError(f"{', '.join(given)}: only with --target bigquery")
     client = None
     if bigquery:
         if not args.project:
-            raise _UsageError("--target bigquery needs --project")
+            raise UsageError("--target bigquery needs --project")
 
         client = connect(args.project, args.location, args.keyfile, args.api_endpoint)
     _print_settings(console, args, resolved, source)
@@ -309,7 +165,7 @@ def _profile(args: argparse.Namespace, console: Console) -> int:
     if args.merge[:1] == ["merge"]:
         result = merge_profiles(args.merge[1:])
     elif args.merge or not args.source:
-        raise _UsageError("profile: give --source SOURCE, or `profile merge A.json B.json "
+        raise UsageError("profile: give --source SOURCE, or `profile merge A.json B.json "
                           "… --out FILE`")
     else:
         result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed)
@@ -336,10 +192,10 @@ def _build(args: argparse.Namespace, console: Console) -> int:
     bigquery = None
     if args.target == "bigquery":
         if not args.project:
-            raise _UsageError("--target bigquery needs --project")
+            raise UsageError("--target bigquery needs --project")
         bigquery = BigQueryTarget(args.project, args.location, args.keyfile, args.api_endpoint)
     elif args.project or args.api_endpoint or args.keyfile or args.location:
-        raise _UsageError("--project, --location, --keyfile and --api-endpoint are for "
+        raise UsageError("--project, --location, --keyfile and --api-endpoint are for "
                           "--target bigquery")
     report = build(args.out, args.target, bigquery=bigquery, select=args.select)
     console.print(report.summary, markup=False, highlight=False)
