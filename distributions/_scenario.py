@@ -38,6 +38,10 @@ EFFECTS = {"engagement": ("course_section_enrollment", "add"),
            "event_rate": ("course_section_enrollment", "multiply"),
            "withdrawal": ("course_section_enrollment", "multiply")}
 WEEK = "week_in_term"
+# what the generator computes that effects may read by name: the table whose rows have it,
+# and the effect targets that may read it (active days follow engagement, event rates and
+# withdrawal, so only a score effect can depend on them without a cycle)
+INPUTS = {"active_days_per_week": ("course_section_enrollment", ("score",))}
 
 
 def scenario_schema_path() -> Path:
@@ -161,6 +165,9 @@ def _effect_problems(effect: dict, path: str, document: dict,
     parents = catalog[table]["parents"] if catalog else set()
     problems = []
     for name in sorted(expression.names):
+        if name in INPUTS and name not in own:
+            problems += _input_problems(name, effect["target"], table, parents, where)
+            continue
         problem = None if name in own else _name_problem(name, {}, {}, catalog, parents)
         if problem and "." not in name:
             problem = f"{name!r} is not a scenario column of {table} (an effect reads the " \
@@ -168,6 +175,17 @@ def _effect_problems(effect: dict, path: str, document: dict,
         if problem:
             problems.append((where, problem))
     return problems
+
+
+def _input_problems(name: str, target: str, table: str, parents: set[str],
+                    where: str) -> list[tuple[str, str]]:
+    owner, readers = INPUTS[name]
+    if target not in readers:
+        return [(where, f"{name} can be read by {', '.join(readers)} effects only (it is "
+                        f"counted from events that follow the {target})")]
+    if owner != table and parents and owner not in parents:
+        return [(where, f"{name} belongs to {owner} rows, which a {table} row has not")]
+    return []
 
 
 def grain_names(name: str, table: dict, catalog: dict | None) -> dict[str, str]:

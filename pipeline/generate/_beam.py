@@ -22,6 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from pipeline.generate import _rules  # noqa: F401  (registers the entity rules)
+from pipeline.generate._events import active_days  # noqa: F401  (registers a scenario input)
 from pipeline.generate._events.generate import (
     EventSettings,
     event_blocks,

@@ -184,6 +184,9 @@ def build_plan(registry, profile: dict, settings: Settings) -> Engine:
         raise PlanError(f"the size must be a positive FTE, not {settings.fte:g}")
     engine = Engine(registry, profile, settings.seed)
     engine.facts.update(size_institution(profile, settings))
+    # what the event store will hold, for inputs read off its draws before it is generated
+    # (a scenario's active days per week: pipeline/generate/_events/active_days.py)
+    engine.facts["event_settings"] = (settings.event_scale, settings.event_days)
     for key in registry.order():
         engine.layouts[key] = _layout(engine, registry[key])
     return engine

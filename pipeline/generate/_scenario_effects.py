@@ -35,16 +35,18 @@ from pipeline.udp._schema import PROFILE, Table
 SCALE = {"score": 0.01}  # a score effect is in points out of 100; scores are shares
 
 
-def apply_effects(engine: Engine, target: str, rows: np.ndarray,
-                  values: np.ndarray) -> np.ndarray:
-    """`values` of input `target` at `rows`, with the scenario's effects on it applied."""
+def apply_effects(engine: Engine, target: str, rows: np.ndarray, values: np.ndarray,
+                  tool: str | None = None) -> np.ndarray:
+    """`values` of input `target` at `rows`, with the scenario's effects on it applied: those
+    for every tool (`tool` None), or those restricted to `tool` (an event_rate effect with
+    `tool:`)."""
     scenario = engine.profile.get("scenario")
     if not scenario:
         return values
     key, operation = EFFECTS[target]
     scale = SCALE.get(target, 1.0)
     for name, spec in scenario["document"].get("effects", {}).items():
-        if spec["target"] != target:
+        if spec["target"] != target or tool not in _tools(spec):
             continue
         path = f"/effects/{name}/{operation}"
         change = evaluate(engine, key, spec[operation], path, rows).astype(np.float64)
@@ -56,6 +58,33 @@ def apply_effects(engine: Engine, target: str, rows: np.ndarray,
         else:
             values = values * change
     return values
+
+
+def _tools(spec: dict) -> tuple:
+    """The tools an effect is restricted to ((None,) when it is not)."""
+    named = spec.get("tool")
+    if named is None:
+        return (None,)
+    return (named,) if isinstance(named, str) else tuple(named)
+
+
+def effect_tools(engine: Engine, target: str, known: tuple[str, ...]) -> list[str]:
+    """The tools the scenario's `target` effects are restricted to, in the profile's order;
+    a tool the profile does not have is a ScenarioError naming the effect."""
+    scenario = engine.profile.get("scenario")
+    if not scenario:
+        return []
+    named = set()
+    for name, spec in scenario["document"].get("effects", {}).items():
+        tools = [t for t in _tools(spec) if t is not None] if spec["target"] == target \
+            else []
+        unknown = sorted(set(tools) - set(known))
+        if unknown:
+            raise ScenarioError(scenario["source"], [(
+                f"/effects/{name}/tool", f"unknown tool {', '.join(map(repr, unknown))} "
+                f"(the profile's tools: {', '.join(known)})")])
+        named.update(tools)
+    return [t for t in known if t in named]
 
 
 @rule(EFFECT_RULE)

@@ -17,6 +17,7 @@ are evaluated vectorized over the block's rows and parent rows (distributions/_e
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -35,6 +36,18 @@ from pipeline.udp._schema import ENTITY, ORDINAL, PK, Column, ForeignKey, Layout
 
 SCENARIO, KEY_RULE, ROWS_RULE = "scenario", "scenario_key", "scenario_rows"
 TERM = "academic_term"
+# inputs the generator computes that an expression reads by name (distributions/_scenario.py
+# INPUTS says who may), registered by the module computing them, as rules are: name ->
+# (table whose rows have it, function of (engine, rows))
+INPUTS: dict[str, tuple[str, Callable]] = {}
+
+
+def scenario_input(name: str, key: str):
+    """Register the function computing input `name` of rows of table `key`."""
+    def register(function: Callable) -> Callable:
+        INPUTS[name] = (key, function)
+        return function
+    return register
 
 
 # ---- the registry a scenario sees ----------------------------------------------------------
@@ -330,6 +343,9 @@ def _lookup(engine: Engine, key: str, name: str, rows: np.ndarray) -> np.ndarray
             else engine.column(parent, column, above)
     elif name in _specs(engine, key):
         found = values(engine, key, name, rows)
+    elif name in INPUTS:
+        owner, function = INPUTS[name]
+        found = function(engine, rows if owner == key else rows_above(engine, key, owner, rows))
     else:
         found = engine.column(key, name, rows)
     if isinstance(found, Labels):

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from pipeline.generate._engine import Engine
 from pipeline.generate._events.build import compact_dictionaries, event_batch
-from pipeline.generate._events.objects import ObjectPicker, kind_code
+from pipeline.generate._events.objects import kind_code, object_picker
 from pipeline.generate._events.rates import GRADED, SUBMITTED, RateModel, rate_model
 from pipeline.generate._events.streams import (
     DAY,
@@ -66,7 +66,7 @@ def generate_events(engine: Engine, block: Block,
     """(event date, batch) for every date with events of the block's enrollments."""
     model = rate_model(engine)
     try:
-        picker = _picker(engine, model)
+        picker = object_picker(engine, model)
         rows = enrollments(engine, model, block.start, block.stop, settings.days)
         results, result_day = gradebook_events(engine, rows, _codes(model), settings.days)
         engine.clear()
@@ -79,13 +79,6 @@ def generate_events(engine: Engine, block: Block,
             engine.clear()
     finally:
         engine.clear()
-
-
-def _picker(engine: Engine, model: RateModel) -> ObjectPicker:
-    if "object_picker" not in engine.facts:
-        with engine.scratch():
-            engine.facts["object_picker"] = ObjectPicker(engine, model)
-    return engine.facts["object_picker"]
 
 
 def _codes(model: RateModel) -> dict:

@@ -26,6 +26,14 @@ def kind_code(name: str) -> int:
     return KINDS.index(name)
 
 
+def object_picker(engine: Engine, model: RateModel) -> "ObjectPicker":
+    """The engine's object picker, built once (outside any block's memo)."""
+    if "object_picker" not in engine.facts:
+        with engine.scratch():
+            engine.facts["object_picker"] = ObjectPicker(engine, model)
+    return engine.facts["object_picker"]
+
+
 class ObjectPicker:
     """Per course and tool: whether the course uses the tool, and which objects it has."""
 

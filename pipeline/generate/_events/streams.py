@@ -28,7 +28,7 @@ from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import engagement, enrollment_people
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
 from pipeline.generate._rules.gradebook import RESULT, result_core, withdrawal_dates
-from pipeline.generate._scenario_effects import apply_effects
+from pipeline.generate._scenario_effects import apply_effects, effect_tools
 
 MAX_DAYS = 512          # day-in-term slots per enrollment in a cell number
 MAX_PER_CELL = 63       # events per cell are capped (a Poisson tail beyond is noise)
@@ -79,6 +79,7 @@ class Enrollments:
     begin: np.ndarray         # seconds of the term's first day
     days: np.ndarray          # days with events: the term, cut at a withdrawal
     factor: np.ndarray        # course factor × engagement (students)
+    tool_factor: np.ndarray | None = None  # enrollment × tool: a scenario's per-tool effects
 
 
 def enrollments(engine: Engine, model: RateModel, start: int, stop: int,
@@ -102,7 +103,23 @@ def enrollments(engine: Engine, model: RateModel, start: int, stop: int,
         factor[student] *= apply_effects(engine, "event_rate", rows[student], engagement_factor(
             model, engagement(engine, rows[student])))  # a scenario's effect, if any
     return Enrollments(rows, enrollment_people(engine, rows), section, offering, term, role,
-                       stream, begin, np.maximum(n_days, 0), factor)
+                       stream, begin, np.maximum(n_days, 0), factor,
+                       _tool_factors(engine, model, rows, student))
+
+
+def _tool_factors(engine: Engine, model: RateModel, rows: np.ndarray,
+                  student: np.ndarray) -> np.ndarray | None:
+    """A scenario's event_rate effects restricted to tools, as an enrollment × tool matrix
+    of multipliers on students' rates (None without any: the rates stay as they are)."""
+    tools = effect_tools(engine, "event_rate", model.tools)
+    if not tools or not student.any():
+        return None
+    matrix = np.ones((len(rows), len(model.tools)))
+    for tool in tools:
+        t = model.tools.index(tool)
+        matrix[student, t] = apply_effects(engine, "event_rate", rows[student],
+                                           matrix[student, t], tool=tool)
+    return matrix
 
 
 def _roles(engine: Engine, model: RateModel, rows: np.ndarray):
@@ -127,12 +144,8 @@ def drawn_events(engine: Engine, model: RateModel, block: Enrollments, picker: O
                  first_day: int, n_days: int, scale: float) -> Protos:
     """The Poisson events of days [first_day, first_day + n_days) of every enrollment."""
     n_tools = len(model.tools)
-    day = first_day + np.arange(n_days)
-    lam = _rates(model, block, picker, day) * scale              # enrollment × day × tool
-    cells = ((block.rows[:, None, None] * MAX_DAYS + day[None, :, None]) * n_tools
-             + np.arange(n_tools)[None, None, :])
-    active = np.flatnonzero(lam > 0)
-    counts = _poisson(uniform(_key(engine, "count"), cells.ravel()[active]), lam.ravel()[active])
+    lam, cells, active, u = _cell_draws(engine, model, block, picker, first_day, n_days, scale)
+    counts = _poisson(u, lam.ravel()[active])
     nonzero = counts > 0
     active, counts = active[nonzero], counts[nonzero]
     cell_index = np.repeat(active, counts)
@@ -142,6 +155,29 @@ def drawn_events(engine: Engine, model: RateModel, block: Enrollments, picker: O
     e, rest = np.divmod(cell_index, n_days * n_tools)
     d, tool = np.divmod(rest, n_tools)
     return _from_cells(engine, model, block, picker, key, e, first_day + d, tool)
+
+
+def active_days(engine: Engine, model: RateModel, block: Enrollments, picker: ObjectPicker,
+                first_day: int, n_days: int, scale: float) -> np.ndarray:
+    """enrollment × day: whether `drawn_events` gives the enrollment any event that day (a
+    cell has events when its uniform lies above Poisson P(0) = exp(-λ)), without drawing
+    them: the same rates, cells and uniforms."""
+    lam, _, active, u = _cell_draws(engine, model, block, picker, first_day, n_days, scale)
+    has_events = np.zeros(lam.size, dtype=bool)
+    has_events[active] = _poisson_positive(u, lam.ravel()[active])
+    return has_events.reshape(lam.shape).any(axis=2)
+
+
+def _cell_draws(engine, model, block, picker, first_day, n_days, scale):
+    """(λ per enrollment × day × tool, cell numbers, flat indices of cells with λ > 0, their
+    count uniforms): what an event depends on, keyed by its cell alone."""
+    n_tools = len(model.tools)
+    day = first_day + np.arange(n_days)
+    lam = _rates(model, block, picker, day) * scale              # enrollment × day × tool
+    cells = ((block.rows[:, None, None] * MAX_DAYS + day[None, :, None]) * n_tools
+             + np.arange(n_tools)[None, None, :])
+    active = np.flatnonzero(lam > 0)
+    return lam, cells, active, uniform(_key(engine, "count"), cells.ravel()[active])
 
 
 def _rates(model: RateModel, block: Enrollments, picker: ObjectPicker, day: np.ndarray):
@@ -155,7 +191,14 @@ def _rates(model: RateModel, block: Enrollments, picker: ObjectPicker, day: np.n
     per_tool = np.where((block.stream == 1)[:, None], model.rate[None, :],
                         np.where((block.stream == 2)[:, None], model.instructor_rate[None, :], 0))
     per_tool = per_tool * picker.available(block.offering)
+    if block.tool_factor is not None:  # a scenario's per-tool effects, if any
+        per_tool = per_tool * block.tool_factor
     return (shape * block.factor[:, None])[:, :, None] * per_tool[:, None, :]
+
+
+def _poisson_positive(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Whether the Poisson count of `_poisson` is above zero (its first step alone)."""
+    return u > np.exp(-lam)
 
 
 def _poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -276,12 +276,27 @@ def _graded_sample(engine: Engine) -> np.ndarray:
 
 
 def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndarray:
-    response, graded = engine.memo(("dates",), rows, lambda: _timeline(engine, rows, core))
-    return response if column == "response_date" else graded
+    if column == "response_date":
+        return submitted_dates(engine, rows)
+    return engine.memo(("graded_dates",), rows, lambda: _graded_dates(engine, rows, core))
 
 
-def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray, np.ndarray]:
-    """When each result was submitted and graded (NaT where it was not), inside its term."""
+def submitted_dates(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """When each result was submitted (NaT where it was not), inside its term. Apart from
+    the scores, so that inputs read before the scores (a scenario's active days) can see it."""
+    core = result_core(engine, rows)
+    response = _response_seconds(engine, rows, core)
+    nat = np.iinfo(np.int64).min  # datetime64's NaT
+    return np.where(core["missing"], nat, response).view("datetime64[s]")
+
+
+def _response_seconds(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarray:
+    return engine.memo(("response",), rows, lambda: _response(engine, rows, core))
+
+
+def _response(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarray:
+    """Seconds of each result's response, as if it were submitted: inside its term, before
+    a withdrawal."""
     begin = _seconds(term_dates(engine, "begin", core["terms"]))
     end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
     due = _seconds(core["due"])
@@ -292,13 +307,18 @@ def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray,
     # a withdrawn student's late work comes in before the withdrawal, or not at all
     withdrawal = core["withdrawal"]
     last = np.where(np.isfinite(withdrawal), np.minimum(withdrawal - 1, end), end).astype(np.int64)
-    response = np.clip(due + (hours * 3600).astype(np.int64), begin, np.maximum(last, begin))
+    return np.clip(due + (hours * 3600).astype(np.int64), begin, np.maximum(last, begin))
+
+
+def _graded_dates(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarray:
+    """When each result was graded (NaT where it was not): after its response, in its term."""
+    end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
+    response = _response_seconds(engine, rows, core)
     delay = engine.sample(RESULT, "graded_date", rows)
     graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
     graded = ~np.isnan(scores(engine, rows))
     nat = np.iinfo(np.int64).min  # datetime64's NaT
-    return (np.where(core["missing"], nat, response).view("datetime64[s]"),
-            np.where(graded, graded_at, nat).view("datetime64[s]"))
+    return np.where(graded, graded_at, nat).view("datetime64[s]")
 
 
 def _seconds(dates: np.ndarray) -> np.ndarray:
