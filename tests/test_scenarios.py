@@ -61,6 +61,18 @@ effects:
     target: withdrawal
     multiply: where(tutoring, 0.5, 1)
 """
+# "STEM courses have 30 % more video events": an event_rate effect on one tool (kaltura)
+STEM = "course_offering.cip_family in ('11', '14', '26', '27', '40')"
+STEM_VIDEO = """name: stem_video
+effects:
+  stem_video_up_thirty_percent:
+    target: event_rate
+    tool: kaltura
+    multiply: >-
+      where((course_offering.cip_family == '11') or (course_offering.cip_family == '14')
+      or (course_offering.cip_family == '26') or (course_offering.cip_family == '27')
+      or (course_offering.cip_family == '40'), 1.3, 1)
+"""
 ENTITY, EVENTS = "context_store_entity", "event_store.expanded"
 
 
@@ -116,6 +128,12 @@ BAD = [
     ("division-by-zero", _SURVEY.format(entity="course_section_enrollment",
                                         column="x: {expression: 3 / flag}"),
      "/tables/survey/columns/x/expression", "division by zero"),
+    ("active-days-feeding-engagement", "name: bad\neffects:\n  e: {target: engagement, "
+     "add: active_days_per_week}\n", "/effects/e/add", "score effects only"),
+    ("tool-on-a-score-effect", "name: bad\neffects:\n  e: {target: score, add: '1', "
+     "tool: kaltura}\n", "/effects/e/target", "'event_rate' was expected"),
+    ("unknown-tool", "name: bad\neffects:\n  e: {target: event_rate, multiply: '2', "
+     "tool: [kaltura, betamax]}\n", "/effects/e/tool", "unknown tool 'betamax'"),
 ]
 
 
@@ -150,12 +168,14 @@ def test_every_problem_of_every_file_is_listed(tmp_path, capsys):
 # ---- the worked example and its twin ------------------------------------------------------
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory) -> Path:
-    """One command, two scenarios, one seed: OUT/wellbeing and OUT/tutoring."""
+    """One command, four scenarios, one seed: OUT/wellbeing, OUT/tutoring,
+    OUT/course_redesign and OUT/stem_video."""
     tmp = tmp_path_factory.mktemp("scenarios")
     tutoring = _write(tmp, "tutoring.yaml", TUTORING)
+    video = _write(tmp, "stem_video.yaml", STEM_VIDEO)
     out = tmp / "out"
     code = main(["run", "--out", str(out), "--scenario", str(WELLBEING), "--scenario",
-                 str(tutoring), "--scenario", str(REDESIGN), *SMALL])
+                 str(tutoring), "--scenario", str(REDESIGN), "--scenario", str(video), *SMALL])
     assert code == 0
     yield out
     shutil.rmtree(tmp, ignore_errors=True)
@@ -348,6 +368,23 @@ def test_course_redesign_scales_stem_events(twins):
     assert abs(stem_after / stem_before - 1.3) < 3 * (1.3 / stem_before) ** 0.5
 
 
+def test_per_tool_effect_scales_only_that_tool(twins):
+    """STEM courses draw 30 % more video (kaltura) events; every other tool's events and
+    non-STEM courses' videos are the twin's, event for event."""
+    query = f"""select {STEM}, e.tool = 'kaltura', count(*), bit_xor(hash(e.id))
+        from {EVENTS} e join {ENTITY}.course_offering o
+          on o.course_offering_id = e.course_offering.udp_id
+        group by 1, 2 order by 1, 2"""
+    with connect(twins / "wellbeing") as a, connect(twins / "stem_video") as b:
+        before, after = a.sql(query).fetchall(), b.sql(query).fetchall()
+    assert [row[:2] for row in before] == [row[:2] for row in after] == [
+        (False, False), (False, True), (True, False), (True, True)]
+    assert before[:3] == after[:3]
+    stem_before, stem_after = before[3][2], after[3][2]
+    assert abs(stem_after / stem_before - 1.3) < 3 * (1.3 / stem_before) ** 0.5, (
+        stem_before, stem_after)
+
+
 def test_manifest_and_comments_record_the_scenario(twins):
     data = TUTORING.encode()
     recorded = manifest(twins / "tutoring")["scenario"]
@@ -380,4 +417,4 @@ def test_shipped_scenarios_are_valid():
     """Every scenario shipped in distributions/scenarios validates against the registry."""
     shipped = sorted((ROOT / "distributions" / "scenarios").glob("*.yaml"))
     assert [s["name"] for s in load_scenarios([str(p) for p in shipped])] == [
-        "course_redesign", "tutoring", "wellbeing"]
+        "active_days", "course_redesign", "tutoring", "wellbeing"]
