@@ -36,7 +36,7 @@ def twins(tmp_path_factory) -> Path:
                  str(baseline), "--fte", "5000", "--terms", "1", "--event-days",
                  str(EVENT_DAYS), "--no-marts", "--no-evaluate"]) == 0
     assert main(["build", "--out", str(out / "active_days"), "--select",
-                 "+level1_aggregated"]) == 0
+                 "+mart_taskforce__level1_aggregated"]) == 0
     yield out
     shutil.rmtree(tmp, ignore_errors=True)
 

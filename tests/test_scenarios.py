@@ -62,7 +62,7 @@ effects:
     multiply: where(tutoring, 0.5, 1)
 """
 # "STEM courses have 30 % more video events": an event_rate effect on one tool (kaltura)
-STEM = "course_offering.cip_family in ('11', '14', '26', '27', '40')"
+STEM = "o.cip_family in ('11', '14', '26', '27', '40')"
 STEM_VIDEO = """name: stem_video
 effects:
   stem_video_up_thirty_percent:
