@@ -117,6 +117,27 @@ def _proc_tree_rss(pid: int) -> tuple[int, int, int]:
     return total, main, count
 
 
+def tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of pid, its live descendants and its reaped children;
+    None without psutil."""
+    if psutil is None:
+        return None
+    try:
+        root = psutil.Process(pid)
+        procs = [root] + root.children(recursive=True)
+        times = root.cpu_times()
+        total = times.children_user + times.children_system
+    except psutil.NoSuchProcess:
+        return None
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 # ---- one run ----------------------------------------------------------------------------------
 STAGE_LINES = {"Planning row counts": "plan", "Generating tables (Beam)": "generate",
                "Loading DuckDB": "load", "Building the marts (dbt)": "build",
@@ -136,11 +157,11 @@ def run_once(mode: str, fte: float, out: Path, extra: list[str], interval: float
         (time.perf_counter() - start, line.rstrip("\n")) for line in process.stdout),
         daemon=True)
     reader.start()
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, int, float | None]] = []
     while process.poll() is None:
         total, _, count = tree_rss(process.pid)
         if count:
-            samples.append((time.perf_counter() - start, total))
+            samples.append((time.perf_counter() - start, total, tree_cpu(process.pid)))
         time.sleep(interval)
     wall = time.perf_counter() - start
     reader.join(timeout=5)
@@ -149,7 +170,7 @@ def run_once(mode: str, fte: float, out: Path, extra: list[str], interval: float
         raise SystemExit(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
     marks, stage_s = stage_marks(lines, wall)
     return {"mode": mode, "fte": fte, "command": command[1:], "wall_s": wall,
-            "stage_s": stage_s, **memory(samples, marks)}
+            "stage_s": stage_s, "cpu_s": cpu_by_stage(samples, marks), **memory(samples, marks)}
 
 
 def stage_marks(lines: list[tuple[float, str]], wall: float) -> tuple[list, dict]:
@@ -171,13 +192,26 @@ def stage_marks(lines: list[tuple[float, str]], wall: float) -> tuple[list, dict
     return marks, stage_s
 
 
-def memory(samples: list[tuple[float, int]], marks: list) -> dict:
+def cpu_by_stage(samples: list, marks: list) -> dict[str, float]:
+    """CPU seconds used in each stage (between its last sample and the previous stage's)."""
+    last: dict[str, float] = {}
+    for at, _, cpu in samples:
+        if cpu is not None:
+            last[[name for when, name in marks if when <= at][-1]] = cpu
+    used, before = {}, 0.0
+    for _, stage in marks:
+        if stage in last:
+            used[stage], before = last[stage] - before, last[stage]
+    return used
+
+
+def memory(samples: list, marks: list) -> dict:
     """Peak summed RSS, the stage it fell in, and the peak per stage (MB)."""
     by_stage: dict[str, float] = {}
-    for at, total in samples:
+    for at, total, _ in samples:
         stage = [name for when, name in marks if when <= at][-1]
         by_stage[stage] = max(by_stage.get(stage, 0.0), total / 2**20)
-    at, total = max(samples, key=lambda s: s[1]) if samples else (0.0, 0)
+    at, total, _ = max(samples, key=lambda s: s[1]) if samples else (0.0, 0, None)
     return {"peak_mb": total / 2**20, "peak_stage": [n for w, n in marks if w <= at][-1],
             "peak_by_stage_mb": by_stage, "samples": len(samples)}
 
@@ -350,6 +384,18 @@ def goal_rows(r: dict) -> list[list]:
     return rows
 
 
+def throughput_rows(r: dict) -> list[list]:
+    """Per stage: seconds, CPU seconds, cores busy, and rows (events) per CPU second."""
+    rows = []
+    for stage, seconds in r["stage_s"].items():
+        cpu = r["cpu_s"].get(stage)
+        per_cpu = (lambda n: n / cpu if cpu else None)
+        rows.append([stage, seconds, cpu, cpu / seconds if cpu and seconds else None,
+                     per_cpu(r["rows"]) if stage in ("generate", "load") else None,
+                     per_cpu(r["events"]) if stage in ("generate", "load") else None])
+    return rows
+
+
 def growth_rows(results: list[dict]) -> list[list]:
     """Peak at the largest FTE over the peak at the smallest, per mode (goal ≤ 1.2)."""
     rows = []
@@ -392,6 +438,8 @@ def main(argv=None) -> int:
                     goal_rows(r), f"\n{r['mode']} --fte {r['fte']:g} {' '.join(args.extra)}: "
                     f"{r['rows']:,} rows ({r['events']:,} events); 1-min load average "
                     f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores"))
+        print(table(["stage", "s", "CPU s", "cores busy", "rows / CPU s", "events / CPU s"],
+                    throughput_rows(r), "\nWhere the time and the cores go"))
     if growth := growth_rows(results):
         print(table(["mode", "FTE", "rows ×", "peak ×", "≤ 1.2"], growth,
                     "\nMemory flat in FTE"))
