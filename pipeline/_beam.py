@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,9 @@ from pipeline._scenario_gen import extend_registry
 from pipeline._schema import ENTITY
 
 PARQUET_COMPRESSION = "zstd"
-_ENGINES: dict = {}
+# An engine memoises columns while it draws a block, so threads never share one: a Dataflow
+# SDK harness or a Dask worker runs several bundles at once in one process.
+_ENGINES = threading.local()
 
 
 class JobConfig:
@@ -68,17 +71,18 @@ def _loaded(config: JobConfig) -> tuple[dict, Settings]:
 
 
 def engine_for(config: JobConfig):
-    """The planned engine for `config`, built once per process (workers included)."""
-    key = config.fingerprint
-    if key not in _ENGINES:
+    """The planned engine for `config`, built once per thread of each process (workers
+    included)."""
+    built = getattr(_ENGINES, "built", None)
+    if built is None or built[0] != config.fingerprint:
         import pipeline._rules  # noqa: F401  (registers the entity rules)
         from pipeline._registry import registry_for
         profile, settings = _loaded(config)
-        _ENGINES.clear()
+        _ENGINES.built = None  # the previous job's engine goes before the next is built
         # the registry plus the institution's own columns the profile declares
         registry = extend_registry(registry_for(profile), profile.get("scenario"))
-        _ENGINES[key] = build_plan(registry, profile, settings)
-    return _ENGINES[key]
+        _ENGINES.built = built = (config.fingerprint, build_plan(registry, profile, settings))
+    return built[1]
 
 
 def table_dir(root: str, key: str) -> str:
