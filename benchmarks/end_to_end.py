@@ -51,9 +51,9 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, flush_print, machine, table, write_results  # noqa: E402
 
-from pipeline._beam import EVENT_PARQUET, parquet_options  # noqa: E402
-from pipeline._duckdb import MEMORY_LIMIT  # noqa: E402
-from pipeline._events.schema import QUALIFIED_NAME as EVENTS  # noqa: E402
+from pipeline.generate._beam import EVENT_PARQUET, parquet_options  # noqa: E402
+from pipeline.outputs._duckdb import MEMORY_LIMIT  # noqa: E402
+from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS  # noqa: E402
 
 try:
     import psutil

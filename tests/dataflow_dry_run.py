@@ -40,7 +40,7 @@ def build(graph_path: str, fte: float) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from distributions import load_profile
-    from pipeline import GenerateWarehouse, JobConfig, Settings
+    from pipeline.generate import GenerateWarehouse, JobConfig, Settings
 
     config = JobConfig(load_profile(), Settings(fte=fte, terms=1, event_days=2))
     job = beam.Pipeline(options=PipelineOptions(LAUNCHER_ARGS))

@@ -14,7 +14,9 @@ import pytest
 from conftest import run_checked
 
 from distributions import load_profile
-from pipeline import REGISTRY, Settings, planned_rows
+from pipeline import REGISTRY
+from pipeline.cli import planned_rows
+from pipeline.generate import Settings
 
 SCRIPT = Path(__file__).with_name("dataflow_dry_run.py")
 FTE = 300
@@ -68,9 +70,10 @@ def test_a_worker_imports_every_step_from_the_installed_package(translated, inst
     seen = translated[1]
     assert seen["imported_before"] == []  # the worker process starts with none of our code
     classes = set(seen["classes"].values())
-    assert {"pipeline._beam.GenerateBlocks", "pipeline._beam.GenerateEvents"} <= classes
+    assert {"pipeline.generate._beam.GenerateBlocks",
+            "pipeline.generate._beam.GenerateEvents"} <= classes
     venv = installed.parent
     outside_venv = {name: path for name, path in seen["module_files"].items()
                     if path and not Path(path).is_relative_to(venv)}
     assert not outside_venv
-    assert "pipeline._rules" in seen["module_files"]  # set up: the engine's rules registered
+    assert "pipeline.generate._rules" in seen["module_files"]  # set up: the engine's rules registered
