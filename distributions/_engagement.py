@@ -24,6 +24,8 @@ from distributions._sources import SourceError
 
 _SIMULATED = 40_000  # enrollments in the calibration simulation (fixed seed: deterministic)
 _RHO_MAX = 0.95
+# a label may follow engagement almost exactly (an outcome cut from the final score)
+_LABEL_RHO_MAX = 0.995
 
 
 def engagement_part(p, profile: dict) -> None:
@@ -182,20 +184,26 @@ class Simulation:
         self.other = rng.standard_normal(_SIMULATED)  # a person's part apart from this unit
         self.label_noise = rng.standard_normal(_SIMULATED)
 
-    def label_rho(self, target: float, shares: list[float], score_rho: float,
-                  level: float = 1.0) -> float:
-        """The copula correlation of a label (values ordered from the lowest mean score up,
-        with these shares) whose simulated Spearman with the mean score is `target`; `level`
-        is the label latent's share of the scores' latent (1 for an enrollment's label, the
-        student share for a person's)."""
-        cuts = np.cumsum(shares)[:-1] / sum(shares)
+    def label_rho(self, target: float, cells: list[tuple[list[float], float]] | None,
+                  score_rho: float, level: float = 1.0) -> float:
+        """The copula correlation of a label whose simulated Spearman with the mean score is
+        `target`: `cells` are (shares of its values ordered from the lowest mean score up,
+        weight) per cell it is drawn in, the Spearman their weighted mean; None for a number
+        (ranked as drawn). `level` is the label latent's share of the scores' latent (1 for
+        an enrollment's label, the student share for a person's)."""
         ranked = stats.rankdata(self.ratios(score_rho).mean(axis=1))  # ranked once
         own = math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
+        total = sum(w for _, w in cells) if cells else 1.0
 
         def spearman(rho: float) -> float:
-            u = special.ndtr(rho * own + math.sqrt(1 - rho * rho) * self.label_noise)
-            return _pearson(ranked, _category_ranks(np.searchsorted(cuts, u), len(shares)))
-        return _solve(spearman, target, -_RHO_MAX, _RHO_MAX)
+            z = rho * own + math.sqrt(1 - rho * rho) * self.label_noise
+            if cells is None:
+                return _pearson(ranked, stats.rankdata(z))
+            u = special.ndtr(z)
+            return sum(w * _pearson(ranked, _category_ranks(
+                np.searchsorted(np.cumsum(s)[:-1] / sum(s), u), len(s)))
+                for s, w in cells if sum(s) > 0) / total
+        return _solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
 
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from distributions._columns import coverage, extras_part
-from distributions._dependencies import dependency_part
+from distributions._dependencies import dependency_part, extra_dependency_part
 from distributions._derived import (
     calendar_part,
     campus_skew,
@@ -179,6 +179,7 @@ class Profiler:
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)
         extras_part(self, profile)
+        extra_dependency_part(self, profile)  # the extras' tree, before their score ties
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile
