@@ -67,21 +67,13 @@ def source_statistics(p, withdrawn: list[str]) -> dict | None:
     r, q = p.reader, p.reader.sql.ident
     score = r.col("learner_activity_result", "published_score", "number", "t")
     points = r.col("learner_activity", "points_possible", "number", "a")
-    status = r.col("course_section_enrollment", "role_status", "text", "t")
-    role = r.col("course_section_enrollment", "role", "text", "t")
-    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in withdrawn) or "''"
     sql = f"""
 WITH res AS (
   SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, {score} / {points} AS x
   FROM {r.rel('learner_activity_result')} AS t JOIN {r.rel('learner_activity')} AS a
     ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')}
   WHERE {score} IS NOT NULL AND {points} > 0),
-enr AS (
-  SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off,
-    MAX(CASE WHEN {status} IN ({listed}) THEN 1.0 ELSE 0.0 END) AS w
-  FROM {r.rel('course_section_enrollment')} AS t JOIN {r.rel('course_section')} AS s
-    ON t.{q('course_section_id')} = s.{q('course_section_id')}
-  WHERE {role} = 'Student' GROUP BY 1, 2),
+enr AS ({_student_enrollments(p, withdrawn)}),
 per AS (SELECT pid, off, AVG(x) AS mx, COUNT(*) AS k, SUM(x * x) AS sxx FROM res GROUP BY 1, 2),
 j AS (SELECT enr.w, per.mx, per.k, per.sxx FROM enr JOIN per
       ON enr.pid = per.pid AND enr.off = per.off),
@@ -97,6 +89,58 @@ SELECT (SELECT COUNT(*) FROM j) AS n, (SELECT AVG(w) FROM j) AS withdrawn,
     return {"n": int(row["n"]), "withdrawn": float(row["withdrawn"]),
             "results": float(row["results"]), "spearman": _float(row["spearman"]),
             "icc": _icc(row)}
+
+
+def _student_enrollments(p, withdrawn: list[str]) -> str:
+    """SELECT pid, off, w (1.0 if withdrawn) per student enrollment (person × offering)."""
+    r, q = p.reader, p.reader.sql.ident
+    status = r.col("course_section_enrollment", "role_status", "text", "t")
+    role = r.col("course_section_enrollment", "role", "text", "t")
+    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in withdrawn) or "''"
+    return (f"SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off, "
+            f"MAX(CASE WHEN {status} IN ({listed}) THEN 1.0 ELSE 0.0 END) AS w "
+            f"FROM {r.rel('course_section_enrollment')} AS t JOIN {r.rel('course_section')} AS s "
+            f"ON t.{q('course_section_id')} = s.{q('course_section_id')} "
+            f"WHERE {role} = 'Student' GROUP BY 1, 2")
+
+
+def results_kept_part(p, profile: dict) -> None:
+    """`engagement.results_kept`: which student enrollments have result rows, and how many
+    of their course's activities, apart for the withdrawn (who leave before later work is
+    set) — absent where every enrollment has a row for every activity."""
+    engagement = profile["engagement"]
+    try:
+        rows = p.reader.rows(_results_kept_sql(p, engagement["withdrawn_role_statuses"]))
+    except (Missing, SourceError) as error:
+        p.notes.append(f"/engagement/results_kept: not estimated ({error})")
+        return
+    kept = {}
+    for row in rows:
+        if row["n"] < 2 * p.guard.k:
+            continue
+        name = "withdrawn" if row["w"] else "enrolled"
+        kept[name] = {"none": round(float(row["none"]) / row["n"], 4),
+                      "share": round(min(float(row["share"] or 1.0), 1.0), 4)}
+    if all(c["none"] == 0 and c["share"] >= 0.999 for c in kept.values()):
+        return
+    engagement["results_kept"] = kept
+    p.notes.append(f"/engagement/results_kept: student enrollments without any result and "
+                   f"the share of their course's activities the others have: {kept}")
+
+
+def _results_kept_sql(p, withdrawn: list[str]) -> str:
+    r, q = p.reader, p.reader.sql.ident
+    act = r.rel("learner_activity")
+    return f"""
+WITH acts AS (SELECT {q('course_offering_id')} AS off, COUNT(*) AS m FROM {act} GROUP BY 1),
+res AS (SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, COUNT(*) AS k
+  FROM {r.rel('learner_activity_result')} AS t JOIN {act} AS a
+  ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')} GROUP BY 1, 2),
+enr AS ({_student_enrollments(p, withdrawn)}),
+j AS (SELECT enr.w, COALESCE(res.k, 0) AS k, acts.m FROM enr JOIN acts ON acts.off = enr.off
+  LEFT JOIN res ON res.pid = enr.pid AND res.off = enr.off)
+SELECT w, COUNT(*) AS n, SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS none,
+  AVG(CASE WHEN k > 0 THEN k * 1.0 / m END) AS share FROM j GROUP BY w ORDER BY w"""
 
 
 def _float(value) -> float | None:

@@ -25,7 +25,7 @@ from distributions._derived import (
     session_names,
     sizing_part,
 )
-from distributions._engagement import engagement_part
+from distributions._engagement import engagement_part, results_kept_part
 from distributions._errors import DistributionsError
 from distributions._estimators import (
     Missing,
@@ -175,6 +175,7 @@ class Profiler:
         sizing_part(self, profile)
         grading_part(self, profile)
         engagement_part(self, profile)
+        results_kept_part(self, profile)
         self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)

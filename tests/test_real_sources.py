@@ -15,12 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from handbuilt import SHAPES, SPARSE_TABLES, build
+from dependency_metrics import PLANTED, planted
 from structure_metrics import CHILDREN, histogram, ks, row_counts
 
 from pipeline import main
 
 MIN_PARENTS = 60
 KS_MAX = 0.05
+ASSOCIATION_MAX = 0.05  # |generated − source| Spearman or Cramér's V of a planted pair
 ROWS_TOLERANCE = 0.10
 MARTS = "one_row"  # the one run that builds the marts too (dbt costs ~40 s)
 # FKs whose children come from a draw per offering, not per parent: with a source of a few
@@ -77,6 +79,19 @@ def test_children_per_parent_match(pair):
                 assert _mean(got) == pytest.approx(_mean(want), rel=0.1), (name, fk)
             else:
                 assert ks(want, got) <= KS_MAX, (name, fk, want, got)
+
+
+def test_planted_dependencies_match(pair):
+    """Withdrawal tied to low scores, an outcome label tied to scores and to role_status,
+    demographic bands tied to scores and to each other: each pair's association within
+    0.05 of the source's (sources without planted pairs have nothing to check)."""
+    name, source, generated, _ = pair
+    if name not in PLANTED:
+        pytest.skip(f"{name} plants no dependency")
+    found = planted(str(source), str(generated), name)
+    off = [(p, round(w, 3), round(g, 3)) for p, w, g in found
+           if w is None or g is None or abs(g - w) > ASSOCIATION_MAX]
+    assert not off, f"{name}: planted pairs off by more than {ASSOCIATION_MAX}: {off}"
 
 
 def _mean(hist: dict[int, int]) -> float:

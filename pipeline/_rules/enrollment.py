@@ -207,12 +207,6 @@ def is_student(engine: Engine, rows: np.ndarray) -> np.ndarray:
     return rows < _layout(engine).n_students
 
 
-@count_rule("one_per_student")
-def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
-    """One course_grade row per student enrollment."""
-    return is_student(engine, parents).astype(np.int64)
-
-
 def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """The latent engagement of each (student) enrollment row: standard normal, shared in
     part by all of a student's enrollments, driving both scores and activity."""

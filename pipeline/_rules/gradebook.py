@@ -48,8 +48,45 @@ def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarra
     """Results per enrollment: every assignment of the course, for students."""
     offerings = enrollment_offerings(engine, parents)
     counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
+    kept = engine.profile["engagement"].get("results_kept")
+    if kept:
+        counts = _kept_results(engine, parents, counts, kept)
     engine.clear()
     return counts
+
+
+@count_rule("one_per_student")
+def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """One course_grade row per student enrollment — except, where the profile's
+    `results_kept` leaves an enrollment of a course with work no result row, none (the
+    source's gradebook has no grade for a student who left before any work)."""
+    student = is_student(engine, parents)
+    if engine.profile["engagement"].get("results_kept"):
+        no_work = _activity_span(engine, enrollment_offerings(engine, parents))[1] == 0
+        student &= no_work | (plan_results(engine, table, parents) > 0)
+    engine.clear()
+    return student.astype(np.int64)
+
+
+def _kept_results(engine: Engine, parents: np.ndarray, counts: np.ndarray,
+                  kept: dict) -> np.ndarray:
+    """The source's participation in results (`engagement.results_kept`): by whether the
+    enrollment is withdrawn, a share has no result row and the rest rows for a share of
+    their course's activities (stochastically rounded, at least one); the kept activities
+    are the first of the course's list."""
+    withdrawn = np.zeros(len(parents), dtype=bool)
+    student = counts > 0
+    withdrawn[student] = is_withdrawn(engine, parents[student])
+    none_u = engine.uniform(RESULT, "no_results", parents)
+    share_u = engine.uniform(RESULT, "results_kept", parents)
+    out = counts.copy()
+    for name, mask in (("withdrawn", withdrawn), ("enrolled", student & ~withdrawn)):
+        if name not in kept or not mask.any():
+            continue
+        share = np.floor(kept[name]["share"] * counts[mask] + share_u[mask]).astype(np.int64)
+        out[mask] = np.where(none_u[mask] < kept[name]["none"], 0,
+                             np.clip(share, 1, counts[mask]))
+    return out
 
 
 def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
