@@ -242,12 +242,12 @@ class Simulation:
         def spearman(rho: float) -> float:
             z = rho * own + math.sqrt(1 - rho * rho) * self.label_noise
             if cells is None:
-                return _pearson(ranked, stats.rankdata(z))
+                return pearson(ranked, stats.rankdata(z))
             u = special.ndtr(z)
-            return sum(w * _pearson(ranked, _category_ranks(
+            return sum(w * pearson(ranked, _category_ranks(
                 np.searchsorted(np.cumsum(s)[:-1] / sum(s), u), len(s)))
                 for s, w in cells if sum(s) > 0) / total
-        return _solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
+        return solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
 
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise
@@ -259,7 +259,7 @@ class Simulation:
             x = self.ratios(rho)
             within = x.var(axis=1, ddof=1).mean()
             return 1.0 - within / x.var()
-        return _solve(simulated, icc, 0.05, _RHO_MAX)
+        return solve(simulated, icc, 0.05, _RHO_MAX)
 
     def withdrawal_rho(self, target: float, strata: list[tuple[float, float]],
                        score_rho: float) -> float:
@@ -280,7 +280,7 @@ class Simulation:
             scored = keep > 0
             mean = (ratios * mask).sum(axis=1)[scored] / keep[scored]
             return -float(stats.spearmanr(mean, out[scored]).statistic)
-        return _solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
+        return solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
 
 
 def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:
@@ -290,14 +290,15 @@ def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:
     return (below + (counts + 1) / 2)[codes]
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's correlation of two arrays (0 when either is constant)."""
     # elementwise sums, not BLAS dot products: no thread pool to wake on a busy machine
     x, y = x - x.mean(), y - y.mean()
     scale = math.sqrt(float(np.sum(x * x)) * float(np.sum(y * y)))
     return float(np.sum(x * y)) / scale if scale > 0 else 0.0
 
 
-def _solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
+def solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
     """x in [lo, hi] with function(x) = target, for an increasing function (clamped)."""
     if target <= function(lo):
         return lo

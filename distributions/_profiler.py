@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._activity import activity_part
 from distributions._columns import coverage, extras_part
 from distributions._dependencies import dependency_part, extra_dependency_part
 from distributions._derived import (
@@ -179,6 +180,7 @@ class Profiler:
         self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)
+        activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)
         extra_dependency_part(self, profile)  # the extras' tree, before their score ties
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores

@@ -33,6 +33,13 @@ ENROLLMENTS = f"""WITH e AS (SELECT e.*, s.course_offering_id AS off
     CASE WHEN e.role_status = 'Withdrawn' THEN 1 ELSE 0 END AS withdrawn
   FROM e LEFT JOIN m ON m.pid = e.person_id AND m.off = e.off
   LEFT JOIN n ON n.pid = e.person_id AND n.off = e.off"""
+# one row per student enrollment not withdrawn: its mean score and its events (zeros
+# included; the gradebook's own Submitted/Graded events left out, as the profiler does)
+ACTIVITY = f"""WITH ev AS (SELECT e.person.udp_id AS pid, e.course_offering.udp_id AS off,
+    COUNT(*) AS n FROM event_store.expanded e
+    WHERE NOT (e.type = 'GradeEvent' OR e.action = 'Submitted') GROUP BY 1, 2)
+  SELECT x.score, COALESCE(ev.n, 0) AS events FROM ({ENROLLMENTS}) x
+  LEFT JOIN ev ON ev.pid = x.person_id AND ev.off = x.off WHERE x.withdrawn = 0"""
 # one row per person with a score: their columns and their mean score over all results
 PEOPLE = f"""SELECT p.*, m.score FROM {CS}.person p JOIN (SELECT pid, AVG(x) AS score
     FROM ({_RATIO}) GROUP BY 1) m ON m.pid = p.person_id"""
@@ -40,6 +47,7 @@ PEOPLE = f"""SELECT p.*, m.score FROM {CS}.person p JOIN (SELECT pid, AVG(x) AS 
 # source name -> [(relation, kind, a, b)]: kind "spearman" (numbers) or "cramers_v" (labels;
 # `score` as quintiles); the pairs each source plants
 PLANTED = {
+    "events": [("activity", "spearman", "score", "events")],
     "withdrawal": [("enrollment", "spearman", "score", "withdrawn"),
                    ("enrollment", "spearman", "results", "withdrawn")],
     "extra_columns": [("enrollment", "cramers_v", "score", "final_result"),
@@ -53,7 +61,7 @@ PLANTED = {
                       ("person", "cramers_v", "region", "imd_band"),
                       ("person", "cramers_v", "age_band", "imd_band")],
 }
-_RELATIONS = {"enrollment": ENROLLMENTS, "person": PEOPLE}
+_RELATIONS = {"enrollment": ENROLLMENTS, "person": PEOPLE, "activity": ACTIVITY}
 
 
 def association(con: duckdb.DuckDBPyConnection, relation: str, kind: str, a: str,

@@ -16,7 +16,8 @@ The sources (each ≤ ~30,000 rows):
 - `extra_columns`  person.region / age_band / disability / imd_band and enrollment
                    final_result / registration_day, all tied to the student's scores;
 - `weights_200`    assignment-group weights summing to 200 per course (exam 100 + work 100);
-- `events`         an event_store.expanded without `ed_app.name` and `membership`;
+- `events`         an event_store.expanded without `ed_app.name` and `membership`, busier
+                   students (lognormal rates) the better they score;
 - `withdrawal`     withdrawal strongly tied to low scores; the withdrawn have result rows for
                    part of their work only (a fifth of them none at all);
 - `all_submitted`  no unsubmitted work: every result is submitted and graded;
@@ -463,7 +464,8 @@ def _events(t: dict, shape: Shape, days: int = 14, rate: float = 0.6) -> pd.Data
                               on="course_offering_id")
     begin = students["academic_term_id"].map(
         t["academic_term"].set_index("academic_term_id")["term_begin_date"])
-    counts = rng.poisson(rate, (len(students), days))
+    engaged = np.exp(0.8 * _score_z(t, students, rng) - 0.32)  # lognormal, mean ~1
+    counts = rng.poisson(rate * engaged[:, None], (len(students), days))
     e_row, e_day = np.nonzero(counts)
     reps = counts[e_row, e_day]
     e_row, e_day = np.repeat(e_row, reps), np.repeat(e_day, reps)
@@ -480,6 +482,20 @@ def _events(t: dict, shape: Shape, days: int = 14, rate: float = 0.6) -> pd.Data
         "object_udp_id": KEY_BASE + 40_000 + kind, "app_id": kinds[:, 3],
         "person": students["person_id"].to_numpy()[e_row],
         "offering": students["course_offering_id"].to_numpy()[e_row]})
+
+
+def _score_z(t: dict, students: pd.DataFrame, rng) -> np.ndarray:
+    """Per student enrollment: its standardized mean score ratio, blended with noise
+    (0.6 : 0.8), so activity follows scores in part; 0 where it has no score."""
+    acts = t["learner_activity"][["learner_activity_id", "course_offering_id",
+                                  "points_possible"]]
+    res = t["learner_activity_result"].merge(acts, on="learner_activity_id")
+    res["x"] = res["published_score"] / res["points_possible"]
+    mean = res.groupby(["person_id", "course_offering_id"], as_index=False)["x"].mean()
+    x = students[["person_id", "course_offering_id"]].merge(
+        mean, how="left", on=["person_id", "course_offering_id"])["x"].to_numpy(dtype=float)
+    z = np.nan_to_num((x - np.nanmean(x)) / np.nanstd(x))
+    return 0.6 * z + 0.8 * rng.normal(size=len(z))
 
 
 def shape_of(name: str, **changes) -> Shape:

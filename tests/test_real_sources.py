@@ -39,7 +39,8 @@ def pair(request, tmp_path_factory) -> tuple[str, Path, Path, dict]:
     profile_path = folder / "profile.json"
     assert main(["profile", "--source", str(source), "--out", str(profile_path)]) == 0
     profile = json.loads(profile_path.read_text())
-    flags = ["--event-days", "1", "--no-evaluate"]
+    # the events source: its two weeks of events, so activity ↔ score compares like with like
+    flags = ["--event-days", "14" if name == "events" else "1", "--no-evaluate"]
     flags += [] if name == MARTS else ["--no-marts"]
     flags += [] if name in (MARTS, "events") else ["--event-scale", "0"]  # no events: works
     out = folder / "run"

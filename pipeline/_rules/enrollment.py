@@ -217,6 +217,17 @@ def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     return apply_effects(engine, "engagement", rows, latent)  # a scenario's shift, if any
 
 
+def activity_latent(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """The latent behind a student enrollment's event rates: its engagement, mixed with noise
+    of its own as far as the profile's `engagement.activity_rho` (from the source's
+    events-vs-score correlation) says activity follows scores less than fully."""
+    latent = engagement(engine, rows)
+    rho = float(engine.profile["engagement"].get("activity_rho", 1.0))
+    if rho >= 1.0:
+        return latent
+    return rho * latent + np.sqrt(1 - rho * rho) * engine.normal(KEY, "activity", rows)
+
+
 def student_latent(engine: Engine, people: np.ndarray) -> np.ndarray:
     """The student's own part of engagement, shared by all their enrollments (and GPA)."""
     return engine.normal("person", "engagement", people)
