@@ -75,9 +75,11 @@ def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
                 scores[(target, candidate)] = _scored(p, table, target, candidate)
     remaining = list(extras)
     while remaining:  # Prim: the strongest edge from a placed column to an unplaced one
-        edges = [(scores[(t, c)][0], t, c) for t in remaining for c in placed
-                 if scores.get((t, c)) is not None]
-        gain, target, given = max(edges, default=(0.0, remaining[0], None))
+        # equal information (to 4 decimals: an enrollment_status mirroring role_status)
+        # goes to the column drawn from fewer others, the one the generator ties first-hand
+        edges = [(round(scores[(t, c)][0], 4), -len(spec["columns"][c].get("given", [])), t, c)
+                 for t in remaining for c in placed if scores.get((t, c)) is not None]
+        gain, _, target, given = max(edges, default=(0.0, 0, remaining[0], None))
         if not edges or gain < _MIN_GAIN:
             target = remaining[0]
         else:

@@ -228,26 +228,43 @@ class Simulation:
         self.other = rng.standard_normal(_SIMULATED)  # a person's part apart from this unit
         self.label_noise = rng.standard_normal(_SIMULATED)
 
-    def label_rho(self, target: float, cells: list[tuple[list[float], float]] | None,
-                  score_rho: float, level: float = 1.0) -> float:
+    def label_rho(self, target: float, cells: list[tuple] | None, score_rho: float,
+                  level: float = 1.0, given: np.ndarray | None = None) -> float:
         """The copula correlation of a label whose simulated Spearman with the mean score is
         `target`: `cells` are (shares of its values ordered from the lowest mean score up,
-        weight) per cell it is drawn in, the Spearman their weighted mean; None for a number
-        (ranked as drawn). `level` is the label latent's share of the scores' latent (1 for
-        an enrollment's label, the student share for a person's)."""
-        ranked = stats.rankdata(self.ratios(score_rho).mean(axis=1))  # ranked once
-        own = math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
-        total = sum(w for _, w in cells) if cells else 1.0
+        weight, code) per cell it is drawn in, the Spearman their weighted mean; None for a
+        number (ranked as drawn). With `given` (the simulated codes of the tied column the
+        label is drawn given, simulated as the generator draws it) each cell is the units of its code, its
+        latent standardized within them, as the generator draws it. `level` is the label
+        latent's share of the scores' latent (1 for an enrollment's label, the student
+        share for a person's)."""
+        means = self.ratios(score_rho).mean(axis=1)
+        own = self.label_latent(level)
+        if cells is None:
+            ranked = stats.rankdata(means)
+            return solve(lambda rho: pearson(ranked, stats.rankdata(
+                rho * own + math.sqrt(1 - rho * rho) * self.label_noise)),
+                target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
+        parts = []
+        for shares, weight, code in cells:
+            mask = np.ones(len(own), bool) if given is None else given == code
+            if sum(shares) <= 0 or mask.sum() < 2:
+                continue
+            z = own[mask] if given is None else _standardized(own[mask])
+            parts.append((stats.rankdata(means[mask]), z, self.label_noise[mask],
+                          np.cumsum(shares)[:-1] / sum(shares), len(shares), weight))
+        total = sum(part[-1] for part in parts) or 1.0
 
         def spearman(rho: float) -> float:
-            z = rho * own + math.sqrt(1 - rho * rho) * self.label_noise
-            if cells is None:
-                return pearson(ranked, stats.rankdata(z))
-            u = special.ndtr(z)
-            return sum(w * pearson(ranked, _category_ranks(
-                np.searchsorted(np.cumsum(s)[:-1] / sum(s), u), len(s)))
-                for s, w in cells if sum(s) > 0) / total
+            return sum(w * pearson(ranked, _category_ranks(np.searchsorted(cuts, special.ndtr(
+                rho * z + math.sqrt(1 - rho * rho) * e)), k))
+                for ranked, z, e, cuts, k, w in parts) / total
         return solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
+
+    def label_latent(self, level: float) -> np.ndarray:
+        """The latent a label is drawn on: the scores' latent, or for a person's label
+        its student part (`level` of it) with the rest their own."""
+        return math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
 
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise
@@ -281,6 +298,11 @@ class Simulation:
             mean = (ratios * mask).sum(axis=1)[scored] / keep[scored]
             return -float(stats.spearmanr(mean, out[scored]).statistic)
         return solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
+
+
+def _standardized(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else x - x.mean()
 
 
 def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:

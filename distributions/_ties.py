@@ -20,6 +20,7 @@ import math
 from distributions._engagement import Simulation
 from distributions._estimators import Missing
 from distributions._sources import SourceError
+from distributions._tie_chain import Chain, leaf, shares
 
 TABLES = ("course_section_enrollment", "person")
 _MIN_SPEARMAN = 0.05
@@ -38,16 +39,19 @@ def tie_part(p, profile: dict) -> None:
     sims = {"course_section_enrollment": (Simulation(results, transform), 1.0),
             "person": (Simulation(results * per_person, transform),
                        share / (share + (1 - share) / per_person))}
-    ties = {}
+    ties: dict = {}
     for table in TABLES:
-        for column, extra in profile["tables"].get(table, {}).get("extras", {}).items():
-            spec = profile["tables"][table]["columns"].get(column, {})
-            kind = _tie_kind(extra, spec)
+        extras = profile["tables"].get(table, {}).get("extras", {})
+        columns = profile["tables"].get(table, {}).get("columns", {})
+        for column in _tree_order(extras, columns):
+            spec = columns.get(column, {})
+            kind = _tie_kind(extras[column], spec)
             if kind is None:
                 continue
+            chain = Chain(*sims[table], table, columns, ties, profile["engagement"])
             try:
-                tie = (_tie(p, table, column, spec, *sims[table], score_rho) if kind == "label"
-                       else _continuous_tie(p, table, column, *sims[table], score_rho))
+                tie = (_tie(p, table, column, spec, chain, score_rho) if kind == "label" else
+                       _continuous_tie(p, table, column, *sims[table], score_rho))
             except (Missing, SourceError) as error:
                 p.notes.append(f"/engagement/ties: {table}.{column} not scored ({error})")
                 continue
@@ -77,11 +81,28 @@ def _tie_kind(extra: dict, spec: dict) -> str | None:
     return None
 
 
-def _tie(p, table: str, column: str, spec: dict, sim, level: float, score_rho: float):
+def _tree_order(extras: dict, columns: dict) -> list[str]:
+    """The extras, each after the extra it is drawn given (its tie is learned on that one's)."""
+    order, pending = [], sorted(extras)
+    while pending:
+        ready = [c for c in pending if _given_of(columns.get(c, {})) not in pending] or pending
+        order.append(ready[0])
+        pending.remove(ready[0])
+    return order
+
+
+def _given_of(spec: dict) -> str | None:
+    return spec["given"][0] if spec.get("kind") == "conditional" else None
+
+
+def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float):
     """The order and rho of a label; for one drawn given a column, the rho reproducing the
-    source's Spearman within that column's cells (what the cells' shares leave to scores)."""
+    source's Spearman within that column's cells (what the cells' shares leave to scores) —
+    where that column is drawn on the latent too, on the latent standardized within its
+    cells (`within`: each cell's mean and sd of the latent, so the cells keep their shares;
+    `_tie_chain.py` replays those draws)."""
     given = spec["given"][0] if spec["kind"] == "conditional" else None
-    overall = _shares(spec["otherwise"] if given else spec)
+    overall = shares(spec["otherwise"] if given else spec)
     means = {v: m for v, m in _value_means(p, table, column) if v in overall}
     if len(means) < 2:
         return None
@@ -92,14 +113,19 @@ def _tie(p, table: str, column: str, spec: dict, sim, level: float, score_rho: f
     target = sum(s * n for _, s, n in per_cell) / sum(n for _, _, n in per_cell)
     if abs(target) < _MIN_SPEARMAN:
         return None
-    cells = [([_cell_shares(spec, given, g).get(v, 0.0) for v in order], n)
-             for g, _, n in per_cell]
-    rho = sim.label_rho(target, cells, score_rho, level)
+    groups = chain.groups(given) if given else None
+    codes, mapping = groups or (None, {})
+    cells = [([_cell_shares(spec, given, g).get(v, 0.0) for v in order], n,
+              mapping.get(str(g), -1)) for g, _, n in per_cell]
+    rho = chain.sim.label_rho(target, cells, score_rho, chain.level, given=codes)
     within = f" within the cells of {given}" if given else ""
     p.notes.append(f"/engagement/ties/{table}.{column}: drawn on engagement, rho "
                    f"{rho:.3f} (source Spearman with the mean score{within} {target:.3f}; "
                    f"order {', '.join(map(str, order))})")
-    return {"rho": round(rho, 4), "order": order}
+    tie = {"rho": round(rho, 4), "order": order}
+    if groups:
+        tie["within"] = chain.within(given, groups)
+    return tie
 
 
 def _continuous_tie(p, table: str, column: str, sim, level: float, score_rho: float):
@@ -117,17 +143,13 @@ def _continuous_tie(p, table: str, column: str, sim, level: float, score_rho: fl
     return {"rho": round(rho, 4), "order": []}
 
 
-def _shares(spec: dict) -> dict:
-    return {i["value"]: i["p"] for i in spec.get("values", []) if i["value"] is not None}
-
-
 def _cell_shares(spec: dict, given: str | None, value) -> dict:
     """The shares the generator draws for rows whose `given` is `value`."""
     if given is None:
-        return _shares(spec)
+        return shares(spec)
     cell = next((c["distribution"] for c in spec["cells"]
                  if str(c["when"][given]) == str(value)), spec["otherwise"])
-    return _shares(cell if cell["kind"] == "categorical" else cell["otherwise"])
+    return shares(leaf(cell))
 
 
 def _base(p, table: str, column: str, given: str | None = None, value: str = "text") -> str:

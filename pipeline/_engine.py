@@ -156,15 +156,39 @@ class Engine:
         if u is None and tie and key in LATENTS:
             # a label tied to engagement (an outcome, a band): a Gaussian copula on the
             # latent, its values ordered from the lowest mean score up
-            z = LATENTS[key](self, rows)
-            rho = float(tie["rho"])
-            u = special.ndtr(rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1))
+            u = self._tied_uniforms(key, name, tie, rows)
             spec = _ordered(spec, tie["order"])
         if u is None:
             keyed_by = table.column(name).keyed_by if name in _names(table) else None
             counters = self._counters(key, keyed_by, rows)
             u = self.stratified(key, name, counters, self._domain(key, keyed_by))
         return self.draw(spec, key, rows, u)
+
+    def _tied_uniforms(self, key: str, name: str, tie: dict, rows: np.ndarray) -> np.ndarray:
+        """Uniforms of a column tied to the latent: each row's copula score ρ·z + √(1−ρ²)·ε
+        ranked among the scores of every row of the table (computed once), so the column
+        keeps its profile shares within ~1/rows, as a stratified draw does; a table over
+        STRATIFY_MAX rows takes Φ(score) (its noise is negligible there)."""
+        n = self.n_rows(key)
+        if n > STRATIFY_MAX:
+            return special.ndtr(self._tie_scores(key, name, tie, rows))
+        slot = ("tie_scores", key, name)
+        if slot not in self.facts:
+            with self.scratch():
+                everyone = np.arange(n, dtype=np.int64)
+                self.facts[slot] = np.sort(self._tie_scores(key, name, tie, everyone))
+        ranks = np.searchsorted(self.facts[slot], self._tie_scores(key, name, tie, rows))
+        return (np.minimum(ranks, n - 1) + 0.5) / n
+
+    def _tie_scores(self, key: str, name: str, tie: dict, rows: np.ndarray) -> np.ndarray:
+        rho = float(tie["rho"])
+        z = LATENTS[key](self, rows)
+        if "within" in tie:  # drawn given a tied column: the latent within its cells
+            given = self.given(key, tie["within"]["given"], rows)
+            for cell in tie["within"]["cells"]:
+                match = _equals(given, cell["value"])
+                z[match] = (z[match] - cell["mean"]) / cell["sd"]
+        return rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1)
 
     def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
         """What a column's randomness is keyed by: its row, a parent row, or its ordinal

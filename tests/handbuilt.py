@@ -75,7 +75,7 @@ SHAPES: dict[str, Shape] = {
                       students=1800, terms_per_student=(0.9, 0.1), courses_per_term=(1, 1),
                       groups_per_offering=(2, 2), activities_per_group=(2, 3),
                       person_terms=False, first_term=("Spring", 2013, "02-01")),
-    "extra_columns": Shape(extra_columns=True, students=400),
+    "extra_columns": Shape(extra_columns=True, students=1000),
     "weights_200": Shape(weight_total=200.0, students=400),
     "events": Shape(students=300, offerings_per_term=6),
     "withdrawal": Shape(students=500, withdrawn=0.15, withdrawal_by_score=2.0,
