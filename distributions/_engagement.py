@@ -121,6 +121,9 @@ def results_kept_part(p, profile: dict) -> None:
         name = "withdrawn" if row["w"] else "enrolled"
         kept[name] = {"none": round(float(row["none"]) / row["n"], 4),
                       "share": round(min(float(row["share"] or 1.0), 1.0), 4)}
+        if row["rows"]:
+            kept[name]["unsubmitted"] = round(float(row["unsubmitted"]) / float(row["rows"]),
+                                              4)
     if all(c["none"] == 0 and c["share"] >= 0.999 for c in kept.values()):
         return
     engagement["results_kept"] = kept
@@ -133,14 +136,26 @@ def _results_kept_sql(p, withdrawn: list[str]) -> str:
     act = r.rel("learner_activity")
     return f"""
 WITH acts AS (SELECT {q('course_offering_id')} AS off, COUNT(*) AS m FROM {act} GROUP BY 1),
-res AS (SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, COUNT(*) AS k
+res AS (SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, COUNT(*) AS k,
+  SUM(CASE WHEN {_unsubmitted(p)} THEN 1 ELSE 0 END) AS u
   FROM {r.rel('learner_activity_result')} AS t JOIN {act} AS a
   ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')} GROUP BY 1, 2),
 enr AS ({_student_enrollments(p, withdrawn)}),
-j AS (SELECT enr.w, COALESCE(res.k, 0) AS k, acts.m FROM enr JOIN acts ON acts.off = enr.off
+j AS (SELECT enr.w, COALESCE(res.k, 0) AS k, COALESCE(res.u, 0) AS u, acts.m
+  FROM enr JOIN acts ON acts.off = enr.off
   LEFT JOIN res ON res.pid = enr.pid AND res.off = enr.off)
 SELECT w, COUNT(*) AS n, SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS none,
-  AVG(CASE WHEN k > 0 THEN k * 1.0 / m END) AS share FROM j GROUP BY w ORDER BY w"""
+  AVG(CASE WHEN k > 0 THEN k * 1.0 / m END) AS share, SUM(k) AS rows, SUM(u) AS unsubmitted
+  FROM j GROUP BY w ORDER BY w"""
+
+
+def _unsubmitted(p) -> str:
+    """A result row is unsubmitted: its grading_status says so, or (without that column)
+    it has no score."""
+    r = p.reader
+    if r.has("learner_activity_result", "grading_status"):
+        return f"{r.col('learner_activity_result', 'grading_status', 'text', 't')} = 'unsubmitted'"
+    return f"{r.col('learner_activity_result', 'published_score', 'number', 't')} IS NULL"
 
 
 def _float(value) -> float | None:
@@ -233,9 +248,9 @@ class Simulation:
         """The copula correlation of a label whose simulated Spearman with the mean score is
         `target`: `cells` are (shares of its values ordered from the lowest mean score up,
         weight, code) per cell it is drawn in, the Spearman their weighted mean; None for a
-        number (ranked as drawn). With `given` (the simulated codes of the tied column the
-        label is drawn given, simulated as the generator draws it) each cell is the units of its code, its
-        latent standardized within them, as the generator draws it. `level` is the label
+        number (ranked as drawn). With `given` (the simulated codes of the column on the
+        latent the label is drawn given, `_tie_chain.Chain.groups`) each cell is the units
+        of its code, its latent standardized within them, as the generator draws it. `level` is the label
         latent's share of the scores' latent (1 for an enrollment's label, the student
         share for a person's)."""
         means = self.ratios(score_rho).mean(axis=1)

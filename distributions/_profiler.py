@@ -175,8 +175,8 @@ class Profiler:
         calendar_part(self, profile)
         sizing_part(self, profile)
         grading_part(self, profile)
+        results_kept_part(self, profile)  # before the calibration, which simulates it
         engagement_part(self, profile)
-        results_kept_part(self, profile)
         self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)

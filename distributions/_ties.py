@@ -177,7 +177,8 @@ def _base(p, table: str, column: str, given: str | None = None, value: str = "te
     on = " AND ".join(f"lab.{k} = per.{k}" for k in keys)
     return (f"WITH res AS ({res}), per AS (SELECT {', '.join(keys)}, AVG(x) AS mx FROM res "
             f"GROUP BY {', '.join(keys)}), lab AS ({lab}) "
-            f"SELECT per.mx AS mx, lab.v AS v, lab.g AS g FROM lab JOIN per ON {on} WHERE lab.v IS NOT NULL")
+            f"SELECT per.mx AS mx, lab.v AS v, lab.g AS g FROM lab JOIN per ON {on} "
+            f"WHERE lab.v IS NOT NULL")
 
 
 def _value_means(p, table: str, column: str) -> list[tuple]:

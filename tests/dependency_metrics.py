@@ -72,7 +72,8 @@ def association(con: duckdb.DuckDBPyConnection, relation: str, kind: str, a: str
         value = con.execute(f"""WITH t AS ({base}), r AS (SELECT
             RANK() OVER (ORDER BY a) + (COUNT(*) OVER (PARTITION BY a) - 1) / 2.0 AS ra,
             RANK() OVER (ORDER BY b) + (COUNT(*) OVER (PARTITION BY b) - 1) / 2.0 AS rb
-            FROM t WHERE a IS NOT NULL AND b IS NOT NULL) SELECT CORR(ra, rb) FROM r""").fetchone()[0]
+            FROM t WHERE a IS NOT NULL AND b IS NOT NULL) SELECT CORR(ra, rb) FROM r""")
+        value = value.fetchone()[0]
         return None if value is None or math.isnan(value) else float(value)
     rows = con.execute(f"SELECT a, b, COUNT(*) FROM ({base}) WHERE a IS NOT NULL AND "
                        "b IS NOT NULL GROUP BY 1, 2").fetchall()
