@@ -19,8 +19,9 @@ from scipy import stats
 
 from distributions._engagement import Simulation, pearson, solve
 from distributions._estimators import Missing
-from distributions._event_rates import EventRates, has_events
-from distributions._sources import SourceError
+from distributions._event_queries import has_events
+from distributions._event_rates import EventRates
+from pipeline.errors import SourceError
 
 _RHO_MAX = 0.995
 

@@ -19,8 +19,8 @@ import math
 
 from distributions._engagement import Simulation
 from distributions._estimators import Missing
-from distributions._sources import SourceError
 from distributions._tie_chain import Chain, leaf, shares
+from pipeline.errors import SourceError
 
 TABLES = ("course_section_enrollment", "person")
 _MIN_SPEARMAN = 0.05

@@ -18,7 +18,7 @@ from handbuilt import SHAPES, SPARSE_TABLES, build
 from dependency_metrics import PLANTED, planted
 from structure_metrics import CHILDREN, histogram, ks, row_counts
 
-from pipeline import main
+from pipeline.cli import main
 
 MIN_PARENTS = 60
 KS_MAX = 0.05
