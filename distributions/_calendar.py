@@ -4,8 +4,9 @@ facts of the institution, no people: aggregate SQL in the source engine."""
 
 from __future__ import annotations
 
-from distributions._estimators import Reader, keep_default
-from distributions._institution import MAX_TERM_WEEKS
+from distributions._estimators import Missing, Reader, keep_default
+
+MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
 
 
 def calendar_part(p, profile: dict) -> None:

@@ -13,6 +13,8 @@ from distributions._structure import (
     students_per_term,
 )
 
+NO_DATA = "NoData"  # the load of a student-term the source does not know
+
 
 def measure_base(p, table: str, name: str) -> str:
     """SELECT x for a continuous column, in the unit its rule reads it in."""
@@ -129,9 +131,6 @@ def _fte_from_enrollments(p, profile: dict) -> None:
     p.notes.append("/settings/fte: the source has no person__academic_term: the FTE is its "
                    "mean students per term at the default load mix")
 
-
-NO_DATA = "NoData"
-MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
 
 
 def _ratios(p, institution: dict) -> None:
