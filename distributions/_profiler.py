@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._catalog_columns import catalog_part
 from distributions._columns import coverage, extras_part
 from distributions._dependencies import dependency_part
 from distributions._derived import (
@@ -179,6 +180,7 @@ class Profiler:
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)
         extras_part(self, profile)
+        catalog_part(self, profile)  # course, section, campus and group names of the source
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile
