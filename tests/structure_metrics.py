@@ -66,6 +66,18 @@ def ks(a: dict[int, int], b: dict[int, int]) -> float:
     return gap
 
 
+def shares(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict:
+    """{value: share of rows} of one column (nulls as None)."""
+    rows = con.execute(f'SELECT "{column}", COUNT(*) FROM {CS}.{table} GROUP BY 1').fetchall()
+    total = sum(n for _, n in rows)
+    return {value: n / total for value, n in rows} if total else {}
+
+
+def tvd(a: dict, b: dict) -> float:
+    """Total variation distance between two {value: share} distributions."""
+    return 0.5 * sum(abs(a.get(v, 0.0) - b.get(v, 0.0)) for v in set(a) | set(b))
+
+
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows of every context-store table."""
     names = [r[0] for r in con.execute(
