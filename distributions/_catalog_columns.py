@@ -1,12 +1,13 @@
 """Catalog columns: the names and codes of institutional entities — a course's subject,
-number, code and title, a section's number and LMS name, a campus's name and code, an
-assignment group's name — that generation otherwise builds from its built-in catalog.
+number and title, a section's number, a campus's name and code, an assignment group's name —
+that generation otherwise builds from its built-in catalog. (A course's code and a section's
+LMS name stay built from these, so that a code's prefix is always the course's subject.)
 
 Where the source holds such a column (the registry marks it `learnable`), its values are
 learned as a categorical: courses, sections, campuses and groups are not people, so their
 names are counted in rows (the privacy guard's institutional cells) and every value is kept.
-A subject is learned given the course's CIP family when the source has both, so the two keep
-agreeing. The built-in catalog stays the default when the source lacks the column, when the
+A subject is learned given the course's CIP family, a campus code given its name, when the
+source has both, so the two keep agreeing. The built-in catalog stays the default when the source lacks the column, when the
 column reads like free text (long or e-mail-like values) or when it has more distinct values
 than a catalog plausibly holds; each such case is a note.
 """
@@ -22,7 +23,7 @@ COURSE_IDENTITY = (("title",), ("le_code",), ("subject", "number"))
 RECURRING = 1.5  # offerings per distinct course from which the source's courses recur
 CATALOG_MAX = 2000  # distinct values above which a column is not a catalog to learn
 # a learnable column drawn given another column of its table, when the source has that one
-ANCHORS = {("course_offering", "subject"): "cip_family"}
+ANCHORS = {("course_offering", "subject"): "cip_family", ("campus", "code"): "name"}
 
 
 def catalog_part(p, profile: dict) -> None:
