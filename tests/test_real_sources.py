@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from handbuilt import SHAPES, SPARSE_TABLES, build
-from structure_metrics import CHILDREN, histogram, ks, row_counts, shares, tvd
+from structure_metrics import CHILDREN, histogram, ks, numbers, row_counts, shares, tvd
 
 from pipeline import main
 
@@ -96,6 +96,20 @@ def test_catalog_columns_are_learned(pair):
                      for t, columns in CATALOG.items() for c in columns}
     off = {column: d for column, d in distances.items() if d > TVD_MAX}
     assert not off, f"{name}: catalog columns over TVD {TVD_MAX}: {off}"
+
+
+def test_gradebook_follows_the_source(pair):
+    """Whether withdrawn students keep a score and whether the current score is the final one
+    are learned: the share of grades without a score and the share whose current score
+    differs from the final are the source's, within 0.01."""
+    name, source, generated, _ = pair
+    sql = ("SELECT AVG(CASE WHEN le_final_score IS NULL THEN 1.0 ELSE 0 END), "
+           "AVG(CASE WHEN ABS(le_current_score - le_final_score) > 0.005 THEN 1.0 ELSE 0 END) "
+           "FROM context_store_entity.course_grade")
+    with _source_connection(source) as src, duckdb.connect(str(generated),
+                                                           read_only=True) as gen:
+        want, got = src.execute(sql).fetchone(), gen.execute(sql).fetchone()
+    assert got == pytest.approx(want, abs=0.01), (name, want, got)
 
 
 def _mean(hist: dict[int, int]) -> float:
