@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from distributions._estimators import Summary, summarize, value_counts
 from distributions._privacy import sensitive_name
+from distributions._structure import has_people
 
 CATEGORICAL_MAX = 20  # numbers with at most this many distinct values are shares, not a range
 FREE_TEXT_LENGTH = 40  # mean characters above which text is free text, not a category
@@ -192,7 +193,8 @@ def _continuous(p, path: str, table: str, column: str, kind: str) -> dict | None
     else:
         x = r.col(table, column, "number")
     summary = summarize(r, f"SELECT {x} AS x FROM {r.rel(table)} AS t", p.guard.k)
-    return p.guard.continuous(path, summary.get((), Summary(0, 0)), template)
+    return p.guard.continuous(path, summary.get((), Summary(0, 0)), template,
+                              people=has_people(p, table))
 
 
 # ---- coverage ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
-from distributions._structure import institutional, mean_count
+from distributions._structure import has_people, institutional, mean_count
 from distributions._ties import tie_part
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
@@ -344,7 +344,7 @@ class Profiler:
     def _continuous(self, table: str, name: str, path: str, template: dict):
         base = measure_base(self, table, name)
         summary = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
-        return self.guard.continuous(path, summary, template)
+        return self.guard.continuous(path, summary, template, people=has_people(self, table))
 
     def _conditional_column(self, table: str, name: str, path: str, template: dict):
         given, other = template["given"], template["otherwise"]
