@@ -188,7 +188,7 @@ ENTITIES: tuple[Table, ...] = (
     Table("learner_activity", (
         _pk("learner_activity"), _fk("course_offering_id", "offering_of"),
         _fk("learner_activity_group_id"),
-        C("title", "string", "activity_names"),
+        C("title", "string", "activity_names", learnable=True),
         C("due_date", "timestamp", "due_date", nullable=True, profiled=True),
         C("points_possible", "float64"),
         C("status", "string"), C("visibility", "string"),
