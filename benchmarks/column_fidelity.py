@@ -6,6 +6,7 @@ TVD (1 − the report's `1-tvd`; numbers binned at the source's deciles) and KS,
 the issue-11 thresholds (categorical TVD 0.03, numeric KS 0.05), the means and the worst ten.
 
     .venv/bin/python benchmarks/column_fidelity.py [--students 3000] [--tmp DIR]
+                                                   [--shape NAME (a tests/handbuilt.py source)]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _common import table, write_results  # noqa: E402
 from _real_like import SHAPE  # noqa: E402
-from handbuilt import institution, write_duckdb  # noqa: E402
+from handbuilt import SHAPES, institution, write_duckdb  # noqa: E402
 
 from pipeline import main  # noqa: E402
 
@@ -63,10 +64,11 @@ def summary(distances: dict) -> dict:
             "over": [list(o) for o in over_threshold(distances)]}
 
 
-def run(folder: Path, students: int) -> dict:
-    """Source, profile, run and evaluate in `folder`; the per-column distances."""
-    source = write_duckdb(folder / "real-like.duckdb", institution(replace(SHAPE,
-                                                                           students=students)))
+def run(folder: Path, students: int, shape: str | None = None) -> dict:
+    """Source (the real-like one of `students`, or hand-built `shape` as the tests build it),
+    profile, run and evaluate in `folder`; the per-column distances."""
+    built = SHAPES[shape] if shape else replace(SHAPE, students=students)
+    source = write_duckdb(folder / "source.duckdb", institution(built))
     profile, out, report = folder / "profile.json", folder / "w", folder / "eval"
     steps = [["profile", "--source", str(source), "--out", str(profile)],
              ["run", "--profile", str(profile), "--out", str(out), "--event-scale", "0",
@@ -84,9 +86,10 @@ def main_cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--tmp", type=Path, default=None)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
-        distances = run(Path(scratch), args.students)
+        distances = run(Path(scratch), args.students, args.shape)
     rows = [[f"{t}.{c}", d.get("tvd"), d.get("ks")] for (t, c), d in sorted(distances.items())]
     print(table(["column", "TVD", "KS"], rows, "per-column distance, source vs generated"))
     result = summary(distances)
@@ -94,7 +97,7 @@ def main_cli() -> None:
           f"{result['columns']} columns; over threshold (worst first):")
     for t, c, metric, value in result["over"][:10]:
         print(f"  {t}.{c}: {metric} {value}")
-    write_results("column_fidelity", {"students": args.students, **result,
+    write_results("column_fidelity", {"students": args.students, "shape": args.shape, **result,
                                       "distances": {f"{t}.{c}": d
                                                     for (t, c), d in distances.items()}})
 
