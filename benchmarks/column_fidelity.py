@@ -24,7 +24,7 @@ from _common import table, write_results  # noqa: E402
 from _real_like import SHAPE  # noqa: E402
 from handbuilt import SHAPES, institution, write_duckdb  # noqa: E402
 
-from pipeline import main  # noqa: E402
+from pipeline.cli import main  # noqa: E402
 
 TVD_MAX, KS_MAX = 0.03, 0.05
 

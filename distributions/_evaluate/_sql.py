@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from distributions._errors import DistributionsError
 from distributions._sources import _SCHEMAS, _first_line, _reader
+from pipeline.errors import DistributionsError, EvaluateError
 
 MEMORY_LIMIT = "1GB"
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -24,10 +24,6 @@ PERSON_KEY = "person_id"
 # a course's content varies together (its activities, pages, dates): such rows are split by
 # their course offering, so the floor holds the variation between courses too
 COURSE_KEY = "course_offering_id"
-
-
-class EvaluateError(DistributionsError):
-    """Input that evaluate cannot use (names the path and what is wrong); exit code 2."""
 
 
 def q(name: str) -> str:
