@@ -16,13 +16,20 @@ import duckdb
 import pytest
 from handbuilt import SHAPES, SPARSE_TABLES, build
 from dependency_metrics import PLANTED, planted
-from structure_metrics import CHILDREN, histogram, ks, row_counts
+from structure_metrics import CHILDREN, histogram, ks, numbers, row_counts, shares, tvd
 
 from pipeline.cli import main
 
 MIN_PARENTS = 60
 KS_MAX = 0.05
 ASSOCIATION_MAX = 0.05  # |generated − source| Spearman or Cramér's V of a planted pair
+TVD_MAX = 0.03
+# columns generation once took from the built-in catalog (and the course columns keyed by a
+# course's position in its term): each is learned from the source now
+CATALOG = {"course_offering": ("subject", "number", "title", "cip_family", "course_level",
+                               "available_credits"),
+           "course_section": ("section_number",), "campus": ("name", "code"),
+           "learner_activity_group": ("name",)}
 ROWS_TOLERANCE = 0.10
 MARTS = "one_row"  # the one run that builds the marts too (dbt costs ~40 s)
 # FKs whose children come from a draw per offering, not per parent: with a source of a few
@@ -93,6 +100,32 @@ def test_planted_dependencies_match(pair):
     off = [(p, round(w, 3), round(g, 3)) for p, w, g in found
            if w is None or g is None or abs(g - w) > ASSOCIATION_MAX]
     assert not off, f"{name}: planted pairs off by more than {ASSOCIATION_MAX}: {off}"
+
+
+def test_catalog_columns_are_learned(pair):
+    """Course subject, number and title, section number, campus and group names: TVD ≤ 0.03
+    against the source (they once came from the built-in catalog, TVD 1.0)."""
+    name, source, generated, _ = pair
+    with _source_connection(source) as src, duckdb.connect(str(generated),
+                                                           read_only=True) as gen:
+        distances = {f"{t}.{c}": round(tvd(shares(src, t, c), shares(gen, t, c)), 4)
+                     for t, columns in CATALOG.items() for c in columns}
+    off = {column: d for column, d in distances.items() if d > TVD_MAX}
+    assert not off, f"{name}: catalog columns over TVD {TVD_MAX}: {off}"
+
+
+def test_gradebook_follows_the_source(pair):
+    """Whether withdrawn students keep a score and whether the current score is the final one
+    are learned: the share of grades without a score and the share whose current score
+    differs from the final are the source's, within 0.01."""
+    name, source, generated, _ = pair
+    sql = ("SELECT AVG(CASE WHEN le_final_score IS NULL THEN 1.0 ELSE 0 END), "
+           "AVG(CASE WHEN ABS(le_current_score - le_final_score) > 0.005 THEN 1.0 ELSE 0 END) "
+           "FROM context_store_entity.course_grade")
+    with _source_connection(source) as src, duckdb.connect(str(generated),
+                                                           read_only=True) as gen:
+        want, got = src.execute(sql).fetchone(), gen.execute(sql).fetchone()
+    assert got == pytest.approx(want, abs=0.01), (name, want, got)
 
 
 def _mean(hist: dict[int, int]) -> float:

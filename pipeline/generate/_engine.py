@@ -139,9 +139,16 @@ class Engine:
         if table.layout.kind == "enumerate" and name == table.layout.column:
             categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
             return Labels(rows.astype(np.int32), categories)
-        if gen == "profile":
+        if gen == "profile" or self.learned(key, name):
             return self.sample(key, name, rows)
         return RULES[gen](self, table, name, rows)
+
+    def learned(self, key: str, name: str) -> bool:
+        """Whether a learnable rule column (a catalog name or code) was learned from a source:
+        the profile holds its distribution, so it is drawn, not built from the catalog."""
+        table = self.registry[key]
+        return table.column(name).learnable and \
+            name in self.profile["tables"].get(table.name, {}).get("columns", {})
 
     def distribution(self, key: str, name: str) -> dict:
         """The profile's distribution for a column (the profile was validated on load)."""
@@ -159,7 +166,7 @@ class Engine:
             u = self._tied_uniforms(key, name, tie, rows)
             spec = _ordered(spec, tie["order"])
         if u is None:
-            keyed_by = table.column(name).keyed_by if name in _names(table) else None
+            keyed_by = self._keyed_by(table, name)
             counters = self._counters(key, keyed_by, rows)
             u = self.stratified(key, name, counters, self._domain(key, keyed_by))
         return self.draw(spec, key, rows, u)
@@ -189,6 +196,14 @@ class Engine:
                 match = _equals(given, cell["value"])
                 z[match] = (z[match] - cell["mean"]) / cell["sd"]
         return rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1)
+
+    def _keyed_by(self, table: Table, name: str) -> str | None:
+        """What a column's draws are keyed by: the registry's choice, except that a source
+        whose rows do not recur under their parents (`recurring: false`, a course offered
+        once) draws position-keyed columns per row."""
+        keyed_by = table.column(name).keyed_by if name in _names(table) else None
+        recurring = self.profile["tables"].get(table.name, {}).get("recurring", True)
+        return None if keyed_by == ORDINAL and not recurring else keyed_by
 
     def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
         """What a column's randomness is keyed by: its row, a parent row, or its ordinal
