@@ -11,17 +11,9 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import (
-    SPLITS,
-    Side,
-    q,
-    split_rows,
-    split_select,
-)
-from distributions._evaluate._stats import ks_sql, mean_of, shares, tvd
+from distributions._evaluate._sql import SPLITS, Side, q, split_rows
+from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
-
-KS_SPLITS = 2  # KS floors are a query each: the mean of two splits
 
 HISTOGRAM_BINS = 30
 
@@ -65,9 +57,9 @@ def table_counts(ctx: Context, side: Side, table: str,
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
     sets = ", ".join(f"(hb, {name})" for name in names)
-    rows = ctx.engine.rows(
+    rows = side.rows(
         f"SELECT hb, {', '.join(names)}, count(*) "
-        f"FROM (SELECT {split_select(q(key))}, {labels} FROM {side.rel(table)}) "
+        f"FROM (SELECT {side.split_select(q(key))}, {labels} FROM {side.rel(table)}) "
         f"GROUP BY GROUPING SETS ({sets})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
     for split, half, rest in split_rows(rows):
@@ -116,17 +108,34 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
 
 
 def ks_figure(ctx: Context, info: ColumnInfo, ref: Side, syn: Side, **common) -> Figure:
-    """KS of a numeric or date column, its floor from the reference's halves."""
-    table = info.table
-    value, n_r, n_s = ctx.engine.rows(ks_sql(info.value, ref.rel(table, limit=SAMPLE_ROWS),
-                                             syn.rel(table, limit=SAMPLE_ROWS)))[0]
-    floors = [ctx.engine.rows(ks_sql(info.value, ref.rel(table, 0, SAMPLE_ROWS, split),
-                                     ref.rel(table, 1, SAMPLE_ROWS, split)))[0]
-              for split in range(KS_SPLITS)]
-    floor = mean_of(f[0] for f in floors)
-    n_a, n_b = floors[0][1], floors[0][2]
-    floor = rescale(floor, (n_a, n_b), (n_r, n_s)) if floor is not None and n_a else None
-    return distance_figure("column", table, "ks", value, floor, "ks", **common)
+    """KS of a numeric or date column on bounded samples, its floor the mean KS between
+    the reference's halves over every split."""
+    ref_values, ref_counts, bits = value_counts(ref, info.table, info.value)
+    syn_values, syn_counts, _ = value_counts(syn, info.table, info.value, halves=False)
+    value = ks_counts(ref_values, ref_counts, syn_values, syn_counts)
+    floors, sizes = [], (0, 0)
+    for split in range(SPLITS):
+        half = (bits >> split) & 1
+        a, b = ref_counts * (half == 0), ref_counts * (half == 1)
+        floors.append(ks_counts(ref_values, a, ref_values, b))
+        sizes = sizes if split else (int(a.sum()), int(b.sum()))
+    floor = mean_of(floors)
+    whole = (int(ref_counts.sum()), int(syn_counts.sum()))
+    floor = rescale(floor, sizes, whole) if floor is not None and min(sizes) else None
+    return distance_figure("column", info.table, "ks", value, floor, "ks", **common)
+
+
+def value_counts(side: Side, table: str, value_sql: str, halves: bool = True):
+    """(values, counts, split bits) of a numeric expression over a bounded sample of a
+    table, nulls left out: one row per distinct value (and split bits, with `halves`)."""
+    key = q(side.split_key(table))
+    bits = side.split_select(key) if halves else "0 hb"
+    found = side.arrow(f"SELECT hb, v, count(*) n FROM (SELECT {bits}, {value_sql} v "
+                       f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) WHERE v IS NOT NULL "
+                       "GROUP BY hb, v")
+    return (found.column("v").to_numpy().astype(float),
+            found.column("n").to_numpy().astype(float),
+            found.column("hb").to_numpy().astype(int))
 
 
 def _sizes(halves: dict[int, dict[str, int]], syn: dict[str, int]) -> tuple:
@@ -155,8 +164,8 @@ def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str
     """Shares of each side's values in equal-width bins over their common range."""
     # a plot needs no more than a bounded sample of each side
     rels = {name: s.rel(info.table, limit=SAMPLE_ROWS) for name, s in sides.items()}
-    bounds = [ctx.engine.rows(f"SELECT min({info.value}), max({info.value}) FROM {rel}")[0]
-              for rel in rels.values()]
+    bounds = [sides[name].rows(f"SELECT min({info.value}), max({info.value}) FROM {rel}")[0]
+              for name, rel in rels.items()]
     lows = [b[0] for b in bounds if b[0] is not None]
     highs = [b[1] for b in bounds if b[1] is not None]
     if not lows:
@@ -165,9 +174,9 @@ def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str
     width = (hi - lo) / HISTOGRAM_BINS or 1.0
     series = {}
     for name, rel in rels.items():
-        rows = ctx.engine.rows(
-            f"SELECT least(floor(({info.value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1}) b,"
-            f" count(*) FROM {rel} WHERE {q(info.name)} IS NOT NULL GROUP BY 1")
+        rows = sides[name].rows(
+            f"SELECT b, count(*) FROM (SELECT least(floor(({info.value} - {lo!r}) / {width!r}),"
+            f" {HISTOGRAM_BINS - 1}) b FROM {rel} WHERE {q(info.name)} IS NOT NULL) GROUP BY b")
         counts = {int(b): n for b, n in rows}
         total = sum(counts.values()) or 1
         series[name] = [counts.get(i, 0) / total for i in range(HISTOGRAM_BINS)]
