@@ -4,6 +4,8 @@ against the split-half floor of the reference. Missing tables and columns fail."
 
 from __future__ import annotations
 
+import numpy as np
+
 from distributions._evaluate._context import NULL, SAMPLE_ROWS, ColumnInfo, Context
 from distributions._evaluate._figures import (
     Figure,
@@ -90,7 +92,10 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
     real = merged(real_splits[0])
     syn = merged(syn_splits[0])
     sizes = _sizes(real_splits[0], syn)
-    plot = _plot(ctx, info, real, syn)
+    values = None if info.kind == "categorical" else {
+        "real": value_counts(ctx.real, info.table, info.value),
+        "synthetic": value_counts(ctx.synthetic, info.table, info.value, halves=False)}
+    plot = _plot(ctx, info, real, syn, values)
     common = dict(column=info.name, reference="real", plot=plot)
     floor = _floor(split_floor(real_splits, tvd), sizes)
     figures = [similarity_figure("column", info.table, "1-tvd", tvd(real, syn), floor, "tvd",
@@ -103,15 +108,16 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
                                    "null_share", extra={"real": null_real, "synthetic": null_syn},
                                    **common))
     if info.kind != "categorical":
-        figures.append(ks_figure(ctx, info, ctx.real, ctx.synthetic, **common))
+        figures.append(ks_figure(info, values, **common))
     return figures
 
 
-def ks_figure(ctx: Context, info: ColumnInfo, ref: Side, syn: Side, **common) -> Figure:
-    """KS of a numeric or date column on bounded samples, its floor the mean KS between
-    the reference's halves over every split."""
-    ref_values, ref_counts, bits = value_counts(ref, info.table, info.value)
-    syn_values, syn_counts, _ = value_counts(syn, info.table, info.value, halves=False)
+def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
+    """KS of a numeric or date column on bounded samples (`values`: each side's
+    `value_counts`), its floor the mean KS between the real source's halves over every
+    split."""
+    ref_values, ref_counts, bits = values["real"]
+    syn_values, syn_counts, _ = values["synthetic"]
     value = ks_counts(ref_values, ref_counts, syn_values, syn_counts)
     floors, sizes = [], (0, 0)
     for split in range(SPLITS):
@@ -147,7 +153,7 @@ def _floor(value: float | None, sizes: tuple) -> float | None:
     return None if value is None else rescale(value, *sizes)
 
 
-def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
+def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict, values: dict | None) -> str:
     """A distribution overlay: shares by category, or a histogram of the values."""
     title = f"{info.table}.{info.name}"
     if info.kind == "categorical":
@@ -156,30 +162,23 @@ def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
         return ctx.add_plot({"type": "bars", "title": title, "x": labels,
                              "series": {"real": [pr.get(k, 0) for k in labels],
                                         "synthetic": [ps.get(k, 0) for k in labels]}})
-    return ctx.add_plot(histogram(ctx, info, {"real": ctx.real, "synthetic": ctx.synthetic},
-                                  title))
+    return ctx.add_plot(histogram(info, values, title))
 
 
-def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str) -> dict:
-    """Shares of each side's values in equal-width bins over their common range."""
-    # a plot needs no more than a bounded sample of each side
-    rels = {name: s.rel(info.table, limit=SAMPLE_ROWS) for name, s in sides.items()}
-    bounds = [sides[name].rows(f"SELECT min({info.value}), max({info.value}) FROM {rel}")[0]
-              for name, rel in rels.items()]
-    lows = [b[0] for b in bounds if b[0] is not None]
-    highs = [b[1] for b in bounds if b[1] is not None]
-    if not lows:
+def histogram(info: ColumnInfo, values: dict, title: str) -> dict:
+    """Shares of each side's values (`value_counts` of a bounded sample) in equal-width
+    bins over their common range."""
+    present = [v for v, _, _ in values.values() if len(v)]
+    if not present:
         return {"type": "bars", "title": title, "x": [], "series": {}}
-    lo, hi = min(lows), max(highs)
+    lo = float(min(v.min() for v in present))
+    hi = float(max(v.max() for v in present))
     width = (hi - lo) / HISTOGRAM_BINS or 1.0
     series = {}
-    for name, rel in rels.items():
-        rows = sides[name].rows(
-            f"SELECT b, count(*) FROM (SELECT least(floor(({info.value} - {lo!r}) / {width!r}),"
-            f" {HISTOGRAM_BINS - 1}) b FROM {rel} WHERE {q(info.name)} IS NOT NULL) GROUP BY b")
-        counts = {int(b): n for b, n in rows}
-        total = sum(counts.values()) or 1
-        series[name] = [counts.get(i, 0) / total for i in range(HISTOGRAM_BINS)]
+    for name, (found, counts, _) in values.items():
+        bins = np.minimum(np.floor((found - lo) / width), HISTOGRAM_BINS - 1).astype(int)
+        total = counts.sum() or 1.0
+        series[name] = (np.bincount(bins, counts, HISTOGRAM_BINS) / total).tolist()
     centers = [lo + width * (i + 0.5) for i in range(HISTOGRAM_BINS)]
     return {"type": "histogram", "title": title, "x": centers, "series": series,
             "temporal": info.kind == "temporal"}

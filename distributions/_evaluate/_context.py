@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from distributions._evaluate._keys import Keys
-from distributions._evaluate._sql import Side, q
+from distributions._evaluate._sql import Side, lit, q
 from distributions._privacy import sensitive_name
 
 TOP_CATEGORIES = 20  # the rest of a categorical column is one "(other)" category
@@ -132,18 +132,31 @@ class Context:
         return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(infos))]
 
     def _bins(self, table: str, infos: list[ColumnInfo]) -> None:
+        """Top categories and decile edges of the columns, from a bounded sample of the
+        reference: one query for the categories of every categorical column, one for the
+        deciles of every other."""
         rel = self.reference.rel(table, limit=SAMPLE_ROWS)
-        for info in infos:
-            if info.kind == "categorical":
-                rows = self.reference.rows(
-                    f"SELECT {info.text} v, count(*) n FROM {rel} "
-                    f"WHERE {q(info.name)} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v "
-                    f"LIMIT {TOP_CATEGORIES}")
-                info.categories = [r[0] for r in rows]
-            else:
-                probs = [i / BINS for i in range(1, BINS)]
-                edges = self.reference.quantiles(info.value, rel, probs)
-                info.edges = sorted(set(float(e) for e in edges or [] if e is not None))
+        categorical = [i for i in infos if i.kind == "categorical"]
+        if categorical:
+            # no column is null in its own grouping set: a null of its own is not a category
+            texts = ", ".join(f"coalesce({i.text}, {lit(_ABSENT)}) c{n}"
+                              for n, i in enumerate(categorical))
+            names = [f"c{n}" for n in range(len(categorical))]
+            rows = self.reference.rows(
+                f"SELECT {', '.join(names)}, count(*) FROM (SELECT {texts} FROM {rel}) x "
+                f"GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in names)})")
+            for n, info in enumerate(categorical):
+                found = sorted((-row[-1], row[n]) for row in rows
+                               if row[n] is not None and row[n] != _ABSENT)
+                info.categories = [v for _, v in found[:TOP_CATEGORIES]]
+        numbers = [i for i in infos if i.kind != "categorical"]
+        probs = [i / BINS for i in range(1, BINS)]
+        for info, edges in zip(numbers, self.reference.quantiles(
+                [i.value for i in numbers], rel, probs), strict=True):
+            info.edges = sorted(set(float(e) for e in edges or [] if e is not None))
+
+
+_ABSENT = "~campus-synth:null~"
 
 
 def number(column: str, kind: str) -> str:

@@ -112,7 +112,8 @@ class Side:
 
     def digits(self, key_sql: str, salt, count: int) -> str:
         """The first `count` hex digits of the salted digest of a key, as an integer."""
-        salted = f"concat(CAST({key_sql} AS VARCHAR), '#{SPLIT_SALT}-{salt}')"
+        # a null key is the empty text (BigQuery's concat of a null is null, DuckDB's is not)
+        salted = f"concat(coalesce(CAST({key_sql} AS VARCHAR), ''), '#{SPLIT_SALT}-{salt}')"
         return f"CAST(concat('0x', substr({self.md5(salted)}, 1, {count})) AS BIGINT)"
 
     def split_bits(self, key_sql: str) -> str:
@@ -167,14 +168,22 @@ class Side:
         """A bounded query's result as a pandas DataFrame (samples and aggregates only)."""
         return self.arrow(sql).to_pandas()
 
-    def quantiles(self, expr: str, relation: str, probs: list[float]) -> list:
-        """Exact quantiles of `expr` (linear interpolation) over a relation."""
+    def quantiles(self, exprs: list[str], relation: str, probs: list[float]) -> list[list]:
+        """Exact quantiles (linear interpolation) of each expression over a relation, in
+        one query: a list of `probs`' quantiles per expression."""
+        if not exprs:
+            return []
         if not self.bigquery:
-            return self.scalar(f"SELECT quantile_cont({expr}, {probs}) FROM {relation}") or []
+            lists = ", ".join(f"quantile_cont({e}, {probs})" for e in exprs)
+            return list(self.rows(f"SELECT {lists} FROM {relation}")[0])
         # BigQuery's exact percentile is an analytic function only
-        picks = ", ".join(f"PERCENTILE_CONT(v, {p}) OVER () q{i}" for i, p in enumerate(probs))
-        found = self.rows(f"SELECT {picks} FROM (SELECT {expr} v FROM {relation}) LIMIT 1")
-        return list(found[0]) if found else []
+        values = ", ".join(f"{e} v{n}" for n, e in enumerate(exprs))
+        picks = ", ".join(f"PERCENTILE_CONT(v{n}, {p}) OVER () q{n}_{i}"
+                          for n in range(len(exprs)) for i, p in enumerate(probs))
+        found = self.rows(f"SELECT {picks} FROM (SELECT {values} FROM {relation}) LIMIT 1")
+        if not found:
+            return [[] for _ in exprs]
+        return [list(found[0][n * len(probs):(n + 1) * len(probs)]) for n in range(len(exprs))]
 
     def close(self) -> None:
         if self.owned and hasattr(self.source, "close"):
