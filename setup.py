@@ -1,7 +1,7 @@
 """The one thing pyproject.toml cannot say: which packages ship.
 
 Every folder under `pipeline/` and `distributions/` is a package, found whoever adds it (data
-folders such as `pipeline/_events/caliper_schemas` too, so their files ship as package data of
+folders such as `pipeline/udp/caliper_schemas` too, so their files ship as package data of
 their own); the dbt project (`dbt/` at the repository root) and its folders are added as
 `pipeline._dbt_project...`, which pyproject.toml's [tool.setuptools.package-dir] maps to `dbt/`.
 pyproject's `packages.find` cannot add a mapped package to the ones it finds, so the list is

@@ -128,7 +128,8 @@ def main(argv=None) -> int:
 
     sys.path.insert(0, str(ROOT))
     from distributions import load_profile
-    from pipeline import Settings, planned_rows
+    from pipeline.cli import planned_rows
+    from pipeline.generate import Settings
     profile = load_profile()
     planned = {fte: sum(planned_rows(profile, Settings(fte=fte)).values()) for fte in args.fte}
 

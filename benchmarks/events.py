@@ -40,10 +40,10 @@ from _common import flush_print, machine, table, write_results  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
 from distributions import load_profile  # noqa: E402
-from pipeline import JobConfig, Settings  # noqa: E402
-from pipeline._beam import EVENT_PARQUET, GenerateEventStore, engine_for  # noqa: E402
-from pipeline._events.generate import event_blocks  # noqa: E402
-from pipeline._events.schema import ARROW_SCHEMA  # noqa: E402
+from pipeline.generate import JobConfig, Settings  # noqa: E402
+from pipeline.generate._beam import EVENT_PARQUET, GenerateEventStore, engine_for  # noqa: E402
+from pipeline.generate._events.generate import event_blocks  # noqa: E402
+from pipeline.udp._event_schema import ARROW_SCHEMA  # noqa: E402
 
 EVENT_GLOB = "event_store/expanded/*/part-*.parquet"
 

@@ -48,10 +48,11 @@ from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
 from distributions import load_profile  # noqa: E402
-from pipeline import REGISTRY, GenerateWarehouse, JobConfig, Settings, planned_rows  # noqa: E402
-from pipeline import _beam  # noqa: E402
-from pipeline._engine import arrow_schema  # noqa: E402
-from pipeline._plan import blocks, generated_tables  # noqa: E402
+from pipeline import REGISTRY  # noqa: E402
+from pipeline.cli import planned_rows  # noqa: E402
+from pipeline.generate import GenerateWarehouse, JobConfig, Settings, _beam  # noqa: E402
+from pipeline.generate._engine import arrow_schema  # noqa: E402
+from pipeline.generate._plan import blocks, generated_tables  # noqa: E402
 
 COMPRESSION = _beam.PARQUET_COMPRESSION
 UNIQUE = 0.9  # a column whose sample is ≥ 90 % distinct is generated distinct per block

@@ -1,7 +1,6 @@
 """campus-synth's profiling stage: the profile contract, its validation and the default;
 sources, the profiler and the udp_distributions layout."""
 
-from distributions._errors import DistributionsError, ProfileError
 from distributions._profile import (
     PROFILE_VERSION,
     default_profile_path,
@@ -10,12 +9,13 @@ from distributions._profile import (
     validate_profile,
 )
 from distributions._profiler import ProfileResult, profile_source, write_profile
-from distributions._sources import Source, SourceError, open_source
+from distributions._sources import Source, open_source
 from distributions._udp_distributions import (
     export_udp_distributions,
     profile_from_udp_distributions,
     write_udp_distributions,
 )
+from pipeline.errors import DistributionsError, ProfileError, SourceError
 
 __all__ = [
     "PROFILE_VERSION",

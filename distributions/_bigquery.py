@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-# the one error class of every profiling source (distributions/_errors.py, below both)
-from distributions._errors import SourceError
+# the one error class of every profiling source (pipeline/errors.py, below both)
+from pipeline.errors import SourceError
 
 __all__ = ["NO_CREDENTIALS", "BigQuerySource", "SourceError", "parse_uri"]
 

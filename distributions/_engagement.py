@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special, stats
 
 from distributions._estimators import Missing
-from distributions._sources import SourceError
+from pipeline.errors import SourceError
 
 _SIMULATED = 40_000  # enrollments in the calibration simulation (fixed seed: deterministic)
 _RHO_MAX = 0.95

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from distributions._sources import Source, SourceError
+from distributions._sources import Source
+from pipeline.errors import SourceError
 
 # enough quantiles for a piecewise-linear inverse CDF (steps of 1/40, plus the 1st and 99th
 # percentiles for the tails); the extremes beyond them are the k-coded min and max
@@ -20,6 +21,15 @@ _TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
 
 class Missing(Exception):
     """A table or column an estimate needs is absent: the default is kept, with a note."""
+
+
+def keep_default(p, what: str, estimate) -> None:
+    """Run `estimate()`; when a table or column it needs is Missing, keep the default profile's
+    value and note why under `what` (a JSON path)."""
+    try:
+        estimate()
+    except Missing as missing:
+        p.notes.append(f"{what}: kept the default ({missing})")
 
 
 @dataclass(frozen=True)

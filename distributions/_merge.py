@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from distributions._errors import DistributionsError
 from distributions._profile import load_profile
 from distributions._profiler import ProfileResult
+from pipeline.errors import DistributionsError
 
 # tables with a person behind each row: the pooled k check applies to them (institutional
 # tables — terms, courses, groups — are not people)

@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from distributions._errors import DistributionsError
 from distributions._estimators import Cell, Summary
 from distributions._noise import Budget
+from pipeline.errors import DistributionsError
 
 OTHER, NODATA = "Other", "NoData"
 EMPIRICAL_QUANTILES = 21  # fewer stored quantiles than this: a fitted family instead

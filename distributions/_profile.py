@@ -17,7 +17,8 @@ from pathlib import Path
 
 import jsonschema
 
-from distributions._errors import ProfileError
+from pipeline.errors import ProfileError
+from pipeline.udp._contract import value_key, when_problems
 
 PROFILE_VERSION = 1
 _PROBABILITY_TOLERANCE = 0.01
@@ -148,7 +149,7 @@ def distribution_problems(dist: dict, path: str,
     if kind == "categorical":
         return _share_problems(dist["values"], f"{path}/values") + (
             [(f"{path}/values", "a value is listed more than once")]
-            if len(values := [_key(item["value"]) for item in dist["values"]])
+            if len(values := [value_key(item["value"]) for item in dist["values"]])
             != len(set(values)) else [])
     if kind == "continuous":
         return _continuous_problems(dist, path)
@@ -162,21 +163,6 @@ def _share_problems(items: list[dict], path: str) -> list[tuple[str, str]]:
     if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
         return [(path, f"probabilities sum to {total:.4f}, not 1")]
     return []
-
-
-def _key(value) -> str:
-    return json.dumps(value)
-
-
-def value_set(dist: dict) -> set[str] | None:
-    """The values a distribution can draw, as JSON text (None: not a finite set)."""
-    if dist["kind"] == "categorical":
-        return {_key(item["value"]) for item in dist["values"]}
-    if dist["kind"] != "conditional":
-        return None
-    parts = [value_set(c["distribution"]) for c in dist["cells"]] + [
-        value_set(dist["otherwise"])]
-    return None if any(p is None for p in parts) else set().union(*parts)
 
 
 def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
@@ -210,19 +196,6 @@ def _conditional_problems(dist: dict, path: str, siblings: dict) -> list[tuple[s
         problems += distribution_problems(cell["distribution"],
                                           f"{path}/cells/{i}/distribution", siblings)
     return problems + distribution_problems(dist["otherwise"], f"{path}/otherwise", siblings)
-
-
-def when_problems(when: dict, path: str, parents: dict[str, dict]) -> list[tuple[str, str]]:
-    """A cell's `when` values that its given columns' distributions never draw (such a cell
-    would never be used, and the rows it describes would silently follow `otherwise`)."""
-    problems = []
-    for name, dist in parents.items():
-        values = value_set(dist)
-        if name in when and values is not None and _key(when[name]) not in values:
-            shown = ", ".join(sorted(values)[:8]) + (", …" if len(values) > 8 else "")
-            problems.append((f"{path}/{name}", f"{_key(when[name])} is not a value of "
-                             f"{name} (its values: {shown})"))
-    return problems
 
 
 def _calendar_problems(calendar: dict) -> list[tuple[str, str]]:

@@ -15,18 +15,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._calendar import calendar_part
 from distributions._columns import coverage, extras_part
 from distributions._dependencies import dependency_part
-from distributions._derived import (
-    calendar_part,
-    campus_skew,
-    grading_part,
-    measure_base,
-    session_names,
-    sizing_part,
-)
 from distributions._engagement import engagement_part
-from distributions._errors import DistributionsError
 from distributions._estimators import (
     Missing,
     Reader,
@@ -36,13 +28,25 @@ from distributions._estimators import (
     value_cells,
     value_counts,
 )
-from distributions._event_rates import check_columns, event_part, has_events
+from distributions._event_queries import check_columns, has_events
+from distributions._event_rates import event_part
+from distributions._institution import (
+    campus_skew,
+    grading_part,
+    measure_base,
+    session_names,
+    sizing_part,
+)
 from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
-from distributions._sources import UDP_DISTRIBUTIONS, Source, SourceError, open_source
+from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
 from distributions._structure import institutional, mean_count
 from distributions._ties import tie_part
+from distributions._udp_distributions import profile_from_udp_distributions
+from pipeline.errors import DistributionsError, SourceError
+from pipeline.udp._contract import check_profile
+from pipeline.udp._registry import REGISTRY
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
@@ -65,7 +69,6 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     guard = Guard(k, epsilon, seed)
     tables = source.tables()
     if UDP_DISTRIBUTIONS in tables and not set(REQUIRED) <= set(tables):
-        from distributions._udp_distributions import profile_from_udp_distributions
 
         udp = source.query(f"SELECT * FROM {source.relation(UDP_DISTRIBUTIONS)}")
         profile, notes = profile_from_udp_distributions(udp, source.label)
@@ -74,7 +77,6 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
         raise SourceError(f"{source.label}: required table(s) missing: {', '.join(missing)}")
-    from pipeline._registry import REGISTRY  # lazy, as in Profiler: the pipeline imports us
 
     source, source_notes = check_source(source, REGISTRY)
     reader = Reader(source)
@@ -95,8 +97,6 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
 
 def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
     """Validate and write profile.json and profile.privacy.json atomically (temp + replace)."""
-    from pipeline._contract import check_profile  # lazy: the pipeline imports this package
-    from pipeline._registry import REGISTRY
 
     out = Path(out)
     manifest_path = out.with_name(out.stem + ".privacy.json")
@@ -126,8 +126,6 @@ class Profiler:
     """Walks the default profile and replaces each part the source can estimate."""
 
     def __init__(self, reader: Reader, guard: Guard):
-        from pipeline._registry import REGISTRY
-
         self.reader, self.guard, self.sql = reader, guard, reader.sql
         self.registry = REGISTRY
         self.entities = {t.name: t for t in REGISTRY if t.schema.endswith("entity")}

@@ -27,9 +27,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from distributions._errors import DistributionsError
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
+from pipeline.errors import ScenarioError
 
 MAX_BYTES = 4 * 2**20
 # what each effect acts on: the table its rows are, and the operation its expression gives
@@ -37,34 +37,7 @@ EFFECTS = {"engagement": ("course_section_enrollment", "add"),
            "score": ("learner_activity_result", "add"),
            "event_rate": ("course_section_enrollment", "multiply"),
            "withdrawal": ("course_section_enrollment", "multiply")}
-MAX_LISTED = 20  # problems listed before "… and N more problems"
-MAX_TEXT = 300   # characters of one problem's text
-
-
-def shorten(text: str, limit: int = MAX_TEXT) -> str:
-    """`text` on one line, cut to `limit` characters."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 WEEK = "week_in_term"
-
-
-class ScenarioError(DistributionsError):
-    """A scenario that cannot be used: one line per problem, `FILE: /path: text` (exit 2)."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
-        self.source, self.problems = source, problems
-        lines = [f"{shorten(source, 400)}: {path or '/'}: {shorten(text)}"
-                 for path, text in problems[:MAX_LISTED]]
-        if len(problems) > MAX_LISTED:
-            lines.append(f"{source}: … and {len(problems) - MAX_LISTED} more problems")
-        super().__init__("\n".join(lines))
-
-    @classmethod
-    def merged(cls, errors: list[ScenarioError]) -> ScenarioError:
-        """One error listing the problems of several files, each line naming its file."""
-        merged = cls(errors[0].source, errors[0].problems)
-        merged.args = ("\n".join(str(e) for e in errors),)
-        return merged
 
 
 def scenario_schema_path() -> Path:
@@ -162,7 +135,7 @@ def semantic_problems(document: dict, catalog: dict | None) -> list[tuple[str, s
         path = f"/columns/{name}"
         if catalog is not None and name not in catalog:
             problems.append((path, f"unknown table {name!r} (see the registry in "
-                                   "pipeline/_tables.py)"))
+                                   "pipeline/udp/_tables.py)"))
             continue
         info = catalog[name] if catalog is not None else None
         problems += _override_problems(columns, path, info)

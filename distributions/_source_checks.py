@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from distributions._sources import Source, SourceError
+from distributions._sources import Source
+from pipeline.errors import SourceError
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")

@@ -15,7 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from distributions._bigquery import BigQuerySource
-from distributions._errors import SourceError
+from pipeline.errors import SourceError
+from pipeline.udp._registry import REGISTRY
 
 UDP_DISTRIBUTIONS = "context_store_distributions"
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
@@ -91,8 +92,6 @@ def _missing_key(source: DuckDBSource, error: Exception) -> str:
 
 
 def _registry_columns() -> dict[str, set[str]]:
-    from pipeline._registry import REGISTRY  # lazy: the pipeline imports this package
-
     columns: dict[str, set[str]] = {}
     for table in REGISTRY:  # an entity and its keymap share a name: either's columns count
         columns.setdefault(table.name, set()).update(c.name for c in table.columns)
@@ -217,8 +216,6 @@ def _csv(pattern: str, strings: list[str]) -> str:
 
 
 def _string_columns() -> dict[str, list[str]]:
-    from pipeline._registry import REGISTRY  # lazy: the pipeline imports this package
-
     columns: dict[str, list[str]] = {}
     for table in REGISTRY:
         columns.setdefault(table.name, []).extend(

@@ -16,7 +16,7 @@ import math
 
 from distributions._engagement import Simulation
 from distributions._estimators import Missing
-from distributions._sources import SourceError
+from pipeline.errors import SourceError
 
 TABLES = ("course_section_enrollment", "person")
 _MIN_SPEARMAN = 0.05

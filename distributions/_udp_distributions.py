@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from distributions._errors import DistributionsError
 from distributions._profile import load_profile
+from pipeline.errors import DistributionsError
+from pipeline.udp._registry import REGISTRY
 
 SCHEMA = pa.schema([
     ("entity", pa.string()), ("field_name", pa.string()), ("field_value", pa.string()),
@@ -100,7 +101,6 @@ def write_udp_distributions(profile: dict, out: str | Path) -> int:
 def profile_from_udp_distributions(table: pa.Table, label: str = "udp_distributions"
                                    ) -> tuple[dict, list[str]]:
     """A profile from a udp_distributions table; the rest from the default, with notes."""
-    from pipeline._registry import REGISTRY  # lazy: the pipeline imports this package
 
     entities = {t.name: t for t in REGISTRY if t.schema.endswith("entity")}
     profile = copy.deepcopy(load_profile())

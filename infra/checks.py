@@ -274,9 +274,10 @@ def expiring(path: Path = ACCESS, days: int = 30, today: dt.date | None = None) 
 # ---- the Flex Template and the pipeline's options ------------------------------------------
 def pipeline_options() -> dict[str, argparse.Action]:
     """The options of `campus-synth generate`, from the real parser, by template name (dest)."""
-    from pipeline._cli import _parser
+    from pipeline.cli._parser import command_parser
 
-    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = next(a for a in command_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
     return {action.dest: action for action in commands.choices["generate"]._actions
             if action.option_strings and action.dest != "help"}
 

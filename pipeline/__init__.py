@@ -1,37 +1,40 @@
-"""campus-synth's generation stage: the UDP schema registry, the plan, the Beam job.
+"""campus-synth: a synthetic institution warehouse shaped like the Unizin Data Platform.
 
-The public surface is small; the implementation lives in `_private` modules.
+Data flows one way through the subpackages, each importing only those below it:
+
+    pipeline.cli        the `campus-synth` command line and the run it drives (top)
+    pipeline.outputs    staging, the DuckDB load, dbt, BigQuery load and publish
+    pipeline.generate   the plan, the engine, the entity rules and the Beam job
+    distributions       profiling a real warehouse into a profile (a sibling package)
+    pipeline.udp        the UDP schema: tables, keys, the event schema, Caliper, the
+                        profile contract (bottom; imports only pipeline.errors)
+
+This package's own surface is the UDP registry and the errors: importing it loads neither
+Apache Beam nor dbt. `main` is `pipeline.cli.main`; the Beam transform is
+`pipeline.generate.GenerateWarehouse`.
 """
 
-from pipeline import _rules  # noqa: F401  (registers the entity rules with the engine)
-from pipeline._beam import GenerateWarehouse, JobConfig
-from pipeline._cli import main
-from pipeline._errors import OutputError, PipelineError, PlanError, SettingsError
-from pipeline._events.caliper import caliper_event, envelope, is_valid_combination
-from pipeline._job import RunReport, planned_rows, run_job
-from pipeline._plan import Settings
-from pipeline._registry import REGISTRY, Registry
-from pipeline._schema import Column, ForeignKey, Layout, Table
+from pipeline.errors import (
+    CampusSynthError,
+    DistributionsError,
+    OutputError,
+    PipelineError,
+    PlanError,
+    SettingsError,
+)
+from pipeline.udp import REGISTRY, Column, ForeignKey, Layout, Registry, Table
 
 __all__ = [
     "REGISTRY",
+    "CampusSynthError",
     "Column",
+    "DistributionsError",
     "ForeignKey",
-    "GenerateWarehouse",
-    "JobConfig",
     "Layout",
     "OutputError",
     "PipelineError",
     "PlanError",
     "Registry",
-    "RunReport",
     "SettingsError",
-    "Settings",
     "Table",
-    "caliper_event",
-    "envelope",
-    "is_valid_combination",
-    "main",
-    "planned_rows",
-    "run_job",
 ]

@@ -1,6 +1,6 @@
 """Shared helpers and session-wide generated warehouses for the campus-synth suite.
 
-Every generation goes through the public CLI (`pipeline.main`); a warehouse is generated once
+Every generation goes through the public CLI (`pipeline.cli.main`); a warehouse is generated once
 per session and shared by the tests that read it.
 """
 
@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from distributions import load_profile
-from pipeline import REGISTRY, main
+from pipeline import REGISTRY
+from pipeline.cli import main
 
 MANIFEST = "campus-synth.json"
 SMALL_FTE = 800          # the shared DuckDB warehouse of the integrity tests

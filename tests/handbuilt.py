@@ -3,7 +3,7 @@ only (never with campus-synth), each unlike the default profile in one way.
 
 Every builder writes a source `campus-synth profile --source` reads — a DuckDB file with the
 schema `context_store_entity` (and `event_store.expanded` for events) or a folder of Parquet
-files — and returns its path. Tables and columns carry UDP names (pipeline/_tables.py); keys
+files — and returns its path. Tables and columns carry UDP names (pipeline/udp/_tables.py); keys
 are large integers unlike row numbers, so nothing leans on the generator's key layout.
 
     from handbuilt import SOURCES, build

@@ -12,7 +12,7 @@ import pytest
 from conftest import MANIFEST, event_files, manifest, run_subprocess
 
 from distributions import default_profile_path
-from pipeline import main
+from pipeline.cli import main
 
 PREFIX = "campus-synth: error:"
 

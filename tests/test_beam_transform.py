@@ -11,7 +11,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from conftest import part_files
 
 from distributions import load_profile
-from pipeline import REGISTRY, GenerateWarehouse, JobConfig, Settings, planned_rows
+from pipeline import REGISTRY
+from pipeline.cli import planned_rows
+from pipeline.generate import GenerateWarehouse, JobConfig, Settings
 
 EVENTS = "event_store.expanded"
 

@@ -19,10 +19,11 @@ from google.cloud import bigquery
 
 from distributions import DistributionsError, validate_profile
 from distributions import _sources as sources
-from distributions._bigquery import NO_CREDENTIALS, BigQuerySource, SourceError, parse_uri
+from distributions._bigquery import NO_CREDENTIALS, BigQuerySource, parse_uri
 from distributions._profiler import profile_source
 from distributions._sources import open_source
 from pipeline import REGISTRY
+from pipeline.errors import SourceError
 
 PROJECT = "test-project"
 DATASET = "udp"

@@ -20,8 +20,14 @@ import pytest
 from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import generate, part_files
 
-from pipeline import REGISTRY, main
-from pipeline._dbt import PROJECT_DIR, STAGING_DIR, render_distribution_fields, render_staging
+from pipeline import REGISTRY
+from pipeline.cli import main
+from pipeline.outputs._dbt import PROJECT_DIR
+from pipeline.outputs._dbt_render import (
+    STAGING_DIR,
+    render_distribution_fields,
+    render_staging,
+)
 
 FTE = 300
 EVENT_SCALE = 0.2
@@ -224,7 +230,7 @@ def test_rendered_staging_layer_is_committed_and_current():
     for name, text in render_staging().items():
         path = STAGING_DIR / name
         assert path.is_file() and path.read_text() == text, \
-            f"{path} is stale: run `python -m pipeline._dbt`"
+            f"{path} is stale: run `python -m pipeline.outputs._dbt_render`"
     assert sorted(p.name for p in STAGING_DIR.glob("stg_*.sql")) == \
         sorted(n for n in render_staging() if n.startswith("stg_"))
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
@@ -249,7 +255,7 @@ def test_models_hold_no_dialect_only_sql():
 
 # ---- the same project on BigQuery ----------------------------------------------------------
 def test_dbt_build_on_bigquery(bigquery_emulator, warehouse, tmp_path):  # noqa: F811
-    from pipeline._bigquery import load_warehouse
+    from pipeline.outputs._bigquery import load_warehouse
 
     client = bigquery_emulator
     project = client.project

@@ -13,7 +13,7 @@ import pytest
 from handbuilt import institution, shape_of, write_duckdb
 from scipy import stats
 
-from pipeline import main
+from pipeline.cli import main
 
 TOLERANCE = 0.05
 WITHDRAWN = ("Withdrawn", "Dropped")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from distributions import default_profile_path
-from pipeline import main
+from pipeline.cli import main
 
 PEOPLE, SECTIONS = 3000, 120
 

@@ -15,8 +15,10 @@ import pytest
 from conftest import connect, event_files
 from scipy import stats
 
-from pipeline import envelope, is_valid_combination, main
-from pipeline._events.caliper import validation_errors
+from pipeline.cli import main
+from pipeline.outputs._caliper_json import envelope
+from pipeline.udp import is_valid_combination
+from pipeline.udp._caliper import validation_errors
 
 E = "context_store_entity"
 

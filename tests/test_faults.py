@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import MANIFEST
 
-from pipeline import main
+from pipeline.cli import main
 
 PREFIX = "campus-synth: error:"
-CLI = [sys.executable, "-c", "import sys; from pipeline import main; sys.exit(main())"]
+CLI = [sys.executable, "-m", "pipeline"]
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen:
@@ -43,6 +43,16 @@ def _wait_for(condition, process: subprocess.Popen, seconds: float = 120) -> Non
 
 def _leftovers(parent: Path, name: str = "w") -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+def _interrupt_and_check(run: subprocess.Popen, parent: Path) -> None:
+    """Ctrl-C the run: it ends with 130 and one line, no traceback, and nothing left of `w`."""
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert err == "campus-synth: interrupted\n", err
+    assert "Traceback" not in out
+    assert _leftovers(parent) == [] and not (parent / "w").exists()
 
 
 # ---- SIGKILL, the lock, SIGINT during Beam --------------------------------------------------
@@ -81,12 +91,7 @@ def test_second_run_fails_at_once_and_ctrl_c_exits_130(tmp_path, capsys):
     assert len(_staging(tmp_path)) == 1, "the refused run left a staging folder"
 
     time.sleep(1.0)  # the first run is inside the Beam job now
-    run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 130, err
-    assert err == "campus-synth: interrupted\n", err
-    assert "Traceback" not in out
-    assert _leftovers(tmp_path) == [] and not (tmp_path / "w").exists()
+    _interrupt_and_check(run, tmp_path)
 
 
 def test_ctrl_c_during_dbt(tmp_path):
@@ -98,12 +103,7 @@ def test_ctrl_c_during_dbt(tmp_path):
         assert line, f"the run ended before dbt: {''.join(seen)} {run.stderr.read()}"
         seen.append(line)
     time.sleep(2.0)
-    run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 130, err
-    assert err == "campus-synth: interrupted\n", err
-    assert "Traceback" not in out
-    assert _leftovers(tmp_path) == [] and not (tmp_path / "w").exists()
+    _interrupt_and_check(run, tmp_path)
 
 
 # ---- a full disk, a read-only parent, a mount point as --out --------------------------------

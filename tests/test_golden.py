@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import main
+from pipeline.cli import main
 
 GOLDEN = Path(__file__).with_name("golden_digest.json")
 ARGS = ("--fte", "300", "--terms", "1", "--seed", "11", "--event-days", "3")

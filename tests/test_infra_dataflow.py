@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from infra import ROOT, checks, load
-from pipeline._cli import _parser
-from pipeline._settings import check_beam_args
+from pipeline.cli._parser import command_parser
+from pipeline.cli._settings import check_beam_args
 
 DATAFLOW = ROOT / "infra" / "dataflow"
 PUBLISH = ROOT / "infra" / "publish"
@@ -62,7 +62,7 @@ def test_out_is_required_and_a_gs_path():
 def test_each_parameter_reaches_its_flag(name):
     action = checks.pipeline_options()[name]
     value = {int: "7", float: "0.5"}.get(action.type, "gs://b/runs/1")
-    args, beam_args = _parser().parse_known_args(launcher.to_cli([f"--{name}={value}",
+    args, beam_args = command_parser().parse_known_args(launcher.to_cli([f"--{name}={value}",
                                                                   *LAUNCHER_ARGS]))
     assert args.command == "generate"
     expected = action.type(value) if action.type else value
@@ -73,7 +73,7 @@ def test_each_parameter_reaches_its_flag(name):
 
 
 def test_the_launchers_beam_options_pass_the_pipelines_option_check():
-    _, beam_args = _parser().parse_known_args(launcher.to_cli(["--out=gs://b/runs/1",
+    _, beam_args = command_parser().parse_known_args(launcher.to_cli(["--out=gs://b/runs/1",
                                                                *LAUNCHER_ARGS]))
     assert check_beam_args(beam_args) == LAUNCHER_ARGS
 
@@ -87,7 +87,7 @@ def test_a_template_runs_on_dataflow_unless_told_otherwise():
 
 def test_the_launcher_runs_the_cli(monkeypatch):
     seen = []
-    monkeypatch.setattr("pipeline._cli.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr("pipeline.cli._main.main", lambda argv: seen.append(argv) or 0)
     assert launcher.main(["--fte=100", "--out=gs://b/r"]) == 0
     assert seen == [["generate", "--fte=100", "--out=gs://b/r", "--runner=DataflowRunner"]]
 

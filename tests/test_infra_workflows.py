@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra import INFRA, checks
-from pipeline._cli import _parser
+from pipeline.cli._parser import command_parser
 
 WORKFLOW = INFRA / "workflows" / "campus_synth.yaml"
 DAG = INFRA / "airflow" / "campus_synth_dag.py"
@@ -37,7 +37,8 @@ def _resource(kind: str, name: str) -> dict:
 
 
 def _publish_options() -> set[str] | None:
-    commands = next(a for a in _parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    commands = next(a for a in command_parser()._actions
+                    if a.__class__.__name__ == "_SubParsersAction")
     publish = commands.choices.get("publish")
     if publish is None:
         return None

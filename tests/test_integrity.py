@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import SMALL_FTE, connect, manifest
 
-from pipeline import REGISTRY, Settings, planned_rows
+from pipeline import REGISTRY
+from pipeline.cli import planned_rows
+from pipeline.generate import Settings
 
 TABLES = list(REGISTRY)
 FOREIGN_KEYS = [(table, fk) for table in TABLES for fk in table.foreign_keys]

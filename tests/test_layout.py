@@ -11,8 +11,10 @@ a submodule import is not an arrow of its own (a package's face hands names on).
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
+from functools import cache
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -60,6 +62,7 @@ def _targets(node: ast.AST, module: str, path: Path, modules: dict) -> set[str]:
     return targets
 
 
+@cache
 def import_graph() -> dict[str, set[str]]:
     """{module: the modules of ours it imports}."""
     modules = _modules()
@@ -74,11 +77,56 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_walk_sees_both_packages_and_their_imports():
     graph = import_graph()
-    assert {"pipeline", "distributions", "pipeline._cli", "pipeline._events.caliper",
+    assert {"pipeline", "distributions", "pipeline.cli._main", "pipeline.udp._caliper",
             "distributions._profile"} <= graph.keys()
-    assert "distributions" in graph["pipeline._cli"]  # the CLI reads profiles
-    assert "pipeline._events.schema" in graph["pipeline._duckdb"]  # `from pkg import module`
+    assert "distributions" in graph["pipeline.cli._main"]  # the CLI reads profiles
+    # `from pkg import module` names the module
+    assert "pipeline.generate._rules" in graph["pipeline.generate._beam"]
     assert sum(map(len, graph.values())) > len(graph)
+
+
+def _under(module: str, *packages: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _crossings(importers: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    """Every arrow from a module under `importers` to one under `forbidden`."""
+    return sorted(f"{module} -> {target}" for module, targets in import_graph().items()
+                  if _under(module, *importers)
+                  for target in targets if _under(target, *forbidden))
+
+
+def test_the_udp_schema_imports_nothing_of_ours_but_the_errors():
+    graph = import_graph()
+    floor = [m for m in graph if _under(m, "pipeline.udp")]
+    assert len(floor) >= 6, floor
+    leaks = sorted(f"{m} -> {t}" for m in floor for t in graph[m]
+                   if not _under(t, "pipeline.udp") and t != "pipeline.errors")
+    assert leaks == [], leaks
+
+
+def test_the_errors_module_imports_nothing_of_ours():
+    assert import_graph()["pipeline.errors"] == set()
+
+
+def test_profiling_stands_below_generation_outputs_and_the_cli():
+    upper = ("pipeline.generate", "pipeline.outputs", "pipeline.cli")
+    assert _crossings(("distributions",), upper) == []
+
+
+def test_generation_does_not_import_outputs_or_the_cli():
+    assert _crossings(("pipeline.generate",), ("pipeline.outputs", "pipeline.cli")) == []
+
+
+def test_outputs_do_not_import_generation_or_the_cli():
+    assert _crossings(("pipeline.outputs",), ("pipeline.generate", "pipeline.cli")) == []
+
+
+def test_the_package_faces_stay_light():
+    """`pipeline` hands on the registry and the errors only; the heavy names live below."""
+    graph = import_graph()
+    heavy = {t for t in graph["pipeline"] if not _under(t, "pipeline.udp", "pipeline.errors")}
+    assert heavy == set()
 
 
 def test_the_import_graph_has_no_circle():
@@ -88,10 +136,21 @@ def test_the_import_graph_has_no_circle():
         pytest.fail("import circle: " + " -> ".join(error.args[1]))
 
 
-def test_import_distributions_does_not_load_beam():
-    code = ("import sys, distributions; "
-            "assert 'apache_beam' not in sys.modules, 'apache_beam was imported'; "
-            "assert 'pipeline' not in sys.modules, 'pipeline was imported'")
+def _loaded_by(package: str) -> set[str]:
+    """The modules a fresh interpreter holds after `import package`."""
+    code = f"import sys, json, {package}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("package", ["distributions", "pipeline"])
+def test_importing_a_package_does_not_load_beam_or_dbt(package):
+    loaded = _loaded_by(package)
+    assert "apache_beam" not in loaded
+    assert "dbt" not in loaded
+    ours = {m for m in loaded if _under(m, "pipeline", "distributions")}
+    assert "pipeline.udp._registry" in ours  # the walk below sees a real import
+    assert not {m for m in ours if _under(m, "pipeline.generate", "pipeline.outputs",
+                                          "pipeline.cli")}

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from handbuilt import institution, shape_of, write_duckdb
 
-from pipeline import main
+from pipeline.cli import main
 
 ENTITY = "context_store_entity"
 

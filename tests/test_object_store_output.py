@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from apache_beam.io.localfilesystem import LocalFileSystem
 
-from pipeline import main
+from pipeline.cli import main
 
 ROOT: dict[str, Path] = {}
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 from handbuilt import institution, shape_of, write_duckdb
 
-from pipeline import main
+from pipeline.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from distributions._estimators import QUANTILES
-from pipeline import main
-from pipeline._samplers import compile_distribution
+from pipeline.cli import main
+from pipeline.generate._samplers import compile_distribution
 
 BASE = 8_200_000_000  # source keys, unlike the generator's
 STUDENTS, TEACHERS, OFFERINGS = 4000, 150, 40
@@ -169,8 +169,8 @@ def test_extras_are_in_the_warehouse_with_their_names_and_types(run):
 
 def test_the_run_manifest_and_the_bigquery_schemas_carry_the_extras(run):
     """`publish` declares the tables from the run's manifest: extras with BigQuery types."""
-    from pipeline._bigquery import registry_schema
-    from pipeline._registry import REGISTRY
+    from pipeline.outputs._bigquery import registry_schema
+    from pipeline.udp._registry import REGISTRY
 
     extras = json.loads((run["out"] / "campus-synth.json").read_text())["extras"]
     registry = REGISTRY.with_extras(extras)

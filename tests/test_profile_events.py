@@ -20,9 +20,9 @@ from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from test_profile_inputs import small_tables, write_parquet
 
 from distributions import load_profile, validate_profile
-from pipeline import main
-from pipeline._events.rates import day_shape
-from pipeline._rules.calendar import academic_calendar
+from pipeline.cli import main
+from pipeline.generate._events.rates import day_shape
+from pipeline.generate._rules.calendar import academic_calendar
 
 EVENT_DAYS = 28
 

@@ -16,7 +16,7 @@ from distributions import (
     validate_profile,
     write_udp_distributions,
 )
-from pipeline import main
+from pipeline.cli import main
 
 NAMES = [("Zebulon", "Quarrington"), ("Philippa", "Vandersloot"), ("Octavian", "Brightwater")]
 ID_BASE = 7_300_000_000

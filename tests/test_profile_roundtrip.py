@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from distributions import load_profile
-from pipeline import REGISTRY, main
-from pipeline._samplers import compile_distribution
+from pipeline import REGISTRY
+from pipeline.cli import main
+from pipeline.generate._samplers import compile_distribution
 
 FTE = 20_000
 MIN_CELL_ROWS = 200

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import REGISTRY, main
-from pipeline._dbt import build
-from pipeline._duckdb import load_warehouse
+from pipeline import REGISTRY
+from pipeline.cli import main
+from pipeline.outputs._dbt import build
+from pipeline.outputs._duckdb import load_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,10 @@ import pytest
 from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import parquet_connection
 
-from pipeline import REGISTRY, _publish, main
-from pipeline._publish import RUN_PREFIX
+from pipeline import REGISTRY
+from pipeline.cli import main
+from pipeline.outputs import _publish_switch, _run_datasets
+from pipeline.outputs._run_datasets import RUN_PREFIX
 
 PROJECT = "shared-project"          # consumers query `shared-project.dataset.table`
 DBT_SELECT = ["+mart_general__tool_usage_metrics"]
@@ -63,7 +65,7 @@ def _rows(client, sql: str) -> list[tuple]:
 def _consumer_state(client) -> dict:
     """Every consumer-facing table: its labels, rows, description and schema, modified time."""
     state = {}
-    for name in _publish.CONSUMER_DATASETS:
+    for name in _run_datasets.CONSUMER_DATASETS:
         try:
             items = list(client.list_tables(f"{PROJECT}.{name}"))
         except Exception:  # noqa: BLE001 - a dataset that does not exist
@@ -163,7 +165,8 @@ def test_a_failed_check_leaves_the_publication_untouched(first, client, endpoint
 
 def test_a_failed_dbt_build_leaves_the_publication_untouched(first, client, endpoint):
     """dbt reads an event store that is not there (a --vars override): the dbt step fails."""
-    from pipeline._publish import PublishError, publish
+    from pipeline.outputs._publish import publish
+    from pipeline.errors import PublishError
 
     before, lines = _consumer_state(client), []
     with pytest.raises(PublishError) as failed:
@@ -181,7 +184,7 @@ def test_a_failed_switch_restores_the_previous_run(first, client, endpoint, monk
                                                    capsys):
     assert _run_of(client) == "r2"
     before = {k: v[:4] for k, v in _consumer_state(client).items()}
-    copy = _publish._copy_dataset
+    copy = _publish_switch._copy_dataset
     calls = []
 
     def failing(client_, project, prefix, name, location):
@@ -190,7 +193,7 @@ def test_a_failed_switch_restores_the_previous_run(first, client, endpoint, monk
             raise RuntimeError("copy job failed (injected)")
         return copy(client_, project, prefix, name, location)
 
-    monkeypatch.setattr(_publish, "_copy_dataset", failing)
+    monkeypatch.setattr(_publish_switch, "_copy_dataset", failing)
     # r1 is kept for rollback: switching back to it needs no load
     assert _publish_cli(first, endpoint, "r1") == 1
     err = capsys.readouterr().err

@@ -17,7 +17,7 @@ import pytest
 from handbuilt import SHAPES, SPARSE_TABLES, build
 from structure_metrics import CHILDREN, histogram, ks, row_counts
 
-from pipeline import main
+from pipeline.cli import main
 
 MIN_PARENTS = 60
 KS_MAX = 0.05

@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 from conftest import connect, generate, manifest
 
-from pipeline import REGISTRY, Settings, planned_rows
+from pipeline import REGISTRY
+from pipeline.cli import planned_rows
+from pipeline.generate import Settings
 
 SIZES = (1_000, 5_000, 20_000)
 GROWING = ("person", "course_section_enrollment", "learner_activity_result")

@@ -16,9 +16,9 @@ import pytest
 import statsmodels.api as sm
 from conftest import connect, manifest
 
-from pipeline import main
-from pipeline._publish import run_labels
-from pipeline._scenario_run import load_scenarios
+from pipeline.cli import main
+from pipeline.cli._scenario_run import load_scenarios
+from pipeline.outputs._run_datasets import run_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 WELLBEING = ROOT / "distributions" / "scenarios" / "wellbeing.yaml"

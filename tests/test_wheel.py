@@ -67,11 +67,12 @@ def test_the_wheel_holds_every_package_and_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = sorted(expected_files() - names)
     assert not missing, f"{wheel.name} lacks {len(missing)} file(s): {missing[:20]}"
-    for required in ("pipeline/_events/__init__.py", "pipeline/_dbt_project/dbt_project.yml",
+    for required in ("pipeline/generate/_events/__init__.py",
+                     "pipeline/_dbt_project/dbt_project.yml",
                      "pipeline/_dbt_project/profiles.yml", "distributions/profile.schema.json",
                      "distributions/default_profile.json",
-                     "pipeline/_events/caliper_schemas/Envelope.json",
-                     "pipeline/_events/caliper_schemas/LICENSE.md"):
+                     "pipeline/udp/caliper_schemas/Envelope.json",
+                     "pipeline/udp/caliper_schemas/LICENSE.md"):
         assert required in names, required
     # nothing of dbt-core's name, the tests or the infrastructure
     assert not [n for n in names if n.split("/")[0] in ("dbt", "tests", "infra", "build")]
@@ -106,7 +107,7 @@ def outside(tmp_path_factory) -> tuple[Path, dict]:
 def test_the_installed_package_is_the_wheel(installed, outside):
     folder, env = outside
     result = _run(installed / "python", "-c", "import pipeline, distributions, "
-                  "pipeline._dbt as d; print(pipeline.__file__); print(d.PROJECT_DIR)",
+                  "pipeline.outputs._dbt as d; print(pipeline.__file__); print(d.PROJECT_DIR)",
                   cwd=folder, env=env)
     package, project = result.stdout.split()
     venv = installed.parent

@@ -1,4 +1,4 @@
-{#- Rendered by pipeline/_dbt.py from the default profile and the registry; do not edit.
+{#- Rendered by pipeline/outputs/_dbt_render.py from the default profile and the registry; do not edit.
     The fields context_store_distributions describes. -#}
 {% macro distribution_fields() %}
 {{ return([

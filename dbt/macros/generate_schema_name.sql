@@ -2,7 +2,7 @@
     mart_course_offering, udp_distributions, mart_helper): a model's custom schema is used
     as it is, never prefixed with the target's schema as dbt does by default. The var
     `dataset_prefix` (empty by default) puts a publish run's build in its own run-scoped
-    datasets (`csrun_<run>__mart_general`, …; pipeline/_publish.py). -#}
+    datasets (`csrun_<run>__mart_general`, …; pipeline/outputs/_publish.py). -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ var('dataset_prefix', '') }}{{ target.schema }}

@@ -14,8 +14,8 @@ from rich.table import Table as RichTable
 
 from distributions._evaluate._keys import Keys
 from distributions._evaluate._run import Report, evaluate
-from distributions._evaluate._sql import EvaluateError
 from distributions._evaluate._write import write_report
+from pipeline.errors import EvaluateError
 
 BELOW_THRESHOLD = 1
 SHOWN_FAILURES = 15

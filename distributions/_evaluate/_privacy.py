@@ -23,7 +23,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
-from distributions._evaluate._sql import EvaluateError, Side
+from distributions._evaluate._sql import Side
+from pipeline.errors import EvaluateError
 
 SAMPLE = 3000
 TABLES = 2  # the person tables with the most compared columns

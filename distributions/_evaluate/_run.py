@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distributions._errors import DistributionsError
 from distributions._evaluate._cardinality import cardinality_figures
 from distributions._evaluate._columns import column_figures
 from distributions._evaluate._context import Context
@@ -22,8 +21,9 @@ from distributions._evaluate._keys import Keys
 from distributions._evaluate._pairs import pair_figures
 from distributions._evaluate._privacy import manifest_figures, privacy_figures
 from distributions._evaluate._profile_ref import profile_column_figures
-from distributions._evaluate._sql import EvaluateError, Side, open_side
+from distributions._evaluate._sql import Side, open_side
 from distributions._profile import load_profile
+from pipeline.errors import DistributionsError, EvaluateError
 
 
 @dataclass

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from distributions._errors import DistributionsError, SourceError
 from distributions._sources import Source, open_source
+from pipeline.errors import EvaluateError, SourceError
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 # the split-half salt: a fixed constant, so the same source splits the same way every time
@@ -42,10 +42,6 @@ _CAST_TYPES = {"VARCHAR": "STRING", "DOUBLE": "FLOAT64", "BIGINT": "INT64"}
 _DUCKDB_TYPES = {"STRING": "VARCHAR", "INT64": "BIGINT", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN",
                  "NUMERIC": "DECIMAL", "BIGNUMERIC": "DECIMAL", "DATE": "DATE",
                  "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMP WITH TIME ZONE"}
-
-
-class EvaluateError(DistributionsError):
-    """Input that evaluate cannot use (names the path and what is wrong); exit code 2."""
 
 
 def q(name: str) -> str:

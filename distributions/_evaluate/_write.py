@@ -10,7 +10,7 @@ from pathlib import Path
 
 from distributions._evaluate._html import render
 from distributions._evaluate._run import Report
-from distributions._evaluate._sql import EvaluateError
+from pipeline.errors import EvaluateError
 
 JSON_NAME, HTML_NAME = "report.json", "report.html"
 

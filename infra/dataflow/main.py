@@ -18,9 +18,10 @@ import sys
 
 def generate_flags() -> dict[str, str]:
     """{template parameter name: CLI flag} for every option of `campus-synth generate`."""
-    from pipeline._cli import _parser
+    from pipeline.cli._parser import command_parser
 
-    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = next(a for a in command_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
     return {action.dest: max(action.option_strings, key=len)
             for action in commands.choices["generate"]._actions
             if action.option_strings and action.dest != "help"}
@@ -39,7 +40,7 @@ def to_cli(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline._cli import main as campus_synth
+    from pipeline.cli._main import main as campus_synth
 
     return campus_synth(to_cli(sys.argv[1:] if argv is None else argv))
 

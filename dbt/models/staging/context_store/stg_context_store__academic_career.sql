@@ -1,4 +1,4 @@
--- Academic careers. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Academic careers. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Majors within programs. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Majors within programs. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Institution → colleges → departments. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Institution → colleges → departments. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

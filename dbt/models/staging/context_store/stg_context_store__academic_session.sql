@@ -1,4 +1,4 @@
--- Sessions inside a term (full term and its halves). Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Sessions inside a term (full term and its halves). Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Academic terms: the Fall and Spring terms of consecutive academic years. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Academic terms: the Fall and Spring terms of consecutive academic years. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Campuses of the institution. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Campuses of the institution. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

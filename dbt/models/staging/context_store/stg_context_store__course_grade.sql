@@ -1,4 +1,4 @@
--- A student's course grade, computed from results and group weights. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A student's course grade, computed from results and group weights. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- A course in a term. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A course in a term. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

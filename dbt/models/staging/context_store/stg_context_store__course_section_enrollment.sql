@@ -1,4 +1,4 @@
--- A person's role in a section: students, then instructors and staff. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A person's role in a section: students, then instructors and staff. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

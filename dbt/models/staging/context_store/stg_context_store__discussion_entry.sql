@@ -1,4 +1,4 @@
--- A post in a discussion, by a student enrolled in the course. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A post in a discussion, by a student enrolled in the course. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

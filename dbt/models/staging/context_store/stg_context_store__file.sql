@@ -1,4 +1,4 @@
--- A file uploaded to a course. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A file uploaded to a course. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- A Canvas assignment group with its weight. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A Canvas assignment group with its weight. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- A student's submission for an assignment (unsubmitted ones included). Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A student's submission for an assignment (unsubmitted ones included). Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

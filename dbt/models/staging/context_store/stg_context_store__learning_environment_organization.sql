@@ -1,4 +1,4 @@
--- The LMS account tree (root, college and department accounts). Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- The LMS account tree (root, college and department accounts). Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- A module (unit of a course's content). Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A module (unit of a course's content). Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- An item of a module: an assignment, page, file, quiz, discussion or link. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- An item of a module: an assignment, page, file, quiz, discussion or link. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- People: students first, then instructors; they persist across terms. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- People: students first, then instructors; they persist across terms. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Declared majors of a student in a term (none while undeclared). Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Declared majors of a student in a term (none while undeclared). Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

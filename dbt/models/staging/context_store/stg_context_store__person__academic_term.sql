@@ -1,4 +1,4 @@
--- A student in a term: level, load and credits. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A student in a term: level, load and credits. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

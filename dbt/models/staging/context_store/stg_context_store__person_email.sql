@@ -1,4 +1,4 @@
--- Email addresses of people. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Email addresses of people. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

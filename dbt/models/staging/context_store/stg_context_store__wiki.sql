@@ -1,4 +1,4 @@
--- A course's wiki (one per course), holding its pages. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- A course's wiki (one per course), holding its pages. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,4 +1,4 @@
--- Source-system ids of discussion. Rendered by pipeline/_dbt.py from the registry: only renames and casts.
+-- Source-system ids of discussion. Rendered by pipeline/outputs/_dbt_render.py from the registry: only renames and casts.
 
 with source as (
 

@@ -1,0 +1,113 @@
+"""The academic calendar from academic_term (and academic_session) dates: the first term, per
+term type its start, length, breaks and successor, and the sessions inside a term. Calendar
+facts of the institution, no people: aggregate SQL in the source engine."""
+
+from __future__ import annotations
+
+from distributions._estimators import Missing, Reader, keep_default
+
+MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
+
+
+def calendar_part(p, profile: dict) -> None:
+    """The calendar from academic_term (and academic_session) dates."""
+    keep_default(p, "/calendar", lambda: build_calendar(p, profile))
+
+
+def term_rows(r: Reader) -> list[dict]:
+    """Each term's type and begin/end dates (institution calendar facts, no people)."""
+    s = r.sql
+    begin = s.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
+    end = s.seconds(r.col("academic_term", "term_end_date", "time", "t"))
+    kind = r.col("academic_term", "term_type", "text", "t")
+    session = (r.col("academic_term", "session_type", "text", "t")
+               if r.has("academic_term", "session_type") else "NULL")
+    return r.rows(f"SELECT {kind} AS term_type, {session} AS session_type, {begin} AS b, "
+                  f"{end} AS e FROM {r.rel('academic_term')} AS t WHERE {begin} IS NOT NULL "
+                  f"AND {end} IS NOT NULL ORDER BY b")
+
+
+def session_rows(r: Reader) -> list[dict]:
+    """Per session name: its offset from the term start and its length, in days."""
+    s = r.sql
+    sb = s.seconds(r.col("academic_session", "begin_date", "time", "x"))
+    se = s.seconds(r.col("academic_session", "instr_end_date", "time", "x"))
+    tb = s.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
+    te = s.seconds(r.col("academic_term", "instr_end_date", "time", "t"))
+    name = r.col("academic_session", "name", "text", "x")
+    kind = r.col("academic_session", "session_type", "text", "x")
+    return r.rows(
+        f"SELECT {name} AS name, MAX({kind}) AS session_type, COUNT(*) AS n, "
+        f"AVG(({sb} - {tb}) / 86400.0) AS offset_days, AVG(({se} - {sb}) / 86400.0) AS days, "
+        f"AVG(({te} - {se}) / 86400.0) AS to_end FROM {r.rel('academic_session')} AS x "
+        f"JOIN {r.rel('academic_term')} AS t ON x.academic_term_id = t.academic_term_id "
+        f"WHERE {name} IS NOT NULL GROUP BY 1")
+
+
+def build_calendar(p, profile: dict) -> None:
+    """first_term, per term type its start, length and successor, and the sessions."""
+    terms = [_term(row) for row in term_rows(p.reader)]
+    if not terms or any(t["term_type"] is None for t in terms):
+        raise Missing("academic_term has no usable term types and dates")
+    default = p.default["calendar"]
+    calendar = profile["calendar"]
+    calendar["first_term"] = {"term_type": terms[0]["term_type"], "year": terms[0]["begin"].year}
+    calendar["term_types"] = _term_types(terms, default["term_types"])
+    types = [t["session_type"] for t in terms if t["session_type"]]
+    if types:
+        calendar["session_type"] = max(set(types), key=types.count)
+    p.notes.append("/calendar: breaks and exams are kept from the default profile's term types")
+    if p.reader.has("academic_session", "name"):
+        sessions = [_session(row) for row in session_rows(p.reader)]
+        if sessions:
+            calendar["sessions"] = sorted(sessions, key=lambda s: (s["weeks"] is not None,
+                                                                   s["first_week"], s["name"]))
+
+
+def _term(row: dict) -> dict:
+    import datetime as dt
+
+    begin = dt.datetime.fromtimestamp(row["b"], dt.UTC).date()
+    end = dt.datetime.fromtimestamp(row["e"], dt.UTC).date()
+    return {"term_type": row["term_type"], "session_type": row["session_type"],
+            "begin": begin, "end": end}
+
+
+def _term_types(terms: list[dict], default: dict) -> dict:
+    successors: dict[str, list[str]] = {}
+    new_year: dict[str, bool] = {}
+    for a, b in zip(terms, terms[1:], strict=False):
+        successors.setdefault(a["term_type"], []).append(b["term_type"])
+        new_year[b["term_type"]] = new_year.get(b["term_type"], False) or \
+            b["begin"].year > a["begin"].year
+    names = list(dict.fromkeys(t["term_type"] for t in terms))
+    out = {}
+    for name in names:
+        mine = [t for t in terms if t["term_type"] == name]
+        following = successors.get(name) or [default.get(name, {}).get("next", names[0])]
+        nxt = max(set(following), key=following.count)
+        nxt = nxt if nxt in names else names[0]
+        weeks = round(sum((t["end"] - t["begin"]).days for t in mine) / len(mine) / 7)
+        spec = {"begins_on_or_after": min(t["begin"].strftime("%m-%d") for t in mine),
+                "weeks": min(max(weeks, 2), MAX_TERM_WEEKS), "next": nxt,
+                "year_offset": int(new_year.get(name, default.get(name, {}).get(
+                    "year_offset", 0)))}
+        _keep_breaks(spec, default.get(name, {}))
+        out[name] = spec
+    for name, spec in out.items():  # a cycle that never changes year would repeat a year
+        if spec["next"] == name:
+            spec["year_offset"] = 1
+    return out
+
+
+def _keep_breaks(spec: dict, default: dict) -> None:
+    spec["breaks"] = [b for b in default.get("breaks", []) if b["week"] <= spec["weeks"]]
+    spec["exams"] = [{**e, "week": min(e["week"], spec["weeks"])}
+                     for e in default.get("exams", [])]
+
+
+def _session(row: dict) -> dict:
+    spans = row["offset_days"] < 7 and row["to_end"] <= 1
+    weeks = None if spans else max(round((row["days"] + 3) / 7), 1)
+    return {"name": row["name"], "session_type": row["session_type"] or "Regular",
+            "first_week": max(round(row["offset_days"] / 7) + 1, 1), "weeks": weeks}

@@ -1,0 +1,334 @@
+"""The Beam job: every table's blocks generated and written as Parquet, in FK order.
+
+An element is a `Block` (a range of row indices); `Generate[table]` turns it into Arrow
+record batches (the table's, and those of tables computed with it), `Write[table]` writes one
+Parquet file per block with a name fixed by the block index, so a retried bundle rewrites the
+same file and the output does not depend on the runner or the number of workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from pipeline.generate import _rules  # noqa: F401  (registers the entity rules)
+from pipeline.generate._events.generate import (
+    EventSettings,
+    event_blocks,
+    event_days,
+    generate_events,
+)
+from pipeline.generate._plan import Block, Settings, blocks, build_plan, generated_tables
+from pipeline.generate._scenario_gen import extend_registry
+from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
+from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
+from pipeline.udp._registry import REGISTRY, registry_for
+from pipeline.udp._schema import ENTITY
+
+PARQUET_COMPRESSION = "zstd"
+_ENGINES: dict = {}
+
+
+class JobConfig:
+    """Everything a worker needs to rebuild the plan: the profile and the settings.
+
+    It travels inside every DoFn, so it pickles as one compressed JSON blob (cheap to unpickle
+    many times) and is parsed only when a process builds its engine."""
+
+    def __init__(self, profile: dict, settings: Settings):
+        blob = json.dumps([profile, asdict(settings)], sort_keys=True).encode()
+        self.fingerprint = hashlib.sha256(blob).hexdigest()
+        self._blob = zlib.compress(blob)
+        # the profile as every worker sees it (keys sorted), so that nothing can depend on
+        # whether it runs in this process or another
+        self.profile, self.settings = json.loads(blob)[0], settings
+
+    def __reduce__(self):
+        return _config_from_blob, (self._blob, self.fingerprint)
+
+    def __repr__(self) -> str:
+        return f"JobConfig(fingerprint={self.fingerprint[:12]}, settings={self.settings})"
+
+
+def _config_from_blob(blob: bytes, fingerprint: str) -> JobConfig:
+    config = JobConfig.__new__(JobConfig)
+    config._blob, config.fingerprint = blob, fingerprint
+    return config
+
+
+def _loaded(config: JobConfig) -> tuple[dict, Settings]:
+    if not hasattr(config, "profile"):
+        profile, settings = json.loads(zlib.decompress(config._blob))
+        config.profile, config.settings = profile, Settings(**settings)
+    return config.profile, config.settings
+
+
+def engine_for(config: JobConfig):
+    """The planned engine for `config`, built once per process (workers included)."""
+    key = config.fingerprint
+    if key not in _ENGINES:
+        profile, settings = _loaded(config)
+        _ENGINES.clear()
+        # the registry plus the institution's own columns the profile declares
+        registry = extend_registry(registry_for(profile), profile.get("scenario"))
+        _ENGINES[key] = build_plan(registry, profile, settings)
+    return _ENGINES[key]
+
+
+def table_dir(root: str, key: str) -> str:
+    """Where the Parquet files of table `key` go under the output root."""
+    if key == EVENTS:
+        return FileSystems.join(root, SCHEMA_NAME, TABLE_NAME)
+    if key not in REGISTRY.tables:  # a scenario's extension table (generate/_scenario_gen.py)
+        return FileSystems.join(root, ENTITY, key)
+    table = REGISTRY[key]
+    return FileSystems.join(root, table.schema, table.name)
+
+
+def event_path(root: str, date: str, index: int) -> str:
+    """The Parquet file of one event block's events of one date (hive-style partition)."""
+    return FileSystems.join(table_dir(root, EVENTS), f"event_date={date}",
+                            f"part-{index:05d}.parquet")
+
+
+def event_settings(settings: Settings) -> EventSettings:
+    return EventSettings(scale=settings.event_scale, days=settings.event_days)
+
+
+def parquet_options(batch: pa.RecordBatch) -> dict:
+    """How a block is written: dictionary pages only for categorical (dictionary-typed)
+    columns; keys, timestamps and free text would only fill a dictionary and fall back."""
+    dictionary = [f.name for f in batch.schema if pa.types.is_dictionary(f.type)]
+    return {"compression": PARQUET_COMPRESSION, "use_dictionary": dictionary or False}
+
+
+# event columns with few distinct values per file (the rest are ids and times)
+EVENT_DICTIONARY = ["type", "action", "tool", "actor.type", "object.type", "object.entity",
+                    "object.name", "generated.type", "ed_app.id", "ed_app.name", "group.type",
+                    "group.id", "membership.roles", "membership.status", "person.canvas_id",
+                    "person.sis_id", "course_offering.canvas_id", "course_offering.sis_id",
+                    "ucdm_course_offering_id"]
+# statistics (for pruning) on the columns queries filter on, not on ids and long strings
+EVENT_STATISTICS = ["event_time", "event_date", "tool", "ucdm_course_offering_id", "type",
+                    "action"]
+EVENT_PARQUET = {"compression": PARQUET_COMPRESSION, "use_dictionary": EVENT_DICTIONARY,
+                 "write_statistics": EVENT_STATISTICS, "row_group_size": 256 * 1024}
+
+
+def block_path(root: str, key: str, index: int) -> str:
+    """The Parquet file of one block of table `key`."""
+    return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
+
+
+class ArrowBatchCoder(beam.coders.Coder):
+    """Record batches as Arrow IPC streams. Beam samples element sizes by encoding them, so
+    the estimate is the batch's own byte count, not a pickled copy of 100k rows."""
+
+    def encode(self, batch: pa.RecordBatch) -> bytes:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        return sink.getvalue().to_pybytes()
+
+    def decode(self, data: bytes) -> pa.RecordBatch:
+        return pa.ipc.open_stream(data).read_next_batch()
+
+    def estimate_size(self, batch: pa.RecordBatch) -> int:
+        return batch.nbytes
+
+    def is_deterministic(self) -> bool:
+        return True
+
+    def to_type_hint(self):
+        return pa.RecordBatch
+
+
+beam.coders.registry.register_coder(pa.RecordBatch, ArrowBatchCoder)
+BATCH = beam.typehints.Tuple[int, pa.RecordBatch]
+
+
+# declared output types spare Beam from inferring them from the DoFn bytecode, and give the
+# batches their coder
+@beam.typehints.with_output_types(BATCH)
+class GenerateBlocks(beam.DoFn):
+    """Block → (block index, record batch) for the table and each companion table."""
+
+    def __init__(self, config: JobConfig):
+        self.config = config
+
+    def setup(self):
+        self.engine = engine_for(self.config)
+
+    def process(self, block: Block):
+        batches = self.engine.block(block.table, block.start, block.stop, block.companions)
+        for key, batch in batches.items():
+            element = (block.index, batch)
+            yield element if key == block.table else beam.pvalue.TaggedOutput(key, element)
+
+
+@beam.typehints.with_output_types(tuple[str, int])
+class WriteBlocks(beam.DoFn):
+    """(block index, record batch) → one Parquet file; counts rows in a Beam metric."""
+
+    def __init__(self, root: str, key: str):
+        self.root, self.key = root, key
+        self.rows = Metrics.counter("campus_synth", f"rows[{key}]")
+
+    def process(self, element):
+        index, batch = element
+        path = block_path(self.root, self.key, index)
+        with FileSystems.create(path) as handle:
+            pq.write_table(pa.Table.from_batches([batch]), handle, **parquet_options(batch))
+        self.rows.inc(batch.num_rows)
+        yield self.key, batch.num_rows
+
+
+@beam.typehints.with_output_types(beam.typehints.Tuple[int, str, pa.RecordBatch])
+class GenerateEvents(beam.DoFn):
+    """Event block → (block index, event date, record batch), one per date with events."""
+
+    def __init__(self, config: JobConfig):
+        self.config = config
+
+    def setup(self):
+        self.engine = engine_for(self.config)
+        self.settings = event_settings(_loaded(self.config)[1])
+
+    def process(self, block: Block):
+        for date, batch in generate_events(self.engine, block, self.settings):
+            yield block.index, date, batch
+
+
+@beam.typehints.with_output_types(tuple[str, int])
+class WriteEvents(beam.DoFn):
+    """(block index, date, batch) → event_date=DATE/part-INDEX.parquet.
+
+    Files are written on a background thread while the next week is drawn: Parquet encoding
+    and compression release the GIL, so drawing and writing overlap on two cores. At most
+    `PENDING_WRITES` files wait; the bundle ends only when all are written (a failed write
+    fails the bundle, which is retried and rewrites the same files)."""
+
+    PENDING_WRITES = 8
+
+    def __init__(self, root: str):
+        self.root = root
+        self.rows = Metrics.counter("campus_synth", f"rows[{EVENTS}]")
+
+    def setup(self):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-events")
+        self.pending: deque = deque()
+
+    def process(self, element):
+        index, date, batch = element
+        while len(self.pending) >= self.PENDING_WRITES:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(self._write, event_path(self.root, date, index),
+                                             batch))
+        self.rows.inc(batch.num_rows)
+        yield EVENTS, batch.num_rows
+
+    def finish_bundle(self):
+        while self.pending:
+            self.pending.popleft().result()
+
+    def teardown(self):
+        self.pool.shutdown(wait=True)
+
+    @staticmethod
+    def _write(path: str, batch: pa.RecordBatch) -> None:
+        with FileSystems.create(path) as handle:
+            pq.write_table(pa.Table.from_batches([batch]), handle, **EVENT_PARQUET)
+
+
+class GenerateEventStore(beam.PTransform):
+    """Event blocks → Parquet partitioned by event date."""
+
+    def __init__(self, config: JobConfig, root: str):
+        super().__init__()
+        self.config, self.root = config, root
+
+    def expand(self, cuts):
+        return [cuts
+                | f"Generate[{EVENTS}]" >> beam.ParDo(GenerateEvents(self.config))
+                | f"Write[{EVENTS}]" >> beam.ParDo(WriteEvents(self.root))]
+
+
+class GenerateTable(beam.PTransform):
+    """Blocks of one table → Parquet files of it and of the tables generated with it."""
+
+    def __init__(self, config: JobConfig, root: str, key: str):
+        super().__init__()
+        self.config, self.root, self.key = config, root, key
+
+    def expand(self, cuts):
+        companions = [t.key for t in engine_for(self.config).registry
+                      if t.generated_with == self.key]
+        generated = cuts | f"Generate[{self.key}]" >> beam.ParDo(
+            GenerateBlocks(self.config)).with_outputs(*companions, main=self.key)
+        for key in companions:  # tagged outputs carry no type hint of their own
+            generated[key].element_type = BATCH
+        return [generated[key] | f"Write[{key}]" >> beam.ParDo(WriteBlocks(self.root, key))
+                for key in (self.key, *companions)]
+
+
+class _TableIndex:
+    """Partition function: a block goes to its table's branch."""
+
+    def __init__(self, keys: list[str]):
+        self.index = {key: i for i, key in enumerate(keys)}
+
+    def __call__(self, block: Block, partitions: int) -> int:
+        return self.index[block.table]
+
+
+def _all_blocks(config: JobConfig) -> tuple[list[str], list]:
+    """(branch keys, blocks): every generated table, then the event store."""
+    engine = engine_for(config)
+    keys = generated_tables(engine)
+    cuts = [cut for key in keys for cut in blocks(engine, key, config.settings.block_rows)]
+    events = event_blocks(engine, config.settings.block_rows)
+    return keys + ([EVENTS] if events else []), cuts + events
+
+
+class GenerateWarehouse(beam.PTransform):
+    """Every generated table, its branches laid out in the foreign-key generation order.
+
+    All blocks of all tables go through one shuffle, so workers share the whole job and the
+    runner schedules a single stage, whatever the number of tables."""
+
+    def __init__(self, config: JobConfig, root: str):
+        super().__init__()
+        self.config, self.root = config, root
+
+    def expand(self, pbegin):
+        keys, cuts = _all_blocks(self.config)
+        per_table = (
+            pbegin
+            | "Blocks" >> beam.Create(cuts)
+            | "Spread" >> beam.Reshuffle()
+            | "ByTable" >> beam.Partition(_TableIndex(keys), len(keys))
+        )
+        written = []
+        for i, key in enumerate(keys):
+            step = GenerateEventStore(self.config, self.root) if key == EVENTS else \
+                GenerateTable(self.config, self.root, key)
+            written += per_table[i] | f"Table[{key}]" >> step
+        return written | "Written" >> beam.Flatten()
+
+
+def block_count(config: JobConfig) -> int:
+    """How many Parquet files the job writes, at most (for progress)."""
+    engine = engine_for(config)
+    settings = event_settings(config.settings)
+    return sum(event_days(engine, cut, settings) if cut.table == EVENTS
+               else len(cut.companions) + 1 for cut in _all_blocks(config)[1])

@@ -1,0 +1,330 @@
+"""The generic, profile-driven table generator.
+
+`Engine.column(table, column, rows)` computes one column at any row indices: keys from the
+row index, foreign keys from the layout, profile columns from their compiled distributions
+(conditionals included), and the few entity rules from pipeline/generate/_rules. Values are pure
+functions of (seed, table, column, row), so a block is generated without looking at any other
+block, and a child recomputes whatever parent attribute it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import numpy as np
+import pyarrow as pa
+from scipy import special
+
+from pipeline.generate import _random
+from pipeline.generate._column_values import ARROW_TYPES, Labels, Values, to_arrow
+from pipeline.generate._samplers import compile_distribution
+from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
+
+RULES: dict[str, Callable] = {}
+LATENTS: dict[str, Callable] = {}  # table key -> its rows' latent engagement (standard normal)
+ID_STRIDE = 10**10  # keys of different tables never collide
+STRATIFY_MAX = 250_000  # largest key domain drawn by strata (rank tables are 8 bytes a key)
+
+
+def latent(key: str):
+    """Register the latent engagement of a table's rows (columns can be tied to it)."""
+    def register(function: Callable) -> Callable:
+        LATENTS[key] = function
+        return function
+    return register
+
+
+def rule(name: str):
+    """Register an entity rule under the `gen` name the registry uses."""
+    def register(function: Callable) -> Callable:
+        RULES[name] = function
+        return function
+    return register
+
+
+class Engine:
+    """Computes columns of the planned tables; one per (profile, settings) per process."""
+
+    def __init__(self, registry, profile: dict, seed: int):
+        self.registry = registry
+        self.profile = profile
+        self.seed = int(seed)
+        self.layouts: dict = {}
+        self.facts: dict = {}  # plan-level values rules share (sizes, calendar, ...)
+        self._codes = {key: (i + 1) * ID_STRIDE for i, key in enumerate(registry.tables)}
+        self._memo: dict = {}
+        self._ranges: dict = {}
+        self._ranks: dict = {}  # per (table, column, domain): the stratum of each key
+
+    # ---- randomness -------------------------------------------------------------------
+    def uniform(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
+        """Uniforms for (table, column, draw) at `rows`."""
+        return _random.uniform(_random.stream_key(self.seed, key, name, draw), rows)
+
+    def stratified(self, key: str, name: str, counters: np.ndarray, domain: int) -> np.ndarray:
+        """Uniforms for a column drawn over `domain` keys: key i gets a seeded random stratum
+        of (0, 1) of width 1/domain, so the column's marginal matches the profile within
+        ~1/domain instead of iid noise ~1/sqrt(domain). Large domains draw iid (the noise is
+        negligible there, and the rank table would cost memory)."""
+        if domain > STRATIFY_MAX or domain < 2:
+            return self.uniform(key, name, counters)
+        slot = (key, name, domain)
+        if slot not in self._ranks:
+            order = np.argsort(_random.bits(_random.stream_key(self.seed, key, name, "rank"),
+                                            np.arange(domain)), kind="stable")
+            ranks = np.empty(domain, dtype=np.int64)
+            ranks[order] = np.arange(domain)
+            self._ranks[slot] = ranks
+        jitter = self.uniform(key, name, counters)
+        return (self._ranks[slot][counters] + jitter) / domain
+
+    def normal(self, key: str, name: str, rows: np.ndarray, draw: int = 0) -> np.ndarray:
+        return _random.normal(_random.stream_key(self.seed, key, name, draw), rows)
+
+    # ---- keys and layout ----------------------------------------------------------------
+    def ids(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Surrogate keys of `key` at `rows`; row -1 gives -1 (null)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.where(rows < 0, -1, rows + 1 + self._codes[key])
+
+    def n_rows(self, key: str) -> int:
+        return self.layouts[key].n_rows
+
+    def parent_rows(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Row indices in the layout's driving parent (memoised per block)."""
+        return self.memo(("parent", key), rows, lambda: self.layouts[key].parent_rows(rows))
+
+    def ordinal(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """Position of each row among its parent's children (0-based)."""
+        parents = self.parent_rows(key, rows)
+        return rows - self.layouts[key].first_child(parents)
+
+    def fk_rows(self, key: str, column: str, rows: np.ndarray) -> np.ndarray:
+        """Parent row indices behind the FK `column` of table `key`."""
+        table = self.registry[key]
+        gen = table.column(column).gen
+        if gen == PARENT:
+            return self.parent_rows(key, rows)
+        return self.memo(("fk", key, column), rows, lambda: RULES[gen](self, table, column, rows))
+
+    # ---- columns ----------------------------------------------------------------------
+    def memo(self, name: tuple, rows: np.ndarray, compute: Callable[[], Values]) -> Values:
+        """Compute once per (name, rows array) inside the current block."""
+        slot = (name, id(rows))
+        if slot not in self._memo:
+            self._memo[slot] = (rows, compute())
+        return self._memo[slot][1]
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Row indices [start, stop) as one shared array per block, so that rules asking for
+        the same range (a gradebook over its block's results) hit the memo."""
+        if (start, stop) not in self._ranges:
+            self._ranges[(start, stop)] = np.arange(start, stop, dtype=np.int64)
+        return self._ranges[(start, stop)]
+
+    def column(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """Values of column `name` of table `key` at `rows`."""
+        return self.memo(("column", key, name), rows, lambda: self._compute(key, name, rows))
+
+    def _compute(self, key: str, name: str, rows: np.ndarray) -> Values:
+        table = self.registry[key]
+        gen = table.column(name).gen
+        if gen == PK:
+            return self.ids(key, rows)
+        if table.parent_of(name) is not None:
+            parents = self.fk_rows(key, name, rows)
+            keys = self.ids(table.parent_of(name), parents)
+            return pa.array(keys, mask=parents < 0) if (parents < 0).any() else keys
+        if table.layout.kind == "enumerate" and name == table.layout.column:
+            categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
+            return Labels(rows.astype(np.int32), categories)
+        if gen == "profile":
+            return self.sample(key, name, rows)
+        return RULES[gen](self, table, name, rows)
+
+    def distribution(self, key: str, name: str) -> dict:
+        """The profile's distribution for a column (the profile was validated on load)."""
+        return self.profile["tables"][self.registry[key].name]["columns"][name]
+
+    def sample(self, key: str, name: str, rows: np.ndarray,
+               u: np.ndarray | None = None) -> Values:
+        """Draw a profile column at `rows`; `u` overrides the uniforms (for copulas)."""
+        table = self.registry[key]
+        spec = self.distribution(key, name)
+        tie = self.profile["engagement"].get("ties", {}).get(f"{table.name}.{name}")
+        if u is None and tie and key in LATENTS:
+            # a label tied to engagement (an outcome, a band): a Gaussian copula on the
+            # latent, its values ordered from the lowest mean score up
+            z = LATENTS[key](self, rows)
+            rho = float(tie["rho"])
+            u = special.ndtr(rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1))
+            spec = _ordered(spec, tie["order"])
+        if u is None:
+            keyed_by = table.column(name).keyed_by if name in _names(table) else None
+            counters = self._counters(key, keyed_by, rows)
+            u = self.stratified(key, name, counters, self._domain(key, keyed_by))
+        return self.draw(spec, key, rows, u)
+
+    def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
+        """What a column's randomness is keyed by: its row, a parent row, or its ordinal
+        among its parent's children (the same course recurs in every term)."""
+        if keyed_by is None:
+            return rows
+        if keyed_by == ORDINAL:
+            return self.ordinal(key, rows)
+        return self.fk_rows(key, keyed_by, rows)
+
+    def _domain(self, key: str, keyed_by: str | None) -> int:
+        """How many distinct counters a column's draws range over."""
+        if keyed_by is None:
+            return self.n_rows(key)
+        if keyed_by == ORDINAL:
+            counts = getattr(self.layouts[key], "counts", None)
+            return int(counts.max()) if counts is not None and len(counts) else 1
+        return self.n_rows(self.registry[key].parent_of(keyed_by))
+
+    def draw(self, spec: dict, key: str, rows: np.ndarray, u: np.ndarray) -> Values:
+        """Map uniforms through `spec`; conditionals read their given columns of `key`."""
+        if spec["kind"] != "conditional":
+            return compile_distribution(spec).sample(u)
+        cells = self._cells(spec, key, rows)
+        parts = [(cells == i, cell["distribution"]) for i, cell in enumerate(spec["cells"])]
+        parts.append((cells == -1, spec["otherwise"]))
+        # a cell may itself be conditional (a learned dependency nested in its template's cell)
+        return _combine([(mask, self.draw(d, key, rows[mask], u[mask]) if mask.any() else
+                          compile_distribution(_leaf(d)).sample(u[mask])) for mask, d in parts],
+                        len(rows))
+
+    def draw_normal(self, spec: dict, key: str, rows: np.ndarray, z: np.ndarray) -> Values:
+        """Like `draw`, from standard-normal scores (a Gaussian copula's output)."""
+        if spec["kind"] == "continuous":
+            return compile_distribution(spec).sample_normal(z)
+        return self.draw(spec, key, rows, special.ndtr(z))
+
+    def _cells(self, spec: dict, key: str, rows: np.ndarray) -> np.ndarray:
+        given = [self.given(key, name, rows) for name in spec["given"]]
+        cells = np.full(len(rows), -1, dtype=np.int64)
+        for index, cell in reversed(list(enumerate(spec["cells"]))):
+            match = np.ones(len(rows), dtype=bool)
+            for name, values in zip(spec["given"], given, strict=True):
+                match &= _equals(values, cell["when"][name])
+            cells[match] = index
+        return cells
+
+    def given(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """A conditioning column: `col` of this table, `fk_column.col` of a parent, or a
+        chain of FKs up to an ancestor (`course_section_id.course_offering_id.course_level`)."""
+        if "." not in name:
+            return self.column(key, name, rows)
+        fk, parent_column = name.split(".", 1)
+        parent = self.registry[key].parent_of(fk) or self.registry[key].layout.parent
+        return self.given(parent, parent_column, self.fk_rows(key, fk, rows))
+
+    # ---- blocks -----------------------------------------------------------------------
+    def block(self, key: str, start: int, stop: int,
+              companions: tuple = ()) -> dict[str, pa.RecordBatch]:
+        """Rows [start, stop) of table `key` as an Arrow record batch, plus the blocks of the
+        tables computed from it ((key, start, stop) in `companions`), keyed by table."""
+        try:
+            batches = {key: self._batch(key, start, stop)}
+            for companion, c_start, c_stop in companions:
+                batches[companion] = self._batch(companion, c_start, c_stop)
+        finally:
+            self.clear()
+        return batches
+
+    def _batch(self, key: str, start: int, stop: int) -> pa.RecordBatch:
+        table = self.registry[key]
+        rows = self.rows(start, stop)
+        arrays = [to_arrow(self.column(key, c.name, rows), c.type) for c in table.columns]
+        return pa.RecordBatch.from_arrays(arrays, schema=batch_schema(table, arrays))
+
+    def values(self, key: str, name: str, rows: np.ndarray) -> Values:
+        """One column outside a block (the plan uses this); clears the memo afterwards."""
+        try:
+            return self.column(key, name, rows)
+        finally:
+            self.clear()
+
+    @contextmanager
+    def scratch(self):
+        """A fresh memo for a nested computation, dropped afterwards (bounds memory)."""
+        saved = self._memo, self._ranges
+        self._memo, self._ranges = {}, {}
+        try:
+            yield
+        finally:
+            self._memo, self._ranges = saved
+
+    def clear(self) -> None:
+        """Forget memoised values (between blocks and plan steps)."""
+        self._memo.clear()
+        self._ranges.clear()
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    """The logical Arrow schema of a registry table (categorical text may travel
+    dictionary-encoded; it reads back as the same strings)."""
+    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=_nullable(table, c.name))
+              for c in table.columns]
+    return pa.schema(fields)
+
+
+def batch_schema(table: Table, arrays: list[pa.Array]) -> pa.Schema:
+    """The schema of a generated batch: the registry's, with each array's own encoding."""
+    return pa.schema([pa.field(c.name, array.type, nullable=_nullable(table, c.name))
+                      for c, array in zip(table.columns, arrays, strict=True)])
+
+
+def _nullable(table: Table, name: str) -> bool:
+    return table.column(name).nullable or name not in table.primary_key
+
+
+def _names(table: Table) -> set[str]:
+    return {c.name for c in table.columns}
+
+
+def _ordered(spec: dict, order: list) -> dict:
+    """A categorical with its values in `order` (others after them), so low uniforms draw
+    the first; conditionals are reordered cell by cell."""
+    if spec["kind"] == "conditional":
+        return {**spec, "cells": [{**c, "distribution": _ordered(c["distribution"], order)}
+                                  for c in spec["cells"]],
+                "otherwise": _ordered(spec["otherwise"], order)}
+    if spec["kind"] != "categorical":
+        return spec
+    rank = {value: i for i, value in enumerate(order)}
+    return {**spec, "values": sorted(spec["values"],
+                                     key=lambda item: rank.get(item["value"], len(rank)))}
+
+
+def _leaf(spec: dict) -> dict:
+    """The innermost `otherwise` of a (nested) conditional: its categories, for empty draws."""
+    return _leaf(spec["otherwise"]) if spec["kind"] == "conditional" else spec
+
+
+def _equals(values: Values, wanted: object) -> np.ndarray:
+    if isinstance(values, Labels):
+        return values.codes == values.code_of(wanted)
+    array = np.asarray(values)
+    if wanted is None:
+        return np.isnan(array) if array.dtype.kind == "f" else np.zeros(len(array), bool)
+    return array == type(array.flat[0])(wanted) if len(array) else np.zeros(0, bool)
+
+
+def _combine(parts: list[tuple[np.ndarray, Values]], n: int) -> Values:
+    """Stitch per-cell samples back into row order."""
+    if all(isinstance(values, Labels) for _, values in parts):
+        categories: list = []
+        for _, values in parts:
+            categories += [c for c in values.categories if c not in categories]
+        codes = np.full(n, -1, dtype=np.int32)
+        for mask, values in parts:
+            remap = np.array([categories.index(c) for c in values.categories] + [-1], np.int32)
+            codes[mask] = remap[values.codes]
+        return Labels(codes, tuple(categories))
+    out = np.full(n, np.nan)
+    for mask, values in parts:
+        out[mask] = values.decode() if isinstance(values, Labels) else values
+    return out

@@ -1,0 +1,345 @@
+"""The plan: FTE → row counts for every table, laid out in foreign-key order.
+
+Sizing turns the institution's FTE into students (through the academic-load mix), instructors
+and course offerings per term; then each table's layout is built in the registry's topological
+order, so a child's children-per-parent draw can read any attribute of its planned parents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from pipeline.errors import PlanError
+from pipeline.generate._column_values import numeric
+from pipeline.generate._engine import Engine
+from pipeline.generate._samplers import compile_distribution
+from pipeline.udp._schema import Table
+
+COUNT_RULES: dict[str, Callable] = {}
+
+
+def count_rule(name: str):
+    """Register how the rows of a `rule` layout (or a child's counts) are planned."""
+    def register(function: Callable) -> Callable:
+        COUNT_RULES[name] = function
+        return function
+    return register
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run generates: size, seed, number of terms, rows per block, and how much of the
+    event store (a scale on the event rates; the first `event_days` days of each term)."""
+
+    fte: float = 20000
+    seed: int = 0
+    terms: int = 2
+    block_rows: int = 100_000
+    event_scale: float = 1.0
+    event_days: int | None = None
+
+
+# ---- runtime layouts ------------------------------------------------------------------------
+@dataclass
+class Flat:
+    """Rows with no driving parent (or mirroring one row for row)."""
+
+    n_rows: int
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return rows
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return parents
+
+
+class RowRuns:
+    """Rows owned in consecutive runs: owner i holds rows offsets[i] .. offsets[i+1]
+    (`Children`: parent rows; `Spans`: members of a population)."""
+
+    offsets: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+@dataclass
+class Children(RowRuns):
+    """Rows grouped by parent: parent p owns rows offsets[p] .. offsets[p+1]."""
+
+    offsets: np.ndarray
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        if _contiguous(rows):
+            # a block: repeat each parent by its children inside the range (no binary search)
+            first = int(np.searchsorted(self.offsets, rows[0], side="right")) - 1
+            last = int(np.searchsorted(self.offsets, rows[-1], side="right")) - 1
+            bounds = np.clip(self.offsets[first:last + 2], rows[0], rows[-1] + 1)
+            return np.repeat(np.arange(first, last + 1), np.diff(bounds))
+        return np.searchsorted(self.offsets, rows, side="right") - 1
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return self.offsets[parents]
+
+    @classmethod
+    def from_counts(cls, counts: np.ndarray) -> Children:
+        counts = np.asarray(counts, dtype=np.int64)
+        return cls(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+
+def _contiguous(rows: np.ndarray) -> bool:
+    return len(rows) > 64 and rows[-1] - rows[0] == len(rows) - 1 and bool(
+        (rows[1:] > rows[:-1]).all())
+
+
+@dataclass
+class Cross:
+    """Every row of a parent population × every row of another table, other-major."""
+
+    start: int
+    size: int
+    n_other: int
+
+    @property
+    def n_rows(self) -> int:
+        return self.size * self.n_other
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self.start + rows % self.size
+
+    def other_rows(self, rows: np.ndarray) -> np.ndarray:
+        return rows // self.size
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return parents - self.start
+
+
+@dataclass
+class Spans(RowRuns):
+    """Each member of a population in a run of consecutive rows of another table (a student
+    in the terms from their entry term on), member-major: member i owns rows offsets[i] ..
+    offsets[i+1], the first in `entry[i]`."""
+
+    start: int
+    offsets: np.ndarray
+    entry: np.ndarray
+
+    def parent_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self.start + np.searchsorted(self.offsets, rows, side="right") - 1
+
+    def other_rows(self, rows: np.ndarray) -> np.ndarray:
+        member = np.searchsorted(self.offsets, rows, side="right") - 1
+        return self.entry[member] + rows - self.offsets[member]
+
+    def first_child(self, parents: np.ndarray) -> np.ndarray:
+        return self.offsets[parents - self.start]
+
+    @classmethod
+    def draw(cls, engine: Engine, key: str, spec: dict, start: int, size: int,
+             n_other: int) -> Spans:
+        """Terms per member from the learned count distribution (at most `n_other`), the
+        entry term uniform among those that leave room for them."""
+        members = np.arange(size, dtype=np.int64)
+        u = engine.stratified(key, "terms_per_member", members, size)
+        counts = np.clip(np.nan_to_num(numeric(compile_distribution(spec).sample(u)), nan=1),
+                         1, n_other).astype(np.int64)
+        room = n_other - counts + 1
+        u = engine.uniform(key, "entry", members)
+        entry_spec = engine.profile.get("structure", {}).get("entry_term")
+        entry = _entries(entry_spec, room, u) if entry_spec else \
+            np.minimum((u * room).astype(np.int64), room - 1)
+        return cls(start, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), entry)
+
+
+def _entries(spec: dict, room: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Entry positions from the learned shares, each cut to the `room` positions that leave
+    space for the member's terms (uniform where the learned shares put nothing there)."""
+    weights = np.zeros(int(room.max()))
+    for item in spec.get("values", []):
+        if 0 <= int(item["value"]) < len(weights):
+            weights[int(item["value"])] += float(item["p"])
+    entry = np.minimum((u * room).astype(np.int64), room - 1)
+    for r in np.unique(room):
+        cumulative = np.cumsum(weights[:r])
+        mask = room == r
+        if cumulative[-1] > 0:
+            entry[mask] = np.minimum(np.searchsorted(cumulative / cumulative[-1], u[mask],
+                                                     side="right"), r - 1)
+    return entry
+
+
+# ---- building the plan ------------------------------------------------------------------------
+def build_plan(registry, profile: dict, settings: Settings) -> Engine:
+    """An engine whose layouts hold the planned rows of every table."""
+    if not settings.fte > 0:
+        raise PlanError(f"the size must be a positive FTE, not {settings.fte:g}")
+    engine = Engine(registry, profile, settings.seed)
+    engine.facts.update(size_institution(profile, settings))
+    for key in registry.order():
+        engine.layouts[key] = _layout(engine, registry[key])
+    return engine
+
+
+def size_institution(profile: dict, settings: Settings) -> dict:
+    """Students, instructors and offerings per term for the requested FTE.
+
+    FTE counts the students of one term. With a learned participation (`structure.
+    terms_per_student`) a student attends only some terms, so more distinct students make up
+    the same students per term; with learned students per section the offerings follow from
+    the seats the source's sections really held, not from capacity × fill rate."""
+    tables, institution = profile["tables"], profile["institution"]
+    loads = tables["person__academic_term"]["columns"]["eot_academic_load"]["values"]
+    load_share = {item["value"]: item["p"] / sum(i["p"] for i in loads) for item in loads}
+    fte_per_student = sum(p * institution["fte_by_load"][v] for v, p in load_share.items())
+    per_term = max(1, round(settings.fte / max(fte_per_student, 1e-9)))
+    participation = profile.get("structure", {}).get("terms_per_student")
+    students = per_term if participation is None else max(1, round(
+        per_term * settings.terms / mean_terms(participation, settings.terms)))
+    instructors = max(2, round(per_term * institution["instructors_per_100_students"] / 100))
+    rows = tables["course_section_enrollment"]["rows"]
+    per_student = _conditional_mean(rows["per_student_term"], load_share)
+    sections_spec = tables["course_section"]
+    sections_per_offering = max(compile_distribution(sections_spec["rows"]["per_parent"]).mean,
+                                1e-9)
+    seats = _seats_per_section(profile, sections_spec, institution)
+    sections = per_term * per_student / max(seats, 1e-9)
+    return {
+        "students": students,
+        "instructors": instructors,
+        "populations": {"students": (0, students),
+                        "instructors": (students, students + instructors)},
+        "offerings_per_term": _offerings_per_term(profile, settings,
+                                                  sections / sections_per_offering),
+        "terms": settings.terms,
+        "fte": settings.fte,
+    }
+
+
+def _offerings_per_term(profile: dict, settings: Settings, from_seats: float) -> int:
+    """The source's offerings per term scaled by FTE when learned, else from the seats."""
+    per_fte = profile.get("structure", {}).get("offerings_per_fte")
+    return max(1, round(per_fte * settings.fte if per_fte else from_seats))
+
+
+def _seats_per_section(profile: dict, sections_spec: dict, institution: dict) -> float:
+    """Mean students per section: learned (by course level), else capacity × fill rate."""
+    learned = profile["tables"]["course_section_enrollment"]["rows"].get("per_section")
+    if learned is None:
+        capacity = compile_distribution(sections_spec["columns"]["max_enrollment"]).mean
+        return capacity * institution["section_fill_rate"]
+    levels = profile["tables"]["course_offering"]["columns"].get("course_level", {})
+    values = levels.get("values", [])
+    shares = {str(i["value"]): i["p"] / sum(v["p"] for v in values) for i in values}
+    return _conditional_mean(learned, shares)
+
+
+def mean_terms(spec: dict, terms: int) -> float:
+    """Mean terms a student attends out of `terms` (the learned count, capped at `terms`)."""
+    if spec["kind"] == "categorical":
+        total = sum(i["p"] for i in spec["values"]) or 1.0
+        return max(sum(i["p"] * min(max(int(i["value"]), 1), terms) for i in spec["values"])
+                   / total, 1.0)
+    u = (np.arange(1000) + 0.5) / 1000
+    return float(np.clip(numeric(compile_distribution(spec).sample(u)), 1, terms).mean())
+
+
+def _conditional_mean(spec: dict, shares: dict) -> float:
+    if spec["kind"] != "conditional":
+        return compile_distribution(spec).mean
+    means = {str(cell["when"][spec["given"][0]]): compile_distribution(
+        cell["distribution"]).mean for cell in spec["cells"]}
+    fallback = compile_distribution(spec["otherwise"]).mean
+    return sum(share * means.get(str(value), fallback) for value, share in shares.items())
+
+
+def _layout(engine: Engine, table: Table):
+    layout = table.layout
+    if layout.kind == "fixed":
+        return Flat(int(engine.profile["tables"][table.name]["rows"]["count"]))
+    if layout.kind == "mirror":
+        return Flat(engine.n_rows(layout.parent))
+    if layout.kind == "enumerate":
+        return Flat(len(engine.distribution(table.key, layout.column)["values"]))
+    if layout.kind == "cross":
+        start, stop = engine.facts["populations"][layout.population]
+        participation = engine.profile.get("structure", {}).get("terms_per_student")
+        if participation is not None and layout.other == "academic_term":
+            return Spans.draw(engine, table.key, participation, start, stop - start,
+                              engine.n_rows(layout.other))
+        return Cross(start, stop - start, engine.n_rows(layout.other))
+    if layout.kind == "rule":
+        return COUNT_RULES[layout.count_rule](engine, table)
+    if layout.kind == "children":
+        return Children.from_counts(_children_counts(engine, table))
+    raise PlanError(f"{table.name}: unknown layout {layout.kind!r}")
+
+
+def _children_counts(engine: Engine, table: Table) -> np.ndarray:
+    layout = table.layout
+    parents = np.arange(engine.n_rows(layout.parent), dtype=np.int64)
+    if layout.count_rule:
+        return COUNT_RULES[layout.count_rule](engine, table, parents)
+    spec = engine.profile["tables"][table.name]["rows"]["per_parent"]
+    counters, domain = parents, len(parents)
+    if layout.count_keyed_by:
+        counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
+        domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by))
+    return draw_counts(engine, table.key, spec, layout.parent, parents, counters, domain)
+
+
+def draw_counts(engine: Engine, key: str, spec: dict, parent: str, parents: np.ndarray,
+                counters: np.ndarray, domain: int) -> np.ndarray:
+    """Children per parent row of `parent`, drawn from a count distribution of table `key`
+    (its conditionals read the parent's columns)."""
+    u = engine.stratified(key, "rows", counters, domain)
+    try:
+        counts = engine.draw(spec, parent, parents, u)
+    finally:
+        engine.clear()
+    return np.nan_to_num(numeric(counts)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One Beam element: rows [start, stop) of a table, plus companion tables' rows."""
+
+    table: str
+    index: int
+    start: int
+    stop: int
+    companions: tuple[tuple[str, int, int], ...] = ()
+
+
+def blocks(engine: Engine, key: str, block_rows: int) -> list[Block]:
+    """The cuts of one table (and of the tables generated with it) into blocks."""
+    companions = [t.key for t in engine.registry if t.generated_with == key]
+    n = engine.n_rows(key)
+    if not companions:
+        return [Block(key, i, start, min(start + block_rows, n))
+                for i, start in enumerate(range(0, n, block_rows))]
+    offsets = engine.layouts[key].offsets
+    parents = len(offsets) - 1
+    cuts = np.searchsorted(offsets, np.arange(0, n, block_rows), side="right") - 1
+    cuts = np.unique(np.concatenate([[0], cuts, [parents]]))
+    return [Block(key, i, int(offsets[a]), int(offsets[b]),
+                  tuple((c, *_child_range(engine, c, a, b)) for c in companions))
+            for i, (a, b) in enumerate(pairwise(cuts))]
+
+
+def _child_range(engine: Engine, key: str, first_parent: int, stop_parent: int):
+    offsets = engine.layouts[key].offsets
+    return int(offsets[first_parent]), int(offsets[stop_parent])
+
+
+def generated_tables(engine: Engine) -> list[str]:
+    """Tables that get their own generation step, in generation order."""
+    return [key for key in engine.registry.order() if not engine.registry[key].generated_with]

@@ -1,0 +1,165 @@
+"""Courses, sections, assignment groups and assignments: what the profile cannot say alone
+(which department teaches a CIP family, course codes and titles, dates inside the term,
+group weights that add up to 100)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.generate import _catalog as cat
+from pipeline.generate._column_values import Labels
+from pipeline.generate._engine import Engine, rule
+from pipeline.generate._plan import count_rule
+from pipeline.generate._rules.calendar import term_dates
+from pipeline.generate._rules.catalog import FIRST_DEPARTMENT_ROW
+from pipeline.udp._schema import Table
+
+_TOPICS = pa.array([t for d in cat.DEPARTMENTS for t in cat.COURSE_TOPICS[d.subject]])
+_TOPICS_PER_DEPT = len(cat.COURSE_TOPICS[cat.DEPARTMENTS[0].subject])
+_LEVEL_SUFFIX = {"100": " I", "200": " II", "300": "", "400": ": Advanced Topics",
+                 "500": ": Graduate Seminar"}
+
+
+@count_rule("offerings")
+def plan_offerings(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """Offerings per term, as sized from FTE."""
+    return np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
+
+
+def offering_departments(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Index into DEPARTMENTS of each offering: a department of the offering's CIP family."""
+    families = engine.column("course_offering", "cip_family", rows)
+    u = engine.uniform("course_offering", "department", engine.ordinal("course_offering", rows))
+    result = (u * len(cat.DEPARTMENTS)).astype(np.int64)
+    for code, family in enumerate(families.categories):
+        depts = [i for i, d in enumerate(cat.DEPARTMENTS) if d.cip_family == family]
+        mask = families.codes == code
+        if depts and mask.any():
+            result[mask] = np.array(depts)[(u[mask] * len(depts)).astype(np.int64)]
+    return result
+
+
+@rule("department")
+def department(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """The teaching department, in both the organization tree and the LMS account tree."""
+    return FIRST_DEPARTMENT_ROW + offering_departments(engine, rows)
+
+
+@rule("course_catalog")
+def course_catalog(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Subject, number, code and title of a course, from its department and level."""
+    depts = offering_departments(engine, rows)
+    subjects = pa.array([d.subject for d in cat.DEPARTMENTS]).take(pa.array(depts))
+    if column == "subject":
+        return subjects
+    level = engine.column("course_offering", "course_level", rows)
+    course_in_level = engine.uniform("course_offering", "number",
+                                     engine.ordinal("course_offering", rows))
+    level_base = np.array([int(str(c)) if str(c).isdigit() else 100 for c in level.categories])
+    number = pc.cast(pa.array(level_base[level.codes] + (course_in_level * 99).astype(int)),
+                     pa.string())
+    if column == "number":
+        return number
+    if column == "le_code":
+        return pc.binary_join_element_wise(subjects, number, " ")
+    topic = (course_in_level * 7919).astype(np.int64) % _TOPICS_PER_DEPT
+    topics = _TOPICS.take(pa.array(depts * _TOPICS_PER_DEPT + topic))
+    suffixes = pa.array([_LEVEL_SUFFIX.get(str(c), "") for c in level.categories])
+    return pc.binary_join_element_wise(topics, suffixes.take(pa.array(level.codes)), "")
+
+
+@rule("term_dates")
+def offering_dates(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """The LMS start and end dates of a course: its term's."""
+    terms = engine.parent_rows("course_offering", rows)
+    return term_dates(engine, "begin" if column == "le_start_date" else "end", terms)
+
+
+@rule("same_offering")
+def same_offering(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """Current and original offering of a section: its own (no cross-listing)."""
+    return engine.parent_rows("course_section", rows)
+
+
+@rule("section_name")
+def section_name(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Array:
+    """Section number (001, 002, ...) and LMS name."""
+    ordinal = engine.ordinal("course_section", rows)
+    number = pc.utf8_lpad(pc.cast(pa.array(ordinal + 1), pa.string()), 3, "0")
+    if column == "section_number":
+        return number
+    code = engine.column("course_offering", "le_code", engine.parent_rows("course_section", rows))
+    return pc.binary_join_element_wise(code, number, " ")
+
+
+def section_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Term row of each course_section row."""
+    return engine.parent_rows("course_offering", engine.parent_rows("course_section", rows))
+
+
+@rule("session_of_term")
+def session_of_term(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """A session of the section's own term, chosen by the profile's session-name shares."""
+    names = engine.sample("course_section", column, rows)
+    sessions = [s["name"] for s in engine.profile["calendar"]["sessions"]]
+    ordinal = np.array([sessions.index(c) if c in sessions else 0 for c in names.categories])
+    first = engine.layouts["academic_session"].first_child(section_terms(engine, rows))
+    return first + ordinal[np.maximum(names.codes, 0)]
+
+
+@rule("campus_of_section")
+def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """A campus, skewed towards the first (main) one by the profile's `skew`."""
+    skew = float(engine.distribution("course_section", column).get("skew", 0.0))
+    weights = 1.0 / np.arange(1, engine.n_rows("campus") + 1) ** skew
+    cumulative = np.cumsum(weights / weights.sum())
+    u = engine.uniform("course_section", column, rows)
+    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+
+
+@rule("activity_names")
+def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Assignment-group names in creation order; assignment titles numbered per group."""
+    if table.name == "learner_activity_group":
+        ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
+        return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
+    groups = engine.parent_rows(table.key, rows)
+    group_names = engine.column("learner_activity_group", "name", groups)
+    stems = pa.array([cat.ACTIVITY_TITLE_STEMS[n] for n in group_names.categories])
+    number = pc.cast(pa.array(engine.ordinal(table.key, rows) + 1), pa.string())
+    return pc.binary_join_element_wise(stems.take(pa.array(group_names.codes)), number, " ")
+
+
+@rule("group_weight")
+def group_weight(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """Profile weights, rescaled so that each course's groups add up to 100%."""
+    layout = engine.layouts[table.key]
+    parents = engine.parent_rows(table.key, rows)
+    first, last = int(parents.min()), int(parents.max())
+    siblings = np.arange(layout.offsets[first], layout.offsets[last + 1], dtype=np.int64)
+    raw = engine.sample(table.key, column, siblings)
+    totals = np.bincount(layout.parent_rows(siblings) - first, weights=raw)
+    return np.round(100 * raw[rows - siblings[0]] / totals[parents - first], 2)
+
+
+def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Term row of each learner_activity row."""
+    offerings = engine.fk_rows("learner_activity", "course_offering_id", rows)
+    return engine.parent_rows("course_offering", offerings)
+
+
+@rule("due_date")
+def due_date(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
+    """Due at 23:59 on a day placed by the profile's fraction-of-term distribution."""
+    terms = activity_terms(engine, rows)
+    begin = term_dates(engine, "begin", terms)
+    span = (term_dates(engine, "end", terms) - begin).astype(np.int64)
+    fraction = engine.sample(table.key, "due_date", rows)
+    days = np.floor(np.nan_to_num(fraction, nan=0.5) * span).astype("timedelta64[D]")
+    due = (begin + days).astype("datetime64[s]") + np.timedelta64(23 * 3600 + 59 * 60, "s")
+    if column == "due_date":
+        return np.where(np.isnan(fraction), np.datetime64("NaT"), due)
+    lead = (engine.uniform(table.key, "updated_date", rows) * 14 * 86400).astype("timedelta64[s]")
+    return np.maximum(due - lead, begin.astype("datetime64[s]") - np.timedelta64(7, "D"))

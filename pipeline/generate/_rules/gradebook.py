@@ -1,0 +1,305 @@
+"""Submissions and course grades, like a real gradebook.
+
+Each student enrollment has one result row per assignment of its course. Whether work is
+submitted, how late, and how well it scores follow the profile's marginals through a Gaussian
+copula on the enrollment's latent engagement, so activity and grades correlate while every
+marginal stays as profiled. Course grades are then computed from those results and the
+assignment-group weights (current score: graded work only; final score: missing work as zero).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import special
+
+from pipeline.generate._column_values import Labels, numeric
+from pipeline.generate._engine import Engine, latent, rule
+from pipeline.generate._plan import count_rule
+from pipeline.generate._rules.calendar import term_dates
+from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
+from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._scenario_effects import apply_effects
+from pipeline.udp._schema import Table
+
+RESULT, GRADE = "learner_activity_result", "course_grade"
+UNSUBMITTED, GRADED = "unsubmitted", "graded"
+
+
+def _activity_span(engine: Engine, offerings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First activity row and number of activities of each offering."""
+    groups = engine.layouts["learner_activity_group"].offsets
+    activities = engine.layouts["learner_activity"].offsets
+    first = activities[groups[offerings]]
+    return first, activities[groups[offerings + 1]] - first
+
+
+def enrollment_offerings(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """Offering row of each enrollment row."""
+    sections = engine.fk_rows(ENROLLMENT, "course_section_id", enrollments)
+    return engine.parent_rows("course_section", sections)
+
+
+@count_rule("activities_of_enrollment")
+def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """Results per enrollment: every assignment of the course, for students."""
+    offerings = enrollment_offerings(engine, parents)
+    counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
+    engine.clear()
+    return counts
+
+
+def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
+    """Standard-normal scores correlated `rho` with the latent (a Gaussian copula)."""
+    noise = engine.normal(RESULT, stream, rows)
+    return rho * latent + np.sqrt(1 - rho * rho) * noise
+
+
+# what the profile's `engagement.ties` draw labels on: an enrollment's engagement, a person's
+# own part of it
+latent(ENROLLMENT)(engagement)
+latent("person")(student_latent)
+
+
+@rule("role_status")
+def role_status(engine: Engine, table: Table, column: str, rows: np.ndarray) -> Labels:
+    """The profile's (possibly nested) conditional of role_status, drawn for students on
+    uniforms tied to their engagement: Φ(ρw·latent + √(1−ρw²)·ε) with the withdrawn statuses
+    first, so the less engaged withdraw (ρw = `engagement.withdrawal_rho`, from the source)."""
+    rho = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
+    u = engine.stratified(ENROLLMENT, column, rows, engine.n_rows(ENROLLMENT))
+    student = is_student(engine, rows)
+    if rho and student.any():
+        z = rho * engagement(engine, rows[student]) + np.sqrt(1 - rho * rho) * \
+            engine.normal(ENROLLMENT, "withdrawal_z", rows[student])
+        u[student] = special.ndtr(z)
+    withdrawn = engine.profile["engagement"]["withdrawn_role_statuses"]
+    return engine.draw(_withdrawn_first(engine.distribution(ENROLLMENT, column), withdrawn),
+                       ENROLLMENT, rows, u)
+
+
+def _withdrawn_first(spec: dict, withdrawn: list[str]) -> dict:
+    """The same distribution with the withdrawn statuses at the low end of (0, 1)."""
+    if spec["kind"] == "conditional":
+        return {**spec, "cells": [{**c, "distribution": _withdrawn_first(c["distribution"],
+                                                                          withdrawn)}
+                                  for c in spec["cells"]],
+                "otherwise": _withdrawn_first(spec["otherwise"], withdrawn)}
+    if spec["kind"] != "categorical":
+        return spec
+    values = sorted(spec["values"], key=lambda item: item["value"] not in withdrawn)
+    return {**spec, "values": values}
+
+
+def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """Whether each enrollment's role_status is one the profile counts as withdrawn."""
+    statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
+    return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
+
+
+def result_core(engine: Engine, rows: np.ndarray) -> dict:
+    """Everything the result columns need, computed once per block."""
+    return engine.memo(("result_core",), rows, lambda: _result_core(engine, rows))
+
+
+def _result_core(engine: Engine, rows: np.ndarray) -> dict:
+    """A block's results are runs of whole enrollments; each enrollment's run repeats its
+    offering's assignments. Enrollment- and assignment-level values are computed once per
+    distinct enrollment and per distinct offering's assignments, then spread to the rows."""
+    enrollments = engine.parent_rows(RESULT, rows)
+    first = int(enrollments[0]) if len(rows) else 0
+    distinct = engine.rows(first, int(enrollments[-1]) + 1 if len(rows) else first)
+    local = enrollments - first
+    offerings = enrollment_offerings(engine, distinct)
+    unique_offerings, which = np.unique(offerings, return_inverse=True)
+    act_first, act_count = _activity_span(engine, unique_offerings)
+    starts = np.concatenate([[0], np.cumsum(act_count)])
+    compact = np.repeat(act_first - starts[:-1], act_count) + np.arange(starts[-1])
+    position = starts[which[local]] + engine.ordinal(RESULT, rows)
+    latent = engagement(engine, distinct)[local]
+    terms = engine.parent_rows("course_offering", offerings)
+    withdrawal = withdrawal_dates(engine, distinct, terms)[local]
+    due = engine.column("learner_activity", "due_date", compact)[position]
+    submit_z = _copula(engine, latent, engine.profile["engagement"]["submission_rho"],
+                       "submitted", rows)
+    due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
+    due_seconds[np.isnat(due)] = -np.inf
+    missing = (submit_z < special.ndtri(_missing_after_withdrawals(engine))) | \
+        (due_seconds > withdrawal)
+    return {"enrollments": enrollments, "distinct": distinct, "local": local,
+            "activities": compact[position], "latent": latent,
+            "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
+            "missing": missing, "due": due, "terms": terms[local], "compact": compact,
+            "position": position, "withdrawal": withdrawal}
+
+
+def activity_values(engine: Engine, core: dict, column: str):
+    """A learner_activity column at each result row of `core` (computed per assignment)."""
+    values = engine.column("learner_activity", column, core["compact"])
+    if isinstance(values, Labels):
+        return Labels(values.codes[core["position"]], values.categories)
+    return numeric(values)[core["position"]]
+
+
+def _missing_after_withdrawals(engine: Engine) -> float:
+    """The copula's missing share, so that missing work overall (withdrawals included)
+    keeps the profile's `unsubmitted` share."""
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    statuses = engine.distribution(ENROLLMENT, "role_status")
+    student = next((c["distribution"] for c in statuses.get("cells", [])
+                    if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
+    while student["kind"] == "conditional":  # a learned dependency nested in the cell
+        student = student["otherwise"]
+    withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
+    total = sum(i["p"] for i in student.get("values", [])) or 1.0
+    share = sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
+    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it
+    after = share * _AFTER_WITHDRAWAL
+    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+
+
+_WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
+_AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
+
+
+def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
+    begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
+    end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
+    start, width = _WITHDRAWAL_WINDOW
+    fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
+
+
+@rule("result")
+def result(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Columns of learner_activity_result."""
+    core = result_core(engine, rows)
+    if column == "learner_activity_id":
+        return core["activities"]
+    if column == "person_id":
+        return engine.fk_rows(ENROLLMENT, "person_id", core["distinct"])[core["local"]]
+    if column == "grading_status":
+        return core["status"]
+    if column == "published_score":
+        return scores(engine, rows)
+    if column == "published_grade":
+        return grade_text(scores(engine, rows))
+    return _dates(engine, column, rows, core)
+
+
+_CENTS_TABLE = 200_000  # scores up to 2,000 points are formatted by lookup
+
+
+@lru_cache(maxsize=1)
+def _cents_text() -> pa.Array:
+    return pc.cast(pa.array(np.arange(_CENTS_TABLE) / 100), pa.string())
+
+
+def grade_text(score: np.ndarray) -> pa.Array:
+    """Canvas's grade string of a points score ('13.88', '20'); null where not graded. Scores
+    are whole cents, so their text is looked up instead of formatted row by row."""
+    missing = np.isnan(score)
+    cents = np.round(np.where(missing, 0, score) * 100).astype(np.int64)
+    if cents.min(initial=0) < 0 or cents.max(initial=0) >= _CENTS_TABLE:
+        return pc.cast(pa.array(score, mask=missing), pa.string())
+    return _cents_text().take(pa.array(cents, mask=missing))
+
+
+def _grading_status(drawn: Labels, missing: np.ndarray) -> Labels:
+    """The drawn status, except that the copula decides who is missing: drawn
+    "unsubmitted" among the rest becomes graded. A profile without either status (a source
+    where every result was submitted) still gets them, so no status is ever null."""
+    categories = drawn.categories + tuple(s for s in (UNSUBMITTED, GRADED)
+                                          if s not in drawn.categories)
+    codes = drawn.codes.copy()
+    unsubmitted, graded = categories.index(UNSUBMITTED), categories.index(GRADED)
+    codes[(codes == unsubmitted) & ~missing] = graded
+    codes[missing] = unsubmitted
+    return Labels(codes, categories)
+
+
+def scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """Published score in points (NaN where nothing is graded)."""
+    return engine.memo(("scores",), rows, lambda: _scores(engine, rows))
+
+
+def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    core = result_core(engine, rows)
+    rho = engine.profile["engagement"]["score_rho"]
+    ratio_z = _copula(engine, core["latent"], rho, "score", rows)
+    graded = core["status"].codes == core["status"].code_of(GRADED)
+    # the profile's scores are those of graded work; the less engaged miss more work and
+    # withdraw, so graded rows would skew high: they take normal scores from their place
+    # among graded work (monotone: the tie to engagement is kept)
+    ratio_z[graded] = _normal_scores(engine, ratio_z[graded])
+    spec = engine.distribution(RESULT, "published_score")
+    ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
+    ratio = apply_effects(engine, "score", rows, ratio)  # a scenario's effect, if any
+    points = numeric(activity_values(engine, core, "points_possible"))
+    return np.where(graded, np.round(ratio * points, 2), np.nan)
+
+
+_SAMPLE_CHUNKS, _CHUNK = 8, 5_000  # results sampled for the graded scores' distribution
+
+
+def _normal_scores(engine: Engine, z: np.ndarray) -> np.ndarray:
+    """Standard-normal scores of graded copula scores `z`, through their distribution among
+    graded work (sampled once, the same whatever the block size or worker)."""
+    graded = _graded_sample(engine)
+    if len(graded) < 2:
+        return z
+    probs = (np.arange(len(graded)) + 0.5) / len(graded)
+    return special.ndtri(np.interp(z, graded, probs))
+
+
+def _graded_sample(engine: Engine) -> np.ndarray:
+    """Sorted copula scores of graded results in fixed chunks spread over the table."""
+    if "gradebook.graded_z" not in engine.facts:
+        n = engine.n_rows(RESULT)
+        starts = np.unique(np.linspace(0, max(n - _CHUNK, 0), _SAMPLE_CHUNKS).astype(np.int64))
+        found = []
+        for start in starts:
+            with engine.scratch():
+                rows = engine.rows(int(start), int(min(start + _CHUNK, n)))
+                core = result_core(engine, rows)
+                z = _copula(engine, core["latent"], engine.profile["engagement"]["score_rho"],
+                            "score", rows)
+                found.append(z[core["status"].codes == core["status"].code_of(GRADED)])
+        engine.facts["gradebook.graded_z"] = np.sort(np.concatenate(found)) if found else \
+            np.zeros(0)
+    return engine.facts["gradebook.graded_z"]
+
+
+def _dates(engine: Engine, column: str, rows: np.ndarray, core: dict) -> np.ndarray:
+    response, graded = engine.memo(("dates",), rows, lambda: _timeline(engine, rows, core))
+    return response if column == "response_date" else graded
+
+
+def _timeline(engine: Engine, rows: np.ndarray, core: dict) -> tuple[np.ndarray, np.ndarray]:
+    """When each result was submitted and graded (NaT where it was not), inside its term."""
+    begin = _seconds(term_dates(engine, "begin", core["terms"]))
+    end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
+    due = _seconds(core["due"])
+    due = np.where(np.isnat(core["due"]), (begin + end) // 2, due)
+    late_z = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
+                     "lateness", rows)
+    hours = engine.draw_normal(engine.distribution(RESULT, "response_date"), RESULT, rows, late_z)
+    # a withdrawn student's late work comes in before the withdrawal, or not at all
+    withdrawal = core["withdrawal"]
+    last = np.where(np.isfinite(withdrawal), np.minimum(withdrawal - 1, end), end).astype(np.int64)
+    response = np.clip(due + (hours * 3600).astype(np.int64), begin, np.maximum(last, begin))
+    delay = engine.sample(RESULT, "graded_date", rows)
+    graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
+    graded = ~np.isnan(scores(engine, rows))
+    nat = np.iinfo(np.int64).min  # datetime64's NaT
+    return (np.where(core["missing"], nat, response).view("datetime64[s]"),
+            np.where(graded, graded_at, nat).view("datetime64[s]"))
+
+
+def _seconds(dates: np.ndarray) -> np.ndarray:
+    return dates.astype("datetime64[s]").view(np.int64)

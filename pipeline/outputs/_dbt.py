@@ -1,0 +1,237 @@
+"""The marts: running the dbt project in `dbt/` on a generated warehouse.
+
+`build()` writes a dbt profile for the chosen target (the warehouse's DuckDB file by default,
+or a BigQuery project), runs `dbt build` in-process through dbt's programmatic entry point
+and raises a PipelineError naming every failed model or test. dbt's artefacts (manifest, run
+results, the docs catalog) go to `<out>/dbt/target`, its log to `<out>/dbt/logs`.
+
+The staging layer the project reads the context store through is rendered from the registry:
+pipeline/outputs/_dbt_render.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def _project_dir() -> Path:
+    """Where the dbt project is: CAMPUS_SYNTH_DBT_PROJECT if set; else the copy installed with
+    the package (`pipeline/_dbt_project`, shipped under a name that cannot collide with
+    dbt-core's `dbt`); else `dbt/` at the root of a source checkout (an editable install)."""
+    if os.environ.get("CAMPUS_SYNTH_DBT_PROJECT"):
+        return Path(os.environ["CAMPUS_SYNTH_DBT_PROJECT"])
+    package = Path(__file__).resolve().parents[1]  # pipeline/ (this file is in outputs/)
+    installed = package / "_dbt_project"
+    return installed if (installed / "dbt_project.yml").is_file() else package.parent / "dbt"
+
+
+PROJECT_DIR = _project_dir()
+PROFILE_NAME = "campus_synth"
+TARGETS = ("duckdb", "bigquery")
+MART_SCHEMAS = ("mart_general", "mart_taskforce", "mart_course_offering", "udp_distributions")
+HELPER_SCHEMA = "mart_helper"
+DUCKDB_MEMORY_LIMIT = "3GB"
+
+
+# ---- the profile --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BigQueryTarget:
+    """Where the BigQuery target builds: a project, and how dbt reaches it.
+
+    `api_endpoint` points dbt-bigquery at another BigQuery API (an emulator on loopback);
+    with it the profile uses `oauth-secrets` and a dummy token, since nothing checks them.
+    Without it dbt authenticates with `keyfile` (a service account) or the ambient
+    application-default credentials (`oauth`)."""
+
+    project: str
+    location: str | None = None
+    keyfile: str | None = None
+    api_endpoint: str | None = None
+
+
+def profile(target: str, warehouse: Path | None = None,
+            bigquery: BigQueryTarget | None = None, threads: int = 2) -> dict:
+    """The profiles.yml document for one target."""
+    if target == "duckdb":
+        if warehouse is None:
+            raise PipelineError("the duckdb target needs the warehouse file")
+        output = {"type": "duckdb", "path": str(warehouse), "schema": HELPER_SCHEMA,
+                  "threads": threads,
+                  "settings": {"TimeZone": "UTC", "memory_limit": DUCKDB_MEMORY_LIMIT,
+                               "preserve_insertion_order": False}}
+    elif target == "bigquery":
+        if bigquery is None or not bigquery.project:
+            raise PipelineError("the bigquery target needs --project")
+        output = {"type": "bigquery", "project": bigquery.project, "dataset": HELPER_SCHEMA,
+                  "threads": threads, "job_execution_timeout_seconds": 600,
+                  "job_retries": 0 if bigquery.api_endpoint else 1}
+        if bigquery.location:
+            output["location"] = bigquery.location
+        if bigquery.api_endpoint:
+            output.update(method="oauth-secrets", token="unused-by-the-emulator",
+                          api_endpoint=bigquery.api_endpoint)
+        elif bigquery.keyfile:
+            output.update(method="service-account", keyfile=bigquery.keyfile)
+        else:
+            output["method"] = "oauth"
+    else:
+        raise PipelineError(f"unknown dbt target {target!r} (expected one of "
+                            f"{', '.join(TARGETS)})")
+    return {PROFILE_NAME: {"target": target, "outputs": {target: output}}}
+
+
+# ---- running dbt --------------------------------------------------------------------------
+@dataclass
+class BuildReport:
+    """What one dbt invocation did: counts by status, the failures, its time."""
+
+    target: str
+    command: str
+    seconds: float
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    artefacts: Path | None = None
+
+    @property
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+        return f"dbt {self.command} on {self.target}: {parts or 'nothing run'} " \
+               f"in {self.seconds:.1f} s"
+
+
+def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget | None = None,
+          command: str = "build", select: list[str] | None = None,
+          events: bool | None = None, variables: dict | None = None,
+          warehouse: Path | None = None, quiet: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Run `dbt <command>` (build, run, test, docs generate, ...) on the warehouse in `out`.
+
+    `events` says whether the event store exists; None looks (DuckDB only; BigQuery
+    assumes it does). Without it the event marts are left out (`--exclude tag:events`).
+    `progress(done, total)` is called as each dbt node (model, test) finishes."""
+    out = Path(out)
+    if not (PROJECT_DIR / "dbt_project.yml").is_file():
+        raise PipelineError(f"{PROJECT_DIR}: no dbt project there (set CAMPUS_SYNTH_DBT_PROJECT "
+                            "to campus-synth's dbt/ folder)")
+    if target == "duckdb":
+        warehouse = warehouse or out / "warehouse.duckdb"
+        if not warehouse.is_file():
+            raise PipelineError(f"{warehouse}: no warehouse to build the marts on (run "
+                                "`campus-synth run` first)")
+        if events is None:
+            events = has_event_store(warehouse)
+    elif events is None:
+        events = True
+    variables = {"option_set_severity": _option_set_severity(out), **(variables or {})}
+    artefacts = out / "dbt"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="campus-synth-dbt-") as profiles_dir:
+        Path(profiles_dir, "profiles.yml").write_text(
+            json.dumps(profile(target, warehouse, bigquery)), encoding="utf-8")
+        args = [*command.split(), "--project-dir", str(PROJECT_DIR),
+                "--profiles-dir", profiles_dir, "--target", target,
+                "--target-path", str(artefacts / "target"),
+                "--log-path", str(artefacts / "logs"),
+                "--vars", json.dumps(variables)]
+        if select:
+            args += ["--select", *select]
+        if not events and command.split()[0] in ("build", "run", "test", "compile"):
+            args += ["--exclude", "tag:events"]
+        if quiet:
+            args.append("--quiet")
+        start = time.perf_counter()
+        try:
+            result = _invoke(args, progress)
+        finally:
+            if target == "duckdb":
+                _release_duckdb()
+        seconds = time.perf_counter() - start
+    report = BuildReport(target, command, seconds, artefacts=artefacts / "target")
+    _collect(report, result)
+    if not result.success:
+        detail = "; ".join(report.failures[:8]) or str(result.exception or "see the dbt log")
+        more = f" (and {len(report.failures) - 8} more)" if len(report.failures) > 8 else ""
+        raise PipelineError(f"dbt {command} on {target} failed: {detail}{more}; log: "
+                            f"{artefacts / 'logs' / 'dbt.log'}")
+    return report
+
+
+def _invoke(args: list[str], progress: Callable[[int, int], None] | None = None):
+    from dbt.cli.main import dbtRunner  # heavy: imported only when dbt runs
+
+    callbacks = [_NodeCounter(progress)] if progress else []
+    try:
+        return dbtRunner(callbacks=callbacks).invoke(args)
+    except Exception as error:  # dbt raises for a broken project before it returns
+        raise PipelineError(f"dbt could not start: {error}") from None
+
+
+class _NodeCounter:
+    """A dbt event callback: `progress(done, total)` each time a node finishes. dbt's start
+    lines carry the number of nodes it runs; its threads call this concurrently."""
+
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress, self.done, self.total = progress, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and not self.total:
+            self.total = event.data.total
+        elif name == "NodeFinished":
+            with self.lock:
+                self.done += 1
+                self.progress(self.done, max(self.total, self.done))
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after a run, so the
+    warehouse can be opened again (read-only, or by the next dbt invocation)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
+def _collect(report: BuildReport, result) -> None:
+    for node in getattr(result.result, "results", None) or []:
+        status = str(getattr(node.status, "value", node.status))
+        report.statuses[status] = report.statuses.get(status, 0) + 1
+        if status in ("error", "fail", "runtime error"):
+            name = getattr(node.node, "unique_id", "?")
+            message = (node.message or "").strip().splitlines()
+            report.failures.append(f"{name}: {message[0] if message else status}")
+
+
+def has_event_store(warehouse: Path) -> bool:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        found = connection.execute(
+            "select count(*) from information_schema.tables where table_schema = "
+            "'event_store' and table_name = 'expanded'").fetchone()[0]
+    return bool(found)
+
+
+def _option_set_severity(out: Path) -> str:
+    """Option sets are the default profile's: a warehouse generated from another profile may
+    hold other values legitimately, so for it the accepted-values tests only warn."""
+    try:
+        manifest = json.loads((out / "campus-synth.json").read_text())
+    except (OSError, ValueError):
+        return "error"
+    source = str(manifest.get("profile", {}).get("source", ""))
+    return "error" if source.endswith("distributions/default_profile.json") else "warn"

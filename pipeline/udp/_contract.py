@@ -1,0 +1,200 @@
+"""The profile as the registry needs it: every profiled column, every row count, nothing else.
+
+`distributions` checks a profile on its own terms; this checks it against the tables the
+pipeline generates, with the same JSON paths, so a user sees every gap at once.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.errors import ProfileError
+from pipeline.udp._caliper import is_valid_combination
+from pipeline.udp._schema import ENTITY, Table
+
+_ROW_SPECS = {"fixed": "count", "children": "per_parent"}
+_SPECIAL_ROWS = {"course_section_enrollment": "per_student_term"}
+_VALUE_TYPES = {"string": (str,), "int64": (int,), "float64": (int, float), "bool": (bool, str)}
+
+
+def check_profile(profile: dict, registry, source: str) -> None:
+    """Raise ProfileError if the profile does not cover the registry's needs."""
+    tables = profile["tables"]
+    problems = _extras_problems(tables, registry)
+    registry = registry.with_extras({n: {c: e for c, e in s.get("extras", {}).items()
+                                         if not registry_has(registry, n, c)}
+                                     for n, s in tables.items()})
+    entities = {t.name: t for t in registry if t.schema == ENTITY}
+    for name in tables:
+        if name not in entities:
+            problems.append((f"/tables/{name}", "no generated table has this name"))
+    for table in entities.values():
+        problems += _table_problems(table, tables.get(table.name), registry)
+    problems += _event_problems(profile.get("events"))
+    problems += _parent_value_problems(tables, entities, registry)
+    if problems:
+        raise ProfileError(source, problems)
+
+
+def registry_has(registry, table: str, column: str) -> bool:
+    """Whether the registry's entity `table` lists `column`."""
+    return any(t.name == table and t.schema == ENTITY and column in {c.name for c in t.columns}
+               for t in registry)
+
+
+def _extras_problems(tables: dict, registry) -> list[tuple[str, str]]:
+    """An institution's column needs a distribution and must not shadow a UDP column."""
+    problems = []
+    for name, spec in tables.items():
+        for column in spec.get("extras", {}):
+            path = f"/tables/{name}/extras/{column}"
+            if registry_has(registry, name, column):
+                problems.append((path, f"{name}.{column} is a UDP column, not an extra"))
+            elif column not in spec["columns"]:
+                problems.append((path, f"no distribution at /tables/{name}/columns/{column}"))
+    return problems
+
+
+def _rows_needed(table: Table) -> str | None:
+    if table.name in _SPECIAL_ROWS:
+        return _SPECIAL_ROWS[table.name]
+    if table.layout.kind == "children" and table.layout.count_rule:
+        return None
+    return _ROW_SPECS.get(table.layout.kind)
+
+
+def _table_problems(table: Table, spec: dict | None, registry) -> list[tuple[str, str]]:
+    base = f"/tables/{table.name}"
+    needed = [c for c in table.columns if c.from_profile]
+    if spec is None:
+        if needed or _rows_needed(table):
+            return [(base, "missing: this table is generated and needs a profile entry")]
+        return []
+    problems = []
+    rows = _rows_needed(table)
+    if rows and rows not in spec.get("rows", {}):
+        problems.append((f"{base}/rows/{rows}", "missing: needed to size this table"))
+    known = {c.name for c in table.columns}
+    for column in needed:
+        if column.name not in spec["columns"]:
+            problems.append((f"{base}/columns/{column.name}", "missing: no distribution"))
+    for name, dist in spec["columns"].items():
+        path = f"{base}/columns/{name}"
+        if name not in known:
+            problems.append((path, f"{table.name} has no column {name!r}"))
+        elif not table.column(name).from_profile:
+            problems.append((path, "this column is computed, not drawn from the profile"))
+        else:
+            # a profiled FK is drawn over what it points at (session names, campus skew)
+            type_name = "fk" if table.parent_of(name) else table.column(name).type
+            problems += _dist_problems(table, type_name, dist, path, registry)
+    return problems
+
+
+def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry):
+    if dist["kind"] == "conditional":
+        problems = [(f"{path}/given", f"unknown column {g!r}") for g in dist["given"]
+                    if not _resolves(table, g, registry)]
+        for i, cell in enumerate(dist["cells"]):
+            problems += _dist_problems(table, type_name, cell["distribution"],
+                                       f"{path}/cells/{i}/distribution", registry)
+        return problems + _dist_problems(table, type_name, dist["otherwise"],
+                                         f"{path}/otherwise", registry)
+    if dist["kind"] != "categorical" or type_name not in _VALUE_TYPES:
+        return []
+    allowed = _VALUE_TYPES[type_name]
+    return [(f"{path}/values/{i}/value", f"{item['value']!r} is not a {type_name} value")
+            for i, item in enumerate(dist["values"])
+            if item["value"] is not None and not (isinstance(item["value"], allowed)
+                                                  and not isinstance(item["value"], bool)
+                                                  or type_name == "bool")]
+
+
+def _parent_value_problems(tables: dict, entities: dict, registry) -> list[tuple[str, str]]:
+    """A conditional's `when` value for a parent's column (`fk.column`) must be a value the
+    parent's profiled distribution draws; same-table columns are checked by distributions."""
+    problems = []
+    for name, spec in tables.items():
+        table = entities.get(name)
+        for column, dist in spec["columns"].items() if table else ():
+            problems += _cells_problems(table, dist, f"/tables/{name}/columns/{column}",
+                                        tables, registry)
+    return problems
+
+
+def _cells_problems(table: Table, dist: dict, path: str, tables: dict, registry):
+    if dist["kind"] != "conditional":
+        return []
+    parents = {}
+    for name in dist["given"]:
+        fk, _, column = name.partition(".")
+        parent = table.parent_of(fk) if column else None
+        spec = tables.get(registry[parent].name, {}) if parent else {}
+        if column in spec.get("columns", {}):
+            parents[name] = spec["columns"][column]
+    problems = []
+    for i, cell in enumerate(dist["cells"]):
+        problems += when_problems(cell["when"], f"{path}/cells/{i}/when", parents)
+        problems += _cells_problems(table, cell["distribution"],
+                                    f"{path}/cells/{i}/distribution", tables, registry)
+    return problems + _cells_problems(table, dist["otherwise"], f"{path}/otherwise",
+                                      tables, registry)
+
+
+def _resolves(table: Table, name: str, registry) -> bool:
+    if "." not in name:
+        return name in {c.name for c in table.columns}
+    fk, column = name.split(".", 1)
+    parent = table.parent_of(fk)
+    return parent is not None and _resolves(registry[parent], column, registry)  # FK chains
+
+
+def _event_problems(events: dict | None) -> list[tuple[str, str]]:
+    """Tools must name a declared ed_app and emit Caliper 1.1 combinations only."""
+    if not events:
+        return []
+    problems = []
+    for name, tool in events["tools"].items():
+        base = f"/events/tools/{name}"
+        if tool["ed_app"] not in events["ed_apps"]:
+            problems.append((f"{base}/ed_app", f"{tool['ed_app']!r} is not in /events/ed_apps"))
+        for stream in ("student", "instructor"):
+            for i, item in enumerate(tool.get(stream) or []):
+                if not is_valid_combination(item["type"], item["action"], item["object_type"]):
+                    problems.append((f"{base}/{stream}/{i}", f"{item['type']} "
+                                     f"{item['action']} on {item['object_type']} is not a "
+                                     "Caliper 1.1 event"))
+    if "canvas" not in events["ed_apps"]:
+        problems.append(("/events/ed_apps", "missing 'canvas': the LMS sends the gradebook's "
+                         "submission and grade events"))
+    return problems
+
+
+# ---- the values a profile's distribution can draw (distributions/_profile.py checks them too)
+def when_problems(when: dict, path: str, parents: dict[str, dict]) -> list[tuple[str, str]]:
+    """A cell's `when` values that its given columns' distributions never draw (such a cell
+    would never be used, and the rows it describes would silently follow `otherwise`)."""
+    problems = []
+    for name, dist in parents.items():
+        values = value_set(dist)
+        if name in when and values is not None and value_key(when[name]) not in values:
+            shown = ", ".join(sorted(values)[:8]) + (", …" if len(values) > 8 else "")
+            problems.append((f"{path}/{name}", f"{value_key(when[name])} is not a value of "
+                             f"{name} (its values: {shown})"))
+    return problems
+
+
+def value_set(dist: dict) -> set[str] | None:
+    """The values a distribution can draw, as JSON text (None: not a finite set)."""
+    if dist["kind"] == "categorical":
+        return {value_key(item["value"]) for item in dist["values"]}
+    if dist["kind"] != "conditional":
+        return None
+    parts = [value_set(c["distribution"]) for c in dist["cells"]] + [
+        value_set(dist["otherwise"])]
+    return None if any(p is None for p in parts) else set().union(*parts)
+
+
+def value_key(value) -> str:
+    """A drawn value as the JSON text `value_set` holds."""
+    return json.dumps(value)
