@@ -8,8 +8,6 @@ from distributions._estimators import Missing, Reader, keep_default
 
 MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
 
-MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
-
 
 def calendar_part(p, profile: dict) -> None:
     """The calendar from academic_term (and academic_session) dates."""
