@@ -4,7 +4,9 @@ facts of the institution, no people: aggregate SQL in the source engine."""
 
 from __future__ import annotations
 
-from distributions._estimators import Reader, keep_default
+from distributions._estimators import Missing, Reader, keep_default
+
+MAX_TERM_WEEKS = 60  # a term longer than this is not a term (the schema's limit too)
 
 
 def calendar_part(p, profile: dict) -> None:
@@ -90,6 +92,8 @@ def _term_types(terms: list[dict], default: dict) -> dict:
                 "weeks": min(max(weeks, 2), MAX_TERM_WEEKS), "next": nxt,
                 "year_offset": int(new_year.get(name, default.get(name, {}).get(
                     "year_offset", 0)))}
+        if any(t["begin"].weekday() != 0 for t in mine):  # not all on a Monday: the date
+            spec["starts_monday"] = False
         _keep_breaks(spec, default.get(name, {}))
         out[name] = spec
     for name, spec in out.items():  # a cycle that never changes year would repeat a year
