@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import flush_print, machine, table, write_results  # noqa: E402
-from end_to_end import CLI, tree_rss  # noqa: E402
+from _common import CLI, flush_print, machine, table, write_results  # noqa: E402
+from _common import measure as measure_command  # noqa: E402
 
 MARTS = ("mart_course_offering.status", "mart_taskforce.course_profile",
          "mart_general.lms_tool", "mart_general.lti_tool", "mart_general.tool_usage_metrics",
@@ -33,22 +32,10 @@ MARTS = ("mart_course_offering.status", "mart_taskforce.course_profile",
          "udp_distributions.context_store_distributions")
 
 
-def measure(args: list[str], log: Path, interval: float = 0.2) -> tuple[float, float, str]:
-    """(wall seconds, peak MB of the process tree, last output line) of one CLI run; its
-    output goes to `log` (dbt prints a line per node: a pipe left unread would fill up)."""
-    start = time.perf_counter()
-    with log.open("w") as sink:
-        process = subprocess.Popen([str(CLI), *args], stdout=sink, stderr=subprocess.STDOUT,
-                                   text=True)
-        peak = 0
-        while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid)[0])
-            time.sleep(interval)
-    seconds = time.perf_counter() - start
-    output = log.read_text().strip()
-    if process.returncode != 0:
-        raise SystemExit(f"campus-synth {' '.join(args)} failed; see {log}:\n{output[-3000:]}")
-    return seconds, peak / 2**20, output.splitlines()[-1] if output else ""
+def measure(args: list[str], log: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak MB, last output line) of one CLI run (output in `log`)."""
+    seconds, peak, _, last = measure_command([str(CLI), *args], log)
+    return seconds, peak, last
 
 
 def _mb(path: Path) -> float:

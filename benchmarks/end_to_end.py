@@ -1,15 +1,26 @@
-"""End to end: `campus-synth run` and `campus-synth generate` as subprocesses, wall time and
-peak memory of the whole process tree, per FTE.
+"""End to end: the default `campus-synth run` (and `generate`) as a subprocess: the stage
+times (generate, load, build, evaluate), disk used and peak memory against issue 16's goals,
+each beside a bare baseline measured in the same run where one applies.
 
-    .venv/bin/python benchmarks/end_to_end.py [--fte 20000 100000] [--modes generate run]
-                                              [--workers 1] [--interval 0.2] [--tmp DIR]
+    .venv/bin/python benchmarks/end_to_end.py [--fte 20000 [100000 200000]]
+        [--modes run generate] [--workers 1] [--interval 0.2] [--tmp DIR] [--no-baselines]
+        [-- extra campus-synth flags, e.g. --event-days 14]
 
 Memory: every `--interval` seconds the RSS of the CLI process and all its descendants (Beam
 worker processes with `--workers 2`) is summed (psutil when installed, else /proc). The CLI's
-stage lines ("Planning row counts", "Generating tables (Beam)", "Loading DuckDB") are read
-from its stdout as they come, so each sample is attributed to a stage and the stage holding
-the peak is reported. A sum of RSS counts pages shared between processes once per process, so
-with several Beam workers it overstates a little; with one process it is exact RSS.
+stage lines are read from its stdout as they come, so each sample is attributed to a stage and
+the stage holding the peak is reported. A sum of RSS counts pages shared between processes
+once per process, so with several Beam workers it overstates a little.
+
+Baselines, measured on the run's own output before it is deleted:
+* generate — every Parquet file the run wrote, rewritten with the same rows, schema and writer
+  options from numpy random values (per table: the distinct share, string length and null
+  share of each leaf column, measured on one of its files), one process, with files written
+  on one background thread as the job's event writer does (the same overlap).
+* load — the same Parquet copied into a fresh DuckDB file with one bare `CREATE TABLE AS
+  SELECT * FROM read_parquet(...)` per table, with the load's memory limit.
+* disk — the Parquet alone.  * peak — the CLI's imports alone (the `startup` stage).
+Build (dbt) and evaluate have no bare baseline.
 
 Outputs go to a temporary folder that is deleted after each run. Figures go to stdout and to
 benchmarks/results/end_to_end.json.
@@ -27,10 +38,22 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, flush_print, machine, table, write_results  # noqa: E402
+
+from pipeline.generate._beam import EVENT_PARQUET, parquet_options  # noqa: E402
+from pipeline.outputs._duckdb import MEMORY_LIMIT  # noqa: E402
+from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS  # noqa: E402
 
 try:
     import psutil
@@ -38,11 +61,9 @@ except ImportError:  # pragma: no cover - the /proc fallback
     psutil = None
 
 CLI = ROOT / ".venv" / "bin" / "campus-synth"
-STAGES = {"Planning row counts": "plan", "Generating tables (Beam)": "generate",
-          "Loading DuckDB": "load"}
 DONE = re.compile(r"done in ([0-9.]+) s")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-BYTES_PER_ROW_GUESS = 120  # Parquet + DuckDB, generous; refined after the first run
+EVENTS_DIR = "event_store/expanded"
 
 
 # ---- process-tree memory ----------------------------------------------------------------------
@@ -96,165 +117,336 @@ def _proc_tree_rss(pid: int) -> tuple[int, int, int]:
     return total, main, count
 
 
+def tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of pid, its live descendants and its reaped children;
+    None without psutil."""
+    if psutil is None:
+        return None
+    try:
+        root = psutil.Process(pid)
+        procs = [root] + root.children(recursive=True)
+        times = root.cpu_times()
+        total = times.children_user + times.children_system
+    except psutil.NoSuchProcess:
+        return None
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 # ---- one run ----------------------------------------------------------------------------------
-def run_once(mode: str, fte: float, out: Path, beam_args: list[str], interval: float) -> dict:
-    command = [str(CLI), mode, "--fte", f"{fte:g}", "--out", str(out), *beam_args]
+STAGE_LINES = {"Planning row counts": "plan", "Generating tables (Beam)": "generate",
+               "Loading DuckDB": "load", "Building the marts (dbt)": "build",
+               "Evaluating against the profile": "evaluate"}
+
+
+def run_once(mode: str, fte: float, out: Path, extra: list[str], interval: float) -> dict:
+    """Run the CLI; wall time, stage times and memory samples (each with its stage)."""
+    command = [str(CLI), mode, "--fte", f"{fte:g}", "--out", str(out), *extra]
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="120", TERM="dumb",
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     lines: list[tuple[float, str]] = []
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=env, cwd=ROOT)
-
-    def read():
-        for line in process.stdout:
-            lines.append((time.perf_counter() - start, line.rstrip("\n")))
-
-    reader = threading.Thread(target=read, daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(
+        (time.perf_counter() - start, line.rstrip("\n")) for line in process.stdout),
+        daemon=True)
     reader.start()
-    samples: list[tuple[float, int, int, int]] = []
+    samples: list[tuple[float, int, float | None]] = []
     while process.poll() is None:
-        total, main, count = tree_rss(process.pid)
+        total, _, count = tree_rss(process.pid)
         if count:
-            samples.append((time.perf_counter() - start, total, main, count))
+            samples.append((time.perf_counter() - start, total, tree_cpu(process.pid)))
         time.sleep(interval)
     wall = time.perf_counter() - start
     reader.join(timeout=5)
     if process.returncode != 0:
         tail = "\n".join(text for _, text in lines[-30:])
         raise SystemExit(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
+    marks, stage_s = stage_marks(lines, wall)
+    return {"mode": mode, "fte": fte, "command": command[1:], "wall_s": wall,
+            "stage_s": stage_s, "cpu_s": cpu_by_stage(samples, marks), **memory(samples, marks)}
 
-    # stage boundaries from the CLI's own lines
+
+def stage_marks(lines: list[tuple[float, str]], wall: float) -> tuple[list, dict]:
+    """[(start, stage)] from the CLI's stage lines, and seconds per stage ("done in" when the
+    CLI prints it, else up to the next stage or the end: evaluate prints none)."""
     marks = [(0.0, "startup")]
-    stage_seconds = {}
+    for at, text in lines:
+        stage = next((s for prefix, s in STAGE_LINES.items() if text.startswith(prefix)), None)
+        if stage:
+            marks.append((at, stage))
+    ends = [at for at, _ in marks[1:]] + [wall]
+    stage_s = {stage: end - at for (at, stage), end in zip(marks, ends, strict=True)}
     current = None
     for at, text in lines:
-        for prefix, stage in STAGES.items():
-            if text.startswith(prefix):
-                marks.append((at, stage))
-                current = stage
+        current = next((s for when, s in marks if when == at), current)
         found = DONE.search(text)
-        if found and current:
-            stage_seconds[current] = float(found.group(1))
-            marks.append((at, "finish"))
-            current = None
-    if len(marks) > 1:
-        stage_seconds["startup"] = marks[1][0]  # imports and settings, before planning
-    peaks: dict[str, dict] = {}
-    for at, total, main, count in samples:
+        if found and current in stage_s:
+            stage_s[current] = float(found.group(1))
+    return marks, stage_s
+
+
+def cpu_by_stage(samples: list, marks: list) -> dict[str, float]:
+    """CPU seconds used in each stage (between its last sample and the previous stage's)."""
+    last: dict[str, float] = {}
+    for at, _, cpu in samples:
+        if cpu is not None:
+            last[[name for when, name in marks if when <= at][-1]] = cpu
+    used, before = {}, 0.0
+    for _, stage in marks:
+        if stage in last:
+            used[stage], before = last[stage] - before, last[stage]
+    return used
+
+
+def memory(samples: list, marks: list) -> dict:
+    """Peak summed RSS, the stage it fell in, and the peak per stage (MB)."""
+    by_stage: dict[str, float] = {}
+    for at, total, _ in samples:
         stage = [name for when, name in marks if when <= at][-1]
-        peak = peaks.setdefault(stage, {"mb": 0.0, "main_mb": 0.0, "processes": 0})
-        peak["mb"] = max(peak["mb"], total / 2**20)
-        peak["main_mb"] = max(peak["main_mb"], main / 2**20)
-        peak["processes"] = max(peak["processes"], count)
-    peak_total = max(samples, key=lambda s: s[1]) if samples else (0.0, 0, 0, 0)
-    peak_stage = [name for when, name in marks if when <= peak_total[0]][-1]
-
-    manifest = json.loads((out / "campus-synth.json").read_text())
-    rows = sum(manifest["tables"].values())
-    parquet = sum(f.stat().st_size for f in out.glob("*/*/part-*.parquet"))
-    duck = out / "warehouse.duckdb"
-    return {
-        "mode": mode, "fte": fte, "command": command[1:], "rows": rows,
-        "wall_s": wall, "rows_per_s": rows / wall, "stage_s": stage_seconds,
-        "peak_mb": peak_total[1] / 2**20, "peak_at_s": peak_total[0], "peak_stage": peak_stage,
-        "peak_by_stage": peaks, "samples": len(samples),
-        "parquet_mb": parquet / 2**20,
-        "duckdb_mb": duck.stat().st_size / 2**20 if duck.exists() else 0.0,
-        "memory_timeline": [(round(t, 2), round(total / 2**20, 1)) for t, total, *_ in
-                            samples[::max(1, len(samples) // 200)]],
-    }
+        by_stage[stage] = max(by_stage.get(stage, 0.0), total / 2**20)
+    at, total, _ = max(samples, key=lambda s: s[1]) if samples else (0.0, 0, None)
+    return {"peak_mb": total / 2**20, "peak_stage": [n for w, n in marks if w <= at][-1],
+            "peak_by_stage_mb": by_stage, "samples": len(samples)}
 
 
-# ---- main -------------------------------------------------------------------------------------
+def disk(out: Path) -> dict:
+    """Bytes on disk (allocated blocks) under `out`: Parquet, the DuckDB file, the rest."""
+    sizes = {"parquet": 0, "duckdb": 0, "other": 0}
+    for path in out.rglob("*"):
+        if path.is_file():
+            kind = "parquet" if path.suffix == ".parquet" else \
+                "duckdb" if path.name.startswith("warehouse.duckdb") else "other"
+            sizes[kind] += path.stat().st_blocks * 512
+    return {f"{k}_mb": v / 2**20 for k, v in sizes.items()} | \
+        {"disk_mb": sum(sizes.values()) / 2**20}
+
+
+def counts(out: Path) -> dict:
+    tables = json.loads((out / "campus-synth.json").read_text())["tables"]
+    return {"rows": sum(tables.values()), "events": tables.get(EVENTS, 0)}
+
+
+# ---- bare baselines ---------------------------------------------------------------------------
+def _leaves(table: pa.Table) -> pa.Table:
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    return table
+
+
+def column_stats(path: Path) -> dict:
+    """Per leaf column of one file: (distinct share, mean string length, null share)."""
+    data, stats = _leaves(pq.read_table(path)), {}
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        valid = column.drop_null()
+        length = (pc.mean(pc.utf8_length(valid.slice(0, 2000))).as_py() or 0
+                  if pa.types.is_string(column.type) and len(valid) else 0)
+        stats[name] = (len(valid.unique()) / max(len(valid), 1), float(length),
+                       column.null_count / max(len(column), 1))
+    return stats
+
+
+def random_array(field: pa.Field, n: int, stats: dict, rng, prefix: str = "") -> pa.Array:
+    """Random values of the field's type shaped by its column's stats."""
+    name, kind = prefix + field.name, field.type
+    if pa.types.is_struct(kind):
+        children = [random_array(child, n, stats, rng, name + ".") for child in kind]
+        return pa.StructArray.from_arrays(children, fields=list(kind))
+    if pa.types.is_dictionary(kind):
+        plain = random_array(pa.field(field.name, kind.value_type), n, stats, rng, prefix)
+        return plain.dictionary_encode().cast(kind)
+    distinct, length, nulls = stats[name]
+    mask = pa.array(rng.random(n) < nulls) if nulls else None
+    if pa.types.is_string(kind):
+        pool_size, width = max(1, int(distinct * n)), max(int(round(length)), 1)
+        raw = rng.integers(97, 123, size=(pool_size, width), dtype=np.uint8)
+        offsets = pa.array(np.arange(pool_size + 1, dtype=np.int32) * width)
+        pool = pa.StringArray.from_buffers(pool_size, offsets.buffers()[1],
+                                           pa.py_buffer(raw.tobytes()))
+        values = pool.take(pa.array(np.arange(n) if pool_size >= n else
+                                    rng.integers(0, pool_size, n)))
+    elif pa.types.is_timestamp(kind):
+        values = pa.array(rng.integers(1.7e15, 1.8e15, n)).cast(kind)
+    elif pa.types.is_date32(kind):
+        values = pa.array(rng.integers(20_000, 20_400, n).astype(np.int32)).cast(kind)
+    elif pa.types.is_floating(kind):
+        values = pa.array(rng.random(n) * 100).cast(kind)
+    elif pa.types.is_boolean(kind):
+        values = pa.array(rng.random(n) < 0.5)
+    else:
+        values = pa.array(rng.integers(0, max(int(distinct * n), 1), n) + 10**9).cast(kind)
+    return values if mask is None else pc.if_else(mask, pa.scalar(None, kind), values)
+
+
+def bare_generate(out: Path, scratch: Path) -> dict:
+    """The run's Parquet rewritten from random values of the same shape (see the docstring)."""
+    files = sorted(out.rglob("part-*.parquet"))
+    folders: dict[Path, list[Path]] = {}
+    for path in files:
+        folders.setdefault(path.parent.parent if path.parent.name.startswith("event_date=")
+                           else path.parent, []).append(path)
+    jobs = []  # (target, rows, schema, stats, options), measured before the clock starts
+    for folder, members in folders.items():
+        sample = max(members, key=lambda p: p.stat().st_size)
+        schema, stats = pq.read_schema(sample), column_stats(sample)
+        events = folder.relative_to(out).as_posix() == EVENTS_DIR
+        for path in members:
+            jobs.append((scratch / path.relative_to(out), pq.ParquetFile(path).metadata.num_rows,
+                         schema, stats, EVENT_PARQUET if events else None))
+    rng, pending = np.random.default_rng(0), deque()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as writer:  # the job's own write-behind
+        for target, rows, schema, stats, options in jobs:
+            batch = pa.RecordBatch.from_arrays(
+                [random_array(f, rows, stats, rng) for f in schema], schema=schema)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            while len(pending) >= 8:
+                pending.popleft().result()
+            pending.append(writer.submit(pq.write_table, pa.Table.from_batches([batch]),
+                                         target, **(options or parquet_options(batch))))
+        for future in pending:
+            future.result()
+    return {"seconds": time.perf_counter() - start, "files": len(jobs),
+            "rows": sum(job[1] for job in jobs)}
+
+
+def bare_load(out: Path, scratch: Path) -> dict:
+    """Every table's Parquet into a fresh DuckDB file, one CREATE TABLE AS each."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with duckdb.connect(str(scratch / "bare.duckdb")) as connection:
+        connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        for folder in sorted({p.parent for p in out.glob("*/*/part-*.parquet")}):
+            connection.execute("SET preserve_insertion_order = true")
+            connection.execute(f'CREATE TABLE "{folder.parent.name}__{folder.name}" AS SELECT '
+                               f"* FROM read_parquet('{folder}/part-*.parquet')")
+        if (out / EVENTS_DIR).is_dir():
+            connection.execute("SET preserve_insertion_order = false")
+            connection.execute(f"CREATE TABLE events AS SELECT * FROM read_parquet("
+                               f"'{out / EVENTS_DIR}/*/part-*.parquet', hive_partitioning = false)")
+    size = (scratch / "bare.duckdb").stat().st_size
+    return {"seconds": time.perf_counter() - start, "duckdb_mb": size / 2**20}
+
+
+# ---- report -----------------------------------------------------------------------------------
+def measure(mode: str, fte: float, args, scratch: Path) -> dict:
+    """One CLI run, its disk and counts, and the baselines on its output (then deleted)."""
+    out = scratch / f"{mode}-{fte:g}"
+    flush_print(f"campus-synth {mode} --fte {fte:g} {' '.join(args.extra)} ...")
+    result = run_once(mode, fte, out, args.extra, args.interval)
+    result |= disk(out) | counts(out)
+    if args.baselines:
+        flush_print("  bare baselines on its output ...")
+        result["bare_generate"] = bare_generate(out, scratch / "bare-generate")
+        shutil.rmtree(scratch / "bare-generate", ignore_errors=True)
+        if mode == "run":
+            result["bare_load"] = bare_load(out, scratch / "bare-load")
+            shutil.rmtree(scratch / "bare-load", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    flush_print(f"  {result['wall_s']:.1f} s, peak {result['peak_mb']:,.0f} MB in "
+                f"{result['peak_stage']}, " + ", ".join(
+                    f"{k} {v:.1f} s" for k, v in result["stage_s"].items()))
+    return result
+
+
+def goal_rows(r: dict) -> list[list]:
+    """[figure, measured, bare baseline, measured against it, goal, met] for one run."""
+    stage, gen, load = r["stage_s"], r.get("bare_generate"), r.get("bare_load")
+    rows = [["wall s", r["wall_s"], None, None, "≤ 240 s", r["wall_s"] <= 240]]
+    if "generate" in stage:
+        ratio = gen["seconds"] / stage["generate"] if gen else None
+        rows.append(["generate s", stage["generate"], gen and gen["seconds"],
+                     ratio and f"{ratio:.2f}× bare speed", "≥ 0.9× bare",
+                     ratio and ratio >= 0.9])
+    if "load" in stage:
+        rate = r["events"] / stage["load"]
+        bare = load and r["events"] / load["seconds"]
+        rows.append(["load s", stage["load"], load and load["seconds"],
+                     f"{rate / 1e6:.2f} M ev/s" + (f" (bare {bare / 1e6:.2f})" if bare else ""),
+                     "≥ 1 M events/s", rate >= 1e6])
+    if "build" in stage:
+        rows.append(["build (dbt) s", stage["build"], None, None, "≤ 60 s", stage["build"] <= 60])
+    if "evaluate" in stage:
+        rows.append(["evaluate s", stage["evaluate"], None, None, "-", None])
+    rows.append(["disk GB", r["disk_mb"] / 1024, r["parquet_mb"] / 1024, "baseline: Parquet",
+                 "≤ 5 GB", r["disk_mb"] <= 5 * 1024])
+    floor = r["peak_by_stage_mb"].get("startup")
+    rows.append([f"peak GB (in {r['peak_stage']})", r["peak_mb"] / 1024, floor and floor / 1024,
+                 "baseline: imports", "≤ 2 GB", r["peak_mb"] <= 2 * 1024])
+    return rows
+
+
+def throughput_rows(r: dict) -> list[list]:
+    """Per stage: seconds, CPU seconds, cores busy, and rows (events) per CPU second."""
+    rows = []
+    for stage, seconds in r["stage_s"].items():
+        cpu = r["cpu_s"].get(stage)
+        per_cpu = (lambda n: n / cpu if cpu else None)
+        rows.append([stage, seconds, cpu, cpu / seconds if cpu and seconds else None,
+                     per_cpu(r["rows"]) if stage in ("generate", "load") else None,
+                     per_cpu(r["events"]) if stage in ("generate", "load") else None])
+    return rows
+
+
+def growth_rows(results: list[dict]) -> list[list]:
+    """Peak at the largest FTE over the peak at the smallest, per mode (goal ≤ 1.2)."""
+    rows = []
+    for mode in dict.fromkeys(r["mode"] for r in results):
+        runs = sorted((r for r in results if r["mode"] == mode), key=lambda r: r["fte"])
+        if len(runs) >= 2:
+            ratio = runs[-1]["peak_mb"] / runs[0]["peak_mb"]
+            rows.append([mode, f"{runs[-1]['fte']:g} / {runs[0]['fte']:g}",
+                         runs[-1]["rows"] / runs[0]["rows"], ratio, ratio <= 1.2])
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fte", type=float, nargs="+", default=[20000, 100000])
-    parser.add_argument("--modes", nargs="+", default=["generate", "run"],
-                        choices=["generate", "run"])
+    parser.add_argument("--fte", type=float, nargs="+", default=[20000])
+    parser.add_argument("--modes", nargs="+", default=["run"], choices=["run", "generate"])
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--interval", type=float, default=0.2, help="memory poll, seconds")
     parser.add_argument("--tmp", default=None, help="scratch folder (default: system temp)")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false")
+    parser.add_argument("extra", nargs="*", help="after --: more campus-synth flags")
     args = parser.parse_args(argv)
     if not CLI.exists():
         raise SystemExit(f"{CLI} not found: install the project into .venv first")
-    beam_args = []
     if args.workers > 1:
-        beam_args = ["--direct_running_mode=multi_processing",
-                     f"--direct_num_workers={args.workers}"]
-
-    sys.path.insert(0, str(ROOT))
-    from distributions import load_profile
-    from pipeline.cli import planned_rows
-    from pipeline.generate import Settings
-    profile = load_profile()
-    planned = {fte: sum(planned_rows(profile, Settings(fte=fte)).values()) for fte in args.fte}
-
+        args.extra += ["--direct_running_mode=multi_processing",
+                       f"--direct_num_workers={args.workers}"]
     scratch = Path(tempfile.mkdtemp(prefix="campus-synth-e2e-", dir=args.tmp))
-    bytes_per_row = BYTES_PER_ROW_GUESS
-    results = []
     loads = [os.getloadavg()[0]]
     try:
+        results = []
         for fte in args.fte:
             for mode in args.modes:
-                need = planned[fte] * bytes_per_row * 1.5
-                free = shutil.disk_usage(scratch).free
-                if free < need:
-                    raise SystemExit(f"{scratch}: {free / 2**30:.1f} GB free, a {fte:g} FTE "
-                                     f"{mode} needs about {need / 2**30:.1f} GB")
-                out = scratch / f"{mode}-{fte:g}"
-                flush_print(f"campus-synth {mode} --fte {fte:g} ({planned[fte]:,} rows) ...")
-                result = run_once(mode, fte, out, beam_args, args.interval)
+                results.append(measure(mode, fte, args, scratch))
                 loads.append(os.getloadavg()[0])
-                shutil.rmtree(out, ignore_errors=True)
-                size = (result["parquet_mb"] + result["duckdb_mb"]) * 2**20
-                bytes_per_row = max(bytes_per_row, size / result["rows"])
-                results.append(result)
-                flush_print(f"  {result['wall_s']:.1f} s, peak {result['peak_mb']:,.0f} MB "
-                            f"in {result['peak_stage']}, stages "
-                            + ", ".join(f"{k} {v:.1f} s" for k, v in result["stage_s"].items()))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-    rows = []
     for r in results:
-        by_stage = r["peak_by_stage"]
-        rows.append([f"{r['mode']} {r['fte']:g}", r["rows"], r["wall_s"], r["rows_per_s"],
-                     r["stage_s"].get("startup"), r["stage_s"].get("generate"), r["stage_s"].get("load"),
-                     r["peak_mb"], r["peak_stage"],
-                     by_stage.get("generate", {}).get("mb"), by_stage.get("load", {}).get("mb"),
-                     r["parquet_mb"], r["duckdb_mb"] or None])
-    text = [table(["run", "rows", "wall s", "rows/s", "startup s", "gen s", "load s", "peak MB",
-                   "peak in", "gen peak MB", "load peak MB", "parquet MB", "duckdb MB"], rows,
-                  f"\nEnd to end ({args.workers} Beam worker(s); peak = max summed RSS of the "
-                  f"process tree, polled every {args.interval:g} s)")]
-    ratios = {}
-    if len(args.fte) >= 2:
-        small, large = min(args.fte), max(args.fte)
-        ratio_rows = []
-        for mode in args.modes:
-            a = next((r for r in results if r["mode"] == mode and r["fte"] == small), None)
-            b = next((r for r in results if r["mode"] == mode and r["fte"] == large), None)
-            if not (a and b):
-                continue
-            entry = {"rows": b["rows"] / a["rows"], "peak": b["peak_mb"] / a["peak_mb"]}
-            for stage in ("generate", "load"):
-                pa_, pb = (a["peak_by_stage"].get(stage, {}).get("mb"),
-                           b["peak_by_stage"].get(stage, {}).get("mb"))
-                entry[f"{stage}_peak"] = pb / pa_ if pa_ and pb else None
-            ratios[mode] = entry
-            ratio_rows.append([mode, entry["rows"], entry["peak"], entry["generate_peak"],
-                               entry["load_peak"]])
-        text.append(table(["mode", "rows ratio", "peak ratio", "gen-stage peak ratio",
-                           "load-stage peak ratio"], ratio_rows,
-                          f"\nGrowth {large:g} FTE / {small:g} FTE"))
-    print("\n".join(text))
+        print(table(["figure", "measured", "bare baseline", "against it", "goal", "met"],
+                    goal_rows(r), f"\n{r['mode']} --fte {r['fte']:g} {' '.join(args.extra)}: "
+                    f"{r['rows']:,} rows ({r['events']:,} events); 1-min load average "
+                    f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores"))
+        print(table(["stage", "s", "CPU s", "cores busy", "rows / CPU s", "events / CPU s"],
+                    throughput_rows(r), "\nWhere the time and the cores go"))
+    if growth := growth_rows(results):
+        print(table(["mode", "FTE", "rows ×", "peak ×", "≤ 1.2"], growth,
+                    "\nMemory flat in FTE"))
     payload = {"benchmark": "end_to_end", "machine": machine(), "args": vars(args),
                "load_average_1min": loads, "memory_probe": "psutil" if psutil else "/proc",
-               "runs": results, "ratios_large_over_small": ratios}
-    path = write_results("end_to_end" + (f"-workers{args.workers}" if args.workers > 1 else ""),
-                         payload)
-    print(f"\n(figures written to {path})")
+               "runs": results}
+    print(f"\n(figures written to {write_results('end_to_end', payload)})")
     return 0
 
 

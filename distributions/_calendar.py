@@ -92,6 +92,8 @@ def _term_types(terms: list[dict], default: dict) -> dict:
                 "weeks": min(max(weeks, 2), MAX_TERM_WEEKS), "next": nxt,
                 "year_offset": int(new_year.get(name, default.get(name, {}).get(
                     "year_offset", 0)))}
+        if any(t["begin"].weekday() != 0 for t in mine):  # not all on a Monday: the date
+            spec["starts_monday"] = False
         _keep_breaks(spec, default.get(name, {}))
         out[name] = spec
     for name, spec in out.items():  # a cycle that never changes year would repeat a year

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from distributions._estimators import Summary, summarize, value_counts
 from distributions._privacy import sensitive_name
+from distributions._structure import has_people
 
 CATEGORICAL_MAX = 20  # numbers with at most this many distinct values are shares, not a range
 FREE_TEXT_LENGTH = 40  # mean characters above which text is free text, not a category
@@ -94,9 +95,9 @@ def _table_extras(p, profile: dict, table: str, extras: dict[str, str]) -> None:
         elif sensitive_name(column):
             _skip(p, table, column, f"sensitive: its name says {sensitive_name(column)}")
     candidates = {c: k for c, k in typed.items() if k and not sensitive_name(c)}
-    stats = _stats(p, table, candidates) if candidates else {}
+    stats = column_stats(p, table, candidates) if candidates else {}
     for column, kind in candidates.items():
-        reason = _sensitive_content(stats[column], kind, p.guard.k)
+        reason = sensitive_content(stats[column], kind, p.guard.k)
         if stats[column].n == 0:
             _skip(p, table, column, "every value is null")
         elif reason:
@@ -110,7 +111,7 @@ def _skip(p, table: str, column: str, reason: str) -> None:
     p.notes.append(f"/tables/{table}/columns/{column}: not profiled ({reason})")
 
 
-def _stats(p, table: str, columns: dict[str, str]) -> dict[str, Stats]:
+def column_stats(p, table: str, columns: dict[str, str]) -> dict[str, Stats]:
     """One scan of the table for every candidate column's counts."""
     r, sql = p.reader, p.sql
     parts = []
@@ -133,7 +134,7 @@ def _matches(sql, expr: str, pattern: str) -> str:
     return f"regexp_full_match({expr}, '{pattern}')"
 
 
-def _sensitive_content(s: Stats, kind: str, k: int) -> str | None:
+def sensitive_content(s: Stats, kind: str, k: int) -> str | None:
     """Why the values look like identifiers, names, e-mails or free text, or None."""
     if kind == "string":
         if s.emails:
@@ -192,7 +193,8 @@ def _continuous(p, path: str, table: str, column: str, kind: str) -> dict | None
     else:
         x = r.col(table, column, "number")
     summary = summarize(r, f"SELECT {x} AS x FROM {r.rel(table)} AS t", p.guard.k)
-    return p.guard.continuous(path, summary.get((), Summary(0, 0)), template)
+    return p.guard.continuous(path, summary.get((), Summary(0, 0)), template,
+                              people=has_people(p, table))
 
 
 # ---- coverage ---------------------------------------------------------------------------

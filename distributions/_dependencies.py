@@ -39,6 +39,72 @@ TARGETS: dict[str, tuple[str, ...]] = {
 _MIN_GAIN = 0.002  # nats of conditional information, beyond the bias correction
 
 
+def extra_dependency_part(p, profile: dict) -> None:
+    """A Chow-Liu tree over each table's text extras: every extra (an outcome label, a
+    demographic band) takes as its `given` the column it shares most information with —
+    a categorical registry column of its table (drawn before any extra: `role_status` for
+    an outcome label) or an extra placed before it (Prim's order on 2-way MI, so the tree
+    has no cycle). Each cell is k-checked, the extra's own shares its `otherwise`. Ties to
+    scores (`_ties.py`) are learned afterwards, within these cells."""
+    for table, spec in sorted(profile["tables"].items()):
+        extras = sorted(c for c, e in spec.get("extras", {}).items()
+                        if e.get("type") == "string" and
+                        spec["columns"].get(c, {}).get("kind") == "categorical")
+        if extras and table in p.reader.tables:
+            _extra_tree(p, profile, table, extras)
+
+
+def _registry_nodes(p, table: str, spec: dict) -> list[str]:
+    """The table's text registry columns the source holds and the profile draws (never
+    from an extra, so they stand before every extra in the tree)."""
+    entity = p.entities[table]
+    return sorted(c.name for c in entity.columns if c.type == "string" and not c.sensitive
+                  and c.name in spec["columns"] and not entity.parent_of(c.name)
+                  and c.name not in entity.primary_key and p.reader.has(table, c.name)
+                  and spec["columns"][c.name]["kind"] in ("categorical", "conditional"))
+
+
+def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
+    spec = profile["tables"][table]
+    if not p.reader.has(table, "person_id"):
+        return  # k counts people: a table without them has no person-counted cells
+    placed, scores = _registry_nodes(p, table, spec), {}
+    for target in extras:
+        for candidate in placed + extras:
+            if candidate != target:
+                scores[(target, candidate)] = _scored(p, table, target, candidate)
+    remaining = list(extras)
+    while remaining:  # Prim: the strongest edge from a placed column to an unplaced one
+        # equal information (to 4 decimals: an enrollment_status mirroring role_status)
+        # goes to the column drawn from fewer others, the one the generator ties first-hand
+        edges = [(round(scores[(t, c)][0], 4), -len(spec["columns"][c].get("given", [])), t, c)
+                 for t in remaining for c in placed if scores.get((t, c)) is not None]
+        gain, _, target, given = max(edges, default=(0.0, 0, remaining[0], None))
+        if not edges or gain < _MIN_GAIN:
+            target = remaining[0]
+        else:
+            path = f"/tables/{table}/columns/{target}"
+            learned = _conditional(p, table, target, [given], scores[(target, given)][1],
+                                   spec["columns"][target], path)
+            spec["columns"][target] = learned
+            p.notes.append(f"{path}: learned given [{given}] (MI {gain:.4f} nats, the "
+                           "strongest tie to a column drawn before it)")
+        remaining.remove(target)
+        placed.append(target)
+
+
+def _scored(p, table: str, target: str, candidate: str) -> tuple[float, dict] | None:
+    """(MI of target and candidate less its bias, the counts), or None if unreadable."""
+    query = f"/tables/{table}/columns/{target}/dependency[{candidate}]"
+    try:
+        counts = _counts(p, table, target, [candidate], query)
+    except Missing as missing:
+        p.notes.append(f"/tables/{table}/columns/{target}: candidate {candidate} not scored "
+                       f"({missing})")
+        return None
+    return conditional_information(counts, 0), counts
+
+
 def dependency_part(p, profile: dict) -> None:
     """Learn each target's extra parent and rebuild its conditional (notes say what won);
     `p.learned` keeps each learned (given, counts) for the gradebook's calibration."""

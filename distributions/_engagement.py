@@ -24,6 +24,8 @@ from pipeline.errors import SourceError
 
 _SIMULATED = 40_000  # enrollments in the calibration simulation (fixed seed: deterministic)
 _RHO_MAX = 0.95
+# a label may follow engagement almost exactly (an outcome cut from the final score)
+_LABEL_RHO_MAX = 0.995
 
 
 def engagement_part(p, profile: dict) -> None:
@@ -65,21 +67,13 @@ def source_statistics(p, withdrawn: list[str]) -> dict | None:
     r, q = p.reader, p.reader.sql.ident
     score = r.col("learner_activity_result", "published_score", "number", "t")
     points = r.col("learner_activity", "points_possible", "number", "a")
-    status = r.col("course_section_enrollment", "role_status", "text", "t")
-    role = r.col("course_section_enrollment", "role", "text", "t")
-    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in withdrawn) or "''"
     sql = f"""
 WITH res AS (
   SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, {score} / {points} AS x
   FROM {r.rel('learner_activity_result')} AS t JOIN {r.rel('learner_activity')} AS a
     ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')}
   WHERE {score} IS NOT NULL AND {points} > 0),
-enr AS (
-  SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off,
-    MAX(CASE WHEN {status} IN ({listed}) THEN 1.0 ELSE 0.0 END) AS w
-  FROM {r.rel('course_section_enrollment')} AS t JOIN {r.rel('course_section')} AS s
-    ON t.{q('course_section_id')} = s.{q('course_section_id')}
-  WHERE {role} = 'Student' GROUP BY 1, 2),
+enr AS ({_student_enrollments(p, withdrawn)}),
 per AS (SELECT pid, off, AVG(x) AS mx, COUNT(*) AS k, SUM(x * x) AS sxx FROM res GROUP BY 1, 2),
 j AS (SELECT enr.w, per.mx, per.k, per.sxx FROM enr JOIN per
       ON enr.pid = per.pid AND enr.off = per.off),
@@ -95,6 +89,73 @@ SELECT (SELECT COUNT(*) FROM j) AS n, (SELECT AVG(w) FROM j) AS withdrawn,
     return {"n": int(row["n"]), "withdrawn": float(row["withdrawn"]),
             "results": float(row["results"]), "spearman": _float(row["spearman"]),
             "icc": _icc(row)}
+
+
+def _student_enrollments(p, withdrawn: list[str]) -> str:
+    """SELECT pid, off, w (1.0 if withdrawn) per student enrollment (person × offering)."""
+    r, q = p.reader, p.reader.sql.ident
+    status = r.col("course_section_enrollment", "role_status", "text", "t")
+    role = r.col("course_section_enrollment", "role", "text", "t")
+    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in withdrawn) or "''"
+    return (f"SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off, "
+            f"MAX(CASE WHEN {status} IN ({listed}) THEN 1.0 ELSE 0.0 END) AS w "
+            f"FROM {r.rel('course_section_enrollment')} AS t JOIN {r.rel('course_section')} AS s "
+            f"ON t.{q('course_section_id')} = s.{q('course_section_id')} "
+            f"WHERE {role} = 'Student' GROUP BY 1, 2")
+
+
+def results_kept_part(p, profile: dict) -> None:
+    """`engagement.results_kept`: which student enrollments have result rows, and how many
+    of their course's activities, apart for the withdrawn (who leave before later work is
+    set) — absent where every enrollment has a row for every activity."""
+    engagement = profile["engagement"]
+    try:
+        rows = p.reader.rows(_results_kept_sql(p, engagement["withdrawn_role_statuses"]))
+    except (Missing, SourceError) as error:
+        p.notes.append(f"/engagement/results_kept: not estimated ({error})")
+        return
+    kept = {}
+    for row in rows:
+        if row["n"] < 2 * p.guard.k:
+            continue
+        name = "withdrawn" if row["w"] else "enrolled"
+        kept[name] = {"none": round(float(row["none"]) / row["n"], 4),
+                      "share": round(min(float(row["share"] or 1.0), 1.0), 4)}
+        if row["rows"]:
+            kept[name]["unsubmitted"] = round(float(row["unsubmitted"]) / float(row["rows"]),
+                                              4)
+    if all(c["none"] == 0 and c["share"] >= 0.999 for c in kept.values()):
+        return
+    engagement["results_kept"] = kept
+    p.notes.append(f"/engagement/results_kept: student enrollments without any result and "
+                   f"the share of their course's activities the others have: {kept}")
+
+
+def _results_kept_sql(p, withdrawn: list[str]) -> str:
+    r, q = p.reader, p.reader.sql.ident
+    act = r.rel("learner_activity")
+    return f"""
+WITH acts AS (SELECT {q('course_offering_id')} AS off, COUNT(*) AS m FROM {act} GROUP BY 1),
+res AS (SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, COUNT(*) AS k,
+  SUM(CASE WHEN {_unsubmitted(p)} THEN 1 ELSE 0 END) AS u
+  FROM {r.rel('learner_activity_result')} AS t JOIN {act} AS a
+  ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')} GROUP BY 1, 2),
+enr AS ({_student_enrollments(p, withdrawn)}),
+j AS (SELECT enr.w, COALESCE(res.k, 0) AS k, COALESCE(res.u, 0) AS u, acts.m
+  FROM enr JOIN acts ON acts.off = enr.off
+  LEFT JOIN res ON res.pid = enr.pid AND res.off = enr.off)
+SELECT w, COUNT(*) AS n, SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS none,
+  AVG(CASE WHEN k > 0 THEN k * 1.0 / m END) AS share, SUM(k) AS rows, SUM(u) AS unsubmitted
+  FROM j GROUP BY w ORDER BY w"""
+
+
+def _unsubmitted(p) -> str:
+    """A result row is unsubmitted: its grading_status says so, or (without that column)
+    it has no score."""
+    r = p.reader
+    if r.has("learner_activity_result", "grading_status"):
+        return f"{r.col('learner_activity_result', 'grading_status', 'text', 't')} = 'unsubmitted'"
+    return f"{r.col('learner_activity_result', 'published_score', 'number', 't')} IS NULL"
 
 
 def _float(value) -> float | None:
@@ -182,20 +243,43 @@ class Simulation:
         self.other = rng.standard_normal(_SIMULATED)  # a person's part apart from this unit
         self.label_noise = rng.standard_normal(_SIMULATED)
 
-    def label_rho(self, target: float, shares: list[float], score_rho: float,
-                  level: float = 1.0) -> float:
-        """The copula correlation of a label (values ordered from the lowest mean score up,
-        with these shares) whose simulated Spearman with the mean score is `target`; `level`
-        is the label latent's share of the scores' latent (1 for an enrollment's label, the
-        student share for a person's)."""
-        cuts = np.cumsum(shares)[:-1] / sum(shares)
-        ranked = stats.rankdata(self.ratios(score_rho).mean(axis=1))  # ranked once
-        own = math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
+    def label_rho(self, target: float, cells: list[tuple] | None, score_rho: float,
+                  level: float = 1.0, given: np.ndarray | None = None) -> float:
+        """The copula correlation of a label whose simulated Spearman with the mean score is
+        `target`: `cells` are (shares of its values ordered from the lowest mean score up,
+        weight, code) per cell it is drawn in, the Spearman their weighted mean; None for a
+        number (ranked as drawn). With `given` (the simulated codes of the column on the
+        latent the label is drawn given, `_tie_chain.Chain.groups`) each cell is the units
+        of its code, its latent standardized within them, as the generator draws it. `level` is the label
+        latent's share of the scores' latent (1 for an enrollment's label, the student
+        share for a person's)."""
+        means = self.ratios(score_rho).mean(axis=1)
+        own = self.label_latent(level)
+        if cells is None:
+            ranked = stats.rankdata(means)
+            return solve(lambda rho: pearson(ranked, stats.rankdata(
+                rho * own + math.sqrt(1 - rho * rho) * self.label_noise)),
+                target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
+        parts = []
+        for shares, weight, code in cells:
+            mask = np.ones(len(own), bool) if given is None else given == code
+            if sum(shares) <= 0 or mask.sum() < 2:
+                continue
+            z = own[mask] if given is None else _standardized(own[mask])
+            parts.append((stats.rankdata(means[mask]), z, self.label_noise[mask],
+                          np.cumsum(shares)[:-1] / sum(shares), len(shares), weight))
+        total = sum(part[-1] for part in parts) or 1.0
 
         def spearman(rho: float) -> float:
-            u = special.ndtr(rho * own + math.sqrt(1 - rho * rho) * self.label_noise)
-            return _pearson(ranked, _category_ranks(np.searchsorted(cuts, u), len(shares)))
-        return _solve(spearman, target, -_RHO_MAX, _RHO_MAX)
+            return sum(w * pearson(ranked, _category_ranks(np.searchsorted(cuts, special.ndtr(
+                rho * z + math.sqrt(1 - rho * rho) * e)), k))
+                for ranked, z, e, cuts, k, w in parts) / total
+        return solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
+
+    def label_latent(self, level: float) -> np.ndarray:
+        """The latent a label is drawn on: the scores' latent, or for a person's label
+        its student part (`level` of it) with the rest their own."""
+        return math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
 
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise
@@ -207,7 +291,7 @@ class Simulation:
             x = self.ratios(rho)
             within = x.var(axis=1, ddof=1).mean()
             return 1.0 - within / x.var()
-        return _solve(simulated, icc, 0.05, _RHO_MAX)
+        return solve(simulated, icc, 0.05, _RHO_MAX)
 
     def withdrawal_rho(self, target: float, strata: list[tuple[float, float]],
                        score_rho: float) -> float:
@@ -228,7 +312,12 @@ class Simulation:
             scored = keep > 0
             mean = (ratios * mask).sum(axis=1)[scored] / keep[scored]
             return -float(stats.spearmanr(mean, out[scored]).statistic)
-        return _solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
+        return solve(spearman, -target, -_RHO_MAX, _RHO_MAX)
+
+
+def _standardized(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else x - x.mean()
 
 
 def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:
@@ -238,14 +327,15 @@ def _category_ranks(codes: np.ndarray, n: int) -> np.ndarray:
     return (below + (counts + 1) / 2)[codes]
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's correlation of two arrays (0 when either is constant)."""
     # elementwise sums, not BLAS dot products: no thread pool to wake on a busy machine
     x, y = x - x.mean(), y - y.mean()
     scale = math.sqrt(float(np.sum(x * x)) * float(np.sum(y * y)))
     return float(np.sum(x * y)) / scale if scale > 0 else 0.0
 
 
-def _solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
+def solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
     """x in [lo, hi] with function(x) = target, for an increasing function (clamped)."""
     if target <= function(lo):
         return lo

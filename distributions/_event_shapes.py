@@ -106,9 +106,9 @@ class EventShapes(EventQueries):
             return None
         return [round(24 * v / total, 4) for v in values]
 
-    def _sigma(self) -> float | None:
-        """σ of the lognormal engagement from within-offering spread of per-enrollment student
-        counts: Var = μ + μ²(e^σ² − 1) for a Poisson-lognormal with mean μ."""
+    def per_enrollment(self, select: str) -> list[dict]:
+        """Rows of `select` after a CTE `counts` (offering, person, x): the events of each
+        student enrollment not withdrawn, zeros included, over the days the events cover."""
         status = ""
         if self.r.has("course_section_enrollment", "role_status"):
             rs = self.r.col("course_section_enrollment", "role_status", "text", "x")
@@ -117,13 +117,19 @@ class EventShapes(EventQueries):
                       f" s.course_section_id WHERE x.person_id = enr.person AND "
                       f"s.course_offering_id = enr.offering AND {rs} IN ('Withdrawn', "
                       "'Dropped'))")
-        row = self._rows(f"""
+        return self._rows(f"""
 , counts AS (
   SELECT enr.offering, enr.person, COALESCE(c.n, 0) AS x FROM enr LEFT JOIN (
     SELECT offering, person, COUNT(*) AS n FROM ev WHERE stream = 1 GROUP BY offering, person
   ) AS c ON enr.offering = c.offering AND enr.person = c.person
   JOIN off ON enr.offering = off.offering JOIN cov ON off.term = cov.term
   WHERE enr.stream = 1{status}),
+{select}""")
+
+    def _sigma(self) -> float | None:
+        """σ of the lognormal engagement from within-offering spread of per-enrollment student
+        counts: Var = μ + μ²(e^σ² − 1) for a Poisson-lognormal with mean μ."""
+        row = self.per_enrollment("""
 per AS (
   SELECT offering, COUNT(*) AS n, AVG(x) AS m, VAR_SAMP(x) AS v FROM counts
   GROUP BY offering HAVING COUNT(*) >= 2)

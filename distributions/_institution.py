@@ -157,6 +157,39 @@ def grading_part(p, profile: dict) -> None:
     """Grading scheme: per letter, the floor of its k-th lowest final score (a cut-off that
     rests on at least k students); letters with fewer than k students are left out."""
     keep_default(p, "/grading_scheme", lambda: _grading(p, profile))
+    keep_default(p, "/gradebook", lambda: _gradebook(p, profile))
+
+
+DIFFERENT_CURRENT = 0.01  # share of grades whose current score differs from the final below
+#                           which the source's current score is its final score
+
+
+def _gradebook(p, profile: dict) -> None:
+    """How the source's gradebook treats withdrawn students (still scored, or not) and what
+    its current score is (Canvas's graded work only, or the final score itself); each is
+    decided on at least k students, else the generator's default (Canvas) stays."""
+    r, k = p.reader, p.guard.k
+    final = r.col("course_grade", "le_final_score", "number", "g")
+    current = r.col("course_grade", "le_current_score", "number", "g")
+    status = r.col("course_section_enrollment", "role_status", "text", "e")
+    withdrawn = ", ".join(f"'{s}'" for s in profile["engagement"]["withdrawn_role_statuses"])
+    row = r.rows(
+        f"SELECT SUM(CASE WHEN w THEN 1 ELSE 0 END) AS w, SUM(CASE WHEN w AND f IS NOT NULL "
+        f"THEN 1 ELSE 0 END) AS ws, SUM(CASE WHEN c IS NOT NULL AND f IS NOT NULL THEN 1 "
+        f"ELSE 0 END) AS b, SUM(CASE WHEN ABS(c - f) > 0.005 THEN 1 ELSE 0 END) AS d "
+        f"FROM (SELECT {final} AS f, {current} AS c, {status} IN ({withdrawn}) AS w "
+        f"FROM {r.rel('course_grade')} AS g JOIN {r.rel('course_section_enrollment')} AS e "
+        "ON g.course_section_id = e.course_section_id AND g.person_id = e.person_id) AS x")[0]
+    rules = {}
+    if (row["w"] or 0) >= k:
+        rules["withdrawn_scored"] = row["ws"] / row["w"] > 0.5
+    if (row["b"] or 0) >= k:
+        rules["current_is_final"] = row["d"] / row["b"] < DIFFERENT_CURRENT
+    if rules:
+        profile["gradebook"] = rules
+        p.notes.append(f"/gradebook: {rules} (withdrawn students scored in {row['ws'] or 0:,} "
+                       f"of {row['w'] or 0:,} grades; current differs from final in "
+                       f"{row['d'] or 0:,} of {row['b'] or 0:,})")
 
 
 def _grading(p, profile: dict) -> None:

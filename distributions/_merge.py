@@ -38,7 +38,7 @@ from pipeline.errors import DistributionsError
 PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_section_enrollment",
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
-_LARGEST = ("calendar", "grading_scheme")
+_LARGEST = ("calendar", "grading_scheme", "gradebook")
 _LEVELS = 241  # most quantile levels a merged continuous distribution stores
 
 
@@ -96,7 +96,7 @@ def merge_profiles(paths: list[str]):
     if "engagement" in out:
         out["engagement"]["withdrawn_role_statuses"] = sorted(
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
-    for key in _LARGEST:
+    for key in (k for k in _LARGEST if k in first):
         merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
     out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
     return ProfileResult(out, _manifest_of(merge), merge.notes)

@@ -182,8 +182,13 @@ class Guard:
         return self.noise(path, counts, unit="parent row")
 
     # ---- continuous -----------------------------------------------------------------------
-    def continuous(self, path: str, s: Summary, template: dict) -> dict | None:
-        """A continuous distribution from a summary, extremes coded to the k-th values."""
+    def continuous(self, path: str, s: Summary, template: dict,
+                   people: bool = True) -> dict | None:
+        """A continuous distribution from a summary, extremes coded to the k-th values;
+        values of an institutional table (`people=False`: a section's capacity, an
+        assignment's due date) have no person behind them and are published as they are."""
+        if not people:
+            return _continuous_spec(s, s.min, s.max, template) if s.n else None
         if s.n < 2 * self.k:
             # below 2k values the k-th smallest and largest meet or cross: coding would
             # publish a made-up constant, so the column is not published at all

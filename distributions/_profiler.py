@@ -15,10 +15,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._activity import activity_part
 from distributions._calendar import calendar_part
+from distributions._catalog_columns import catalog_part
 from distributions._columns import coverage, extras_part
-from distributions._dependencies import dependency_part
-from distributions._engagement import engagement_part
+from distributions._dependencies import dependency_part, extra_dependency_part
+from distributions._engagement import engagement_part, results_kept_part
 from distributions._estimators import (
     Missing,
     Reader,
@@ -41,7 +43,7 @@ from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
-from distributions._structure import institutional, mean_count
+from distributions._structure import has_people, institutional, mean_count
 from distributions._ties import tie_part
 from distributions._udp_distributions import profile_from_udp_distributions
 from pipeline.errors import DistributionsError, SourceError
@@ -172,11 +174,15 @@ class Profiler:
         calendar_part(self, profile)
         sizing_part(self, profile)
         grading_part(self, profile)
+        results_kept_part(self, profile)  # before the calibration, which simulates it
         engagement_part(self, profile)
         self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
                           "are kept from the default profile: not estimated yet")
         event_part(self, profile)
+        activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)
+        extra_dependency_part(self, profile)  # the extras' tree, before their score ties
+        catalog_part(self, profile)  # course, section, campus and group names of the source
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile
@@ -340,7 +346,7 @@ class Profiler:
     def _continuous(self, table: str, name: str, path: str, template: dict):
         base = measure_base(self, table, name)
         summary = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
-        return self.guard.continuous(path, summary, template)
+        return self.guard.continuous(path, summary, template, people=has_people(self, table))
 
     def _conditional_column(self, table: str, name: str, path: str, template: dict):
         given, other = template["given"], template["otherwise"]

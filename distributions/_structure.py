@@ -156,6 +156,12 @@ def mean_count(p, path: str, hist: dict) -> dict | None:
                                               {"value": low + 1, "p": share}]}
 
 
+def has_people(p, table: str) -> bool:
+    """Whether a person stands behind each row of `table` (else its values are institutional:
+    a section's capacity, an assignment's due date)."""
+    return "person_id" in {c.name for c in p.entities[table].columns}
+
+
 def institutional(p, parent: str, hist: dict) -> dict:
     """Children-per-parent counts as the privacy guard weighs them: the course structure's
     parents (terms, offerings, sections, groups, content containers) are institutional — their

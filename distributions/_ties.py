@@ -1,13 +1,16 @@
 """Labels tied to scores: the institution's outcome labels and bands (an enrollment's final
 result, a person's deprivation band) drawn on the latent engagement that drives scores.
 
-For each categorical extra column of `course_section_enrollment` or `person`, aggregate SQL
-gives each value's mean score ratio (over the student enrollments, or the people, holding it)
-and the Spearman correlation between the mean score and the value's rank in that order. Where
-that correlation is not negligible, the profile's `engagement.ties` stores the order (lowest
-mean score first) and the copula correlation that reproduces it, solved on the gradebook
+For each text extra of `course_section_enrollment` or `person`, aggregate SQL gives each
+value's mean score ratio (over the student enrollments, or the people, holding it) and the
+Spearman correlation between the mean score and the value's rank in that order — within the
+cells of the column the extra was learned to follow (`_dependencies.extra_dependency_part`:
+an outcome label given `role_status`), so the tie adds only what the cells leave. Where that
+correlation is not negligible, the profile's `engagement.ties` stores the order (lowest mean
+score first) and the copula correlation that reproduces it, solved on the gradebook
 simulation of `_engagement.py`. The generator then draws the column on Φ(ρ·latent + noise)
-with its values in that order; its shares stay the profile's.
+with its values in that order; its shares stay the profile's. A numeric extra (a
+registration day) is tied the same way with an empty order: its quantiles are the order.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 
 from distributions._engagement import Simulation
 from distributions._estimators import Missing
+from distributions._tie_chain import Chain, leaf, shares
 from pipeline.errors import SourceError
 
 TABLES = ("course_section_enrollment", "person")
@@ -35,14 +39,19 @@ def tie_part(p, profile: dict) -> None:
     sims = {"course_section_enrollment": (Simulation(results, transform), 1.0),
             "person": (Simulation(results * per_person, transform),
                        share / (share + (1 - share) / per_person))}
-    ties = {}
+    ties: dict = {}
     for table in TABLES:
-        for column, extra in profile["tables"].get(table, {}).get("extras", {}).items():
-            spec = profile["tables"][table]["columns"].get(column, {})
-            if extra.get("type") != "string" or spec.get("kind") != "categorical":
+        extras = profile["tables"].get(table, {}).get("extras", {})
+        columns = profile["tables"].get(table, {}).get("columns", {})
+        for column in _tree_order(extras, columns):
+            spec = columns.get(column, {})
+            kind = _tie_kind(extras[column], spec)
+            if kind is None:
                 continue
+            chain = Chain(*sims[table], table, columns, ties, profile["engagement"])
             try:
-                tie = _tie(p, table, column, spec, *sims[table], score_rho)
+                tie = (_tie(p, table, column, spec, chain, score_rho) if kind == "label" else
+                       _continuous_tie(p, table, column, *sims[table], score_rho))
             except (Missing, SourceError) as error:
                 p.notes.append(f"/engagement/ties: {table}.{column} not scored ({error})")
                 continue
@@ -60,24 +69,92 @@ def _enrollments_per_student(p) -> float:
     return max(float(value or 1.0), 1.0)
 
 
-def _tie(p, table: str, column: str, spec: dict, sim, level: float, score_rho: float):
-    shares = {i["value"]: i["p"] for i in spec["values"] if i["value"] is not None}
-    means = {v: m for v, m in _value_means(p, table, column) if v in shares}
+def _tie_kind(extra: dict, spec: dict) -> str | None:
+    """"label" for a text extra (its own shares, or given one column of its table), "value"
+    for a number drawn from quantiles, None for what is not drawn on a uniform."""
+    if extra.get("type") == "string" and (spec.get("kind") == "categorical" or (
+            spec.get("kind") == "conditional" and len(spec["given"]) == 1
+            and "." not in spec["given"][0])):
+        return "label"
+    if extra.get("type") in ("int64", "float64") and spec.get("kind") == "continuous":
+        return "value"
+    return None
+
+
+def _tree_order(extras: dict, columns: dict) -> list[str]:
+    """The extras, each after the extra it is drawn given (its tie is learned on that one's)."""
+    order, pending = [], sorted(extras)
+    while pending:
+        ready = [c for c in pending if _given_of(columns.get(c, {})) not in pending] or pending
+        order.append(ready[0])
+        pending.remove(ready[0])
+    return order
+
+
+def _given_of(spec: dict) -> str | None:
+    return spec["given"][0] if spec.get("kind") == "conditional" else None
+
+
+def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float):
+    """The order and rho of a label; for one drawn given a column, the rho reproducing the
+    source's Spearman within that column's cells (what the cells' shares leave to scores) —
+    where that column is drawn on the latent too, on the latent standardized within its
+    cells (`within`: each cell's mean and sd of the latent, so the cells keep their shares;
+    `_tie_chain.py` replays those draws)."""
+    given = spec["given"][0] if spec["kind"] == "conditional" else None
+    overall = shares(spec["otherwise"] if given else spec)
+    means = {v: m for v, m in _value_means(p, table, column) if v in overall}
     if len(means) < 2:
         return None
     order = sorted(means, key=lambda v: (means[v], str(v)))
-    target = _spearman(p, table, column, order)
-    if target is None or abs(target) < _MIN_SPEARMAN:
+    per_cell = _cell_spearmans(p, table, column, order, given)
+    if not per_cell:
         return None
-    rho = sim.label_rho(target, [shares[v] for v in order], score_rho, level)
+    target = sum(s * n for _, s, n in per_cell) / sum(n for _, _, n in per_cell)
+    if abs(target) < _MIN_SPEARMAN:
+        return None
+    groups = chain.groups(given) if given else None
+    codes, mapping = groups or (None, {})
+    cells = [([_cell_shares(spec, given, g).get(v, 0.0) for v in order], n,
+              mapping.get(str(g), -1)) for g, _, n in per_cell]
+    rho = chain.sim.label_rho(target, cells, score_rho, chain.level, given=codes)
+    within = f" within the cells of {given}" if given else ""
     p.notes.append(f"/engagement/ties/{table}.{column}: drawn on engagement, rho "
-                   f"{rho:.3f} (source Spearman with the mean score {target:.3f}; order "
-                   f"{', '.join(map(str, order))})")
-    return {"rho": round(rho, 4), "order": order}
+                   f"{rho:.3f} (source Spearman with the mean score{within} {target:.3f}; "
+                   f"order {', '.join(map(str, order))})")
+    tie = {"rho": round(rho, 4), "order": order}
+    if groups:
+        tie["within"] = chain.within(given, groups)
+    return tie
 
 
-def _base(p, table: str, column: str) -> str:
-    """SELECT mx (mean score ratio), v (the label) per student enrollment or person."""
+def _continuous_tie(p, table: str, column: str, sim, level: float, score_rho: float):
+    """A number's rho: its quantiles drawn on Φ(ρ·latent + noise), so that its Spearman with
+    the mean score is the source's (order empty: the quantiles are the order)."""
+    rows = p.reader.rows(_spearman_sql(_base(p, table, column, value="number"), "v", None))
+    rows = [r for r in rows if r["s"] is not None and not math.isnan(r["s"])
+            and r["n"] >= p.guard.k]
+    if not rows or abs(float(rows[0]["s"])) < _MIN_SPEARMAN:
+        return None
+    target = float(rows[0]["s"])
+    rho = sim.label_rho(target, None, score_rho, level)
+    p.notes.append(f"/engagement/ties/{table}.{column}: drawn on engagement, rho {rho:.3f} "
+                   f"(source Spearman with the mean score {target:.3f})")
+    return {"rho": round(rho, 4), "order": []}
+
+
+def _cell_shares(spec: dict, given: str | None, value) -> dict:
+    """The shares the generator draws for rows whose `given` is `value`."""
+    if given is None:
+        return shares(spec)
+    cell = next((c["distribution"] for c in spec["cells"]
+                 if str(c["when"][given]) == str(value)), spec["otherwise"])
+    return shares(leaf(cell))
+
+
+def _base(p, table: str, column: str, given: str | None = None, value: str = "text") -> str:
+    """SELECT mx (mean score ratio), v (the label), g (the given column's value, or NULL)
+    per student enrollment or person."""
     r, q = p.reader, p.reader.sql.ident
     score = r.col("learner_activity_result", "published_score", "number", "t")
     points = r.col("learner_activity", "points_possible", "number", "a")
@@ -87,19 +164,21 @@ def _base(p, table: str, column: str) -> str:
     res = (f"SELECT {select}, {score} / {points} AS x FROM {r.rel('learner_activity_result')} "
            f"AS t JOIN {r.rel('learner_activity')} AS a ON t.{q('learner_activity_id')} = "
            f"a.{q('learner_activity_id')} WHERE {score} IS NOT NULL AND {points} > 0")
-    label = r.col(table, column, "text", "t")
+    label = r.col(table, column, value, "t") + " AS v, " + (
+        r.col(table, given, "text", "t") if given else "NULL") + " AS g"
     if table == "person":
-        lab = f"SELECT t.{q('person_id')} AS pid, {label} AS v FROM {r.rel('person')} AS t"
+        lab = f"SELECT t.{q('person_id')} AS pid, {label} FROM {r.rel('person')} AS t"
     else:
         role = r.col(table, "role", "text", "t")
         lab = (f"SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off, "
-               f"{label} AS v FROM {r.rel(table)} AS t JOIN {r.rel('course_section')} AS s ON "
+               f"{label} FROM {r.rel(table)} AS t JOIN {r.rel('course_section')} AS s ON "
                f"t.{q('course_section_id')} = s.{q('course_section_id')} "
                f"WHERE {role} = 'Student'")
     on = " AND ".join(f"lab.{k} = per.{k}" for k in keys)
     return (f"WITH res AS ({res}), per AS (SELECT {', '.join(keys)}, AVG(x) AS mx FROM res "
             f"GROUP BY {', '.join(keys)}), lab AS ({lab}) "
-            f"SELECT per.mx AS mx, lab.v AS v FROM lab JOIN per ON {on} WHERE lab.v IS NOT NULL")
+            f"SELECT per.mx AS mx, lab.v AS v, lab.g AS g FROM lab JOIN per ON {on} "
+            f"WHERE lab.v IS NOT NULL")
 
 
 def _value_means(p, table: str, column: str) -> list[tuple]:
@@ -108,12 +187,26 @@ def _value_means(p, table: str, column: str) -> list[tuple]:
     return [(row["v"], float(row["m"])) for row in rows if row["n"] >= p.guard.k]
 
 
-def _spearman(p, table: str, column: str, order: list) -> float | None:
+def _cell_spearmans(p, table: str, column: str, order: list,
+                    given: str | None) -> list[tuple]:
+    """[(given value, Spearman of the mean score and the label's rank in `order`, people)]
+    per cell of `given` (one cell without it) holding k people and two labels or more."""
     code = " ".join(f"WHEN '{str(v).replace(chr(39), chr(39) * 2)}' THEN {i}"
                     for i, v in enumerate(order))
-    sql = (f"WITH b AS (SELECT mx, CASE v {code} END AS c FROM ({_base(p, table, column)}) AS b0)"
-           f", r AS (SELECT RANK() OVER (ORDER BY mx) + (COUNT(*) OVER (PARTITION BY mx) - 1)"
-           f" / 2.0 AS rx, RANK() OVER (ORDER BY c) + (COUNT(*) OVER (PARTITION BY c) - 1)"
-           f" / 2.0 AS rc FROM b WHERE c IS NOT NULL) SELECT CORR(rx, rc) AS s FROM r")
-    value = p.reader.scalar(sql)
-    return None if value is None or math.isnan(value) else float(value)
+    coded = f"SELECT mx, g, CASE v {code} END AS c FROM ({_base(p, table, column, given)}) AS b0"
+    rows = p.reader.rows(_spearman_sql(coded, "c", given))
+    return [(row["g"], float(row["s"]), int(row["n"])) for row in rows
+            if row["s"] is not None and not math.isnan(row["s"]) and row["n"] >= p.guard.k]
+
+
+def _spearman_sql(base: str, value: str, given: str | None) -> str:
+    """Spearman of mx and `value` (average ranks, within g) per g: rows g, s, n."""
+    within = "g, " if given else ""
+    part = "PARTITION BY g " if given else ""
+
+    def rank(x: str) -> str:
+        return (f"RANK() OVER ({part}ORDER BY {x}) + (COUNT(*) OVER (PARTITION BY {within}{x})"
+                f" - 1) / 2.0")
+    return (f"WITH b AS (SELECT * FROM ({base}) AS b1 WHERE {value} IS NOT NULL AND mx IS NOT "
+            f"NULL), r AS (SELECT g, {rank('mx')} AS rx, {rank(value)} AS rc FROM b) "
+            f"SELECT g, CORR(rx, rc) AS s, COUNT(*) AS n FROM r GROUP BY g ORDER BY n DESC")

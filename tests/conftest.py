@@ -22,6 +22,7 @@ from distributions import load_profile
 from pipeline import REGISTRY
 from pipeline.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = "campus-synth.json"
 SMALL_FTE = 800          # the shared DuckDB warehouse of the integrity tests
 BIG_FTE = 20_000         # the full-size generation of the proportion tests
@@ -101,7 +102,53 @@ def run_subprocess(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def run_checked(*args, cwd: Path, env: dict | None = None, timeout: int = 600):
+    """Run a command (not necessarily ours); a non-zero exit fails with its stderr's end."""
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr[-3000:]}"
+    return result
+
+
 # ---- shared fixtures ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel as a release builds it (`python -m build`: sdist, then the wheel from it)."""
+    dist = tmp_path_factory.mktemp("dist")
+    # --no-isolation: the build backend (setuptools) of this venv, no download
+    run_checked(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT,
+                cwd=ROOT)
+    (found,) = dist.glob("campus_synth-*.whl")
+    return found
+
+
+@pytest.fixture(scope="session")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A fresh venv holding the wheel (non-editable) and the locked dependencies, as the
+    images in infra/ install it; its bin folder."""
+    venv = tmp_path_factory.mktemp("venv") / "v"
+    if shutil.which("uv"):  # from uv's cache: seconds
+        run_checked("uv", "venv", "--quiet", "--python", sys.executable, venv, cwd=venv.parent)
+        run_checked("uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+                    "-r", ROOT / "requirements.lock", wheel, cwd=venv.parent)
+    else:
+        run_checked(sys.executable, "-m", "venv", venv, cwd=venv.parent)
+        run_checked(venv / "bin" / "python", "-m", "pip", "install", "--quiet",
+                    "-r", ROOT / "requirements.lock", wheel, cwd=venv.parent, timeout=1800)
+    return venv / "bin"
+
+
+@pytest.fixture(scope="session")
+def outside(tmp_path_factory) -> tuple[Path, dict]:
+    """A working folder outside the source tree, and an environment that cannot reach it."""
+    folder = tmp_path_factory.mktemp("user")
+    assert ROOT not in folder.parents
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "CAMPUS_SYNTH_DBT_PROJECT", "VIRTUAL_ENV",
+                        "COLUMNS", "LINES")}
+    return folder, env
+
+
 @pytest.fixture(scope="session")
 def profile() -> dict:
     return load_profile()

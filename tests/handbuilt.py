@@ -16,8 +16,10 @@ The sources (each ≤ ~30,000 rows):
 - `extra_columns`  person.region / age_band / disability / imd_band and enrollment
                    final_result / registration_day, all tied to the student's scores;
 - `weights_200`    assignment-group weights summing to 200 per course (exam 100 + work 100);
-- `events`         an event_store.expanded without `ed_app.name` and `membership`;
-- `withdrawal`     withdrawal strongly tied to low scores;
+- `events`         an event_store.expanded without `ed_app.name` and `membership`, busier
+                   students (lognormal rates) the better they score;
+- `withdrawal`     withdrawal strongly tied to low scores; the withdrawn have result rows for
+                   part of their work only (a fifth of them none at all);
 - `all_submitted`  no unsubmitted work: every result is submitted and graded;
 - `one_row`        a table of one row (a single campus, a single-term institution);
 - `sparse`         (not in SHAPES) `one_row` without optional tables and columns.
@@ -56,6 +58,7 @@ class Shape:
     unsubmitted: float = 0.07
     withdrawn: float = 0.06
     withdrawal_by_score: float = 0.0   # logit slope of withdrawal on -latent
+    withdrawn_rows_dropped: bool = False  # withdrawn: rows for some work only (or none)
     person_terms: bool = True          # write person__academic_term
     campuses: int = 3
     extra_columns: bool = False
@@ -72,10 +75,11 @@ SHAPES: dict[str, Shape] = {
                       students=1800, terms_per_student=(0.9, 0.1), courses_per_term=(1, 1),
                       groups_per_offering=(2, 2), activities_per_group=(2, 3),
                       person_terms=False, first_term=("Spring", 2013, "02-01")),
-    "extra_columns": Shape(extra_columns=True, students=400),
+    "extra_columns": Shape(extra_columns=True, students=1000),
     "weights_200": Shape(weight_total=200.0, students=400),
     "events": Shape(students=300, offerings_per_term=6),
-    "withdrawal": Shape(students=500, withdrawn=0.15, withdrawal_by_score=2.0),
+    "withdrawal": Shape(students=500, withdrawn=0.15, withdrawal_by_score=2.0,
+                        withdrawn_rows_dropped=True),
     "all_submitted": Shape(students=400, unsubmitted=0.0),
     "one_row": Shape(terms=1, students=300, campuses=1, offerings_per_term=10),
 }
@@ -378,6 +382,7 @@ def _results(shape: Shape, rng, enrollments: pd.DataFrame, activities: pd.DataFr
     status = np.where(missing, "unsubmitted", "graded")
     response = pairs["due_date"] - pd.to_timedelta(rng.uniform(0, 72, n), unit="h")
     points = pairs["points_possible"].to_numpy()
+    kept = _kept_rows(shape, rng, pairs) if shape.withdrawn_rows_dropped else np.ones(n, bool)
     return pd.DataFrame({
         "learner_activity_result_id": KEY_BASE + 1_000_000 + np.arange(n),
         "learner_activity_id": pairs["learner_activity_id"], "person_id": pairs["person_id"],
@@ -387,7 +392,17 @@ def _results(shape: Shape, rng, enrollments: pd.DataFrame, activities: pd.DataFr
         .where(~missing),
         "gradebook_status": "true",
         "section": pairs["course_section_id"], "ratio": np.where(missing, 0.0, ratio),
-        "weight": pairs["group_weight"]})
+        "weight": pairs["group_weight"]})[kept]
+
+
+def _kept_rows(shape: Shape, rng, pairs: pd.DataFrame) -> np.ndarray:
+    """A withdrawn enrollment keeps each row with a probability drawn per enrollment from
+    U(-0.25, 0.8) (clipped at 0: about a fifth keep none); the others keep every row."""
+    enrollment = pd.factorize(pairs["person_id"].astype(str) + "/" +
+                              pairs["course_section_id"].astype(str))[0]
+    keep = np.clip(rng.uniform(-0.25, 0.8, enrollment.max() + 1), 0, 1)[enrollment]
+    withdrawn = (pairs["role_status"] == "Withdrawn").to_numpy()
+    return ~withdrawn | (rng.random(len(pairs)) < keep)
 
 
 def _grades(results: pd.DataFrame, enrollments: pd.DataFrame) -> pd.DataFrame:
@@ -449,7 +464,8 @@ def _events(t: dict, shape: Shape, days: int = 14, rate: float = 0.6) -> pd.Data
                               on="course_offering_id")
     begin = students["academic_term_id"].map(
         t["academic_term"].set_index("academic_term_id")["term_begin_date"])
-    counts = rng.poisson(rate, (len(students), days))
+    engaged = np.exp(0.8 * _score_z(t, students, rng) - 0.32)  # lognormal, mean ~1
+    counts = rng.poisson(rate * engaged[:, None], (len(students), days))
     e_row, e_day = np.nonzero(counts)
     reps = counts[e_row, e_day]
     e_row, e_day = np.repeat(e_row, reps), np.repeat(e_day, reps)
@@ -466,6 +482,20 @@ def _events(t: dict, shape: Shape, days: int = 14, rate: float = 0.6) -> pd.Data
         "object_udp_id": KEY_BASE + 40_000 + kind, "app_id": kinds[:, 3],
         "person": students["person_id"].to_numpy()[e_row],
         "offering": students["course_offering_id"].to_numpy()[e_row]})
+
+
+def _score_z(t: dict, students: pd.DataFrame, rng) -> np.ndarray:
+    """Per student enrollment: its standardized mean score ratio, blended with noise
+    (0.6 : 0.8), so activity follows scores in part; 0 where it has no score."""
+    acts = t["learner_activity"][["learner_activity_id", "course_offering_id",
+                                  "points_possible"]]
+    res = t["learner_activity_result"].merge(acts, on="learner_activity_id")
+    res["x"] = res["published_score"] / res["points_possible"]
+    mean = res.groupby(["person_id", "course_offering_id"], as_index=False)["x"].mean()
+    x = students[["person_id", "course_offering_id"]].merge(
+        mean, how="left", on=["person_id", "course_offering_id"])["x"].to_numpy(dtype=float)
+    z = np.nan_to_num((x - np.nanmean(x)) / np.nanstd(x))
+    return 0.6 * z + 0.8 * rng.normal(size=len(z))
 
 
 def shape_of(name: str, **changes) -> Shape:

@@ -54,8 +54,8 @@ def histogram(con: duckdb.DuckDBPyConnection, name: str) -> dict[int, int]:
     return {int(n): int(c) for n, c in rows}
 
 
-def ks(a: dict[int, int], b: dict[int, int]) -> float:
-    """Largest gap between the empirical CDFs of two count histograms."""
+def ks(a: dict, b: dict) -> float:
+    """Largest gap between the empirical CDFs of two {value: count} histograms."""
     ta, tb = sum(a.values()), sum(b.values())
     if not ta or not tb:
         return 1.0
@@ -64,6 +64,25 @@ def ks(a: dict[int, int], b: dict[int, int]) -> float:
         ca, cb = ca + a.get(value, 0), cb + b.get(value, 0)
         gap = max(gap, abs(ca / ta - cb / tb))
     return gap
+
+
+def shares(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict:
+    """{value: share of rows} of one column (nulls as None)."""
+    rows = con.execute(f'SELECT "{column}", COUNT(*) FROM {CS}.{table} GROUP BY 1').fetchall()
+    total = sum(n for _, n in rows)
+    return {value: n / total for value, n in rows} if total else {}
+
+
+def tvd(a: dict, b: dict) -> float:
+    """Total variation distance between two {value: share} distributions."""
+    return 0.5 * sum(abs(a.get(v, 0.0) - b.get(v, 0.0)) for v in set(a) | set(b))
+
+
+def numbers(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[float, int]:
+    """{value: rows} of a numeric column's non-null values (a histogram `ks` compares)."""
+    rows = con.execute(f'SELECT CAST("{column}" AS DOUBLE), COUNT(*) FROM {CS}.{table} '
+                       f'WHERE "{column}" IS NOT NULL GROUP BY 1').fetchall()
+    return {float(value): int(n) for value, n in rows}
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -363,6 +363,9 @@ MORE_FLAG_CASES = [
     ("runner-missing-value", ["--runner"], "invalid runner option"),
     ("beam-option-bad-int", ["--direct_num_workers=abc"], "invalid int value: 'abc'"),
     ("beam-option-bad-choice", ["--direct_running_mode=fast"], "invalid choice: 'fast'"),
+    # DaskRunner's own options are known once the runner is named
+    ("dask-option-bad-int", ["--runner", "DaskRunner", "--dask_npartitions=x"],
+     "invalid int value: 'x'"),
     ("out-empty", ["--out", ""], "--out is empty"),
     ("out-blank", ["--out", "  "], "--out is empty"),
     ("out-root", ["--out", "/"], "the root folder"),

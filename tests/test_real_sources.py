@@ -15,12 +15,21 @@ from pathlib import Path
 import duckdb
 import pytest
 from handbuilt import SHAPES, SPARSE_TABLES, build
-from structure_metrics import CHILDREN, histogram, ks, row_counts
+from dependency_metrics import PLANTED, planted
+from structure_metrics import CHILDREN, histogram, ks, numbers, row_counts, shares, tvd
 
 from pipeline.cli import main
 
 MIN_PARENTS = 60
 KS_MAX = 0.05
+ASSOCIATION_MAX = 0.05  # |generated − source| Spearman or Cramér's V of a planted pair
+TVD_MAX = 0.03
+# columns generation once took from the built-in catalog (and the course columns keyed by a
+# course's position in its term): each is learned from the source now
+CATALOG = {"course_offering": ("subject", "number", "title", "cip_family", "course_level",
+                               "available_credits"),
+           "course_section": ("section_number",), "campus": ("name", "code"),
+           "learner_activity_group": ("name",)}
 ROWS_TOLERANCE = 0.10
 MARTS = "one_row"  # the one run that builds the marts too (dbt costs ~40 s)
 # FKs whose children come from a draw per offering, not per parent: with a source of a few
@@ -37,7 +46,8 @@ def pair(request, tmp_path_factory) -> tuple[str, Path, Path, dict]:
     profile_path = folder / "profile.json"
     assert main(["profile", "--source", str(source), "--out", str(profile_path)]) == 0
     profile = json.loads(profile_path.read_text())
-    flags = ["--event-days", "1", "--no-evaluate"]
+    # the events source: its two weeks of events, so activity ↔ score compares like with like
+    flags = ["--event-days", "14" if name == "events" else "1", "--no-evaluate"]
     flags += [] if name == MARTS else ["--no-marts"]
     flags += [] if name in (MARTS, "events") else ["--event-scale", "0"]  # no events: works
     out = folder / "run"
@@ -77,6 +87,45 @@ def test_children_per_parent_match(pair):
                 assert _mean(got) == pytest.approx(_mean(want), rel=0.1), (name, fk)
             else:
                 assert ks(want, got) <= KS_MAX, (name, fk, want, got)
+
+
+def test_planted_dependencies_match(pair):
+    """Withdrawal tied to low scores, an outcome label tied to scores and to role_status,
+    demographic bands tied to scores and to each other: each pair's association within
+    0.05 of the source's (sources without planted pairs have nothing to check)."""
+    name, source, generated, _ = pair
+    if name not in PLANTED:
+        pytest.skip(f"{name} plants no dependency")
+    found = planted(str(source), str(generated), name)
+    off = [(p, round(w, 3), round(g, 3)) for p, w, g in found
+           if w is None or g is None or abs(g - w) > ASSOCIATION_MAX]
+    assert not off, f"{name}: planted pairs off by more than {ASSOCIATION_MAX}: {off}"
+
+
+def test_catalog_columns_are_learned(pair):
+    """Course subject, number and title, section number, campus and group names: TVD ≤ 0.03
+    against the source (they once came from the built-in catalog, TVD 1.0)."""
+    name, source, generated, _ = pair
+    with _source_connection(source) as src, duckdb.connect(str(generated),
+                                                           read_only=True) as gen:
+        distances = {f"{t}.{c}": round(tvd(shares(src, t, c), shares(gen, t, c)), 4)
+                     for t, columns in CATALOG.items() for c in columns}
+    off = {column: d for column, d in distances.items() if d > TVD_MAX}
+    assert not off, f"{name}: catalog columns over TVD {TVD_MAX}: {off}"
+
+
+def test_gradebook_follows_the_source(pair):
+    """Whether withdrawn students keep a score and whether the current score is the final one
+    are learned: the share of grades without a score and the share whose current score
+    differs from the final are the source's, within 0.01."""
+    name, source, generated, _ = pair
+    sql = ("SELECT AVG(CASE WHEN le_final_score IS NULL THEN 1.0 ELSE 0 END), "
+           "AVG(CASE WHEN ABS(le_current_score - le_final_score) > 0.005 THEN 1.0 ELSE 0 END) "
+           "FROM context_store_entity.course_grade")
+    with _source_connection(source) as src, duckdb.connect(str(generated),
+                                                           read_only=True) as gen:
+        want, got = src.execute(sql).fetchone(), gen.execute(sql).fetchone()
+    assert got == pytest.approx(want, abs=0.01), (name, want, got)
 
 
 def _mean(hist: dict[int, int]) -> float:

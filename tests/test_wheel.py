@@ -12,38 +12,18 @@ and `caliper` into a pipe its reader closes early.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
 import duckdb
-import pytest
+from conftest import ROOT, run_checked
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "distributions")
 DATA_SUFFIXES = {".json", ".yaml", ".yml", ".md"}
 DBT_SKIPPED = {"target", "logs", "dbt_packages"}  # dbt's own output, never shipped
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-
-
-def _run(*args, cwd: Path, env: dict | None = None, timeout: int = 600):
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=timeout)
-    assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr[-3000:]}"
-    return result
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
-    # --no-isolation: the build backend (setuptools) of this venv, no download
-    _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT, cwd=ROOT)
-    (found,) = dist.glob("campus_synth-*.whl")
-    return found
 
 
 def expected_files() -> set[str]:
@@ -78,58 +58,33 @@ def test_the_wheel_holds_every_package_and_data_file(wheel):
     assert not [n for n in names if n.split("/")[0] in ("dbt", "tests", "infra", "build")]
 
 
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> Path:
-    """A fresh venv holding the wheel and the locked dependencies; its bin folder."""
-    venv = tmp_path_factory.mktemp("venv") / "v"
-    if shutil.which("uv"):  # from uv's cache: seconds
-        _run("uv", "venv", "--quiet", "--python", sys.executable, venv, cwd=venv.parent)
-        _run("uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python",
-             "-r", ROOT / "requirements.lock", wheel, cwd=venv.parent)
-    else:
-        _run(sys.executable, "-m", "venv", venv, cwd=venv.parent)
-        _run(venv / "bin" / "python", "-m", "pip", "install", "--quiet",
-             "-r", ROOT / "requirements.lock", wheel, cwd=venv.parent, timeout=1800)
-    return venv / "bin"
-
-
-@pytest.fixture(scope="module")
-def outside(tmp_path_factory) -> tuple[Path, dict]:
-    """A working folder outside the source tree, and an environment that cannot reach it."""
-    folder = tmp_path_factory.mktemp("user")
-    assert ROOT not in folder.parents
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "CAMPUS_SYNTH_DBT_PROJECT", "VIRTUAL_ENV",
-                        "COLUMNS", "LINES")}
-    return folder, env
-
-
 def test_the_installed_package_is_the_wheel(installed, outside):
     folder, env = outside
-    result = _run(installed / "python", "-c", "import pipeline, distributions, "
-                  "pipeline.outputs._dbt as d; print(pipeline.__file__); print(d.PROJECT_DIR)",
+    result = run_checked(installed / "python", "-c", "import pipeline, distributions, "
+                         "pipeline.outputs._dbt as d; print(pipeline.__file__); "
+                         "print(d.PROJECT_DIR)",
                   cwd=folder, env=env)
     package, project = result.stdout.split()
     venv = installed.parent
     assert Path(package).is_relative_to(venv) and Path(project).is_relative_to(venv)
     assert Path(project).name == "_dbt_project"
-    result = _run(installed / "campus-synth", "--version", cwd=folder, env=env)
+    result = run_checked(installed / "campus-synth", "--version", cwd=folder, env=env)
     assert result.stdout.strip() == f"campus-synth {VERSION}"
 
 
 def test_run_profile_and_caliper_from_the_installed_wheel(installed, outside):
     folder, env = outside
     cli = installed / "campus-synth"
-    _run(cli, "run", "--fte", 300, "--terms", 1, "--event-days", 3, "--out", "w",
+    run_checked(cli, "run", "--fte", 300, "--terms", 1, "--event-days", 3, "--out", "w",
          cwd=folder, env=env, timeout=900)
     with duckdb.connect(str(folder / "w" / "warehouse.duckdb"), read_only=True) as db:
         for mart in ("mart_course_offering.status", "mart_taskforce.level1_aggregated",
                      "mart_general.lms_tool", "udp_distributions.context_store_distributions"):
             assert db.execute(f"select count(*) from {mart}").fetchone()[0] > 0, mart
-    _run(cli, "profile", "--source", "w/warehouse.duckdb", "--out", "p.json",
+    run_checked(cli, "profile", "--source", "w/warehouse.duckdb", "--out", "p.json",
          cwd=folder, env=env)
     assert (folder / "p.json").is_file() and (folder / "p.privacy.json").is_file()
-    result = _run(cli, "caliper", "--out", "w", "--limit", 2, "--validate", cwd=folder, env=env)
+    result = run_checked(cli, "caliper", "--out", "w", "--limit", 2, "--validate", cwd=folder, env=env)
     assert result.stdout.count('"@context"') == 2
     # a reader that stops early (`| head -1`): a quiet end, no traceback
     reader = subprocess.Popen([str(cli), "caliper", "--out", "w", "--limit", "3000"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_select, split_sets
+from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_sets
 from distributions._evaluate._stats import (
     cdf_at,
     ks_at_points,
@@ -24,12 +24,14 @@ def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> list[dict[int, 
     key = side.split_key(fk.parent)
     sql = f"""
 SELECT hb, n, count(*) FROM (
-  SELECT p.{q(fk.key)}, {split_select('p.' + q(key))}, count(c.{q(fk.column)}) n
-  FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
-    ON c.{q(fk.column)} = p.{q(fk.key)}
-  GROUP BY ALL) GROUP BY {split_sets('n')}"""
+  SELECT {side.split_select('s')}, n FROM (
+    SELECT p.{q(fk.key)} k, p.{q(key)} s, count(c.{q(fk.column)}) n
+    FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
+      ON c.{q(fk.column)} = p.{q(fk.key)}
+    GROUP BY p.{q(fk.key)}, p.{q(key)}))
+GROUP BY {split_sets('n')}"""
     out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
-    for split, half, (n, parents) in split_rows(ctx.engine.rows(sql)):
+    for split, half, (n, parents) in split_rows(side.rows(sql)):
         out[split][half][int(n)] = out[split][half].get(int(n), 0) + int(parents)
     return out
 

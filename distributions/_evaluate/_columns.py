@@ -4,6 +4,8 @@ against the split-half floor of the reference. Missing tables and columns fail."
 
 from __future__ import annotations
 
+import numpy as np
+
 from distributions._evaluate._context import NULL, SAMPLE_ROWS, ColumnInfo, Context
 from distributions._evaluate._figures import (
     Figure,
@@ -11,17 +13,9 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import (
-    SPLITS,
-    Side,
-    q,
-    split_rows,
-    split_select,
-)
-from distributions._evaluate._stats import ks_sql, mean_of, shares, tvd
+from distributions._evaluate._sql import SPLITS, Side, q, split_rows
+from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
-
-KS_SPLITS = 2  # KS floors are a query each: the mean of two splits
 
 HISTOGRAM_BINS = 30
 
@@ -65,9 +59,9 @@ def table_counts(ctx: Context, side: Side, table: str,
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
     sets = ", ".join(f"(hb, {name})" for name in names)
-    rows = ctx.engine.rows(
+    rows = side.rows(
         f"SELECT hb, {', '.join(names)}, count(*) "
-        f"FROM (SELECT {split_select(q(key))}, {labels} FROM {side.rel(table)}) "
+        f"FROM (SELECT {side.split_select(q(key))}, {labels} FROM {side.rel(table)}) "
         f"GROUP BY GROUPING SETS ({sets})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
     for split, half, rest in split_rows(rows):
@@ -98,7 +92,10 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
     real = merged(real_splits[0])
     syn = merged(syn_splits[0])
     sizes = _sizes(real_splits[0], syn)
-    plot = _plot(ctx, info, real, syn)
+    values = None if info.kind == "categorical" else {
+        "real": value_counts(ctx.real, info.table, info.value),
+        "synthetic": value_counts(ctx.synthetic, info.table, info.value, halves=False)}
+    plot = _plot(ctx, info, real, syn, values)
     common = dict(column=info.name, reference="real", plot=plot)
     floor = _floor(split_floor(real_splits, tvd), sizes)
     figures = [similarity_figure("column", info.table, "1-tvd", tvd(real, syn), floor, "tvd",
@@ -111,22 +108,40 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
                                    "null_share", extra={"real": null_real, "synthetic": null_syn},
                                    **common))
     if info.kind != "categorical":
-        figures.append(ks_figure(ctx, info, ctx.real, ctx.synthetic, **common))
+        figures.append(ks_figure(info, values, **common))
     return figures
 
 
-def ks_figure(ctx: Context, info: ColumnInfo, ref: Side, syn: Side, **common) -> Figure:
-    """KS of a numeric or date column, its floor from the reference's halves."""
-    table = info.table
-    value, n_r, n_s = ctx.engine.rows(ks_sql(info.value, ref.rel(table, limit=SAMPLE_ROWS),
-                                             syn.rel(table, limit=SAMPLE_ROWS)))[0]
-    floors = [ctx.engine.rows(ks_sql(info.value, ref.rel(table, 0, SAMPLE_ROWS, split),
-                                     ref.rel(table, 1, SAMPLE_ROWS, split)))[0]
-              for split in range(KS_SPLITS)]
-    floor = mean_of(f[0] for f in floors)
-    n_a, n_b = floors[0][1], floors[0][2]
-    floor = rescale(floor, (n_a, n_b), (n_r, n_s)) if floor is not None and n_a else None
-    return distance_figure("column", table, "ks", value, floor, "ks", **common)
+def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
+    """KS of a numeric or date column on bounded samples (`values`: each side's
+    `value_counts`), its floor the mean KS between the real source's halves over every
+    split."""
+    ref_values, ref_counts, bits = values["real"]
+    syn_values, syn_counts, _ = values["synthetic"]
+    value = ks_counts(ref_values, ref_counts, syn_values, syn_counts)
+    floors, sizes = [], (0, 0)
+    for split in range(SPLITS):
+        half = (bits >> split) & 1
+        a, b = ref_counts * (half == 0), ref_counts * (half == 1)
+        floors.append(ks_counts(ref_values, a, ref_values, b))
+        sizes = sizes if split else (int(a.sum()), int(b.sum()))
+    floor = mean_of(floors)
+    whole = (int(ref_counts.sum()), int(syn_counts.sum()))
+    floor = rescale(floor, sizes, whole) if floor is not None and min(sizes) else None
+    return distance_figure("column", info.table, "ks", value, floor, "ks", **common)
+
+
+def value_counts(side: Side, table: str, value_sql: str, halves: bool = True):
+    """(values, counts, split bits) of a numeric expression over a bounded sample of a
+    table, nulls left out: one row per distinct value (and split bits, with `halves`)."""
+    key = q(side.split_key(table))
+    bits = side.split_select(key) if halves else "0 hb"
+    found = side.arrow(f"SELECT hb, v, count(*) n FROM (SELECT {bits}, {value_sql} v "
+                       f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) WHERE v IS NOT NULL "
+                       "GROUP BY hb, v")
+    return (found.column("v").to_numpy().astype(float),
+            found.column("n").to_numpy().astype(float),
+            found.column("hb").to_numpy().astype(int))
 
 
 def _sizes(halves: dict[int, dict[str, int]], syn: dict[str, int]) -> tuple:
@@ -138,7 +153,7 @@ def _floor(value: float | None, sizes: tuple) -> float | None:
     return None if value is None else rescale(value, *sizes)
 
 
-def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
+def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict, values: dict | None) -> str:
     """A distribution overlay: shares by category, or a histogram of the values."""
     title = f"{info.table}.{info.name}"
     if info.kind == "categorical":
@@ -147,30 +162,23 @@ def _plot(ctx: Context, info: ColumnInfo, real: dict, syn: dict) -> str:
         return ctx.add_plot({"type": "bars", "title": title, "x": labels,
                              "series": {"real": [pr.get(k, 0) for k in labels],
                                         "synthetic": [ps.get(k, 0) for k in labels]}})
-    return ctx.add_plot(histogram(ctx, info, {"real": ctx.real, "synthetic": ctx.synthetic},
-                                  title))
+    return ctx.add_plot(histogram(info, values, title))
 
 
-def histogram(ctx: Context, info: ColumnInfo, sides: dict[str, Side], title: str) -> dict:
-    """Shares of each side's values in equal-width bins over their common range."""
-    # a plot needs no more than a bounded sample of each side
-    rels = {name: s.rel(info.table, limit=SAMPLE_ROWS) for name, s in sides.items()}
-    bounds = [ctx.engine.rows(f"SELECT min({info.value}), max({info.value}) FROM {rel}")[0]
-              for rel in rels.values()]
-    lows = [b[0] for b in bounds if b[0] is not None]
-    highs = [b[1] for b in bounds if b[1] is not None]
-    if not lows:
+def histogram(info: ColumnInfo, values: dict, title: str) -> dict:
+    """Shares of each side's values (`value_counts` of a bounded sample) in equal-width
+    bins over their common range."""
+    present = [v for v, _, _ in values.values() if len(v)]
+    if not present:
         return {"type": "bars", "title": title, "x": [], "series": {}}
-    lo, hi = min(lows), max(highs)
+    lo = float(min(v.min() for v in present))
+    hi = float(max(v.max() for v in present))
     width = (hi - lo) / HISTOGRAM_BINS or 1.0
     series = {}
-    for name, rel in rels.items():
-        rows = ctx.engine.rows(
-            f"SELECT least(floor(({info.value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1}) b,"
-            f" count(*) FROM {rel} WHERE {q(info.name)} IS NOT NULL GROUP BY 1")
-        counts = {int(b): n for b, n in rows}
-        total = sum(counts.values()) or 1
-        series[name] = [counts.get(i, 0) / total for i in range(HISTOGRAM_BINS)]
+    for name, (found, counts, _) in values.items():
+        bins = np.minimum(np.floor((found - lo) / width), HISTOGRAM_BINS - 1).astype(int)
+        total = counts.sum() or 1.0
+        series[name] = (np.bincount(bins, counts, HISTOGRAM_BINS) / total).tolist()
     centers = [lo + width * (i + 0.5) for i in range(HISTOGRAM_BINS)]
     return {"type": "histogram", "title": title, "x": centers, "series": series,
             "temporal": info.kind == "temporal"}

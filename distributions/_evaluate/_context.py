@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from distributions._evaluate._keys import Keys
-from distributions._evaluate._sql import Engine, Side, q
+from distributions._evaluate._sql import Side, lit, q
 from distributions._privacy import sensitive_name
 
 TOP_CATEGORIES = 20  # the rest of a categorical column is one "(other)" category
@@ -33,15 +33,24 @@ class ColumnInfo:
     @property
     def value(self) -> str:
         """SQL of the column as a number (temporal: seconds since the epoch)."""
-        if self.kind == "temporal":
-            return f"epoch({q(self.name)})"
-        return f"CAST({q(self.name)} AS DOUBLE)"
+        return number(self.name, self.kind)
+
+    @property
+    def text(self) -> str:
+        """SQL of the column as text, spelt alike in either engine (a whole number without
+        a decimal point: BigQuery writes 1.0 as "1", DuckDB as "1.0")."""
+        column = q(self.name)
+        if _kind(self.sql_type) != "numeric":
+            return f"CAST({column} AS VARCHAR)"
+        return (f"CASE WHEN {column} = FLOOR({column}) AND ABS({column}) < 1e15 THEN "
+                f"CAST(CAST({column} AS BIGINT) AS VARCHAR) "
+                f"ELSE CAST(CAST({column} AS DOUBLE) AS VARCHAR) END")
 
     @property
     def label(self) -> str:
         """SQL of the column as a category label (nulls are a category of their own)."""
         if self.kind == "categorical":
-            text = f"CAST({q(self.name)} AS VARCHAR)"
+            text = self.text
             listed = ", ".join("'" + c.replace("'", "''") + "'" for c in self.categories)
             return (f"CASE WHEN {q(self.name)} IS NULL THEN '{NULL}' "
                     f"WHEN {text} IN ({listed or 'NULL'}) THEN {text} ELSE '{OTHER}' END")
@@ -55,7 +64,6 @@ class ColumnInfo:
 class Context:
     """One evaluation: sides, keys, profile, and what it has found so far."""
 
-    engine: Engine
     synthetic: Side
     real: Side | None
     keys: Keys
@@ -99,7 +107,7 @@ class Context:
             kind = _kind(sql_type)
             if kind and not sensitive_name(name):
                 candidates.append(ColumnInfo(table, name, kind, sql_type))
-        if not candidates or not ref.rows.get(table):
+        if not candidates or not ref.rows_in.get(table):
             return []
         stats = self._distinct(table, candidates)
         kept = []
@@ -120,23 +128,43 @@ class Context:
     def _distinct(self, table: str, infos: list[ColumnInfo]) -> list[tuple[int, int]]:
         rel = self.reference.rel(table, limit=SAMPLE_ROWS)
         parts = ", ".join(f"count(DISTINCT {q(i.name)}), count({q(i.name)})" for i in infos)
-        row = self.engine.rows(f"SELECT {parts} FROM {rel}")[0]
+        row = self.reference.rows(f"SELECT {parts} FROM {rel}")[0]
         return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(infos))]
 
     def _bins(self, table: str, infos: list[ColumnInfo]) -> None:
+        """Top categories and decile edges of the columns, from a bounded sample of the
+        reference: one query for the categories of every categorical column, one for the
+        deciles of every other."""
         rel = self.reference.rel(table, limit=SAMPLE_ROWS)
-        for info in infos:
-            if info.kind == "categorical":
-                rows = self.engine.rows(
-                    f"SELECT CAST({q(info.name)} AS VARCHAR) v, count(*) n FROM {rel} "
-                    f"WHERE {q(info.name)} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v "
-                    f"LIMIT {TOP_CATEGORIES}")
-                info.categories = [r[0] for r in rows]
-            else:
-                probs = [i / BINS for i in range(1, BINS)]
-                edges = self.engine.scalar(f"SELECT quantile_cont({info.value}, {probs}) "
-                                           f"FROM {rel}")
-                info.edges = sorted(set(float(e) for e in edges or [] if e is not None))
+        categorical = [i for i in infos if i.kind == "categorical"]
+        if categorical:
+            # no column is null in its own grouping set: a null of its own is not a category
+            texts = ", ".join(f"coalesce({i.text}, {lit(_ABSENT)}) c{n}"
+                              for n, i in enumerate(categorical))
+            names = [f"c{n}" for n in range(len(categorical))]
+            rows = self.reference.rows(
+                f"SELECT {', '.join(names)}, count(*) FROM (SELECT {texts} FROM {rel}) x "
+                f"GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in names)})")
+            for n, info in enumerate(categorical):
+                found = sorted((-row[-1], row[n]) for row in rows
+                               if row[n] is not None and row[n] != _ABSENT)
+                info.categories = [v for _, v in found[:TOP_CATEGORIES]]
+        numbers = [i for i in infos if i.kind != "categorical"]
+        probs = [i / BINS for i in range(1, BINS)]
+        for info, edges in zip(numbers, self.reference.quantiles(
+                [i.value for i in numbers], rel, probs), strict=True):
+            info.edges = sorted(set(float(e) for e in edges or [] if e is not None))
+
+
+_ABSENT = "~campus-synth:null~"
+
+
+def number(column: str, kind: str) -> str:
+    """SQL of a numeric or temporal column as a number (temporal: seconds since the epoch,
+    with their fraction)."""
+    if kind == "temporal":
+        return f"(unix_micros(CAST({q(column)} AS TIMESTAMP)) / 1000000)"
+    return f"CAST({q(column)} AS DOUBLE)"
 
 
 def _kind(sql_type: str) -> str | None:

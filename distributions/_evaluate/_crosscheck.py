@@ -57,5 +57,6 @@ def _sample(ctx: Context, side: Side, table: str):
     infos = ctx.columns(table)
     cols = ", ".join(f"{i.label if i.kind == 'categorical' else i.value} AS {q(i.name)}"
                      for i in infos)
-    return ctx.engine.frame(f"SELECT {cols} FROM {side.rel(table, limit=SAMPLE)} "
-                            f"LIMIT {SAMPLE}")
+    key = q(side.split_key(table))
+    return side.frame(f"SELECT {cols} FROM {side.rel(table, limit=SAMPLE)} "
+                      f"ORDER BY {side.order_key(key)}, {key} LIMIT {SAMPLE}")

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, K, not_applicable
-from distributions._evaluate._sql import Side, half_expr, q
+from distributions._evaluate._sql import Side, q
 
 SAMPLE = 3000  # parent rows per side
 TABLES = 3  # parent tables tried: those with the most child tables
@@ -53,23 +53,31 @@ def _features(ctx: Context, side: Side, parent: str, fks: list) -> pd.DataFrame:
     """A bounded sample of parent rows: compared columns, child counts, child means."""
     pk = fks[0].key
     sample = side.rel(parent, limit=SAMPLE)
-    cols = [f"{i.label if i.kind == 'categorical' else i.value} AS {q('p.' + i.name)}"
-            for i in ctx.columns(parent)]
+    # features get plain aliases (f0, f1, ...; BigQuery allows no dots or spaces in them),
+    # named after their table and column once in pandas
+    names, cols = [], []
+    for i in ctx.columns(parent):
+        cols.append(f"{i.label if i.kind == 'categorical' else i.value} AS f{len(names)}")
+        names.append("p." + i.name)
     joins, aggregates = [], []
     for n, fk in enumerate(fks):
         numbers = [i for i in ctx.columns(fk.child) if i.kind != "categorical"][:CHILD_NUMBERS]
         means = "".join(f", avg({i.value}) m{j}" for j, i in enumerate(numbers))
         joins.append(f"LEFT JOIN (SELECT {q(fk.column)} k, count(*) n{means} "
                      f"FROM {side.rel(fk.child)} WHERE {q(fk.column)} IN "
-                     f"(SELECT {q(pk)} FROM {sample}) GROUP BY 1) c{n} ON c{n}.k = p.{q(pk)}")
+                     f"(SELECT {q(pk)} FROM {sample}) GROUP BY {q(fk.column)}) c{n} "
+                     f"ON c{n}.k = p.{q(pk)}")
         name = f"{fk.child}.{fk.column}"
-        aggregates.append(f"coalesce(c{n}.n, 0) AS {q('n ' + name)}")
-        aggregates += [f"c{n}.m{j} AS {q('mean ' + name + '.' + i.name)}"
-                       for j, i in enumerate(numbers)]
+        aggregates.append(f"coalesce(c{n}.n, 0) AS f{len(names)}")
+        names.append("n " + name)
+        for j, i in enumerate(numbers):
+            aggregates.append(f"c{n}.m{j} AS f{len(names)}")
+            names.append("mean " + name + "." + i.name)
     key = side.split_key(parent)
-    select = ", ".join([f"{half_expr('p.' + q(key))} AS __half", *cols, *aggregates])
-    return ctx.engine.frame(f"SELECT {select} FROM {sample} p {' '.join(joins)} "
-                            f"ORDER BY p.{q(pk)}")
+    select = ", ".join([f"{side.half('p.' + q(key))} AS h", *cols, *aggregates])
+    frame = side.frame(f"SELECT {select} FROM {sample} p {' '.join(joins)} "
+                       f"ORDER BY p.{q(pk)}")
+    return frame.set_axis(["__half", *names], axis=1)
 
 
 def _auc(a: pd.DataFrame, b: pd.DataFrame) -> float:

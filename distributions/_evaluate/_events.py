@@ -8,7 +8,7 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._gates import EVENTS, event_frame
-from distributions._evaluate._sql import SPLITS, Side, half_expr, split_rows, split_select
+from distributions._evaluate._sql import SPLITS, Side, q, split_rows
 from distributions._evaluate._stats import mean_of, tvd
 
 CURVE_TOOLS = 8  # tools drawn in the curve plots (the busiest)
@@ -37,15 +37,20 @@ def event_figures(ctx: Context) -> list[Figure]:
 def _curves(ctx: Context, side: Side) -> list[dict]:
     """[split: {half: {"day": {(tool, day): n}, "week": ..., "hour": {hour: n},
     "tool": {tool: n}}}]."""
+    # the person's halves: one digest per person, not one per event
+    people = f"""(SELECT person_id, {side.split_select('person_id')} FROM (
+  SELECT DISTINCT e.{q('person')}.udp_id person_id FROM {side.rel(EVENTS)} e) x
+  WHERE person_id IS NOT NULL)"""
     sql = f"""
 SELECT hb, tool, d, hr, count(*) FROM (
-  SELECT {split_select('person_id')}, tool, CAST(event_day - term_begin AS BIGINT) d,
-         hour(event_time) hr
-  FROM {event_frame(side, _tool(ctx))} WHERE term_begin IS NOT NULL AND person_id IS NOT NULL)
+  SELECT p.hb, f.tool, unix_date(f.event_day) - unix_date(f.term_begin) d,
+         EXTRACT(HOUR FROM f.event_time) hr
+  FROM {event_frame(side, _tool(ctx))} f JOIN {people} p ON p.person_id = f.person_id
+  WHERE f.term_begin IS NOT NULL)
 GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
            for _ in range(SPLITS)]
-    for split, half, (tool, day, hour, n) in split_rows(ctx.engine.rows(sql)):
+    for split, half, (tool, day, hour, n) in split_rows(side.rows(sql)):
         parts = out[split][half]
         if hour is not None:
             parts["hour"][int(hour)] = parts["hour"].get(int(hour), 0) + int(n)
@@ -151,17 +156,18 @@ def _activity_frame(side: Side, tool: str) -> str | None:
     return f"""(SELECT g.person_id, g.le_final_score score, coalesce(e.n, 0) events
 FROM {side.rel('course_grade')} g JOIN {side.rel('course_section')} s USING (course_section_id)
 LEFT JOIN (SELECT person_id, course_offering_id, count(*) n FROM {event_frame(side, tool)}
-           GROUP BY ALL) e
+           GROUP BY person_id, course_offering_id) e
   ON e.person_id = g.person_id AND e.course_offering_id = s.course_offering_id
 WHERE g.le_final_score IS NOT NULL)"""
 
 
-def _spearman(ctx: Context, frame: str, by_half: bool) -> dict:
+def _spearman(side: Side, frame: str, by_half: bool) -> dict:
     over = "PARTITION BY h " if by_half else ""
-    rows = ctx.engine.rows(f"""
-SELECT {'h' if by_half else 'NULL'}, count(*), corr(rs, re) FROM (
-  SELECT {half_expr('person_id')} h, rank() OVER ({over}ORDER BY score) rs,
-         rank() OVER ({over}ORDER BY events) re FROM {frame}) GROUP BY 1""")
+    group = ("h", " GROUP BY h") if by_half else ("NULL", "")
+    rows = side.rows(f"""
+SELECT {group[0]}, count(*), corr(rs, re) FROM (
+  SELECT h, rank() OVER ({over}ORDER BY score) rs, rank() OVER ({over}ORDER BY events) re
+  FROM (SELECT {side.half('person_id')} h, score, events FROM {frame}) x){group[1]}""")
     return {r[0]: (r[2], int(r[1])) for r in rows}
 
 
@@ -169,10 +175,10 @@ def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
     frames = {name: _activity_frame(side, _tool(ctx)) for name, side in sides.items()}
     if any(f is None for f in frames.values()):
         return []
-    whole = {name: _spearman(ctx, frame, False)[None] for name, frame in frames.items()}
+    whole = {name: _spearman(sides[name], frame, False)[None] for name, frame in frames.items()}
     ref = "real" if "real" in sides else "synthetic"
-    halves = _spearman(ctx, frames[ref], True)
-    plot = _scatter(ctx, frames)
+    halves = _spearman(sides[ref], frames[ref], True)
+    plot = _scatter(ctx, sides, frames)
     extra = {name: value for name, (value, _) in whole.items()}
     if ref == "synthetic":
         return [not_applicable("event", EVENTS, "activity_score_spearman", "no real events: "
@@ -187,11 +193,12 @@ def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
                             reference="real", plot=plot, extra=extra)]
 
 
-def _scatter(ctx: Context, frames: dict[str, str]) -> str:
+def _scatter(ctx: Context, sides: dict[str, Side], frames: dict[str, str]) -> str:
     series = {}
     for name, frame in frames.items():
-        rows = ctx.engine.rows(f"SELECT score, events FROM {frame} "
-                               f"ORDER BY hash(person_id, score) LIMIT {SCATTER_POINTS}")
+        side = sides[name]
+        rows = side.rows(f"SELECT score, events FROM {frame} ORDER BY "
+                         f"{side.order_key('person_id')}, score, events LIMIT {SCATTER_POINTS}")
         series[name] = {"x": [float(r[0]) for r in rows], "y": [int(r[1]) for r in rows]}
     return ctx.add_plot({"type": "scatter", "title": "events per enrollment vs final score",
                          "series": series, "xlabel": "le_final_score",

@@ -24,7 +24,7 @@ def gate_figures(ctx: Context) -> list[Figure]:
 
 
 def _share(ctx: Context, sql: str) -> float | None:
-    good, total = ctx.engine.rows(sql)[0]
+    good, total = ctx.synthetic.rows(sql)[0]
     return None if not total else float(good) / float(total)
 
 
@@ -46,6 +46,11 @@ LEFT JOIN (SELECT DISTINCT {q(fk.key)} k FROM {syn.rel(fk.parent)}) p
   ON c.{q(fk.column)} = p.k""")
     return gate(fk.child, "foreign_key_resolves", 1.0 if value is None else value,
                 column=fk.column, extra={"parent": fk.parent})
+
+
+def count_if(condition: str) -> str:
+    """SQL counting the rows where a condition holds (0 over no rows)."""
+    return f"coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
 
 
 def event_frame(syn: Side, tool: str = "tool") -> str | None:
@@ -70,13 +75,13 @@ def _events(ctx: Context) -> list[Figure]:
     frame = event_frame(syn)
     if frame is None:
         return []
-    in_term = _share(ctx, f"SELECT count(*) FILTER (WHERE event_day BETWEEN term_begin AND "
-                          f"term_end), count(*) FROM {frame} WHERE course_offering_id IS NOT NULL")
+    in_term = _share(ctx, f"SELECT {count_if('event_day BETWEEN term_begin AND term_end')}, "
+                          f"count(*) FROM {frame} WHERE course_offering_id IS NOT NULL")
     figures = [gate(EVENTS, "events_inside_term", in_term)]
     if syn.has("course_section_enrollment", "course_section_id", "person_id") and \
             syn.has("course_section", "course_section_id", "course_offering_id"):
         enrolled = _share(ctx, f"""
-SELECT count(*) FILTER (WHERE m.person_id IS NOT NULL), count(*) FROM {frame} e
+SELECT {count_if('m.person_id IS NOT NULL')}, count(*) FROM {frame} e
 LEFT JOIN (SELECT DISTINCT n.person_id, s.course_offering_id
            FROM {syn.rel('course_section_enrollment')} n
            JOIN {syn.rel('course_section')} s USING (course_section_id)) m
@@ -102,7 +107,7 @@ LEFT JOIN (SELECT DISTINCT course_section_id, person_id
         origin = bands.pop("_from")
         cases = " OR ".join(f"(final_grade = '{g}' AND le_final_score >= {lo!r} AND "
                             f"le_final_score <= {hi!r})" for g, (lo, hi) in bands.items())
-        value = _share(ctx, f"SELECT count(*) FILTER (WHERE {cases}), count(*) FROM "
+        value = _share(ctx, f"SELECT {count_if(cases)}, count(*) FROM "
                             f"{syn.rel('course_grade')} WHERE final_grade IS NOT NULL")
         figures.append(gate("course_grade", "grade_matches_score", value,
                             columns=["final_grade", "le_final_score"],
@@ -124,7 +129,7 @@ def _bands(ctx: Context) -> dict:
         return {**bands, "_from": "the profile's grading scheme"}
     if ctx.real is None or not ctx.real.has("course_grade", "final_grade", "le_final_score"):
         return {}
-    rows = ctx.engine.rows(f"SELECT final_grade, min(le_final_score), max(le_final_score) "
+    rows = ctx.real.rows(f"SELECT final_grade, min(le_final_score), max(le_final_score) "
                            f"FROM {ctx.real.rel('course_grade')} WHERE final_grade IS NOT NULL "
                            "AND le_final_score IS NOT NULL GROUP BY 1")
     # letters ordered by score; a letter's band reaches from the highest real score of the

@@ -45,8 +45,10 @@ def _sample(ctx: Context, side: Side, table: str, half: int | None) -> pd.DataFr
     infos = ctx.columns(table)
     cols = ", ".join(f"{i.label if i.kind == 'categorical' else i.value} AS c{n}"
                      for n, i in enumerate(infos))
-    return ctx.engine.frame(f"SELECT {cols} FROM {side.rel(table, half, SAMPLE)} "
-                            f"ORDER BY hash({PERSON}), c0 LIMIT {SAMPLE}")
+    # ordered by the person's digest, then every column: the same rows in either engine
+    order = ", ".join(f"c{n} NULLS LAST" for n in range(len(infos)))
+    return side.frame(f"SELECT {cols} FROM {side.rel(table, half, SAMPLE)} "
+                      f"ORDER BY {side.order_key(PERSON)}, {order} LIMIT {SAMPLE}")
 
 
 def _encode(frames: list[pd.DataFrame]) -> list[np.ndarray]:

@@ -14,14 +14,10 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import SPLITS, q, split_rows, split_select, split_sets
-from distributions._evaluate._stats import (
-    ks_at_points,
-    ks_sql,
-    mean_of,
-    quantile_points,
-    tvd,
-)
+from distributions._evaluate._columns import value_counts
+from distributions._evaluate._context import number
+from distributions._evaluate._sql import SPLITS, q, split_rows, split_sets
+from distributions._evaluate._stats import ks_at_points, ks_counts, mean_of, quantile_points, tvd
 
 NULL = "(null)"
 
@@ -73,7 +69,7 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
     key = syn.split_key(table)
-    rows = ctx.engine.rows(f"SELECT hb, v, count(*) FROM (SELECT {split_select(q(key))}, "
+    rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {syn.split_select(q(key))}, "
                            f"{q(column)} v FROM {syn.rel(table)}) GROUP BY {split_sets('v')}")
     found: list[dict] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (value, n) in split_rows(rows):
@@ -100,13 +96,16 @@ def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict
 
 def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
-    value = f"epoch({q(column)})" if "TIME" in syn.columns[table][column].upper() or \
-        syn.columns[table][column].upper() == "DATE" else f"CAST({q(column)} AS DOUBLE)"
+    sql_type = syn.columns[table][column].upper()
+    value = number(column, "temporal" if "TIME" in sql_type or sql_type == "DATE"
+                   else "numeric")
     points = quantile_points(dist["quantiles"], dist.get("max"))
     shares = ", ".join(f"avg(CASE WHEN v <= {x!r} THEN 1.0 ELSE 0.0 END)" for x, _ in points)
-    found = ctx.engine.rows(f"SELECT {shares} FROM (SELECT {value} v FROM {syn.rel(table)}) "
-                            "WHERE v IS NOT NULL")[0]
+    found = syn.rows(f"SELECT {shares} FROM (SELECT {value} v FROM {syn.rel(table)}) x "
+                     "WHERE v IS NOT NULL")[0]
     statistic = ks_at_points(points, [float(f) for f in found]) if found[0] is not None \
         else None
-    floor = ctx.engine.rows(ks_sql(value, syn.rel(table, 0), syn.rel(table, 1)))[0][0]
+    values, counts, bits = value_counts(syn, table, value)
+    floor = mean_of(ks_counts(values, counts * ((bits >> s) & 1 == 0), values,
+                              counts * ((bits >> s) & 1 == 1)) for s in range(SPLITS))
     return distance_figure("column", table, "ks", statistic, floor, "ks", **common)

@@ -21,7 +21,7 @@ from distributions._evaluate._keys import Keys
 from distributions._evaluate._pairs import pair_figures
 from distributions._evaluate._privacy import manifest_figures, privacy_figures
 from distributions._evaluate._profile_ref import profile_column_figures
-from distributions._evaluate._sql import Engine, string_hints
+from distributions._evaluate._sql import Side, open_side
 from distributions._profile import load_profile
 from pipeline.errors import DistributionsError, EvaluateError
 
@@ -62,24 +62,30 @@ class Report:
                 "notes": self.notes, "figures": [f.to_json() for f in self.figures]}
 
 
-def evaluate(synthetic: str, real: str | None = None, profile: str | None = None,
+def evaluate(synthetic, real=None, profile: str | None = None,
              keys: Keys | None = None, privacy_manifest: str | None = None,
              detection: bool = True) -> Report:
-    """Compare a synthetic warehouse with a real source (a .duckdb file or a Parquet/CSV
-    folder) or, without one, with a profile. `keys` are the tables' keys (inferred from
-    UDP's naming rule where absent)."""
+    """Compare a synthetic warehouse (a run's folder, its .duckdb file, or
+    `bigquery://project.dataset`) with a real source (a .duckdb file, a Parquet/CSV folder,
+    or `bigquery://project.dataset`) or, without one, with a profile. Either may also be an
+    open profiling source (`distributions._sources.Source`). `keys` are the tables' keys
+    (inferred from UDP's naming rule where absent)."""
     if (real is None) == (profile is None):
         raise EvaluateError("evaluate needs either a real source or a profile (not both)")
-    engine = Engine()
+    sides: list[Side] = []
     try:
-        syn = engine.attach_synthetic(synthetic)
-        real_side = engine.attach_real(real, string_hints(syn)) if real else None
+        sides.append(open_side("synthetic", synthetic))
+        if real is not None:
+            sides.append(open_side("real", real))
+        syn, real_side = sides[0], (sides[1] if real is not None else None)
         document = load_profile(profile) if profile else None
         tables = dict(syn.columns) | (real_side.columns if real_side else {})
-        ctx = Context(engine, syn, real_side, (keys or Keys()).restricted(tables), document)
-        return _compute(ctx, synthetic, real, profile, privacy_manifest, detection)
+        ctx = Context(syn, real_side, (keys or Keys()).restricted(tables), document)
+        return _compute(ctx, syn.label, real_side.label if real_side else None, profile,
+                        privacy_manifest, detection)
     finally:
-        engine.close()
+        for side in sides:
+            side.close()
 
 
 def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None,
@@ -107,8 +113,8 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
     meta = {"synthetic": synthetic, "reference": "real" if real else "profile",
             "real": real, "profile": profile,
             "privacy_manifest": str(manifest_path) if manifest_path else None,
-            "tables": {"synthetic": ctx.synthetic.rows,
-                       "real": ctx.real.rows if ctx.real else None}}
+            "tables": {"synthetic": ctx.synthetic.rows_in,
+                       "real": ctx.real.rows_in if ctx.real else None}}
     return Report(figures, ctx.plots, ctx.notes, meta, seconds)
 
 

@@ -1,22 +1,27 @@
-"""The evaluation engine: one DuckDB connection that sees the real source and the synthetic
-warehouse side by side, both read-only, so every figure is one aggregate query.
+"""The sides of an evaluation: the synthetic warehouse and the real source, each a profiling
+source (`distributions/_sources.py`: a DuckDB file, a Parquet/CSV folder, or a BigQuery
+dataset) that runs its own aggregate SQL in its own engine. No query spans both sides: every
+figure is computed from each side's small aggregates.
 
-A side is a set of tables found by their UDP names (the context store wins over a same-named
-table elsewhere, as in `distributions/_sources.py`). Each table can be read whole, as one of
-the two halves of the split-half noise floor, or as a bounded deterministic sample.
+The SQL is written once, in the subset DuckDB and BigQuery share, with a few spellings made
+per engine: identifiers and three type names (`to_bigquery`), the MD5 digest behind the
+halves and samples (`Side.md5`), quantiles (`Side.quantiles`), and two BigQuery functions
+DuckDB lacks (`unix_micros`, `unix_date`), added to a DuckDB side as macros. Halves and
+samples come from the digits of an MD5 digest of the row's key, which both engines compute
+alike, so the same source gives the same figures in either engine.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
 
-from distributions._sources import _SCHEMAS, _first_line, _reader
-from pipeline.errors import DistributionsError, EvaluateError
+from distributions._sources import Source, open_source
+from pipeline.errors import EvaluateError, SourceError
 
-MEMORY_LIMIT = "1GB"
 WAREHOUSE_FILE = "warehouse.duckdb"
 # the split-half salt: a fixed constant, so the same source splits the same way every time
 SPLIT_SALT = 20260101
@@ -24,10 +29,23 @@ PERSON_KEY = "person_id"
 # a course's content varies together (its activities, pages, dates): such rows are split by
 # their course offering, so the floor holds the variation between courses too
 COURSE_KEY = "course_offering_id"
+# the floor is the mean over several random splits: one split alone is a noisy estimate.
+# One hex digit of the key's digest holds the halves of all four (bit s: split s)
+SPLITS = 4
+SAMPLE_DIGITS = 7  # a sample keeps rows whose digest's first 7 hex digits fall under a cut
+# BigQuery functions that DuckDB spells otherwise, as DuckDB macros
+_DUCKDB_MACROS = ("CREATE TEMP MACRO unix_micros(x) AS epoch_us(x)",
+                  "CREATE TEMP MACRO unix_date(x) AS CAST(x AS DATE) - DATE '1970-01-01'")
+# DuckDB type names as BigQuery spells them, in CAST(... AS type)
+_CAST_TYPES = {"VARCHAR": "STRING", "DOUBLE": "FLOAT64", "BIGINT": "INT64"}
+# BigQuery's column types as DuckDB names them (what the figures classify columns by)
+_DUCKDB_TYPES = {"STRING": "VARCHAR", "INT64": "BIGINT", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN",
+                 "NUMERIC": "DECIMAL", "BIGNUMERIC": "DECIMAL", "DATE": "DATE",
+                 "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMP WITH TIME ZONE"}
 
 
 def q(name: str) -> str:
-    """A quoted SQL identifier."""
+    """A quoted SQL identifier (DuckDB's spelling; `to_bigquery` turns it into BigQuery's)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -36,22 +54,45 @@ def lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+_TOKENS = re.compile(r"('(?:[^']|'')*')|(\"(?:[^\"]|\"\")*\")|([^'\"]+)")
+_CAST = re.compile(r"\bAS (VARCHAR|DOUBLE|BIGINT)\)")
+
+
+def to_bigquery(sql: str) -> str:
+    """Our SQL in BigQuery's spelling: "identifiers" in backticks, DuckDB's type names in
+    casts as BigQuery's. String literals are left as they are."""
+    out = []
+    for literal, ident, rest in _TOKENS.findall(sql):
+        if literal:
+            out.append(literal)
+        elif ident:
+            out.append("`" + ident[1:-1].replace('""', '"') + "`")
+        else:
+            out.append(_CAST.sub(lambda m: f"AS {_CAST_TYPES[m.group(1)]})", rest))
+    return "".join(out)
+
+
 @dataclass
 class Side:
-    """One side of the comparison: a catalog alias in the engine and its tables."""
+    """One side of the comparison: a source, its tables' columns and row counts."""
 
     name: str  # "real" or "synthetic"
-    label: str  # what the user named (a path)
-    relations: dict[str, str] = field(default_factory=dict)  # table -> SQL relation
+    label: str  # what the user named (a path or bigquery://...)
+    source: Source
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> col -> type
-    rows: dict[str, int] = field(default_factory=dict)
+    rows_in: dict[str, int] = field(default_factory=dict)
+    owned: bool = True  # whether evaluate opened the source (and closes it)
+
+    @property
+    def bigquery(self) -> bool:
+        return self.source.dialect == "bigquery"
 
     def has(self, table: str, *columns: str) -> bool:
         """Whether the side holds `table` with every one of `columns`."""
         return table in self.columns and all(c in self.columns[table] for c in columns)
 
     def split_key(self, table: str) -> str | None:
-        """The column whose hash puts a row in a half: the person for tables about people,
+        """The column whose digest puts a row in a half: the person for tables about people,
         else the course offering for a course's content, else the first column (a table's
         own key comes first in UDP)."""
         cols = self.columns.get(table, {})
@@ -60,43 +101,89 @@ class Side:
                 return key
         return next(iter(cols), None)
 
+    # ---- halves and samples ---------------------------------------------------------
+    def md5(self, text_sql: str) -> str:
+        """SQL of the MD5 digest of a text, as 32 lowercase hex digits."""
+        return f"TO_HEX(MD5({text_sql}))" if self.bigquery else f"md5({text_sql})"
+
+    def digits(self, key_sql: str, salt, count: int) -> str:
+        """The first `count` hex digits of the salted digest of a key, as an integer."""
+        # a null key is the empty text (BigQuery's concat of a null is null, DuckDB's is not)
+        salted = f"concat(coalesce(CAST({key_sql} AS VARCHAR), ''), '#{SPLIT_SALT}-{salt}')"
+        return f"CAST(concat('0x', substr({self.md5(salted)}, 1, {count})) AS BIGINT)"
+
+    def split_bits(self, key_sql: str) -> str:
+        """0 to 15: bit s is the row's half in split s."""
+        return self.digits(key_sql, "split", 1)
+
+    def half(self, key_sql: str, split: int = 0) -> str:
+        """0 or 1: the half a row falls in, in split `split`."""
+        return f"MOD(CAST(FLOOR({self.split_bits(key_sql)} / {1 << split}) AS BIGINT), 2)"
+
+    def split_select(self, key_sql: str) -> str:
+        """SELECT item `hb`: the split bits, so one aggregation counts every split's
+        halves at once."""
+        return f"{self.split_bits(key_sql)} hb"
+
+    def order_key(self, key_sql: str) -> str:
+        """A deterministic pseudo-random order of rows, the same in either engine."""
+        return self.digits(key_sql, "sample", SAMPLE_DIGITS)
+
     def rel(self, table: str, half: int | None = None, limit: int | None = None,
             split: int = 0) -> str:
         """SQL naming `table` in a FROM clause: whole, one half (0 or 1), and/or a sample
-        of about `limit` rows chosen by a hash of its split key (deterministic)."""
-        base, conditions = self.relations[table], []
-        key = self.split_key(table)
+        of about `limit` rows chosen by the digest of its split key (deterministic)."""
+        base, conditions = self.source.relation(table), []
+        key = q(self.split_key(table))
         if half is not None:
-            conditions.append(f"{half_expr(q(key), split)} = {int(half)}")
-        n = self.rows.get(table, 0)
+            conditions.append(f"{self.half(key, split)} = {int(half)}")
+        n = self.rows_in.get(table, 0)
         if limit is not None and n > limit:
-            conditions.append(f"{salted(q(key), 'sample')} % 1000003 "
-                              f"< {int(1000003 * limit / n)}")
+            cut = int(16 ** SAMPLE_DIGITS * limit / n)
+            conditions.append(f"{self.order_key(key)} < {cut}")
         if not conditions:
             return base
         return f"(SELECT * FROM {base} WHERE {' AND '.join(conditions)})"
 
+    # ---- queries --------------------------------------------------------------------
+    def arrow(self, sql: str) -> pa.Table:
+        """Run an aggregate (or bounded) query in the side's engine."""
+        return self.source.query(to_bigquery(sql) if self.bigquery else sql)
 
-def half_expr(column_sql: str, split: int = 0) -> str:
-    """0 or 1: the half a row falls in, from a salted hash of its split key (each split
-    has its own salt)."""
-    return f"({salted(column_sql, split)} % 2)"
+    def rows(self, sql: str) -> list[tuple]:
+        """A query's (small) result as tuples."""
+        table = self.arrow(sql)
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
+    def scalar(self, sql: str):
+        """The first value of the first row of a query."""
+        result = self.rows(sql)
+        return result[0][0] if result else None
 
-def salted(column_sql: str, salt) -> str:
-    """A hash of a value and a salt. DuckDB's hash(x, salt) only flips fixed bits of
-    hash(x), so two salts would give the same halves: the salt is hashed as text with it."""
-    return f"hash(concat({column_sql}, '#{SPLIT_SALT}-{salt}'))"
+    def frame(self, sql: str):
+        """A bounded query's result as a pandas DataFrame (samples and aggregates only)."""
+        return self.arrow(sql).to_pandas()
 
+    def quantiles(self, exprs: list[str], relation: str, probs: list[float]) -> list[list]:
+        """Exact quantiles (linear interpolation) of each expression over a relation, in
+        one query: a list of `probs`' quantiles per expression."""
+        if not exprs:
+            return []
+        if not self.bigquery:
+            lists = ", ".join(f"quantile_cont({e}, {probs})" for e in exprs)
+            return list(self.rows(f"SELECT {lists} FROM {relation}")[0])
+        # BigQuery's exact percentile is an analytic function only
+        values = ", ".join(f"{e} v{n}" for n, e in enumerate(exprs))
+        picks = ", ".join(f"PERCENTILE_CONT(v{n}, {p}) OVER () q{n}_{i}"
+                          for n in range(len(exprs)) for i, p in enumerate(probs))
+        found = self.rows(f"SELECT {picks} FROM (SELECT {values} FROM {relation}) LIMIT 1")
+        if not found:
+            return [[] for _ in exprs]
+        return [list(found[0][n * len(probs):(n + 1) * len(probs)]) for n in range(len(exprs))]
 
-# the floor is the mean over several random splits: one split alone is a noisy estimate
-SPLITS = 4
-
-
-def split_select(key_sql: str) -> str:
-    """SELECT item `hb`: the row's half in every split, as bits (bit s = half in split s),
-    so one aggregation counts the halves of all splits at once."""
-    return " + ".join(f"{1 << s} * {half_expr(key_sql, s)}" for s in range(SPLITS)) + " hb"
+    def close(self) -> None:
+        if self.owned and hasattr(self.source, "close"):
+            self.source.close()
 
 
 def split_sets(*dims: str) -> str:
@@ -113,111 +200,55 @@ def split_rows(rows: list[tuple]):
             yield split, (bits >> split) & 1, row[1:]
 
 
-class Engine:
-    """The DuckDB connection of one evaluation and the sides it compares."""
-
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self.sides: dict[str, Side] = {}
-
-    def rows(self, sql: str) -> list[tuple]:
-        """Run an aggregate query; its (small) result as tuples."""
-        try:
-            return self.con.execute(sql).fetchall()
-        except duckdb.Error as error:
-            raise DistributionsError(f"evaluate: query failed: {_first_line(error)}\n{sql}") \
-                from None
-
-    def scalar(self, sql: str):
-        """The first value of the first row of a query."""
-        result = self.rows(sql)
-        return result[0][0] if result else None
-
-    def frame(self, sql: str):
-        """A bounded query's result as a pandas DataFrame (samples and aggregates only)."""
-        try:
-            return self.con.execute(sql).df()
-        except duckdb.Error as error:
-            raise DistributionsError(f"evaluate: query failed: {_first_line(error)}") from None
-
-    def attach_synthetic(self, spec: str) -> Side:
-        """The warehouse of a run: its folder (holding warehouse.duckdb) or the file."""
+def open_side(name: str, spec) -> Side:
+    """A side from what the user named: a Source object, `bigquery://project.dataset`, a
+    .duckdb file or a Parquet/CSV folder (the real source), or a run's output folder
+    holding warehouse.duckdb (the synthetic warehouse)."""
+    if not isinstance(spec, str):
+        return _described(Side(name, spec.label, spec, owned=False))
+    if name == "synthetic" and not spec.startswith("bigquery://"):
         path = Path(spec)
         if path.is_dir():
             path = path / WAREHOUSE_FILE
-        if not path.is_file():
+        if not path.is_file() or path.suffix not in (".duckdb", ".db"):
             raise EvaluateError(f"{spec}: no synthetic warehouse: expected a run's output "
                                 f"folder holding {WAREHOUSE_FILE}, or a .duckdb file")
-        return self._attach_duckdb("synthetic", spec, path)
-
-    def attach_real(self, spec: str, string_hints: dict[str, dict[str, str]]) -> Side:
-        """The real source: a .duckdb file or a folder of Parquet/CSV tables."""
-        path = Path(spec)
-        if spec.startswith("bigquery://"):
-            raise EvaluateError(f"{spec}: evaluate reads DuckDB files and Parquet/CSV folders; "
-                                "export the BigQuery tables to Parquet first")
-        if path.is_dir():
-            return self._attach_folder(spec, path, string_hints)
-        if path.is_file() and path.suffix in (".duckdb", ".db"):
-            return self._attach_duckdb("real", spec, path)
-        if not path.exists():
-            raise EvaluateError(f"{spec}: cannot open the real source: no such file or folder")
-        raise EvaluateError(f"{spec}: cannot open the real source: expected a .duckdb file or "
-                            "a folder of Parquet/CSV files")
-
-    def _attach_duckdb(self, alias: str, spec: str, path: Path) -> Side:
-        try:
-            self.con.execute(f"ATTACH {lit(str(path))} AS {alias} (READ_ONLY)")
-            found = self.con.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables "
-                f"WHERE table_catalog = {lit(alias)}").fetchall()
-        except duckdb.Error as error:
-            raise EvaluateError(f"{spec}: cannot open {path.name}: {_first_line(error)}") \
-                from None
-        relations: dict[str, str] = {}
-        for schema in reversed(_SCHEMAS):  # the context store wins, as in the profiler
-            for table_schema, name in found:
-                if table_schema == schema:
-                    relations[name] = f"{alias}.{q(schema)}.{q(name)}"
-        return self._side(alias, spec, relations)
-
-    def _attach_folder(self, spec: str, path: Path, hints: dict[str, dict[str, str]]) -> Side:
-        self.con.execute("CREATE SCHEMA real_views")
-        relations = {}
-        for entry in sorted(path.iterdir()):
-            name, reader = _reader(entry, {t: list(c) for t, c in hints.items()})
-            if reader is None or name in relations:
-                continue
-            try:
-                self.con.execute(f"CREATE VIEW real_views.{q(name)} AS SELECT * FROM {reader}")
-            except duckdb.Error as error:
-                raise EvaluateError(f"{spec}: cannot read table {name} ({entry.name}): "
-                                    f"{_first_line(error)}") from None
-            relations[name] = f"real_views.{q(name)}"
-        if not relations:
-            raise EvaluateError(f"{spec}: no .parquet or .csv tables found")
-        return self._side("real", spec, relations)
-
-    def _side(self, alias: str, spec: str, relations: dict[str, str]) -> Side:
-        side = Side(alias, spec, relations)
-        for name, relation in relations.items():
-            try:
-                described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-                side.rows[name] = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-            except duckdb.Error as error:
-                raise EvaluateError(f"{spec}: cannot read table {name}: {_first_line(error)}") \
-                    from None
-            side.columns[name] = {row[0]: str(row[1]) for row in described}
-        self.sides[alias] = side
-        return side
-
-    def close(self) -> None:
-        self.con.close()
+        spec_path = str(path)
+    else:
+        spec_path = spec
+    try:
+        side = Side(name, spec, open_source(spec_path))
+    except SourceError as error:  # said of this side
+        raise EvaluateError(str(error).replace("the source", f"the {name} source", 1)) from None
+    try:
+        return _described(side)
+    except BaseException:
+        side.close()
+        raise
 
 
-def string_hints(side: Side) -> dict[str, dict[str, str]]:
-    """The synthetic side's text columns: a CSV source reads them as text too (codes such as
-    "09" keep their leading zeros), so both sides compare like with like."""
-    return {t: {c: k for c, k in cols.items() if k == "VARCHAR"}
-            for t, cols in side.columns.items()}
+def _described(side: Side) -> Side:
+    """The side's tables, columns (DuckDB's type names) and row counts."""
+    source = side.source
+    if source.dialect == "duckdb":
+        for statement in (*_DUCKDB_MACROS, "SET TimeZone = 'UTC'"):
+            source.connection.execute(statement)
+    for table, columns in source.tables().items():
+        side.columns[table] = {c: _duckdb_type(t) if side.bigquery else t
+                               for c, t in columns.items()}
+    if not side.columns:
+        raise EvaluateError(f"{side.label}: no tables found")
+    counts = " UNION ALL ".join(f"SELECT {lit(t)} t, count(*) n FROM {source.relation(t)}"
+                                for t in side.columns)
+    side.rows_in.update({t: int(n) for t, n in side.rows(counts)})
+    return side
+
+
+def _duckdb_type(bigquery_type: str) -> str:
+    upper = bigquery_type.upper()
+    base = upper.split("<")[0].split("(")[0].strip()
+    if base in ("STRUCT", "RECORD"):
+        return "STRUCT"
+    if base == "ARRAY":
+        return "LIST"
+    return _DUCKDB_TYPES.get(base, upper)

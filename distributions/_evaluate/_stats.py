@@ -1,5 +1,5 @@
 """The statistics behind the figures: distances between small aggregated distributions (in
-numpy) and the exact two-sample KS statistic as one SQL query (values never leave DuckDB)."""
+numpy) and the exact two-sample KS statistic from two samples' value counts."""
 
 from __future__ import annotations
 
@@ -70,20 +70,22 @@ def too_sparse(table: dict[tuple, float]) -> bool:
     return sum(table.values()) < MIN_ROWS_PER_CELL * cells
 
 
-def ks_sql(expr: str, left: str, right: str) -> str:
-    """SQL of the exact two-sample KS statistic of `expr` between two relations: the
-    largest gap between their empirical CDFs, over the union of their distinct values."""
-    return f"""
-WITH a AS (SELECT v, count(*) c FROM (SELECT {expr} v FROM {left}) WHERE v IS NOT NULL
-           GROUP BY v),
-     b AS (SELECT v, count(*) c FROM (SELECT {expr} v FROM {right}) WHERE v IS NOT NULL
-           GROUP BY v),
-     u AS (SELECT coalesce(a.v, b.v) v, coalesce(a.c, 0) ca, coalesce(b.c, 0) cb
-           FROM a FULL JOIN b ON a.v = b.v),
-     s AS (SELECT sum(ca) OVER w / (SELECT sum(c) FROM a) fa,
-                  sum(cb) OVER w / (SELECT sum(c) FROM b) fb
-           FROM u WINDOW w AS (ORDER BY v ROWS UNBOUNDED PRECEDING))
-SELECT max(abs(fa - fb)), (SELECT sum(c) FROM a), (SELECT sum(c) FROM b) FROM s"""
+def ks_counts(values_a, counts_a, values_b, counts_b) -> float | None:
+    """The exact two-sample KS statistic of two samples given as (distinct value, count)
+    arrays: the largest gap between their empirical CDFs over the union of the values."""
+    total_a, total_b = float(np.sum(counts_a)), float(np.sum(counts_b))
+    if not total_a or not total_b:
+        return None
+    grid = np.union1d(values_a, values_b)
+    return float(np.max(np.abs(_cdf(values_a, counts_a, grid) / total_a
+                               - _cdf(values_b, counts_b, grid) / total_b)))
+
+
+def _cdf(values, counts, grid):
+    """Counts at or below each grid value."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(counts, dtype=float)[order])])
+    return cumulative[np.searchsorted(np.asarray(values)[order], grid, side="right")]
 
 
 def quantile_points(quantiles: dict, maximum=None) -> list[tuple[float, float]]:

@@ -23,7 +23,13 @@ from pipeline.cli._scenario_out import (
 )
 from pipeline.cli._settings import Resolved
 from pipeline.errors import OutputError, PipelineError
-from pipeline.generate._beam import GenerateWarehouse, JobConfig, block_count, engine_for
+from pipeline.generate._beam import (
+    GenerateWarehouse,
+    JobConfig,
+    block_count,
+    engine_for,
+    written_rows,
+)
 from pipeline.generate._plan import Settings
 from pipeline.outputs._dbt import build
 from pipeline.outputs._duckdb import load_warehouse
@@ -130,13 +136,24 @@ def _generate(config: JobConfig, root: Path | str, beam_args: list[str],
         pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
         _ = pipeline | "Warehouse" >> GenerateWarehouse(config, str(root))
         result = pipeline.run()
-        result.wait_until_finish()
+        try:
+            result.wait_until_finish()
+        finally:
+            _close_client(result)
     finally:
         stop.set()
         if watcher.is_alive():
             watcher.join()
     reporter.progress(total, total)
-    return _row_counts(result)
+    return _row_counts(result, config, str(root))
+
+
+def _close_client(result) -> None:
+    """Disconnect from a Dask cluster (DaskRunner's result holds the client it opened and
+    never closes it; left open, it logs connection errors once the cluster is gone)."""
+    client = getattr(result, "client", None)
+    if client is not None:
+        client.close()
 
 
 def _watch(root: Path, total: int, reporter: Reporter, stop: threading.Event) -> None:
@@ -146,8 +163,14 @@ def _watch(root: Path, total: int, reporter: Reporter, stop: threading.Event) ->
         reporter.progress(done, total)
 
 
-def _row_counts(result) -> dict[str, int]:
-    query = result.metrics().query(MetricsFilter().with_namespace("campus_synth"))
+def _row_counts(result, config: JobConfig, root: str) -> dict[str, int]:
+    """Rows written per table: the job's metrics, or, on a runner that collects none
+    (DaskRunner), the row counts in the written files' Parquet footers."""
+    try:
+        metrics = result.metrics()
+    except NotImplementedError:
+        return written_rows(config, root)
+    query = metrics.query(MetricsFilter().with_namespace("campus_synth"))
     counts: dict[str, int] = {}
     for counter in query["counters"]:
         key = counter.key.metric.name[len("rows["):-1]

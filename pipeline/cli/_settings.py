@@ -21,6 +21,13 @@ from pipeline.generate._plan import Settings
 
 MAX_FTE = 2_000_000
 DEFAULT_RUNNER = "FnApiRunner"  # named, so Beam does not try to download a runner binary
+# runners Beam knows only by their dotted path, by the name their users know them
+RUNNER_PATHS = {"daskrunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+DASK_RUNNER = RUNNER_PATHS["daskrunner"]
+# DaskRunner ignores Reshuffle, so Create's partitions are the tasks the cluster shares out;
+# Beam's default packs 128 blocks into one, which leaves the other workers idle
+DASK_DEFAULTS = ["--dask_partition_size=1"]
+DASK_PARTITION_OPTIONS = ("--dask_partition_size", "--dask_npartitions")
 
 
 @dataclass
@@ -54,7 +61,11 @@ def resolve(profile: dict, flags: dict, beam_args: list[str], command: str = "ru
     if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
         sources["runner"] = "default"
-    return Resolved(settings, sources, beam_args)
+    resolved = Resolved(settings, sources, beam_args)
+    if resolved.runner == DASK_RUNNER and not any(
+            a.split("=", 1)[0] in DASK_PARTITION_OPTIONS for a in beam_args):
+        resolved.beam_args += DASK_DEFAULTS
+    return resolved
 
 
 def check(settings: Settings, sources: dict[str, str] | None = None) -> None:
@@ -93,7 +104,9 @@ def _namer(sources: dict[str, str]):
 
 def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     """Keep the options some Beam options class knows; anything else is a user error, and so
-    is a runner Beam does not know (one line each, never Beam's usage text)."""
+    is a runner Beam does not know (one line each, never Beam's usage text). A runner known
+    by its dotted path only (`--runner DaskRunner`) is given that path."""
+    args = _with_runner_paths(args)
     parser = _QuietParser(allow_abbrev=False, add_help=False)
     seen = {}
     for cls in PipelineOptions.__subclasses__():
@@ -110,6 +123,35 @@ def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     if getattr(known, "runner", None):
         check_runner(known.runner)
     return list(args)
+
+
+def _with_runner_paths(args: list[str]) -> list[str]:
+    """`args` with a runner alias replaced by its dotted path, and that runner's module
+    imported, so that its options (`--dask_client_address`, …) are known when parsing."""
+    args = list(args)
+    for i, arg in enumerate(args):
+        name, value = None, None
+        if arg.startswith("--runner="):
+            name, value = i, arg.split("=", 1)[1]
+        elif arg == "--runner" and i + 1 < len(args):
+            name, value = i + 1, args[i + 1]
+        if value is not None and value.lower() in RUNNER_PATHS:
+            value = RUNNER_PATHS[value.lower()]
+            args[name] = f"--runner={value}" if name == i else value
+        if value is not None and "." in value:
+            _import_runner(value)
+    return args
+
+
+def _import_runner(path: str) -> None:
+    module = path.rpartition(".")[0]
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        if path == DASK_RUNNER:
+            raise SettingsError(f"--runner DaskRunner needs {error.name or module}: "
+                                "pip install 'campus-synth[dask]'") from None
+        # any other path: check_runner names it as an unknown runner
 
 
 def check_runner(name: str) -> None:

@@ -1,15 +1,17 @@
 """The Beam job: every table's blocks generated and written as Parquet, in FK order.
 
 An element is a `Block` (a range of row indices); `Generate[table]` turns it into Arrow
-record batches (the table's, and those of tables computed with it), `Write[table]` writes one
-Parquet file per block with a name fixed by the block index, so a retried bundle rewrites the
-same file and the output does not depend on the runner or the number of workers.
+record batches (the table's, and those of tables computed with it) and writes one Parquet file
+per block and table with a name fixed by the block index, so a retried bundle rewrites the
+same file and the output does not depend on the runner (FnApiRunner, DaskRunner, Dataflow) or
+the number of workers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +39,9 @@ from pipeline.udp._registry import REGISTRY, registry_for
 from pipeline.udp._schema import ENTITY
 
 PARQUET_COMPRESSION = "zstd"
-_ENGINES: dict = {}
+# An engine memoises columns while it draws a block, so threads never share one: a Dataflow
+# SDK harness or a Dask worker runs several bundles at once in one process.
+_ENGINES = threading.local()
 
 
 class JobConfig:
@@ -75,15 +79,16 @@ def _loaded(config: JobConfig) -> tuple[dict, Settings]:
 
 
 def engine_for(config: JobConfig):
-    """The planned engine for `config`, built once per process (workers included)."""
-    key = config.fingerprint
-    if key not in _ENGINES:
+    """The planned engine for `config`, built once per thread of each process (workers
+    included)."""
+    built = getattr(_ENGINES, "built", None)
+    if built is None or built[0] != config.fingerprint:
         profile, settings = _loaded(config)
-        _ENGINES.clear()
+        _ENGINES.built = None  # the previous job's engine goes before the next is built
         # the registry plus the institution's own columns the profile declares
         registry = extend_registry(registry_for(profile), profile.get("scenario"))
-        _ENGINES[key] = build_plan(registry, profile, settings)
-    return _ENGINES[key]
+        _ENGINES.built = built = (config.fingerprint, build_plan(registry, profile, settings))
+    return built[1]
 
 
 def table_dir(root: str, key: str) -> str:
@@ -131,41 +136,23 @@ def block_path(root: str, key: str, index: int) -> str:
     return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
 
 
-class ArrowBatchCoder(beam.coders.Coder):
-    """Record batches as Arrow IPC streams. Beam samples element sizes by encoding them, so
-    the estimate is the batch's own byte count, not a pickled copy of 100k rows."""
-
-    def encode(self, batch: pa.RecordBatch) -> bytes:
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        return sink.getvalue().to_pybytes()
-
-    def decode(self, data: bytes) -> pa.RecordBatch:
-        return pa.ipc.open_stream(data).read_next_batch()
-
-    def estimate_size(self, batch: pa.RecordBatch) -> int:
-        return batch.nbytes
-
-    def is_deterministic(self) -> bool:
-        return True
-
-    def to_type_hint(self):
-        return pa.RecordBatch
+def write_block(root: str, key: str, index: int, batch: pa.RecordBatch) -> None:
+    """One block of table `key` as its Parquet file."""
+    with FileSystems.create(block_path(root, key, index)) as handle:
+        pq.write_table(pa.Table.from_batches([batch]), handle, **parquet_options(batch))
 
 
-beam.coders.registry.register_coder(pa.RecordBatch, ArrowBatchCoder)
-BATCH = beam.typehints.Tuple[int, pa.RecordBatch]
-
-
-# declared output types spare Beam from inferring them from the DoFn bytecode, and give the
-# batches their coder
-@beam.typehints.with_output_types(BATCH)
+# Each step generates a block and writes its files itself: batches never travel between steps,
+# so no runner has to fuse two steps (or encode 100k-row batches between them) to keep memory
+# at a block, and no step has tagged outputs, which DaskRunner cannot route.
+@beam.typehints.with_output_types(tuple[str, int])
 class GenerateBlocks(beam.DoFn):
-    """Block → (block index, record batch) for the table and each companion table."""
+    """Block → Parquet files of its table and of each companion table; yields (table, rows)
+    and counts rows in a Beam metric per table."""
 
-    def __init__(self, config: JobConfig):
-        self.config = config
+    def __init__(self, config: JobConfig, root: str, keys: list[str]):
+        self.config, self.root = config, root
+        self.rows = {key: Metrics.counter("campus_synth", f"rows[{key}]") for key in keys}
 
     def setup(self):
         self.engine = engine_for(self.config)
@@ -173,46 +160,14 @@ class GenerateBlocks(beam.DoFn):
     def process(self, block: Block):
         batches = self.engine.block(block.table, block.start, block.stop, block.companions)
         for key, batch in batches.items():
-            element = (block.index, batch)
-            yield element if key == block.table else beam.pvalue.TaggedOutput(key, element)
+            write_block(self.root, key, block.index, batch)
+            self.rows[key].inc(batch.num_rows)
+            yield key, batch.num_rows
 
 
 @beam.typehints.with_output_types(tuple[str, int])
-class WriteBlocks(beam.DoFn):
-    """(block index, record batch) → one Parquet file; counts rows in a Beam metric."""
-
-    def __init__(self, root: str, key: str):
-        self.root, self.key = root, key
-        self.rows = Metrics.counter("campus_synth", f"rows[{key}]")
-
-    def process(self, element):
-        index, batch = element
-        path = block_path(self.root, self.key, index)
-        with FileSystems.create(path) as handle:
-            pq.write_table(pa.Table.from_batches([batch]), handle, **parquet_options(batch))
-        self.rows.inc(batch.num_rows)
-        yield self.key, batch.num_rows
-
-
-@beam.typehints.with_output_types(beam.typehints.Tuple[int, str, pa.RecordBatch])
 class GenerateEvents(beam.DoFn):
-    """Event block → (block index, event date, record batch), one per date with events."""
-
-    def __init__(self, config: JobConfig):
-        self.config = config
-
-    def setup(self):
-        self.engine = engine_for(self.config)
-        self.settings = event_settings(_loaded(self.config)[1])
-
-    def process(self, block: Block):
-        for date, batch in generate_events(self.engine, block, self.settings):
-            yield block.index, date, batch
-
-
-@beam.typehints.with_output_types(tuple[str, int])
-class WriteEvents(beam.DoFn):
-    """(block index, date, batch) → event_date=DATE/part-INDEX.parquet.
+    """Event block → event_date=DATE/part-INDEX.parquet for every date with events.
 
     Files are written on a background thread while the next week is drawn: Parquet encoding
     and compression release the GIL, so drawing and writing overlap on two cores. At most
@@ -221,22 +176,24 @@ class WriteEvents(beam.DoFn):
 
     PENDING_WRITES = 8
 
-    def __init__(self, root: str):
-        self.root = root
+    def __init__(self, config: JobConfig, root: str):
+        self.config, self.root = config, root
         self.rows = Metrics.counter("campus_synth", f"rows[{EVENTS}]")
 
     def setup(self):
+        self.engine = engine_for(self.config)
+        self.settings = event_settings(_loaded(self.config)[1])
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-events")
         self.pending: deque = deque()
 
-    def process(self, element):
-        index, date, batch = element
-        while len(self.pending) >= self.PENDING_WRITES:
-            self.pending.popleft().result()
-        self.pending.append(self.pool.submit(self._write, event_path(self.root, date, index),
-                                             batch))
-        self.rows.inc(batch.num_rows)
-        yield EVENTS, batch.num_rows
+    def process(self, block: Block):
+        for date, batch in generate_events(self.engine, block, self.settings):
+            while len(self.pending) >= self.PENDING_WRITES:
+                self.pending.popleft().result()
+            self.pending.append(self.pool.submit(
+                self._write, event_path(self.root, date, block.index), batch))
+            self.rows.inc(batch.num_rows)
+            yield EVENTS, batch.num_rows
 
     def finish_bundle(self):
         while self.pending:
@@ -259,9 +216,8 @@ class GenerateEventStore(beam.PTransform):
         self.config, self.root = config, root
 
     def expand(self, cuts):
-        return [cuts
-                | f"Generate[{EVENTS}]" >> beam.ParDo(GenerateEvents(self.config))
-                | f"Write[{EVENTS}]" >> beam.ParDo(WriteEvents(self.root))]
+        events = GenerateEvents(self.config, self.root)
+        return [cuts | f"Generate[{EVENTS}]" >> beam.ParDo(events)]
 
 
 class GenerateTable(beam.PTransform):
@@ -272,24 +228,20 @@ class GenerateTable(beam.PTransform):
         self.config, self.root, self.key = config, root, key
 
     def expand(self, cuts):
-        companions = [t.key for t in engine_for(self.config).registry
-                      if t.generated_with == self.key]
-        generated = cuts | f"Generate[{self.key}]" >> beam.ParDo(
-            GenerateBlocks(self.config)).with_outputs(*companions, main=self.key)
-        for key in companions:  # tagged outputs carry no type hint of their own
-            generated[key].element_type = BATCH
-        return [generated[key] | f"Write[{key}]" >> beam.ParDo(WriteBlocks(self.root, key))
-                for key in (self.key, *companions)]
+        keys = [self.key] + [t.key for t in engine_for(self.config).registry
+                             if t.generated_with == self.key]
+        return [cuts | f"Generate[{self.key}]" >> beam.ParDo(
+            GenerateBlocks(self.config, self.root, keys))]
 
 
-class _TableIndex:
-    """Partition function: a block goes to its table's branch."""
+class _OfTable:
+    """Filter predicate: the blocks of one table (or of the event store)."""
 
-    def __init__(self, keys: list[str]):
-        self.index = {key: i for i, key in enumerate(keys)}
+    def __init__(self, key: str):
+        self.key = key
 
-    def __call__(self, block: Block, partitions: int) -> int:
-        return self.index[block.table]
+    def __call__(self, block: Block) -> bool:
+        return block.table == self.key
 
 
 def _all_blocks(config: JobConfig) -> tuple[list[str], list]:
@@ -305,7 +257,9 @@ class GenerateWarehouse(beam.PTransform):
     """Every generated table, its branches laid out in the foreign-key generation order.
 
     All blocks of all tables go through one shuffle, so workers share the whole job and the
-    runner schedules a single stage, whatever the number of tables."""
+    runner schedules a single stage, whatever the number of tables; each table's branch
+    selects its own blocks (a Filter per table rather than one Partition, whose tagged
+    outputs DaskRunner cannot route)."""
 
     def __init__(self, config: JobConfig, root: str):
         super().__init__()
@@ -313,18 +267,31 @@ class GenerateWarehouse(beam.PTransform):
 
     def expand(self, pbegin):
         keys, cuts = _all_blocks(self.config)
-        per_table = (
-            pbegin
-            | "Blocks" >> beam.Create(cuts)
-            | "Spread" >> beam.Reshuffle()
-            | "ByTable" >> beam.Partition(_TableIndex(keys), len(keys))
-        )
+        spread = pbegin | "Blocks" >> beam.Create(cuts) | "Spread" >> beam.Reshuffle()
         written = []
-        for i, key in enumerate(keys):
+        for key in keys:
             step = GenerateEventStore(self.config, self.root) if key == EVENTS else \
                 GenerateTable(self.config, self.root, key)
-            written += per_table[i] | f"Table[{key}]" >> step
+            written += (spread | f"Select[{key}]" >> beam.Filter(_OfTable(key))
+                        | f"Table[{key}]" >> step)
         return written | "Written" >> beam.Flatten()
+
+
+def written_rows(config: JobConfig, root: str) -> dict[str, int]:
+    """{table key: rows} read from the Parquet footers of every file the job wrote under
+    `root` (for runners that report no metrics); tables without files are left out."""
+    keys = [table.key for table in engine_for(config).registry] + [EVENTS]
+    counts = {}
+    for key in keys:
+        pattern = "event_date=*/part-*.parquet" if key == EVENTS else "part-*.parquet"
+        matched = FileSystems.match([FileSystems.join(table_dir(root, key), pattern)])[0]
+        rows = 0
+        for found in matched.metadata_list:
+            with FileSystems.open(found.path) as handle:
+                rows += pq.ParquetFile(handle).metadata.num_rows
+        if matched.metadata_list:
+            counts[key] = rows
+    return counts
 
 
 def block_count(config: JobConfig) -> int:

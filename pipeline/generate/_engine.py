@@ -139,9 +139,16 @@ class Engine:
         if table.layout.kind == "enumerate" and name == table.layout.column:
             categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
             return Labels(rows.astype(np.int32), categories)
-        if gen == "profile":
+        if gen == "profile" or self.learned(key, name):
             return self.sample(key, name, rows)
         return RULES[gen](self, table, name, rows)
+
+    def learned(self, key: str, name: str) -> bool:
+        """Whether a learnable rule column (a catalog name or code) was learned from a source:
+        the profile holds its distribution, so it is drawn, not built from the catalog."""
+        table = self.registry[key]
+        return table.column(name).learnable and \
+            name in self.profile["tables"].get(table.name, {}).get("columns", {})
 
     def distribution(self, key: str, name: str) -> dict:
         """The profile's distribution for a column (the profile was validated on load)."""
@@ -156,15 +163,47 @@ class Engine:
         if u is None and tie and key in LATENTS:
             # a label tied to engagement (an outcome, a band): a Gaussian copula on the
             # latent, its values ordered from the lowest mean score up
-            z = LATENTS[key](self, rows)
-            rho = float(tie["rho"])
-            u = special.ndtr(rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1))
+            u = self._tied_uniforms(key, name, tie, rows)
             spec = _ordered(spec, tie["order"])
         if u is None:
-            keyed_by = table.column(name).keyed_by if name in _names(table) else None
+            keyed_by = self._keyed_by(table, name)
             counters = self._counters(key, keyed_by, rows)
             u = self.stratified(key, name, counters, self._domain(key, keyed_by))
         return self.draw(spec, key, rows, u)
+
+    def _tied_uniforms(self, key: str, name: str, tie: dict, rows: np.ndarray) -> np.ndarray:
+        """Uniforms of a column tied to the latent: each row's copula score ρ·z + √(1−ρ²)·ε
+        ranked among the scores of every row of the table (computed once), so the column
+        keeps its profile shares within ~1/rows, as a stratified draw does; a table over
+        STRATIFY_MAX rows takes Φ(score) (its noise is negligible there)."""
+        n = self.n_rows(key)
+        if n > STRATIFY_MAX:
+            return special.ndtr(self._tie_scores(key, name, tie, rows))
+        slot = ("tie_scores", key, name)
+        if slot not in self.facts:
+            with self.scratch():
+                everyone = np.arange(n, dtype=np.int64)
+                self.facts[slot] = np.sort(self._tie_scores(key, name, tie, everyone))
+        ranks = np.searchsorted(self.facts[slot], self._tie_scores(key, name, tie, rows))
+        return (np.minimum(ranks, n - 1) + 0.5) / n
+
+    def _tie_scores(self, key: str, name: str, tie: dict, rows: np.ndarray) -> np.ndarray:
+        rho = float(tie["rho"])
+        z = LATENTS[key](self, rows)
+        if "within" in tie:  # drawn given a tied column: the latent within its cells
+            given = self.given(key, tie["within"]["given"], rows)
+            for cell in tie["within"]["cells"]:
+                match = _equals(given, cell["value"])
+                z[match] = (z[match] - cell["mean"]) / cell["sd"]
+        return rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1)
+
+    def _keyed_by(self, table: Table, name: str) -> str | None:
+        """What a column's draws are keyed by: the registry's choice, except that a source
+        whose rows do not recur under their parents (`recurring: false`, a course offered
+        once) draws position-keyed columns per row."""
+        keyed_by = table.column(name).keyed_by if name in _names(table) else None
+        recurring = self.profile["tables"].get(table.name, {}).get("recurring", True)
+        return None if keyed_by == ORDINAL and not recurring else keyed_by
 
     def _counters(self, key: str, keyed_by: str | None, rows: np.ndarray) -> np.ndarray:
         """What a column's randomness is keyed by: its row, a parent row, or its ordinal

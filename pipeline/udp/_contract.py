@@ -82,7 +82,7 @@ def _table_problems(table: Table, spec: dict | None, registry) -> list[tuple[str
         path = f"{base}/columns/{name}"
         if name not in known:
             problems.append((path, f"{table.name} has no column {name!r}"))
-        elif not table.column(name).from_profile:
+        elif not table.column(name).may_profile:
             problems.append((path, "this column is computed, not drawn from the profile"))
         else:
             # a profiled FK is drawn over what it points at (session names, campus skew)

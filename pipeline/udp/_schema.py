@@ -31,10 +31,19 @@ class Column:
     keyed_by: str | None = None
     # a rule column whose parameters come from the profile (a distribution under its name)
     profiled: bool = False
+    # a rule column (a catalog name or code of an institutional entity) that a profile may
+    # learn from a source: drawn from the profile's distribution when it holds one, from the
+    # rule (the built-in catalog) when it does not
+    learnable: bool = False
 
     @property
     def from_profile(self) -> bool:
         return self.gen == PROFILE or self.profiled
+
+    @property
+    def may_profile(self) -> bool:
+        """Whether a profile may hold a distribution for this column."""
+        return self.from_profile or self.learnable
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pipeline.generate._events.rates import (
 )
 from pipeline.generate._random import stream_key, uniform
 from pipeline.generate._rules.calendar import term_dates
-from pipeline.generate._rules.enrollment import engagement, enrollment_people
+from pipeline.generate._rules.enrollment import activity_latent, enrollment_people
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
 from pipeline.generate._rules.gradebook import RESULT, result_core, withdrawal_dates
 from pipeline.generate._scenario_effects import apply_effects, effect_tools
@@ -101,7 +101,7 @@ def enrollments(engine: Engine, model: RateModel, start: int, stop: int,
         last = np.floor((withdrawal - begin[student]) / DAY)  # the day it happens: none
         n_days[student] = np.minimum(n_days[student], np.where(np.isinf(last), MAX_DAYS, last))
         factor[student] *= apply_effects(engine, "event_rate", rows[student], engagement_factor(
-            model, engagement(engine, rows[student])))  # a scenario's effect, if any
+            model, activity_latent(engine, rows[student])))  # a scenario's effect, if any
     return Enrollments(rows, enrollment_people(engine, rows), section, offering, term, role,
                        stream, begin, np.maximum(n_days, 0), factor,
                        _tool_factors(engine, model, rows, student))

@@ -29,7 +29,8 @@ def academic_calendar(calendar: dict, n_terms: int) -> list[dict]:
 def _term(term_type: str, year: int, spec: dict) -> dict:
     month, day = map(int, spec["begins_on_or_after"].split("-"))
     begin = dt.date(year, month, day)
-    begin += dt.timedelta(days=(7 - begin.weekday()) % 7)  # the first Monday
+    if spec.get("starts_monday", True):  # the first Monday, unless the source says otherwise
+        begin += dt.timedelta(days=(7 - begin.weekday()) % 7)
     weeks = int(spec["weeks"])
     return {
         "name": f"{term_type} {year}", "term_type": term_type, "year": year,

@@ -50,6 +50,10 @@ def department(engine: Engine, table: Table, column: str, rows: np.ndarray) -> n
 @rule("course_catalog")
 def course_catalog(engine: Engine, table: Table, column: str, rows: np.ndarray):
     """Subject, number, code and title of a course, from its department and level."""
+    if column == "le_code":  # from the columns, learned or not: the code's prefix is the subject
+        subject = text(engine.column("course_offering", "subject", rows))
+        return pc.binary_join_element_wise(
+            subject, text(engine.column("course_offering", "number", rows)), " ")
     depts = offering_departments(engine, rows)
     subjects = pa.array([d.subject for d in cat.DEPARTMENTS]).take(pa.array(depts))
     if column == "subject":
@@ -62,8 +66,6 @@ def course_catalog(engine: Engine, table: Table, column: str, rows: np.ndarray):
                      pa.string())
     if column == "number":
         return number
-    if column == "le_code":
-        return pc.binary_join_element_wise(subjects, number, " ")
     topic = (course_in_level * 7919).astype(np.int64) % _TOPICS_PER_DEPT
     topics = _TOPICS.take(pa.array(depts * _TOPICS_PER_DEPT + topic))
     suffixes = pa.array([_LEVEL_SUFFIX.get(str(c), "") for c in level.categories])
@@ -86,12 +88,22 @@ def same_offering(engine: Engine, table: Table, column: str, rows: np.ndarray) -
 @rule("section_name")
 def section_name(engine: Engine, table: Table, column: str, rows: np.ndarray) -> pa.Array:
     """Section number (001, 002, ...) and LMS name."""
-    ordinal = engine.ordinal("course_section", rows)
-    number = pc.utf8_lpad(pc.cast(pa.array(ordinal + 1), pa.string()), 3, "0")
     if column == "section_number":
-        return number
+        ordinal = engine.ordinal("course_section", rows)
+        return pc.utf8_lpad(pc.cast(pa.array(ordinal + 1), pa.string()), 3, "0")
     code = engine.column("course_offering", "le_code", engine.parent_rows("course_section", rows))
-    return pc.binary_join_element_wise(code, number, " ")
+    number = engine.column("course_section", "section_number", rows)
+    return pc.binary_join_element_wise(text(code), text(number), " ")
+
+
+def text(values) -> pa.Array:
+    """A string column as Arrow strings, whether a rule built it or the profile drew it."""
+    if not isinstance(values, Labels):
+        return values
+    names = pa.array([None if c is None else str(c) for c in values.categories] + [None],
+                     pa.string())
+    codes = np.where(values.codes < 0, len(values.categories), values.codes)
+    return names.take(pa.array(codes))
 
 
 def section_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
@@ -127,7 +139,8 @@ def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
     groups = engine.parent_rows(table.key, rows)
     group_names = engine.column("learner_activity_group", "name", groups)
-    stems = pa.array([cat.ACTIVITY_TITLE_STEMS[n] for n in group_names.categories])
+    # a group name learned from a source titles its assignments by itself ("Essays 2")
+    stems = pa.array([cat.ACTIVITY_TITLE_STEMS.get(n, n) for n in group_names.categories])
     number = pc.cast(pa.array(engine.ordinal(table.key, rows) + 1), pa.string())
     return pc.binary_join_element_wise(stems.take(pa.array(group_names.codes)), number, " ")
 

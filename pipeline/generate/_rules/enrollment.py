@@ -207,12 +207,6 @@ def is_student(engine: Engine, rows: np.ndarray) -> np.ndarray:
     return rows < _layout(engine).n_students
 
 
-@count_rule("one_per_student")
-def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
-    """One course_grade row per student enrollment."""
-    return is_student(engine, parents).astype(np.int64)
-
-
 def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """The latent engagement of each (student) enrollment row: standard normal, shared in
     part by all of a student's enrollments, driving both scores and activity."""
@@ -221,6 +215,17 @@ def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     own = engine.normal(KEY, "engagement", rows)
     latent = np.sqrt(share) * person_part + np.sqrt(1 - share) * own
     return apply_effects(engine, "engagement", rows, latent)  # a scenario's shift, if any
+
+
+def activity_latent(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """The latent behind a student enrollment's event rates: its engagement, mixed with noise
+    of its own as far as the profile's `engagement.activity_rho` (from the source's
+    events-vs-score correlation) says activity follows scores less than fully."""
+    latent = engagement(engine, rows)
+    rho = float(engine.profile["engagement"].get("activity_rho", 1.0))
+    if rho >= 1.0:
+        return latent
+    return rho * latent + np.sqrt(1 - rho * rho) * engine.normal(KEY, "activity", rows)
 
 
 def student_latent(engine: Engine, people: np.ndarray) -> np.ndarray:

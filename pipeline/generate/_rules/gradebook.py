@@ -48,8 +48,45 @@ def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarra
     """Results per enrollment: every assignment of the course, for students."""
     offerings = enrollment_offerings(engine, parents)
     counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
+    kept = engine.profile["engagement"].get("results_kept")
+    if kept:
+        counts = _kept_results(engine, parents, counts, kept)
     engine.clear()
     return counts
+
+
+@count_rule("one_per_student")
+def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
+    """One course_grade row per student enrollment — except, where the profile's
+    `results_kept` leaves an enrollment of a course with work no result row, none (the
+    source's gradebook has no grade for a student who left before any work)."""
+    student = is_student(engine, parents)
+    if engine.profile["engagement"].get("results_kept"):
+        no_work = _activity_span(engine, enrollment_offerings(engine, parents))[1] == 0
+        student &= no_work | (plan_results(engine, table, parents) > 0)
+    engine.clear()
+    return student.astype(np.int64)
+
+
+def _kept_results(engine: Engine, parents: np.ndarray, counts: np.ndarray,
+                  kept: dict) -> np.ndarray:
+    """The source's participation in results (`engagement.results_kept`): by whether the
+    enrollment is withdrawn, a share has no result row and the rest rows for a share of
+    their course's activities (stochastically rounded, at least one); the kept activities
+    are the first of the course's list."""
+    withdrawn = np.zeros(len(parents), dtype=bool)
+    student = counts > 0
+    withdrawn[student] = is_withdrawn(engine, parents[student])
+    none_u = engine.uniform(RESULT, "no_results", parents)
+    share_u = engine.uniform(RESULT, "results_kept", parents)
+    out = counts.copy()
+    for name, mask in (("withdrawn", withdrawn), ("enrolled", student & ~withdrawn)):
+        if name not in kept or not mask.any():
+            continue
+        share = np.floor(kept[name]["share"] * counts[mask] + share_u[mask]).astype(np.int64)
+        out[mask] = np.where(none_u[mask] < kept[name]["none"], 0,
+                             np.clip(share, 1, counts[mask]))
+    return out
 
 
 def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
@@ -127,8 +164,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
                        "submitted", rows)
     due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
     due_seconds[np.isnat(due)] = -np.inf
-    missing = (submit_z < special.ndtri(_missing_after_withdrawals(engine))) | \
-        (due_seconds > withdrawal)
+    missing = _missing(engine, submit_z, distinct, local, rows) | (due_seconds > withdrawal)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
@@ -144,11 +180,72 @@ def activity_values(engine: Engine, core: dict, column: str):
     return numeric(values)[core["position"]]
 
 
+def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: np.ndarray,
+             rows: np.ndarray) -> np.ndarray:
+    """Work missing before any withdrawal: the submission copula below one threshold for
+    all (the profile's unsubmitted share less the work after withdrawals) or, where
+    `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
+    class — the others' on the copula, its threshold moved by their latent mean and spread
+    (withdrawal selects on the latent); the withdrawn's at random, beside the work due
+    after they left."""
+    kept = engine.profile["engagement"].get("results_kept", {})
+    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
+        return submit_z < special.ndtri(_missing_after_withdrawals(engine))
+    withdrawn = is_withdrawn(engine, distinct)[local]
+    rho_w = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
+    rho_s = float(engine.profile["engagement"]["submission_rho"])
+    mean, var = _latent_moments(rho_w, _student_withdrawn_share(engine), False)
+    spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
+    enrolled, left = _class_unsubmitted(engine, kept)
+    missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
+    after = max(left - _AFTER_WITHDRAWAL, 0.0) / (1.0 - _AFTER_WITHDRAWAL)
+    at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
+    return np.where(withdrawn, at_random, missing)
+
+
+def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:
+    """The others' and the withdrawn's unsubmitted shares, scaled together so that the
+    result rows overall keep the profile's grading_status share (a merged profile's may
+    differ from the one institution's classes it holds)."""
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    share = _student_withdrawn_share(engine)
+    rows_w = share * _kept_share(kept["withdrawn"])
+    rows_e = (1 - share) * _kept_share(kept["enrolled"])
+    u_w, u_e = kept["withdrawn"]["unsubmitted"], kept["enrolled"]["unsubmitted"]
+    implied = (rows_w * u_w + rows_e * u_e) / max(rows_w + rows_e, 1e-9)
+    scale = target / implied if implied > 0 else 1.0
+    return min(u_e * scale, 1.0), min(u_w * scale, 1.0)
+
+
+def _latent_moments(rho: float, share: float, withdrawn: bool) -> tuple[float, float]:
+    """Mean and variance of a standard-normal latent L among the withdrawn (or the others)
+    when withdrawal is ρL + √(1−ρ²)ε below Φ⁻¹(share) (truncated-normal moments)."""
+    c = special.ndtri(np.clip(share, 1e-9, 1 - 1e-9))
+    density = np.exp(-c * c / 2) / np.sqrt(2 * np.pi)
+    sign = -1.0 if withdrawn else 1.0
+    ratio = density / (special.ndtr(c) if withdrawn else 1 - special.ndtr(c))
+    mean_x, var_x = sign * ratio, 1 - sign * c * ratio - ratio * ratio
+    return float(rho * mean_x), float(1 - rho * rho * (1 - var_x))
+
+
 def _missing_after_withdrawals(engine: Engine) -> float:
     """The copula's missing share, so that missing work overall (withdrawals included)
     keeps the profile's `unsubmitted` share."""
     shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
     target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    share = _student_withdrawn_share(engine)
+    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it;
+    # the withdrawn hold `results_kept` of their course's rows, the others theirs
+    kept = engine.profile["engagement"].get("results_kept", {})
+    rows_withdrawn = share * _kept_share(kept.get("withdrawn"))
+    rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
+    after = rows_withdrawn / max(rows, 1e-9) * _AFTER_WITHDRAWAL
+    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+
+
+def _student_withdrawn_share(engine: Engine) -> float:
+    """The withdrawn share of the students' role_status (their cell's own shares)."""
     statuses = engine.distribution(ENROLLMENT, "role_status")
     student = next((c["distribution"] for c in statuses.get("cells", [])
                     if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
@@ -156,10 +253,12 @@ def _missing_after_withdrawals(engine: Engine) -> float:
         student = student["otherwise"]
     withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
     total = sum(i["p"] for i in student.get("values", [])) or 1.0
-    share = sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
-    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it
-    after = share * _AFTER_WITHDRAWAL
-    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+    return sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
+
+
+def _kept_share(kept: dict | None) -> float:
+    """The share of its course's activities an enrollment has rows for, on average."""
+    return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
 
 
 _WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term

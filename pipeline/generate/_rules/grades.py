@@ -3,7 +3,9 @@
 Current score: each group's graded points, weighted by group weight over the groups that have
 graded work. Final score: the same over all groups, with missing work counted as zero. Only
 published assignments count. Letter grades follow the profile's grading scheme; withdrawn
-students get no final grade. Results are recomputed (not joined) from their seeded functions.
+students get no final grade. A profile learned from a source may say otherwise (`gradebook`:
+withdrawn students scored, the current score the final one). Results are recomputed (not
+joined) from their seeded functions.
 """
 
 from __future__ import annotations
@@ -59,9 +61,13 @@ def _gradebook(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
             with engine.scratch():
                 current[part], final[part] = _scores_of(engine, enrollments[part])
         start = stop
-    withdrawn = is_withdrawn(engine, enrollments)
-    current[withdrawn] = np.nan
-    final[withdrawn] = np.nan
+    rules = engine.profile.get("gradebook", {})  # learned from a source; Canvas's otherwise
+    if rules.get("current_is_final", False):
+        current = final.copy()
+    if not rules.get("withdrawn_scored", False):
+        withdrawn = is_withdrawn(engine, enrollments)
+        current[withdrawn] = np.nan
+        final[withdrawn] = np.nan
     return current, final
 
 
