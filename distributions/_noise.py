@@ -24,10 +24,6 @@ import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-import opendp.prelude as dp
-
-dp.enable_features("contrib")  # OpenDP gates its mechanisms behind this flag
-
 
 @dataclass
 class Query:
@@ -45,6 +41,11 @@ class Query:
 @lru_cache(maxsize=256)
 def laplace_scale(sensitivity: float, epsilon: float) -> float:
     """The smallest Laplace scale OpenDP accepts as ε-DP for this L1 sensitivity."""
+    # imported here, not at the top: OpenDP's prelude loads scikit-learn and pandas (~2 s),
+    # a cost every command would pay though only `profile --epsilon` needs it
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")  # OpenDP gates its mechanisms behind this flag
     space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l1_distance(T=float)
     scale = dp.binary_search_param(lambda s: dp.m.make_laplace(*space, scale=s),
                                    d_in=float(sensitivity), d_out=float(epsilon))

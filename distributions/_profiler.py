@@ -47,7 +47,7 @@ from distributions._structure import has_people, institutional, mean_count
 from distributions._ties import tie_part
 from distributions._udp_distributions import profile_from_udp_distributions
 from pipeline.errors import DistributionsError, SourceError
-from pipeline.udp._contract import check_profile
+from pipeline.udp._contract import check_profile, drop_unreachable_cells
 from pipeline.udp._registry import REGISTRY
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
@@ -90,6 +90,9 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
         guard = Guard(k, epsilon, seed, plan=sorted(planning.budget.queries))
     profiler = Profiler(reader, guard)
     profile = profiler.run()
+    for path in drop_unreachable_cells(profile, REGISTRY):
+        profiler.notes.append(f"{path}: dropped, its parent value was suppressed or noised "
+                              "away (k, ε); those rows follow the column's other cells")
     profiler.notes[:0] = source_notes  # what the source checks left out, and by which rule
     manifest = guard.manifest(source.label, profiler.counts)
     manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted

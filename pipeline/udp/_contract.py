@@ -21,10 +21,7 @@ def check_profile(profile: dict, registry, source: str) -> None:
     """Raise ProfileError if the profile does not cover the registry's needs."""
     tables = profile["tables"]
     problems = _extras_problems(tables, registry)
-    registry = registry.with_extras({n: {c: e for c, e in s.get("extras", {}).items()
-                                         if not registry_has(registry, n, c)}
-                                     for n, s in tables.items()})
-    entities = {t.name: t for t in registry if t.schema == ENTITY}
+    registry, entities = _with_extras(tables, registry)
     for name in tables:
         if name not in entities:
             problems.append((f"/tables/{name}", "no generated table has this name"))
@@ -34,6 +31,41 @@ def check_profile(profile: dict, registry, source: str) -> None:
     problems += _parent_value_problems(tables, entities, registry)
     if problems:
         raise ProfileError(source, problems)
+
+
+def _with_extras(tables: dict, registry):
+    """The registry with the profile's extra columns, and its entity tables by name."""
+    registry = registry.with_extras({n: {c: e for c, e in s.get("extras", {}).items()
+                                         if not registry_has(registry, n, c)}
+                                     for n, s in tables.items()})
+    return registry, {t.name: t for t in registry if t.schema == ENTITY}
+
+
+def drop_unreachable_cells(profile: dict, registry) -> list[str]:
+    """Remove the conditional cells whose `when` names a parent value the parent's
+    distribution never draws, and return their paths. A profiler makes such cells when
+    privacy drops a parent's rare value (k, or noise under --epsilon) after the children's
+    cells were learned on it: the cell describes rows that cannot exist. Removing one can
+    shrink another column's values, so this repeats until nothing is left to remove."""
+    removed: list[str] = []
+    while True:
+        registry_x, entities = _with_extras(profile["tables"], registry)
+        found = {path.rsplit("/when/", 1)[0] for path, _ in
+                 _parent_value_problems(profile["tables"], entities, registry_x, True)}
+        if not found:
+            return removed
+        for path in sorted(found, key=_pointer_key, reverse=True):  # later cells first
+            *parents, index = path.strip("/").split("/")
+            node = profile
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            del node[int(index)]
+        removed += sorted(found, key=_pointer_key)
+
+
+def _pointer_key(path: str) -> tuple:
+    """A JSON pointer's parts, numbers as numbers (cells/10 after cells/9)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split("/"))
 
 
 def registry_has(registry, table: str, column: str) -> bool:
@@ -110,21 +142,24 @@ def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry
                                                   or type_name == "bool")]
 
 
-def _parent_value_problems(tables: dict, entities: dict, registry) -> list[tuple[str, str]]:
+def _parent_value_problems(tables: dict, entities: dict, registry,
+                           siblings: bool = False) -> list[tuple[str, str]]:
     """A conditional's `when` value for a parent's column (`fk.column`) must be a value the
-    parent's profiled distribution draws; same-table columns are checked by distributions."""
+    parent's profiled distribution draws; same-table columns (`siblings`) are checked by
+    distributions, and here only when asked."""
     problems = []
     for name, spec in tables.items():
         table = entities.get(name)
         for column, dist in spec["columns"].items() if table else ():
             problems += _cells_problems(table, dist, f"/tables/{name}/columns/{column}",
-                                        tables, registry)
+                                        tables, (registry, siblings))
     return problems
 
 
-def _cells_problems(table: Table, dist: dict, path: str, tables: dict, registry):
+def _cells_problems(table: Table, dist: dict, path: str, tables: dict, context):
     if dist["kind"] != "conditional":
         return []
+    registry, siblings = context
     parents = {}
     for name in dist["given"]:
         fk, _, column = name.partition(".")
@@ -132,13 +167,15 @@ def _cells_problems(table: Table, dist: dict, path: str, tables: dict, registry)
         spec = tables.get(registry[parent].name, {}) if parent else {}
         if column in spec.get("columns", {}):
             parents[name] = spec["columns"][column]
+        elif siblings and not column and name in tables.get(table.name, {}).get("columns", {}):
+            parents[name] = tables[table.name]["columns"][name]
     problems = []
     for i, cell in enumerate(dist["cells"]):
         problems += when_problems(cell["when"], f"{path}/cells/{i}/when", parents)
         problems += _cells_problems(table, cell["distribution"],
-                                    f"{path}/cells/{i}/distribution", tables, registry)
+                                    f"{path}/cells/{i}/distribution", tables, context)
     return problems + _cells_problems(table, dist["otherwise"], f"{path}/otherwise",
-                                      tables, registry)
+                                      tables, context)
 
 
 def _resolves(table: Table, name: str, registry) -> bool:
