@@ -380,7 +380,8 @@ class Profiler:
         if pooled_dist is None:
             return None
         out = []
-        for values in sorted(cells, key=lambda g: -sizes[g]):
+        # largest first; equal sizes by value, not in the order the engine grouped them
+        for values in sorted(cells, key=lambda g: (-sizes[g], tuple(map(str, g)))):
             if any(v is None for v in values) or cells[values] is None:
                 continue
             if self.guard.cell_kept(path + "/cells", sizes[values]):
