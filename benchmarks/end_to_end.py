@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, flush_print, machine, table, write_results  # noqa: E402
+from _common import ROOT, flush_print, machine, table, tree_rss, write_results  # noqa: E402
 
 from pipeline.generate._beam import EVENT_PARQUET, parquet_options  # noqa: E402
 from pipeline.outputs._duckdb import MEMORY_LIMIT  # noqa: E402
@@ -62,61 +62,10 @@ except ImportError:  # pragma: no cover - the /proc fallback
 
 CLI = ROOT / ".venv" / "bin" / "campus-synth"
 DONE = re.compile(r"done in ([0-9.]+) s")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 EVENTS_DIR = "event_store/expanded"
 
 
-# ---- process-tree memory ----------------------------------------------------------------------
-def tree_rss(pid: int) -> tuple[int, int, int]:
-    """(RSS of pid and all descendants, RSS of pid alone, number of processes), in bytes."""
-    if psutil is not None:
-        try:
-            root = psutil.Process(pid)
-            procs = [root] + root.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return 0, 0, 0
-        total = main = 0
-        for proc in procs:
-            try:
-                rss = proc.memory_info().rss
-            except psutil.NoSuchProcess:
-                continue
-            total += rss
-            if proc.pid == pid:
-                main = rss
-        return total, main, len(procs)
-    return _proc_tree_rss(pid)
-
-
-def _proc_tree_rss(pid: int) -> tuple[int, int, int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    total = main = count = 0
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            with open(f"/proc/{current}/statm") as handle:
-                rss = int(handle.read().split()[1]) * PAGE
-        except OSError:
-            continue
-        total += rss
-        count += 1
-        if current == pid:
-            main = rss
-        todo += children.get(current, [])
-    return total, main, count
-
-
+# ---- process-tree CPU (memory: _common.tree_rss) ------------------------------------------
 def tree_cpu(pid: int) -> float | None:
     """CPU seconds (user + system) of pid, its live descendants and its reaped children;
     None without psutil."""
