@@ -170,7 +170,9 @@ def _gradebook(p, profile: dict) -> None:
     decided on at least k students, else the generator's default (Canvas) stays."""
     r, k = p.reader, p.guard.k
     final = r.col("course_grade", "le_final_score", "number", "g")
-    current = r.col("course_grade", "le_current_score", "number", "g")
+    # a source with the final score alone still tells whether the withdrawn keep theirs
+    current = r.col("course_grade", "le_current_score", "number", "g") \
+        if r.has("course_grade", "le_current_score") else "NULL"
     status = r.col("course_section_enrollment", "role_status", "text", "e")
     withdrawn = ", ".join(f"'{s}'" for s in profile["engagement"]["withdrawn_role_statuses"])
     row = r.rows(
@@ -185,6 +187,10 @@ def _gradebook(p, profile: dict) -> None:
         rules["withdrawn_scored"] = row["ws"] / row["w"] > 0.5
     if (row["b"] or 0) >= k:
         rules["current_is_final"] = row["d"] / row["b"] < DIFFERENT_CURRENT
+    if not r.has("course_grade", "le_current_score"):
+        p.notes.append("/gradebook: column course_grade.le_current_score is not in the source: "
+                       "the current score follows Canvas's rule; le_final_score alone decides "
+                       "whether the withdrawn are scored")
     if rules:
         profile["gradebook"] = rules
         p.notes.append(f"/gradebook: {rules} (withdrawn students scored in {row['ws'] or 0:,} "

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distributions._absent_columns import absent_status_part
 from distributions._activity import activity_part
 from distributions._calendar import calendar_part
 from distributions._catalog_columns import catalog_part
@@ -32,6 +33,7 @@ from distributions._estimators import (
 )
 from distributions._event_queries import check_columns, has_events
 from distributions._event_rates import event_part
+from distributions._extra_nulls import extra_null_dependency_part
 from distributions._institution import (
     campus_skew,
     grading_part,
@@ -173,6 +175,7 @@ class Profiler:
                 self._estimate(spec["columns"], name, f"/tables/{table}/columns/{name}",
                                lambda t=table, n=name, d=template: self._column(t, n, d))
         self._keep_staff_roles(profile)
+        absent_status_part(self, profile)  # before the engagement calibration reads it
         dependency_part(self, profile)
         calendar_part(self, profile)
         sizing_part(self, profile)
@@ -185,6 +188,7 @@ class Profiler:
         activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)
         extra_dependency_part(self, profile)  # the extras' tree, before their score ties
+        extra_null_dependency_part(self, profile)  # numeric extras' null-ness given a column
         catalog_part(self, profile)  # course, section, campus and group names of the source
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)

@@ -164,7 +164,8 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
                        "submitted", rows)
     due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
     due_seconds[np.isnat(due)] = -np.inf
-    missing = _missing(engine, submit_z, distinct, local, rows) | (due_seconds > withdrawal)
+    missing = _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
+        engine, due_seconds > withdrawal, rows)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
@@ -201,6 +202,19 @@ def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: 
     after = max(left - _AFTER_WITHDRAWAL, 0.0) / (1.0 - _AFTER_WITHDRAWAL)
     at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
     return np.where(withdrawn, at_random, missing)
+
+
+def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Work due after a withdrawal is missing — unless the source's withdrawn left less
+    work unsubmitted than that (their later rows were dropped, not kept empty: a converted
+    dataset), then only the share of it that keeps their unsubmitted share."""
+    kept = engine.profile["engagement"].get("results_kept", {})
+    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
+        return late
+    share = _class_unsubmitted(engine, kept)[1] / _AFTER_WITHDRAWAL
+    if share >= 1.0:
+        return late
+    return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
 
 
 def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:

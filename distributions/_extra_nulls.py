@@ -1,0 +1,104 @@
+"""Numeric extras whose presence follows a registry column (an unregistration day that exists
+exactly for the withdrawn).
+
+The Chow-Liu tree over extras (`_dependencies.extra_dependency_part`) covers text extras. A
+numeric extra with nulls carries most of its information in whether it is null at all: the
+null is its own category here, scored by mutual information against the table's text registry
+columns (role_status, role, …). The strongest one, if it clears the small-sample bias,
+conditions the extra: each of its values gets its own distribution (its own null share and
+quantiles), cells k-checked in distinct people, the overall distribution as `otherwise`.
+"""
+
+from __future__ import annotations
+
+from distributions._dependencies import _MIN_GAIN, _registry_nodes, conditional_information
+from distributions._estimators import Missing, Summary, summarize, value_cells
+
+
+def extra_null_dependency_part(p, profile: dict) -> None:
+    """Condition each numeric extra with nulls on its most informative registry column."""
+    for table, spec in sorted(profile["tables"].items()):
+        if table not in p.reader.tables or not p.reader.has(table, "person_id"):
+            continue  # k counts people: a table without them has no person-counted cells
+        for column in sorted(spec.get("extras", {})):
+            current = spec["columns"].get(column, {})
+            if current.get("kind") == "continuous" and current.get("null_fraction", 0) > 0:
+                _condition(p, spec, table, column)
+
+
+def _condition(p, spec: dict, table: str, column: str) -> None:
+    path = f"/tables/{table}/columns/{column}"
+    kind = spec["extras"][column]["type"]
+    best = _best_given(p, table, column, kind, _registry_nodes(p, table, spec))
+    if best is None:
+        return
+    given, gain, cells = best
+    learned = _cells(p, table, column, kind, given, cells, spec["columns"][column])
+    if learned:
+        spec["columns"][column] = {"kind": "conditional", "given": [given], "cells": learned,
+                                   "otherwise": spec["columns"][column]}
+        p.notes.append(f"{path}: learned given [{given}] (MI of its null-ness {gain:.4f} "
+                       "nats, null as its own category); each cell has its own null share")
+
+
+def _best_given(p, table: str, column: str, kind: str, candidates: list[str]):
+    """(candidate, MI less its bias, {(value, is_null): Cell}) of the best candidate."""
+    r = p.reader
+    x, pid = _number(p, table, column, kind), r.col(table, "person_id", "text", "t")
+    scored = []
+    for candidate in candidates:
+        g = r.col(table, candidate, "text", "t")
+        base = (f"SELECT {g} AS g0, CASE WHEN {x} IS NULL THEN 1 ELSE 0 END AS v, {pid} AS pid "
+                f"FROM {r.rel(table)} AS t")
+        try:
+            counts = value_cells(r, base, 1)
+        except Missing:
+            continue
+        flat = {(g0[0], v): c for g0, cells in counts.items() for v, c in cells.items()}
+        scored.append((round(conditional_information(flat, 0), 4), candidate, counts))
+    gain, candidate, counts = max(scored, default=(0.0, None, {}))
+    return None if candidate is None or gain < _MIN_GAIN else (candidate, gain, counts)
+
+
+def _cells(p, table: str, column: str, kind: str, given: str, counts: dict,
+           overall: dict) -> list[dict]:
+    """One k-checked cell per value of `given`: its own summary, or always null."""
+    r, path = p.reader, f"/tables/{table}/columns/{column}"
+    g = r.col(table, given, "text", "t")
+    summaries = summarize(r, f"SELECT {g} AS g0, {_number(p, table, column, kind)} AS x "
+                             f"FROM {r.rel(table)} AS t", p.guard.k, 1)
+    template = {"null_fraction": 0.0, "integer": overall.get("integer", False)}
+    if "unit" in overall:
+        template["unit"] = overall["unit"]
+    out = []
+    for (value,), summary in sorted(summaries.items(), key=lambda item: str(item[0])):
+        cell_path = f"{path}/cells[{given}={value}]"
+        size = _merged(counts.get((value,), {}))
+        if value is None or size is None or not p.guard.cell_kept(cell_path, size):
+            continue
+        dist = _cell_distribution(p, cell_path, summary, template, overall)
+        if dist is not None:
+            out.append({"when": {given: value}, "distribution": dist})
+    return out
+
+
+def _cell_distribution(p, path: str, summary: Summary, template: dict, overall: dict):
+    """A cell's distribution; a cell whose values are all null keeps the overall shape with
+    a null share of one (the generator then writes only nulls there)."""
+    if summary.n == 0:
+        return {**overall, "null_fraction": 1.0}
+    return p.guard.continuous(path, summary, template)
+
+
+def _merged(cells: dict):
+    """The null and non-null Cells of one given value as one Cell (its people counted as
+    the larger part's, a lower bound of the distinct people behind the value)."""
+    parts = list(cells.values())
+    return sum(parts[1:], parts[0]) if parts else None
+
+
+def _number(p, table: str, column: str, kind: str) -> str:
+    """The column as a number (days for dates and times, as the extra's profile holds)."""
+    if kind in ("date", "timestamp"):
+        return f"{p.sql.seconds(p.reader.col(table, column, 'time'))} / 86400.0"
+    return p.reader.col(table, column, "number", "t")
