@@ -8,9 +8,11 @@ although the source scored nearly all of it, so the shares come from the source'
 
 from __future__ import annotations
 
+import copy
+
 from distributions._estimators import value_cells
 
-RESULT = "learner_activity_result"
+ENROLLMENT, RESULT = "course_section_enrollment", "learner_activity_result"
 _UNSUBMITTED, _GRADED = "unsubmitted", "graded"
 
 
@@ -36,3 +38,29 @@ def absent_status_part(p, profile: dict) -> None:
     p.notes.append(f"{path}: the column is not in the source; its shares follow the source's "
                    f"null published_score (unsubmitted {shares.get(_UNSUBMITTED, 0.0):.4f}, "
                    f"graded {shares.get(_GRADED, 0.0):.4f})")
+
+
+def staff_roles_part(p, profile: dict) -> None:
+    """Roles when no non-student role has k people: a source of students alone (a converted
+    dataset: no teachers at all) keeps that, and the generator staffs no section; a source
+    whose staff the privacy rules dropped (a tiny one) keeps the default role shares."""
+    columns = profile["tables"][ENROLLMENT]["columns"]
+    if any(v["value"] != "Student" for v in columns["role"]["values"]):
+        return
+    path = f"/tables/{ENROLLMENT}/columns/role"
+    if _staff_rows(p) == 0:
+        p.notes.append(f"{path}: the source has no non-student enrollment (no teachers): "
+                       "none generated")
+        return
+    columns["role"] = copy.deepcopy(p.default["tables"][ENROLLMENT]["columns"]["role"])
+    p.notes.append(f"{path}: kept the default (no non-student role has k rows)")
+
+
+def _staff_rows(p) -> int | None:
+    """Enrollment rows of a role other than Student (None: the source has no role)."""
+    r = p.reader
+    if not r.has(ENROLLMENT, "role"):
+        return None
+    role = r.col(ENROLLMENT, "role", "text", "t")
+    return int(r.scalar(f"SELECT COUNT(*) FROM {r.rel(ENROLLMENT)} AS t "
+                        f"WHERE {role} IS NOT NULL AND {role} <> 'Student'"))

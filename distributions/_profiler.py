@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distributions._absent_columns import absent_status_part
+from distributions._absent_columns import absent_status_part, staff_roles_part
 from distributions._activity import activity_part
 from distributions._calendar import calendar_part
 from distributions._catalog_columns import catalog_part
@@ -174,7 +174,7 @@ class Profiler:
             for name, template in spec["columns"].items():
                 self._estimate(spec["columns"], name, f"/tables/{table}/columns/{name}",
                                lambda t=table, n=name, d=template: self._column(t, n, d))
-        self._keep_staff_roles(profile)
+        staff_roles_part(self, profile)
         absent_status_part(self, profile)  # before the engagement calibration reads it
         dependency_part(self, profile)
         calendar_part(self, profile)
@@ -193,16 +193,6 @@ class Profiler:
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile
-
-    def _keep_staff_roles(self, profile: dict) -> None:
-        """The generator staffs every section from the non-student roles: if none survived
-        the privacy rules (a tiny source), the default role shares are kept."""
-        columns = profile["tables"]["course_section_enrollment"]["columns"]
-        if not any(v["value"] != "Student" for v in columns["role"]["values"]):
-            columns["role"] = copy.deepcopy(
-                self.default["tables"]["course_section_enrollment"]["columns"]["role"])
-            self.notes.append("/tables/course_section_enrollment/columns/role: kept the "
-                              "default (no non-student role has k rows)")
 
     def _estimate(self, parent: dict, name: str, path: str, estimate) -> None:
         try:

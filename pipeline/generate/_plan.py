@@ -207,7 +207,8 @@ def size_institution(profile: dict, settings: Settings) -> dict:
     participation = profile.get("structure", {}).get("terms_per_student")
     students = per_term if participation is None else max(1, round(
         per_term * settings.terms / mean_terms(participation, settings.terms)))
-    instructors = max(2, round(per_term * institution["instructors_per_100_students"] / 100))
+    instructors = max(2, round(per_term * institution["instructors_per_100_students"] / 100)) \
+        if _staffed(profile) else 0
     rows = tables["course_section_enrollment"]["rows"]
     per_student = _conditional_mean(rows["per_student_term"], load_share)
     sections_spec = tables["course_section"]
@@ -225,6 +226,14 @@ def size_institution(profile: dict, settings: Settings) -> dict:
         "terms": settings.terms,
         "fte": settings.fte,
     }
+
+
+def _staffed(profile: dict) -> bool:
+    """Whether enrollments hold any non-student role (a converted dataset of students alone
+    has none: then no instructor is generated, no person and no staff enrollment)."""
+    role = profile["tables"]["course_section_enrollment"]["columns"]["role"]
+    return role["kind"] != "categorical" or any(
+        item["value"] != "Student" and item["p"] > 0 for item in role["values"])
 
 
 def _offerings_per_term(profile: dict, settings: Settings, from_seats: float) -> int:

@@ -186,6 +186,8 @@ def _roles(engine: Engine, rows: np.ndarray) -> Labels:
     n_total = layout.n_rows
     n_sections = engine.n_rows("course_section")
     others = {r: p * n_total for r, p in shares.items() if r != STUDENT}
+    if not others:  # a source of students alone: no staff rows were planned
+        return Labels(np.full(len(rows), categories.index(STUDENT), np.int32), categories)
     if TEACHER in others:
         others[TEACHER] = max(others[TEACHER] - n_sections, 0.0)
     names = tuple(others)
