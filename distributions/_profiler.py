@@ -41,6 +41,7 @@ from distributions._institution import (
     session_names,
     sizing_part,
 )
+from distributions._institutional_extras import institutional_extra_part
 from distributions._privacy import NODATA, Cell, Guard, check_allowed
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
@@ -175,7 +176,7 @@ class Profiler:
                 self._estimate(spec["columns"], name, f"/tables/{table}/columns/{name}",
                                lambda t=table, n=name, d=template: self._column(t, n, d))
         staff_roles_part(self, profile)
-        absent_status_part(self, profile)  # before the engagement calibration reads it
+        absent_status_part(self, profile)  # before the engagement calibration
         dependency_part(self, profile)
         calendar_part(self, profile)
         sizing_part(self, profile)
@@ -190,6 +191,7 @@ class Profiler:
         extra_dependency_part(self, profile)  # the extras' tree, before their score ties
         extra_null_dependency_part(self, profile)  # numeric extras' null-ness given a column
         catalog_part(self, profile)  # course, section, campus and group names of the source
+        institutional_extra_part(self, profile)  # after the catalog: its parent names
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.coverage = coverage(self, profile)
         return profile

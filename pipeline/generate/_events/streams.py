@@ -271,6 +271,9 @@ def gradebook_events(engine: Engine, block: Enrollments, codes: dict,
     response_day, graded_day = _day_in_term(block, local, response), \
         _day_in_term(block, local, graded)
     submitted, scored = _inside(response_day, day_limit), _inside(graded_day, day_limit)
+    # a source of students alone has no teacher to grade: no grading events
+    if engine.layouts[ENROLLMENT].staff.n_rows == 0:
+        scored = scored[:0]
     protos = Protos.concat([
         _submissions(block, codes, rows, local, activity, response, submitted),
         _gradings(engine, block, codes, rows, local, graded, score, scored)])
