@@ -12,27 +12,36 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from converted_source import ABSENT_COLUMNS, build
 
 from pipeline.cli import main
 
 STUDENTS = 2000
+ROWS_TOLERANCE = 0.10
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory) -> tuple[dict, dict]:
-    """(the profile's privacy manifest, the evaluation report) of the converted source."""
+def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict]:
+    """(the profile's privacy manifest, the evaluation report, the source's and the
+    warehouse's row counts) of the converted source."""
     root = tmp_path_factory.mktemp("converted")
     source, profile, out = root / "source", root / "profile.json", root / "run"
-    build(source, STUDENTS)
+    rows = build(source, STUDENTS)
     assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
     assert main(["run", "--profile", str(profile), "--out", str(out), "--event-scale", "0",
                  "--no-marts", "--no-evaluate"]) == 0
     assert main(["evaluate", "--real", str(source), "--synthetic", str(out), "--out",
                  str(root / "report"), "--no-detection"]) == 0
     manifest = json.loads((root / "profile.privacy.json").read_text())
-    return manifest, json.loads((root / "report" / "report.json").read_text())
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        generated = {t: con.execute(f"SELECT count(*) FROM context_store_entity.{t}")
+                     .fetchall()[0][0] for t in rows}
+        generated["roles"] = sorted(r for (r,) in con.execute(
+            "SELECT DISTINCT role FROM context_store_entity.course_section_enrollment")
+            .fetchall())
+    return manifest, json.loads((root / "report" / "report.json").read_text()), rows, generated
 
 
 def _figure(report: dict, kind: str, table: str, metric: str, **where) -> dict:
@@ -53,12 +62,26 @@ def test_null_shares_follow_the_source(converted, table, column):
     assert figure["passed"], figure
 
 
-@pytest.mark.parametrize("columns", [["role_status", "date_unregistration"],
-                                     ["final_result", "date_unregistration"]])
-def test_unregistration_day_follows_withdrawal(converted, columns):
-    figure = _figure(converted[1], "pair", "course_section_enrollment", "cramers_v_diff",
-                     columns=columns)
+@pytest.mark.parametrize("table, columns", [
+    ("course_section_enrollment", ["role_status", "date_unregistration"]),
+    ("course_section_enrollment", ["final_result", "date_unregistration"]),
+    ("learner_activity", ["title", "assessment_type"]),  # both follow the group's name
+])
+def test_pairs_follow_the_source(converted, table, columns):
+    figure = _figure(converted[1], "pair", table, "cramers_v_diff", columns=columns)
     assert figure["value"] <= 0.1, figure
+
+
+def test_students_alone_get_no_staff(converted):
+    """The source has no teachers: none generated, every table sized like the source's
+    (sections without a capacity column), and no event of a person outside the course."""
+    _, report, source, generated = converted
+    assert generated["roles"] == ["Student"]
+    off = {t: (n, generated[t]) for t, n in source.items()
+           if abs(generated[t] / n - 1) > ROWS_TOLERANCE}
+    assert not off, f"rows (source, generated) off by more than 10 %: {off}"
+    gate = _figure(report, "gate", "expanded", "events_inside_enrollment")
+    assert gate["passed"], gate
 
 
 def test_results_per_person_follow_the_source(converted):
