@@ -199,6 +199,8 @@ def _due_uniforms(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
     strata of (0, 1) in a seeded random order, so each course's due dates spread over its
     term the way the profile's distribution does (and so does every term's), instead of a
     table-wide stratification that leaves one term early and another late."""
+    if not len(rows):  # a block of results whose courses have no assignment
+        return np.zeros(0)
     activities, groups = engine.layouts[table.key], engine.layouts[table.layout.parent]
     offering = groups.parent_rows(activities.parent_rows(rows))
     first = activities.offsets[groups.offsets[offering]]
