@@ -64,3 +64,18 @@ def _staff_rows(p) -> int | None:
     role = r.col(ENROLLMENT, "role", "text", "t")
     return int(r.scalar(f"SELECT COUNT(*) FROM {r.rel(ENROLLMENT)} AS t "
                         f"WHERE {role} IS NOT NULL AND {role} <> 'Student'"))
+
+
+def absent_activity_status_part(p, profile: dict) -> None:
+    """A source without learner_activity.status (a converted dataset) lists only assessments
+    that count: all are published (the default's unpublished and deleted shares would drop
+    a withdrawn student's few results from the gradebook and leave their final score null)."""
+    table = "learner_activity"
+    if table not in p.reader.tables or p.reader.has(table, "status"):
+        return
+    path = f"/tables/{table}/columns/status"
+    profile["tables"][table]["columns"]["status"] = {
+        "kind": "categorical", "values": [{"value": "published", "p": 1.0}]}
+    p.notes[:] = [n for n in p.notes if not n.startswith(f"{path}: kept the default")]
+    p.notes.append(f"{path}: the column is not in the source; every assessment it lists is "
+                   "published")

@@ -15,7 +15,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distributions._absent_columns import absent_status_part, staff_roles_part
+from distributions._absent_columns import (
+    absent_activity_status_part,
+    absent_status_part,
+    staff_roles_part,
+)
 from distributions._activity import activity_part
 from distributions._calendar import calendar_part
 from distributions._catalog_columns import catalog_part
@@ -177,6 +181,7 @@ class Profiler:
                                lambda t=table, n=name, d=template: self._column(t, n, d))
         staff_roles_part(self, profile)
         absent_status_part(self, profile)  # before the engagement calibration
+        absent_activity_status_part(self, profile)
         dependency_part(self, profile)
         calendar_part(self, profile)
         sizing_part(self, profile)
