@@ -31,12 +31,14 @@ from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._faults import guarded
 from pipeline.cli._job import Reporter, RunReport, run_job
 from pipeline.cli._parser import UsageError, command_parser
+from pipeline.cli._scenario_out import scenario_tables
 from pipeline.cli._scenario_run import load_scenarios, scenario_runs
 from pipeline.cli._settings import resolve
 from pipeline.errors import CampusSynthError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._publish import connect, publish
+from pipeline.outputs._run_datasets import read_manifest
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
@@ -271,10 +273,12 @@ def _caliper(args: argparse.Namespace, console: Console) -> int:
 
 def _publish(args: argparse.Namespace, console: Console, client=None,
              out: str | None = None) -> int:
-    report = publish(out or args.out, args.project, run_id=args.run_id, location=args.location,
+    out = out or args.out
+    report = publish(out, args.project, run_id=args.run_id, location=args.location,
                      keyfile=args.keyfile, api_endpoint=args.api_endpoint,
                      retain=DEFAULT_RETAIN if args.retain is None else args.retain,
                      client=client, dbt_select=args.dbt_select,
+                     tables=scenario_tables(read_manifest(out)),
                      echo=lambda line: console.print(line, markup=False, highlight=False))
     if report.status == "unchanged":
         console.print(f"{args.project}: run {report.run_id} is already published; nothing "
