@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ from distributions import default_profile_path
 from pipeline.cli import main
 
 RUN = ["run", "--fte", "300", "--event-days", "2", "--no-evaluate", "--no-marts"]
+# a profile case: a refusal comes before any work; an accepted profile generates (smallest)
+GENERATE = ["generate", "--fte", "100", "--event-days", "1"]
 
 
 @dataclass
@@ -82,7 +86,7 @@ def _profile_case(name: str, mutate, says=(), expect="refused", text=None, gener
             document = default_profile()
             mutate(document)
             path.write_text(json.dumps(document))
-        return [*RUN, "--profile", str(path), "--out", str(folder / "w")]
+        return [*GENERATE, "--profile", str(path), "--out", str(folder / "w")]
     return Case(f"profile-{name}", "profile", build, expect, list(says), generate)
 
 
@@ -218,16 +222,21 @@ PROFILE_CASES = [
 def _edited_case(name: str, edit, expect="ok", says=(), generate=False):
     """`run --profile` on the small source's profile (written by `profile`), edited."""
     def build(folder: Path) -> list[str]:
-        source = write_parquet(folder / "src", small_tables())
-        written = folder / "written.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["profile", "--source", str(source), "--out", str(written)]) == 0
-        document = json.loads(written.read_text())
+        document = json.loads(_written_profile())
         text = edit(document)
         path = folder / f"{name}.json"
         path.write_text(text if isinstance(text, str) else json.dumps(document, indent=1))
-        return [*RUN, "--profile", str(path), "--out", str(folder / "w")]
+        return [*GENERATE, "--profile", str(path), "--out", str(folder / "w")]
     return Case(f"edited-{name}", "profile", build, expect, list(says), generate)
+
+
+@functools.lru_cache(maxsize=1)
+def _written_profile() -> str:
+    """The text of the profile `profile` writes for the small source (made once)."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        source = write_parquet(Path(tmp) / "src", small_tables())
+        assert main(["profile", "--source", str(source), "--out", f"{tmp}/p.json"]) == 0
+        return Path(f"{tmp}/p.json").read_text()
 
 
 def _round_floats(node, digits=2):

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from bad_input_corpus import RUN, Case, default_profile
+from bad_input_corpus import GENERATE, RUN, Case, default_profile
 
 
 def _flags(name: str, args, says=(), expect="refused", command=None):
@@ -65,7 +65,8 @@ EVALUATE = ["evaluate", "--synthetic", "{d}/nowhere", "--out", "{d}/ev"]
 FLAG_CASES = [
     _flags("seed-text", ["--seed", "abc"], ["--seed"]),
     _flags("seed-float", ["--seed", "1.5"], ["--seed"]),
-    _flags("seed-huge", ["--seed", str(2**70)], expect="clean"),  # hashed as text: works
+    _flags("seed-huge", ["--seed", str(2**70)], expect="clean",  # hashed as text: works
+           command=[*GENERATE, "--out", "{d}/w"]),
     _flags("terms-text", ["--terms", "two"], ["--terms"]),
     _flags("terms-negative", ["--terms", "-2"], ["--terms"]),
     _flags("fte-empty", ["--fte", ""], ["--fte"]),
@@ -87,11 +88,11 @@ FLAG_CASES = [
         *RUN, "--out", "{d}/f/w"])),
     # (refused when not root; root writes anywhere)
     _with(_readonly("ro"), _flags("out-unwritable", [], ["ro"], expect="clean", command=[
-        *RUN, "--out", "{d}/ro/w"])),
+        *GENERATE, "--out", "{d}/ro/w"])),
     _with(_loop("loop"), _flags("out-symlink-loop", [], ["loop"], command=[
         *RUN, "--out", "{d}/loop"])),
     _flags("out-missing-parents", [], expect="clean", command=[
-        "generate", "--fte", "300", "--event-days", "1", "--out", "{d}/a/b/c"]),
+        *GENERATE, "--out", "{d}/a/b/c"]),
     _flags("target-bigquery-no-project", ["--target", "bigquery"], ["--project"]),
     _flags("project-without-target", ["--project", "p"], ["--project"]),
     _flags("retain-without-target", ["--retain", "0"], ["--retain"]),

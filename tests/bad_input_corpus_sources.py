@@ -189,7 +189,7 @@ RESULTS = "learner_activity_result"
 SOURCE_CASES = [
     _source_case("as-built", None, generate=True),
     _source_case("as-built", None, "csv"),
-    _source_case("as-built", None, "duckdb", generate=True),
+    _source_case("as-built", None, "duckdb"),
     _source_case("zero-byte-person", None, "parquet", "refused", ["person"], _zero_bytes("person")),
     _source_case("corrupt-section", None, "parquet", "refused", ["course_section"],
                  _garbage("course_section")),
@@ -210,8 +210,7 @@ SOURCE_CASES = [
                  "parquet", "clean"),
     _source_case("all-null-sex", _set("person", "sex", lambda n: [None] * n)),
     _source_case("all-null-sex", _set("person", "sex", lambda n: [None] * n), "csv"),
-    _source_case("all-null-scores", _set(RESULTS, "published_score", lambda n: [None] * n),
-                 generate=True),
+    _source_case("all-null-scores", _set(RESULTS, "published_score", lambda n: [None] * n)),
     _source_case("duplicate-column", None, "csv", "clean", after=_duplicate_header),
     _source_case("upper-case-columns", _upper_columns, "parquet", "clean"),
     _source_case("upper-case-columns", _upper_columns, "csv", "clean"),
@@ -235,8 +234,7 @@ SOURCE_CASES = [
                  says=["result(s) scored below 0"], generate=True),
     _source_case("scores-above-points", _set(RESULTS, "published_score",
                                              lambda n: [500.0] * n),
-                 says=["result(s) scored above their activity's points_possible"],
-                 generate=True),
+                 says=["result(s) scored above their activity's points_possible"]),
     _source_case("points-possible-zero", _set("learner_activity", "points_possible",
                                               [0.0] * 12),
                  says=["whose points_possible is 0, negative or NULL"], generate=True),
@@ -262,5 +260,5 @@ SOURCE_CASES = [
     _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [
         "Studnet"] * n), "parquet", "clean"),
     _source_case("everyone-withdrawn", _set("course_section_enrollment", "role_status",
-                                            lambda n: ["Withdrawn"] * n), generate=True),
+                                            lambda n: ["Withdrawn"] * n)),
 ]

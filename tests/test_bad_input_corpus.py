@@ -87,7 +87,7 @@ def _profile_written_problems(case: Case, folder: Path, out: str) -> list[str]:
         return [f"the written profile does not load: {str(error)[:300]}"]
     problems = [f"notes lack {text!r}" for text in case.says if text not in out]
     if case.generate:
-        code, _, err = _invoke(["generate", "--fte", "300", "--event-days", "2", "--profile",
+        code, _, err = _invoke(["generate", "--fte", "100", "--event-days", "1", "--profile",
                                 str(path), "--out", str(folder / "gen")], folder)
         if code != 0:
             problems.append(f"run on the written profile: exit {code}: {err[:400]}")

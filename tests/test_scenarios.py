@@ -245,10 +245,12 @@ def test_tutoring_effect_is_in_the_gradebook(twins):
     tutored = flags["tutoring"].astype(float)
     current = np.asarray(treated["le_current_score"], dtype=float)
     graded = np.asarray(base["le_current_score"], dtype=float) > 0  # graded work (not dropped)
-    # graded scores take normal scores from their rank among the block's graded rows
-    # (gradebook.py), so undoing withdrawals moves others' scores by hundredths of a point
-    np.testing.assert_allclose(current[graded] - np.asarray(
-        base["le_current_score"], dtype=float)[graded], 5 * tutored[graded], atol=0.25)
+    # graded scores take normal scores from their rank among a sample of graded rows
+    # (gradebook.py), which undoing withdrawals changes: others' scores move by hundredths
+    # of a point, a few course scores (one or two graded results) by tenths
+    off = np.abs(current[graded] - np.asarray(base["le_current_score"], dtype=float)[graded]
+                 - 5 * tutored[graded])
+    assert off.max() <= 0.5 and (off <= 0.05).mean() > 0.95, (off.max(), (off > 0.05).sum())
     final = np.asarray(treated["le_final_score"], dtype=float)
     scored = final > 0
     np.testing.assert_allclose(np.asarray(flags["tutored_score"], float)[scored],
