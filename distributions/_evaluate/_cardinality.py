@@ -6,7 +6,7 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_sets
+from distributions._evaluate._sql import HB, SPLITS, Side, q, split_rows, split_sets
 from distributions._evaluate._stats import (
     cdf_at,
     ks_at_points,
@@ -21,14 +21,12 @@ MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not
 
 def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> list[dict[int, dict]]:
     """[split: {half of the parent: {children: parents with that many}}]."""
-    key = side.split_key(fk.parent)
     sql = f"""
 SELECT hb, n, count(*) FROM (
-  SELECT {side.split_select('s')}, n FROM (
-    SELECT p.{q(fk.key)} k, p.{q(key)} s, count(c.{q(fk.column)}) n
-    FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
-      ON c.{q(fk.column)} = p.{q(fk.key)}
-    GROUP BY p.{q(fk.key)}, p.{q(key)}))
+  SELECT p.{q(fk.key)} k, p.{HB} hb, count(c.{q(fk.column)}) n
+  FROM {side.keyed(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
+    ON c.{q(fk.column)} = p.{q(fk.key)}
+  GROUP BY p.{q(fk.key)}, p.{HB})
 GROUP BY {split_sets('n')}"""
     out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (n, parents) in split_rows(side.rows(sql)):

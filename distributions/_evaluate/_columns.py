@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._evaluate._context import NULL, SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._context import NULL, ColumnInfo, Context
 from distributions._evaluate._figures import (
     Figure,
     distance_figure,
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows
+from distributions._evaluate._sql import HB, SPLITS, Side, split_rows
 from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
 
@@ -55,13 +55,12 @@ def table_counts(ctx: Context, side: Side, table: str,
                  infos: list[ColumnInfo]) -> dict[str, list[dict[int, dict]]]:
     """{column: [split: {half: {category label: rows}}]} of a table's columns on one side,
     in one scan (the whole side is the sum of any split's two halves)."""
-    key = side.split_key(table)
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
     sets = ", ".join(f"(hb, {name})" for name in names)
     rows = side.rows(
         f"SELECT hb, {', '.join(names)}, count(*) "
-        f"FROM (SELECT {side.split_select(q(key))}, {labels} FROM {side.rel(table)}) "
+        f"FROM (SELECT {HB} hb, {labels} FROM {side.sample(table)} s) "
         f"GROUP BY GROUPING SETS ({sets})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
     for split, half, rest in split_rows(rows):
@@ -134,10 +133,9 @@ def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
 def value_counts(side: Side, table: str, value_sql: str, halves: bool = True):
     """(values, counts, split bits) of a numeric expression over a bounded sample of a
     table, nulls left out: one row per distinct value (and split bits, with `halves`)."""
-    key = q(side.split_key(table))
-    bits = side.split_select(key) if halves else "0 hb"
-    found = side.arrow(f"SELECT hb, v, count(*) n FROM (SELECT {bits}, {value_sql} v "
-                       f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) WHERE v IS NOT NULL "
+    bits = HB if halves else "0"
+    found = side.arrow(f"SELECT hb, v, count(*) n FROM (SELECT {bits} hb, {value_sql} v "
+                       f"FROM {side.sample(table)} s) WHERE v IS NOT NULL "
                        "GROUP BY hb, v")
     return (found.column("v").to_numpy().astype(float),
             found.column("n").to_numpy().astype(float),

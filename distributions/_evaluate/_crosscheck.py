@@ -10,7 +10,7 @@ import warnings
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
-from distributions._evaluate._sql import Side, q
+from distributions._evaluate._sql import ORD, Side, q
 
 SAMPLE = 2000  # rows per side and table
 TABLES = 4  # the tables with the most compared columns
@@ -57,6 +57,6 @@ def _sample(ctx: Context, side: Side, table: str):
     infos = ctx.columns(table)
     cols = ", ".join(f"{i.label if i.kind == 'categorical' else i.value} AS {q(i.name)}"
                      for i in infos)
-    key = q(side.split_key(table))
+    key = side.split_key(table)
     return side.frame(f"SELECT {cols} FROM {side.rel(table, limit=SAMPLE)} "
-                      f"ORDER BY {side.order_key(key)}, {key} LIMIT {SAMPLE}")
+                      f"ORDER BY {ORD}, {key} LIMIT {SAMPLE}")

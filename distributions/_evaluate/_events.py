@@ -175,6 +175,9 @@ def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
     frames = {name: _activity_frame(side, _tool(ctx)) for name, side in sides.items()}
     if any(f is None for f in frames.values()):
         return []
+    # read three times (whole, halves, scatter): the events are counted once per side
+    frames = {name: sides[name].materialize("activity", f"SELECT * FROM {frame} f")
+              for name, frame in frames.items()}
     whole = {name: _spearman(sides[name], frame, False)[None] for name, frame in frames.items()}
     ref = "real" if "real" in sides else "synthetic"
     halves = _spearman(sides[ref], frames[ref], True)
