@@ -106,7 +106,8 @@ class Side:
         for key in (PERSON_KEY, COURSE_KEY):
             if key in cols:
                 return prefix + q(key)
-        if "udp_id" in cols.get("person", "") and cols["person"].upper().startswith("STRUCT"):
+        person = cols.get("person", "").upper()  # the event store's person record
+        if person.startswith("STRUCT") and "UDP_ID" in person:
             return f"{prefix}{q('person')}.udp_id"
         first = next(iter(cols), None)
         return None if first is None else prefix + q(first)
@@ -140,14 +141,18 @@ class Side:
         return self.digits(key_sql, "sample", SAMPLE_DIGITS)
 
     def keyed(self, table: str) -> str:
-        """SQL of `table`'s rows with two more columns: `_hb`, the split bits of the row's
+        """SQL of `table`'s flat columns with two more: `_hb`, the split bits of the row's
         split key, and `_ord`, its sample order. The digest is computed once per distinct
         key (a person's events share it) and joined back, not once per row."""
         base, key = self.source.relation(table), self.split_key(table, "t")
         digests = (f"SELECT k, {self.split_bits('k')} {HB}, {self.order_key('k')} {ORD} "
                    f"FROM (SELECT DISTINCT {key} k FROM {base} t) x WHERE k IS NOT NULL")
+        # nested columns (records, lists) are compared by no figure: left out, so a scan
+        # reads only the flat columns
+        flat = ", ".join(f"t.{q(c)}" for c, kind in self.columns[table].items()
+                         if not _nested(kind)) or "t.*"
         # a null key is the empty text's digest (computed here, as both engines would)
-        return (f"(SELECT t.*, coalesce(d.{HB}, {null_digits('split', 1)}) {HB}, "
+        return (f"(SELECT {flat}, coalesce(d.{HB}, {null_digits('split', 1)}) {HB}, "
                 f"coalesce(d.{ORD}, {null_digits('sample', SAMPLE_DIGITS)}) {ORD} "
                 f"FROM {base} t LEFT JOIN ({digests}) d ON d.k = {key})")
 
@@ -309,11 +314,17 @@ def _described(side: Side) -> Side:
     return side
 
 
+def _nested(sql_type: str) -> bool:
+    """Whether a column type (DuckDB's name) is a record, list or map."""
+    upper = sql_type.upper()
+    return upper.startswith(("STRUCT", "MAP", "LIST", "UNION")) or upper.endswith("]")
+
+
 def _duckdb_type(bigquery_type: str) -> str:
     upper = bigquery_type.upper()
     base = upper.split("<")[0].split("(")[0].strip()
-    if base in ("STRUCT", "RECORD"):
-        return "STRUCT"
+    if base in ("STRUCT", "RECORD"):  # its fields kept: the event store's person.udp_id
+        return "STRUCT" + upper[len(base):]
     if base == "ARRAY":
         return "LIST"
     return _DUCKDB_TYPES.get(base, upper)
