@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, K, not_applicable
+from distributions._evaluate._gates import EVENTS
 from distributions._evaluate._sql import HB, Side, half_of, q
 
 SAMPLE = 3000  # parent rows per side
@@ -28,7 +29,9 @@ def detection_figures(ctx: Context) -> list[Figure]:
     tables = set(ctx.tables())
     parents = {}
     for fk in ctx.keys.foreign:
-        if fk.child != fk.parent and fk.child in tables and fk.parent in tables:
+        # the event store is no parent's row feature here: it has its own family (events)
+        if fk.child != fk.parent and fk.child in tables and fk.parent in tables \
+                and fk.child != EVENTS:
             parents.setdefault(fk.parent, []).append(fk)
     ranked = sorted(parents, key=lambda p: (-len(parents[p]), p))[:TABLES]
     return [_table(ctx, parent, parents[parent]) for parent in ranked]

@@ -140,21 +140,33 @@ class Side:
         """A deterministic pseudo-random order of rows, the same in either engine."""
         return self.digits(key_sql, "sample", SAMPLE_DIGITS)
 
-    def keyed(self, table: str) -> str:
+    def keyed(self, table: str, cut: int | None = None) -> str:
         """SQL of `table`'s flat columns with two more: `_hb`, the split bits of the row's
-        split key, and `_ord`, its sample order. The digest is computed once per distinct
-        key (a person's events share it) and joined back, not once per row."""
+        split key, and `_ord`, its sample order (only rows with `_ord` below `cut`, when
+        given). The digest is computed once per distinct key (a person's events share it)
+        and joined back, not once per row."""
         base, key = self.source.relation(table), self.split_key(table, "t")
-        digests = (f"SELECT k, {self.split_bits('k')} {HB}, {self.order_key('k')} {ORD} "
-                   f"FROM (SELECT DISTINCT {key} k FROM {base} t) x WHERE k IS NOT NULL")
+        keep = "" if cut is None else f" WHERE {ORD} < {cut}"
+        digests = (f"SELECT * FROM (SELECT k, {self.split_bits('k')} {HB}, "
+                   f"{self.order_key('k')} {ORD} FROM (SELECT DISTINCT {key} k FROM {base} t) x "
+                   f"WHERE k IS NOT NULL) y{keep}")
         # nested columns (records, lists) are compared by no figure: left out, so a scan
         # reads only the flat columns
         flat = ", ".join(f"t.{q(c)}" for c, kind in self.columns[table].items()
                          if not _nested(kind)) or "t.*"
         # a null key is the empty text's digest (computed here, as both engines would)
-        return (f"(SELECT {flat}, coalesce(d.{HB}, {null_digits('split', 1)}) {HB}, "
-                f"coalesce(d.{ORD}, {null_digits('sample', SAMPLE_DIGITS)}) {ORD} "
-                f"FROM {base} t LEFT JOIN ({digests}) d ON d.k = {key})")
+        null_hb, null_ord = null_digits("split", 1), null_digits("sample", SAMPLE_DIGITS)
+        if cut is None:
+            return (f"(SELECT {flat}, coalesce(d.{HB}, {null_hb}) {HB}, "
+                    f"coalesce(d.{ORD}, {null_ord}) {ORD} "
+                    f"FROM {base} t LEFT JOIN ({digests}) d ON d.k = {key})")
+        # a sample: an inner join with the few digests kept, so few rows leave the scan
+        sql = (f"SELECT {flat}, d.{HB}, d.{ORD} FROM {base} t "
+               f"JOIN ({digests}) d ON d.k = {key}")
+        if null_ord < cut:
+            sql += (f" UNION ALL SELECT {flat}, {null_hb} {HB}, {null_ord} {ORD} "
+                    f"FROM {base} t WHERE {key} IS NULL")
+        return f"({sql})"
 
     def cut(self, table: str, limit: int) -> int | None:
         """The `_ord` below which about `limit` of the table's rows fall (None: all)."""
@@ -167,9 +179,8 @@ class Side:
         DuckDB), every smaller sample is a subset of it (`rel`)."""
         if table not in self._samples:
             cut = self.cut(table, SAMPLE_ROWS)
-            where = "" if cut is None else f" WHERE {ORD} < {cut}"
             self._samples[table] = self.materialize(
-                f"sample_{len(self._samples)}", f"SELECT * FROM {self.keyed(table)} k{where}")
+                f"sample_{len(self._samples)}", f"SELECT * FROM {self.keyed(table, cut)} k")
         return self._samples[table]
 
     def sampled_rows(self, table: str) -> int:
