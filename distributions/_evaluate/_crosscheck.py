@@ -57,6 +57,8 @@ def _sample(ctx: Context, side: Side, table: str):
     infos = ctx.columns(table)
     cols = ", ".join(f"{i.label if i.kind == 'categorical' else i.value} AS {q(i.name)}"
                      for i in infos)
-    key = side.split_key(table)
+    # ordered by the key's digest, then every column: the same rows in either engine (the
+    # sample holds no nested column, so no record's field to order by)
+    order = ", ".join(f"{n} NULLS LAST" for n in range(1, len(infos) + 1))
     return side.frame(f"SELECT {cols} FROM {side.rel(table, limit=SAMPLE)} "
-                      f"ORDER BY {ORD}, {key} LIMIT {SAMPLE}")
+                      f"ORDER BY {ORD}, {order} LIMIT {SAMPLE}")
