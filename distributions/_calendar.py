@@ -19,7 +19,8 @@ def term_rows(r: Reader) -> list[dict]:
     s = r.sql
     begin = s.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
     end = s.seconds(r.col("academic_term", "term_end_date", "time", "t"))
-    kind = r.col("academic_term", "term_type", "text", "t")
+    kind = (r.col("academic_term", "term_type", "text", "t")
+            if r.has("academic_term", "term_type") else "NULL")
     session = (r.col("academic_term", "session_type", "text", "t")
                if r.has("academic_term", "session_type") else "NULL")
     return r.rows(f"SELECT {kind} AS term_type, {session} AS session_type, {begin} AS b, "
@@ -47,8 +48,9 @@ def session_rows(r: Reader) -> list[dict]:
 def build_calendar(p, profile: dict) -> None:
     """first_term, per term type its start, length and successor, and the sessions."""
     terms = [_term(row) for row in term_rows(p.reader)]
-    if not terms or any(t["term_type"] is None for t in terms):
-        raise Missing("academic_term has no usable term types and dates")
+    if not terms:
+        raise Missing("academic_term has no usable begin and end dates")
+    _name_untyped_terms(p, terms)
     default = p.default["calendar"]
     calendar = profile["calendar"]
     calendar["first_term"] = {"term_type": terms[0]["term_type"], "year": terms[0]["begin"].year}
@@ -56,12 +58,30 @@ def build_calendar(p, profile: dict) -> None:
     types = [t["session_type"] for t in terms if t["session_type"]]
     if types:
         calendar["session_type"] = max(set(types), key=types.count)
-    p.notes.append("/calendar: breaks and exams are kept from the default profile's term types")
+    p.notes.append("/calendar: exams at the default's share of each term; date-bound breaks "
+                   "kept only for a term beginning within three weeks of the default's start")
     if p.reader.has("academic_session", "name"):
         sessions = [_session(row) for row in session_rows(p.reader)]
         if sessions:
             calendar["sessions"] = sorted(sessions, key=lambda s: (s["weeks"] is not None,
                                                                    s["first_week"], s["name"]))
+
+
+# A term without a type is named by the month it begins in: what a registrar would call it.
+_SEASON_BY_MONTH = {**dict.fromkeys(range(1, 6), "Spring"), **dict.fromkeys((6, 7), "Summer"),
+                    **dict.fromkeys(range(8, 13), "Fall")}
+
+
+def _name_untyped_terms(p, terms: list[dict]) -> None:
+    """Give every term without a term_type the season its begin month names, with a note:
+    the dates carry the calendar, the type is only its label."""
+    untyped = [t for t in terms if t["term_type"] is None]
+    for term in untyped:
+        term["term_type"] = _SEASON_BY_MONTH[term["begin"].month]
+    if untyped:
+        p.notes.append(f"/calendar: {len(untyped)} of {len(terms)} term(s) have no term_type; "
+                       "each is named by the month it begins in (Jan-May Spring, Jun-Jul "
+                       "Summer, Aug-Dec Fall)")
 
 
 def _term(row: dict) -> dict:
@@ -103,9 +123,22 @@ def _term_types(terms: list[dict], default: dict) -> dict:
 
 
 def _keep_breaks(spec: dict, default: dict) -> None:
-    spec["breaks"] = [b for b in default.get("breaks", []) if b["week"] <= spec["weeks"]]
-    spec["exams"] = [{**e, "week": min(e["week"], spec["weeks"])}
+    """Breaks are dates (Labor Day, Thanksgiving): kept only when the term begins within
+    three weeks of the default's start for its type. Exams sit at the same fraction of the
+    term as in the default (Finals in the last week, however long the term)."""
+    default_weeks = default.get("weeks") or spec["weeks"]
+    near = "begins_on_or_after" in default and \
+        abs(_day_of_year(spec["begins_on_or_after"]) -
+            _day_of_year(default["begins_on_or_after"])) <= 21
+    spec["breaks"] = [b for b in default.get("breaks", []) if near and b["week"] <= spec["weeks"]]
+    spec["exams"] = [{**e, "week": max(1, min(round(e["week"] * spec["weeks"] / default_weeks),
+                                              spec["weeks"]))}
                      for e in default.get("exams", [])]
+
+
+def _day_of_year(month_day: str) -> int:
+    month, day = map(int, month_day.split("-"))
+    return (month - 1) * 31 + day
 
 
 def _session(row: dict) -> dict:

@@ -8,9 +8,9 @@ Where the source holds such a column (the registry marks it `learnable`), its va
 learned as a categorical: courses, sections, campuses and groups are not people, so their
 shares are counted in rows, but a value (a title, a campus) is published only when at least k
 distinct people are enrolled behind it — a course taken by a handful of students is not.
-A subject is learned given the course's CIP family, a campus code given its name and an
-assignment's title given its group's name, when the source has both, so that they keep
-agreeing. The built-in catalog stays the default when the source lacks the column, when the
+A subject is learned given the course's CIP family, a course's title and number given its
+subject, a campus code given its name and an assignment's title given its group's name, when
+the source has both, so that they keep agreeing (a course's title belongs to its subject). The built-in catalog stays the default when the source lacks the column, when the
 column reads like free text (long or e-mail-like values) or when it has more distinct values
 than a catalog plausibly holds; each such case is a note.
 """
@@ -34,6 +34,7 @@ PEOPLE_PATHS = {"course_offering": ("course_offering_id", "course_offering_id"),
 CATALOG_MAX = 2000  # distinct values above which a column is not a catalog to learn
 # a learnable column drawn given another column of its table, when the source has that one
 ANCHORS = {("course_offering", "subject"): "cip_family", ("campus", "code"): "name",
+           ("course_offering", "title"): "subject", ("course_offering", "number"): "subject",
            ("learner_activity", "title"): "learner_activity_group_id.name"}
 
 
@@ -142,21 +143,27 @@ def _people(p, table: str, name: str, given: list[str]) -> dict[tuple, float]:
     r = p.reader
     key, section_column = PEOPLE_PATHS[table]
     base = p._value_base(table, name, given, pid=r.col(table, key, "text"))
-    enrollment = r.rel("course_section_enrollment")
-    in_section = r.col("course_section_enrollment", "course_section_id", "text", "e")
-    if section_column:
-        join = (f"JOIN {r.rel('course_section')} AS s ON "
-                f"{r.col('course_section', section_column, 'text', 's')} = b.pid "
-                f"JOIN {enrollment} AS e ON {in_section} = "
-                f"{r.col('course_section', 'course_section_id', 'text', 's')}")
-    else:
-        join = f"JOIN {enrollment} AS e ON {in_section} = b.pid"
     keys = ", ".join([*(f"b.g{i}" for i in range(len(given))), "b.v"])
-    person = r.col("course_section_enrollment", "person_id", "text", "e")
-    rows = r.rows(f"SELECT {keys}, COUNT(DISTINCT {person}) AS people FROM ({base}) AS b "
-                  f"{join} GROUP BY {keys}")
+    # each distinct (value, parent) once, joined to each parent's distinct people once: the
+    # join grows with values × people, not with rows × enrollments
+    rows = r.rows(f"SELECT {keys}, COUNT(DISTINCT x.person) AS people FROM (SELECT DISTINCT "
+                  f"{keys.replace('b.', '')}, pid FROM ({base}) AS b0) AS b JOIN "
+                  f"({_people_of(r, section_column)}) AS x ON x.pid = b.pid GROUP BY {keys}")
     names = [*(f"g{i}" for i in range(len(given))), "v"]
     return {tuple(row[n] for n in names): float(row["people"]) for row in rows}
+
+
+def _people_of(r, section_column: str | None) -> str:
+    """SELECT DISTINCT pid (a section's `section_column` as text, or the section itself),
+    person: who is enrolled behind each parent."""
+    enrollment = r.rel("course_section_enrollment")
+    in_section = r.col("course_section_enrollment", "course_section_id", "text", "e")
+    person = r.col("course_section_enrollment", "person_id", "text", "e")
+    if not section_column:
+        return f"SELECT DISTINCT {in_section} AS pid, {person} AS person FROM {enrollment} AS e"
+    return (f"SELECT DISTINCT {r.col('course_section', section_column, 'text', 's')} AS pid, "
+            f"{person} AS person FROM {r.rel('course_section')} AS s JOIN {enrollment} AS e "
+            f"ON {in_section} = {r.col('course_section', 'course_section_id', 'text', 's')}")
 
 
 def _has(p, table: str, column: str) -> bool:

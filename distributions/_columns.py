@@ -27,6 +27,9 @@ NEAR_UNIQUE = 0.5  # distinct/non-null above which strings identify rows, not gr
 EMAIL = r"^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$"
 PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 DAY_UNIT = "days since 1970-01-01"
+# registry columns that count (a section's capacity): shares of their few values where the
+# source has at most CATEGORICAL_MAX of them, as an evaluation compares them, else a range
+COUNTED_LEVELS = frozenset({("course_section", "max_enrollment")})
 
 
 def generated_type(declared: str) -> str | None:
@@ -48,6 +51,16 @@ def generated_type(declared: str) -> str | None:
     if any(word in kind for word in ("CHAR", "STRING", "TEXT")):
         return "string"
     return None
+
+
+def count_levels(counts: dict) -> dict | None:
+    """`counts` ({value: count}) when a count takes few whole values (a capacity the
+    registrar sets in a handful of levels: 30, 45, 2000), else None (drawn as a range)."""
+    values = [v for v in counts if v is not None]
+    if not values or len(values) > CATEGORICAL_MAX or \
+            any(not float(v).is_integer() for v in values):
+        return None
+    return counts
 
 
 @dataclass

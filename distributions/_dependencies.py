@@ -68,11 +68,11 @@ def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
     spec = profile["tables"][table]
     if not p.reader.has(table, "person_id"):
         return  # k counts people: a table without them has no person-counted cells
-    placed, scores = _registry_nodes(p, table, spec), {}
+    placed, scores, pairs = _registry_nodes(p, table, spec), {}, {}
     for target in extras:
         for candidate in placed + extras:
             if candidate != target:
-                scores[(target, candidate)] = _scored(p, table, target, candidate)
+                scores[(target, candidate)] = _scored(p, table, target, candidate, pairs)
     remaining = list(extras)
     while remaining:  # Prim: the strongest edge from a placed column to an unplaced one
         # equal information (to 4 decimals: an enrollment_status mirroring role_status)
@@ -93,11 +93,13 @@ def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
         placed.append(target)
 
 
-def _scored(p, table: str, target: str, candidate: str) -> tuple[float, dict] | None:
-    """(MI of target and candidate less its bias, the counts), or None if unreadable."""
+def _scored(p, table: str, target: str, candidate: str,
+            pairs: dict | None = None) -> tuple[float, dict] | None:
+    """(MI of target and candidate less its bias, the counts), or None if unreadable.
+    `pairs` keeps each pair's 2-way table, so the reverse pair reads it transposed."""
     query = f"/tables/{table}/columns/{target}/dependency[{candidate}]"
     try:
-        counts = _counts(p, table, target, [candidate], query)
+        counts = _counts(p, table, target, [candidate], query, pairs)
     except Missing as missing:
         p.notes.append(f"/tables/{table}/columns/{target}: candidate {candidate} not scored "
                        f"({missing})")
@@ -151,11 +153,17 @@ def _learn(p, table: str, target: str, spec: dict, path: str) -> dict | None:
     return _conditional(p, table, target, given + [best], counts, spec, path)
 
 
-def _counts(p, table: str, target: str, given: list[str], query: str) -> dict:
-    """{(given values.., value): count} — Cells (people) or, under ε, noised person weights."""
-    base = _base(p, table, target, given)
-    cells = value_cells(p.reader, base, len(given))
-    flat = {(*g, v): c for g, per in cells.items() for v, c in per.items()}
+def _counts(p, table: str, target: str, given: list[str], query: str,
+            pairs: dict | None = None) -> dict:
+    """{(given values.., value): count} — Cells (people) or, under ε, noised person weights
+    (each query path noised on its own, whether its table was read or transposed)."""
+    if pairs is not None and (given[0], target) in pairs:
+        flat = {(v, g): c for (g, v), c in pairs[(given[0], target)].items()}
+    else:
+        cells = value_cells(p.reader, _base(p, table, target, given), len(given))
+        flat = {(*g, v): c for g, per in cells.items() for v, c in per.items()}
+        if pairs is not None:
+            pairs[(target, given[0])] = flat
     return p.guard.noise(query, flat)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from distributions._estimators import Missing
 from pipeline.errors import SourceError
@@ -335,13 +335,15 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(x * y)) / scale if scale > 0 else 0.0
 
 
-def solve(function, target: float, lo: float, hi: float, steps: int = 24) -> float:
-    """x in [lo, hi] with function(x) = target, for an increasing function (clamped)."""
-    if target <= function(lo):
+def solve(function, target: float, lo: float, hi: float, xtol: float = 1e-6) -> float:
+    """x in [lo, hi] with function(x) = target, for an increasing function (clamped). Brent's
+    method: ~8 simulations where bisection to the same precision took 24 (each one a pass
+    over the whole simulated gradebook)."""
+    at_lo, at_hi = function(lo) - target, function(hi) - target
+    if at_lo >= 0:
         return lo
-    if target >= function(hi):
+    if at_hi <= 0:
         return hi
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if function(mid) < target else (lo, mid)
-    return (lo + hi) / 2
+    known = {lo: at_lo, hi: at_hi}
+    return float(optimize.brentq(lambda x: known[x] if x in known else function(x) - target,
+                                 lo, hi, xtol=xtol))

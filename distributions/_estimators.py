@@ -113,6 +113,8 @@ class Reader:
         wanted = _NUMERIC if kind == "number" else _TEMPORAL
         if any(word in declared for word in wanted):
             return self.sql.number(ref) if kind == "number" else ref
+        if declared.strip('"') == "NULL":  # Parquet's null type: not one value
+            return f"CAST({ref} AS {'DOUBLE' if kind == 'number' else 'TIMESTAMP'})"
         if not any(word in declared for word in ("CHAR", "STRING", "TEXT")):
             raise self._wrong(table, column, kind, declared)
         # text that holds numbers or dates is accepted if every non-blank value converts

@@ -5,7 +5,7 @@ session name, campus skew). The calendar is distributions/_calendar.py."""
 
 from __future__ import annotations
 
-from distributions._estimators import Missing, Reader, keep_default, value_counts
+from distributions._estimators import Missing, Reader, Summary, keep_default, summarize, value_counts
 from distributions._structure import (
     drop_stale_cells,
     scale_part,
@@ -158,6 +158,30 @@ def grading_part(p, profile: dict) -> None:
     rests on at least k students); letters with fewer than k students are left out."""
     keep_default(p, "/grading_scheme", lambda: _grading(p, profile))
     keep_default(p, "/gradebook", lambda: _gradebook(p, profile))
+    keep_default(p, "/tables/learner_activity_group/totals/group_weight",
+                 lambda: _weight_totals(p, profile))
+
+
+def _weight_totals(p, profile: dict) -> None:
+    """What a course's assignment-group weights add up to (100 in Canvas's percent scheme,
+    200 or a points scale elsewhere): the distribution over offerings with a weight, so the
+    generator rescales each course's drawn weights to a drawn total instead of to 100.
+    Courses are not people: published as they are, like the weights themselves."""
+    r = p.reader
+    weight = r.col("learner_activity_group", "group_weight", "number", "t")
+    offering = r.col("learner_activity_group", "course_offering_id", "text", "t")
+    base = (f"SELECT SUM({weight}) AS x FROM {r.rel('learner_activity_group')} AS t "
+            f"WHERE {weight} IS NOT NULL GROUP BY {offering}")
+    summary = summarize(r, base, p.guard.k).get((), Summary(0, 0))
+    dist = p.guard.continuous("/tables/learner_activity_group/totals/group_weight", summary,
+                              {"kind": "continuous", "integer": False}, people=False)
+    if dist is None:
+        raise Missing("no course has a group weight")
+    spec = profile["tables"].setdefault("learner_activity_group", {"columns": {}})
+    spec.setdefault("totals", {})["group_weight"] = dist
+    p.notes.append(f"/tables/learner_activity_group/totals/group_weight: weights per course "
+                   f"add up to {dist.get('median', dist.get('value')):g} "
+                   f"(median over {summary.n:,} courses)")
 
 
 DIFFERENT_CURRENT = 0.01  # share of grades whose current score differs from the final below

@@ -128,6 +128,22 @@ def _merge_table(merge: Merge, name: str) -> dict:
         columns[column] = mix(*map(list, zip(*parts, strict=True)), merge,
                               f"/tables/{name}/columns/{column}", name)
     out["columns"] = columns
+    totals = _merge_totals(merge, name, specs)
+    if totals:
+        out["totals"] = totals
+    return out
+
+
+def _merge_totals(merge: Merge, name: str, specs: list[dict]) -> dict:
+    """Per-parent totals (a course's weights), each institution weighed by its parents; an
+    institution without one had the generator's default total, 100."""
+    parent = {"learner_activity_group": "course_offering"}.get(name, name)
+    weights = merge.table_weights(parent)
+    out = {}
+    for column in sorted({c for s in specs for c in s.get("totals", {})}):
+        parts = [s.get("totals", {}).get(column, {"kind": "continuous", "family": "constant",
+                                                  "value": 100}) for s in specs]
+        out[column] = mix(parts, list(weights), merge, f"/tables/{name}/totals/{column}", name)
     return out
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-from pipeline.errors import ProfileError
+from pipeline.errors import ProfileError, shorten
 from pipeline.udp._contract import value_key, when_problems
 
 PROFILE_VERSION = 1
@@ -61,7 +61,12 @@ def parse_profile(text: str, source: str = "<profile>") -> object:
     """Parse profile JSON; a non-finite number (NaN, Infinity, 1e999) is kept as a marker
     that validation reports at its JSON path (Python's json would accept it as a float)."""
     try:
-        return json.loads(text, parse_constant=NonFinite, parse_float=_finite_float)
+        return json.loads(text, parse_constant=NonFinite, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        raise ProfileError(source, [("", f"the key {shorten(error.args[0], 80)!r} appears "
+                                     "twice in one object (JSON would keep only the last)")]
+                           ) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ProfileError(source, [("", f"not valid JSON ({where}): {error.msg}")]) from None
@@ -69,6 +74,18 @@ def parse_profile(text: str, source: str = "<profile>") -> object:
         raise ProfileError(source, [("", f"nested deeper than {MAX_DEPTH} levels")]) from None
     except ValueError as error:  # an integer of more digits than Python converts
         raise ProfileError(source, [("", f"not valid JSON: {error}")]) from None
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object naming one key twice: json keeps the last silently."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return document
 
 
 class NonFinite(str):
@@ -176,6 +193,13 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
     quantiles = sorted((float(q), v) for q, v in dist.get("quantiles", {}).items())
     if any(b[1] < a[1] for a, b in pairwise(quantiles)):
         problems.append((f"{path}/quantiles", "quantile values must not decrease"))
+    elif quantiles and lo is not None and hi is not None and lo <= hi and not (
+            lo - 1e-9 <= quantiles[0][1] and quantiles[-1][1] <= hi + 1e-9):
+        problems.append((f"{path}/quantiles", f"quantile values must lie in [min, max] = "
+                         f"[{lo}, {hi}]"))
+    if dist.get("integer") and lo is not None and hi is not None and lo <= hi \
+            and math.ceil(lo) > math.floor(hi):
+        problems.append((f"{path}/min", f"no integer lies in [min, max] = [{lo}, {hi}]"))
     return problems
 
 
@@ -208,8 +232,10 @@ def _calendar_problems(calendar: dict) -> list[tuple[str, str]]:
         if spec["next"] not in term_types:
             problems.append((f"/calendar/term_types/{name}/next",
                              f"{spec['next']!r} is not one of term_types"))
-        for i, item in enumerate(spec.get("breaks", [])):
-            if item["week"] > spec["weeks"]:
-                problems.append((f"/calendar/term_types/{name}/breaks/{i}/week",
-                                 f"week {item['week']} is after the term's {spec['weeks']} weeks"))
+        for kind in ("breaks", "exams"):
+            for i, item in enumerate(spec.get(kind, [])):
+                if item["week"] > spec["weeks"]:
+                    problems.append((f"/calendar/term_types/{name}/{kind}/{i}/week",
+                                     f"week {item['week']} is after the term's "
+                                     f"{spec['weeks']} weeks"))
     return problems

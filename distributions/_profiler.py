@@ -18,7 +18,7 @@ from pathlib import Path
 from distributions._activity import activity_part
 from distributions._calendar import calendar_part
 from distributions._catalog_columns import catalog_part
-from distributions._columns import coverage, extras_part
+from distributions._columns import COUNTED_LEVELS, count_levels, coverage, extras_part
 from distributions._dependencies import dependency_part, extra_dependency_part
 from distributions._engagement import engagement_part, results_kept_part
 from distributions._estimators import (
@@ -282,6 +282,10 @@ class Profiler:
             return campus_skew(self, table, name)
         if table == "course_section" and name == "academic_session_id":
             return self._categorical(path, *session_names(self), text=True, template=template)
+        levels = count_levels(self._value_cells(table, name, []).get((), {})) \
+            if (table, name) in COUNTED_LEVELS else None
+        if levels is not None:  # few whole values: shares, as an evaluation compares them
+            return self._categorical(path, levels, False, {"kind": "categorical"})
         if template["kind"] == "continuous":
             return self._continuous(table, name, path, template)
         if template["kind"] == "categorical":

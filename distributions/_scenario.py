@@ -66,11 +66,25 @@ def load_scenario(path: str | Path, catalog: dict | None = None) -> dict:
                                       f"at most {MAX_BYTES:,}")])
     document = parse_scenario(data, source)
     validate_scenario(document, source, catalog)
-    # the file's column order, kept apart: the job's profile travels with its keys sorted
+    return {"name": document["name"], "source": source, "sha256": hashlib.sha256(data).hexdigest(),
+            "document": document, "order": column_order(document)}
+
+
+def column_order(document: dict) -> dict[str, list[str]]:
+    """The file's column order of each table the scenario adds to, kept apart: the job's
+    profile travels with its keys sorted."""
     order = {name: list(spec["columns"]) for name, spec in document.get("tables", {}).items()}
     order.update({name: list(columns) for name, columns in document.get("columns", {}).items()})
-    return {"name": document["name"], "source": source, "sha256": hashlib.sha256(data).hexdigest(),
-            "document": document, "order": order}
+    return order
+
+
+def scenario_profile(profile: dict, scenario: dict | None) -> dict:
+    """The profile a scenario's world runs: the baseline's, its `engagement` values overridden
+    by the scenario's, and the scenario itself under `scenario` (the baseline without one)."""
+    if not scenario:
+        return profile
+    engagement = {**profile["engagement"], **scenario["document"].get("engagement", {})}
+    return {**profile, "engagement": engagement, "scenario": scenario}
 
 
 def parse_scenario(data: bytes, source: str) -> object:

@@ -77,6 +77,13 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
+    notes += _score_notes(checked, tables)
+    for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
+        if name in cleaned and not checked.query(
+                f"SELECT count(*) AS n FROM {checked.relation(name)}").column(0)[0].as_py():
+            said = next((n for n in notes if f"table {name}:" in n), "")
+            raise SourceError(f"{source.label}: table {name} has no rows left once its dirty "
+                              f"rows are left out ({said.split(': ', 1)[-1][:200]})")
     return checked, notes
 
 
@@ -104,6 +111,12 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
             found = f"text such as {example!r}" if example is not None else declared
             raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
                               f"must be integers, found {found}")
+        if declared and wanted == "int64" and not declared.startswith(("INT", "BIGINT",
+                                                                        "HUGEINT", "UBIGINT")):
+            example = _fractional(source, table.name, name)
+            if example is not None:
+                raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
+                                  f"must be integers, found {example}")
 
 
 def _parent_name(fk) -> str:
@@ -117,6 +130,17 @@ def _non_integer(source: Source, table: str, column: str) -> str | None:
     rows = source.query(f"SELECT CAST({ref} AS VARCHAR) AS v FROM {source.relation(table)} "
                         f"WHERE {ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL "
                         "ORDER BY 1 LIMIT 1").column(0).to_pylist()
+    return str(rows[0])[:40] if rows else None
+
+
+def _fractional(source: Source, table: str, column: str) -> str | None:
+    """A key stored as a decimal number with a fraction (7.5): no row could join on it."""
+    if source.dialect != "duckdb":
+        return None
+    ref = f'TRY_CAST("{column}" AS DOUBLE)'
+    rows = source.query(f"SELECT CAST(\"{column}\" AS VARCHAR) AS v FROM "
+                        f"{source.relation(table)} WHERE {ref} <> floor({ref}) ORDER BY 1 "
+                        "LIMIT 1").column(0).to_pylist()
     return str(rows[0])[:40] if rows else None
 
 
@@ -173,6 +197,30 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
                      "rows are not estimated from; every copy of a repeated key goes)")
+
+
+def _score_notes(checked: CheckedSource, tables: dict) -> list[str]:
+    """Scores that are odd but kept, each counted in a note: below 0, above the activity's
+    points (extra credit), or of an activity without points to divide by (not learned)."""
+    if not ({"learner_activity_id", "published_score"} <= set(tables.get(
+            "learner_activity_result", {})) and {"learner_activity_id", "points_possible"}
+            <= set(tables.get("learner_activity", {}))):
+        return []
+    score = 'TRY_CAST(t."published_score" AS DOUBLE)'
+    points = 'TRY_CAST(a."points_possible" AS DOUBLE)'
+    row = checked.query(
+        f"SELECT count(CASE WHEN {score} < 0 THEN 1 END) AS below, count(CASE WHEN "
+        f"{points} > 0 AND {score} > {points} THEN 1 END) AS above, count(CASE WHEN {score} "
+        f"IS NOT NULL AND NOT coalesce({points} > 0, false) THEN 1 END) AS pointless FROM "
+        f"{checked.relation('learner_activity_result')} AS t JOIN "
+        f"{checked.relation('learner_activity')} AS a USING (learner_activity_id)"
+    ).to_pylist()[0]
+    rules = {"below": "scored below 0 (kept: learned as negative fractions of the points)",
+             "above": "scored above their activity's points_possible (kept: extra credit)",
+             "pointless": "scored on an activity whose points_possible is 0, negative or "
+                          "NULL (left out of the score distribution: no points to divide by)"}
+    return [f"source table learner_activity_result: {row[k]:,} result(s) {text}"
+            for k, text in rules.items() if row[k]]
 
 
 def _counts(base: str, counts: list[tuple[str, str]], source: Source) -> list[int]:

@@ -29,6 +29,9 @@ BIG_FTE = 20_000         # the full-size generation of the proportion tests
 # the full-size generations keep the first weeks of events: enough for activity statistics,
 # a fraction of a full term's tens of millions of rows
 BIG_EVENTS = ("--event-days", 21, "--event-scale", 0.5)
+# the small Parquet generation shared by the golden digest, the Dask comparison and the load's
+# progress test (each made its own before; the golden digest pins these arguments)
+TINY_ARGS = ("--fte", "300", "--terms", "1", "--seed", "11", "--event-days", "3")
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -156,18 +159,31 @@ def profile() -> dict:
 
 @pytest.fixture(scope="session")
 def small_warehouse(tmp_path_factory) -> Path:
-    """`campus-synth run --fte 800 --terms 2 --seed 0`: Parquet + DuckDB + manifest."""
+    """`campus-synth run --fte 800 --terms 2 --seed 0 --no-marts --no-evaluate`: Parquet +
+    DuckDB + manifest, two full terms of events. Its readers (test_integrity, test_events) read
+    neither the marts nor the evaluation report, which took two thirds of its time; the marts
+    and their dbt tests on whole terms are built in tests/test_dbt.py, run's evaluation is
+    tested where it is the subject (test_wheel.py, test_profile_roundtrip.py)."""
     root = tmp_path_factory.mktemp("small")
-    return generate(root, "--fte", SMALL_FTE, "--terms", 2, "--seed", 0, command="run")
+    return generate(root, "--fte", SMALL_FTE, "--terms", 2, "--seed", 0, "--no-marts",
+                    "--no-evaluate", command="run")
+
+
+@pytest.fixture(scope="session")
+def tiny_parquet(tmp_path_factory) -> Path:
+    """`campus-synth generate` with TINY_ARGS (Parquet only), generated once and only read: a
+    test that writes beside it works on a copy."""
+    return generate(tmp_path_factory.mktemp("tiny"), *TINY_ARGS)
 
 
 @pytest.fixture(scope="session")
 def big_parquet(tmp_path_factory) -> Path:
-    """`campus-synth run --fte 20000 --no-marts` (three weeks of events at half rate),
-    generated once for the slow tests: its Parquet, and its DuckDB file for the round trip."""
+    """`campus-synth run --fte 20000 --no-marts --no-evaluate` (three weeks of events at half
+    rate), generated once for the slow tests: its Parquet, and its DuckDB file for the round
+    trip. No test reads an evaluation report of it."""
     root = tmp_path_factory.mktemp("big")
-    return generate(root, "--fte", BIG_FTE, "--seed", 0, "--no-marts", *BIG_EVENTS,
-                    command="run")
+    return generate(root, "--fte", BIG_FTE, "--seed", 0, "--no-marts", "--no-evaluate",
+                    *BIG_EVENTS, command="run")
 
 
 @pytest.fixture(scope="session")

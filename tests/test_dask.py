@@ -12,11 +12,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import generate, manifest
+from conftest import TINY_ARGS, generate, manifest
 
 distributed = pytest.importorskip("distributed")
 
-SMALL_RUN = ("--fte", 300, "--terms", 1, "--event-days", 2, "--seed", 3)
+SMALL_RUN = TINY_ARGS  # FnApiRunner's output for these is the session's `tiny_parquet`
 
 
 def _digests(out: Path) -> dict[str, str]:
@@ -39,8 +39,8 @@ def cluster():
         yield local
 
 
-def test_dask_runner_writes_the_bytes_fnapirunner_writes(tmp_path, cluster):
-    reference = generate(tmp_path, *SMALL_RUN, name="fnapi")
+def test_dask_runner_writes_the_bytes_fnapirunner_writes(tmp_path, cluster, tiny_parquet):
+    reference = tiny_parquet
     on_dask = generate(tmp_path, *SMALL_RUN, "--runner", "DaskRunner",
                        "--dask_client_address", cluster.scheduler_address, name="dask")
     expected = _digests(reference)

@@ -17,11 +17,12 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+from conftest import TINY_ARGS
 
 from pipeline.cli import main
 
 GOLDEN = Path(__file__).with_name("golden_digest.json")
-ARGS = ("--fte", "300", "--terms", "1", "--seed", "11", "--event-days", "3")
+ARGS = TINY_ARGS  # the session's shared small generation (tests/conftest.py)
 
 
 def _generate(root: Path) -> Path:
@@ -50,9 +51,9 @@ def table_digests(out: Path) -> dict[str, dict]:
     return digests
 
 
-def test_generated_data_matches_the_committed_digest(tmp_path):
+def test_generated_data_matches_the_committed_digest(tiny_parquet):
     expected = json.loads(GOLDEN.read_text())
-    actual = table_digests(_generate(tmp_path))
+    actual = table_digests(tiny_parquet)
     assert expected["args"] == list(ARGS)
     changed = {name: (expected["tables"].get(name), digest)
                for name, digest in actual.items() if expected["tables"].get(name) != digest}

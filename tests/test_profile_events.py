@@ -37,7 +37,7 @@ def profiled(tmp_path_factory) -> tuple[dict, dict, Path]:
     root = tmp_path_factory.mktemp("events")
     out = root / "w"
     assert main(["run", "--fte", "1500", "--event-days", str(EVENT_DAYS), "--no-marts",
-                 "--out", str(out)]) == 0
+                 "--no-evaluate", "--out", str(out)]) == 0
     path = root / "profile.json"
     assert _profile(out / "warehouse.duckdb", path) == 0
     return (json.loads(path.read_text()),

@@ -3,20 +3,21 @@ nodes, each call with what is done out of how many, as the work goes."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from pipeline import REGISTRY
-from pipeline.cli import main
 from pipeline.outputs._dbt import build
 from pipeline.outputs._duckdb import load_warehouse
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """A generated run's Parquet loaded into DuckDB; the load's progress calls."""
+def loaded(tmp_path_factory, tiny_parquet):
+    """A generated run's Parquet (a copy of the session's shared one) loaded into DuckDB; the
+    load's progress calls."""
     out = tmp_path_factory.mktemp("progress") / "w"
-    assert main(["generate", "--fte", "300", "--terms", "1", "--event-days", "2",
-                 "--out", str(out)]) == 0
+    shutil.copytree(tiny_parquet, out)
     calls = []
     load_warehouse(out, list(REGISTRY), lambda done, total: calls.append((done, total)))
     return out, calls

@@ -62,7 +62,8 @@ def test_plan_is_a_pure_function_of_settings(profile):
 @pytest.fixture(scope="module")
 def three_terms(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("terms3"), "--fte", 400, "--terms", 3,
-                    "--seed", 3, "--event-days", 7, "--no-marts", command="run")
+                    "--seed", 3, "--event-days", 7, "--no-marts", "--no-evaluate",
+                    command="run")
 
 
 @pytest.fixture(scope="module")

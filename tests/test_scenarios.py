@@ -1,12 +1,12 @@
-"""Scenarios through the CLI: bad files refused (exit 2, file and JSON path, nothing written),
-the worked wellbeing example recovered by OLS inside the institution, counterfactual twins
-(one seed, two scenarios: identical rows wherever the scenarios do not reach), the scenario
-recorded in the manifest and the table comments."""
+"""Scenarios through the CLI: the worked wellbeing example recovered by OLS inside the
+institution, counterfactual twins (one seed, several scenarios: identical rows wherever the
+scenarios do not reach), the effects where they reach, the scenario recorded in the manifest
+and the table comments. Bad files: tests/test_scenario_files.py; BigQuery labels:
+tests/test_scenario_publish.py."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -17,13 +17,10 @@ import statsmodels.api as sm
 from conftest import connect, manifest
 
 from pipeline.cli import main
-from pipeline.cli._scenario_run import load_scenarios
-from pipeline.outputs._run_datasets import run_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 WELLBEING = ROOT / "distributions" / "scenarios" / "wellbeing.yaml"
 REDESIGN = ROOT / "distributions" / "scenarios" / "course_redesign.yaml"
-PREFIX = "campus-synth: error:"
 SMALL = ["--fte", "300", "--terms", "1", "--event-days", "3", "--no-marts", "--no-evaluate"]
 
 # a twin of the wellbeing scenario that also reaches into the gradebook: a tutoring flag on
@@ -80,89 +77,6 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def _cli(tmp_path: Path, capsys, *args) -> tuple[int, str, str]:
-    code = main(["run", "--out", str(tmp_path / "out"), *map(str, args)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-# ---- bad scenarios ------------------------------------------------------------------------
-_SURVEY = """name: bad
-tables:
-  survey:
-    grain: {{entity: {entity}}}
-    columns:
-      flag: {{family: Bernoulli, p: 0.5}}
-      {column}
-"""
-BAD = [
-    ("unknown-table", "name: bad\ncolumns:\n  no_such_table: {x: {family: Constant, value: 1}}\n",
-     "/columns/no_such_table", "unknown table 'no_such_table'"),
-    ("unknown-entity", _SURVEY.format(entity="nobody", column="x: {expression: flag}"),
-     "/tables/survey/grain/entity", "unknown table 'nobody'"),
-    ("unknown-column", _SURVEY.format(entity="person", column="x: {expression: 'flagg + 1'}"),
-     "/tables/survey/columns/x/expression", "unknown column 'flagg'"),
-    ("unknown-parent-column", "name: bad\ncolumns:\n  course_grade:\n    x: {expression: "
-     "'course_offering.no_such + 1'}\n", "/columns/course_grade/x/expression",
-     "unknown column 'no_such' of course_offering"),
-    ("cycle", _SURVEY.format(entity="person", column="a: {expression: b + 1}\n      "
-                             "b: {expression: a * 2}"),
-     "/tables/survey/columns", "derived columns form a cycle"),
-    ("beta-alpha-zero", _SURVEY.format(entity="person", column="x: {family: Beta, alpha: 0, "
-                                       "beta: 3}"),
-     "/tables/survey/columns/x/alpha", "less than or equal to the minimum of 0"),
-    ("uniform-low-high", _SURVEY.format(entity="person", column="x: {family: Uniform, low: 2, "
-                                        "high: 1}"),
-     "/tables/survey/columns/x/high", "Uniform needs low < high"),
-    ("function-outside-whitelist", _SURVEY.format(entity="person",
-                                                  column="x: {expression: \"eval('1')\"}"),
-     "/tables/survey/columns/x/expression", "the function 'eval' is not allowed"),
-    ("dunder-import", _SURVEY.format(entity="person",
-                                     column="x: {expression: \"__import__('os').getcwd()\"}"),
-     "/tables/survey/columns/x/expression", "is not allowed"),
-    ("override-a-key", "name: bad\ncolumns:\n  person:\n    person_id: {family: Constant, "
-     "value: 1}\n", "/columns/person/person_id", "keys cannot be overridden"),
-    ("not-yaml", "name: [unclosed\n", "/", "not valid YAML"),
-    ("division-by-zero", _SURVEY.format(entity="course_section_enrollment",
-                                        column="x: {expression: 3 / flag}"),
-     "/tables/survey/columns/x/expression", "division by zero"),
-    ("active-days-feeding-engagement", "name: bad\neffects:\n  e: {target: engagement, "
-     "add: active_days_per_week}\n", "/effects/e/add", "score effects only"),
-    ("tool-on-a-score-effect", "name: bad\neffects:\n  e: {target: score, add: '1', "
-     "tool: kaltura}\n", "/effects/e/target", "'event_rate' was expected"),
-    ("unknown-tool", "name: bad\neffects:\n  e: {target: event_rate, multiply: '2', "
-     "tool: [kaltura, betamax]}\n", "/effects/e/tool", "unknown tool 'betamax'"),
-]
-
-
-@pytest.mark.parametrize(("name", "text", "path", "message"), BAD, ids=[c[0] for c in BAD])
-def test_bad_scenario_is_refused(tmp_path, capsys, name, text, path, message):
-    scenario = _write(tmp_path, f"{name}.yaml", text)
-    code, _, err = _cli(tmp_path, capsys, "--scenario", scenario, *SMALL)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert lines[-1].startswith(f"{PREFIX} {scenario}: {path}: "), err
-    assert message in lines[-1], err
-    assert "Traceback" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == [scenario.name]  # nothing written
-
-
-def test_every_problem_of_every_file_is_listed(tmp_path, capsys):
-    first = _write(tmp_path, "a.yaml", _SURVEY.format(
-        entity="person", column="x: {expression: 'nothing + 1'}\n      "
-        "y: {expression: 'open(1)'}\n      z: {expression: 'x // 2'}"))
-    second = _write(tmp_path, "b.json", json.dumps(
-        {"name": "b", "columns": {"person": {"sex": {"family": "Poisson", "lambda": 2}}}}))
-    code, _, err = _cli(tmp_path, capsys, "--scenario", first, "--scenario", second, *SMALL)
-    assert code == 2
-    problems = err.replace(PREFIX, "").strip().splitlines()
-    assert [line.split(":")[0].strip() for line in problems] == [str(first)] * 3 + [
-        str(second)], err
-    assert "//" in err and "'open' is not allowed" in err and "unknown column 'nothing'" in err
-    assert "sex holds string values; Poisson draws int64" in err
-    assert not (tmp_path / "out").exists()
 
 
 # ---- the worked example and its twin ------------------------------------------------------
@@ -331,10 +245,12 @@ def test_tutoring_effect_is_in_the_gradebook(twins):
     tutored = flags["tutoring"].astype(float)
     current = np.asarray(treated["le_current_score"], dtype=float)
     graded = np.asarray(base["le_current_score"], dtype=float) > 0  # graded work (not dropped)
-    # graded scores take normal scores from their rank among the block's graded rows
-    # (gradebook.py), so undoing withdrawals moves others' scores by hundredths of a point
-    np.testing.assert_allclose(current[graded] - np.asarray(
-        base["le_current_score"], dtype=float)[graded], 5 * tutored[graded], atol=0.25)
+    # graded scores take normal scores from their rank among a sample of graded rows
+    # (gradebook.py), which undoing withdrawals changes: others' scores move by hundredths
+    # of a point, a few course scores (one or two graded results) by tenths
+    off = np.abs(current[graded] - np.asarray(base["le_current_score"], dtype=float)[graded]
+                 - 5 * tutored[graded])
+    assert off.max() <= 0.5 and (off <= 0.05).mean() > 0.95, (off.max(), (off > 0.05).sum())
     final = np.asarray(treated["le_final_score"], dtype=float)
     scored = final > 0
     np.testing.assert_allclose(np.asarray(flags["tutored_score"], float)[scored],
@@ -402,19 +318,3 @@ def test_manifest_and_comments_record_the_scenario(twins):
         assert f"scenario tutoring: tutoring.yaml, sha256 {recorded['sha256']}" in \
             comments[table.split(".")[1]]
     assert "scenario" not in comments["person"]
-
-
-def test_bigquery_labels_name_the_scenario(twins):
-    """`publish` of a scenario's folder labels its tables with the scenario and digest."""
-    recorded = manifest(twins / "tutoring")
-    labels = run_labels("r1", recorded)
-    assert labels["scenario"] == "tutoring"
-    assert labels["scenario_sha256"] == recorded["scenario"]["sha256"][:16]
-    assert "scenario" not in run_labels("r1", {**recorded, "scenario": None})
-
-
-def test_shipped_scenarios_are_valid():
-    """Every scenario shipped in distributions/scenarios validates against the registry."""
-    shipped = sorted((ROOT / "distributions" / "scenarios").glob("*.yaml"))
-    assert [s["name"] for s in load_scenarios([str(p) for p in shipped])] == [
-        "active_days", "course_redesign", "tutoring", "wellbeing"]

@@ -12,6 +12,7 @@ and `caliper` into a pipe its reader closes early.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tomllib
 import zipfile
@@ -81,6 +82,9 @@ def test_run_profile_and_caliper_from_the_installed_wheel(installed, outside):
         for mart in ("mart_course_offering.status", "mart_taskforce.level1_aggregated",
                      "mart_general.lms_tool", "udp_distributions.context_store_distributions"):
             assert db.execute(f"select count(*) from {mart}").fetchone()[0] > 0, mart
+    # `run` ends by evaluating against its profile (the suite's shared warehouses skip that)
+    report = json.loads((folder / "w" / "evaluation" / "report.json").read_text())
+    assert report["figures"] and (folder / "w" / "evaluation" / "report.html").is_file()
     run_checked(cli, "profile", "--source", "w/warehouse.duckdb", "--out", "p.json",
          cwd=folder, env=env)
     assert (folder / "p.json").is_file() and (folder / "p.privacy.json").is_file()

@@ -10,8 +10,10 @@ output folder); each reported as one message without a traceback; 130 interrupte
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -29,12 +31,14 @@ from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._faults import guarded
 from pipeline.cli._job import Reporter, RunReport, run_job
 from pipeline.cli._parser import UsageError, command_parser
+from pipeline.cli._scenario_out import scenario_tables
 from pipeline.cli._scenario_run import load_scenarios, scenario_runs
 from pipeline.cli._settings import resolve
 from pipeline.errors import CampusSynthError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._publish import connect, publish
+from pipeline.outputs._run_datasets import read_manifest
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
@@ -46,7 +50,11 @@ _STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)"
 # what the progress bar counts in the stages that show one
 _COUNTED = {"generate": "Parquet files written", "load": "tables loaded",
             "build": "dbt nodes done"}
-_BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select")
+_PATH_FLAGS = ("profile", "out", "source", "scenario", "synthetic", "real", "keyfile",
+               "privacy_manifest", "merge")
+_BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select",
+                   "retain")
+DEFAULT_RETAIN = 2
 
 
 def _clean(args: argparse.Namespace, console: Console) -> int:
@@ -63,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     console, errors = Console(), Console(stderr=True)
     try:
         args, beam_args = command_parser().parse_known_args(argv)
+        _refuse_empty_paths(args)
         if args.command in _PROFILING:
             if beam_args:
                 raise UsageError(f"unrecognized arguments: {' '.join(beam_args)}")
@@ -81,6 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         errors.print("campus-synth: interrupted", markup=False, highlight=False)
         return getattr(error, "exit_code", 130)
+
+
+def _refuse_empty_paths(args: argparse.Namespace) -> None:
+    """A path flag given as "" would silently mean the default (or the current folder); a
+    counting flag out of range is refused before any work (publish's --retain after a whole
+    `run --target bigquery` job, caliper's --limit after reading the events)."""
+    for name in _PATH_FLAGS:
+        values = getattr(args, name, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None and not str(value).strip():
+                raise UsageError(f"--{name.replace('_', '-')} is empty: give a path")
+    for name, least in (("retain", 1), ("limit", 1)):
+        if getattr(args, name, None) is not None and getattr(args, name) < least:
+            raise UsageError(f"--{name} must be at least {least}, not {getattr(args, name)}")
+    out = Path(str(getattr(args, "out", "") or ""))
+    if out.is_symlink() and not out.exists():  # the whole job would run, then fail to move
+        raise UsageError(f"--out {out}: a symbolic link that leads nowhere (or to itself)")
 
 
 def _bounded(message: str, width: int = 400, lines: int = 25) -> str:
@@ -104,7 +130,8 @@ def _run(args: argparse.Namespace, beam_args: list[str], console: Console) -> in
         raise UsageError("--scenario: only with --target duckdb (publish a scenario's "
                           "folder with `campus-synth publish --out OUT/NAME`)")
     if args.command == "run" and not bigquery:
-        given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS if getattr(args, n)]
+        given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS
+                 if getattr(args, n) is not None]
         if given:
             raise UsageError(f"{', '.join(given)}: only with --target bigquery")
     client = None
@@ -161,7 +188,26 @@ def _print_report(console: Console, report: RunReport) -> None:
         console.print(f"Warehouse: [bold]{report.warehouse}[/bold]")
 
 
+def _check_profile_flags(args: argparse.Namespace) -> None:
+    """`profile`'s flags, before the source is opened or anything is written."""
+    if not 1 <= args.k <= 1_000_000:
+        raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
+    if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
+        raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be zero or positive, not {args.seed}")
+    inputs = args.merge[1:] if args.merge[:1] == ["merge"] else [args.source or ""]
+    out = os.path.realpath(args.out)  # (Path.resolve raises on a symbolic link loop)
+    for given in inputs:
+        if given and os.path.realpath(given) == out:
+            raise UsageError(f"--out {args.out} is also an input: it would be overwritten")
+    if args.merge[:1] == ["merge"] and (args.source or args.epsilon is not None):
+        raise UsageError("profile merge pools profiles: --source and --epsilon are for "
+                         "`profile --source`")
+
+
 def _profile(args: argparse.Namespace, console: Console) -> int:
+    _check_profile_flags(args)
     if args.merge[:1] == ["merge"]:
         result = merge_profiles(args.merge[1:])
     elif args.merge or not args.source:
@@ -228,9 +274,12 @@ def _caliper(args: argparse.Namespace, console: Console) -> int:
 
 def _publish(args: argparse.Namespace, console: Console, client=None,
              out: str | None = None) -> int:
-    report = publish(out or args.out, args.project, run_id=args.run_id, location=args.location,
-                     keyfile=args.keyfile, api_endpoint=args.api_endpoint, retain=args.retain,
+    out = out or args.out
+    report = publish(out, args.project, run_id=args.run_id, location=args.location,
+                     keyfile=args.keyfile, api_endpoint=args.api_endpoint,
+                     retain=DEFAULT_RETAIN if args.retain is None else args.retain,
                      client=client, dbt_select=args.dbt_select,
+                     tables=scenario_tables(read_manifest(out)),
                      echo=lambda line: console.print(line, markup=False, highlight=False))
     if report.status == "unchanged":
         console.print(f"{args.project}: run {report.run_id} is already published; nothing "

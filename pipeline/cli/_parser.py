@@ -77,7 +77,7 @@ def _bigquery_options(command, publish: bool) -> None:
                          "and labels (default: a digest of the run's manifest, so the same "
                          "output publishes once); publishing the current run again changes "
                          "nothing, publishing an earlier kept run switches back to it")
-    command.add_argument("--retain", type=int, default=2, help="published runs to keep, the "
+    command.add_argument("--retain", type=int, help="published runs to keep, the "
                          "new one included (default 2: it and the previous one, for rollback)")
     command.add_argument("--keyfile", help="service-account key file (default: application "
                          "default credentials)")

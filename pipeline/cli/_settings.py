@@ -120,7 +120,7 @@ def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     if unknown:
         raise SettingsError(f"unknown option {_short(unknown[0])} "
                             f"(see campus-synth {command} --help)")
-    if getattr(known, "runner", None):
+    if getattr(known, "runner", None) is not None:  # `--runner=` too: not the default
         check_runner(known.runner)
     return list(args)
 

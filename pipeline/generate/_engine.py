@@ -168,8 +168,39 @@ class Engine:
         if u is None:
             keyed_by = self._keyed_by(table, name)
             counters = self._counters(key, keyed_by, rows)
-            u = self.stratified(key, name, counters, self._domain(key, keyed_by))
+            domain = self._domain(key, keyed_by)
+            by_cell = spec["kind"] == "conditional" and name in _names(table) and \
+                table.column(name).learnable and keyed_by in (None, ORDINAL) and \
+                2 <= domain <= STRATIFY_MAX
+            u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
+                 else self.stratified(key, name, counters, domain))
         return self.draw(spec, key, rows, u)
+
+    def _cell_stratified(self, key: str, name: str, spec: dict, keyed_by: str | None,
+                         counters: np.ndarray, domain: int) -> np.ndarray:
+        """Strata within each cell of a conditional catalog column (a course's title given
+        its subject): a cell's keys take that cell's strata in a seeded random order, so each
+        cell keeps its shares within ~1/keys; table-wide strata would leave a cell's few keys
+        on random strata (one title drawn twice, another never)."""
+        slot = ("cells", key, name, domain)
+        if slot not in self._ranks:
+            if keyed_by is None:
+                keys = np.arange(domain, dtype=np.int64)
+            else:  # by position: the parent with the most children holds every position
+                layout = self.layouts[key]
+                first = layout.first_child(np.array([int(np.argmax(layout.counts))]))
+                keys = int(first[0]) + np.arange(domain, dtype=np.int64)
+            with self.scratch():
+                cells = self._cells(spec, key, keys)
+            bits = _random.bits(_random.stream_key(self.seed, key, name, "rank"), keys)
+            order = np.lexsort((bits, cells))
+            position = np.empty(domain, dtype=np.int64)
+            position[order] = np.arange(domain)
+            start = np.searchsorted(cells[order], cells, side="left")
+            size = np.searchsorted(cells[order], cells, side="right") - start
+            self._ranks[slot] = (position - start, size)
+        rank, size = self._ranks[slot]
+        return (rank[counters] + self.uniform(key, name, counters)) / size[counters]
 
     def _tied_uniforms(self, key: str, name: str, tie: dict, rows: np.ndarray) -> np.ndarray:
         """Uniforms of a column tied to the latent: each row's copula score ρ·z + √(1−ρ²)·ε

@@ -364,6 +364,8 @@ def touched_tables(scenario: dict | None) -> list[str]:
     names = {*document.get("tables", {}), *document.get("columns", {})}
     for effect in document.get("effects", {}).values():
         names.update(EFFECT_REACH[effect["target"]])
+    for name in document.get("engagement", {}):
+        names.update(ENGAGEMENT_REACH[name])
     return sorted(name if "." in name else f"{ENTITY}.{name}" for name in names)
 
 
@@ -374,4 +376,14 @@ EFFECT_REACH = {
     "event_rate": ("event_store.expanded",),
     "withdrawal": ("course_section_enrollment", "learner_activity_result", "course_grade",
                    "event_store.expanded"),
+}
+# what each of the scenario's `engagement` values changes (the profile's value it overrides
+# is read by pipeline/generate/_rules/ and _events/)
+ENGAGEMENT_REACH = {
+    "score_rho": EFFECT_REACH["score"],
+    "submission_rho": EFFECT_REACH["score"],  # submitted work, its grades and events
+    "activity_rho": EFFECT_REACH["event_rate"],
+    "withdrawal_rho": EFFECT_REACH["withdrawal"],
+    "gpa_rho": ("course_grade",),
+    "student_share": EFFECT_REACH["withdrawal"],  # every enrollment's engagement
 }

@@ -12,7 +12,8 @@
   check rows   every loaded table holds exactly the manifest's rows
   dbt          `dbt build` (models and their tests) with the BigQuery target, reading and
                writing the run's own datasets (`csrun_<run>__mart_general`, …)
-  describe     descriptions (registry; dbt's for the marts) and labels on every run table
+  describe     descriptions (registry; dbt's for the marts) and labels on every run table;
+               a scenario run's scenario name, file and digest on every table it touched
   switch       each consumer-facing dataset (`context_store_entity`, `event_store`,
                `mart_*`, `udp_distributions`, …) gets the run's tables by copy jobs with
                WRITE_TRUNCATE — all of one dataset's copies started together; each copy
@@ -62,6 +63,7 @@ from pipeline.outputs._run_datasets import (
     run_token,
     set_run_state,
 )
+from pipeline.udp._schema import Table
 
 DEFAULT_RETAIN = 2
 
@@ -158,9 +160,11 @@ def publish(out: str, project: str, *, run_id: str | None = None, location: str 
             keyfile: str | None = None, api_endpoint: str | None = None,
             retain: int = DEFAULT_RETAIN, client: Any = None,
             dbt_select: list[str] | None = None, dbt_variables: dict | None = None,
-            dbt_dir: str | Path | None = None,
+            dbt_dir: str | Path | None = None, tables: list[Table] | None = None,
             echo: Callable[[str], None] = lambda _: None) -> PublishReport:
-    """Load, build, check and publish the run in `out` (see the module's docstring)."""
+    """Load, build, check and publish the run in `out` (see the module's docstring).
+    `tables`: the registry the run was generated with, when it is not the default (a
+    scenario's, with its extension tables and columns)."""
     if retain < 1:
         raise PipelineError("--retain must be at least 1 (the publication itself)")
     out = str(out)
@@ -190,14 +194,14 @@ def publish(out: str, project: str, *, run_id: str | None = None, location: str 
     else:
         with step("load"):
             drop_run(client, project, token)          # a failed earlier attempt
-            load_run(client, out, project, prefix, location, labels)
+            load_run(client, out, project, prefix, location, labels, tables)
         with step("check rows"):
             check_rows(client, project, prefix, manifest)
         with step("dbt"):
             dbt_manifest = build_marts(out, project, prefix, location, keyfile, api_endpoint,
                                        manifest, dbt_select, dbt_variables, dbt_dir)
         with step("describe"):
-            describe_run(client, project, prefix, labels, dbt_manifest)
+            describe_run(client, project, prefix, labels, dbt_manifest, manifest)
             set_run_state(client, project, prefix, {STATE_LABEL: "checked"})
     with step("switch", note="the consumer-facing datasets were restored to the previous run"):
         report.datasets, report.tables = switch_to(client, project, prefix, token, current,

@@ -18,6 +18,7 @@ from pipeline.errors import PipelineError
 from pipeline.outputs._bigquery import load_warehouse
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.udp._registry import REGISTRY
+from pipeline.udp._schema import Table
 
 RUN_PREFIX = "csrun_"
 RUN_LABEL = "campus_synth_run"
@@ -57,22 +58,36 @@ def default_run_id(manifest: dict) -> str:
 
 
 def run_labels(token: str, manifest: dict) -> dict[str, str]:
+    """The labels of every table and dataset of the run: run id, seed, FTE, profile digest."""
     settings = manifest.get("settings", {})
     profile = manifest.get("profile", {})
     return {RUN_LABEL: token, "seed": label_value(settings.get("seed", "")),
             "fte": label_value(settings.get("fte", "")),
             "profile_sha256": label_value(str(profile.get("sha256", ""))[:16]),
-            "tool": "campus-synth", **_scenario_labels(manifest)}
+            "tool": "campus-synth"}
 
 
-def _scenario_labels(manifest: dict) -> dict[str, str]:
-    """A scenario run's tables carry the scenario's name and digest
-    (pipeline/cli/_scenario_out.py)."""
+def scenario_labels(manifest: dict) -> dict[str, str]:
+    """The labels of what a scenario run's scenario touched (manifest `scenario.tables`, as
+    in the DuckDB comments): its name, file and digest. A label value holds 63 characters,
+    so the digest's first 16 hex digits; the table's description ends with the whole
+    (`scenario_note`). Nothing for a run without a scenario."""
     scenario = manifest.get("scenario")
     if not scenario:
         return {}
     return {"scenario": label_value(scenario["name"]),
+            "scenario_file": label_value(_file_name(scenario["source"])),
             "scenario_sha256": label_value(scenario["sha256"][:16])}
+
+
+def scenario_note(scenario: dict) -> str:
+    """What a touched table's description ends with: the DuckDB comment's note."""
+    return (f"[scenario {scenario['name']}: {_file_name(scenario['source'])}, "
+            f"sha256 {scenario['sha256']}]")
+
+
+def _file_name(source: str) -> str:
+    return Path(str(source)).name
 
 
 def read_manifest(out: str) -> dict:
@@ -120,7 +135,10 @@ def drop_run(client, project: str, token: str) -> None:
 
 
 def load_run(client, out: str, project: str, prefix: str, location: str | None,
-          labels: dict) -> None:
+          labels: dict, tables: list[Table] | None = None) -> None:
+    """The run's datasets, labelled, and its tables loaded: `tables` (a scenario run's
+    registry, with its extension tables and columns), by default the registry with the
+    institution's own columns as the run recorded them."""
     from google.cloud import bigquery
 
     events = _has_events(out)
@@ -133,8 +151,8 @@ def load_run(client, out: str, project: str, prefix: str, location: str | None,
         dataset.labels = {**labels, STATE_LABEL: "loading"}
         dataset.description = f"campus-synth run {labels[RUN_LABEL]}: staging, not for consumers"
         client.create_dataset(dataset)
-    # the institution's own columns (from the profile) are declared as the run recorded them
-    tables = list(REGISTRY.with_extras(read_manifest(out).get("extras", {})))
+    if tables is None:
+        tables = list(REGISTRY.with_extras(read_manifest(out).get("extras", {})))
     load_warehouse(client, out, project, tables, events=events, dataset_prefix=prefix,
                    location=location)
 
@@ -182,20 +200,29 @@ def build_marts(out: str, project: str, prefix: str, location, keyfile, api_endp
     return json.loads((where / "dbt" / "target" / "manifest.json").read_text())
 
 
-def describe_run(client, project: str, prefix: str, labels: dict, dbt_manifest: dict) -> None:
-    """Labels on every run table; dbt's descriptions on the marts (dbt does not persist
-    them on BigQuery unless told to)."""
+def describe_run(client, project: str, prefix: str, labels: dict, dbt_manifest: dict,
+                 manifest: dict | None = None) -> None:
+    """Labels on every run table, and the scenario's (`scenario_labels`, `scenario_note`) on
+    every table the run's scenario touched; dbt's descriptions on the marts (dbt does not
+    persist them on BigQuery unless told to)."""
     from google.cloud import bigquery
 
     docs = {}
     for node in dbt_manifest.get("nodes", {}).values():
         if node.get("resource_type") == "model":
             docs[(node["schema"], node.get("alias") or node["name"])] = node
+    scenario = (manifest or {}).get("scenario")
+    touched = set(scenario["tables"]) if scenario else set()
     for name in published_datasets(client, project, prefix):
         for item in client.list_tables(f"{project}.{prefix}{name}"):
             table = client.get_table(item.reference)
             fields = ["labels"]
             table.labels = {**(table.labels or {}), **labels}
+            if f"{name}.{table.table_id}" in touched:
+                table.labels.update(scenario_labels(manifest))
+                table.description = f"{table.description or ''} {scenario_note(scenario)}"\
+                    .strip()
+                fields.append("description")
             node = docs.get((table.dataset_id, table.table_id))
             if node:
                 columns = node.get("columns", {})

@@ -15,6 +15,9 @@ from pipeline.udp._schema import ENTITY, Table
 _ROW_SPECS = {"fixed": "count", "children": "per_parent"}
 _SPECIAL_ROWS = {"course_section_enrollment": "per_student_term"}
 _VALUE_TYPES = {"string": (str,), "int64": (int,), "float64": (int, float), "bool": (bool, str)}
+# bounds of the row specs: beyond them a plan asks for terabytes before anything is drawn
+MAX_PER_PARENT = 100_000
+MAX_COUNT = 10_000_000
 
 
 def check_profile(profile: dict, registry, source: str) -> None:
@@ -102,7 +105,7 @@ def _table_problems(table: Table, spec: dict | None, registry) -> list[tuple[str
         if needed or _rows_needed(table):
             return [(base, "missing: this table is generated and needs a profile entry")]
         return []
-    problems = []
+    problems = _row_bound_problems(spec.get("rows", {}), f"{base}/rows")
     rows = _rows_needed(table)
     if rows and rows not in spec.get("rows", {}):
         problems.append((f"{base}/rows/{rows}", "missing: needed to size this table"))
@@ -123,6 +126,35 @@ def _table_problems(table: Table, spec: dict | None, registry) -> list[tuple[str
     return problems
 
 
+def _row_bound_problems(rows: dict, path: str) -> list[tuple[str, str]]:
+    """Row counts are counts: none below 0, and none so large that the plan cannot hold it."""
+    problems = []
+    if rows.get("count", 0) > MAX_COUNT:
+        problems.append((f"{path}/count", f"{rows['count']:g} rows is more than "
+                         f"{MAX_COUNT:,}"))
+    for name, dist in rows.items():
+        if isinstance(dist, dict):
+            problems += _count_problems(dist, f"{path}/{name}")
+    return problems
+
+
+def _count_problems(dist: dict, path: str) -> list[tuple[str, str]]:
+    if dist["kind"] == "conditional":
+        return [p for i, cell in enumerate(dist["cells"]) for p in _count_problems(
+            cell["distribution"], f"{path}/cells/{i}/distribution")] + _count_problems(
+            dist["otherwise"], f"{path}/otherwise")
+    if dist["kind"] == "categorical":
+        values = [item["value"] for item in dist["values"]]
+    else:
+        values = [dist[k] for k in ("min", "max", "value") if k in dist]
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))
+           or not 0 <= v <= MAX_PER_PARENT]
+    if bad:
+        return [(path, f"rows per parent must be numbers from 0 to {MAX_PER_PARENT:,}, "
+                 f"found {bad[0]!r}")]
+    return []
+
+
 def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry):
     if dist["kind"] == "conditional":
         problems = [(f"{path}/given", f"unknown column {g!r}") for g in dist["given"]
@@ -135,6 +167,12 @@ def _dist_problems(table: Table, type_name: str, dist: dict, path: str, registry
     if dist["kind"] != "categorical" or type_name not in _VALUE_TYPES:
         return []
     allowed = _VALUE_TYPES[type_name]
+    column = table.column(path.split("/")[4]) if path.count("/") >= 4 else None
+    if column is not None and not column.nullable:
+        nulls = [i for i, item in enumerate(dist["values"]) if item["value"] is None]
+        if nulls:
+            return [(f"{path}/values/{nulls[0]}/value",
+                     f"null, but {table.name}.{column.name} is never NULL")]
     return [(f"{path}/values/{i}/value", f"{item['value']!r} is not a {type_name} value")
             for i, item in enumerate(dist["values"])
             if item["value"] is not None and not (isinstance(item["value"], allowed)
@@ -201,6 +239,10 @@ def _event_problems(events: dict | None) -> list[tuple[str, str]]:
                     problems.append((f"{base}/{stream}/{i}", f"{item['type']} "
                                      f"{item['action']} on {item['object_type']} is not a "
                                      "Caliper 1.1 event"))
+    for name in ("weekday", "diurnal", "day_in_term"):
+        curve = events.get(name)
+        if isinstance(curve, list) and not sum(curve) > 0:
+            problems.append((f"/events/{name}", "all zero: no day or hour would have events"))
     if "canvas" not in events["ed_apps"]:
         problems.append(("/events/ed_apps", "missing 'canvas': the LMS sends the gradebook's "
                          "submission and grade events"))

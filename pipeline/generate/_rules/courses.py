@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.generate import _catalog as cat
+from pipeline.generate import _random
 from pipeline.generate._column_values import Labels
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._plan import count_rule
@@ -147,14 +148,28 @@ def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
 
 @rule("group_weight")
 def group_weight(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
-    """Profile weights, rescaled so that each course's groups add up to 100%."""
+    """Profile weights, rescaled so that each course's groups add up to its total: drawn
+    per course from the profile's learned totals (a source whose weights add up to 200),
+    else 100 (percent)."""
     layout = engine.layouts[table.key]
     parents = engine.parent_rows(table.key, rows)
     first, last = int(parents.min()), int(parents.max())
     siblings = np.arange(layout.offsets[first], layout.offsets[last + 1], dtype=np.int64)
     raw = engine.sample(table.key, column, siblings)
-    totals = np.bincount(layout.parent_rows(siblings) - first, weights=raw)
-    return np.round(100 * raw[rows - siblings[0]] / totals[parents - first], 2)
+    sums = np.bincount(layout.parent_rows(siblings) - first, weights=raw)
+    share = raw[rows - siblings[0]] / sums[parents - first]
+    return np.round(_weight_totals(engine, table, column, parents) * share, 2)
+
+
+def _weight_totals(engine: Engine, table: Table, column: str, parents: np.ndarray):
+    """What the weights of each parent's children add up to."""
+    spec = engine.profile["tables"].get(table.name, {}).get("totals", {}).get(column)
+    if spec is None:
+        return np.full(len(parents), 100.0)
+    parent = table.layout.parent
+    u = engine.stratified(parent, f"{table.name}.{column}.total", parents,
+                          engine.n_rows(parent))
+    return np.asarray(engine.draw(spec, parent, parents, u), dtype=float)
 
 
 def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
@@ -165,14 +180,36 @@ def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
 
 @rule("due_date")
 def due_date(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
-    """Due at 23:59 on a day placed by the profile's fraction-of-term distribution."""
+    """Due at 23:59 on a day placed by the profile's fraction-of-term distribution, spread
+    over the term within each course (see `_due_uniforms`)."""
     terms = activity_terms(engine, rows)
     begin = term_dates(engine, "begin", terms)
     span = (term_dates(engine, "end", terms) - begin).astype(np.int64)
-    fraction = engine.sample(table.key, "due_date", rows)
+    fraction = engine.sample(table.key, "due_date", rows, _due_uniforms(engine, table, rows))
     days = np.floor(np.nan_to_num(fraction, nan=0.5) * span).astype("timedelta64[D]")
     due = (begin + days).astype("datetime64[s]") + np.timedelta64(23 * 3600 + 59 * 60, "s")
     if column == "due_date":
         return np.where(np.isnan(fraction), np.datetime64("NaT"), due)
     lead = (engine.uniform(table.key, "updated_date", rows) * 14 * 86400).astype("timedelta64[s]")
     return np.maximum(due - lead, begin.astype("datetime64[s]") - np.timedelta64(7, "D"))
+
+
+def _due_uniforms(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
+    """Uniforms stratified within each course: an offering's n assignments take the n
+    strata of (0, 1) in a seeded random order, so each course's due dates spread over its
+    term the way the profile's distribution does (and so does every term's), instead of a
+    table-wide stratification that leaves one term early and another late."""
+    activities, groups = engine.layouts[table.key], engine.layouts[table.layout.parent]
+    offering = groups.parent_rows(activities.parent_rows(rows))
+    first = activities.offsets[groups.offsets[offering]]
+    count = activities.offsets[groups.offsets[offering + 1]] - first
+    siblings = np.arange(int(first.min()), int((first + count).max()), dtype=np.int64)
+    sibling_offering = groups.parent_rows(activities.parent_rows(siblings))
+    order = np.lexsort((_random.bits(_random.stream_key(engine.seed, table.key, "due_date",
+                                                        "course"), siblings),
+                        sibling_offering))
+    position = np.empty(len(siblings), dtype=np.int64)
+    position[order] = np.arange(len(siblings))
+    rank = position[rows - siblings[0]] - (first - siblings[0])
+    jitter = engine.uniform(table.key, "due_date", rows)
+    return (rank + jitter) / np.maximum(count, 1)

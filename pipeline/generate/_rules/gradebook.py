@@ -164,7 +164,9 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
                        "submitted", rows)
     due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
     due_seconds[np.isnat(due)] = -np.inf
-    missing = _missing(engine, submit_z, distinct, local, rows) | (due_seconds > withdrawal)
+    # work due after a withdrawal is missing, unless the source has no missing work at all
+    after = (due_seconds > withdrawal) & (_unsubmitted_target(engine) > 0)
+    missing = _missing(engine, submit_z, distinct, local, rows) | after
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
@@ -207,8 +209,7 @@ def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:
     """The others' and the withdrawn's unsubmitted shares, scaled together so that the
     result rows overall keep the profile's grading_status share (a merged profile's may
     differ from the one institution's classes it holds)."""
-    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
-    target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    target = _unsubmitted_target(engine)
     share = _student_withdrawn_share(engine)
     rows_w = share * _kept_share(kept["withdrawn"])
     rows_e = (1 - share) * _kept_share(kept["enrolled"])
@@ -232,8 +233,7 @@ def _latent_moments(rho: float, share: float, withdrawn: bool) -> tuple[float, f
 def _missing_after_withdrawals(engine: Engine) -> float:
     """The copula's missing share, so that missing work overall (withdrawals included)
     keeps the profile's `unsubmitted` share."""
-    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
-    target = shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+    target = _unsubmitted_target(engine)
     share = _student_withdrawn_share(engine)
     # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it;
     # the withdrawn hold `results_kept` of their course's rows, the others theirs
@@ -242,6 +242,12 @@ def _missing_after_withdrawals(engine: Engine) -> float:
     rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
     after = rows_withdrawn / max(rows, 1e-9) * _AFTER_WITHDRAWAL
     return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+
+
+def _unsubmitted_target(engine: Engine) -> float:
+    """The profile's share of results with nothing submitted."""
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    return shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
 
 
 def _student_withdrawn_share(engine: Engine) -> float:

@@ -1,0 +1,266 @@
+"""The corpus's profiling sources: a small institution (tests/test_profile_inputs.py) with
+an activity, results and one dirty trait each, as Parquet, CSV or a DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from bad_input_corpus import Case
+from test_profile_inputs import ID_BASE, small_tables, write_csv, write_parquet
+
+
+def tables_with_results() -> dict[str, dict]:
+    """small_tables() plus assignment groups, activities and results (scores, dates)."""
+    tables = small_tables()
+    offerings = tables["course_offering"]["course_offering_id"]
+    groups = {"learner_activity_group_id": [ID_BASE + 700 + i for i in range(6)],
+              "course_offering_id": offerings, "name": ["Homework"] * 6,
+              "group_weight": [100.0] * 6, "status": ["available"] * 6}
+    activities = {"learner_activity_id": [ID_BASE + 800 + i for i in range(12)],
+                  "course_offering_id": [offerings[i // 2] for i in range(12)],
+                  "learner_activity_group_id": [ID_BASE + 700 + i // 2 for i in range(12)],
+                  "title": [f"Assignment {i}" for i in range(12)],
+                  "due_date": ["2024-10-01 23:59:00" if i // 2 % 2 == 0 else
+                               "2025-03-01 23:59:00" for i in range(12)],
+                  "points_possible": [10.0] * 12, "status": ["published"] * 12}
+    enrollments = tables["course_section_enrollment"]
+    sections = dict(zip(tables["course_section"]["course_section_id"],
+                        tables["course_section"]["course_offering_id"], strict=True))
+    results = {"learner_activity_result_id": [], "learner_activity_id": [], "person_id": [],
+               "response_date": [], "published_score": [], "grading_status": []}
+    for section, person, role in zip(enrollments["course_section_id"], enrollments["person_id"],
+                                     enrollments["role"], strict=True):
+        if role != "Student":
+            continue
+        offering = offerings.index(sections[section])
+        for activity in (2 * offering, 2 * offering + 1):
+            results["learner_activity_result_id"].append(ID_BASE + 10_000 + len(
+                results["person_id"]))
+            results["learner_activity_id"].append(ID_BASE + 800 + activity)
+            results["person_id"].append(person)
+            results["response_date"].append(activities["due_date"][activity])
+            results["published_score"].append(float(len(results["person_id"]) % 11))
+            results["grading_status"].append("graded")
+    return {**tables, "learner_activity_group": groups, "learner_activity": activities,
+            "learner_activity_result": results}
+
+
+def write_duckdb(path: Path, tables: dict[str, dict], schema: str = "main") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for name, columns in tables.items():
+            frame = pa.table(columns)  # noqa: F841 (read by the SQL below)
+            connection.execute(f'CREATE TABLE {schema}."{name}" AS SELECT * FROM frame')
+    return path
+
+
+WRITERS = {"parquet": lambda f, t: write_parquet(f / "src", t),
+           "csv": lambda f, t: write_csv(f / "src", t),
+           "duckdb": lambda f, t: write_duckdb(f / "src.duckdb", t)}
+
+
+def _source_case(name, mutate, fmt="parquet", expect="ok", says=(), after=None,
+                 generate=False):
+    """`profile --source` on tables_with_results() changed by `mutate` (tables → None),
+    written as `fmt`; `after(folder, source)` then damages the written files."""
+    def build(folder: Path) -> list[str]:
+        tables = tables_with_results()
+        if mutate:
+            mutate(tables)
+        source = WRITERS[fmt](folder, tables)
+        if after:
+            after(folder, source)
+        return ["profile", "--source", str(source), "--out", str(folder / "p.json")]
+    return Case(f"source-{name}-{fmt}", "source", build, expect, list(says), generate)
+
+
+def _set(table, column, values):
+    def mutate(tables):
+        count = len(next(iter(tables[table].values())))
+        tables[table][column] = values(count) if callable(values) else values
+    return mutate
+
+
+def _rename(table, old, new):
+    def mutate(tables):
+        tables[table] = {new if c == old else c: v for c, v in tables[table].items()}
+    return mutate
+
+
+def _keep_rows(table, rows):
+    def mutate(tables):
+        tables[table] = {c: v[:rows] for c, v in tables[table].items()}
+    return mutate
+
+
+def _upper_columns(tables):
+    for name in list(tables):
+        tables[name] = {c.upper(): v for c, v in tables[name].items()}
+
+
+def _file(name):
+    def damage(folder, source):
+        for path in Path(source).glob(f"{name}.*"):
+            return path
+        raise AssertionError(f"no file of {name}")
+    return damage
+
+
+def _zero_bytes(name):
+    return lambda folder, source: _file(name)(folder, source).write_bytes(b"")
+
+
+def _garbage(name):
+    return lambda folder, source: _file(name)(folder, source).write_bytes(b"PAR1" + bytes(
+        range(256)) * 8)
+
+
+def _header_only(name):
+    def damage(folder, source):
+        path = _file(name)(folder, source)
+        path.write_text(path.read_text().split("\n", 1)[0] + "\n")
+    return damage
+
+
+def _latin1_names(folder, source):
+    path = Path(source) / "person.csv"
+    text = path.read_text().replace("Zebulon", "Zébulon")
+    path.write_bytes(text.encode("latin-1"))
+
+
+def _duplicate_header(folder, source):
+    path = Path(source) / "person.csv"
+    header, rest = path.read_text().split("\n", 1)
+    path.write_text(header.replace("sex", "sex", 1) + ",sex\n" + "\n".join(
+        line + ",Male" if line else line for line in rest.split("\n")))
+
+
+def _as_empty_folder(name):
+    def damage(folder, source):
+        _file(name)(folder, source).unlink()
+        (Path(source) / name).mkdir()
+    return damage
+
+
+def _loop_entry(folder, source):
+    os.symlink(Path(source) / "loop", Path(source) / "loop")
+
+
+def _extra_tables(tables):
+    tables["weather"] = {"day": ["2024-09-01"] * 3, "rain_mm": [1.0, 0.0, 3.5]}
+    tables["course_section_enrollment_backup"] = dict(tables["course_section_enrollment"])
+
+
+def _other_schema(folder, source):
+    with duckdb.connect(str(source)) as connection:
+        connection.execute("CREATE SCHEMA sis; CREATE TABLE sis.person AS SELECT 1 AS x")
+        connection.execute("CREATE SCHEMA context_store_keymap; CREATE TABLE "
+                           "context_store_keymap.person AS SELECT 'abc' AS id")
+
+
+HOLDER = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+          "c.execute('CREATE TABLE IF NOT EXISTS held (x INT)'); print('ready', flush=True); "
+          "time.sleep(120)")
+
+
+def _held_for_writing(folder, source):
+    """Another process holds the DuckDB file open for writing (killed by the harness:
+    `folder/.holder.pid`)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(source)],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    (folder.parent / f".holder-{folder.name}.pid").write_text(str(process.pid))
+
+
+def _lonely_person(tables):
+    person = tables["person"]  # its person_id list is person_email's too: copy it
+    for column, value in (("person_id", ID_BASE + 99_999), ("name", "N N"),
+                          ("first_name", "N"), ("last_name", "N"), ("sex", "Male")):
+        person[column] = [*person[column], value]
+
+
+RESULTS = "learner_activity_result"
+SOURCE_CASES = [
+    _source_case("as-built", None, generate=True),
+    _source_case("as-built", None, "csv"),
+    _source_case("as-built", None, "duckdb", generate=True),
+    _source_case("zero-byte-person", None, "parquet", "refused", ["person"], _zero_bytes("person")),
+    _source_case("corrupt-section", None, "parquet", "refused", ["course_section"],
+                 _garbage("course_section")),
+    _source_case("zero-byte-person", None, "csv", "refused", ["person"], _zero_bytes("person")),
+    _source_case("header-only-enrollment", None, "csv", "refused",
+                 ["course_section_enrollment"], _header_only("course_section_enrollment")),
+    _source_case("header-only-results", None, "csv", "clean", [RESULTS],
+                 _header_only(RESULTS)),
+    _source_case("zero-byte-results", None, "csv", "clean", [RESULTS], _zero_bytes(RESULTS)),
+    _source_case("corrupt-results", None, "parquet", "clean", [RESULTS], _garbage(RESULTS)),
+    _source_case("non-utf8", None, "csv", "clean", ["person"], _latin1_names),
+    _source_case("mixed-types", _set("course_section", "max_enrollment",
+                                     lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "clean"),
+    _source_case("numbers-as-strings", _set("course_offering", "available_credits",
+                                            lambda n: [str(3)] * n), "parquet", "clean"),
+    _source_case("scores-as-strings", _set(RESULTS, "published_score",
+                                           lambda n: [f"{i % 11}" for i in range(n)]),
+                 "parquet", "clean"),
+    _source_case("all-null-sex", _set("person", "sex", lambda n: [None] * n)),
+    _source_case("all-null-sex", _set("person", "sex", lambda n: [None] * n), "csv"),
+    _source_case("all-null-scores", _set(RESULTS, "published_score", lambda n: [None] * n),
+                 generate=True),
+    _source_case("duplicate-column", None, "csv", "clean", after=_duplicate_header),
+    _source_case("upper-case-columns", _upper_columns, "parquet", "clean"),
+    _source_case("upper-case-columns", _upper_columns, "csv", "clean"),
+    _source_case("column-with-space", _rename("person", "first_name", "first name")),
+    _source_case("column-with-quote", _rename("person", "last_name", 'last "name"')),
+    _source_case("tz-timestamps", _set("academic_term", "term_begin_date", lambda n: [
+        "2024-08-26T00:00:00+05:00", "2025-01-13T00:00:00-08:00"]), "csv", "clean"),
+    _source_case("tz-timestamps", None, "duckdb", "clean", after=lambda f, s: duckdb.connect(
+        str(s)).execute("ALTER TABLE academic_term ALTER term_begin_date TYPE TIMESTAMPTZ "
+                        "USING CAST(term_begin_date AS TIMESTAMPTZ)").close()),
+    _source_case("dates-1900", _set("academic_term", "term_begin_date",
+                                    ["1900-08-26", "1901-01-13"]), "parquet", "clean"),
+    _source_case("dates-9999", _set("academic_term", "term_end_date",
+                                    ["9999-12-20", "9999-12-31"]), "parquet", "clean"),
+    _source_case("dates-garbage", _set("academic_term", "term_end_date",
+                                       ["soon", "2025-05-09"]), "csv", "clean"),
+    _source_case("dates-null", _set("academic_term", "term_begin_date", [None, None]),
+                 "parquet", "clean"),
+    _source_case("scores-negative", _set(RESULTS, "published_score",
+                                         lambda n: [-5.0 if i % 3 else 4.0 for i in range(n)]),
+                 says=["result(s) scored below 0"], generate=True),
+    _source_case("scores-above-points", _set(RESULTS, "published_score",
+                                             lambda n: [500.0] * n),
+                 says=["result(s) scored above their activity's points_possible"],
+                 generate=True),
+    _source_case("points-possible-zero", _set("learner_activity", "points_possible",
+                                              [0.0] * 12),
+                 says=["whose points_possible is 0, negative or NULL"], generate=True),
+    _source_case("points-possible-negative", _set("learner_activity", "points_possible",
+                                                  [-10.0] * 12),
+                 says=["whose points_possible is 0, negative or NULL"]),
+    _source_case("one-term-row", _keep_rows("academic_term", 1), "parquet", "ok"),
+    _source_case("person-without-enrollments", _lonely_person),
+    _source_case("extra-tables", _extra_tables, "parquet"),
+    _source_case("extra-schemas", None, "duckdb", after=_other_schema),
+    _source_case("results-as-empty-folder", None, "parquet", "clean", [RESULTS],
+                 _as_empty_folder(RESULTS)),
+    _source_case("person-as-empty-folder", None, "parquet", "refused", ["person"],
+                 _as_empty_folder("person")),
+    _source_case("symlink-loop-entry", None, "parquet", "clean", after=_loop_entry),
+    _source_case("held-for-writing", None, "duckdb", "clean", after=_held_for_writing),
+    _source_case("float-keys", _set("person", "person_id", lambda n: [
+        float(ID_BASE + i) for i in range(n)]), "parquet", "clean"),
+    _source_case("fractional-keys", _set("person", "person_id", lambda n: [
+        ID_BASE + i + 0.5 for i in range(n)]), "parquet", "refused", ["person_id"]),
+    _source_case("huge-keys", _set("person", "person_id", lambda n: [
+        2**63 - 1 - i for i in range(n)]), "parquet", "clean"),
+    _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [
+        "Studnet"] * n), "parquet", "clean"),
+    _source_case("everyone-withdrawn", _set("course_section_enrollment", "role_status",
+                                            lambda n: ["Withdrawn"] * n), generate=True),
+]
