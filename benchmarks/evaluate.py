@@ -40,7 +40,7 @@ for i, path in enumerate(sys.argv[1:]):
     tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                          f"WHERE table_catalog = 'w{i}'").fetchall()
     for schema, name in tables:
-        con.execute(f'SELECT count(*), sum(hash(t.*)) FROM w{i}."{schema}"."{name}" t').fetchall()
+        con.execute(f'SELECT count(*), sum(hash(COLUMNS(*))) FROM w{i}."{schema}"."{name}"').fetchall()
 """
 
 
@@ -96,7 +96,8 @@ def _measure_all(args, scratch: Path, real: Path, synthetic: Path) -> None:
     for name, command in runs.items():
         flush_print(f"measuring {name} …")
         # exit 1: the report was written and found differences
-        seconds, peak, code, _ = measure(command, scratch / "measure.log", accept=(0, 1))
+        accept = (0,) if "baseline" in name else (0, 1)
+        seconds, peak, code, _ = measure(command, scratch / "measure.log", accept=accept)
         own = None
         if "evaluate" in name:
             report = json.loads((scratch / ("r1" if "real" in name else "r2")

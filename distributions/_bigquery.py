@@ -11,6 +11,7 @@ a query BigQuery rejects, an endpoint that cannot be reached.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -25,6 +26,8 @@ NO_CREDENTIALS = ("no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS or 
                   "gcloud auth application-default login")
 
 SCHEME = "bigquery://"
+# google-cloud-bigquery's own variable for another API endpoint (an emulator)
+EMULATOR_HOST = "BIGQUERY_EMULATOR_HOST"
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]*")   # incl. domain-scoped "example.com:p"
 _DATASET = re.compile(r"[A-Za-z0-9_]+")
 _URI = re.compile(r"bigquery://(?P<project>.+)\.(?P<dataset>[A-Za-z0-9_]+)/?")
@@ -67,9 +70,13 @@ class BigQuerySource:
     #: the client's own default is 600 s, far too long for a CLI to sit silent
     reach_timeout = 60.0
 
-    def __init__(self, project: str, dataset: str, client: Any = None):
+    def __init__(self, project: str, dataset: str, client: Any = None,
+                 api_endpoint: str | None = None):
         self.project = project
         self.dataset = dataset
+        # another BigQuery API (an emulator on loopback): the flag, else the client
+        # library's own variable
+        self.api_endpoint = api_endpoint or os.environ.get(EMULATOR_HOST) or None
         if not _PROJECT.fullmatch(project or "") or not _DATASET.fullmatch(dataset or ""):
             raise SourceError(f"{self.label}: not a valid BigQuery project and dataset name")
         self._client = client if client is not None else self._default_client()
@@ -116,9 +123,14 @@ class BigQuerySource:
     # ---- internals ----------------------------------------------------------------------
     def _default_client(self) -> Any:
         from google.auth import exceptions as auth
+        from google.auth.credentials import AnonymousCredentials
         from google.cloud import bigquery
 
         try:
+            if self.api_endpoint:  # an emulator takes no credentials
+                return bigquery.Client(project=self.project,
+                                       credentials=AnonymousCredentials(),
+                                       client_options={"api_endpoint": self.api_endpoint})
             return bigquery.Client(project=self.project)
         except auth.DefaultCredentialsError as exc:
             raise SourceError(NO_CREDENTIALS) from exc

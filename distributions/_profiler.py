@@ -72,9 +72,10 @@ class ProfileResult:
 
 
 def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None,
-                   seed: int = 0) -> ProfileResult:
-    """Profile a source (a spec for `open_source`, or an open Source)."""
-    source = open_source(spec) if isinstance(spec, str) else spec
+                   seed: int = 0, api_endpoint: str | None = None) -> ProfileResult:
+    """Profile a source (a spec for `open_source`, or an open Source; `api_endpoint`:
+    another BigQuery API for a bigquery:// spec)."""
+    source = open_source(spec, api_endpoint) if isinstance(spec, str) else spec
     guard = Guard(k, epsilon, seed)
     tables = source.tables()
     if UDP_DISTRIBUTIONS in tables and not set(REQUIRED) <= set(tables):

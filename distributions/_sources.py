@@ -102,11 +102,12 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def open_source(spec: str) -> Source:
+def open_source(spec: str, api_endpoint: str | None = None) -> Source:
     """Open a profiling source: a .duckdb file, a folder of Parquet/CSV files (one per UDP
-    table), or `bigquery://project.dataset`."""
+    table), or `bigquery://project.dataset` (through `api_endpoint` when given: an
+    emulator)."""
     if spec.startswith("bigquery://"):
-        return _bigquery(spec)
+        return _bigquery(spec, api_endpoint)
     path = Path(spec)
     if path.is_dir():
         return _folder_source(path)
@@ -118,12 +119,12 @@ def open_source(spec: str) -> Source:
                       "Parquet/CSV files, or bigquery://project.dataset")
 
 
-def _bigquery(spec: str) -> Source:
+def _bigquery(spec: str, api_endpoint: str | None = None) -> Source:
     target = spec.removeprefix("bigquery://").strip("/")
     project, _, dataset = target.partition(".")
     if not project or not dataset:
         raise SourceError(f"{spec}: expected bigquery://project.dataset")
-    return BigQuerySource(project, dataset)
+    return BigQuerySource(project, dataset, api_endpoint=api_endpoint)
 
 
 MEMORY_LIMIT = "512MB"

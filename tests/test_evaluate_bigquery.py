@@ -9,6 +9,7 @@ family of figures.)"""
 from __future__ import annotations
 
 import io
+import json
 import math
 
 import duckdb
@@ -23,6 +24,7 @@ from distributions import default_profile_path
 from distributions._bigquery import BigQuerySource
 from distributions._evaluate import Keys, evaluate
 from pipeline import REGISTRY
+from pipeline.cli import main
 
 # the compared tables: every key, gate and event figure has what it needs among them
 TABLES = {"context_store_entity": ("person", "academic_term", "course_offering",
@@ -101,10 +103,12 @@ def _field(field: pa.Field) -> bigquery.SchemaField:
 
 
 def _figures(report) -> dict[tuple, dict]:
-    """Figures by what they measure (kind, table, metric, column or columns, and which of
-    several such: two foreign keys may lead to the same parent)."""
+    """Figures of a Report or a report.json document by what they measure (kind, table,
+    metric, column or columns, and which of several such: two foreign keys may lead to
+    the same parent)."""
     out = {}
-    for figure in report.to_json()["figures"]:
+    document = report if isinstance(report, dict) else report.to_json()
+    for figure in document["figures"]:
         key = (figure["kind"], figure["table"], figure["metric"], figure.get("column"),
                tuple(figure.get("columns") or ()))
         n = sum(1 for k in out if k[:-1] == key)
@@ -150,14 +154,19 @@ def test_the_same_figures_in_duckdb_and_in_bigquery(datasets, warehouses):
     assert in_duckdb.notes == in_bigquery.notes
 
 
-def test_against_the_profile_in_bigquery(datasets, warehouses):
-    """Profile mode (what `run` ends with) reads a BigQuery warehouse as it reads DuckDB."""
+def test_against_the_profile_in_bigquery(datasets, warehouses, tmp_path):
+    """Profile mode (what `run` ends with) reads a BigQuery warehouse as it reads DuckDB,
+    from the command line: `--api-endpoint` points it at the emulator (anonymously)."""
     client, (_, synthetic) = datasets
     keys = Keys.from_tables(REGISTRY)
     profile = str(default_profile_path())
     in_duckdb = evaluate(str(warehouses[1]), profile=profile, keys=keys)
-    in_bigquery = evaluate(BigQuerySource(PROJECT, synthetic, client=client),
-                           profile=profile, keys=keys)
+    endpoint = client._connection.API_BASE_URL  # the emulator's http://127.0.0.1:port
+    code = main(["evaluate", "--profile", profile, "--synthetic",
+                 f"bigquery://{PROJECT}.{synthetic}", "--api-endpoint", endpoint,
+                 "--out", str(tmp_path / "report")])
+    assert code == 0
+    in_bigquery = json.loads((tmp_path / "report" / "report.json").read_text())
     duck, bq = _figures(in_duckdb), _figures(in_bigquery)
     assert {k[0] for k in duck} >= {"gate", "column", "cardinality", "event"}
     assert _differences(duck, bq) == []

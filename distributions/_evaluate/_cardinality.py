@@ -6,7 +6,7 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows, split_sets
+from distributions._evaluate._sql import HB, SPLITS, Side, q, split_rows, split_sets
 from distributions._evaluate._stats import (
     cdf_at,
     ks_at_points,
@@ -21,14 +21,15 @@ MIN_PARENTS = 20  # fewer parent rows than this make no distribution: shown, not
 
 def children_counts(ctx: Context, side: Side, fk: ForeignKey) -> list[dict[int, dict]]:
     """[split: {half of the parent: {children: parents with that many}}]."""
-    key = side.split_key(fk.parent)
+    # the children counted per key first (one pass over the child, a small result), then
+    # joined to the parents
     sql = f"""
 SELECT hb, n, count(*) FROM (
-  SELECT {side.split_select('s')}, n FROM (
-    SELECT p.{q(fk.key)} k, p.{q(key)} s, count(c.{q(fk.column)}) n
-    FROM {side.rel(fk.parent)} p LEFT JOIN {side.rel(fk.child)} c
-      ON c.{q(fk.column)} = p.{q(fk.key)}
-    GROUP BY p.{q(fk.key)}, p.{q(key)}))
+  SELECT p.{HB} hb, coalesce(c.n, 0) n
+  FROM {side.keyed(fk.parent)} p LEFT JOIN (
+    SELECT {q(fk.column)} k, count(*) n FROM {side.rel(fk.child)}
+    WHERE {q(fk.column)} IS NOT NULL GROUP BY {q(fk.column)}) c
+    ON c.k = p.{q(fk.key)})
 GROUP BY {split_sets('n')}"""
     out: list[dict[int, dict]] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (n, parents) in split_rows(side.rows(sql)):
@@ -56,7 +57,8 @@ def cardinality_figures(ctx: Context) -> list[Figure]:
         if fk.child == fk.parent or not {fk.child, fk.parent} <= tables:
             continue
         ref_splits = children_counts(ctx, ctx.reference, fk)
-        syn = _merge(children_counts(ctx, ctx.synthetic, fk)[0])
+        syn_splits = ref_splits if ctx.real is None else children_counts(ctx, ctx.synthetic, fk)
+        syn = _merge(syn_splits[0])
         if ctx.real is None:
             figures.append(_against_profile(ctx, fk, ref_splits, syn))
             continue

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._evaluate._context import NULL, SAMPLE_ROWS, ColumnInfo, Context
+from distributions._evaluate._context import NULL, ColumnInfo, Context
 from distributions._evaluate._figures import (
     Figure,
     distance_figure,
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows
+from distributions._evaluate._sql import HB, SPLITS, Side, split_rows
 from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
 
@@ -27,9 +27,15 @@ def column_figures(ctx: Context) -> list[Figure]:
         infos = ctx.columns(table)
         if not infos:
             continue
+        _sample_note(ctx, table)
         real, syn = (table_counts(ctx, side, table, infos) for side in (ctx.real, ctx.synthetic))
+        numbers = [info for info in infos if info.kind != "categorical"]
+        values = {"real": table_values(ctx.real, table, numbers),
+                  "synthetic": table_values(ctx.synthetic, table, numbers, halves=False)}
         for info in infos:
-            figures += compare_column(ctx, info, real[info.name], syn[info.name])
+            mine = None if info.kind == "categorical" else \
+                {name: found[info.name] for name, found in values.items()}
+            figures += compare_column(ctx, info, real[info.name], syn[info.name], mine)
     return figures
 
 
@@ -55,13 +61,12 @@ def table_counts(ctx: Context, side: Side, table: str,
                  infos: list[ColumnInfo]) -> dict[str, list[dict[int, dict]]]:
     """{column: [split: {half: {category label: rows}}]} of a table's columns on one side,
     in one scan (the whole side is the sum of any split's two halves)."""
-    key = side.split_key(table)
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
     sets = ", ".join(f"(hb, {name})" for name in names)
     rows = side.rows(
         f"SELECT hb, {', '.join(names)}, count(*) "
-        f"FROM (SELECT {side.split_select(q(key))}, {labels} FROM {side.rel(table)}) "
+        f"FROM (SELECT {HB} hb, {labels} FROM {side.sample(table)} s) "
         f"GROUP BY GROUPING SETS ({sets})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
     for split, half, rest in split_rows(rows):
@@ -85,18 +90,16 @@ def split_floor(splits: list[dict[int, dict]], distance) -> float | None:
     return mean_of(distance(s[0], s[1]) for s in splits)
 
 
-def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits: list
-                   ) -> list[Figure]:
+def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits: list,
+                   values: dict | None) -> list[Figure]:
     """1 − TVD, null share and (numbers, dates) KS of one column against the real source,
-    from its category counts on each side."""
+    from its category counts on each side and (numbers, dates) its value counts."""
     real = merged(real_splits[0])
     syn = merged(syn_splits[0])
     sizes = _sizes(real_splits[0], syn)
-    values = None if info.kind == "categorical" else {
-        "real": value_counts(ctx.real, info.table, info.value),
-        "synthetic": value_counts(ctx.synthetic, info.table, info.value, halves=False)}
     plot = _plot(ctx, info, real, syn, values)
-    common = dict(column=info.name, reference="real", plot=plot)
+    sampled = _sampled(ctx, info.table)
+    common = dict(column=info.name, reference="real", plot=plot, extra=sampled)
     floor = _floor(split_floor(real_splits, tvd), sizes)
     figures = [similarity_figure("column", info.table, "1-tvd", tvd(real, syn), floor, "tvd",
                                  **common)]
@@ -105,8 +108,8 @@ def compare_column(ctx: Context, info: ColumnInfo, real_splits: list, syn_splits
                                                            - shares(b).get(NULL, 0.0)))
     figures.append(distance_figure("column", info.table, "null_share_diff",
                                    abs(null_real - null_syn), _floor(null_floor, sizes),
-                                   "null_share", extra={"real": null_real, "synthetic": null_syn},
-                                   **common))
+                                   "null_share", **{**common, "extra": {
+                                       "real": null_real, "synthetic": null_syn, **sampled}}))
     if info.kind != "categorical":
         figures.append(ks_figure(info, values, **common))
     return figures
@@ -132,16 +135,54 @@ def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
 
 
 def value_counts(side: Side, table: str, value_sql: str, halves: bool = True):
-    """(values, counts, split bits) of a numeric expression over a bounded sample of a
-    table, nulls left out: one row per distinct value (and split bits, with `halves`)."""
-    key = q(side.split_key(table))
-    bits = side.split_select(key) if halves else "0 hb"
-    found = side.arrow(f"SELECT hb, v, count(*) n FROM (SELECT {bits}, {value_sql} v "
-                       f"FROM {side.rel(table, limit=SAMPLE_ROWS)}) WHERE v IS NOT NULL "
-                       "GROUP BY hb, v")
-    return (found.column("v").to_numpy().astype(float),
-            found.column("n").to_numpy().astype(float),
-            found.column("hb").to_numpy().astype(int))
+    """(values, counts, split bits) of a numeric expression over the table's sample,
+    nulls left out: one row per distinct value (and split bits, with `halves`)."""
+    return _counted(side, table, [value_sql], halves)[0]
+
+
+def table_values(side: Side, table: str, infos: list[ColumnInfo], halves: bool = True
+                 ) -> dict[str, tuple]:
+    """{column: `value_counts`} of a table's numeric and date columns, in one query."""
+    found = _counted(side, table, [info.value for info in infos], halves)
+    return {info.name: counts for info, counts in zip(infos, found, strict=True)}
+
+
+def _counted(side: Side, table: str, exprs: list[str], halves: bool) -> list[tuple]:
+    if not exprs:
+        return []
+    bits = HB if halves else "0"
+    names = [f"v{n}" for n in range(len(exprs))]
+    values = ", ".join(f"{e} {name}" for e, name in zip(exprs, names, strict=True))
+    sets = ", ".join(f"(hb, {name})" for name in names)
+    # a null value's group is null in every v: left out, like the null values themselves
+    found = side.arrow(f"SELECT hb, {', '.join(names)}, count(*) n FROM (SELECT {bits} hb, "
+                       f"{values} FROM {side.sample(table)} s) GROUP BY GROUPING SETS ({sets})")
+    hb, n = found.column("hb").to_numpy().astype(int), found.column("n").to_numpy()
+    out = []
+    for name in names:
+        column = found.column(name)
+        keep = column.is_valid().to_numpy(zero_copy_only=False)
+        out.append((column.to_numpy(zero_copy_only=False)[keep].astype(float),
+                    n[keep].astype(float), hb[keep]))
+    return out
+
+
+def _sampled(ctx: Context, table: str) -> dict:
+    """{"sample": {side: [rows read, rows in the table]}} when a side's figures come from
+    a sample of its table (the floor's halves are halves of that sample, so the sampling
+    error is inside the floor); else nothing."""
+    sides = {"real": ctx.real, "synthetic": ctx.synthetic}
+    sizes = {name: [side.sampled_rows(table), side.rows_in[table]] for name, side in sides.items()}
+    return {"sample": sizes} if any(n < total for n, total in sizes.values()) else {}
+
+
+def _sample_note(ctx: Context, table: str) -> None:
+    sample = _sampled(ctx, table).get("sample")
+    if sample:
+        shown = "; ".join(f"{name} {n:,} of {total:,}" for name, (n, total) in sample.items())
+        ctx.notes.append(f"{table}: column figures read a deterministic sample of its rows "
+                         f"({shown}); the floor comes from halves of the same sample, so it "
+                         "holds the sampling error")
 
 
 def _sizes(halves: dict[int, dict[str, int]], syn: dict[str, int]) -> tuple:

@@ -41,6 +41,9 @@ def add_parser(commands) -> None:
                          metavar="SHARE", help="exit with code 1 when a gate fails or the "
                          "share of judged figures that pass is below SHARE (1.0 when given "
                          "alone: every figure must pass)")
+    command.add_argument("--api-endpoint", dest="api_endpoint", help="another BigQuery API "
+                         "for bigquery:// sides, e.g. an emulator on loopback (also: "
+                         "BIGQUERY_EMULATOR_HOST)")
     command.add_argument("--no-detection", dest="detection", action="store_false",
                          help="skip the real-vs-synthetic classifiers")
 
@@ -53,7 +56,8 @@ def run_command(args: argparse.Namespace, console: Console, keys: Keys | None) -
     if out.exists() and not out.is_dir():
         raise EvaluateError(f"{args.out}: not a folder (the report goes into a folder)")
     report = evaluate(args.synthetic, real=args.real, profile=args.profile, keys=keys,
-                      privacy_manifest=args.privacy_manifest, detection=args.detection)
+                      privacy_manifest=args.privacy_manifest, detection=args.detection,
+                      api_endpoint=args.api_endpoint)
     json_path, html_path = write_report(report, out)
     print_summary(console, report, json_path, html_path)
     if args.fail_under is not None and not good_enough(report, args.fail_under):

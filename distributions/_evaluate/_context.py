@@ -12,7 +12,6 @@ from distributions._privacy import sensitive_name
 TOP_CATEGORIES = 20  # the rest of a categorical column is one "(other)" category
 BINS = 10  # numeric columns are binned at the reference's deciles
 FREE_TEXT_DISTINCT = 0.5  # text columns more distinct than this share are free text or ids
-SAMPLE_ROWS = 200_000  # pairs, trends and KS read at most about this many rows of a table
 NULL, OTHER = "(null)", "(other)"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
             "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
@@ -126,7 +125,7 @@ class Context:
         return kept
 
     def _distinct(self, table: str, infos: list[ColumnInfo]) -> list[tuple[int, int]]:
-        rel = self.reference.rel(table, limit=SAMPLE_ROWS)
+        rel = self.reference.sample(table)
         parts = ", ".join(f"count(DISTINCT {q(i.name)}), count({q(i.name)})" for i in infos)
         row = self.reference.rows(f"SELECT {parts} FROM {rel}")[0]
         return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(infos))]
@@ -135,7 +134,7 @@ class Context:
         """Top categories and decile edges of the columns, from a bounded sample of the
         reference: one query for the categories of every categorical column, one for the
         deciles of every other."""
-        rel = self.reference.rel(table, limit=SAMPLE_ROWS)
+        rel = self.reference.sample(table)
         categorical = [i for i in infos if i.kind == "categorical"]
         if categorical:
             # no column is null in its own grouping set: a null of its own is not a category

@@ -64,10 +64,9 @@ def _path_figures(ctx: Context, path, attrs: list[ColumnInfo], cols: list[Column
     infos = [replace(a, name="a__" + a.name) for a in attrs] + cols
     pairs = [(i, len(attrs) + j) for i in range(len(attrs)) for j in range(len(cols))]
     labels = [i.label for i in infos]
-    real = contingency(ctx.real, _joined(ctx.real, path, attrs), q(ctx.real.split_key(child)),
-                       labels, pairs)
-    syn = contingency(ctx.synthetic, _joined(ctx.synthetic, path, attrs),
-                      q(ctx.synthetic.split_key(child)), labels, pairs, halves=False)
+    real = contingency(ctx.real, _joined(ctx.real, path, attrs), labels, pairs)
+    syn = contingency(ctx.synthetic, _joined(ctx.synthetic, path, attrs), labels, pairs,
+                      halves=False)
     route = [path[0].child] + [f.parent for f in path]
     figures = []
     for a, c in pairs:

@@ -10,7 +10,7 @@ import warnings
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
-from distributions._evaluate._sql import Side, q
+from distributions._evaluate._sql import ORD, Side, q
 
 SAMPLE = 2000  # rows per side and table
 TABLES = 4  # the tables with the most compared columns
@@ -57,6 +57,8 @@ def _sample(ctx: Context, side: Side, table: str):
     infos = ctx.columns(table)
     cols = ", ".join(f"{i.label if i.kind == 'categorical' else i.value} AS {q(i.name)}"
                      for i in infos)
-    key = q(side.split_key(table))
+    # ordered by the key's digest, then every column: the same rows in either engine (the
+    # sample holds no nested column, so no record's field to order by)
+    order = ", ".join(f"{n} NULLS LAST" for n in range(1, len(infos) + 1))
     return side.frame(f"SELECT {cols} FROM {side.rel(table, limit=SAMPLE)} "
-                      f"ORDER BY {side.order_key(key)}, {key} LIMIT {SAMPLE}")
+                      f"ORDER BY {ORD}, {order} LIMIT {SAMPLE}")

@@ -14,7 +14,8 @@ from threadpoolctl import threadpool_limits
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, K, not_applicable
-from distributions._evaluate._sql import Side, q
+from distributions._evaluate._gates import EVENTS
+from distributions._evaluate._sql import HB, Side, half_of, q
 
 SAMPLE = 3000  # parent rows per side
 TABLES = 3  # parent tables tried: those with the most child tables
@@ -28,7 +29,9 @@ def detection_figures(ctx: Context) -> list[Figure]:
     tables = set(ctx.tables())
     parents = {}
     for fk in ctx.keys.foreign:
-        if fk.child != fk.parent and fk.child in tables and fk.parent in tables:
+        # the event store is no parent's row feature here: it has its own family (events)
+        if fk.child != fk.parent and fk.child in tables and fk.parent in tables \
+                and fk.child != EVENTS:
             parents.setdefault(fk.parent, []).append(fk)
     ranked = sorted(parents, key=lambda p: (-len(parents[p]), p))[:TABLES]
     return [_table(ctx, parent, parents[parent]) for parent in ranked]
@@ -73,8 +76,7 @@ def _features(ctx: Context, side: Side, parent: str, fks: list) -> pd.DataFrame:
         for j, i in enumerate(numbers):
             aggregates.append(f"c{n}.m{j} AS f{len(names)}")
             names.append("mean " + name + "." + i.name)
-    key = side.split_key(parent)
-    select = ", ".join([f"{side.half('p.' + q(key))} AS h", *cols, *aggregates])
+    select = ", ".join([f"{half_of('p.' + HB)} AS h", *cols, *aggregates])
     frame = side.frame(f"SELECT {select} FROM {sample} p {' '.join(joins)} "
                        f"ORDER BY p.{q(pk)}")
     return frame.set_axis(["__half", *names], axis=1)

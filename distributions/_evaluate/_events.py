@@ -43,8 +43,7 @@ def _curves(ctx: Context, side: Side) -> list[dict]:
   WHERE person_id IS NOT NULL)"""
     sql = f"""
 SELECT hb, tool, d, hr, count(*) FROM (
-  SELECT p.hb, f.tool, unix_date(f.event_day) - unix_date(f.term_begin) d,
-         EXTRACT(HOUR FROM f.event_time) hr
+  SELECT p.hb, f.tool, f.event_day - f.term_begin d, f.hr
   FROM {event_frame(side, _tool(ctx))} f JOIN {people} p ON p.person_id = f.person_id
   WHERE f.term_begin IS NOT NULL)
 GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
@@ -175,6 +174,9 @@ def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
     frames = {name: _activity_frame(side, _tool(ctx)) for name, side in sides.items()}
     if any(f is None for f in frames.values()):
         return []
+    # read three times (whole, halves, scatter): the events are counted once per side
+    frames = {name: sides[name].materialize("activity", f"SELECT * FROM {frame} f")
+              for name, frame in frames.items()}
     whole = {name: _spearman(sides[name], frame, False)[None] for name, frame in frames.items()}
     ref = "real" if "real" in sides else "synthetic"
     halves = _spearman(sides[ref], frames[ref], True)

@@ -54,42 +54,65 @@ def count_if(condition: str) -> str:
 
 
 def event_frame(syn: Side, tool: str = "tool") -> str | None:
-    """SQL of the events with their person, course offering, date, tool and term bounds,
-    when the side has what it takes. `tool` names the tool: campus-synth's own `tool`
-    column, or (when a side lacks it) the Caliper event type both sides have."""
+    """SQL of the events with their person, course offering, UTC day and hour (days since
+    the epoch; hour of the day), tool and term bounds (days since the epoch), when the side
+    has what it takes. `tool` names the tool: campus-synth's own `tool` column, or (when a
+    side lacks it) the Caliper event type both sides have."""
     if not (syn.has(EVENTS, "event_time", "person", "course_offering")
             and syn.has("course_offering", "course_offering_id", "academic_term_id")
             and syn.has("academic_term", "academic_term_id", "term_begin_date",
                         "term_end_date")):
         return None
+    micros = _micros(syn, "e.event_time", syn.columns[EVENTS]["event_time"])
+    # day and hour by arithmetic on the epoch: a time zone conversion per event (DuckDB's
+    # cast of a TIMESTAMPTZ to a DATE) costs several times the whole scan
     return f"""(SELECT e.person.udp_id person_id, e.course_offering.udp_id course_offering_id,
-       e.event_time, CAST(e.event_time AS DATE) event_day, e.{tool} tool,
-       CAST(t.term_begin_date AS DATE) term_begin, CAST(t.term_end_date AS DATE) term_end
+       CAST(FLOOR({micros} / 86400000000) AS BIGINT) event_day,
+       MOD(CAST(FLOOR({micros} / 3600000000) AS BIGINT), 24) hr, e.{tool} tool,
+       o.term_begin, o.term_end
 FROM {syn.rel(EVENTS)} e
-LEFT JOIN {syn.rel('course_offering')} o ON o.course_offering_id = e.course_offering.udp_id
-LEFT JOIN {syn.rel('academic_term')} t ON t.academic_term_id = o.academic_term_id)"""
+LEFT JOIN (SELECT o.course_offering_id, unix_date(CAST(t.term_begin_date AS DATE)) term_begin,
+                  unix_date(CAST(t.term_end_date AS DATE)) term_end
+           FROM {syn.rel('course_offering')} o
+           LEFT JOIN {syn.rel('academic_term')} t ON t.academic_term_id = o.academic_term_id) o
+  ON o.course_offering_id = e.course_offering.udp_id)"""
+
+
+def _micros(side: Side, column_sql: str, sql_type: str) -> str:
+    """Microseconds since the epoch of a timestamp column (a zoned one as it is)."""
+    if sql_type.upper() == "TIMESTAMP WITH TIME ZONE":
+        return f"unix_micros({column_sql})"
+    return f"unix_micros(CAST({column_sql} AS TIMESTAMP))"
 
 
 def _events(ctx: Context) -> list[Figure]:
+    """Events inside their term and inside an enrollment of their person in their course
+    offering: one scan of the events for both."""
     syn = ctx.synthetic
     frame = event_frame(syn)
     if frame is None:
         return []
-    in_term = _share(ctx, f"SELECT {count_if('event_day BETWEEN term_begin AND term_end')}, "
-                          f"count(*) FROM {frame} WHERE course_offering_id IS NOT NULL")
-    figures = [gate(EVENTS, "events_inside_term", in_term)]
-    if syn.has("course_section_enrollment", "course_section_id", "person_id") and \
-            syn.has("course_section", "course_section_id", "course_offering_id"):
-        enrolled = _share(ctx, f"""
-SELECT {count_if('m.person_id IS NOT NULL')}, count(*) FROM {frame} e
+    term = count_if("e.course_offering_id IS NOT NULL AND "
+                    "e.event_day BETWEEN e.term_begin AND e.term_end")
+    if not (syn.has("course_section_enrollment", "course_section_id", "person_id") and
+            syn.has("course_section", "course_section_id", "course_offering_id")):
+        good, total = syn.rows(f"SELECT {term}, count(e.course_offering_id) FROM {frame} e")[0]
+        return [gate(EVENTS, "events_inside_term", _ratio(good, total))]
+    both = "e.person_id IS NOT NULL AND e.course_offering_id IS NOT NULL"
+    row = syn.rows(f"""
+SELECT {term}, count(e.course_offering_id), {count_if('m.person_id IS NOT NULL')},
+       {count_if(both)} FROM {frame} e
 LEFT JOIN (SELECT DISTINCT n.person_id, s.course_offering_id
            FROM {syn.rel('course_section_enrollment')} n
            JOIN {syn.rel('course_section')} s USING (course_section_id)) m
-  ON m.person_id = e.person_id AND m.course_offering_id = e.course_offering_id
-WHERE e.person_id IS NOT NULL AND e.course_offering_id IS NOT NULL""")
-        figures.append(gate(EVENTS, "events_inside_enrollment", enrolled,
-                            note="the event's person is enrolled in its course offering"))
-    return figures
+  ON m.person_id = e.person_id AND m.course_offering_id = e.course_offering_id""")[0]
+    return [gate(EVENTS, "events_inside_term", _ratio(row[0], row[1])),
+            gate(EVENTS, "events_inside_enrollment", _ratio(row[2], row[3]),
+                 note="the event's person is enrolled in its course offering")]
+
+
+def _ratio(good, total) -> float | None:
+    return None if not total else float(good) / float(total)
 
 
 def _grades(ctx: Context) -> list[Figure]:

@@ -9,7 +9,7 @@ from itertools import combinations
 
 from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
-from distributions._evaluate._sql import SPLITS, Side, q
+from distributions._evaluate._sql import HB, SPLITS, Side, half_of
 from distributions._evaluate._stats import cramers_v, mean_of, too_sparse
 
 MAX_COLUMNS = 12  # per table: 66 pairs at most
@@ -76,11 +76,11 @@ def _contingency(ctx: Context, side: Side, table: str, infos: list[ColumnInfo],
                  halves: bool) -> dict:
     """{half or None: {(i, j): {(label_i, label_j): rows}}} for every pair (i, j)."""
     pairs = list(combinations(range(len(infos)), 2))
-    return contingency(side, side.rel(table, limit=PAIR_ROWS), q(side.split_key(table)),
+    return contingency(side, side.rel(table, limit=PAIR_ROWS),
                        [info.label for info in infos], pairs, halves)
 
 
-def contingency(side: Side, relation: str, key_sql: str, labels: list[str],
+def contingency(side: Side, relation: str, labels: list[str],
                 pairs: list[tuple[int, int]], halves: bool = True) -> dict:
     """Contingency tables of label pairs over a relation in one GROUPING SETS query:
     {"whole": {(i, j): {(label_i, label_j): rows}}, "splits": [split: {half: {(i, j): ...}}]}
@@ -89,7 +89,7 @@ def contingency(side: Side, relation: str, key_sql: str, labels: list[str],
     selects = ", ".join(f"{label} c{i}" for i, label in enumerate(labels))
     lead = ["hb"] if halves else []
     sets = ", ".join(f"({', '.join(lead + [names[a], names[b]])})" for a, b in pairs)
-    source = f"{side.split_select(key_sql)}, {selects}" if halves else selects
+    source = f"{HB} hb, {selects}" if halves else selects
     rows = side.rows(f"SELECT {', '.join(lead + names)}, count(*) FROM (SELECT {source} "
                            f"FROM {relation}) GROUP BY GROUPING SETS ({sets})")
     out: dict = {"whole": {}, "splits": [{0: {}, 1: {}} for _ in range(SPLITS if halves else 0)]}
@@ -139,7 +139,6 @@ def _spearman(ctx: Context, table: str, infos: list[ColumnInfo]) -> dict:
 
 
 def _ranks(ctx: Context, side: Side, table: str, infos, numeric, pairs, partition: bool):
-    key = side.split_key(table)
     over = "PARTITION BY h " if partition else ""
     # NULLS LAST: both engines then rank the values alike (a constant shift either way)
     ranks = ", ".join(
@@ -150,7 +149,7 @@ def _ranks(ctx: Context, side: Side, table: str, infos, numeric, pairs, partitio
     group = ("h", " GROUP BY h") if partition else ("NULL", "")
     rows = side.rows(
         f"SELECT {group[0]}, count(*), {corrs} FROM (SELECT h, {ranks} FROM ("
-        f"SELECT {side.half(q(key))} h, {values} FROM {side.rel(table, limit=PAIR_ROWS)})){group[1]}")
+        f"SELECT {half_of(HB)} h, {values} FROM {side.rel(table, limit=PAIR_ROWS)})){group[1]}")
     out = {}
     for row in rows:
         half = None if row[0] is None else int(row[0])

@@ -23,7 +23,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
-from distributions._evaluate._sql import Side
+from distributions._evaluate._sql import ORD, Side
 from pipeline.errors import EvaluateError
 
 SAMPLE = 3000
@@ -48,7 +48,7 @@ def _sample(ctx: Context, side: Side, table: str, half: int | None) -> pd.DataFr
     # ordered by the person's digest, then every column: the same rows in either engine
     order = ", ".join(f"c{n} NULLS LAST" for n in range(len(infos)))
     return side.frame(f"SELECT {cols} FROM {side.rel(table, half, SAMPLE)} "
-                      f"ORDER BY {side.order_key(PERSON)}, {order} LIMIT {SAMPLE}")
+                      f"ORDER BY {ORD}, {order} LIMIT {SAMPLE}")
 
 
 def _encode(frames: list[pd.DataFrame]) -> list[np.ndarray]:

@@ -16,7 +16,7 @@ from distributions._evaluate._figures import (
 )
 from distributions._evaluate._columns import value_counts
 from distributions._evaluate._context import number
-from distributions._evaluate._sql import SPLITS, q, split_rows, split_sets
+from distributions._evaluate._sql import HB, SPLITS, q, split_rows, split_sets
 from distributions._evaluate._stats import ks_at_points, ks_counts, mean_of, quantile_points, tvd
 
 NULL = "(null)"
@@ -68,9 +68,8 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
-    key = syn.split_key(table)
-    rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {syn.split_select(q(key))}, "
-                           f"{q(column)} v FROM {syn.rel(table)}) GROUP BY {split_sets('v')}")
+    rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {HB} hb, {q(column)} v "
+                    f"FROM {syn.sample(table)} s) GROUP BY {split_sets('v')}")
     found: list[dict] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (value, n) in split_rows(rows):
         label = normalized(value)
@@ -101,7 +100,7 @@ def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) 
                    else "numeric")
     points = quantile_points(dist["quantiles"], dist.get("max"))
     shares = ", ".join(f"avg(CASE WHEN v <= {x!r} THEN 1.0 ELSE 0.0 END)" for x, _ in points)
-    found = syn.rows(f"SELECT {shares} FROM (SELECT {value} v FROM {syn.rel(table)}) x "
+    found = syn.rows(f"SELECT {shares} FROM (SELECT {value} v FROM {syn.sample(table)} s) x "
                      "WHERE v IS NOT NULL")[0]
     statistic = ks_at_points(points, [float(f) for f in found]) if found[0] is not None \
         else None

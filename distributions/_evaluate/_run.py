@@ -64,19 +64,20 @@ class Report:
 
 def evaluate(synthetic, real=None, profile: str | None = None,
              keys: Keys | None = None, privacy_manifest: str | None = None,
-             detection: bool = True) -> Report:
+             detection: bool = True, api_endpoint: str | None = None) -> Report:
     """Compare a synthetic warehouse (a run's folder, its .duckdb file, or
     `bigquery://project.dataset`) with a real source (a .duckdb file, a Parquet/CSV folder,
     or `bigquery://project.dataset`) or, without one, with a profile. Either may also be an
     open profiling source (`distributions._sources.Source`). `keys` are the tables' keys
-    (inferred from UDP's naming rule where absent)."""
+    (inferred from UDP's naming rule where absent); `api_endpoint` is another BigQuery API
+    (an emulator) for bigquery:// sides."""
     if (real is None) == (profile is None):
         raise EvaluateError("evaluate needs either a real source or a profile (not both)")
     sides: list[Side] = []
     try:
-        sides.append(open_side("synthetic", synthetic))
+        sides.append(open_side("synthetic", synthetic, api_endpoint))
         if real is not None:
-            sides.append(open_side("real", real))
+            sides.append(open_side("real", real, api_endpoint))
         syn, real_side = sides[0], (sides[1] if real is not None else None)
         document = load_profile(profile) if profile else None
         tables = dict(syn.columns) | (real_side.columns if real_side else {})

@@ -13,6 +13,7 @@ alike, so the same source gives the same figures in either engine.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ COURSE_KEY = "course_offering_id"
 # One hex digit of the key's digest holds the halves of all four (bit s: split s)
 SPLITS = 4
 SAMPLE_DIGITS = 7  # a sample keeps rows whose digest's first 7 hex digits fall under a cut
+SAMPLE_ROWS = 200_000  # figures read at most about this many rows of a table (a sample)
+HB, ORD = "_hb", "_ord"  # the split bits and sample order columns of keyed relations
 # BigQuery functions that DuckDB spells otherwise, as DuckDB macros
 _DUCKDB_MACROS = ("CREATE TEMP MACRO unix_micros(x) AS epoch_us(x)",
                   "CREATE TEMP MACRO unix_date(x) AS CAST(x AS DATE) - DATE '1970-01-01'")
@@ -82,6 +85,8 @@ class Side:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> col -> type
     rows_in: dict[str, int] = field(default_factory=dict)
     owned: bool = True  # whether evaluate opened the source (and closes it)
+    _samples: dict[str, str] = field(default_factory=dict)  # table -> its sample relation
+    _sample_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def bigquery(self) -> bool:
@@ -91,15 +96,21 @@ class Side:
         """Whether the side holds `table` with every one of `columns`."""
         return table in self.columns and all(c in self.columns[table] for c in columns)
 
-    def split_key(self, table: str) -> str | None:
-        """The column whose digest puts a row in a half: the person for tables about people,
-        else the course offering for a course's content, else the first column (a table's
-        own key comes first in UDP)."""
+    def split_key(self, table: str, alias: str | None = None) -> str | None:
+        """SQL of the key whose digest puts a row in a half and in a sample: the person for
+        tables about people (the event store's `person.udp_id`), else the course offering
+        for a course's content, else the first column (a table's own key comes first in
+        UDP). `alias` qualifies it."""
         cols = self.columns.get(table, {})
+        prefix = f"{alias}." if alias else ""
         for key in (PERSON_KEY, COURSE_KEY):
             if key in cols:
-                return key
-        return next(iter(cols), None)
+                return prefix + q(key)
+        person = cols.get("person", "").upper()  # the event store's person record
+        if person.startswith("STRUCT") and "UDP_ID" in person:
+            return f"{prefix}{q('person')}.udp_id"
+        first = next(iter(cols), None)
+        return None if first is None else prefix + q(first)
 
     # ---- halves and samples ---------------------------------------------------------
     def md5(self, text_sql: str) -> str:
@@ -118,7 +129,7 @@ class Side:
 
     def half(self, key_sql: str, split: int = 0) -> str:
         """0 or 1: the half a row falls in, in split `split`."""
-        return f"MOD(CAST(FLOOR({self.split_bits(key_sql)} / {1 << split}) AS BIGINT), 2)"
+        return half_of(self.split_bits(key_sql), split)
 
     def split_select(self, key_sql: str) -> str:
         """SELECT item `hb`: the split bits, so one aggregation counts every split's
@@ -129,21 +140,80 @@ class Side:
         """A deterministic pseudo-random order of rows, the same in either engine."""
         return self.digits(key_sql, "sample", SAMPLE_DIGITS)
 
+    def keyed(self, table: str, cut: int | None = None) -> str:
+        """SQL of `table`'s flat columns with two more: `_hb`, the split bits of the row's
+        split key, and `_ord`, its sample order (only rows with `_ord` below `cut`, when
+        given). The digest is computed once per distinct key (a person's events share it)
+        and joined back, not once per row."""
+        base, key = self.source.relation(table), self.split_key(table, "t")
+        keep = "" if cut is None else f" WHERE {ORD} < {cut}"
+        digests = (f"SELECT * FROM (SELECT k, {self.split_bits('k')} {HB}, "
+                   f"{self.order_key('k')} {ORD} FROM (SELECT DISTINCT {key} k FROM {base} t) x "
+                   f"WHERE k IS NOT NULL) y{keep}")
+        # nested columns (records, lists) are compared by no figure: left out, so a scan
+        # reads only the flat columns
+        flat = ", ".join(f"t.{q(c)}" for c, kind in self.columns[table].items()
+                         if not _nested(kind)) or "t.*"
+        # a null key is the empty text's digest (computed here, as both engines would)
+        null_hb, null_ord = null_digits("split", 1), null_digits("sample", SAMPLE_DIGITS)
+        if cut is None:
+            return (f"(SELECT {flat}, coalesce(d.{HB}, {null_hb}) {HB}, "
+                    f"coalesce(d.{ORD}, {null_ord}) {ORD} "
+                    f"FROM {base} t LEFT JOIN ({digests}) d ON d.k = {key})")
+        # a sample: an inner join with the few digests kept, so few rows leave the scan
+        sql = (f"SELECT {flat}, d.{HB}, d.{ORD} FROM {base} t "
+               f"JOIN ({digests}) d ON d.k = {key}")
+        if null_ord < cut:
+            sql += (f" UNION ALL SELECT {flat}, {null_hb} {HB}, {null_ord} {ORD} "
+                    f"FROM {base} t WHERE {key} IS NULL")
+        return f"({sql})"
+
+    def cut(self, table: str, limit: int) -> int | None:
+        """The `_ord` below which about `limit` of the table's rows fall (None: all)."""
+        n = self.rows_in.get(table, 0)
+        return int(16 ** SAMPLE_DIGITS * limit / n) if n > limit else None
+
+    def sample(self, table: str) -> str:
+        """The table's deterministic sample of about SAMPLE_ROWS rows (all of a smaller
+        table) with `_hb` and `_ord`: made once per evaluation (a temporary table in
+        DuckDB), every smaller sample is a subset of it (`rel`)."""
+        if table not in self._samples:
+            cut = self.cut(table, SAMPLE_ROWS)
+            self._samples[table] = self.materialize(
+                f"sample_{len(self._samples)}", f"SELECT * FROM {self.keyed(table, cut)} k")
+        return self._samples[table]
+
+    def sampled_rows(self, table: str) -> int:
+        """Rows in the table's sample."""
+        if table not in self._sample_rows:
+            self._sample_rows[table] = int(self.scalar(f"SELECT count(*) FROM "
+                                                       f"{self.sample(table)} s"))
+        return self._sample_rows[table]
+
+    def materialize(self, name: str, sql: str) -> str:
+        """A relation holding a query's result: a temporary table in DuckDB (computed once,
+        read many times); in BigQuery, the query itself as a subquery."""
+        if self.bigquery:
+            return f"({sql})"
+        table = q(f"__evaluate_{name}")
+        self.source.connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+        return table
+
     def rel(self, table: str, half: int | None = None, limit: int | None = None,
             split: int = 0) -> str:
-        """SQL naming `table` in a FROM clause: whole, one half (0 or 1), and/or a sample
-        of about `limit` rows chosen by the digest of its split key (deterministic)."""
-        base, conditions = self.source.relation(table), []
-        key = q(self.split_key(table))
-        if half is not None:
-            conditions.append(f"{self.half(key, split)} = {int(half)}")
-        n = self.rows_in.get(table, 0)
-        if limit is not None and n > limit:
-            cut = int(16 ** SAMPLE_DIGITS * limit / n)
-            conditions.append(f"{self.order_key(key)} < {cut}")
-        if not conditions:
-            return base
-        return f"(SELECT * FROM {base} WHERE {' AND '.join(conditions)})"
+        """SQL naming `table` in a FROM clause: whole, or one half (0 or 1) and/or a
+        sample of about `limit` rows (with `_hb` and `_ord`), chosen by the digest of its
+        split key (deterministic)."""
+        if half is None and limit is None:
+            return self.source.relation(table)
+        conditions = [] if half is None else [f"{half_of(HB, split)} = {int(half)}"]
+        cut = None if limit is None else self.cut(table, limit)
+        if cut is not None:
+            conditions.append(f"{ORD} < {cut}")
+        fits = limit is not None and limit <= SAMPLE_ROWS
+        source = self.sample(table) if fits else self.keyed(table)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"(SELECT * FROM {source} r{where})"
 
     # ---- queries --------------------------------------------------------------------
     def arrow(self, sql: str) -> pa.Table:
@@ -186,6 +256,17 @@ class Side:
             self.source.close()
 
 
+def half_of(bits_sql: str, split: int = 0) -> str:
+    """0 or 1: the half in split `split`, from split bits (0 to 15)."""
+    return f"MOD(CAST(FLOOR({bits_sql} / {1 << split}) AS BIGINT), 2)"
+
+
+def null_digits(salt, count: int) -> int:
+    """`Side.digits` of a null key (the empty text), as a number."""
+    text = f"#{SPLIT_SALT}-{salt}".encode()
+    return int(hashlib.md5(text).hexdigest()[:count], 16)
+
+
 def split_sets(*dims: str) -> str:
     """GROUPING SETS counting `dims` by the split bits (one set)."""
     return "GROUPING SETS ((" + ", ".join(("hb", *dims)) + "))"
@@ -200,7 +281,7 @@ def split_rows(rows: list[tuple]):
             yield split, (bits >> split) & 1, row[1:]
 
 
-def open_side(name: str, spec) -> Side:
+def open_side(name: str, spec, api_endpoint: str | None = None) -> Side:
     """A side from what the user named: a Source object, `bigquery://project.dataset`, a
     .duckdb file or a Parquet/CSV folder (the real source), or a run's output folder
     holding warehouse.duckdb (the synthetic warehouse)."""
@@ -217,7 +298,7 @@ def open_side(name: str, spec) -> Side:
     else:
         spec_path = spec
     try:
-        side = Side(name, spec, open_source(spec_path))
+        side = Side(name, spec, open_source(spec_path, api_endpoint))
     except SourceError as error:  # said of this side
         raise EvaluateError(str(error).replace("the source", f"the {name} source", 1)) from None
     try:
@@ -244,11 +325,17 @@ def _described(side: Side) -> Side:
     return side
 
 
+def _nested(sql_type: str) -> bool:
+    """Whether a column type (DuckDB's name) is a record, list or map."""
+    upper = sql_type.upper()
+    return upper.startswith(("STRUCT", "MAP", "LIST", "UNION")) or upper.endswith("]")
+
+
 def _duckdb_type(bigquery_type: str) -> str:
     upper = bigquery_type.upper()
     base = upper.split("<")[0].split("(")[0].strip()
-    if base in ("STRUCT", "RECORD"):
-        return "STRUCT"
+    if base in ("STRUCT", "RECORD"):  # its fields kept: the event store's person.udp_id
+        return "STRUCT" + upper[len(base):]
     if base == "ARRAY":
         return "LIST"
     return _DUCKDB_TYPES.get(base, upper)

@@ -214,7 +214,8 @@ def _profile(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("profile: give --source SOURCE, or `profile merge A.json B.json "
                           "… --out FILE`")
     else:
-        result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed)
+        result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed,
+                                api_endpoint=args.api_endpoint)
     profile_path, manifest_path = write_profile(result, args.out)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

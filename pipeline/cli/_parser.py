@@ -138,6 +138,9 @@ def _profiling_commands(commands) -> None:
     command.add_argument("--k", type=int, default=10, help="smallest publishable cell (10)")
     command.add_argument("--epsilon", type=float, help="add Laplace(1/epsilon) noise to counts")
     command.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    command.add_argument("--api-endpoint", dest="api_endpoint", help="another BigQuery API "
+                         "for a bigquery:// source, e.g. an emulator on loopback (also: "
+                         "BIGQUERY_EMULATOR_HOST)")
     text = "export a profile in Unizin's udp_distributions layout"
     command = commands.add_parser("export-distributions", help=text, description=text + ".")
     command.add_argument("--profile", help="profile JSON (default: the built-in one)")
