@@ -124,22 +124,25 @@ def _parent_name(fk) -> str:
 
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
-    if source.dialect != "duckdb":
-        return None
+    """A key value that is no integer at all ('abc')."""
     ref = f'"{column}"'
-    rows = source.query(f"SELECT CAST({ref} AS VARCHAR) AS v FROM {source.relation(table)} "
-                        f"WHERE {ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL "
-                        "ORDER BY 1 LIMIT 1").column(0).to_pylist()
-    return str(rows[0])[:40] if rows else None
+    return _first_value(source, table, column,
+                        f"{ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL")
 
 
 def _fractional(source: Source, table: str, column: str) -> str | None:
     """A key stored as a decimal number with a fraction (7.5): no row could join on it."""
+    ref = f'TRY_CAST("{column}" AS DOUBLE)'
+    return _first_value(source, table, column, f"{ref} <> floor({ref})")
+
+
+def _first_value(source: Source, table: str, column: str, where: str) -> str | None:
+    """The first (in text order) value of `column` in rows matching `where`, as at most 40
+    characters of text; None when no row matches or the source is not DuckDB."""
     if source.dialect != "duckdb":
         return None
-    ref = f'TRY_CAST("{column}" AS DOUBLE)'
     rows = source.query(f"SELECT CAST(\"{column}\" AS VARCHAR) AS v FROM "
-                        f"{source.relation(table)} WHERE {ref} <> floor({ref}) ORDER BY 1 "
+                        f"{source.relation(table)} WHERE {where} ORDER BY 1 "
                         "LIMIT 1").column(0).to_pylist()
     return str(rows[0])[:40] if rows else None
 
