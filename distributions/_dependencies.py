@@ -36,7 +36,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 TARGETS: dict[str, tuple[str, ...]] = {
     "course_section_enrollment": ("role_status", "enrollment_status"),
 }
-_MIN_GAIN = 0.002  # nats of conditional information, beyond the bias correction
+MIN_GAIN = 0.002  # nats of conditional information, beyond the bias correction
 
 
 def extra_dependency_part(p, profile: dict) -> None:
@@ -54,7 +54,7 @@ def extra_dependency_part(p, profile: dict) -> None:
             _extra_tree(p, profile, table, extras)
 
 
-def _registry_nodes(p, table: str, spec: dict) -> list[str]:
+def registry_nodes(p, table: str, spec: dict) -> list[str]:
     """The table's text registry columns the source holds and the profile draws (never
     from an extra, so they stand before every extra in the tree)."""
     entity = p.entities[table]
@@ -68,7 +68,7 @@ def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
     spec = profile["tables"][table]
     if not p.reader.has(table, "person_id"):
         return  # k counts people: a table without them has no person-counted cells
-    placed, scores, pairs = _registry_nodes(p, table, spec), {}, {}
+    placed, scores, pairs = registry_nodes(p, table, spec), {}, {}
     for target in extras:
         for candidate in placed + extras:
             if candidate != target:
@@ -80,7 +80,7 @@ def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
         edges = [(round(scores[(t, c)][0], 4), -len(spec["columns"][c].get("given", [])), t, c)
                  for t in remaining for c in placed if scores.get((t, c)) is not None]
         gain, _, target, given = max(edges, default=(0.0, 0, remaining[0], None))
-        if not edges or gain < _MIN_GAIN:
+        if not edges or gain < MIN_GAIN:
             target = remaining[0]
         else:
             path = f"/tables/{table}/columns/{target}"
@@ -142,7 +142,7 @@ def _learn(p, table: str, target: str, spec: dict, path: str) -> dict | None:
         return None
     gain, best, counts = max(scored, key=lambda item: (item[0], item[1]))
     summary = ", ".join(f"{c} {g:.4f}" for g, c, _ in sorted(scored, reverse=True))
-    if gain < _MIN_GAIN:
+    if gain < MIN_GAIN:
         p.notes.append(f"{path}: no parent attribute adds information beyond "
                        f"{', '.join(given) or 'none'} (conditional MI, nats: {summary})")
         return None
@@ -191,6 +191,23 @@ def _base(p, table: str, target: str, given: list[str]) -> str:
 
 def _weight(count) -> float:
     return float(count.rows if isinstance(count, Cell) else count)
+
+
+def best_given(candidates, counts_of) -> tuple[str, float, dict] | None:
+    """(candidate, gain, counts) of the candidate that tells most about a column: `counts_of`
+    gives {(candidate value,): {value: count}} or raises Missing (that candidate is skipped);
+    gain is the conditional information rounded to 4 places, ties go to the later name. None
+    when no candidate reaches MIN_GAIN."""
+    scored = []
+    for candidate in candidates:
+        try:
+            counts = counts_of(candidate)
+        except Missing:
+            continue
+        flat = {(g[0], v): c for g, per in counts.items() for v, c in per.items()}
+        scored.append((round(conditional_information(flat, 0), 4), candidate, counts))
+    gain, candidate, counts = max(scored, default=(0.0, None, {}), key=lambda s: s[:2])
+    return None if candidate is None or gain < MIN_GAIN else (candidate, gain, counts)
 
 
 def conditional_information(counts: dict, n_given: int) -> float:

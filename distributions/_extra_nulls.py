@@ -11,8 +11,8 @@ quantiles), cells k-checked in distinct people, the overall distribution as `oth
 
 from __future__ import annotations
 
-from distributions._dependencies import _MIN_GAIN, _registry_nodes, conditional_information
-from distributions._estimators import Missing, Summary, summarize, value_cells
+from distributions._dependencies import best_given, registry_nodes
+from distributions._estimators import Summary, summarize, value_cells
 
 
 def extra_null_dependency_part(p, profile: dict) -> None:
@@ -29,7 +29,8 @@ def extra_null_dependency_part(p, profile: dict) -> None:
 def _condition(p, spec: dict, table: str, column: str) -> None:
     path = f"/tables/{table}/columns/{column}"
     kind = spec["extras"][column]["type"]
-    best = _best_given(p, table, column, kind, _registry_nodes(p, table, spec))
+    best = best_given(registry_nodes(p, table, spec),
+                      lambda given: _null_counts(p, table, column, kind, given))
     if best is None:
         return
     given, gain, cells = best
@@ -41,23 +42,14 @@ def _condition(p, spec: dict, table: str, column: str) -> None:
                        "nats, null as its own category); each cell has its own null share")
 
 
-def _best_given(p, table: str, column: str, kind: str, candidates: list[str]):
-    """(candidate, MI less its bias, {(value, is_null): Cell}) of the best candidate."""
+def _null_counts(p, table: str, column: str, kind: str, given: str) -> dict:
+    """{(given value,): {is_null: people-counted Cell}} of a numeric extra's null-ness."""
     r = p.reader
     x, pid = _number(p, table, column, kind), r.col(table, "person_id", "text", "t")
-    scored = []
-    for candidate in candidates:
-        g = r.col(table, candidate, "text", "t")
-        base = (f"SELECT {g} AS g0, CASE WHEN {x} IS NULL THEN 1 ELSE 0 END AS v, {pid} AS pid "
-                f"FROM {r.rel(table)} AS t")
-        try:
-            counts = value_cells(r, base, 1)
-        except Missing:
-            continue
-        flat = {(g0[0], v): c for g0, cells in counts.items() for v, c in cells.items()}
-        scored.append((round(conditional_information(flat, 0), 4), candidate, counts))
-    gain, candidate, counts = max(scored, default=(0.0, None, {}))
-    return None if candidate is None or gain < _MIN_GAIN else (candidate, gain, counts)
+    g = r.col(table, given, "text", "t")
+    base = (f"SELECT {g} AS g0, CASE WHEN {x} IS NULL THEN 1 ELSE 0 END AS v, {pid} AS pid "
+            f"FROM {r.rel(table)} AS t")
+    return value_cells(r, base, 1)
 
 
 def _cells(p, table: str, column: str, kind: str, given: str, counts: dict,

@@ -10,8 +10,8 @@ institutional tables are not people, so no cell is suppressed for being few.
 
 from __future__ import annotations
 
-from distributions._dependencies import _MIN_GAIN, _registry_nodes, conditional_information
-from distributions._estimators import Cell, Missing, value_counts
+from distributions._dependencies import best_given, registry_nodes
+from distributions._estimators import Cell, value_counts
 
 
 def institutional_extra_part(p, profile: dict) -> None:
@@ -34,23 +34,17 @@ def _candidates(p, profile: dict, table: str) -> list[str]:
         parent = fk.parent
         if parent in p.reader.tables and parent in profile["tables"]:
             out += [f"{fk.column}.{c}"
-                    for c in _registry_nodes(p, parent, profile["tables"][parent])]
+                    for c in registry_nodes(p, parent, profile["tables"][parent])]
     return out
 
 
 def _condition(p, profile: dict, table: str, column: str) -> None:
     path = f"/tables/{table}/columns/{column}"
-    scored = []
-    for candidate in _candidates(p, profile, table):
-        try:
-            counts = _counts(p, table, column, candidate)
-        except Missing:
-            continue
-        flat = {(g[0], v): c for g, per in counts.items() for v, c in per.items()}
-        scored.append((round(conditional_information(flat, 0), 4), candidate, counts))
-    gain, given, counts = max(scored, default=(0.0, None, {}), key=lambda s: (s[0], s[1]))
-    if given is None or gain < _MIN_GAIN:
+    best = best_given(_candidates(p, profile, table),
+                      lambda given: _counts(p, table, column, given))
+    if best is None:
         return
+    given, gain, counts = best
     overall = profile["tables"][table]["columns"][column]
     cells = []
     for (value,), per in sorted(counts.items(), key=lambda item: str(item[0])):
