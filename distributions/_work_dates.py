@@ -20,10 +20,11 @@ at all. Here:
 from __future__ import annotations
 
 from distributions._dependencies import best_given, registry_nodes
-from distributions._estimators import Summary, summarize, value_cells, value_counts
+from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 
 ACTIVITY, GROUP, RESULT = "learner_activity", "learner_activity_group", "learner_activity_result"
 BINS = 10  # the due fraction's bins for scoring candidates (null is one more)
+MAX_CELLS = 64  # an attribute with more values (titles unique per course) is not a kind
 NEEDED = {ACTIVITY: ("due_date", "course_offering_id"),
           "course_offering": ("academic_term_id",),
           "academic_term": ("term_begin_date", "term_end_date")}
@@ -87,8 +88,8 @@ def _condition_due(p, profile: dict) -> str | None:
         return None
     binned = (f"CASE WHEN a.d IS NULL THEN -1 ELSE LEAST(FLOOR({_fraction()} * {BINS}), "
               f"{BINS - 1}) END")
-    best = best_given(_candidates(p, profile), lambda given: value_counts(
-        p.reader, _frame(p, f"{_attribute(p, given)} AS g0, {binned} AS v"), 1))
+    best = best_given(_candidates(p, profile), lambda given: _few(value_counts(
+        p.reader, _frame(p, f"{_attribute(p, given)} AS g0, {binned} AS v"), 1)))
     if best is None:
         return None
     given, gain, _ = best
@@ -107,6 +108,13 @@ def _condition_due(p, profile: dict) -> str | None:
     p.notes.append(f"{path}: learned given [{given}] (MI {gain:.4f} nats over its deciles, "
                    "undated as its own bin): each value its own quantiles and null share")
     return given
+
+
+def _few(counts: dict) -> dict:
+    """The counts, or Missing (the candidate is skipped) when they have too many values."""
+    if len(counts) > MAX_CELLS:
+        raise Missing(f"more than {MAX_CELLS} values")
+    return counts
 
 
 def _attribute(p, candidate: str) -> str:
