@@ -56,27 +56,30 @@ def _candidates(p, profile: dict) -> list[str]:
     return own + [f"learner_activity_group_id.{c}" for c in group]
 
 
-def _frame(p, select: str, where: str = "") -> str:
-    """SELECT `select` over activities `a` with d, b, e (due, term begin, term end in
-    seconds) beside them, of terms with a positive length; `a`'s group joined as `q`."""
+def _frame(p, select: str, group: bool = False) -> str:
+    """SELECT `select` over activities `a` with cs_due, cs_begin, cs_end (due, term begin,
+    term end in seconds) beside them, of terms with a positive length; with `group`, the
+    activity's group joined as `q`."""
     r, s = p.reader, p.sql
     due = s.seconds(r.col(ACTIVITY, "due_date", "time", "a"))
     begin = s.seconds(r.col("academic_term", "term_begin_date", "time", "term"))
     end = s.seconds(r.col("academic_term", "term_end_date", "time", "term"))
-    group = (f"LEFT JOIN {r.rel(GROUP)} AS q ON a.learner_activity_group_id = "
-             f"q.learner_activity_group_id" if "q." in select else "")
-    return (f"SELECT {select} FROM (SELECT a.*, {due} AS d, {begin} AS b, {end} AS e FROM "
+    join = (f"LEFT JOIN {r.rel(GROUP)} AS q ON a.learner_activity_group_id = "
+            f"q.learner_activity_group_id" if group else "")
+    return (f"SELECT {select} FROM (SELECT a.*, {due} AS cs_due, {begin} AS cs_begin, {end} "
+            f"AS cs_end FROM "
             f"{r.rel(ACTIVITY)} AS a JOIN {r.rel('course_offering')} AS o ON "
             f"a.course_offering_id = o.course_offering_id JOIN {r.rel('academic_term')} AS term"
-            f" ON o.academic_term_id = term.academic_term_id) AS a {group} "
-            f"WHERE a.e > a.b {where}")
+            f" ON o.academic_term_id = term.academic_term_id) AS a {join} "
+            f"WHERE a.cs_end > a.cs_begin")
 
 
-def _fraction(moment: str = "a.d", frame: str = "a") -> str:
-    """A time in seconds (beside the frame's b, e) as a fraction of its term, clipped to
+def _fraction(moment: str = "a.cs_due", frame: str = "a") -> str:
+    """A time in seconds (beside the frame's term) as a fraction of its term, clipped to
     0..1 (the generator keeps work inside its term)."""
-    return (f"CASE WHEN {moment} IS NULL THEN NULL ELSE LEAST(GREATEST(({moment} - {frame}.b)"
-            f" / ({frame}.e - {frame}.b), 0), 1) END")
+    begin, end = f"{frame}.cs_begin", f"{frame}.cs_end"
+    return (f"CASE WHEN {moment} IS NULL THEN NULL ELSE LEAST(GREATEST(({moment} - {begin})"
+            f" / ({end} - {begin}), 0), 1) END")
 
 
 def _condition_due(p, profile: dict) -> str | None:
@@ -86,16 +89,17 @@ def _condition_due(p, profile: dict) -> str | None:
     overall = columns.get("due_date", {})
     if overall.get("kind") != "continuous" or overall.get("unit") != "fraction_of_term":
         return None
-    binned = (f"CASE WHEN a.d IS NULL THEN -1 ELSE LEAST(FLOOR({_fraction()} * {BINS}), "
+    binned = (f"CASE WHEN a.cs_due IS NULL THEN -1 ELSE LEAST(FLOOR({_fraction()} * {BINS}), "
               f"{BINS - 1}) END")
     best = best_given(_candidates(p, profile), lambda given: _few(value_counts(
-        p.reader, _frame(p, f"{_attribute(p, given)} AS g0, {binned} AS v"), 1)))
+        p.reader, _frame(p, f"{_attribute(p, given)} AS g0, {binned} AS v", "." in given),
+        1)))
     if best is None:
         return None
     given, gain, _ = best
     path = f"/tables/{ACTIVITY}/columns/due_date"
     summaries = summarize(p.reader, _frame(p, f"{_attribute(p, given)} AS g0, "
-                                              f"{_fraction()} AS x"), p.guard.k, 1)
+                                              f"{_fraction()} AS x", "." in given), p.guard.k, 1)
     cells = [{"when": {given: value}, "distribution": _cell(p, f"{path}/cells[{given}={value}]",
                                                              summary, overall, people=False)}
              for (value,), summary in sorted(summaries.items(), key=lambda i: str(i[0]))
@@ -133,15 +137,17 @@ def _cell(p, path: str, summary: Summary, overall: dict, people: bool) -> dict |
 
 
 def _results(p, select: str, given: str | None, where: str) -> str:
-    """SELECT `select` over results `t` joined to their activity's frame `w` (aid, d, b, e,
-    and g0: the activity attribute `given`) and their response time `r` in seconds."""
+    """SELECT `select` over results `t` joined to their activity's frame `w` (aid, cs_due,
+    cs_begin, cs_end, and g0: the activity attribute `given`) and their response time `r`
+    in seconds."""
     r = p.reader
     attribute = f", {_attribute(p, given)} AS g0" if given else ""
-    activities = _frame(p, f"a.learner_activity_id AS aid, a.d, a.b, a.e{attribute}")
+    activities = _frame(p, f"a.learner_activity_id AS aid, a.cs_due, a.cs_begin, a.cs_end"
+                           f"{attribute}", bool(given) and "." in given)
     response = p.sql.seconds(r.col(RESULT, "response_date", "time", "t"))
-    return (f"SELECT {select} FROM (SELECT t.*, {response} AS r FROM {r.rel(RESULT)} AS t) "
-            f"AS t JOIN ({activities}) AS w ON t.learner_activity_id = w.aid "
-            f"WHERE t.r IS NOT NULL AND {where}")
+    return (f"SELECT {select} FROM (SELECT t.*, {response} AS cs_response FROM "
+            f"{r.rel(RESULT)} AS t) AS t JOIN ({activities}) AS w ON t.learner_activity_id = "
+            f"w.aid WHERE t.cs_response IS NOT NULL AND {where}")
 
 
 def _condition_response(p, profile: dict, given: str) -> None:
@@ -155,16 +161,17 @@ def _condition_response(p, profile: dict, given: str) -> None:
     if overall.get("kind") != "continuous" or overall.get("unit") != "hours_from_due" \
             or not edges:
         return
-    hours, pid = "(t.r - w.d) / 3600.0", p.reader.col(RESULT, "person_id", "text", "t")
+    hours = "(t.cs_response - w.cs_due) / 3600.0"
+    pid = p.reader.col(RESULT, "person_id", "text", "t")
     binned = " + ".join(f"CASE WHEN {hours} >= {e!r} THEN 1 ELSE 0 END" for e in edges)
     counts = value_cells(p.reader, _results(p, f"w.g0, {binned} AS v, {pid} AS pid", given,
-                                            "w.d IS NOT NULL"), 1)
+                                            "w.cs_due IS NOT NULL"), 1)
     ahead = f"learner_activity_id.{given}"
     if best_given([ahead], lambda _: counts) is None:
         return
     path = f"/tables/{RESULT}/columns/response_date"
     summaries = summarize(p.reader, _results(p, f"w.g0, {hours} AS x", given,
-                                             "w.d IS NOT NULL"), p.guard.k, 1)
+                                             "w.cs_due IS NOT NULL"), p.guard.k, 1)
     cells = []
     for (value,), summary in sorted(summaries.items(), key=lambda i: str(i[0])):
         cell_path = f"{path}/cells[{ahead}={value}]"
@@ -183,7 +190,7 @@ def _condition_response(p, profile: dict, given: str) -> None:
 def _undated_responses(p, profile: dict) -> None:
     """When results of work without a due date came in, as a fraction of their term."""
     path = f"/tables/{RESULT}/undated/response_date"
-    base = _results(p, f"{_fraction('t.r', 'w')} AS x", None, "w.d IS NULL")
+    base = _results(p, f"{_fraction('t.cs_response', 'w')} AS x", None, "w.cs_due IS NULL")
     summary = summarize(p.reader, base, p.guard.k).get((), Summary(0, 0))
     if not summary.n:
         return
