@@ -105,21 +105,26 @@ def _scores_of(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _weighted(owner, groups, weights, earned, possible, n) -> np.ndarray:
-    """Per owner: Σ_g w_g · earned_g / possible_g over groups with possible > 0, / Σ w_g."""
+    """Per owner: Σ_g w_g · earned_g / possible_g over groups with possible > 0, / Σ w_g.
+    An owner whose counted work lies only in zero-weight groups (a withdrawn student left
+    with quizzes weighted 0) is scored on plain points, as an unweighted course is, not
+    left without a score."""
     # results of one enrollment are ordered by activity, hence by group: segments are runs
     change = np.flatnonzero((np.diff(owner) != 0) | (np.diff(groups) != 0)) + 1
     starts = np.concatenate([[0], change])
     earned_g = np.add.reduceat(earned, starts)
     possible_g = np.add.reduceat(possible, starts)
-    weight_g = weights[starts]
     owner_g = owner[starts]
     counts = possible_g > 0
-    if not np.any(weight_g[counts] > 0):
-        weight_g = possible_g  # unweighted course: plain points
     ratio = np.divide(earned_g, possible_g, out=np.zeros_like(earned_g), where=counts)
-    weight_used = np.where(counts, np.maximum(weight_g, 0), 0)
+    weight_used = np.where(counts, np.maximum(weights[starts], 0), 0)
     total = np.bincount(owner_g, weights=weight_used * ratio, minlength=n)
     norm = np.bincount(owner_g, weights=weight_used, minlength=n)
+    points = np.bincount(owner_g, weights=np.where(counts, earned_g, 0), minlength=n)
+    possible_total = np.bincount(owner_g, weights=np.where(counts, possible_g, 0), minlength=n)
+    weighted = norm > 0
+    total = np.where(weighted, total, points)
+    norm = np.where(weighted, norm, possible_total)
     return np.where(norm > 0, np.round(100 * total / np.where(norm > 0, norm, 1), 2), np.nan)
 
 
