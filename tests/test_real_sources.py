@@ -198,9 +198,6 @@ KNOWN_MISSES = {
     "extra_columns": {("course_section_enrollment", "course_section_id"),
                       ("course_grade", "course_section_id"),
                       ("learner_activity_result", "learner_activity_id")},
-    # a GPA drawn on the student's latent, where the source computes it from the final
-    # score (KS 0.063 vs 0.05)
-    "withdrawal": {("course_grade", "gpa_cumulative_excluding_course_grade")},
 }
 
 
