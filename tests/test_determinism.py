@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import event_files, generate, manifest, part_files, read_table, run_subprocess
+from conftest import (
+    MARTS_ARGS,
+    event_files,
+    generate,
+    manifest,
+    part_files,
+    read_table,
+    run_subprocess,
+)
 
 from pipeline import REGISTRY
 
@@ -127,14 +135,13 @@ def _mart_digests(out):
             for s, t in tables}
 
 
-def test_same_seed_gives_the_same_bytes_and_marts(tmp_path):
-    """Two runs with the same seed, profile and size — one in this process, one in a fresh
-    interpreter (other string-hash seeds, other thread timing) — write byte-identical Parquet
-    (dictionary pages included) and warehouses whose every table, marts included, holds the
-    same rows with the same floating-point values."""
-    args = ("--fte", 300, "--seed", 11, "--event-days", 2, "--no-evaluate")
-    first = generate(tmp_path, *args, command="run", name="a")
-    other = run_subprocess("run", *args, "--out", "b", cwd=tmp_path)
+def test_same_seed_gives_the_same_bytes_and_marts(marts_warehouse, tmp_path):
+    """Two runs with the same seed, profile and size — the session's, made in this process,
+    and one in a fresh interpreter (other string-hash seeds, other thread timing) — write
+    byte-identical Parquet (dictionary pages included) and warehouses whose every table,
+    marts included, holds the same rows with the same floating-point values."""
+    first = marts_warehouse
+    other = run_subprocess("run", *MARTS_ARGS, "--out", "b", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     second = tmp_path / "b"
     files = sorted(p.relative_to(first) for p in first.rglob("*.parquet"))
