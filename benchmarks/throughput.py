@@ -49,7 +49,7 @@ from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
 from distributions import load_profile  # noqa: E402
 from pipeline import REGISTRY  # noqa: E402
-from pipeline.cli import planned_rows  # noqa: E402
+from pipeline.cli._job import planned_rows  # noqa: E402
 from pipeline.generate import GenerateWarehouse, JobConfig, Settings, _beam  # noqa: E402
 from pipeline.generate._engine import arrow_schema  # noqa: E402
 from pipeline.generate._plan import blocks, generated_tables  # noqa: E402

@@ -32,6 +32,10 @@ BIG_EVENTS = ("--event-days", 21, "--event-scale", 0.5)
 # the small Parquet generation shared by the golden digest, the Dask comparison and the load's
 # progress test (each made its own before; the golden digest pins these arguments)
 TINY_ARGS = ("--fte", "300", "--terms", "1", "--seed", "11", "--event-days", "3")
+# the small warehouse with the marts, shared by the dbt tests and the golden determinism test
+# (which runs the same arguments again in another process): a dbt build is most of a small
+# run's time, so the suite makes this one once
+MARTS_ARGS = ("--fte", "300", "--seed", "0", "--event-scale", "0.2", "--no-evaluate")
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -167,6 +171,14 @@ def small_warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("small")
     return generate(root, "--fte", SMALL_FTE, "--terms", 2, "--seed", 0, "--no-marts",
                     "--no-evaluate", command="run")
+
+
+@pytest.fixture(scope="session")
+def marts_warehouse(tmp_path_factory) -> Path:
+    """`campus-synth run` with MARTS_ARGS: generation, load and the marts on two whole terms
+    of events (a fifth of the profile's rates), not the evaluation that ends a run. Only read:
+    a test that rebuilds or writes into it works on a copy."""
+    return generate(tmp_path_factory.mktemp("marts"), *MARTS_ARGS, command="run")
 
 
 @pytest.fixture(scope="session")

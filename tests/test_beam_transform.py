@@ -12,7 +12,7 @@ from conftest import part_files
 
 from distributions import load_profile
 from pipeline import REGISTRY
-from pipeline.cli import planned_rows
+from pipeline.cli._job import planned_rows
 from pipeline.generate import GenerateWarehouse, JobConfig, Settings
 
 EVENTS = "event_store.expanded"

@@ -15,7 +15,7 @@ from conftest import run_checked
 
 from distributions import load_profile
 from pipeline import REGISTRY
-from pipeline.cli import planned_rows
+from pipeline.cli._job import planned_rows
 from pipeline.generate import Settings
 
 SCRIPT = Path(__file__).with_name("dataflow_dry_run.py")

@@ -1,15 +1,16 @@
 """The dbt marts, through the public entry points: `campus-synth run` (which builds them after
 the load) and `campus-synth build` (dbt alone, on DuckDB and on a BigQuery API on loopback).
 
-One small warehouse with real generated events is made for the module; level 1 is checked
-against counts computed here in pandas straight from the generated Parquet (a different
-computation from the models' SQL).
+One small warehouse with real generated events (the session's, tests/conftest.py) is read;
+level 1 is checked against counts computed here in pandas straight from the generated Parquet
+(a different computation from the models' SQL).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
-from conftest import generate, part_files
+from conftest import part_files
 
 from pipeline import REGISTRY
 from pipeline.cli import main
@@ -29,8 +30,6 @@ from pipeline.outputs._dbt_render import (
     render_staging,
 )
 
-FTE = 300
-EVENT_SCALE = 0.2
 MARTS = {
     ("mart_course_offering", "status"), ("mart_taskforce", "course_profile"),
     ("mart_general", "lms_tool"), ("mart_general", "lti_tool"),
@@ -41,11 +40,11 @@ SESSION_GAPS = (10, 20, 30)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
+def warehouse(marts_warehouse) -> Path:
     """`campus-synth run --fte 300 --event-scale 0.2`: generation, load and the marts (not
-    the evaluation that ends a run: no test here reads it)."""
-    return generate(tmp_path_factory.mktemp("dbt"), "--fte", FTE, "--seed", 0,
-                    "--event-scale", EVENT_SCALE, "--no-evaluate", command="run")
+    the evaluation that ends a run: no test here reads it); the session's shared one
+    (conftest.py MARTS_ARGS), so it is only read here."""
+    return marts_warehouse
 
 
 def _connect(out: Path) -> duckdb.DuckDBPyConnection:
@@ -97,7 +96,9 @@ def test_marts_read_the_events(warehouse):
 
 
 # ---- `campus-synth build` ------------------------------------------------------------------
-def test_build_command_runs_dbt_alone_and_generates_docs(warehouse, capsys):
+def test_build_command_runs_dbt_alone_and_generates_docs(warehouse, tmp_path, capsys):
+    # on a copy: the session's warehouse stays as `run` left it
+    warehouse = Path(shutil.copytree(warehouse, tmp_path / "w"))
     assert main(["build", "--out", str(warehouse), "--docs"]) == 0
     printed = capsys.readouterr().out
     assert "dbt build on duckdb:" in printed and "error" not in printed.split("dbt build")[-1]

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import event_files, generate, manifest, part_files, read_table, run_subprocess
+from conftest import (
+    MARTS_ARGS,
+    TINY_ARGS,
+    event_files,
+    generate,
+    manifest,
+    part_files,
+    read_table,
+    run_subprocess,
+)
 
 from pipeline import REGISTRY
 
@@ -107,12 +116,13 @@ def test_other_seed_gives_other_values(reference, other_seed, key, column):
     assert same / n < 0.5, f"{key}.{column}: {same} of {n} values equal across seeds"
 
 
-def test_same_seed_twice_in_process(reference, tmp_path):
-    """A second in-process run in the same interpreter (engine cache warm) gives the same
-    bytes-for-bytes values as the first."""
-    again = generate(tmp_path, *EVENTS, "--fte", FTE, "--seed", 7)
+def test_same_seed_twice_in_process(tiny_parquet, tmp_path):
+    """A second in-process run in the same interpreter (whatever module state the session's
+    earlier jobs left behind) gives the same values as the first: the session's small
+    Parquet generation, made again with its arguments."""
+    again = generate(tmp_path, *TINY_ARGS)
     for key in ("person", "course_section_enrollment", "course_grade"):
-        _assert_same(reference, again, REGISTRY[key])
+        _assert_same(tiny_parquet, again, REGISTRY[key])
 
 
 # ---- golden determinism: the same bytes, the same marts, in another process ---------------
@@ -127,14 +137,13 @@ def _mart_digests(out):
             for s, t in tables}
 
 
-def test_same_seed_gives_the_same_bytes_and_marts(tmp_path):
-    """Two runs with the same seed, profile and size — one in this process, one in a fresh
-    interpreter (other string-hash seeds, other thread timing) — write byte-identical Parquet
-    (dictionary pages included) and warehouses whose every table, marts included, holds the
-    same rows with the same floating-point values."""
-    args = ("--fte", 300, "--seed", 11, "--event-days", 2, "--no-evaluate")
-    first = generate(tmp_path, *args, command="run", name="a")
-    other = run_subprocess("run", *args, "--out", "b", cwd=tmp_path)
+def test_same_seed_gives_the_same_bytes_and_marts(marts_warehouse, tmp_path):
+    """Two runs with the same seed, profile and size — the session's, made in this process,
+    and one in a fresh interpreter (other string-hash seeds, other thread timing) — write
+    byte-identical Parquet (dictionary pages included) and warehouses whose every table,
+    marts included, holds the same rows with the same floating-point values."""
+    first = marts_warehouse
+    other = run_subprocess("run", *MARTS_ARGS, "--out", "b", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     second = tmp_path / "b"
     files = sorted(p.relative_to(first) for p in first.rglob("*.parquet"))

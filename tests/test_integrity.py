@@ -7,7 +7,7 @@ import pytest
 from conftest import SMALL_FTE, connect, manifest
 
 from pipeline import REGISTRY
-from pipeline.cli import planned_rows
+from pipeline.cli._job import planned_rows
 from pipeline.generate import Settings
 
 TABLES = list(REGISTRY)

@@ -9,7 +9,7 @@ import pytest
 from conftest import connect, generate, manifest
 
 from pipeline import REGISTRY
-from pipeline.cli import planned_rows
+from pipeline.cli._job import planned_rows
 from pipeline.generate import Settings
 
 SIZES = (1_000, 5_000, 20_000)

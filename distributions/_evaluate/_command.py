@@ -1,5 +1,6 @@
-"""`campus-synth evaluate` (and the evaluation that ends `campus-synth run`): arguments,
-the run, and what is printed. The CLI module registers it and hands in the registry's keys.
+"""`campus-synth evaluate` (and the evaluation that ends `campus-synth run`): the run and
+what is printed. The CLI declares its flags (pipeline/cli/_parser.py, so that parsing loads
+nothing of the evaluation) and hands in the registry's keys.
 
 Exit codes: 0 written (and, with --fail-under, good enough); 1 written but below
 --fail-under; 2 bad input (one message, nothing written)."""
@@ -19,33 +20,6 @@ from pipeline.errors import EvaluateError
 
 BELOW_THRESHOLD = 1
 SHOWN_FAILURES = 15
-
-
-def add_parser(commands) -> None:
-    """Register `evaluate` on the CLI's sub-command parsers."""
-    text = "compare a synthetic warehouse with the real source or its profile"
-    command = commands.add_parser("evaluate", help=text, description=text + ": fidelity and "
-                                  "privacy figures beside the real source's split-half noise "
-                                  "floor, written as OUT/report.json and OUT/report.html.")
-    against = command.add_mutually_exclusive_group(required=True)
-    against.add_argument("--real", help="the real source: a .duckdb file or a folder of "
-                         "Parquet/CSV files (one per UDP table)")
-    against.add_argument("--profile", help="a profile JSON: compare with its distributions "
-                         "(its privacy manifest, <profile>.privacy.json, is read when present)")
-    command.add_argument("--synthetic", default="warehouse", help="the run's output folder "
-                         "holding warehouse.duckdb, or the .duckdb file (./warehouse)")
-    command.add_argument("--out", default="evaluation", help="report folder (./evaluation)")
-    command.add_argument("--privacy-manifest", dest="privacy_manifest",
-                         help="a profile's privacy manifest to report beside the figures")
-    command.add_argument("--fail-under", dest="fail_under", type=float, nargs="?", const=1.0,
-                         metavar="SHARE", help="exit with code 1 when a gate fails or the "
-                         "share of judged figures that pass is below SHARE (1.0 when given "
-                         "alone: every figure must pass)")
-    command.add_argument("--api-endpoint", dest="api_endpoint", help="another BigQuery API "
-                         "for bigquery:// sides, e.g. an emulator on loopback (also: "
-                         "BIGQUERY_EMULATOR_HOST)")
-    command.add_argument("--no-detection", dest="detection", action="store_false",
-                         help="skip the real-vs-synthetic classifiers")
 
 
 def run_command(args: argparse.Namespace, console: Console, keys: Keys | None) -> int:

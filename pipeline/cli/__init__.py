@@ -1,8 +1,9 @@
-"""The `campus-synth` command line (`main`) and the run it drives (`run_job`): settings,
-signals and a full disk (`_faults`), scenario runs; a thin layer over generation and outputs.
+"""The `campus-synth` command line (`main`): the parser, each command in a module of its own
+(imported when it is dispatched, so the package itself is light), and the run they drive
+(`pipeline.cli._job`: `run_job`, `planned_rows`); settings, signals and a full disk
+(`_faults`), scenario runs; a thin layer over generation and outputs.
 """
 
-from pipeline.cli._job import RunReport, planned_rows, run_job
 from pipeline.cli._main import main
 
-__all__ = ["RunReport", "main", "planned_rows", "run_job"]
+__all__ = ["main"]

@@ -1,5 +1,7 @@
 """The `campus-synth` command line: every subcommand and flag, and its one-line usage errors.
-What the commands do is pipeline/cli/_main.py's.
+What the commands do is the business of the modules pipeline/cli/_main.py dispatches to;
+this module imports none of them, so building the parser (and `--version`, `--help`, a usage
+error) loads no engine.
 """
 
 from __future__ import annotations
@@ -7,7 +9,6 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import version
 
-from distributions._evaluate import add_evaluate_parser
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
@@ -61,7 +62,7 @@ def command_parser() -> argparse.ArgumentParser:
     _profiling_commands(commands)
     _build_command(commands)
     _clean_command(commands)
-    add_evaluate_parser(commands)
+    _evaluate_command(commands)
     commands.choices["run"].add_argument(
         "--no-evaluate", dest="evaluate", action="store_false",
         help="do not evaluate the warehouse against its profile (OUT/evaluation)")
@@ -155,3 +156,30 @@ def _profiling_commands(commands) -> None:
     command.add_argument("--validate", action="store_true", help="check the envelope and "
                          "every event against the Caliper 1.1 JSON Schemas first; print "
                          "nothing and exit 2 when they do not validate")
+
+
+def _evaluate_command(commands) -> None:
+    """`evaluate` (what it does: distributions/_evaluate/_command.py)."""
+    text = "compare a synthetic warehouse with the real source or its profile"
+    command = commands.add_parser("evaluate", help=text, description=text + ": fidelity and "
+                                  "privacy figures beside the real source's split-half noise "
+                                  "floor, written as OUT/report.json and OUT/report.html.")
+    against = command.add_mutually_exclusive_group(required=True)
+    against.add_argument("--real", help="the real source: a .duckdb file or a folder of "
+                         "Parquet/CSV files (one per UDP table)")
+    against.add_argument("--profile", help="a profile JSON: compare with its distributions "
+                         "(its privacy manifest, <profile>.privacy.json, is read when present)")
+    command.add_argument("--synthetic", default="warehouse", help="the run's output folder "
+                         "holding warehouse.duckdb, or the .duckdb file (./warehouse)")
+    command.add_argument("--out", default="evaluation", help="report folder (./evaluation)")
+    command.add_argument("--privacy-manifest", dest="privacy_manifest",
+                         help="a profile's privacy manifest to report beside the figures")
+    command.add_argument("--fail-under", dest="fail_under", type=float, nargs="?", const=1.0,
+                         metavar="SHARE", help="exit with code 1 when a gate fails or the "
+                         "share of judged figures that pass is below SHARE (1.0 when given "
+                         "alone: every figure must pass)")
+    command.add_argument("--api-endpoint", dest="api_endpoint", help="another BigQuery API "
+                         "for bigquery:// sides, e.g. an emulator on loopback (also: "
+                         "BIGQUERY_EMULATOR_HOST)")
+    command.add_argument("--no-detection", dest="detection", action="store_false",
+                         help="skip the real-vs-synthetic classifiers")

@@ -1,0 +1,65 @@
+"""`campus-synth profile` (a source, or `profile merge` of several profiles) and
+`export-distributions`: the profiling stage's commands."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+from rich.console import Console
+
+from distributions import default_profile_path, load_profile
+from distributions._merge import merge_profiles
+from distributions._profiler import profile_source, write_profile
+from distributions._udp_distributions import write_udp_distributions
+from pipeline.cli._parser import UsageError
+
+
+def profile(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth profile`: write the profile and its privacy manifest, print the notes."""
+    _check_profile_flags(args)
+    if args.merge[:1] == ["merge"]:
+        result = merge_profiles(args.merge[1:])
+    elif args.merge or not args.source:
+        raise UsageError("profile: give --source SOURCE, or `profile merge A.json B.json "
+                          "… --out FILE`")
+    else:
+        result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed,
+                                api_endpoint=args.api_endpoint)
+    profile_path, manifest_path = write_profile(result, args.out)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    actions = result.manifest["actions"]
+    suppressed = sum(1 for a in actions if a["action"] in ("suppressed", "merged"))
+    console.print(f"Read {len(result.manifest['tables'])} table(s) from "
+                  f"{result.manifest['source']}; {suppressed} small cell(s) suppressed or "
+                  f"merged, {len(actions) - suppressed} other privacy action(s).", markup=False)
+    console.print(f"Profile: {profile_path}\nPrivacy manifest: {manifest_path}", markup=False)
+    return 0
+
+
+def _check_profile_flags(args: argparse.Namespace) -> None:
+    """`profile`'s flags, before the source is opened or anything is written."""
+    if not 1 <= args.k <= 1_000_000:
+        raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
+    if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
+        raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be zero or positive, not {args.seed}")
+    inputs = args.merge[1:] if args.merge[:1] == ["merge"] else [args.source or ""]
+    out = os.path.realpath(args.out)  # (Path.resolve raises on a symbolic link loop)
+    for given in inputs:
+        if given and os.path.realpath(given) == out:
+            raise UsageError(f"--out {args.out} is also an input: it would be overwritten")
+    if args.merge[:1] == ["merge"] and (args.source or args.epsilon is not None):
+        raise UsageError("profile merge pools profiles: --source and --epsilon are for "
+                         "`profile --source`")
+
+
+def export_distributions(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth export-distributions`: a profile in Unizin's udp_distributions layout."""
+    profile_doc = load_profile(args.profile or str(default_profile_path()))
+    rows = write_udp_distributions(profile_doc, args.out)
+    console.print(f"Wrote {rows:,} udp_distributions row(s) to {args.out}", markup=False)
+    return 0

@@ -1,0 +1,63 @@
+"""The commands on an existing output folder that run no Beam job: `build` (the dbt marts),
+`caliper` (events as Caliper JSON-LD) and `clean` (staging folders left by killed runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+
+from pipeline.cli._parser import UsageError
+from pipeline.errors import PipelineError
+from pipeline.outputs._caliper_json import envelope, read_events
+from pipeline.outputs._dbt import BigQueryTarget, build
+from pipeline.outputs._staging import clean
+from pipeline.udp._caliper import validation_errors
+
+
+def build_marts(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth build`: dbt build (and docs) on the warehouse in --out or on BigQuery."""
+    bigquery = None
+    if args.target == "bigquery":
+        if not args.project:
+            raise UsageError("--target bigquery needs --project")
+        bigquery = BigQueryTarget(args.project, args.location, args.keyfile, args.api_endpoint)
+    elif args.project or args.api_endpoint or args.keyfile or args.location:
+        raise UsageError("--project, --location, --keyfile and --api-endpoint are for "
+                          "--target bigquery")
+    report = build(args.out, args.target, bigquery=bigquery, select=args.select)
+    console.print(report.summary, markup=False, highlight=False)
+    if args.docs:
+        docs = build(args.out, args.target, bigquery=bigquery, command="docs generate")
+        console.print(f"Docs: {docs.artefacts / 'index.html'}", markup=False)
+    return 0
+
+
+def caliper(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth caliper`: the chosen events as one Caliper 1.1 envelope on stdout."""
+    document = envelope(read_events(args.out, args.ids, args.limit))
+    problems = validation_errors(document) if args.validate else []
+    if problems:  # nothing on stdout: a pipe reader gets no invalid events
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise PipelineError(f"{args.out}: the events are not valid Caliper 1.1 "
+                            f"({len(problems)} problem(s)):\n  " + "\n  ".join(problems[:20])
+                            + more)
+    # plain JSON, never re-wrapped, written as it is encoded: a reader that stops early
+    # (`| head`) closes the pipe while it is written, which main() ends quietly
+    for chunk in json.JSONEncoder(indent=2).iterencode(document):
+        sys.stdout.write(chunk)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 0
+
+
+def clean_out(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth clean`: remove the staging folders of killed runs beside --out."""
+    removed = clean(args.out)
+    for folder in removed:
+        console.print(f"removed {folder}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{len(removed)} staging folder(s) removed beside {args.out}", markup=False,
+                  highlight=False, soft_wrap=True)
+    return 0
