@@ -201,7 +201,10 @@ def _folder_source(path: Path) -> DuckDBSource:
         if reader is None or name in relations:
             continue
         try:
-            connection.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')
+            # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a
+            # view would parse the text again for each of the profile's ~150 queries
+            kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
+            connection.execute(f'CREATE {kind} "{name}" AS SELECT * FROM {reader}')
         except duckdb.Error as error:
             raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
                               f"{_first_line(error)}") from None
