@@ -185,7 +185,7 @@ def _base(p, table: str, target: str, given: list[str]) -> str:
         check_allowed(p.registry, current, column)
         selects.append(f"{r.col(current, column, 'text', alias)} AS g{i}")
     selects.append(f"{r.col(table, target, 'text')} AS v")
-    selects.append(f"{r.col(table, 'person_id', 'text')} AS pid")
+    selects.append(f"{r.col(table, 'person_id', 'key')} AS pid")
     return f"SELECT {', '.join(selects)} FROM {r.rel(table)} AS t {' '.join(joins)}"
 
 

@@ -96,7 +96,9 @@ class Reader:
         return column in self.tables.get(table, {})
 
     def col(self, table: str, column: str, kind: str, alias: str = "t") -> str:
-        """`alias.column` as `kind` (text, number or time), or Missing / SourceError."""
+        """`alias.column` as `kind` (text, number or time; `key`: a person key only grouped
+        and counted by, its own integers where the source stores integers, else text), or
+        Missing / SourceError."""
         self.rel(table)
         if column not in self.tables[table]:
             raise Missing(f"column {table}.{column} is not in the source")
@@ -107,9 +109,11 @@ class Reader:
 
     def _typed(self, table: str, column: str, kind: str) -> str:
         ref = "{a}." + self.sql.ident(column)
-        if kind == "text":
-            return self.sql.text(ref)
         declared = self.tables[table][column].upper()
+        if kind == "key" and "INT" in declared and "INTERVAL" not in declared:
+            return ref  # the same groups as its text, without casting every row to text
+        if kind in ("text", "key"):
+            return self.sql.text(ref)
         wanted = _NUMERIC if kind == "number" else _TEMPORAL
         if any(word in declared for word in wanted):
             return self.sql.number(ref) if kind == "number" else ref

@@ -45,7 +45,7 @@ def _condition(p, spec: dict, table: str, column: str) -> None:
 def _null_counts(p, table: str, column: str, kind: str, given: str) -> dict:
     """{(given value,): {is_null: people-counted Cell}} of a numeric extra's null-ness."""
     r = p.reader
-    x, pid = _number(p, table, column, kind), r.col(table, "person_id", "text", "t")
+    x, pid = _number(p, table, column, kind), r.col(table, "person_id", "key", "t")
     g = r.col(table, given, "text", "t")
     base = (f"SELECT {g} AS g0, CASE WHEN {x} IS NULL THEN 1 ELSE 0 END AS v, {pid} AS pid "
             f"FROM {r.rel(table)} AS t")

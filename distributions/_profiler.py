@@ -315,7 +315,7 @@ class Profiler:
             return {g: {v: Cell(float(n)) for v, n in c.items()} for g, c in counts.items()}
         if not self.reader.has(table, "person_id"):
             return value_counts(self.reader, self._value_base(table, name, given), len(given))
-        pid = self.reader.col(table, "person_id", "text")
+        pid = self.reader.col(table, "person_id", "key")
         return value_cells(self.reader, self._value_base(table, name, given, pid=pid),
                            len(given))
 

@@ -61,19 +61,21 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     """Refuse a source whose keys or calendar cannot be read; return it with its survivable
     problems left out, and the notes that say what was left out."""
     tables = source.tables()
+    # what reading the source changed (column names folded to lower case), said first
+    read_notes = list(getattr(source, "notes", []))
     entities = [registry[key] for key in registry.order()  # parents before children
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]
     for table in entities:
         _fatal_key_problems(source, table, tables)
     _fatal_date_problems(source, tables)
     if source.dialect != "duckdb":
-        return source, []
+        return source, read_notes
     for name in REQUIRED:  # said before any cleaning, which would empty their children
         if not source.query(f"SELECT count(*) AS n FROM {source.relation(name)}").column(0)[0]\
                 .as_py():
             raise SourceError(f"{source.label}: table {name} is empty")
     cleaned: dict[str, str] = {}
-    notes: list[str] = []
+    notes: list[str] = read_notes
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)

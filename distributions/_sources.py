@@ -7,12 +7,14 @@ switches) inside DuckDB or BigQuery and never pull rows into Python.
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from distributions._bigquery import BigQuerySource
 from pipeline.errors import SourceError
@@ -51,12 +53,25 @@ class DuckDBSource:
         self.label = label
         self._relations = relations
         self._tables: dict[str, dict[str, str]] | None = None
+        self.notes: list[str] = []  # columns read under another name, for the profile's notes
 
     def tables(self) -> dict[str, dict[str, str]]:
         if self._tables is None:
-            self._tables = {name: self._describe(name, relation)
+            self._tables = {name: self._folded(name, self._describe(name, relation))
                             for name, relation in self._relations.items()}
         return self._tables
+
+    def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
+        """The table's columns under lower-case names (SQL names are case-insensitive, so
+        `Person_ID` is `person_id`); the relation renames them and a note says so."""
+        renamed = {c: c.lower() for c in columns if c != c.lower()}
+        if not renamed:
+            return columns
+        refuse_case_clash(f"{self.label}, table {name}", list(columns))
+        self._relations[name] = _renaming(self._relations[name], list(columns))
+        self.notes.append(f"source table {name}: column names read in lower case ("
+                          + ", ".join(f"{c} as {lower}" for c, lower in renamed.items()) + ")")
+        return {c.lower(): kind for c, kind in columns.items()}
 
     def _describe(self, name: str, relation: str) -> dict[str, str]:
         try:
@@ -67,6 +82,7 @@ class DuckDBSource:
         return {row[0]: str(row[1]) for row in described}
 
     def relation(self, table: str) -> str:
+        self.tables()  # described first: a table with folded names is read through a rename
         return self._relations[table]
 
     def query(self, sql: str) -> pa.Table:
@@ -77,6 +93,27 @@ class DuckDBSource:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def refuse_case_clash(where: str, columns: list[str]) -> None:
+    """A SourceError naming `where` (a file, or a source and table) and the two columns whose
+    names differ only in case: folded to lower case, one would hide the other."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        other = seen.setdefault(column.lower(), column)
+        if other != column:
+            raise SourceError(f"{where}: columns {other!r} and {column!r} have the same name "
+                              "in lower case (column names are case-insensitive); rename one")
+
+
+def _renaming(relation: str, columns: list[str]) -> str:
+    """A subquery over `relation` that selects every column under its lower-case name."""
+    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(c.lower())}"' for c in columns)
+    return f"(SELECT {selects} FROM {relation})"
+
+
+def _quoted(name: str) -> str:
+    return name.replace('"', '""')
 
 
 def _missing_key(source: DuckDBSource, error: Exception) -> str:
@@ -164,7 +201,10 @@ def _folder_source(path: Path) -> DuckDBSource:
         if reader is None or name in relations:
             continue
         try:
-            connection.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')
+            # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a
+            # view would parse the text again for each of the profile's ~150 queries
+            kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
+            connection.execute(f'CREATE {kind} "{name}" AS SELECT * FROM {reader}')
         except duckdb.Error as error:
             raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
                               f"{_first_line(error)}") from None
@@ -179,6 +219,7 @@ def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str
     if entry.is_dir():
         parts = sorted(entry.glob("*.parquet"))
         if parts:
+            refuse_case_clash(str(parts[0]), _parquet_columns(parts[0]))
             return entry.name, f"read_parquet('{quoted}/*.parquet')"
         if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
             return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
@@ -189,23 +230,34 @@ def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str
             return entry.name, _csv(f"{quoted}/*.csv", strings)
         return entry.name, None
     if entry.suffix == ".parquet":
+        refuse_case_clash(str(entry), _parquet_columns(entry))
         return entry.stem, f"read_parquet('{quoted}')"
     if entry.suffix == ".csv":
         return entry.stem, _csv(quoted, _present(entry, string_columns.get(entry.stem, [])))
     return entry.stem, None
 
 
-def _present(path: Path, columns: list[str]) -> list[str]:
-    """The columns of `columns` that the CSV header names (DuckDB rejects type hints for
-    absent columns)."""
-    import csv
+def _parquet_columns(path: Path) -> list[str]:
+    """The file's own column names (DuckDB renames the second of two that differ only in
+    case); none when the footer cannot be read, which the view's creation then reports."""
+    try:
+        return pq.read_schema(path).names
+    except (OSError, pa.ArrowException):
+        return []
 
+
+def _present(path: Path, columns: list[str]) -> list[str]:
+    """The CSV header's spelling (in any case) of the columns of `columns` it names (DuckDB
+    rejects type hints for absent columns); two header names that differ only in case are
+    refused."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             header = next(csv.reader(file), [])
     except (OSError, UnicodeDecodeError) as error:
         raise SourceError(f"{path}: cannot read the file: {error}") from None
-    return [c for c in dict.fromkeys(columns) if c in header]
+    refuse_case_clash(str(path), header)
+    spelled = {h.lower(): h for h in header}
+    return [spelled[c] for c in dict.fromkeys(columns) if c in spelled]
 
 
 def _csv(pattern: str, strings: list[str]) -> str:

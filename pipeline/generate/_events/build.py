@@ -277,36 +277,3 @@ def _request_urls(model: RateModel, protos: Protos, inverse: np.ndarray,
     """Canvas's request_url of Canvas events on context-store objects (null for the rest)."""
     canvas = np.array([model.spec["tools"][t]["ed_app"] == "canvas" for t in model.tools])
     return _take(urls, inverse, absent=~canvas[protos.tool])
-
-
-def compact_dictionaries(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """A slice of `batch` whose dictionaries hold only the values its rows use (a day's slice of
-    a week's batch would otherwise write the week's dictionary into the day's file), each value
-    once and in sorted order: a canonical dictionary, so the same rows give the same Parquet
-    bytes (a dictionary with repeated values, as the tools' shared ed_app ids make, was written
-    differently from run to run)."""
-    arrays = [_compact(column) for column in batch.columns]
-    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
-        [pa.field(f.name, a.type, f.nullable) for f, a in zip(batch.schema, arrays, strict=True)]))
-
-
-def _compact(array: pa.Array) -> pa.Array:
-    if pa.types.is_struct(array.type):
-        children = [_compact(child) for child in array.flatten()]  # the slice's own rows
-        fields = [pa.field(f.name, c.type) for f, c in zip(array.type, children, strict=True)]
-        mask = array.is_null() if array.null_count else None
-        return pa.StructArray.from_arrays(children, fields=fields, mask=mask)
-    if not pa.types.is_dictionary(array.type) or not len(array.dictionary):
-        return array  # an empty dictionary (all rows null, as in a tiny run) is canonical
-    indices = array.indices.fill_null(0).to_numpy()
-    valid = ~np.asarray(array.is_null()) if array.null_count else None
-    used = np.zeros(len(array.dictionary) + 1, dtype=bool)
-    used[indices[valid] if valid is not None else indices] = True
-    used = used[:-1]
-    kept = array.dictionary.filter(used)
-    canonical = pc.unique(kept).sort()
-    remap = np.zeros(len(used), dtype=np.int32)
-    remap[used] = pc.index_in(kept, value_set=canonical).to_numpy(zero_copy_only=False)
-    new = remap[np.where(valid, indices, 0) if valid is not None else indices]
-    return pa.DictionaryArray.from_arrays(
-        pa.array(new, mask=None if valid is None else ~valid), canonical)

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.generate._engine import Engine
-from pipeline.generate._events.build import compact_dictionaries, event_batch
+from pipeline.generate._events.build import event_batch
+from pipeline.generate._events.compact import DaySlicer
 from pipeline.generate._events.objects import kind_code, object_picker
 from pipeline.generate._events.rates import GRADED, SUBMITTED, RateModel, rate_model
 from pipeline.generate._events.streams import (
@@ -111,7 +112,7 @@ def _by_date(engine: Engine, model: RateModel, protos: Protos):
     order = np.argsort(_cluster_key(protos, dates), kind="stable")
     protos, dates = protos.take(order), dates[order]
     batch = event_batch(engine, model, protos)  # a week at once: per-batch costs amortised
+    days = DaySlicer(batch)  # each day's file holds only its own dictionary values
     cuts = np.concatenate([[0], np.flatnonzero(np.diff(dates)) + 1, [len(dates)]])
     for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
-        day = compact_dictionaries(batch.slice(start, stop - start))
-        yield str(np.datetime64(int(dates[start]), "D")), day
+        yield str(np.datetime64(int(dates[start]), "D")), days.slice(start, stop)
