@@ -86,7 +86,7 @@ class Side:
     rows_in: dict[str, int] = field(default_factory=dict)
     owned: bool = True  # whether evaluate opened the source (and closes it)
     _samples: dict[str, str] = field(default_factory=dict)  # table -> its sample relation
-    _digests: dict[str, str] = field(default_factory=dict)  # table -> its keys' digests
+    _digests: dict[tuple, str] = field(default_factory=dict)  # (table, key) -> digests
     _sample_rows: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -132,11 +132,6 @@ class Side:
         """0 or 1: the half a row falls in, in split `split`."""
         return half_of(self.split_bits(key_sql), split)
 
-    def split_select(self, key_sql: str) -> str:
-        """SELECT item `hb`: the split bits, so one aggregation counts every split's
-        halves at once."""
-        return f"{self.split_bits(key_sql)} hb"
-
     def order_key(self, key_sql: str) -> str:
         """A deterministic pseudo-random order of rows, the same in either engine."""
         return self.digits(key_sql, "sample", SAMPLE_DIGITS)
@@ -165,19 +160,21 @@ class Side:
                     f"FROM {base} t WHERE {key} IS NULL")
         return f"({sql})"
 
-    def digests(self, table: str) -> str:
-        """A relation of the table's distinct non-null split keys `k` with their split bits
-        `_hb` and sample order `_ord`: made once per table (a temporary table in DuckDB).
-        Made apart from the filter on `_ord` that a sample puts on it: DuckDB pushes such
-        a filter below the DISTINCT, which digests every row (31.5 M MD5s for a term of
-        20,000 FTE's events) instead of every person (~25,000)."""
-        if table not in self._digests:
-            base, key = self.source.relation(table), self.split_key(table, "t")
-            self._digests[table] = self.materialize(
+    def digests(self, table: str, key_sql: str | None = None) -> str:
+        """A relation of the table's distinct non-null keys `k` (its split key, or
+        `key_sql` over alias `t`) with their split bits `_hb` and sample order `_ord`: made
+        once per table and key (a temporary table in DuckDB). Made apart from the filter on
+        `_ord` that a sample puts on it: DuckDB pushes such a filter below the DISTINCT,
+        which digests every row (31.5 M MD5s for a term of 20,000 FTE's events) instead of
+        every key (~25,000 people)."""
+        key = key_sql or self.split_key(table, "t")
+        if (table, key) not in self._digests:
+            self._digests[(table, key)] = self.materialize(
                 f"digests_{len(self._digests)}",
                 f"SELECT k, {self.split_bits('k')} {HB}, {self.order_key('k')} {ORD} "
-                f"FROM (SELECT DISTINCT {key} k FROM {base} t) x WHERE k IS NOT NULL")
-        return self._digests[table]
+                f"FROM (SELECT DISTINCT {key} k FROM {self.source.relation(table)} t) x "
+                "WHERE k IS NOT NULL")
+        return self._digests[(table, key)]
 
     def flat_columns(self, table: str) -> list[str]:
         """The table's columns that figures compare: records, lists and JSON documents
