@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from distributions._evaluate._keys import Keys
-from distributions._evaluate._sql import Side, lit, q
+from distributions._evaluate._sql import Side, lit, q, unlike_values
 from distributions._privacy import sensitive_name
 
 TOP_CATEGORIES = 20  # the rest of a categorical column is one "(other)" category
@@ -92,7 +92,8 @@ class Context:
 
     def columns(self, table: str) -> list[ColumnInfo]:
         """The compared columns of a table: on both sides, not keys, not sensitive or free
-        text, of a kind that compares (nested records and lists are left out)."""
+        text, of a kind that compares (records, lists and JSON documents are left out:
+        `unlike_values`)."""
         if table not in self._columns:
             self._columns[table] = self._classify(table)
         return self._columns[table]
@@ -103,7 +104,7 @@ class Context:
         for name, sql_type in ref.columns[table].items():
             if name not in other.columns.get(table, {}) or self.keys.is_key(table, name):
                 continue
-            kind = _kind(sql_type)
+            kind = None if unlike_values(name, sql_type) else _kind(sql_type)
             if kind and not sensitive_name(name):
                 candidates.append(ColumnInfo(table, name, kind, sql_type))
         if not candidates or not ref.rows_in.get(table):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
 from distributions._evaluate._gates import EVENTS, event_frame
-from distributions._evaluate._sql import SPLITS, Side, q, split_rows
+from distributions._evaluate._sql import HB, SPLITS, Side, q, split_rows
 from distributions._evaluate._stats import mean_of, tvd
 
 CURVE_TOOLS = 8  # tools drawn in the curve plots (the busiest)
@@ -37,14 +37,13 @@ def event_figures(ctx: Context) -> list[Figure]:
 def _curves(ctx: Context, side: Side) -> list[dict]:
     """[split: {half: {"day": {(tool, day): n}, "week": ..., "hour": {hour: n},
     "tool": {tool: n}}}]."""
-    # the person's halves: one digest per person, not one per event
-    people = f"""(SELECT person_id, {side.split_select('person_id')} FROM (
-  SELECT DISTINCT e.{q('person')}.udp_id person_id FROM {side.rel(EVENTS)} e) x
-  WHERE person_id IS NOT NULL)"""
+    # the person's halves: one digest per person, not one per event (the same digests as
+    # the event store's sample, when it is split by the person too)
+    people = side.digests(EVENTS, f"t.{q('person')}.udp_id")
     sql = f"""
 SELECT hb, tool, d, hr, count(*) FROM (
-  SELECT p.hb, f.tool, f.event_day - f.term_begin d, f.hr
-  FROM {event_frame(side, _tool(ctx))} f JOIN {people} p ON p.person_id = f.person_id
+  SELECT p.{HB} hb, f.tool, f.event_day - f.term_begin d, f.hr
+  FROM {event_frame(side, _tool(ctx))} f JOIN {people} p ON p.k = f.person_id
   WHERE f.term_begin IS NOT NULL)
 GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
@@ -148,13 +147,18 @@ def _curve_plots(ctx: Context, curves: dict, tools: list[str], figures: list[Fig
             f.plot = plot
 
 
-def _activity_frame(side: Side, tool: str) -> str | None:
+def _activity_frame(side: Side) -> str | None:
+    """SQL of the graded enrollments: person, final score and the person's events in the
+    course offering (counted from the events alone: their term plays no part)."""
     if not (side.has("course_grade", "course_section_id", "person_id", "le_final_score")
             and side.has("course_section", "course_section_id", "course_offering_id")):
         return None
     return f"""(SELECT g.person_id, g.le_final_score score, coalesce(e.n, 0) events
 FROM {side.rel('course_grade')} g JOIN {side.rel('course_section')} s USING (course_section_id)
-LEFT JOIN (SELECT person_id, course_offering_id, count(*) n FROM {event_frame(side, tool)}
+LEFT JOIN (SELECT person_id, course_offering_id, count(*) n FROM (
+             SELECT e.{q('person')}.udp_id person_id,
+                    e.{q('course_offering')}.udp_id course_offering_id
+             FROM {side.rel(EVENTS)} e) x
            GROUP BY person_id, course_offering_id) e
   ON e.person_id = g.person_id AND e.course_offering_id = s.course_offering_id
 WHERE g.le_final_score IS NOT NULL)"""
@@ -171,7 +175,7 @@ SELECT {group[0]}, count(*), corr(rs, re) FROM (
 
 
 def _activity_vs_score(ctx: Context, sides: dict[str, Side]) -> list[Figure]:
-    frames = {name: _activity_frame(side, _tool(ctx)) for name, side in sides.items()}
+    frames = {name: _activity_frame(side) for name, side in sides.items()}
     if any(f is None for f in frames.values()):
         return []
     # read three times (whole, halves, scatter): the events are counted once per side
