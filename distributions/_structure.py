@@ -7,7 +7,10 @@ the default template's counts, learned with aggregate SQL (zeros included, LEFT 
   by the offering's course level (the plan sizes offerings from it, so a source with 1,500
   students per offering gives 1,500, whatever its sections' declared capacity);
 - `rows.per_student_term` from the enrollments themselves when the source has no
-  person__academic_term table (courses per student per term, unconditional).
+  person__academic_term table (courses per student per term, unconditional);
+- `tables.learner_activity.rows.per_grandparent`: activities per course offering over all
+  its groups, zeros included (a course's total is its own shape: 4, 5 or 6 assignments, not
+  a sum of independent per-group draws; a student's results number its course's total).
 
 Each count rests on the people or parent rows behind it and passes the profile's privacy
 guard like any other distribution.
@@ -25,6 +28,7 @@ COURSE_CHILDREN = frozenset(("course_section", ENROLLMENT, "learner_activity_gro
                              "learner_activity", "wiki_page", "discussion", "discussion_entry",
                              "module", "module_item", "file", "quiz"))
 PER_SECTION = f"/tables/{ENROLLMENT}/rows/per_section"
+PER_OFFERING = "/tables/learner_activity/rows/per_grandparent"
 
 
 def structure_part(p, profile: dict) -> None:
@@ -33,7 +37,8 @@ def structure_part(p, profile: dict) -> None:
     for what, learn in (("/structure/terms_per_student", _terms_per_student),
                         ("/structure/entry_term", _entry_term),
                         (PER_SECTION, _per_section),
-                        (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term)):
+                        (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term),
+                        (PER_OFFERING, _activities_per_offering)):
         try:
             learn(p, profile)
         except Missing as missing:
@@ -112,6 +117,22 @@ def _per_section(p, profile: dict) -> None:
     if spec is not None and not spec["cells"]:
         spec = otherwise
     profile["tables"][ENROLLMENT]["rows"]["per_section"] = spec
+
+
+def _activities_per_offering(p, profile: dict) -> None:
+    """Activities per course offering, zeros included (institutional counts: courses are not
+    people)."""
+    r = p.reader
+    if not r.has("learner_activity", "course_offering_id"):
+        raise Missing("learner_activity has no course_offering_id")
+    base = (f"SELECT COUNT(a.course_offering_id) AS v FROM {r.rel('course_offering')} AS o "
+            f"LEFT JOIN {r.rel('learner_activity')} AS a ON a.course_offering_id = "
+            f"o.course_offering_id GROUP BY o.course_offering_id")
+    counts = institutional(p, "course_offering", value_counts(r, base).get((), {}))
+    spec = p._count_distribution(PER_OFFERING, counts, {"integer": True})
+    if spec is None:
+        raise Missing("too few offerings to publish their activities")
+    profile["tables"]["learner_activity"].setdefault("rows", {})["per_grandparent"] = spec
 
 
 def _per_student_term(p, profile: dict) -> None:

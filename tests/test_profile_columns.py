@@ -251,6 +251,20 @@ def test_quantiles_follow_a_bimodal_score_a_fitted_normal_does_not(run):
     assert ks("empirical") <= 0.02 < 0.08 <= ks("normal")
 
 
+@pytest.mark.parametrize("null_fraction", [0.06, 0.5])
+def test_values_beside_nulls_keep_their_whole_distribution(null_fraction):
+    """A column with nulls (an exam kind undated half the time): its non-null values span
+    every stored quantile, the upper tail included, and the null share is kept."""
+    spec = {"kind": "continuous", "family": "empirical", "min": 0.0, "max": 1.0,
+            "quantiles": {"0.25": 0.25, "0.5": 0.5, "0.75": 0.75},
+            "null_fraction": null_fraction}
+    u = (np.arange(10_000) + 0.5) / 10_000
+    drawn = compile_distribution(spec).sample(u)
+    values = drawn[~np.isnan(drawn)]
+    assert np.isnan(drawn).mean() == pytest.approx(null_fraction, abs=1e-3)
+    assert np.quantile(values, [0.5, 0.99]) == pytest.approx([0.5, 0.99], abs=0.01)
+
+
 # ---- privacy and coverage ------------------------------------------------------------------
 def test_sensitive_columns_are_named_in_the_notes_and_never_leave(run):
     document = json.loads(run["profile"].read_text())

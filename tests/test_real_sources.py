@@ -198,14 +198,6 @@ KNOWN_MISSES = {
     "extra_columns": {("course_section_enrollment", "course_section_id"),
                       ("course_grade", "course_section_id"),
                       ("learner_activity_result", "learner_activity_id")},
-    # a GPA drawn on the student's latent, where the source computes it from the final
-    # score (KS 0.063 vs 0.05)
-    "withdrawal": {("course_grade", "gpa_cumulative_excluding_course_grade")},
-    # results per student = the assignments of its one course (0.24 vs 0.125): assignments
-    # per offering are drawn per group, so the source's 16 offerings' totals (4, 5, 6
-    # assignments: 5, 3, 8 offerings) come out as 1, 11, 4; the total per offering is not
-    # learned as such
-    "one_term": {("learner_activity_result", "person_id")},
 }
 
 

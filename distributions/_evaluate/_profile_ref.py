@@ -18,6 +18,8 @@ from distributions._evaluate._columns import value_counts
 from distributions._evaluate._context import number
 from distributions._evaluate._sql import HB, SPLITS, q, split_rows, split_sets
 from distributions._evaluate._stats import ks_at_points, ks_counts, mean_of, quantile_points, tvd
+from pipeline.udp._registry import REGISTRY
+from pipeline.udp._schema import ORDINAL
 
 NULL = "(null)"
 
@@ -68,8 +70,14 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
-    rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {HB} hb, {q(column)} v "
-                    f"FROM {syn.sample(table)} s) GROUP BY {split_sets('v')}")
+    unit = _draw_unit(syn, table, column)
+    halves_of = (lambda n: [(n // 2, n - n // 2)] * SPLITS) if unit is None else None
+    if unit is None:
+        rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {HB} hb, {q(column)} v "
+                        f"FROM {syn.sample(table)} s) GROUP BY {split_sets('v')}")
+    else:  # rows sharing one draw go to the same half, and each counts once in n
+        rows = syn.rows(f"SELECT {syn.split_bits('u')} hb, v, count(*) FROM (SELECT {unit} u, "
+                        f"{q(column)} v FROM {syn.sample(table)} s) x GROUP BY 1, 2")
     found: list[dict] = [{0: {}, 1: {}} for _ in range(SPLITS)]
     for split, half, (value, n) in split_rows(rows):
         label = normalized(value)
@@ -85,12 +93,44 @@ def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict
     plot = ctx.add_plot({"type": "bars", "title": f"{table}.{column}", "x": labels,
                          "series": {"profile": [reference.get(k, 0) for k in labels],
                                     "synthetic": [whole.get(k, 0) / total for k in labels]}})
-    floor = mean_of(tvd(s[0], s[1]) for s in found)
-    n = sum(whole.values())
-    # the profile is the distribution itself: only the warehouse's own sampling noise counts
-    floor = None if floor is None else rescale(floor, (n // 2, n - n // 2), (10**12, n))
+    sizes = halves_of(sum(whole.values())) if unit is None else _unit_halves(syn, table, unit)
+    # the profile is the distribution itself: only the warehouse's own sampling noise counts,
+    # each split's halves rescaled to the warehouse's independent draws (rows, or units)
+    floor = mean_of(rescale(tvd(s[0], s[1]), (a, b), (10**12, a + b))
+                    for s, (a, b) in zip(found, sizes, strict=True)
+                    if min(a, b) > 0 and tvd(s[0], s[1]) is not None)
     return similarity_figure("column", table, "1-tvd", tvd(reference, whole), floor, "tvd",
                              plot=plot, **common)
+
+
+def _draw_unit(syn, table: str, column: str) -> str | None:
+    """SQL of what one random draw of a registry column is shared by in the warehouse, or
+    None when each row draws its own. A course recurring across terms draws its CIP family,
+    credits, level and names once (keyed by its position in the term): its offerings agree
+    on every such column, so 24 offerings of 6 courses are 6 draws, not 24. A column keyed
+    by a parent row (a student's load in each of their terms) is one draw per parent."""
+    try:
+        keyed_by = REGISTRY[table].column(column).keyed_by
+    except KeyError:  # not a registry column (an institution's extra): drawn per row
+        return None
+    if keyed_by is None:
+        return None
+    if keyed_by != ORDINAL:
+        return q(keyed_by) if syn.has(table, keyed_by) else None
+    together = [c.name for c in REGISTRY[table].columns
+                if c.keyed_by == ORDINAL and syn.has(table, c.name)]
+    return "concat(" + ", '|', ".join(f"coalesce(CAST({q(c)} AS VARCHAR), '')"
+                                      for c in together) + ")"
+
+
+def _unit_halves(syn, table: str, unit: str) -> list[tuple[int, int]]:
+    """(units in half 0, units in half 1) of each split of the table's sample."""
+    rows = syn.rows(f"SELECT {syn.split_bits('u')} hb, count(*) FROM (SELECT DISTINCT {unit} u "
+                    f"FROM {syn.sample(table)} s) x GROUP BY 1")
+    sizes = [[0, 0] for _ in range(SPLITS)]
+    for split, half, (n,) in split_rows(rows):
+        sizes[split][half] += int(n)
+    return [(a, b) for a, b in sizes]
 
 
 def _quantiles(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:

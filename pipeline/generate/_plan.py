@@ -300,19 +300,51 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     parents = np.arange(engine.n_rows(layout.parent), dtype=np.int64)
     if layout.count_rule:
         return COUNT_RULES[layout.count_rule](engine, table, parents)
-    spec = engine.profile["tables"][table.name]["rows"]["per_parent"]
+    rows = engine.profile["tables"][table.name]["rows"]
     counters, domain = parents, len(parents)
     if layout.count_keyed_by:
         counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
         domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by))
-    return draw_counts(engine, table.key, spec, layout.parent, parents, counters, domain)
+    counts = draw_counts(engine, table.key, rows["per_parent"], layout.parent, parents,
+                         counters, domain)
+    grandparent = engine.registry[layout.parent].layout
+    if "per_grandparent" in rows and grandparent.kind == "children":
+        counts = _spread_totals(engine, table, rows["per_grandparent"], grandparent.parent,
+                                counts)
+    return counts
+
+
+def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
+                   counts: np.ndarray) -> np.ndarray:
+    """Children per parent row, rescaled so that each grandparent's children add up to a
+    total drawn from `spec` (a course's activities over all its groups, whose shape a sum of
+    independent per-group draws would not keep): spread over its parents in proportion to
+    their drawn counts (evenly where all drew none), by largest remainder."""
+    owners = engine.layouts[table.layout.parent].parent_rows(
+        np.arange(len(counts), dtype=np.int64))
+    everyone = np.arange(engine.n_rows(grandparent), dtype=np.int64)
+    totals = draw_counts(engine, table.key, spec, grandparent, everyone, everyone,
+                         len(everyone), stream="grandparent_rows")
+    drawn = np.bincount(owners, weights=counts, minlength=len(everyone))
+    weight = np.where(drawn[owners] > 0, counts, 1.0)
+    share = weight / np.bincount(owners, weights=weight, minlength=len(everyone))[owners]
+    exact = totals[owners] * share
+    spread = np.floor(exact).astype(np.int64)
+    left = totals - np.bincount(owners, weights=spread, minlength=len(everyone)).astype(
+        np.int64)
+    # the parents with the largest remainders of their grandparent get one more each
+    order = np.lexsort((-(exact - spread), owners))
+    first = np.searchsorted(owners[order], owners[order])
+    rank = np.arange(len(order)) - first
+    spread[order[rank < left[owners[order]]]] += 1
+    return spread
 
 
 def draw_counts(engine: Engine, key: str, spec: dict, parent: str, parents: np.ndarray,
-                counters: np.ndarray, domain: int) -> np.ndarray:
+                counters: np.ndarray, domain: int, stream: str = "rows") -> np.ndarray:
     """Children per parent row of `parent`, drawn from a count distribution of table `key`
     (its conditionals read the parent's columns)."""
-    u = engine.stratified(key, "rows", counters, domain)
+    u = engine.stratified(key, stream, counters, domain)
     try:
         counts = engine.draw(spec, parent, parents, u)
     finally:

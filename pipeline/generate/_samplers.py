@@ -69,6 +69,13 @@ class QuantileSampler:
             object.__setattr__(self, "_even", np.interp(grid, self.cdf, self.values))
 
     def sample(self, u: np.ndarray) -> np.ndarray:
+        nulls = None
+        if self.null_fraction > 0:
+            nulls = u > 1.0 - self.null_fraction
+            # the top of the uniform range becomes null, so a copula keeps its ordering; the
+            # rest spans the whole quantile function (the non-null values keep their upper
+            # tail)
+            u = np.minimum(u / max(1.0 - self.null_fraction, 1e-12), 1.0)
         if self.integer or len(self.values) == 1:
             index = _bucket(self.cdf, u, side="left")
             out = self.values[np.minimum(index, len(self.values) - 1)].astype(np.float64)
@@ -79,10 +86,7 @@ class QuantileSampler:
             out = even[low] + (position - low) * (even[low + 1] - even[low])
         if self.rounded:
             out = np.round(out)
-        if self.null_fraction > 0:
-            # the top of the uniform range becomes null, so a copula keeps its ordering
-            out = np.where(u > 1.0 - self.null_fraction, np.nan, out)
-        return out
+        return out if nulls is None else np.where(nulls, np.nan, out)
 
     def sample_normal(self, z: np.ndarray) -> np.ndarray:
         """Sample from standard-normal scores instead of uniforms (for copulas): a table of

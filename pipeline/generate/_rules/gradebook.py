@@ -22,6 +22,7 @@ from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._rules.work_dates import graded_dates, response_seconds
 from pipeline.generate._scenario_effects import apply_effects
 from pipeline.udp._schema import Table
 
@@ -415,31 +416,11 @@ def _response_seconds(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarra
 
 
 def _response(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarray:
-    """Seconds of each result's response, as if it were submitted: inside its term, before
-    a withdrawal."""
-    begin = _seconds(term_dates(engine, "begin", core["terms"]))
-    end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
-    due = _seconds(core["due"])
-    due = np.where(np.isnat(core["due"]), (begin + end) // 2, due)
     late_z = _copula(engine, -core["latent"], engine.profile["engagement"]["submission_rho"],
                      "lateness", rows)
-    hours = engine.draw_normal(engine.distribution(RESULT, "response_date"), RESULT, rows, late_z)
-    # a withdrawn student's late work comes in before the withdrawal, or not at all
-    withdrawal = core["withdrawal"]
-    last = np.where(np.isfinite(withdrawal), np.minimum(withdrawal - 1, end), end).astype(np.int64)
-    return np.clip(due + (hours * 3600).astype(np.int64), begin, np.maximum(last, begin))
+    return response_seconds(engine, rows, core, late_z)
 
 
 def _graded_dates(engine: Engine, rows: np.ndarray, core: dict) -> np.ndarray:
-    """When each result was graded (NaT where it was not): after its response, in its term."""
-    end = _seconds(term_dates(engine, "end", core["terms"])) + 86399
-    response = _response_seconds(engine, rows, core)
-    delay = engine.sample(RESULT, "graded_date", rows)
-    graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
-    graded = ~np.isnan(scores(engine, rows))
-    nat = np.iinfo(np.int64).min  # datetime64's NaT
-    return np.where(graded, graded_at, nat).view("datetime64[s]")
-
-
-def _seconds(dates: np.ndarray) -> np.ndarray:
-    return dates.astype("datetime64[s]").view(np.int64)
+    return graded_dates(engine, rows, core, _response_seconds(engine, rows, core),
+                        ~np.isnan(scores(engine, rows)))

@@ -28,6 +28,7 @@ from pipeline.udp._schema import Table
 
 GRADE = "course_grade"
 _MAX_PASS = 400_000  # results per gradebook pass, so memory follows the block size
+_GPA_SAMPLE = 200_000  # grade rows whose GPA scores rank each row's
 
 
 @rule("grade")
@@ -105,21 +106,26 @@ def _scores_of(engine: Engine, enrollments: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _weighted(owner, groups, weights, earned, possible, n) -> np.ndarray:
-    """Per owner: Σ_g w_g · earned_g / possible_g over groups with possible > 0, / Σ w_g."""
+    """Per owner: Σ_g w_g · earned_g / possible_g over groups with possible > 0, / Σ w_g.
+    An owner whose counted work lies only in zero-weight groups (a withdrawn student left
+    with quizzes weighted 0) is scored on plain points, as an unweighted course is, not
+    left without a score."""
     # results of one enrollment are ordered by activity, hence by group: segments are runs
     change = np.flatnonzero((np.diff(owner) != 0) | (np.diff(groups) != 0)) + 1
     starts = np.concatenate([[0], change])
     earned_g = np.add.reduceat(earned, starts)
     possible_g = np.add.reduceat(possible, starts)
-    weight_g = weights[starts]
     owner_g = owner[starts]
     counts = possible_g > 0
-    if not np.any(weight_g[counts] > 0):
-        weight_g = possible_g  # unweighted course: plain points
     ratio = np.divide(earned_g, possible_g, out=np.zeros_like(earned_g), where=counts)
-    weight_used = np.where(counts, np.maximum(weight_g, 0), 0)
+    weight_used = np.where(counts, np.maximum(weights[starts], 0), 0)
     total = np.bincount(owner_g, weights=weight_used * ratio, minlength=n)
     norm = np.bincount(owner_g, weights=weight_used, minlength=n)
+    points = np.bincount(owner_g, weights=np.where(counts, earned_g, 0), minlength=n)
+    possible_total = np.bincount(owner_g, weights=np.where(counts, possible_g, 0), minlength=n)
+    weighted = norm > 0
+    total = np.where(weighted, total, points)
+    norm = np.where(weighted, norm, possible_total)
     return np.where(norm > 0, np.round(100 * total / np.where(norm > 0, norm, 1), 2), np.nan)
 
 
@@ -133,11 +139,33 @@ def _letters(engine: Engine, final: np.ndarray) -> Labels:
 
 
 def _cumulative_gpa(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
-    """A student-level GPA that follows the student's part of the engagement latent."""
+    """A student-level GPA that follows the student's part of the engagement latent, drawn at
+    its copula score's place among every grade row's: the less engaged withdraw and leave
+    fewer grade rows, so Φ(score) over the rows that exist would skew high (KS 0.06 against
+    a source whose withdrawn score zero)."""
+    scores = _gpa_scores(engine, enrollments)
+    gpa = engine.draw(engine.distribution(GRADE, "gpa_cumulative_excluding_course_grade"),
+                      GRADE, enrollments, _rank_among_grades(engine, scores))
+    return np.round(gpa, 2)
+
+
+def _gpa_scores(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
     people = engine.fk_rows(ENROLLMENT, "person_id", enrollments)
     rho = float(engine.profile["engagement"]["gpa_rho"])
-    latent = student_latent(engine, people)
-    u = special.ndtr(rho * latent + np.sqrt(1 - rho * rho) * engine.normal(GRADE, "gpa", people))
-    gpa = engine.draw(engine.distribution(GRADE, "gpa_cumulative_excluding_course_grade"),
-                      GRADE, enrollments, u)
-    return np.round(gpa, 2)
+    return rho * student_latent(engine, people) + np.sqrt(1 - rho * rho) * engine.normal(
+        GRADE, "gpa", people)
+
+
+def _rank_among_grades(engine: Engine, scores: np.ndarray) -> np.ndarray:
+    """Uniforms: each score's rank among the GPA scores of the grade rows (all of them, or
+    _GPA_SAMPLE spread evenly over a larger table; computed once, whatever the blocks)."""
+    if "grades.gpa_scores" not in engine.facts:
+        n = engine.n_rows(GRADE)
+        rows = np.unique(np.linspace(0, n - 1, min(n, _GPA_SAMPLE)).astype(np.int64))
+        with engine.scratch():
+            found = _gpa_scores(engine, engine.parent_rows(GRADE, rows)) if n else np.zeros(0)
+        engine.facts["grades.gpa_scores"] = np.sort(found)
+    ranked = engine.facts["grades.gpa_scores"]
+    if len(ranked) < 2:
+        return special.ndtr(scores)
+    return (np.minimum(np.searchsorted(ranked, scores), len(ranked) - 1) + 0.5) / len(ranked)
