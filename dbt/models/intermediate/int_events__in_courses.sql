@@ -1,16 +1,11 @@
--- Events by people in courses, with who the person is in the course and the course's
--- description: the base of the tool marts.
+-- Events by people in courses, with the person's role in the course: the base of the tool
+-- marts, which count these per person and day first and only then look up the person's
+-- source-system ids (one keymap lookup per counted row, not per event).
 {{ config(tags=['events'], materialized='ephemeral') }}
 
 with events as (
 
     select * from {{ ref('stg_event_store__expanded') }}
-
-),
-
-person_ids as (
-
-    select * from {{ ref('stg_context_store_keymap__person') }}
 
 ),
 
@@ -31,14 +26,10 @@ final as (
         events.federated_session_json,
         events.course_offering_id,
         events.person_id,
-        person_ids.lms_int_id as lms_person_id,
-        person_ids.sis_ext_id as sis_person_id,
         case when events.membership_roles like '%Instructor%' then 'Instructor'
              when events.membership_roles like '%Learner%' then 'Learner'
              else 'Other' end as role
     from events
-    left join person_ids
-        on events.person_id = person_ids.person_id
     where events.person_id is not null
 
 )
