@@ -71,7 +71,6 @@ def _column(ctx: Context, table: str, column: str, dist: dict) -> Figure:
 def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict) -> Figure:
     syn = ctx.synthetic
     unit = _draw_unit(syn, table, column)
-    halves_of = (lambda n: [(n // 2, n - n // 2)] * SPLITS) if unit is None else None
     if unit is None:
         rows = syn.rows(f"SELECT hb, v, count(*) FROM (SELECT {HB} hb, {q(column)} v "
                         f"FROM {syn.sample(table)} s) GROUP BY {split_sets('v')}")
@@ -89,16 +88,17 @@ def _categorical(ctx: Context, table: str, column: str, dist: dict, common: dict
         label = normalized(item["value"])
         reference[label] = reference.get(label, 0.0) + float(item["p"])
     labels = sorted(set(reference) | set(whole), key=lambda k: -reference.get(k, 0))
-    total = sum(whole.values()) or 1
+    n = sum(whole.values())
+    total = n or 1
     plot = ctx.add_plot({"type": "bars", "title": f"{table}.{column}", "x": labels,
                          "series": {"profile": [reference.get(k, 0) for k in labels],
                                     "synthetic": [whole.get(k, 0) / total for k in labels]}})
-    sizes = halves_of(sum(whole.values())) if unit is None else _unit_halves(syn, table, unit)
+    sizes = [(n // 2, n - n // 2)] * SPLITS if unit is None else _unit_halves(syn, table, unit)
     # the profile is the distribution itself: only the warehouse's own sampling noise counts,
     # each split's halves rescaled to the warehouse's independent draws (rows, or units)
-    floor = mean_of(rescale(tvd(s[0], s[1]), (a, b), (10**12, a + b))
-                    for s, (a, b) in zip(found, sizes, strict=True)
-                    if min(a, b) > 0 and tvd(s[0], s[1]) is not None)
+    splits = [(tvd(s[0], s[1]), a, b) for s, (a, b) in zip(found, sizes, strict=True)]
+    floor = mean_of(rescale(d, (a, b), (10**12, a + b)) for d, a, b in splits
+                    if min(a, b) > 0 and d is not None)
     return similarity_figure("column", table, "1-tvd", tvd(reference, whole), floor, "tvd",
                              plot=plot, **common)
 
