@@ -216,7 +216,7 @@ class Side:
         table = q(f"__evaluate_{name}")
         start = time.perf_counter()
         self.source.connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
-        kind = name.rstrip("0123456789_")
+        kind = name.split("_")[0]
         self.spent[kind] = self.spent.get(kind, 0.0) + time.perf_counter() - start
         return table
 
