@@ -14,7 +14,7 @@ from distributions._evaluate._figures import (
     similarity_figure,
 )
 from distributions._evaluate._sql import HB, SPLITS, Side, half_of
-from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
+from distributions._evaluate._stats import ks_counts, ks_halves, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
 
 HISTOGRAM_BINS = 30
@@ -128,13 +128,9 @@ def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
     ref_values, ref_counts, bits = values["real"]
     syn_values, syn_counts, _ = values["synthetic"]
     value = ks_counts(ref_values, ref_counts, syn_values, syn_counts)
-    floors, sizes = [], (0, 0)
-    for split in range(SPLITS):
-        half = (bits >> split) & 1
-        a, b = ref_counts * (half == 0), ref_counts * (half == 1)
-        floors.append(ks_counts(ref_values, a, ref_values, b))
-        sizes = sizes if split else (int(a.sum()), int(b.sum()))
-    floor = mean_of(floors)
+    first = (bits & 1) == 0  # split 0's halves: the sizes the floor is rescaled from
+    sizes = (int(ref_counts[first].sum()), int(ref_counts[~first].sum()))
+    floor = mean_of(ks_halves(ref_values, ref_counts, bits, SPLITS))
     whole = (int(ref_counts.sum()), int(syn_counts.sum()))
     floor = rescale(floor, sizes, whole) if floor is not None and min(sizes) else None
     return distance_figure("column", info.table, "ks", value, floor, "ks", **common)
