@@ -36,10 +36,9 @@ def paths(ctx: Context) -> list[tuple[ForeignKey, ...]]:
 
 
 def cross_table_figures(ctx: Context) -> list[Figure]:
-    """Parent attribute × child column trends along every one- and two-hop path: one
-    contingency query per child table and side, its sample joined once to every ancestor
-    its paths reach (a query per path read the child's sample and made its labels again for
-    each of its paths: most of this family's time at 20,000 FTE)."""
+    """Parent attribute × child column trends along every one- and two-hop path. Each
+    child's sample is joined to every ancestor its paths reach and labelled once per side
+    (a join and labelling per path was most of this family's time at 20,000 FTE)."""
     routes: dict[str, list[tuple]] = {}  # child -> [(path, ancestor attributes)]
     for path in paths(ctx):
         child, ancestor = path[0].child, path[-1].parent
@@ -112,6 +111,7 @@ def _contingency(side: Side, labelled: str, pairs: list[tuple[int, int]], halves
     local = {i: n for n, i in enumerate(used)}
     found = contingency(side, labelled, [f"c{i}" for i in used],
                         [(local[a], local[b]) for a, b in pairs], halves)
+
     def back(tables: dict) -> dict:
         return {(used[a], used[b]): table for (a, b), table in tables.items()}
     return {"whole": back(found["whole"]),
