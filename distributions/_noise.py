@@ -111,6 +111,8 @@ class Budget:
                 "allocated": round(self.share() * len(self.plan or ()), 12),
                 "spent": round(sum(q["epsilon"] for q in queries), 12),
                 "queries": queries, "refused_unplanned": sorted(set(self.unplanned)),
+                # planned (reserved) but not made: their share is left unspent
+                "unused": sorted(set(self.plan or ()) - set(self.queries)),
                 "not_covered": "continuous summaries (quantiles, moments) and the gradebook "
                                "calibration (score correlations) are protected by k-coded "
                                "extremes and aggregation over at least 2k people only, not by "
