@@ -27,9 +27,9 @@ CELLS = (f"{RESULT}/columns/response_date/cells", f"{RESULT}/undated/response_da
          "/tables/course_section_enrollment/columns/registration_day/cells")
 
 
-def _kinds_of_work(tables: dict, rng) -> None:
+def kinds_of_work(tables: dict, rng, exam_at: float = 0.92) -> None:
     """Quizzes due in the term's first third and answered within 6 hours, projects due in
-    its last third, exams undated and sat at ~0.92 of the term."""
+    its last third, exams undated and sat at ~`exam_at` of the term."""
     acts, groups = tables["learner_activity"], tables["learner_activity_group"]
     kind = acts["learner_activity_group_id"].map(
         groups.set_index("learner_activity_group_id")["name"]).to_numpy()
@@ -46,10 +46,19 @@ def _kinds_of_work(tables: dict, rng) -> None:
         by_activity["course_offering_id"]))
     hours = np.where(work == "Quizzes", rng.uniform(-6, 0, len(res)),
                      rng.uniform(-96, 12, len(res)))
-    exam = r_begin + (r_end - r_begin) * np.clip(rng.normal(0.92, 0.03, len(res)), 0, 1)
+    exam = r_begin + (r_end - r_begin) * np.clip(rng.normal(exam_at, 0.03, len(res)), 0, 1)
     dated = due + pd.to_timedelta(hours, unit="h")
     res["response_date"] = dated.where(work != "Exams", exam).where(
         res["response_date"].notna())
+
+
+def unregistration(tables: dict, rng, center: float) -> None:
+    """An enrollment extra `unregistration_day`: a day near `center` for the withdrawn,
+    null for everyone else (its null-ness follows role_status)."""
+    enrollments = tables["course_section_enrollment"]
+    day = np.round(rng.normal(center, 8, len(enrollments)))
+    enrollments["unregistration_day"] = np.where(
+        enrollments["role_status"] == "Withdrawn", day, np.nan)
 
 
 def _term_bounds(tables: dict, offerings: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -98,7 +107,7 @@ def sources(tmp_path_factory):
     """(kinds of work, few-people work): two hand-built DuckDB sources."""
     folder = tmp_path_factory.mktemp("cells")
     kinds = institution(shape_of("extra_columns", students=400, seed=31))
-    _kinds_of_work(kinds, np.random.default_rng(31))
+    kinds_of_work(kinds, np.random.default_rng(31))
     few = institution(shape_of("extra_columns", students=300, seed=32))
     _few_people_work(few)
     return (write_duckdb(folder / "kinds.duckdb", kinds),
