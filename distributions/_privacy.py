@@ -274,6 +274,7 @@ def _num(value: float, integer: bool = False) -> float | int:
 
 # ---- what the profile releases --------------------------------------------------------------
 _TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
+_INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
 _TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
               "structure", "gradebook")
 
@@ -295,7 +296,8 @@ def released_parts(profile: dict, default: dict, queries, people_tables: set[str
             whole = not _unnoised_continuous(part, path, set(charged))
             out[path] = {"protection": "noised" if whole else "partly_noised",
                          "queries": charged}
-        elif table is not None and table not in people_tables:
+        elif (table is not None and table not in people_tables) or \
+                path.startswith(_INSTITUTIONAL_BLOCKS):
             out[path] = {"protection": "institutional"}
         else:
             out[path] = {"protection": "k_rule"}
