@@ -106,9 +106,9 @@ def _few_people_work(tables: dict) -> None:
 def sources(tmp_path_factory):
     """(kinds of work, few-people work): two hand-built DuckDB sources."""
     folder = tmp_path_factory.mktemp("cells")
-    kinds = institution(shape_of("extra_columns", students=400, seed=31))
+    kinds = institution(shape_of("extra_columns", students=250, seed=31))
     kinds_of_work(kinds, np.random.default_rng(31))
-    few = institution(shape_of("extra_columns", students=300, seed=32))
+    few = institution(shape_of("extra_columns", students=200, seed=32))
     _few_people_work(few)
     return (write_duckdb(folder / "kinds.duckdb", kinds),
             write_duckdb(folder / "few.duckdb", few))
