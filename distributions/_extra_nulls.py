@@ -85,7 +85,8 @@ def _noised_cells(p, table: str, column: str, kind: str, given: str,
             f"{r.col(table, 'person_id', 'key', 't')} AS pid FROM {r.rel(table)} AS t")
     template = {"null_fraction": 0.0, "integer": overall.get("integer", False),
                 **({"unit": overall["unit"]} if "unit" in overall else {})}
-    cells = noised_cells(p, f"{path}/cells", binned_cells(p, base, edges, 1), edges, template)
+    cells = noised_cells(p, f"{path}/cells", binned_cells(p, base, edges, 1), edges, template,
+                         overall)
     return [{"when": {given: value}, "distribution": dist}
             for (value,), dist in cells.items() if value is not None and dist is not None]
 

@@ -44,9 +44,11 @@ def binned_cells(p, base: str, edges: tuple[float, ...], groups: int) -> dict[tu
 
 
 def noised_cells(p, path: str, cells: dict[tuple, dict], edges: tuple[float, ...],
-                 template: dict) -> dict[tuple, dict | None]:
+                 template: dict, overall: dict | None = None) -> dict[tuple, dict | None]:
     """Each group's distribution from the bins noised as one query at `path` (in the planning
-    pass, from the exact bins, to be thrown away); None where too little survives."""
+    pass, from the exact bins, to be thrown away); None where too little survives. With
+    `overall` (a published distribution with a null share), a group of nulls with too few
+    values to shape is `overall` with that group's null share."""
     flat = {(*group, b): c for group, per in cells.items() for b, c in per.items()}
     noised = p.guard.noise(path, flat)
     weights: dict[tuple, dict] = {}
@@ -54,15 +56,18 @@ def noised_cells(p, path: str, cells: dict[tuple, dict], edges: tuple[float, ...
         weight = count.rows if isinstance(count, Cell) else float(count)
         weights.setdefault(key[:-1], {})[key[-1]] = weight
     return {group: _distribution(p, f"{path}[{','.join(map(str, group))}]", per, edges,
-                                 template) for group, per in sorted(
+                                 template, overall) for group, per in sorted(
                                      weights.items(), key=lambda item: str(item[0]))}
 
 
 def _distribution(p, path: str, weights: dict, edges: tuple[float, ...],
-                  template: dict) -> dict | None:
+                  template: dict, overall: dict | None) -> dict | None:
     bins = np.array([max(weights.get(b, 0.0), 0.0) for b in range(len(edges) - 1)])
     nulls = max(weights.get(NULL_BIN, 0.0), 0.0)
     n = float(bins.sum())
+    if n < 2 * p.guard.k <= n + nulls and overall is not None and "null_fraction" in overall:
+        # mostly nulls (no unregistration day for those who stayed): the share is the cell
+        return {**overall, "null_fraction": round(nulls / (n + nulls), 6)}
     if n < 2 * p.guard.k:  # the noised count of values, as the k rule counts a summary's
         p.guard.record(path, "suppressed", f"fewer than 2k={2 * p.guard.k} noised values",
                        n + nulls)
