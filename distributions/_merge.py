@@ -33,6 +33,8 @@ from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
 from distributions._profiler import ProfileResult
 from pipeline.errors import DistributionsError
+from pipeline.udp._contract import drop_unreachable_cells
+from pipeline.udp._registry import REGISTRY
 
 # tables with a person behind each row: the pooled k check applies to them (institutional
 # tables — terms, courses, groups — are not people)
@@ -101,6 +103,9 @@ def merge_profiles(paths: list[str]):
     for key in (k for k in _LARGEST if k in first):
         merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
     out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
+    for path in drop_unreachable_cells(out, REGISTRY):
+        merge.notes.append(f"{path}: dropped, its given value is not among the pooled "
+                           "column's values (the institutions' columns were pooled apart)")
     return ProfileResult(out, _manifest_of(merge), merge.notes)
 
 
