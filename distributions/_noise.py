@@ -119,8 +119,8 @@ class Budget:
                                "noise (except the cells of a column given another — response "
                                "offsets by kind of work, numeric extras by a registry column — "
                                "and the undated responses: noised histograms over a public "
-                               "grid); `released` names each part's protection; whether a conditional cell is kept is decided on its "
-                               "exact count of people (the k rule); institutional tables (no "
-                               "person behind a row) are neither noised nor suppressed; event "
-                               "counts are noised per event row (a person's events are not "
-                               "bounded)"}
+                               "grid); `released` names each part's protection; whether a "
+                               "conditional cell is kept is decided on its exact count of people "
+                               "(the k rule); institutional tables (no person behind a row) "
+                               "are neither noised nor suppressed; event counts are noised per "
+                               "event row (a person's events are not bounded)"}

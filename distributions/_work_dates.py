@@ -182,9 +182,18 @@ def _condition_response(p, profile: dict, given: str) -> None:
         return
     if p.guard.epsilon is not None:
         _noised_response_cells(p, columns, given, ahead, overall)
-        return
-    summaries = summarize(p.reader, _results(p, f"w.g0, {hours} AS x", given,
-                                             "w.cs_due IS NOT NULL"), p.guard.k, 1)
+    else:
+        _response_cells(p, columns, given, ahead, overall, counts)
+
+
+def _response_cells(p, columns: dict, given: str, ahead: str, overall: dict,
+                    counts: dict) -> None:
+    """The response offset's cells from their summaries, each k-checked on the people of
+    its binned counts."""
+    path = f"/tables/{RESULT}/columns/response_date"
+    hours = "w.g0, (t.cs_response - w.cs_due) / 3600.0 AS x"
+    summaries = summarize(p.reader, _results(p, hours, given, "w.cs_due IS NOT NULL"),
+                          p.guard.k, 1)
     cells = []
     for (value,), summary in sorted(summaries.items(), key=lambda i: str(i[0])):
         cell_path = f"{path}/cells[{ahead}={value}]"
