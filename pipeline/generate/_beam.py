@@ -150,8 +150,9 @@ class GenerateBlocks(beam.DoFn):
 
     Files are written on a background thread while the next block or week is drawn: Parquet
     encoding and compression release the GIL, so drawing and writing overlap on two cores. At
-    most `PENDING_WRITES` files wait; the bundle ends only when all are written (a failed write
-    fails the bundle, which is retried and rewrites the same files)."""
+    most `PENDING_WRITES` event files, or one table block's files, wait; the bundle ends only
+    when all are written (a failed write fails the bundle, which is retried and rewrites the
+    same files)."""
 
     PENDING_WRITES = 8
 
@@ -173,6 +174,9 @@ class GenerateBlocks(beam.DoFn):
             files = ((key, block_path(self.root, key, block.index), batch,
                       parquet_options(batch)) for key, batch in self.engine.block(
                           block.table, block.start, block.stop, block.companions).items())
+            # drawn while the previous block's files were written; those are large, so all of
+            # them are written before this block's are queued: two blocks held at most
+            self._drain()
         for key, path, batch, options in files:
             while len(self.pending) >= self.PENDING_WRITES:
                 self.pending.popleft().result()
@@ -181,6 +185,9 @@ class GenerateBlocks(beam.DoFn):
             yield key, batch.num_rows
 
     def finish_bundle(self):
+        self._drain()
+
+    def _drain(self) -> None:
         while self.pending:
             self.pending.popleft().result()
 
