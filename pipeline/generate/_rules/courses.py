@@ -25,8 +25,15 @@ _LEVEL_SUFFIX = {"100": " I", "200": " II", "300": "", "400": ": Advanced Topics
 
 @count_rule("offerings")
 def plan_offerings(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
-    """Offerings per term, as sized from FTE."""
-    return np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
+    """Offerings per term, as sized from FTE: by the term's type where the profile learned
+    offerings per term type (a source's 7 autumn and 5 spring courses), else the mean."""
+    counts = np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
+    by_type = engine.profile.get("structure", {}).get("offerings_per_fte_by_term_type", {})
+    for i, term in enumerate(parents):
+        per_fte = by_type.get(engine.facts["calendar"][int(term)]["term_type"])
+        if per_fte:
+            counts[i] = max(1, round(per_fte * engine.facts["fte"]))
+    return counts
 
 
 def offering_departments(engine: Engine, rows: np.ndarray) -> np.ndarray:
