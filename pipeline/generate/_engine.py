@@ -22,6 +22,7 @@ from pipeline.generate._samplers import compile_distribution
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
 
 RULES: dict[str, Callable] = {}
+DRAWS_LEARNED: set[str] = set()  # rules that draw their learned columns themselves
 LATENTS: dict[str, Callable] = {}  # table key -> its rows' latent engagement (standard normal)
 ID_STRIDE = 10**10  # keys of different tables never collide
 STRATIFY_MAX = 250_000  # largest key domain drawn by strata (rank tables are 8 bytes a key)
@@ -35,10 +36,13 @@ def latent(key: str):
     return register
 
 
-def rule(name: str):
-    """Register an entity rule under the `gen` name the registry uses."""
+def rule(name: str, draws_learned: bool = False):
+    """Register an entity rule under the `gen` name the registry uses; `draws_learned`: the
+    rule also draws its columns when they are learned (with uniforms of its own)."""
     def register(function: Callable) -> Callable:
         RULES[name] = function
+        if draws_learned:
+            DRAWS_LEARNED.add(name)
         return function
     return register
 
@@ -139,7 +143,7 @@ class Engine:
         if table.layout.kind == "enumerate" and name == table.layout.column:
             categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
             return Labels(rows.astype(np.int32), categories)
-        if gen == "profile" or self.learned(key, name):
+        if gen == "profile" or self.learned(key, name) and gen not in DRAWS_LEARNED:
             return self.sample(key, name, rows)
         return RULES[gen](self, table, name, rows)
 
@@ -166,15 +170,21 @@ class Engine:
             u = self._tied_uniforms(key, name, tie, rows)
             spec = _ordered(spec, tie["order"])
         if u is None:
-            keyed_by = self._keyed_by(table, name)
-            counters = self._counters(key, keyed_by, rows)
-            domain = self._domain(key, keyed_by)
-            by_cell = spec["kind"] == "conditional" and name in _names(table) and \
-                table.column(name).learnable and keyed_by in (None, ORDINAL) and \
-                2 <= domain <= STRATIFY_MAX
-            u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
-                 else self.stratified(key, name, counters, domain))
+            u = self.column_uniforms(key, name, rows)
         return self.draw(spec, key, rows, u)
+
+    def column_uniforms(self, key: str, name: str, rows: np.ndarray) -> np.ndarray:
+        """The uniforms a profile column's draw takes at `rows`: stratified over the table
+        (within each cell of a conditional catalog column)."""
+        table, spec = self.registry[key], self.distribution(key, name)
+        keyed_by = self._keyed_by(table, name)
+        counters = self._counters(key, keyed_by, rows)
+        domain = self._domain(key, keyed_by)
+        by_cell = spec["kind"] == "conditional" and name in _names(table) and \
+            table.column(name).learnable and keyed_by in (None, ORDINAL) and \
+            2 <= domain <= STRATIFY_MAX
+        return (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
+                else self.stratified(key, name, counters, domain))
 
     def _cell_stratified(self, key: str, name: str, spec: dict, keyed_by: str | None,
                          counters: np.ndarray, domain: int) -> np.ndarray:

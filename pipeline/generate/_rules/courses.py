@@ -139,9 +139,12 @@ def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarra
     return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
 
 
-@rule("activity_names")
+@rule("activity_names", draws_learned=True)
 def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
-    """Assignment-group names in creation order; assignment titles numbered per group."""
+    """Assignment-group names in creation order; assignment titles numbered per group; or,
+    learned from a source, drawn course by course (see `_names_by_course`)."""
+    if engine.learned(table.key, column):
+        return _names_by_course(engine, table, column, rows)
     if table.name == "learner_activity_group":
         ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
@@ -151,6 +154,53 @@ def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
     stems = pa.array([cat.ACTIVITY_TITLE_STEMS.get(n, n) for n in group_names.categories])
     number = pc.cast(pa.array(engine.ordinal(table.key, rows) + 1), pa.string())
     return pc.binary_join_element_wise(stems.take(pa.array(group_names.codes)), number, " ")
+
+
+def _names_by_course(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Learned group names and titles, stratified within each course: a course's groups
+    take the strata of the name shares (so each course has about its share of each kind,
+    one exam, not two or none), and its assignments of one group name take the strata of
+    that name's titles (TMA 0, 1 and 2, not TMA 2 twice; a title's due date follows it)."""
+    if not len(rows):
+        return engine.sample(table.key, column, rows, np.zeros(0))
+    groups = engine.layouts["learner_activity_group"]
+    offering = _offerings_of(engine, table, rows)
+    first, stop = groups.offsets[offering], groups.offsets[offering + 1]
+    if table.name == "learner_activity":
+        activities = engine.layouts[table.key]
+        first, stop = activities.offsets[first], activities.offsets[stop]
+    siblings = np.arange(int(first.min()), int(stop.max()), dtype=np.int64)
+    owner = _offerings_of(engine, table, siblings)
+    if table.name == "learner_activity":  # within the course's assignments of one group name
+        names = engine.column("learner_activity_group", "name",
+                              engine.layouts[table.key].parent_rows(siblings))
+        owner = owner * (len(names.categories) + 1) + names.codes + 1
+    u = _strata(engine, table.key, column, siblings, owner)
+    return engine.sample(table.key, column, rows, u[rows - siblings[0]])
+
+
+def _offerings_of(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
+    """The course offering row of each group or assignment row."""
+    groups = engine.layouts["learner_activity_group"]
+    if table.name == "learner_activity":
+        rows = engine.layouts[table.key].parent_rows(rows)
+    return groups.parent_rows(rows)
+
+
+def _strata(engine: Engine, key: str, name: str, rows: np.ndarray,
+            owner: np.ndarray) -> np.ndarray:
+    """Uniforms stratified within each owner: an owner's n rows take the n strata of
+    (0, 1) in a seeded random order."""
+    bits = _random.bits(_random.stream_key(engine.seed, key, name, "course"), rows)
+    order = np.lexsort((bits, owner))
+    ranked = owner[order]
+    start = np.searchsorted(ranked, ranked, side="left")
+    count = np.searchsorted(ranked, ranked, side="right") - start
+    rank, size = np.empty(len(rows)), np.empty(len(rows))
+    rank[order], size[order] = np.arange(len(rows)) - start, count
+    # within its stratum, a row takes the column's own table-wide (cell-)stratified uniform,
+    # so that a course's single exam still keeps the table's shares of exam titles
+    return (rank + engine.column_uniforms(key, name, rows)) / size
 
 
 @rule("group_weight")
