@@ -170,21 +170,15 @@ class Engine:
             u = self._tied_uniforms(key, name, tie, rows)
             spec = _ordered(spec, tie["order"])
         if u is None:
-            u = self.column_uniforms(key, name, rows)
+            keyed_by = self._keyed_by(table, name)
+            counters = self._counters(key, keyed_by, rows)
+            domain = self._domain(key, keyed_by)
+            by_cell = spec["kind"] == "conditional" and name in _names(table) and \
+                table.column(name).learnable and keyed_by in (None, ORDINAL) and \
+                2 <= domain <= STRATIFY_MAX
+            u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
+                 else self.stratified(key, name, counters, domain))
         return self.draw(spec, key, rows, u)
-
-    def column_uniforms(self, key: str, name: str, rows: np.ndarray) -> np.ndarray:
-        """The uniforms a profile column's draw takes at `rows`: stratified over the table
-        (within each cell of a conditional catalog column)."""
-        table, spec = self.registry[key], self.distribution(key, name)
-        keyed_by = self._keyed_by(table, name)
-        counters = self._counters(key, keyed_by, rows)
-        domain = self._domain(key, keyed_by)
-        by_cell = spec["kind"] == "conditional" and name in _names(table) and \
-            table.column(name).learnable and keyed_by in (None, ORDINAL) and \
-            2 <= domain <= STRATIFY_MAX
-        return (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
-                else self.stratified(key, name, counters, domain))
 
     def _cell_stratified(self, key: str, name: str, spec: dict, keyed_by: str | None,
                          counters: np.ndarray, domain: int) -> np.ndarray:

@@ -143,8 +143,10 @@ def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarra
 def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
     """Assignment-group names in creation order; assignment titles numbered per group; or,
     learned from a source, drawn course by course (see `_names_by_course`)."""
-    if engine.learned(table.key, column):
+    if engine.learned(table.key, column) and table.name == "learner_activity_group":
         return _names_by_course(engine, table, column, rows)
+    if engine.learned(table.key, column):
+        return engine.sample(table.key, column, rows)
     if table.name == "learner_activity_group":
         ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
@@ -157,26 +159,23 @@ def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
 
 
 def _names_by_course(engine: Engine, table: Table, column: str, rows: np.ndarray):
-    """Learned group names and titles, stratified within each course: a course's groups
-    take the strata of the name shares (so each course has about its share of each kind,
-    one exam, not two or none), and its assignments of one group name take the strata of
-    that name's titles (TMA 0, 1 and 2, not TMA 2 twice; a title's due date follows it)."""
-    if not len(rows):
-        return engine.sample(table.key, column, rows, np.zeros(0))
-    groups = engine.layouts["learner_activity_group"]
-    offering = _offerings_of(engine, table, rows)
-    first, stop = groups.offsets[offering], groups.offsets[offering + 1]
-    if table.name == "learner_activity":
-        activities = engine.layouts[table.key]
-        first, stop = activities.offsets[first], activities.offsets[stop]
-    siblings = np.arange(int(first.min()), int(stop.max()), dtype=np.int64)
-    owner = _offerings_of(engine, table, siblings)
-    if table.name == "learner_activity":  # within the course's assignments of one group name
-        names = engine.column("learner_activity_group", "name",
-                              engine.layouts[table.key].parent_rows(siblings))
-        owner = owner * (len(names.categories) + 1) + names.codes + 1
-    u = _strata(engine, table.key, column, siblings, owner)
-    return engine.sample(table.key, column, rows, u[rows - siblings[0]])
+    """Learned group names and titles, spread within each course: a course's groups take
+    evenly spaced places of the name shares (so each course has about its share of each
+    kind, one exam, not two or none), and its assignments of one group name evenly spaced
+    places of that name's titles (TMA 0, 1 and 2, not TMA 2 twice; a title's due date
+    follows it). The table's rows of one cell then take its strata in the order of those
+    places, so the table keeps the profile's shares as a stratified draw does."""
+    slot = ("names_by_course", table.key, column)
+    if slot not in engine.facts:
+        with engine.scratch():
+            everyone = np.arange(engine.n_rows(table.key), dtype=np.int64)
+            cell = np.zeros(len(everyone), dtype=np.int64)
+            if table.name == "learner_activity":  # titles: within their group's name
+                cell = engine.column("learner_activity_group", "name", engine.layouts[
+                    table.key].parent_rows(everyone)).codes.astype(np.int64) + 1
+            engine.facts[slot] = _spread(engine, table.key, column,
+                                         _offerings_of(engine, table, everyone), cell)
+    return engine.sample(table.key, column, rows, engine.facts[slot][rows])
 
 
 def _offerings_of(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
@@ -187,20 +186,27 @@ def _offerings_of(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
     return groups.parent_rows(rows)
 
 
-def _strata(engine: Engine, key: str, name: str, rows: np.ndarray,
-            owner: np.ndarray) -> np.ndarray:
-    """Uniforms stratified within each owner: an owner's n rows take the n strata of
-    (0, 1) in a seeded random order."""
+def _spread(engine: Engine, key: str, name: str, owner: np.ndarray,
+            cell: np.ndarray) -> np.ndarray:
+    """Uniforms of every row of a table: each row's place among its owner's rows of its
+    cell ((rank + ½) / count, ranks in a seeded random order), then each cell's rows take
+    the cell's strata of (0, 1) in the order of their places."""
+    rows = np.arange(len(owner), dtype=np.int64)
     bits = _random.bits(_random.stream_key(engine.seed, key, name, "course"), rows)
-    order = np.lexsort((bits, owner))
-    ranked = owner[order]
-    start = np.searchsorted(ranked, ranked, side="left")
-    count = np.searchsorted(ranked, ranked, side="right") - start
-    rank, size = np.empty(len(rows)), np.empty(len(rows))
-    rank[order], size[order] = np.arange(len(rows)) - start, count
-    # within its stratum, a row takes the column's own table-wide (cell-)stratified uniform,
-    # so that a course's single exam still keeps the table's shares of exam titles
-    return (rank + engine.column_uniforms(key, name, rows)) / size
+    pair = owner * (int(cell.max(initial=0)) + 1) + cell
+    _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
+    place = (_ranks(np.lexsort((bits, pair)), pair) + 0.5) / counts[inverse]
+    rank = _ranks(np.lexsort((bits, place, cell)), cell)
+    size = np.bincount(cell)[cell]
+    return (rank + engine.uniform(key, name, rows)) / size
+
+
+def _ranks(order: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each row's rank within its group, in `order` (which sorts rows by group first)."""
+    ranked = group[order]
+    rank = np.empty(len(order), dtype=np.float64)
+    rank[order] = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
+    return rank
 
 
 @rule("group_weight")
