@@ -17,6 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from distributions._column_case import folded_note, refuse_case_clash
+
 # the one error class of every profiling source (pipeline/errors.py, below both)
 from pipeline.errors import SourceError
 
@@ -82,6 +84,9 @@ class BigQuerySource:
         self._client = client if client is not None else self._default_client()
         self._location: str | None = None
         self._checked = False
+        self._tables: dict[str, dict[str, str]] | None = None
+        self._declared: dict[str, list[str]] = {}  # tables whose columns are read folded
+        self.notes: list[str] = []  # columns read under another name, for the profile's notes
 
     @classmethod
     def from_uri(cls, uri: str, client: Any = None) -> BigQuerySource:
@@ -98,7 +103,23 @@ class BigQuerySource:
     # ---- the source interface -----------------------------------------------------------
     def tables(self) -> dict[str, dict[str, str]]:
         """table -> {column: BigQuery type} for every table and view of the dataset, columns
-        in their declared order (standard SQL type names: INT64, STRING, STRUCT<...>)."""
+        in their declared order (standard SQL type names: INT64, STRING, STRUCT<...>), under
+        their lower-case names (as a file or DuckDB source reads them; a note says so)."""
+        if self._tables is None:
+            self._tables = {name: self._folded(name, columns)
+                            for name, columns in self._described().items()}
+        return self._tables
+
+    def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
+        note = folded_note(name, list(columns))
+        if note is None:
+            return columns
+        refuse_case_clash(f"{self.label}, table {name}", list(columns))
+        self._declared[name] = list(columns)
+        self.notes.append(note)
+        return {c.lower(): kind for c, kind in columns.items()}
+
+    def _described(self) -> dict[str, dict[str, str]]:
         self._check_dataset()
         sql = (f"SELECT table_name, column_name, data_type "
                f"FROM `{self.project}.{self.dataset}`.INFORMATION_SCHEMA.COLUMNS "
@@ -113,7 +134,15 @@ class BigQuerySource:
         """The fully qualified, quoted name to use in SQL: `project.dataset.table`."""
         if not table or any(c in table for c in "`\\\n\r"):
             raise SourceError(f"{self.label}: not a valid table name: {table!r}")
-        return f"`{self.project}.{self.dataset}.{table}`"
+        name = f"`{self.project}.{self.dataset}.{table}`"
+        self.tables()  # described first: a table with folded names is read through a rename
+        declared = self._declared.get(table)
+        if declared is None:
+            return name
+        # column names are case-insensitive in BigQuery, but the names a query returns are
+        # not: every column is selected under its lower-case name
+        selects = ", ".join(f"`{c}` AS `{c.lower()}`" for c in declared)
+        return f"(SELECT {selects} FROM {name})"
 
     def query(self, sql: str) -> pa.Table:
         """Run standard SQL in BigQuery and return its result as an Arrow table."""

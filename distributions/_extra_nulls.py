@@ -7,12 +7,18 @@ null is its own category here, scored by mutual information against the table's 
 columns (role_status, role, …). The strongest one, if it clears the small-sample bias,
 conditions the extra: each of its values gets its own distribution (its own null share and
 quantiles), cells k-checked in distinct people, the overall distribution as `otherwise`.
+
+Under ε each candidate's null-ness table is one noised query (`dependency[column]`, planned
+whichever wins), the choice is made on the noised tables, and the chosen column's cells are
+one more query (`cells`, reserved whatever is chosen): a noised histogram over the overall
+distribution's published quantiles with nulls as a bin (`_noisy_continuous`).
 """
 
 from __future__ import annotations
 
 from distributions._dependencies import best_given, registry_nodes
 from distributions._estimators import Summary, summarize, value_cells
+from distributions._noisy_continuous import binned_cells, grid_of, noised_cells
 
 
 def extra_null_dependency_part(p, profile: dict) -> None:
@@ -29,12 +35,17 @@ def extra_null_dependency_part(p, profile: dict) -> None:
 def _condition(p, spec: dict, table: str, column: str) -> None:
     path = f"/tables/{table}/columns/{column}"
     kind = spec["extras"][column]["type"]
-    best = best_given(registry_nodes(p, table, spec),
-                      lambda given: _null_counts(p, table, column, kind, given))
+    candidates = registry_nodes(p, table, spec)
+    if p.guard.epsilon is not None and candidates:
+        p.guard.reserve(f"{path}/cells")  # whichever the noised choice picks
+    best = best_given(candidates, lambda given: _null_counts(p, table, column, kind, given))
     if best is None:
         return
     given, gain, cells = best
-    learned = _cells(p, table, column, kind, given, cells, spec["columns"][column])
+    if p.guard.epsilon is not None:
+        learned = _noised_cells(p, table, column, kind, given, spec["columns"][column])
+    else:
+        learned = _cells(p, table, column, kind, given, cells, spec["columns"][column])
     if learned:
         spec["columns"][column] = {"kind": "conditional", "given": [given], "cells": learned,
                                    "otherwise": spec["columns"][column]}
@@ -43,13 +54,41 @@ def _condition(p, spec: dict, table: str, column: str) -> None:
 
 
 def _null_counts(p, table: str, column: str, kind: str, given: str) -> dict:
-    """{(given value,): {is_null: people-counted Cell}} of a numeric extra's null-ness."""
+    """{(given value,): {is_null: people-counted Cell}} of a numeric extra's null-ness
+    (under ε: noised person weights, one query per candidate)."""
     r = p.reader
     x, pid = _number(p, table, column, kind), r.col(table, "person_id", "key", "t")
     g = r.col(table, given, "text", "t")
     base = (f"SELECT {g} AS g0, CASE WHEN {x} IS NULL THEN 1 ELSE 0 END AS v, {pid} AS pid "
             f"FROM {r.rel(table)} AS t")
-    return value_cells(r, base, 1)
+    cells = value_cells(r, base, 1)
+    if p.guard.epsilon is None:
+        return cells
+    flat = {(g0, v): c for (g0,), per in cells.items() for v, c in per.items()}
+    noised = p.guard.noise(f"/tables/{table}/columns/{column}/dependency[{given}]", flat)
+    out: dict[tuple, dict] = {}
+    for (g0, v), count in noised.items():
+        out.setdefault((g0,), {})[v] = count
+    return out
+
+
+def _noised_cells(p, table: str, column: str, kind: str, given: str,
+                  overall: dict) -> list[dict]:
+    """Under ε: one cell per value of `given` from the noised histogram over the overall
+    distribution's published quantiles (its nulls a bin of their own)."""
+    r, path = p.reader, f"/tables/{table}/columns/{column}"
+    edges = grid_of(overall)
+    if len(edges) < 2:
+        return []
+    base = (f"SELECT {r.col(table, given, 'text', 't')} AS g0, "
+            f"{_number(p, table, column, kind)} AS x, "
+            f"{r.col(table, 'person_id', 'key', 't')} AS pid FROM {r.rel(table)} AS t")
+    template = {"null_fraction": 0.0, "integer": overall.get("integer", False),
+                **({"unit": overall["unit"]} if "unit" in overall else {})}
+    cells = noised_cells(p, f"{path}/cells", binned_cells(p, base, edges, 1), edges, template,
+                         overall)
+    return [{"when": {given: value}, "distribution": dist}
+            for (value,), dist in cells.items() if value is not None and dist is not None]
 
 
 def _cells(p, table: str, column: str, kind: str, given: str, counts: dict,

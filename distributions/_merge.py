@@ -27,11 +27,14 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
+from distributions._merge_cells import cell_weight, undated_weight
+from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
 from distributions._profiler import ProfileResult
 from pipeline.errors import DistributionsError
+from pipeline.udp._contract import drop_unreachable_cells
+from pipeline.udp._registry import REGISTRY
 
 # tables with a person behind each row: the pooled k check applies to them (institutional
 # tables — terms, courses, groups — are not people)
@@ -39,7 +42,6 @@ PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_sect
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
 _LARGEST = ("calendar", "grading_scheme", "gradebook")
-_LEVELS = 241  # most quantile levels a merged continuous distribution stores
 
 
 class Merge:
@@ -64,7 +66,7 @@ class Merge:
         default's (the institution lacked that table or column) is not its data, and would
         only dilute the others'. All default: the default."""
         default = self.default["tables"].get(table, {}).get(kind, {}).get(name)
-        learned = [(spec, w) for spec, w in parts if spec != default]
+        learned = [part for part in parts if part[0] != default]
         return learned or parts[:1]
 
     def table_weights(self, table: str) -> np.ndarray:
@@ -96,10 +98,33 @@ def merge_profiles(paths: list[str]):
     if "engagement" in out:
         out["engagement"]["withdrawn_role_statuses"] = sorted(
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
+        if "ties" in first.get("engagement", {}):
+            out["engagement"]["ties"] = _merge_ties(merge)
     for key in (k for k in _LARGEST if k in first):
         merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
     out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
+    for path in drop_unreachable_cells(out, REGISTRY):
+        merge.notes.append(f"{path}: dropped, its given value is not among the pooled "
+                           "column's values (the institutions' columns were pooled apart)")
     return ProfileResult(out, _manifest_of(merge), merge.notes)
+
+
+def _merge_ties(merge: Merge) -> dict:
+    """Labels tied to scores: the largest institution's ties (their order and the cells
+    they are drawn within: taken key by key from several institutions, one label could be
+    drawn within another that is drawn within it), each ρ FTE-weighted over the
+    institutions that tie the same label."""
+    ties = [p.get("engagement", {}).get("ties", {}) for p in merge.profiles]
+    out = {}
+    for name, tie in ties[merge.largest].items():
+        parts = [(t[name]["rho"], w) for t, w in zip(ties, merge.fte, strict=True) if name in t]
+        rho = sum(r * w for r, w in parts) / sum(w for _, w in parts)
+        out[name] = {**tie, "rho": round(float(rho), 6)}
+    others = sorted({n for t in ties for n in t} - set(out))
+    if others:
+        merge.notes.append(f"/engagement/ties: the largest institution's ties; not tied "
+                           f"there, so drawn untied: {', '.join(others)}")
+    return out
 
 
 def _merge_table(merge: Merge, name: str) -> dict:
@@ -115,22 +140,60 @@ def _merge_table(merge: Merge, name: str) -> dict:
             rows[key] = int(sum(v for v, _ in parts))
             continue
         # children per parent: each institution weighs by its number of parents
-        parent_weights = [w / max(_mean(v), 1e-9) for v, w in parts]
+        parent_weights = [w / max(mean_of(v), 1e-9) for v, w in parts]
         rows[key] = mix([v for v, _ in parts], parent_weights, merge,
                         f"/tables/{name}/rows/{key}", name)
     if rows:
         out["rows"] = rows
-    columns = {}
-    for column in specs[merge.largest]["columns"]:
-        pairs = zip(specs, weights, strict=True)
-        parts = merge.learned([(s["columns"][column], w) for s, w in pairs
-                               if column in s["columns"]], name, "columns", column)
-        columns[column] = mix(*map(list, zip(*parts, strict=True)), merge,
-                              f"/tables/{name}/columns/{column}", name)
-    out["columns"] = columns
+    out["columns"] = _merge_columns(merge, name, specs, weights)
+    extras = _union(specs, "extras")
+    if extras:
+        out["extras"] = extras
+    undated = _merge_undated(merge, name, specs)
+    out.pop("undated", None)
+    if undated:
+        out["undated"] = undated
     totals = _merge_totals(merge, name, specs)
     if totals:
         out["totals"] = totals
+    return out
+
+
+def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
+    """Every column any institution profiled (its own extras too), each mixed over the
+    institutions that have it; conditionals weigh each cell by the rows behind it there."""
+    columns = {}
+    for column in _union(specs, "columns"):
+        parts = merge.learned([(s["columns"][column], w, i) for i, (s, w) in enumerate(
+            zip(specs, weights, strict=True)) if column in s["columns"]],
+            name, "columns", column)
+        dists, shares, sources = map(list, zip(*parts, strict=True))
+        columns[column] = mix(dists, shares, merge, f"/tables/{name}/columns/{column}", name,
+                              sources)
+    return columns
+
+
+def _union(specs: list[dict], key: str) -> dict:
+    """The entries of `key` over all institutions: the largest's order, others' after."""
+    out: dict = {}
+    for spec in specs:
+        for name, value in spec.get(key, {}).items():
+            out.setdefault(name, value)
+    return out
+
+
+def _merge_undated(merge: Merge, name: str, specs: list[dict]) -> dict:
+    """Responses of undated work: each institution weighed by its results of undated work
+    (its results times its activities' undated share); an institution without such work
+    adds nothing."""
+    results = merge.table_weights(name)
+    out = {}
+    for column in _union(specs, "undated"):
+        parts = [(s["undated"][column], undated_weight(p, w)) for s, p, w in zip(
+            specs, merge.profiles, results, strict=True) if column in s.get("undated", {})]
+        parts = [(d, w) for d, w in parts if w > 0] or parts[:1]
+        out[column] = mix([d for d, _ in parts], [w for _, w in parts], merge,
+                          f"/tables/{name}/undated/{column}", name)
     return out
 
 
@@ -148,8 +211,10 @@ def _merge_totals(merge: Merge, name: str, specs: list[dict]) -> dict:
 
 
 # ---- distributions ----------------------------------------------------------------------------
-def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table: str) -> dict:
-    """The weighted combination of one distribution published by several institutions."""
+def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table: str,
+        sources: list[int] | None = None) -> dict:
+    """The weighted combination of one distribution published by several institutions
+    (`sources`: their indices, when known, so conditional cells weigh by their own rows)."""
     weights = [float(w) for w in weights]
     kinds = {s["kind"] for s in specs}
     if len(specs) == 1:
@@ -158,9 +223,9 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
         return _categorical(specs, weights, merge, path, table)
     if kinds == {"continuous"} or (kinds == {"categorical", "continuous"} and all(
             _numeric(s) for s in specs)):
-        return _continuous(specs, weights)  # counts: a categorical is a step CDF
+        return continuous_mixture(specs, weights)  # counts: a categorical is a step CDF
     if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
-        return _conditional(specs, weights, merge, path, table)
+        return _conditional(specs, weights, merge, path, table, sources)
     if "conditional" in kinds and len(kinds) > 1:
         # some institutions condition, others not: pool the marginals (each conditional's
         # `otherwise` is its pooled distribution), so every institution's rows count
@@ -196,121 +261,39 @@ def _categorical(specs, weights, merge: Merge, path: str, table: str) -> dict:
             "values": [{"value": values[k], "p": round(n / total, 6)} for k, n in ordered]}
 
 
-def _conditional(specs, weights, merge: Merge, path: str, table: str) -> dict:
+def _conditional(specs, weights, merge: Merge, path: str, table: str,
+                 sources: list[int] | None) -> dict:
+    """Cell by cell, each from the institutions that published it, weighed by the rows it
+    stands for there; k checked again on the pooled rows of a people table's cell."""
+    given = list(specs[0]["given"])
     cells: dict[str, list] = {}
-    for spec, w in zip(specs, weights, strict=True):
+    for i, (spec, w) in enumerate(zip(specs, weights, strict=True)):
+        profile = merge.profiles[sources[i]] if sources is not None else None
         for cell in spec["cells"]:
+            rows = cell_weight(profile, table, given, cell["when"], w) if profile else w
             cells.setdefault(json.dumps(cell["when"], sort_keys=True), []).append(
-                (cell["distribution"], w))
+                (cell["distribution"], rows, sources[i] if sources is not None else None))
     out = []
     for i, (when, parts) in enumerate(cells.items()):
+        pooled = sum(rows for _, rows, _ in parts)
+        if sources is not None and table in PEOPLE_TABLES and pooled < merge.k:
+            merge.actions.append({"path": f"{path}/cells/{i}", "action": "suppressed",
+                                  "reason": f"{when}: fewer than k={merge.k} pooled rows",
+                                  "rows_affected": int(round(pooled))})
+            continue
+        dists, rows, origin = map(list, zip(*parts, strict=True))
         out.append({"when": json.loads(when),
-                    "distribution": mix(*map(list, zip(*parts, strict=True)), merge,
-                                        f"{path}/cells/{i}", table)})
-    otherwise = mix([s["otherwise"] for s in specs], weights, merge, f"{path}/otherwise", table)
-    return {"kind": "conditional", "given": list(specs[0]["given"]), "cells": out,
-            "otherwise": otherwise}
+                    "distribution": mix(dists, rows, merge, f"{path}/cells/{i}", table,
+                                        origin if sources is not None else None)})
+    otherwise = mix([s["otherwise"] for s in specs], weights, merge, f"{path}/otherwise",
+                    table, sources)
+    return {"kind": "conditional", "given": given, "cells": out, "otherwise": otherwise}
 
 
 def _numeric(spec: dict) -> bool:
     return spec["kind"] == "continuous" or all(
         isinstance(i["value"], (int, float)) and not isinstance(i["value"], bool)
         for i in spec["values"])
-
-
-def _cdf(spec: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (x, F(x)) of a continuous distribution's piecewise-linear CDF (a numeric
-    categorical's mass spread over v ± ½, so rounding draws v again)."""
-    if spec["kind"] == "categorical":
-        items = sorted((float(i["value"]), float(i["p"])) for i in spec["values"])
-        total = sum(p for _, p in items) or 1.0
-        cumulative = np.cumsum([p / total for _, p in items])
-        xs = np.ravel([[v - 0.5, v + 0.5] for v, _ in items])
-        ps = np.ravel([[c - p / total, c] for (_, p), c in zip(items, cumulative, strict=True)])
-        return np.maximum.accumulate(xs), ps
-    if spec["family"] == "constant":
-        v = float(spec["value"])
-        return np.array([v, v + 1e-9]), np.array([0.0, 1.0])
-    points = sorted((float(q), float(v)) for q, v in spec.get("quantiles", {}).items())
-    if not points:  # no stored quantiles: the normal's, inside the range
-        qs = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-        points = list(zip(qs, stats.norm.ppf(qs, spec["mean"], max(spec["sd"], 1e-9)), strict=True))
-    lo, hi = float(spec.get("min", points[0][1])), float(spec.get("max", points[-1][1]))
-    xs = np.clip(np.array([lo, *(v for _, v in points), hi]), lo, hi)
-    ps = np.array([0.0, *(q for q, _ in points), 1.0])
-    return np.maximum.accumulate(xs), ps
-
-
-def _continuous(specs, weights) -> dict:
-    # the values' weights: rows with a value (nulls are not in the quantiles)
-    rows = np.array(weights) / sum(weights)
-    weights = [wi * (1.0 - s.get("null_fraction", 0.0))
-               for s, wi in zip(specs, weights, strict=True)]
-    heaviest = specs[int(np.argmax(weights))]
-    w = np.array(weights) / (sum(weights) or 1.0)
-    knots = [_cdf(s) for s in specs]
-    xs = np.concatenate([x for x, _ in knots])
-    # each knot and a point just left of it: a CDF's jump (a mass at full marks) survives
-    grid = np.unique(np.concatenate([xs, xs - 1e-9 * (1 + np.abs(xs))]))
-    cdf = sum(wi * np.interp(grid, x, p, left=0.0, right=1.0)
-              for wi, (x, p) in zip(w, knots, strict=True))
-    cdf = np.maximum.accumulate(cdf + np.arange(len(grid)) * 1e-12)  # strictly increasing
-    # the inputs' levels and the mixture's own values at the knots, so that the stored
-    # piecewise-linear CDF passes through the mixture where its pieces meet
-    levels = {float(q) for s in specs for q in s.get("quantiles", {})} | \
-        {round(float(c), 4) for c in cdf}
-    levels = sorted(q for q in levels if 0 < q < 1) or [0.05, 0.25, 0.5, 0.75, 0.95]
-    if len(levels) > _LEVELS:
-        keep = np.linspace(0, len(levels) - 1, _LEVELS).round().astype(int)
-        levels = [levels[i] for i in keep]
-    quantiles = {q: float(np.interp(q, cdf, grid)) for q in levels}
-    means = np.array([_mean(s) for s in specs])
-    sds = np.array([_sd(s) for s in specs])
-    mean = float(w @ means)
-    integer = all(s.get("integer", s["kind"] == "categorical") for s in specs)
-    out = {"kind": "continuous", **({"unit": heaviest["unit"]} if "unit" in heaviest else {})}
-    family = heaviest.get("family", "empirical")
-    out["family"] = "empirical" if family == "constant" or len(
-        {s["kind"] for s in specs}) > 1 else family
-    out.update(mean=_num(mean), sd=_num(float(np.sqrt(max(w @ (sds ** 2 + means ** 2)
-                                                            - mean ** 2, 0.0)))),
-               min=_num(grid[0], integer), max=_num(grid[-1], integer),
-               median=_num(quantiles.get(0.5, mean)),
-               quantiles={str(q): _num(v) for q, v in quantiles.items()})
-    if integer or any("integer" in s for s in specs):
-        out["integer"] = integer
-    if any("null_fraction" in s for s in specs):
-        out["null_fraction"] = round(float(rows @ [s.get("null_fraction", 0.0)
-                                                   for s in specs]), 6)
-    return out
-
-
-def _mean(spec: dict) -> float:
-    if spec["kind"] == "categorical":
-        total = sum(i["p"] for i in spec["values"]) or 1.0
-        return sum(float(i["value"]) * i["p"] for i in spec["values"]
-                   if isinstance(i["value"], (int, float))) / total
-    if spec["kind"] == "conditional":
-        return _mean(spec["otherwise"])
-    if spec["kind"] == "continuous":
-        return float(spec.get("value", spec.get("mean", 0.0)))
-    return 1.0
-
-
-def _sd(spec: dict) -> float:
-    if spec["kind"] != "categorical":
-        return float(spec.get("sd", 0.0))
-    total = sum(i["p"] for i in spec["values"]) or 1.0
-    mean = _mean(spec)
-    return float(np.sqrt(sum(i["p"] / total * (float(i["value"]) - mean) ** 2
-                             for i in spec["values"])))
-
-
-def _num(value: float, integer: bool = False) -> float | int:
-    value = float(value)
-    if integer or value.is_integer():
-        return int(round(value))
-    return round(value, 6)
 
 
 def _merge_value(values: list, weights, merge: Merge):

@@ -111,11 +111,16 @@ class Budget:
                 "allocated": round(self.share() * len(self.plan or ()), 12),
                 "spent": round(sum(q["epsilon"] for q in queries), 12),
                 "queries": queries, "refused_unplanned": sorted(set(self.unplanned)),
+                # planned (reserved) but not made: their share is left unspent
+                "unused": sorted(set(self.plan or ()) - set(self.queries)),
                 "not_covered": "continuous summaries (quantiles, moments) and the gradebook "
                                "calibration (score correlations) are protected by k-coded "
                                "extremes and aggregation over at least 2k people only, not by "
-                               "noise; whether a conditional cell is kept is decided on its "
-                               "exact count of people (the k rule); institutional tables (no "
-                               "person behind a row) are neither noised nor suppressed; event "
-                               "counts are noised per event row (a person's events are not "
-                               "bounded)"}
+                               "noise (except the cells of a column given another — response "
+                               "offsets by kind of work, numeric extras by a registry column — "
+                               "and the undated responses: noised histograms over a public "
+                               "grid); `released` names each part's protection; whether a "
+                               "conditional cell is kept is decided on its exact count of people "
+                               "(the k rule); institutional tables (no person behind a row) "
+                               "are neither noised nor suppressed; event counts are noised per "
+                               "event row (a person's events are not bounded)"}

@@ -96,6 +96,13 @@ class Guard:
     def record(self, path: str, action: str, reason: str, rows: float) -> None:
         self.actions.append(Action(path, action, reason, int(round(rows))))
 
+    def reserve(self, path: str) -> None:
+        """Plan a person-counted query the second pass makes or not depending on noised
+        counts (a conditional's cells, once a noised choice picked its column): its share is
+        set aside either way, so whatever is chosen is within the budget."""
+        if self.budget.planning:
+            self.budget.noise(path, {}, "person", 1.0)
+
     # ---- counts ---------------------------------------------------------------------------
     def noise(self, path: str, counts: dict, unit: str = "row",
               sensitivity: float = 1.0) -> dict:
@@ -263,3 +270,74 @@ def _num(value: float, integer: bool = False) -> float | int:
     if integer or float(value).is_integer():
         return int(round(value))
     return round(float(value), 6)
+
+
+# ---- what the profile releases --------------------------------------------------------------
+_TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
+_INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
+_TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
+              "structure", "gradebook")
+
+
+def released_parts(profile: dict, default: dict, queries, people_tables: set[str]) -> dict:
+    """Every part of the profile (a table's row shapes, columns, undated, totals; each
+    top-level block's keys) and how it is protected: `noised` (its budget queries listed),
+    `partly_noised` (its counts noised, a continuous summary in it k-coded only: the
+    `otherwise` of a conditional whose cells are noised), `institutional` (no person behind a
+    row), `k_rule` (k people per cell and k-coded extremes only: continuous summaries,
+    calibrations, row counts) or `default` (the built-in profile's value)."""
+    queries = sorted(queries)
+    out = {}
+    for path, part, fallback, table in _parts(profile, default):
+        charged = [q for q in queries if q == path or q.startswith((path + "/", path + "["))]
+        if part == fallback:
+            out[path] = {"protection": "default"}
+        elif charged:
+            whole = not _unnoised_continuous(part, path, set(charged))
+            out[path] = {"protection": "noised" if whole else "partly_noised",
+                         "queries": charged}
+        elif (table is not None and table not in people_tables) or \
+                path.startswith(_INSTITUTIONAL_BLOCKS):
+            out[path] = {"protection": "institutional"}
+        else:
+            out[path] = {"protection": "k_rule"}
+    return out
+
+
+def _parts(profile: dict, default: dict):
+    """(path, part, the default's part, its table or None) for every released part."""
+    for table, spec in sorted(profile.get("tables", {}).items()):
+        fallback = default.get("tables", {}).get(table, {})
+        for section in _TABLE_PARTS:
+            value = spec.get(section)
+            if isinstance(value, dict):
+                for name, part in sorted(value.items()):
+                    yield (f"/tables/{table}/{section}/{name}", part,
+                           fallback.get(section, {}).get(name), table)
+            elif value is not None:
+                yield f"/tables/{table}/{section}", value, fallback.get(section), table
+    for key in _TOP_PARTS:
+        block = profile.get(key)
+        if isinstance(block, dict):
+            for name, part in sorted(block.items()):
+                yield f"/{key}/{name}", part, default.get(key, {}).get(name), None
+        elif block is not None:  # a list (the grading scheme's letters): one part
+            yield f"/{key}", block, default.get(key), None
+
+
+def _unnoised_continuous(part, path: str, queries: set[str]) -> bool:
+    """Whether a continuous distribution in `part` was released from its summary (k-coded)
+    rather than from noised counts (a query at its own path, or its conditional's `cells`
+    query, or that cell's own `cells[value]`)."""
+    if not isinstance(part, dict):
+        return False
+    if part.get("kind") == "continuous":
+        return path not in queries
+    if part.get("kind") != "conditional":
+        return False
+    for cell in part.get("cells", []):
+        own = f"{path}/cells[{','.join(map(str, cell['when'].values()))}]"
+        if f"{path}/cells" not in queries and _unnoised_continuous(
+                cell["distribution"], own, queries):
+            return True
+    return _unnoised_continuous(part.get("otherwise"), f"{path}/otherwise", queries)

@@ -46,7 +46,7 @@ from distributions._institution import (
     sizing_part,
 )
 from distributions._institutional_extras import institutional_extra_part
-from distributions._privacy import NODATA, Cell, Guard, check_allowed
+from distributions._privacy import NODATA, Cell, Guard, check_allowed, released_parts
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
@@ -105,6 +105,9 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
     profiler.notes[:0] = source_notes  # what the source checks left out, and by which rule
     manifest = guard.manifest(source.label, profiler.counts)
     manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted
+    manifest["released"] = released_parts(  # every part of the profile and what protects it
+        profile, profiler.default, guard.budget.queries,
+        {name for name in profiler.entities if has_people(profiler, name)})
     manifest["notes"] = list(profiler.notes)  # kept beside the profile, not only printed
     return ProfileResult(profile, manifest, profiler.notes)
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distributions._bigquery import BigQuerySource
+from distributions._column_case import refuse_case_clash
 from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
 
@@ -93,17 +94,6 @@ class DuckDBSource:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def refuse_case_clash(where: str, columns: list[str]) -> None:
-    """A SourceError naming `where` (a file, or a source and table) and the two columns whose
-    names differ only in case: folded to lower case, one would hide the other."""
-    seen: dict[str, str] = {}
-    for column in columns:
-        other = seen.setdefault(column.lower(), column)
-        if other != column:
-            raise SourceError(f"{where}: columns {other!r} and {column!r} have the same name "
-                              "in lower case (column names are case-insensitive); rename one")
 
 
 def _renaming(relation: str, columns: list[str]) -> str:

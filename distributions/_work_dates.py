@@ -14,13 +14,20 @@ at all. Here:
   tells anything about it, each cell k-checked in people;
 - results of work without a due date get their own distribution, `undated.response_date`:
   when they came in, as a fraction of their term (an exam at the end of it), not an offset
-  from a due date they do not have.
+  from a due date they do not have; published only with k distinct people behind it.
+
+Under ε the due fractions are not noised (activities are institutional: no person stands
+behind an assignment's due date); the response offset's candidate table is one noised query
+(`dependency[...]`), its cells one more (`cells`, reserved once the due date has its
+attribute) and the undated responses one (`undated/response_date`): each a noised,
+person-weighted histogram over a public grid (`_noisy_continuous`).
 """
 
 from __future__ import annotations
 
 from distributions._dependencies import best_given, registry_nodes
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
+from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
 
 ACTIVITY, GROUP, RESULT = "learner_activity", "learner_activity_group", "learner_activity_result"
 BINS = 10  # the due fraction's bins for scoring candidates (null is one more)
@@ -167,11 +174,26 @@ def _condition_response(p, profile: dict, given: str) -> None:
     counts = value_cells(p.reader, _results(p, f"w.g0, {binned} AS v, {pid} AS pid", given,
                                             "w.cs_due IS NOT NULL"), 1)
     ahead = f"learner_activity_id.{given}"
+    path = f"/tables/{RESULT}/columns/response_date"
+    if p.guard.epsilon is not None:
+        p.guard.reserve(f"{path}/cells")  # whether the noised table below picks it or not
+        counts = _noised_counts(p, f"{path}/dependency[{ahead}]", counts)
     if best_given([ahead], lambda _: counts) is None:
         return
+    if p.guard.epsilon is not None:
+        _noised_response_cells(p, columns, given, ahead, overall)
+    else:
+        _response_cells(p, columns, given, ahead, overall, counts)
+
+
+def _response_cells(p, columns: dict, given: str, ahead: str, overall: dict,
+                    counts: dict) -> None:
+    """The response offset's cells from their summaries, each k-checked on the people of
+    its binned counts."""
     path = f"/tables/{RESULT}/columns/response_date"
-    summaries = summarize(p.reader, _results(p, f"w.g0, {hours} AS x", given,
-                                             "w.cs_due IS NOT NULL"), p.guard.k, 1)
+    hours = "w.g0, (t.cs_response - w.cs_due) / 3600.0 AS x"
+    summaries = summarize(p.reader, _results(p, hours, given, "w.cs_due IS NOT NULL"),
+                          p.guard.k, 1)
     cells = []
     for (value,), summary in sorted(summaries.items(), key=lambda i: str(i[0])):
         cell_path = f"{path}/cells[{ahead}={value}]"
@@ -187,16 +209,74 @@ def _condition_response(p, profile: dict, given: str) -> None:
         p.notes.append(f"{path}: learned given [{ahead}] (the due date's attribute)")
 
 
-def _undated_responses(p, profile: dict) -> None:
-    """When results of work without a due date came in, as a fraction of their term."""
-    path = f"/tables/{RESULT}/undated/response_date"
-    base = _results(p, f"{_fraction('t.cs_response', 'w')} AS x", None, "w.cs_due IS NULL")
-    summary = summarize(p.reader, base, p.guard.k).get((), Summary(0, 0))
-    if not summary.n:
+def _noised_counts(p, query: str, counts: dict) -> dict:
+    """{(group,): {value: count}} noised as one query (person weights), same shape."""
+    flat = {(*g, v): c for g, per in counts.items() for v, c in per.items()}
+    out: dict[tuple, dict] = {}
+    for key, count in p.guard.noise(query, flat).items():
+        out.setdefault(key[:-1], {})[key[-1]] = count
+    return out
+
+
+def _noised_response_cells(p, columns: dict, given: str, ahead: str, overall: dict) -> None:
+    """Under ε: the response offset's cells from one noised histogram over the overall
+    offset's published quantiles."""
+    path = f"/tables/{RESULT}/columns/response_date"
+    edges = grid_of(overall)
+    if len(edges) < 2:
         return
-    dist = p.guard.continuous(path, summary, {"kind": "continuous", "family": "empirical",
-                                              "unit": "fraction_of_term"})
+    pid = p.reader.col(RESULT, "person_id", "key", "t")
+    base = _results(p, f"w.g0, (t.cs_response - w.cs_due) / 3600.0 AS x, {pid} AS pid", given,
+                    "w.cs_due IS NOT NULL")
+    template = {k: overall[k] for k in ("unit", "integer") if k in overall}
+    cells = noised_cells(p, f"{path}/cells", binned_cells(p, base, edges, 1), edges, template)
+    learned = [{"when": {ahead: value}, "distribution": dist}
+               for (value,), dist in cells.items() if value is not None and dist is not None]
+    if learned:
+        columns["response_date"] = {"kind": "conditional", "given": [ahead], "cells": learned,
+                                    "otherwise": overall}
+        p.notes.append(f"{path}: learned given [{ahead}] (the due date's attribute; cells "
+                       "from a noised histogram)")
+
+
+UNDATED = {"kind": "continuous", "family": "empirical", "unit": "fraction_of_term"}
+
+
+def _undated_responses(p, profile: dict) -> None:
+    """When results of work without a due date came in, as a fraction of their term: k
+    distinct people behind it (under ε: a noised histogram over the term's 0..1)."""
+    path = f"/tables/{RESULT}/undated/response_date"
+    pid = p.reader.col(RESULT, "person_id", "key", "t") \
+        if p.reader.has(RESULT, "person_id") else None
+    if p.guard.epsilon is not None:
+        if pid is None:
+            return
+        base = _results(p, f"{_fraction('t.cs_response', 'w')} AS x, {pid} AS pid", None,
+                        "w.cs_due IS NULL")
+        dist = noised_cells(p, path, binned_cells(p, base, FRACTION_GRID, 0), FRACTION_GRID,
+                            UNDATED).get(())
+        n = None
+    else:
+        base = _results(p, f"{_fraction('t.cs_response', 'w')} AS x", None, "w.cs_due IS NULL")
+        summary = summarize(p.reader, base, p.guard.k).get((), Summary(0, 0))
+        if not summary.n or not _enough_people(p, path, pid, summary.n):
+            return
+        dist, n = p.guard.continuous(path, summary, UNDATED), summary.n
     if dist is not None:
         profile["tables"][RESULT]["undated"] = {"response_date": dist}
-        p.notes.append(f"{path}: results of work without a due date ({summary.n:,}) dated "
-                       "by their own distribution over the term")
+        p.notes.append(f"{path}: results of work without a due date"
+                       + (f" ({n:,})" if n is not None else "")
+                       + " dated by their own distribution over the term")
+
+
+def _enough_people(p, path: str, pid: str | None, rows: int) -> bool:
+    """Whether k distinct people stand behind the undated results (no person column: the
+    rows are counted instead)."""
+    if pid is None:
+        return True
+    base = _results(p, f"{pid} AS pid", None, "w.cs_due IS NULL")
+    people = p.reader.scalar(f"SELECT COUNT(DISTINCT pid) FROM ({base}) AS b")
+    if int(people or 0) >= p.guard.k:
+        return True
+    p.guard.record(path, "suppressed", f"fewer than k={p.guard.k} people", rows)
+    return False

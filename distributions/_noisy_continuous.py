@@ -1,0 +1,95 @@
+"""Continuous cells under ε: a person-weighted histogram over a public grid, noised as one
+count query, read back as quantiles.
+
+Without ε a continuous cell is a summary with k-coded extremes. Under `--epsilon` the cells
+that refine a column (a due date's kind of work, a numeric extra's registry column) and the
+responses of undated work are released instead as a histogram: the values fall into the bins
+of a grid that is public before this query runs (the fraction of a term's 0..1 in 40 bins, or
+the column's own published overall quantiles), nulls in a bin of their own; each person's rows
+weigh 1 in total across the whole query (sensitivity 1 person, whatever the cells); the bins are
+one query of the budget (`Guard.noise`: OpenDP's Laplace scale, the seeded sampler). Quantiles,
+range, mean and null share are post-processing of the noised bins, so they cost nothing more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from distributions._estimators import QUANTILES, Cell, Summary, value_cells
+
+FRACTION_GRID = tuple(i / 40 for i in range(41))  # a fraction of the term: public bounds
+NULL_BIN = -1
+
+
+def grid_of(spec: dict) -> tuple[float, ...]:
+    """Bin edges from a distribution already published: its min, stored quantiles and max."""
+    if spec.get("kind") != "continuous" or spec.get("family") == "constant":
+        return ()
+    values = [spec.get("min"), *spec.get("quantiles", {}).values(), spec.get("max")]
+    return tuple(sorted({float(v) for v in values if v is not None}))
+
+
+def binned_sql(edges: tuple[float, ...], x: str = "x") -> str:
+    """SQL: the bin of `x` over `edges` (0 .. len-2; outside values in the end bins), or
+    NULL_BIN for a null."""
+    inner = " + ".join(f"CASE WHEN {x} >= {e!r} THEN 1 ELSE 0 END" for e in edges[1:-1])
+    return f"CASE WHEN {x} IS NULL THEN {NULL_BIN} ELSE {inner or '0'} END"
+
+
+def binned_cells(p, base: str, edges: tuple[float, ...], groups: int) -> dict[tuple, dict]:
+    """{group: {bin: Cell}} of a base query selecting `g0.., x, pid` (Cells count people)."""
+    g = "".join(f"g{i}, " for i in range(groups))
+    return value_cells(p.reader, f"SELECT {g}{binned_sql(edges)} AS v, pid FROM ({base}) AS b",
+                       groups)
+
+
+def noised_cells(p, path: str, cells: dict[tuple, dict], edges: tuple[float, ...],
+                 template: dict, overall: dict | None = None) -> dict[tuple, dict | None]:
+    """Each group's distribution from the bins noised as one query at `path` (in the planning
+    pass, from the exact bins, to be thrown away); None where too little survives. With
+    `overall` (a published distribution with a null share), a group of nulls with too few
+    values to shape is `overall` with that group's null share."""
+    flat = {(*group, b): c for group, per in cells.items() for b, c in per.items()}
+    noised = p.guard.noise(path, flat)
+    weights: dict[tuple, dict] = {}
+    for key, count in noised.items():
+        weight = count.rows if isinstance(count, Cell) else float(count)
+        weights.setdefault(key[:-1], {})[key[-1]] = weight
+    return {group: _distribution(p, f"{path}[{','.join(map(str, group))}]", per, edges,
+                                 template, overall) for group, per in sorted(
+                                     weights.items(), key=lambda item: str(item[0]))}
+
+
+def _distribution(p, path: str, weights: dict, edges: tuple[float, ...],
+                  template: dict, overall: dict | None) -> dict | None:
+    bins = np.array([max(weights.get(b, 0.0), 0.0) for b in range(len(edges) - 1)])
+    nulls = max(weights.get(NULL_BIN, 0.0), 0.0)
+    n = float(bins.sum())
+    if n < 2 * p.guard.k <= n + nulls and overall is not None and "null_fraction" in overall:
+        # mostly nulls (no unregistration day for those who stayed): the share is the cell
+        return {**overall, "null_fraction": round(nulls / (n + nulls), 6)}
+    if n < 2 * p.guard.k:  # the noised count of values, as the k rule counts a summary's
+        p.guard.record(path, "suppressed", f"fewer than 2k={2 * p.guard.k} noised values",
+                       n + nulls)
+        return None
+    summary = histogram_summary(np.asarray(edges, float), bins, nulls,
+                                bool(template.get("integer", False)))
+    return p.guard.continuous(path, summary, template, people=False)
+
+
+def histogram_summary(edges: np.ndarray, bins: np.ndarray, nulls: float,
+                      integer: bool) -> Summary:
+    """A Summary of values spread evenly within each bin: its quantiles by linear
+    interpolation of the binned CDF, its range the outermost bins with mass."""
+    n = float(bins.sum())
+    filled = np.flatnonzero(bins > 0)
+    lo, hi = float(edges[filled[0]]), float(edges[filled[-1] + 1])
+    cdf = np.concatenate([[0.0], np.cumsum(bins) / n])
+    cdf = cdf + np.arange(len(cdf)) * 1e-12  # strictly increasing: empty bins are flat
+    quantiles = {q: float(np.interp(q * cdf[-1], cdf, edges)) for q in QUANTILES}
+    mids = (edges[:-1] + edges[1:]) / 2
+    mean = float(bins @ mids / n)
+    # a uniform spread within each bin adds its width² / 12 to the variance
+    var = float(bins @ ((mids - mean) ** 2 + np.diff(edges) ** 2 / 12) / n)
+    return Summary(total=int(round(n + nulls)), n=max(int(round(n)), 1), mean=mean,
+                   sd=var ** 0.5, min=lo, max=hi, integer=integer, quantiles=quantiles)

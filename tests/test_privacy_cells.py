@@ -1,0 +1,198 @@
+"""Every part the profile releases is accounted in its privacy manifest, and the conditional
+cells learned last (due and response dates given the kind of work, results of undated work,
+a numeric extra's null-ness) are noised and charged under `--epsilon`, k counted in people.
+
+The source is hand-built (tests/handbuilt.py) with kinds of work: quizzes due early and
+answered within hours, projects due late, exams with no due date sat near the term's end, and
+an enrollment extra (`registration_day`) null for teachers. Two extra groups of work are done
+by three students only, with ten assignments each (30 result rows, 3 people): a dated
+`Capstone` and an undated `Viva`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from handbuilt import KEY_BASE, institution, shape_of, write_duckdb
+
+from pipeline.cli import main
+
+RESULT = "/tables/learner_activity_result"
+CELLS = (f"{RESULT}/columns/response_date/cells", f"{RESULT}/undated/response_date",
+         "/tables/course_section_enrollment/columns/registration_day/cells")
+
+
+def kinds_of_work(tables: dict, rng, exam_at: float = 0.92) -> None:
+    """Quizzes due in the term's first third and answered within 6 hours, projects due in
+    its last third, exams undated and sat at ~`exam_at` of the term."""
+    acts, groups = tables["learner_activity"], tables["learner_activity_group"]
+    kind = acts["learner_activity_group_id"].map(
+        groups.set_index("learner_activity_group_id")["name"]).to_numpy()
+    begin, end = _term_bounds(tables, acts["course_offering_id"])
+    fraction = np.where(kind == "Quizzes", rng.uniform(0.05, 0.35, len(acts)),
+                        np.where(kind == "Projects", rng.uniform(0.6, 0.95, len(acts)),
+                                 rng.uniform(0.1, 0.95, len(acts))))
+    acts["due_date"] = (begin + (end - begin) * fraction).where(kind != "Exams")
+    res = tables["learner_activity_result"]
+    by_activity = acts.set_index("learner_activity_id")
+    due = res["learner_activity_id"].map(by_activity["due_date"])
+    work = res["learner_activity_id"].map(pd.Series(kind, index=acts["learner_activity_id"]))
+    r_begin, r_end = _term_bounds(tables, res["learner_activity_id"].map(
+        by_activity["course_offering_id"]))
+    hours = np.where(work == "Quizzes", rng.uniform(-6, 0, len(res)),
+                     rng.uniform(-96, 12, len(res)))
+    exam = r_begin + (r_end - r_begin) * np.clip(rng.normal(exam_at, 0.03, len(res)), 0, 1)
+    dated = due + pd.to_timedelta(hours, unit="h")
+    res["response_date"] = dated.where(work != "Exams", exam).where(
+        res["response_date"].notna())
+
+
+def unregistration(tables: dict, rng, center: float) -> None:
+    """An enrollment extra `unregistration_day`: a day near `center` for the withdrawn,
+    null for everyone else (its null-ness follows role_status)."""
+    enrollments = tables["course_section_enrollment"]
+    day = np.round(rng.normal(center, 8, len(enrollments)))
+    enrollments["unregistration_day"] = np.where(
+        enrollments["role_status"] == "Withdrawn", day, np.nan)
+
+
+def _term_bounds(tables: dict, offerings: pd.Series) -> tuple[pd.Series, pd.Series]:
+    term = offerings.map(tables["course_offering"].set_index("course_offering_id")
+                         ["academic_term_id"])
+    terms = tables["academic_term"].set_index("academic_term_id")
+    return term.map(terms["term_begin_date"]), term.map(terms["term_end_date"])
+
+
+def _few_people_work(tables: dict) -> None:
+    """Groups `Capstone` (dated, due at the term's end) and `Viva` (undated) in one offering,
+    ten assignments each, done by three of its students: 30 rows per group, 3 people."""
+    acts, groups, res = (tables[t] for t in ("learner_activity", "learner_activity_group",
+                                             "learner_activity_result"))
+    offering = acts["course_offering_id"].iloc[0]
+    people = res.loc[res["learner_activity_id"].isin(
+        acts.loc[acts["course_offering_id"] == offering, "learner_activity_id"]),
+        "person_id"].unique()[:3]
+    (begin,), (end,) = (s.to_numpy() for s in _term_bounds(tables, pd.Series([offering])))
+    new_groups, new_acts, new_res = [], [], []
+    for g, name in enumerate(("Capstone", "Viva")):
+        group_id = KEY_BASE + 90_000 + g
+        new_groups.append({**groups.iloc[0].to_dict(), "learner_activity_group_id": group_id,
+                           "course_offering_id": offering, "name": name})
+        for a in range(10):
+            act_id = KEY_BASE + 91_000 + 100 * g + a
+            due = begin + (end - begin) * 0.97 if name == "Capstone" else pd.NaT
+            new_acts.append({**acts.iloc[0].to_dict(), "learner_activity_id": act_id,
+                             "course_offering_id": offering, "title": f"{name} {a}",
+                             "learner_activity_group_id": group_id, "due_date": due})
+            for i, person in enumerate(people):
+                moment = (due - pd.Timedelta(hours=2)) if name == "Capstone" else \
+                    begin + (end - begin) * 0.5
+                new_res.append({**res.iloc[0].to_dict(), "person_id": person,
+                                "learner_activity_result_id": act_id * 10 + i,
+                                "learner_activity_id": act_id, "response_date": moment})
+    tables["learner_activity_group"] = pd.concat([groups, pd.DataFrame(new_groups)],
+                                                 ignore_index=True)
+    tables["learner_activity"] = pd.concat([acts, pd.DataFrame(new_acts)], ignore_index=True)
+    tables["learner_activity_result"] = pd.concat([res, pd.DataFrame(new_res)],
+                                                  ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    """(kinds of work, few-people work): two hand-built DuckDB sources."""
+    folder = tmp_path_factory.mktemp("cells")
+    kinds = institution(shape_of("extra_columns", students=250, seed=31))
+    kinds_of_work(kinds, np.random.default_rng(31))
+    few = institution(shape_of("extra_columns", students=200, seed=32))
+    _few_people_work(few)
+    return (write_duckdb(folder / "kinds.duckdb", kinds),
+            write_duckdb(folder / "few.duckdb", few))
+
+
+@pytest.fixture(scope="module")
+def noised(sources, tmp_path_factory):
+    """`profile --epsilon 1 --seed 7` of the kinds source: in this process and in another."""
+    folder = tmp_path_factory.mktemp("noised")
+    here, there = folder / "here.json", folder / "there.json"
+    assert main(["profile", "--source", str(sources[0]), "--out", str(here),
+                 "--epsilon", "1", "--seed", "7"]) == 0
+    subprocess.run([sys.executable, "-m", "pipeline", "profile", "--source", str(sources[0]),
+                    "--out", str(there), "--epsilon", "1", "--seed", "7"],
+                   capture_output=True, text=True, timeout=600, check=True)
+    return here, there
+
+
+def _manifest(profile_path) -> dict:
+    return json.loads(profile_path.with_name(profile_path.stem + ".privacy.json").read_text())
+
+
+def _released_paths(profile: dict) -> set[str]:
+    """Every part of a profile, enumerated from the document itself."""
+    paths = set()
+    for table, spec in profile["tables"].items():
+        for section in ("rows", "columns", "undated", "totals"):
+            paths |= {f"/tables/{table}/{section}/{name}" for name in spec.get(section, {})}
+    for block in ("settings", "institution", "calendar", "engagement", "grading_scheme",
+                  "events", "structure", "gradebook"):
+        part = profile.get(block)
+        paths |= {f"/{block}/{name}" for name in part} if isinstance(part, dict) else \
+            ({f"/{block}"} if part is not None else set())
+    return paths
+
+
+def test_every_released_part_is_accounted_and_the_cells_are_charged(noised):
+    here, _ = noised
+    profile, manifest = json.loads(here.read_text()), _manifest(here)
+    released = manifest["released"]
+    assert _released_paths(profile) <= set(released)
+    budget = manifest["budget"]
+    shares = {q["path"]: q["epsilon"] for q in budget["queries"]}
+    assert sum(shares.values()) <= budget["epsilon"] + 1e-9
+    assert budget["spent"] == pytest.approx(sum(shares.values()), abs=1e-9)
+    assert not budget["refused_unplanned"]
+    for query in CELLS:  # the conditional cells learned last: each a charged query
+        assert shares.get(query, 0) > 0, (query, sorted(shares))
+    for path, entry in released.items():  # what a part names as its queries was charged
+        assert set(entry.get("queries", [])) <= set(shares), path
+        assert entry["protection"] in ("noised", "partly_noised", "institutional", "k_rule",
+                                       "default")
+    tables = profile["tables"]
+    assert released[f"{RESULT}/undated/response_date"]["protection"] == "noised"
+    assert "undated" in tables["learner_activity_result"]
+    for column in (f"{RESULT}/columns/response_date",
+                   "/tables/course_section_enrollment/columns/registration_day"):
+        assert released[column]["protection"] == "partly_noised"  # `otherwise`: k-coded
+    # activities are institutional: the due date's cells are published, not charged
+    assert released["/tables/learner_activity/columns/due_date"]["protection"] == \
+        "institutional"
+    assert tables["learner_activity"]["columns"]["due_date"]["kind"] == "conditional"
+
+
+def test_noised_cells_are_the_same_bytes_in_another_process(noised):
+    here, there = noised
+    assert here.read_bytes() == there.read_bytes()
+    assert _manifest(here) == _manifest(there)
+
+
+def test_k_counts_the_people_behind_these_cells_not_rows_nor_activities(sources, tmp_path):
+    out = tmp_path / "few.json"
+    assert main(["profile", "--source", str(sources[1]), "--out", str(out), "--k", "10"]) == 0
+    tables = json.loads(out.read_text())["tables"]
+    actions = _manifest(out)["actions"]
+    # Viva: 30 undated results of 3 people — enough rows, too few people
+    assert "undated" not in tables["learner_activity_result"]
+    assert any(a["path"] == f"{RESULT}/undated/response_date" and "people" in a["reason"]
+               for a in actions)
+    # Capstone: ten activities (institutional) keep their due-date cell; its 30 responses of
+    # 3 people do not get one
+    due = tables["learner_activity"]["columns"]["due_date"]
+    assert {"learner_activity_group_id.name": "Capstone"} in [c["when"] for c in due["cells"]]
+    response = tables["learner_activity_result"]["columns"]["response_date"]
+    assert response["kind"] == "conditional"
+    whens = [list(c["when"].values())[0] for c in response["cells"]]
+    assert "Capstone" not in whens and len(whens) >= 2
