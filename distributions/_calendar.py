@@ -72,6 +72,14 @@ _SEASON_BY_MONTH = {**dict.fromkeys(range(1, 6), "Spring"), **dict.fromkeys((6, 
                     **dict.fromkeys(range(8, 13), "Fall")}
 
 
+def season_of(begin_seconds: float) -> str:
+    """The term type of a term without one, by the month it begins in (as the calendar
+    names it)."""
+    import datetime as dt
+
+    return _SEASON_BY_MONTH[dt.datetime.fromtimestamp(begin_seconds, dt.UTC).month]
+
+
 def _name_untyped_terms(p, terms: list[dict]) -> None:
     """Give every term without a term_type the season its begin month names, with a note:
     the dates carry the calendar, the type is only its label."""

@@ -3,6 +3,8 @@ the default template's counts, learned with aggregate SQL (zeros included, LEFT 
 
 - `structure.terms_per_student`: in how many terms a student is enrolled (participation over
   time: a source whose students attend one term of four gives 1, not 4);
+- `structure.entry_term` and `structure.term_span`: the position of a student's first term
+  and how many terms lie from it to their last, each given their number of terms;
 - `tables.course_section_enrollment.rows.per_section`: students per section, zeros included,
   by the offering's course level (the plan sizes offerings from it, so a source with 1,500
   students per offering gives 1,500, whatever its sections' declared capacity);
@@ -18,6 +20,7 @@ guard like any other distribution.
 
 from __future__ import annotations
 
+from distributions._calendar import season_of
 from distributions._estimators import Cell, Missing, value_counts
 
 ENROLLMENT = "course_section_enrollment"
@@ -36,6 +39,7 @@ def structure_part(p, profile: dict) -> None:
     student-term; each part that the source cannot tell keeps the default, with a note."""
     for what, learn in (("/structure/terms_per_student", _terms_per_student),
                         ("/structure/entry_term", _entry_term),
+                        ("/structure/term_span", _term_span),
                         (PER_SECTION, _per_section),
                         (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term),
                         (PER_OFFERING, _activities_per_offering)):
@@ -76,20 +80,52 @@ def _terms_per_student(p, profile: dict) -> None:
 
 def _entry_term(p, profile: dict) -> None:
     """The position (0 = the source's first term, by begin date) of each student's first
-    term: where in the run students enter."""
+    term, given how many terms lie from it to their last: where in the run students enter
+    (a student spanning all four terms of four enters in the first; pooled shares cut to
+    the room each span leaves would crowd students into the early terms)."""
+    _by_terms(p, profile, "entry_term", "MIN(k.position)", "term_span",
+              "MAX(k.position) - MIN(k.position)", 0)
+
+
+def _term_span(p, profile: dict) -> None:
+    """How many terms lie from a student's first term to their last, given how many they
+    attend (a student of two terms of four may take the first and the last): the plan
+    spreads their terms over it instead of placing them one after another."""
+    _by_terms(p, profile, "term_span", "MAX(k.position) - MIN(k.position)",
+              "terms_per_student", "COUNT(DISTINCT x.term)", 2)
+
+
+def _by_terms(p, profile: dict, name: str, value: str, given: str, group: str,
+              fewest: int) -> None:
+    """/structure/NAME: a per-student `value` over the positions of their terms, given
+    another (`group`, at least `fewest`), as a conditional on `given`."""
     r = p.reader
     begin = r.col("academic_term", "term_begin_date", "time", "t")
-    base = (f"SELECT MIN(k.position) AS v FROM ({_student_rows(p)}) AS x JOIN (SELECT "
-            f"t.academic_term_id AS term, DENSE_RANK() OVER (ORDER BY {begin}) - 1 AS position "
+    base = (f"SELECT {group} AS g0, {value} AS v FROM "
+            f"({_student_rows(p)}) AS x JOIN (SELECT t.academic_term_id AS term, "
+            f"DENSE_RANK() OVER (ORDER BY {begin}) - 1 AS position "
             f"FROM {r.rel('academic_term')} AS t) AS k ON x.term = k.term GROUP BY x.person")
-    counts = value_counts(r, base).get((), {})
-    path = "/structure/entry_term"
+    path = f"/structure/{name}"
+    by_terms = {(int(g[0]),): c for g, c in value_counts(r, base, 1).items()
+                if g[0] is not None and g[0] >= fewest}
+    pooled: dict = {}
+    for counts in by_terms.values():
+        for v, c in counts.items():
+            pooled[v] = pooled.get(v, 0) + c
+    otherwise = _positions(p, path, pooled)
+    if otherwise is None:
+        raise Missing(f"no student of {fewest} or more terms survives the privacy rules")
+    cells = {g: _positions(p, f"{path}/cells[{g[0]}]", c) for g, c in by_terms.items()}
+    spec = p._conditional(path, {"given": [given]}, cells, otherwise,
+                          {g: sum(c.values()) for g, c in by_terms.items()})
+    profile.setdefault("structure", {})[name] = spec if spec["cells"] else otherwise
+
+
+def _positions(p, path: str, counts: dict) -> dict | None:
+    """A categorical of term positions (each count a student) under the privacy rules."""
     hist = p.guard.histogram(path, {int(v): c for v, c in counts.items() if v is not None})
-    spec = p.guard.categorical(path, hist, text=False, nodata=False,
+    return p.guard.categorical(path, hist, text=False, nodata=False,
                                noise=False) if hist else None
-    if spec is None:
-        raise Missing("no entry term survives the privacy rules")
-    profile.setdefault("structure", {})["entry_term"] = spec
 
 
 def _per_section(p, profile: dict) -> None:
@@ -195,7 +231,9 @@ def institutional(p, parent: str, hist: dict) -> dict:
 
 
 def scale_part(p, profile: dict, fte: float | None) -> None:
-    """The source's offerings per term per FTE: a run of `--fte F` has F times as many."""
+    """The source's offerings per term per FTE: a run of `--fte F` has F times as many;
+    and per term type, where the calendar names the source's terms (a source teaching 7
+    courses in its autumn terms and 5 in its spring ones keeps both)."""
     if not fte:
         p.notes.append("/structure: offerings per term are sized from seats per section "
                        "(the source's FTE is unknown)")
@@ -208,6 +246,36 @@ def scale_part(p, profile: dict, fte: float | None) -> None:
         # a ratio to FTE: profiles merged by FTE-weighted means pool it correctly
         profile.setdefault("structure", {})["offerings_per_fte"] = round(
             row["n"] / row["terms"] / fte, 6)
+    by_type = _offerings_by_term_type(p, profile)
+    if by_type:
+        profile["structure"]["offerings_per_fte_by_term_type"] = {
+            name: round(n / fte, 6) for name, n in by_type.items()}
+        p.notes.append("/structure/offerings_per_fte_by_term_type: offerings per term by "
+                       "term type: " + ", ".join(f"{name} {n:g}" for name, n in by_type.items()))
+
+
+def _offerings_by_term_type(p, profile: dict) -> dict[str, float]:
+    """Mean offerings per term of each term type the calendar holds (terms with offerings
+    only, as the mean over all terms counts them); empty when the source's terms cannot be
+    typed (no dates: the calendar is the default's)."""
+    r = p.reader
+    if not r.has("academic_term", "term_begin_date"):
+        return {}
+    begin = r.sql.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
+    kind = (r.col("academic_term", "term_type", "text", "t")
+            if r.has("academic_term", "term_type") else "NULL")
+    rows = r.rows(f"SELECT {kind} AS term_type, {begin} AS b, COUNT(*) AS n "
+                  f"FROM {r.rel('course_offering')} AS o JOIN {r.rel('academic_term')} AS t "
+                  f"ON o.academic_term_id = t.academic_term_id WHERE {begin} IS NOT NULL "
+                  f"GROUP BY t.academic_term_id, {kind}, {begin}")
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        name = row["term_type"] or season_of(row["b"])
+        counts.setdefault(name, []).append(int(row["n"]))
+    known = profile["calendar"]["term_types"]
+    if not counts or any(name not in known for name in counts):
+        return {}
+    return {name: sum(n) / len(n) for name, n in counts.items()}
 
 
 def drop_stale_cells(p, profile: dict) -> None:

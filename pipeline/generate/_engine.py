@@ -22,6 +22,7 @@ from pipeline.generate._samplers import compile_distribution
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
 
 RULES: dict[str, Callable] = {}
+DRAWS_LEARNED: set[str] = set()  # rules that draw their learned columns themselves
 LATENTS: dict[str, Callable] = {}  # table key -> its rows' latent engagement (standard normal)
 ID_STRIDE = 10**10  # keys of different tables never collide
 STRATIFY_MAX = 250_000  # largest key domain drawn by strata (rank tables are 8 bytes a key)
@@ -35,10 +36,13 @@ def latent(key: str):
     return register
 
 
-def rule(name: str):
-    """Register an entity rule under the `gen` name the registry uses."""
+def rule(name: str, draws_learned: bool = False):
+    """Register an entity rule under the `gen` name the registry uses; `draws_learned`: the
+    rule also draws its columns when they are learned (with uniforms of its own)."""
     def register(function: Callable) -> Callable:
         RULES[name] = function
+        if draws_learned:
+            DRAWS_LEARNED.add(name)
         return function
     return register
 
@@ -139,7 +143,7 @@ class Engine:
         if table.layout.kind == "enumerate" and name == table.layout.column:
             categories = tuple(v["value"] for v in self.distribution(key, name)["values"])
             return Labels(rows.astype(np.int32), categories)
-        if gen == "profile" or self.learned(key, name):
+        if gen == "profile" or self.learned(key, name) and gen not in DRAWS_LEARNED:
             return self.sample(key, name, rows)
         return RULES[gen](self, table, name, rows)
 

@@ -125,20 +125,26 @@ class Cross:
 
 @dataclass
 class Spans(RowRuns):
-    """Each member of a population in a run of consecutive rows of another table (a student
-    in the terms from their entry term on), member-major: member i owns rows offsets[i] ..
-    offsets[i+1], the first in `entry[i]`."""
+    """Each member of a population in a run of rows of another table (a student in the
+    terms from their entry term on), member-major: member i owns rows offsets[i] ..
+    offsets[i+1], the first in `entry[i]`, the others spread evenly up to `entry[i] +
+    span[i]` (consecutive without a span: a student's terms one after another)."""
 
     start: int
     offsets: np.ndarray
     entry: np.ndarray
+    span: np.ndarray | None = None
 
     def parent_rows(self, rows: np.ndarray) -> np.ndarray:
         return self.start + np.searchsorted(self.offsets, rows, side="right") - 1
 
     def other_rows(self, rows: np.ndarray) -> np.ndarray:
         member = np.searchsorted(self.offsets, rows, side="right") - 1
-        return self.entry[member] + rows - self.offsets[member]
+        step = rows - self.offsets[member]
+        if self.span is None:
+            return self.entry[member] + step
+        gaps = np.maximum(self.offsets[member + 1] - self.offsets[member] - 1, 1)
+        return self.entry[member] + step * self.span[member] // gaps
 
     def first_child(self, parents: np.ndarray) -> np.ndarray:
         return self.offsets[parents - self.start]
@@ -147,22 +153,51 @@ class Spans(RowRuns):
     def draw(cls, engine: Engine, key: str, spec: dict, start: int, size: int,
              n_other: int) -> Spans:
         """Terms per member from the learned count distribution (at most `n_other`), the
-        entry term uniform among those that leave room for them."""
+        span from first to last term from the learned one given the count (else one after
+        another), the entry term among those that leave room for the span."""
         members = np.arange(size, dtype=np.int64)
         u = engine.stratified(key, "terms_per_member", members, size)
         counts = np.clip(np.nan_to_num(numeric(compile_distribution(spec).sample(u)), nan=1),
                          1, n_other).astype(np.int64)
-        room = n_other - counts + 1
+        learned = engine.profile.get("structure", {})
+        span = counts - 1  # one term after another, unless the profile learned the spans
+        if learned.get("term_span"):
+            v = engine.uniform(key, "span", members)
+            drawn = _given(learned["term_span"], counts, lambda s, m: numeric(
+                compile_distribution(s).sample(v[m])))
+            span = np.where(counts > 1, np.clip(np.nan_to_num(drawn), counts - 1, n_other - 1),
+                            0).astype(np.int64)
+        room = n_other - span
         u = engine.uniform(key, "entry", members)
-        entry_spec = engine.profile.get("structure", {}).get("entry_term")
-        entry = _entries(entry_spec, room, u) if entry_spec else \
+        entry = _given(learned["entry_term"], span, lambda s, m: _entries(
+            s, room[m], u[m])).astype(np.int64) if learned.get("entry_term") else \
             np.minimum((u * room).astype(np.int64), room - 1)
-        return cls(start, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), entry)
+        return cls(start, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), entry,
+                   span if learned.get("term_span") else None)
+
+
+def _given(spec: dict, values: np.ndarray, draw: Callable) -> np.ndarray:
+    """`draw(distribution, mask)` for the members of each cell of a distribution conditioned
+    on a whole number of theirs (their terms, or the span of them: `given: [NAME]`), or of
+    a plain distribution for all."""
+    out = np.zeros(len(values))
+    cells = spec.get("cells", []) if spec["kind"] == "conditional" else []
+    rest = np.ones(len(values), dtype=bool)
+    for cell in cells:
+        mask = rest & (values == int(next(iter(cell["when"].values()))))
+        if mask.any():
+            out[mask] = draw(cell["distribution"], mask)
+        rest &= ~mask
+    if rest.any():
+        out[rest] = draw(spec["otherwise"] if spec["kind"] == "conditional" else spec, rest)
+    return out
 
 
 def _entries(spec: dict, room: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Entry positions from the learned shares, each cut to the `room` positions that leave
     space for the member's terms (uniform where the learned shares put nothing there)."""
+    if not len(room):
+        return np.zeros(0, dtype=np.int64)
     weights = np.zeros(int(room.max()))
     for item in spec.get("values", []):
         if 0 <= int(item["value"]) < len(weights):

@@ -25,8 +25,15 @@ _LEVEL_SUFFIX = {"100": " I", "200": " II", "300": "", "400": ": Advanced Topics
 
 @count_rule("offerings")
 def plan_offerings(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
-    """Offerings per term, as sized from FTE."""
-    return np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
+    """Offerings per term, as sized from FTE: by the term's type where the profile learned
+    offerings per term type (a source's 7 autumn and 5 spring courses), else the mean."""
+    counts = np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
+    by_type = engine.profile.get("structure", {}).get("offerings_per_fte_by_term_type", {})
+    for i, term in enumerate(parents):
+        per_fte = by_type.get(engine.facts["calendar"][int(term)]["term_type"])
+        if per_fte:
+            counts[i] = max(1, round(per_fte * engine.facts["fte"]))
+    return counts
 
 
 def offering_departments(engine: Engine, rows: np.ndarray) -> np.ndarray:
@@ -132,9 +139,14 @@ def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarra
     return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
 
 
-@rule("activity_names")
+@rule("activity_names", draws_learned=True)
 def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
-    """Assignment-group names in creation order; assignment titles numbered per group."""
+    """Assignment-group names in creation order; assignment titles numbered per group; or,
+    learned from a source, drawn course by course (see `_names_by_course`)."""
+    if engine.learned(table.key, column) and table.name == "learner_activity_group":
+        return _names_by_course(engine, table, column, rows)
+    if engine.learned(table.key, column):
+        return engine.sample(table.key, column, rows)
     if table.name == "learner_activity_group":
         ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
@@ -144,6 +156,57 @@ def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
     stems = pa.array([cat.ACTIVITY_TITLE_STEMS.get(n, n) for n in group_names.categories])
     number = pc.cast(pa.array(engine.ordinal(table.key, rows) + 1), pa.string())
     return pc.binary_join_element_wise(stems.take(pa.array(group_names.codes)), number, " ")
+
+
+def _names_by_course(engine: Engine, table: Table, column: str, rows: np.ndarray):
+    """Learned group names and titles, spread within each course: a course's groups take
+    evenly spaced places of the name shares (so each course has about its share of each
+    kind, one exam, not two or none), and its assignments of one group name evenly spaced
+    places of that name's titles (TMA 0, 1 and 2, not TMA 2 twice; a title's due date
+    follows it). The table's rows of one cell then take its strata in the order of those
+    places, so the table keeps the profile's shares as a stratified draw does."""
+    slot = ("names_by_course", table.key, column)
+    if slot not in engine.facts:
+        with engine.scratch():
+            everyone = np.arange(engine.n_rows(table.key), dtype=np.int64)
+            cell = np.zeros(len(everyone), dtype=np.int64)
+            if table.name == "learner_activity":  # titles: within their group's name
+                cell = engine.column("learner_activity_group", "name", engine.layouts[
+                    table.key].parent_rows(everyone)).codes.astype(np.int64) + 1
+            engine.facts[slot] = _spread(engine, table.key, column,
+                                         _offerings_of(engine, table, everyone), cell)
+    return engine.sample(table.key, column, rows, engine.facts[slot][rows])
+
+
+def _offerings_of(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
+    """The course offering row of each group or assignment row."""
+    groups = engine.layouts["learner_activity_group"]
+    if table.name == "learner_activity":
+        rows = engine.layouts[table.key].parent_rows(rows)
+    return groups.parent_rows(rows)
+
+
+def _spread(engine: Engine, key: str, name: str, owner: np.ndarray,
+            cell: np.ndarray) -> np.ndarray:
+    """Uniforms of every row of a table: each row's place among its owner's rows of its
+    cell ((rank + ½) / count, ranks in a seeded random order), then each cell's rows take
+    the cell's strata of (0, 1) in the order of their places."""
+    rows = np.arange(len(owner), dtype=np.int64)
+    bits = _random.bits(_random.stream_key(engine.seed, key, name, "course"), rows)
+    pair = owner * (int(cell.max(initial=0)) + 1) + cell
+    _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
+    place = (_ranks(np.lexsort((bits, pair)), pair) + 0.5) / counts[inverse]
+    rank = _ranks(np.lexsort((bits, place, cell)), cell)
+    size = np.bincount(cell)[cell]
+    return (rank + engine.uniform(key, name, rows)) / size
+
+
+def _ranks(order: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each row's rank within its group, in `order` (which sorts rows by group first)."""
+    ranked = group[order]
+    rank = np.empty(len(order), dtype=np.float64)
+    rank[order] = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
+    return rank
 
 
 @rule("group_weight")

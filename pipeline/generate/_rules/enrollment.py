@@ -49,7 +49,10 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
     terms = np.arange(engine.n_rows("person__academic_term"), dtype=np.int64)
     spec = engine.profile["tables"][KEY]["rows"]["per_student_term"]
     counts = draw_counts(engine, KEY, spec, "person__academic_term", terms, terms, len(terms))
-    students = Children.from_counts(np.minimum(counts, engine.facts["offerings_per_term"]))
+    # no more courses than the student's term offers
+    offered = engine.layouts["course_offering"].counts[
+        engine.layouts["person__academic_term"].other_rows(terms)]
+    students = Children.from_counts(np.minimum(counts, offered))
     capacity = _section_capacity(engine)
     sections = _choose_sections(engine, students, capacity)
     staff = Children.from_counts(_staff_counts(engine, students.n_rows, capacity))
