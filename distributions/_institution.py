@@ -16,9 +16,11 @@ from distributions._structure import (
 NO_DATA = "NoData"  # the load of a student-term the source does not know
 
 
-def measure_base(p, table: str, name: str) -> str:
-    """SELECT x for a continuous column, in the unit its rule reads it in."""
+def measure_base(p, table: str, name: str, pid: bool = False) -> str:
+    """SELECT x for a continuous column, in the unit its rule reads it in (and with `pid`,
+    the row's person as pid, for a person-weighted histogram under ε)."""
     r, sql = p.reader, p.sql
+    x = "AS x" + (f", {r.col(table, 'person_id', 'key', 't')} AS pid" if pid else "")
     if (table, name) == ("learner_activity", "due_date"):
         return _due_fraction(r)
     if table == "learner_activity_result" and name in ("response_date", "graded_date"):
@@ -27,17 +29,17 @@ def measure_base(p, table: str, name: str) -> str:
             earlier = sql.seconds(r.col("learner_activity", "due_date", "time", "a"))
         else:  # hours from the submission to the grading
             earlier = sql.seconds(r.col(table, "response_date", "time", "t"))
-        return (f"SELECT ({later} - {earlier}) / 3600.0 AS x FROM {r.rel(table)} AS t "
+        return (f"SELECT ({later} - {earlier}) / 3600.0 {x} FROM {r.rel(table)} AS t "
                 f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
                 f"a.learner_activity_id WHERE {later} IS NOT NULL AND {earlier} IS NOT NULL")
     if (table, name) == ("learner_activity_result", "published_score"):
         score = r.col(table, name, "number", "t")
         points = r.col("learner_activity", "points_possible", "number", "a")
         # only graded work: a score missing for submitted work is simply not counted
-        return (f"SELECT {score} / {points} AS x FROM {r.rel(table)} AS t "
+        return (f"SELECT {score} / {points} {x} FROM {r.rel(table)} AS t "
                 f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
                 f"a.learner_activity_id WHERE {points} > 0 AND {score} IS NOT NULL")
-    return f"SELECT {r.col(table, name, 'number', 't')} AS x FROM {r.rel(table)} AS t"
+    return f"SELECT {r.col(table, name, 'number', 't')} {x} FROM {r.rel(table)} AS t"
 
 
 def _due_fraction(r: Reader) -> str:

@@ -340,4 +340,6 @@ def _unnoised_continuous(part, path: str, queries: set[str]) -> bool:
         if f"{path}/cells" not in queries and _unnoised_continuous(
                 cell["distribution"], own, queries):
             return True
+    if path in queries and part.get("otherwise", {}).get("kind") == "continuous":
+        return False  # the overall was charged at the column's path, then refined by cells
     return _unnoised_continuous(part.get("otherwise"), f"{path}/otherwise", queries)
