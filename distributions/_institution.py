@@ -115,6 +115,9 @@ def _fte(p, profile: dict) -> None:
     terms = max((row["terms"] for row in rows), default=0)
     by_load = profile["institution"]["fte_by_load"]
     fte = sum(row["n"] * by_load.get(row["v"], by_load.get(NO_DATA, 0.5)) for row in rows)
+    if terms:  # a person has ≤ one row per term: they move the sum by ≤ max load × terms
+        bound = max(by_load.values()) * max(p.counts.get("academic_term", terms), terms)
+        fte = (p.guard.noised_sums("/settings/fte", {"fte": fte}, bound) or {"fte": 0})["fte"]
     if fte > 0 and terms:
         profile["settings"]["fte"] = p.source_fte = round(fte / terms, 1)
 
@@ -144,7 +147,11 @@ def _ratios(p, institution: dict) -> None:
         f"COUNT(DISTINCT CASE WHEN {role} <> 'Student' THEN {person} END) AS staff, "
         f"SUM(CASE WHEN {role} = 'Student' THEN 1 ELSE 0 END) AS seats "
         f"FROM {r.rel('course_section_enrollment')} AS t")[0]
-    if row["students"] and row["staff"]:
+    # one person is one student and one staff member at most: L1 sensitivity 2
+    row = {**row, **(p.guard.noised_sums("/institution/instructors_per_100_students", {
+        "students": row["students"] or 0, "staff": row["staff"] or 0}, 2.0) or
+        {"students": 0, "staff": 0})}
+    if row["students"] > 0 and row["staff"] > 0:
         institution["instructors_per_100_students"] = round(
             100 * row["staff"] / row["students"], 4)
     capacity = r.scalar(f"SELECT AVG({r.col('course_section', 'max_enrollment', 'number')}) "
