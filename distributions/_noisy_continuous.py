@@ -84,6 +84,8 @@ def histogram_summary(edges: np.ndarray, bins: np.ndarray, nulls: float,
     n = float(bins.sum())
     filled = np.flatnonzero(bins > 0)
     lo, hi = float(edges[filled[0]]), float(edges[filled[-1] + 1])
+    if integer:  # bins between whole numbers: the range still holds one
+        lo, hi = float(np.floor(lo)), float(np.ceil(hi))
     cdf = np.concatenate([[0.0], np.cumsum(bins) / n])
     cdf = cdf + np.arange(len(cdf)) * 1e-12  # strictly increasing: empty bins are flat
     quantiles = {q: float(np.interp(q * cdf[-1], cdf, edges)) for q in QUANTILES}
