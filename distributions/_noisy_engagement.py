@@ -85,21 +85,30 @@ def _per_person_sql(p, enrollments: str) -> str:
     r, q = p.reader, p.reader.sql.ident
     score = r.col("learner_activity_result", "published_score", "number", "t")
     points = r.col("learner_activity", "points_possible", "number", "a")
+    # ratios in millionths and the outer sums in billionths, summed as integers: the same
+    # whatever order the engine adds in (a float sum's last bits are not)
     return f"""
 WITH res AS (
   SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off,
-    LEAST(GREATEST({score} / {points}, 0), 1) AS x
+    CAST(ROUND(LEAST(GREATEST({score} / {points}, 0), 1) * 1000000) AS BIGINT) AS x
   FROM {r.rel('learner_activity_result')} AS t JOIN {r.rel('learner_activity')} AS a
     ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')}
   WHERE {score} IS NOT NULL AND {points} > 0),
 enr AS ({enrollments}),
-per AS (SELECT pid, off, AVG(x) AS mx, COUNT(*) AS k,
-  COALESCE(VAR_SAMP(x), 0) AS v FROM res GROUP BY 1, 2),
+per AS (SELECT pid, off, SUM(x) / 1e6 / COUNT(*) AS mx, COUNT(*) AS k,
+  CASE WHEN COUNT(*) > 1 THEN (SUM(x * x) - SUM(x) * SUM(x) / COUNT(*)) / 1e12
+  / (COUNT(*) - 1) ELSE 0 END AS v FROM res GROUP BY 1, 2),
 j AS (SELECT enr.pid, enr.off, enr.w, per.mx, per.k, per.v FROM enr JOIN per
       ON enr.pid = per.pid AND enr.off = per.off),
 one AS (SELECT * FROM (SELECT j.*, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY off) AS nth
   FROM j) AS numbered WHERE nth = 1),
 ranked AS (SELECT w, mx, k, v, (RANK() OVER (ORDER BY mx)
   + (COUNT(*) OVER (PARTITION BY mx) - 1) / 2.0 - 0.5) / COUNT(*) OVER () AS u FROM one)
-SELECT COUNT(*) AS n, SUM(w) AS w, SUM(w * u) AS t, SUM(LEAST(k, {RESULTS_CAP}) * 1.0
-  / {RESULTS_CAP}) AS k, SUM(mx) AS mx, SUM(mx * mx) AS mx2, SUM(v) AS v FROM ranked"""
+SELECT COUNT(*) AS n, SUM(w) AS w, {_fixed('w * u')} AS t,
+  {_fixed(f'LEAST(k, {RESULTS_CAP}) * 1.0 / {RESULTS_CAP}')} AS k, {_fixed('mx')} AS mx,
+  {_fixed('mx * mx')} AS mx2, {_fixed('v')} AS v FROM ranked"""
+
+
+def _fixed(expr: str) -> str:
+    """SUM of `expr` in whole billionths, back as a number."""
+    return f"SUM(CAST(ROUND(({expr}) * 1e9) AS BIGINT)) / 1e9"
