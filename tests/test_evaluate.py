@@ -158,6 +158,12 @@ def test_report_json_structure(report):
     assert {g["metric"] for g in gates} == {"primary_key_unique", "foreign_key_resolves"}
     assert all(g["value"] == 1.0 and g["passed"] for g in gates)
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json"]
+    # where the time went: the families, and what lies outside them
+    timings = document["timings"]
+    assert {"open", "families", "manifest", "evaluate", "html", "json"} <= set(timings)
+    assert timings["families"] == pytest.approx(sum(document["seconds"].values()), abs=0.05)
+    assert timings["evaluate"] >= timings["open"] + timings["families"] - 0.05
+    assert "row_counts" in timings["shared"]["real"] and "sample" in timings["shared"]["real"]
 
 
 def test_sdmetrics_cross_check_when_installed(report):

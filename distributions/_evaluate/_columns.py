@@ -13,8 +13,8 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._sql import HB, SPLITS, Side, split_rows
-from distributions._evaluate._stats import ks_counts, mean_of, shares, tvd
+from distributions._evaluate._sql import HB, SPLITS, Side, half_of
+from distributions._evaluate._stats import ks_counts, ks_halves, mean_of, shares, tvd
 from distributions._privacy import sensitive_name
 
 HISTOGRAM_BINS = 30
@@ -60,19 +60,25 @@ def _missing(ctx: Context) -> list[Figure]:
 def table_counts(ctx: Context, side: Side, table: str,
                  infos: list[ColumnInfo]) -> dict[str, list[dict[int, dict]]]:
     """{column: [split: {half: {category label: rows}}]} of a table's columns on one side,
-    in one scan (the whole side is the sum of any split's two halves)."""
+    in one scan (the whole side is the sum of any split's two halves). Each category's
+    rows in half 0 of every split are counted beside its whole (half 1 is the rest)."""
     names = [f"c{n}" for n in range(len(infos))]
     labels = ", ".join(f"{info.label} {name}" for info, name in zip(infos, names, strict=True))
-    sets = ", ".join(f"(hb, {name})" for name in names)
+    halves = ", ".join(f"sum(CASE WHEN {half_of('hb', s)} = 0 THEN 1 ELSE 0 END)"
+                       for s in range(SPLITS))
     rows = side.rows(
-        f"SELECT hb, {', '.join(names)}, count(*) "
+        f"SELECT {', '.join(names)}, count(*), {halves} "
         f"FROM (SELECT {HB} hb, {labels} FROM {side.sample(table)} s) "
-        f"GROUP BY GROUPING SETS ({sets})")
+        f"GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in names)})")
     out = {info.name: [{0: {}, 1: {}} for _ in range(SPLITS)] for info in infos}
-    for split, half, rest in split_rows(rows):
-        column = next(n for n, label in enumerate(rest[:-1]) if label is not None)
-        counts = out[infos[column].name][split][half]
-        counts[rest[column]] = counts.get(rest[column], 0) + int(rest[-1])
+    width = len(names)
+    for row in rows:  # one row per column and category (labels are never null)
+        column = next(n for n, label in enumerate(row[:width]) if label is not None)
+        label, n = row[column], int(row[width])
+        for split, counts in zip(out[infos[column].name], row[width + 1:], strict=True):
+            for half, count in ((0, int(counts)), (1, n - int(counts))):
+                if count:  # a category absent from a half is not a zero of it
+                    split[half][label] = count
     return out
 
 
@@ -122,13 +128,9 @@ def ks_figure(info: ColumnInfo, values: dict, **common) -> Figure:
     ref_values, ref_counts, bits = values["real"]
     syn_values, syn_counts, _ = values["synthetic"]
     value = ks_counts(ref_values, ref_counts, syn_values, syn_counts)
-    floors, sizes = [], (0, 0)
-    for split in range(SPLITS):
-        half = (bits >> split) & 1
-        a, b = ref_counts * (half == 0), ref_counts * (half == 1)
-        floors.append(ks_counts(ref_values, a, ref_values, b))
-        sizes = sizes if split else (int(a.sum()), int(b.sum()))
-    floor = mean_of(floors)
+    first = (bits & 1) == 0  # split 0's halves: the sizes the floor is rescaled from
+    sizes = (int(ref_counts[first].sum()), int(ref_counts[~first].sum()))
+    floor = mean_of(ks_halves(ref_values, ref_counts, bits, SPLITS))
     whole = (int(ref_counts.sum()), int(syn_counts.sum()))
     floor = rescale(floor, sizes, whole) if floor is not None and min(sizes) else None
     return distance_figure("column", info.table, "ks", value, floor, "ks", **common)

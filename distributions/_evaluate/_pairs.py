@@ -84,25 +84,28 @@ def contingency(side: Side, relation: str, labels: list[str],
                 pairs: list[tuple[int, int]], halves: bool = True) -> dict:
     """Contingency tables of label pairs over a relation in one GROUPING SETS query:
     {"whole": {(i, j): {(label_i, label_j): rows}}, "splits": [split: {half: {(i, j): ...}}]}
-    (no splits when `halves` is false)."""
+    (no splits when `halves` is false). Each cell's rows in half 0 of every split are counted
+    beside its whole (half 1 is the rest), not grouped by the split bits: a sixteenth of
+    the groups, and of the rows for Python to read."""
     names = [f"c{i}" for i in range(len(labels))]
     selects = ", ".join(f"{label} c{i}" for i, label in enumerate(labels))
-    lead = ["hb"] if halves else []
-    sets = ", ".join(f"({', '.join(lead + [names[a], names[b]])})" for a, b in pairs)
+    sets = ", ".join(f"({names[a]}, {names[b]})" for a, b in pairs)
     source = f"{HB} hb, {selects}" if halves else selects
-    rows = side.rows(f"SELECT {', '.join(lead + names)}, count(*) FROM (SELECT {source} "
-                           f"FROM {relation}) GROUP BY GROUPING SETS ({sets})")
+    counts = ["count(*)"] + [f"sum(CASE WHEN {half_of('hb', s)} = 0 THEN 1 ELSE 0 END)"
+                             for s in range(SPLITS if halves else 0)]
+    rows = side.rows(f"SELECT {', '.join(names)}, {', '.join(counts)} FROM (SELECT {source} "
+                     f"FROM {relation}) GROUP BY GROUPING SETS ({sets})")
     out: dict = {"whole": {}, "splits": [{0: {}, 1: {}} for _ in range(SPLITS if halves else 0)]}
-    for row in rows:
-        cells, n = row[len(lead):-1], int(row[-1])
-        a, b = (i for i, label in enumerate(cells) if label is not None)
-        targets = [out["whole"]]
-        if halves:
-            bits = int(row[0])
-            targets += [split[(bits >> s) & 1] for s, split in enumerate(out["splits"])]
-        for target in targets:
-            counts = target.setdefault((a, b), {})
-            counts[(cells[a], cells[b])] = counts.get((cells[a], cells[b]), 0) + n
+    width = len(names)
+    for row in rows:  # one row per pair and cell (labels are never null: "(null)" is one)
+        a, b = (i for i, label in enumerate(row[:width]) if label is not None)
+        pair, cell, n = (a, b), (row[a], row[b]), int(row[width])
+        out["whole"].setdefault(pair, {})[cell] = n
+        for s, split in enumerate(out["splits"]):
+            first = int(row[width + 1 + s])
+            for half, count in ((0, first), (1, n - first)):
+                if count:  # a cell absent from a half is not a zero of it
+                    split[half].setdefault(pair, {})[cell] = count
     return out
 
 

@@ -35,6 +35,9 @@ class Report:
     notes: list[str]
     meta: dict
     seconds: dict[str, float] = field(default_factory=dict)
+    # where the rest of the time went: opening the sides, the shared work inside the
+    # families (row counts, digests, samples), the report's writing (`_write.py` adds it)
+    timings: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -59,6 +62,7 @@ class Report:
         """report.json's document."""
         return {"passed": self.passed, "summary": self.summary(), **self.meta,
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+                "timings": _rounded(self.timings),
                 "notes": self.notes, "figures": [f.to_json() for f in self.figures]}
 
 
@@ -74,6 +78,7 @@ def evaluate(synthetic, real=None, profile: str | None = None,
     if (real is None) == (profile is None):
         raise EvaluateError("evaluate needs either a real source or a profile (not both)")
     sides: list[Side] = []
+    start = time.perf_counter()
     try:
         sides.append(open_side("synthetic", synthetic, api_endpoint))
         if real is not None:
@@ -82,8 +87,13 @@ def evaluate(synthetic, real=None, profile: str | None = None,
         document = load_profile(profile) if profile else None
         tables = dict(syn.columns) | (real_side.columns if real_side else {})
         ctx = Context(syn, real_side, (keys or Keys()).restricted(tables), document)
-        return _compute(ctx, syn.label, real_side.label if real_side else None, profile,
-                        privacy_manifest, detection)
+        opened = time.perf_counter() - start
+        report = _compute(ctx, syn.label, real_side.label if real_side else None, profile,
+                          privacy_manifest, detection)
+        report.timings = {"open": opened, **report.timings,
+                          "shared": {side.name: dict(side.spent) for side in sides},
+                          "evaluate": time.perf_counter() - start}
+        return report
     finally:
         for side in sides:
             side.close()
@@ -104,19 +114,24 @@ def _compute(ctx: Context, synthetic: str, real: str | None, profile: str | None
     else:
         families.insert(1, ("columns", profile_column_figures))
     figures: list[Figure] = []
-    for name, family in families:
-        start = time.perf_counter()
+    cpu: dict[str, float] = {}  # the process's CPU seconds (DuckDB's threads too): on a
+    for name, family in families:  # shared machine, wall time follows the others' load
+        start, used = time.perf_counter(), time.process_time()
         figures += _family(ctx, name, family)
         seconds[name] = time.perf_counter() - start
+        cpu[name] = time.process_time() - used
+    start = time.perf_counter()
     manifest_path = _manifest_path(profile, manifest)
     if manifest_path is not None:
         figures += manifest_figures(manifest_path)
+    timings = {"families": sum(seconds.values()), "families_cpu": cpu,
+               "manifest": time.perf_counter() - start}
     meta = {"synthetic": synthetic, "reference": "real" if real else "profile",
             "real": real, "profile": profile,
             "privacy_manifest": str(manifest_path) if manifest_path else None,
             "tables": {"synthetic": ctx.synthetic.rows_in,
                        "real": ctx.real.rows_in if ctx.real else None}}
-    return Report(figures, ctx.plots, ctx.notes, meta, seconds)
+    return Report(figures, ctx.plots, ctx.notes, meta, seconds, timings)
 
 
 _FAMILY_KIND = {"gates": "gate", "columns": "column", "pairs": "pair", "cardinality":
@@ -148,6 +163,13 @@ def _manifest_path(profile: str | None, given: str | None) -> Path | None:
         if beside.is_file():
             return beside
     return None
+
+
+def _rounded(value):
+    """Seconds to the hundredth, in nested timings."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return round(value, 2)
 
 
 def load_report(path: str | Path) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,10 @@ class Side:
     _samples: dict[str, str] = field(default_factory=dict)  # table -> its sample relation
     _digests: dict[tuple, str] = field(default_factory=dict)  # (table, key) -> digests
     _sample_rows: dict[str, int] = field(default_factory=dict)
+    # seconds of shared work, by kind: the row counts, and the temporary tables (digests,
+    # sample, activity) that whichever family first needs makes for the others, so
+    # report.json's `timings` names their cost apart from the family that paid it
+    spent: dict[str, float] = field(default_factory=dict)
 
     @property
     def bigquery(self) -> bool:
@@ -209,7 +214,10 @@ class Side:
         if self.bigquery:
             return f"({sql})"
         table = q(f"__evaluate_{name}")
+        start = time.perf_counter()
         self.source.connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+        kind = name.split("_")[0]
+        self.spent[kind] = self.spent.get(kind, 0.0) + time.perf_counter() - start
         return table
 
     def rel(self, table: str, half: int | None = None, limit: int | None = None,
@@ -334,7 +342,9 @@ def _described(side: Side) -> Side:
         raise EvaluateError(f"{side.label}: no tables found")
     counts = " UNION ALL ".join(f"SELECT {lit(t)} t, count(*) n FROM {source.relation(t)}"
                                 for t in side.columns)
+    start = time.perf_counter()
     side.rows_in.update({t: int(n) for t, n in side.rows(counts)})
+    side.spent["row_counts"] = time.perf_counter() - start
     return side
 
 

@@ -81,6 +81,28 @@ def ks_counts(values_a, counts_a, values_b, counts_b) -> float | None:
                                - _cdf(values_b, counts_b, grid) / total_b)))
 
 
+def ks_halves(values, counts, bits, splits: int) -> list[float | None]:
+    """`ks_counts` between the two halves of one sample in each of `splits` splits (bit s of
+    a value's `bits` is its half in split s): the values sorted once for every split (a
+    sort per CDF was most of the column figures' Python time at 20,000 FTE)."""
+    values, counts, bits = np.asarray(values), np.asarray(counts, dtype=float), np.asarray(bits)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    # the last position of each distinct value: where the CDFs step
+    ends = np.r_[np.nonzero(ordered[1:] != ordered[:-1])[0], len(ordered) - 1]
+    out: list[float | None] = []
+    for split in range(splits):
+        half = (bits >> split) & 1
+        a, b = counts * (half == 0), counts * (half == 1)
+        total_a, total_b = float(np.sum(a)), float(np.sum(b))
+        if not total_a or not total_b:
+            out.append(None)
+            continue
+        gap = np.cumsum(a[order])[ends] / total_a - np.cumsum(b[order])[ends] / total_b
+        out.append(float(np.max(np.abs(gap))))
+    return out
+
+
 def _cdf(values, counts, grid):
     """Counts at or below each grid value."""
     order = np.argsort(values, kind="stable")

@@ -60,9 +60,14 @@ gaps as (
 
     select
         *,
+        -- ordered by time alone: events at the same instant are 0 s apart whichever comes
+        -- first, so every gap, and every week's count of session starts that level 1 sums,
+        -- is the same without a tie-break; only which of two simultaneous events is marked
+        -- the start may differ. Sorting on the string event_id as well cost 3x the CPU
+        -- (8 M events at 20,000 FTE: 9.3-14.8 s vs 3.1-3.8 s, the same session count)
         {{ cs_epoch_seconds('event_time') }} - lag({{ cs_epoch_seconds('event_time') }}) over (
             partition by person_id, course_offering_id
-            order by event_time, event_id
+            order by event_time
         ) as seconds_since_previous
     from student_events
 
