@@ -54,13 +54,14 @@ def measure_real_like(scratch: Path, measure, trace) -> dict:
     source, rows = build_source(scratch)
     profile = scratch / "real-like-profile.json"
     baseline = scan_baseline(source)
-    startup_s, startup_mb, _ = measure(["--version"])
-    profile_s, profile_mb, _ = measure(["profile", "--source", str(source),
-                                        "--out", str(profile)])
-    generate_s, generate_mb, _ = measure(["generate", "--profile", str(profile),
-                                          "--out", str(scratch / "rl"), "--event-scale", "0"])
+    startup_s, startup_mb, startup_cpu = measure(["--version"])
+    profile_s, profile_mb, profile_cpu = measure(["profile", "--source", str(source),
+                                                  "--out", str(profile)])
+    generate_s, generate_mb, generate_cpu = measure([
+        "generate", "--profile", str(profile), "--out", str(scratch / "rl"),
+        "--event-scale", "0"])
     return {"source_rows": rows, "baseline_scan_s": baseline,
-            "startup_s": startup_s, "startup_peak_mb": startup_mb,
-            "profile_s": profile_s, "profile_peak_mb": profile_mb,
+            "startup_s": startup_s, "startup_peak_mb": startup_mb, "startup_cpu_s": startup_cpu,
+            "profile_s": profile_s, "profile_peak_mb": profile_mb, "profile_cpu_s": profile_cpu,
             "generate_s": generate_s, "generate_peak_mb": generate_mb,
-            "traced": trace(str(source))}
+            "generate_cpu_s": generate_cpu, "traced": trace(str(source))}

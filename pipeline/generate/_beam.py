@@ -1,10 +1,10 @@
 """The Beam job: every table's blocks generated and written as Parquet, in FK order.
 
-An element is a `Block` (a range of row indices); `Generate[table]` turns it into Arrow
-record batches (the table's, and those of tables computed with it) and writes one Parquet file
-per block and table with a name fixed by the block index, so a retried bundle rewrites the
-same file and the output does not depend on the runner (FnApiRunner, DaskRunner, Dataflow) or
-the number of workers.
+An element is a `Block` (a range of row indices of one table, or of the event store's
+enrollments); the one `Generate` step turns it into Arrow record batches (the table's, and
+those of tables computed with it) and writes one Parquet file per block and table with a name
+fixed by the block index, so a retried bundle rewrites the same file and the output does not
+depend on the runner (FnApiRunner, DaskRunner, Dataflow) or the number of workers.
 """
 
 from __future__ import annotations
@@ -136,19 +136,25 @@ def block_path(root: str, key: str, index: int) -> str:
     return FileSystems.join(table_dir(root, key), f"part-{index:05d}.parquet")
 
 
-def write_block(root: str, key: str, index: int, batch: pa.RecordBatch) -> None:
-    """One block of table `key` as its Parquet file."""
-    with FileSystems.create(block_path(root, key, index)) as handle:
-        pq.write_table(pa.Table.from_batches([batch]), handle, **parquet_options(batch))
-
-
-# Each step generates a block and writes its files itself: batches never travel between steps,
-# so no runner has to fuse two steps (or encode 100k-row batches between them) to keep memory
-# at a block, and no step has tagged outputs, which DaskRunner cannot route.
+# One step generates every block and writes its files itself: batches never travel between
+# steps, so no runner has to fuse two steps (or encode 100k-row batches between them) to keep
+# memory at a block, and the step has no tagged outputs, which DaskRunner cannot route. One
+# generic step rather than one per table: a small job's time went to building, translating and
+# starting ~480 transforms (the DoFn introspection and option parsing of each); the table a
+# block belongs to travels in the block.
 @beam.typehints.with_output_types(tuple[str, int])
 class GenerateBlocks(beam.DoFn):
-    """Block → Parquet files of its table and of each companion table; yields (table, rows)
-    and counts rows in a Beam metric per table."""
+    """Block → Parquet files: a table's block those of its table and each companion table,
+    an event block event_date=DATE/part-INDEX.parquet for every date with events. Yields
+    (table, rows) per file and counts rows in a Beam metric per table.
+
+    Files are written on a background thread while the next block or week is drawn: Parquet
+    encoding and compression release the GIL, so drawing and writing overlap on two cores. At
+    most `PENDING_WRITES` event files, or one table block's files, wait; the bundle ends only
+    when all are written (a failed write fails the bundle, which is retried and rewrites the
+    same files)."""
+
+    PENDING_WRITES = 8
 
     def __init__(self, config: JobConfig, root: str, keys: list[str]):
         self.config, self.root = config, root
@@ -156,56 +162,42 @@ class GenerateBlocks(beam.DoFn):
 
     def setup(self):
         self.engine = engine_for(self.config)
-
-    def process(self, block: Block):
-        batches = self.engine.block(block.table, block.start, block.stop, block.companions)
-        for key, batch in batches.items():
-            write_block(self.root, key, block.index, batch)
-            self.rows[key].inc(batch.num_rows)
-            yield key, batch.num_rows
-
-
-@beam.typehints.with_output_types(tuple[str, int])
-class GenerateEvents(beam.DoFn):
-    """Event block → event_date=DATE/part-INDEX.parquet for every date with events.
-
-    Files are written on a background thread while the next week is drawn: Parquet encoding
-    and compression release the GIL, so drawing and writing overlap on two cores. At most
-    `PENDING_WRITES` files wait; the bundle ends only when all are written (a failed write
-    fails the bundle, which is retried and rewrites the same files)."""
-
-    PENDING_WRITES = 8
-
-    def __init__(self, config: JobConfig, root: str):
-        self.config, self.root = config, root
-        self.rows = Metrics.counter("campus_synth", f"rows[{EVENTS}]")
-
-    def setup(self):
-        self.engine = engine_for(self.config)
         self.settings = event_settings(_loaded(self.config)[1])
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-events")
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-blocks")
         self.pending: deque = deque()
 
     def process(self, block: Block):
-        for date, batch in generate_events(self.engine, block, self.settings):
+        if block.table == EVENTS:
+            files = ((EVENTS, event_path(self.root, date, block.index), batch, EVENT_PARQUET)
+                     for date, batch in generate_events(self.engine, block, self.settings))
+        else:
+            files = ((key, block_path(self.root, key, block.index), batch,
+                      parquet_options(batch)) for key, batch in self.engine.block(
+                          block.table, block.start, block.stop, block.companions).items())
+            # drawn while the previous block's files were written; those are large, so all of
+            # them are written before this block's are queued: two blocks held at most
+            self._drain()
+        for key, path, batch, options in files:
             while len(self.pending) >= self.PENDING_WRITES:
                 self.pending.popleft().result()
-            self.pending.append(self.pool.submit(
-                self._write, event_path(self.root, date, block.index), batch))
-            self.rows.inc(batch.num_rows)
-            yield EVENTS, batch.num_rows
+            self.pending.append(self.pool.submit(_write, path, batch, options))
+            self.rows[key].inc(batch.num_rows)
+            yield key, batch.num_rows
 
     def finish_bundle(self):
+        self._drain()
+
+    def _drain(self) -> None:
         while self.pending:
             self.pending.popleft().result()
 
     def teardown(self):
         self.pool.shutdown(wait=True)
 
-    @staticmethod
-    def _write(path: str, batch: pa.RecordBatch) -> None:
-        with FileSystems.create(path) as handle:
-            pq.write_table(pa.Table.from_batches([batch]), handle, **EVENT_PARQUET)
+
+def _write(path: str, batch: pa.RecordBatch, options: dict) -> None:
+    with FileSystems.create(path) as handle:
+        pq.write_table(pa.Table.from_batches([batch]), handle, **options)
 
 
 class GenerateEventStore(beam.PTransform):
@@ -216,50 +208,25 @@ class GenerateEventStore(beam.PTransform):
         self.config, self.root = config, root
 
     def expand(self, cuts):
-        events = GenerateEvents(self.config, self.root)
-        return [cuts | f"Generate[{EVENTS}]" >> beam.ParDo(events)]
-
-
-class GenerateTable(beam.PTransform):
-    """Blocks of one table → Parquet files of it and of the tables generated with it."""
-
-    def __init__(self, config: JobConfig, root: str, key: str):
-        super().__init__()
-        self.config, self.root, self.key = config, root, key
-
-    def expand(self, cuts):
-        keys = [self.key] + [t.key for t in engine_for(self.config).registry
-                             if t.generated_with == self.key]
-        return [cuts | f"Generate[{self.key}]" >> beam.ParDo(
-            GenerateBlocks(self.config, self.root, keys))]
-
-
-class _OfTable:
-    """Filter predicate: the blocks of one table (or of the event store)."""
-
-    def __init__(self, key: str):
-        self.key = key
-
-    def __call__(self, block: Block) -> bool:
-        return block.table == self.key
+        return cuts | f"Generate[{EVENTS}]" >> beam.ParDo(
+            GenerateBlocks(self.config, self.root, [EVENTS]))
 
 
 def _all_blocks(config: JobConfig) -> tuple[list[str], list]:
-    """(branch keys, blocks): every generated table, then the event store."""
+    """(keys of every table written, blocks): every generated table and its companions,
+    then the event store."""
     engine = engine_for(config)
     keys = generated_tables(engine)
     cuts = [cut for key in keys for cut in blocks(engine, key, config.settings.block_rows)]
     events = event_blocks(engine, config.settings.block_rows)
-    return keys + ([EVENTS] if events else []), cuts + events
+    written = [t.key for t in engine.registry if t.key in keys or t.generated_with in keys]
+    return written + ([EVENTS] if events else []), cuts + events
 
 
 class GenerateWarehouse(beam.PTransform):
-    """Every generated table, its branches laid out in the foreign-key generation order.
-
-    All blocks of all tables go through one shuffle, so workers share the whole job and the
-    runner schedules a single stage, whatever the number of tables; each table's branch
-    selects its own blocks (a Filter per table rather than one Partition, whose tagged
-    outputs DaskRunner cannot route)."""
+    """Every generated table and the event store: all blocks of all tables, laid out in the
+    foreign-key generation order, go through one shuffle (so workers share the whole job and
+    the runner schedules a single stage) into one generic step."""
 
     def __init__(self, config: JobConfig, root: str):
         super().__init__()
@@ -267,14 +234,8 @@ class GenerateWarehouse(beam.PTransform):
 
     def expand(self, pbegin):
         keys, cuts = _all_blocks(self.config)
-        spread = pbegin | "Blocks" >> beam.Create(cuts) | "Spread" >> beam.Reshuffle()
-        written = []
-        for key in keys:
-            step = GenerateEventStore(self.config, self.root) if key == EVENTS else \
-                GenerateTable(self.config, self.root, key)
-            written += (spread | f"Select[{key}]" >> beam.Filter(_OfTable(key))
-                        | f"Table[{key}]" >> step)
-        return written | "Written" >> beam.Flatten()
+        return (pbegin | "Blocks" >> beam.Create(cuts) | "Spread" >> beam.Reshuffle()
+                | "Generate" >> beam.ParDo(GenerateBlocks(self.config, self.root, keys)))
 
 
 def written_rows(config: JobConfig, root: str) -> dict[str, int]:

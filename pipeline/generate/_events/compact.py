@@ -4,8 +4,9 @@ A day's file must hold only the dictionary values its rows use, each once and in
 (a canonical dictionary: the same rows give the same Parquet bytes, whatever week batch they
 were cut from). Sorting and de-duplicating a dictionary is the costly part, and every slice of
 a batch shares the batch's dictionaries, so `DaySlicer` does it once per batch column — each
-dictionary position's rank among the sorted distinct values — and a slice then only marks the
-ranks its rows use and renumbers them (numpy over the slice's indices).
+dictionary position's rank among the sorted distinct values — and then renumbers every day's
+rows at once (numpy over the batch's (day, rank) pairs): a day's slice is then views of
+arrays computed for the whole batch, however many days (files) the week holds.
 """
 
 from __future__ import annotations
@@ -16,76 +17,92 @@ import pyarrow.compute as pc
 
 
 class DaySlicer:
-    """Compacted slices of one record batch (`slice(start, stop)`), the per-column work done
-    once for the whole batch."""
+    """Compacted slices of one record batch cut at `cuts` (slice i holds rows cuts[i] ..
+    cuts[i+1]), the per-column work done once for the whole batch."""
 
-    def __init__(self, batch: pa.RecordBatch):
-        self.schema = batch.schema
-        self.columns = [_column(array) for array in batch.columns]
+    def __init__(self, batch: pa.RecordBatch, cuts: np.ndarray):
+        self.schema, self.cuts = batch.schema, np.asarray(cuts, dtype=np.int64)
+        day = np.repeat(np.arange(len(self.cuts) - 1), np.diff(self.cuts))
+        self.columns = [_column(array, self.cuts, day) for array in batch.columns]
 
-    def slice(self, start: int, stop: int) -> pa.RecordBatch:
-        """Rows [start, stop) with dictionaries holding only their own values, sorted."""
-        arrays = [column.slice(start, stop) for column in self.columns]
+    def slice(self, i: int) -> pa.RecordBatch:
+        """Slice i with dictionaries holding only their own values, sorted."""
+        arrays = [column.slice(i) for column in self.columns]
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
             [pa.field(f.name, a.type, f.nullable)
              for f, a in zip(self.schema, arrays, strict=True)]))
 
 
-def _column(array: pa.Array):
+def _column(array: pa.Array, cuts: np.ndarray, day: np.ndarray):
     if pa.types.is_struct(array.type):
-        return _Struct(array)
+        return _Struct(array, cuts, day)
     if not pa.types.is_dictionary(array.type) or not len(array.dictionary):
-        return _Plain(array)  # an empty dictionary (all rows null, as in a tiny run) is canonical
-    return _Dictionary(array)
+        return _Plain(array, cuts)  # an empty dictionary (all rows null, tiny run): canonical
+    return _Dictionary(array, cuts, day)
+
+
+def _nulls(array: pa.Array, cuts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """(null mask of the rows, or None without nulls; whether each slice has a null row)."""
+    if not array.null_count:
+        return None, np.zeros(len(cuts) - 1, dtype=bool)
+    nulls = np.asarray(array.is_null())
+    per_slice = np.add.reduceat(nulls, cuts[:-1]) if len(nulls) else np.zeros(0, int)
+    return nulls, per_slice > 0
 
 
 class _Plain:
-    def __init__(self, array: pa.Array):
-        self.array = array
+    def __init__(self, array: pa.Array, cuts: np.ndarray):
+        self.array, self.cuts = array, cuts
 
-    def slice(self, start: int, stop: int) -> pa.Array:
+    def slice(self, i: int) -> pa.Array:
+        start, stop = int(self.cuts[i]), int(self.cuts[i + 1])
         return self.array.slice(start, stop - start)
 
 
 class _Struct:
     """A struct's children compacted on their own; its nulls are the slice's own."""
 
-    def __init__(self, array: pa.StructArray):
-        self.type = array.type
-        self.children = [_column(child) for child in array.flatten()]
-        self.nulls = np.asarray(array.is_null()) if array.null_count else None
+    def __init__(self, array: pa.StructArray, cuts: np.ndarray, day: np.ndarray):
+        self.type, self.cuts = array.type, cuts
+        self.children = [_column(child, cuts, day) for child in array.flatten()]
+        self.nulls, self.has_nulls = _nulls(array, cuts)
 
-    def slice(self, start: int, stop: int) -> pa.Array:
-        children = [child.slice(start, stop) for child in self.children]
+    def slice(self, i: int) -> pa.Array:
+        children = [child.slice(i) for child in self.children]
         fields = [pa.field(f.name, c.type) for f, c in zip(self.type, children, strict=True)]
-        nulls = None if self.nulls is None else self.nulls[start:stop]
-        mask = pa.array(nulls) if nulls is not None and nulls.any() else None
+        mask = None
+        if self.has_nulls[i]:
+            mask = pa.array(self.nulls[self.cuts[i]:self.cuts[i + 1]])
         return pa.StructArray.from_arrays(children, fields=fields, mask=mask)
 
 
 class _Dictionary:
-    """A dictionary column: its indices as numpy, each position's rank among the sorted
-    distinct values of the dictionary (positions holding equal values share a rank)."""
+    """A dictionary column renumbered per slice: each slice's rows index the sorted distinct
+    values they use (their ranks among the dictionary's sorted distinct values)."""
 
-    def __init__(self, array: pa.DictionaryArray):
-        self.indices = array.indices.fill_null(0).to_numpy()
-        self.valid = ~np.asarray(array.is_null()) if array.null_count else None
-        self.values = pc.unique(array.dictionary).sort()
-        self.rank = pc.index_in(array.dictionary, value_set=self.values).to_numpy(
-            zero_copy_only=False)
+    def __init__(self, array: pa.DictionaryArray, cuts: np.ndarray, day: np.ndarray):
+        self.cuts = cuts
+        indices = array.indices.fill_null(0).to_numpy()
+        values = pc.unique(array.dictionary).sort()
+        rank = pc.index_in(array.dictionary, value_set=values).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        self.nulls, self.has_nulls = _nulls(array, cuts)
+        # one number per (slice, rank): sorted, a slice's distinct ranks are one run of them
+        pair = day * len(values) + rank[indices]
+        distinct = np.unique(pair if self.nulls is None else pair[~self.nulls])
+        self.first = np.searchsorted(distinct, np.arange(len(cuts)) * len(values))
+        self.indices = (np.searchsorted(distinct, pair) - self.first[day]).astype(np.int32)
+        if self.nulls is not None:  # a null row's index (never written): as a slice of the
+            # whole dictionary numbers it, 0 unless the slice uses dictionary position 0
+            zero_used = np.zeros(len(cuts) - 1, dtype=bool)
+            zero_used[day[(indices == 0) & ~self.nulls]] = True
+            self.indices[self.nulls & ~zero_used[day]] = 0
+        self.values = values.take(pa.array(distinct % len(values)))
 
-    def slice(self, start: int, stop: int) -> pa.Array:
-        indices = self.indices[start:stop]
-        valid = None if self.valid is None else self.valid[start:stop]
-        if valid is not None and valid.all():
-            valid = None  # the slice has no nulls: written as the whole batch's rows would be
-        used = np.zeros(len(self.rank), dtype=bool)  # dictionary positions the rows use
-        used[indices if valid is None else indices[valid]] = True
-        ranks = np.zeros(len(self.values), dtype=bool)
-        ranks[self.rank[used]] = True
-        renumber = np.cumsum(ranks, dtype=np.int32) - 1  # rank -> index in the slice's values
-        remap = np.where(used, renumber[self.rank], 0).astype(np.int32)
-        new = remap[indices if valid is None else np.where(valid, indices, 0)]
+    def slice(self, i: int) -> pa.Array:
+        start, stop = int(self.cuts[i]), int(self.cuts[i + 1])
+        mask = self.nulls[start:stop] if self.has_nulls[i] else None
+        first, last = int(self.first[i]), int(self.first[i + 1])
         return pa.DictionaryArray.from_arrays(
-            pa.array(new, mask=None if valid is None else ~valid),
-            self.values.filter(pa.array(ranks)))
+            pa.array(self.indices[start:stop], mask=mask),
+            self.values.slice(first, last - first))

@@ -112,7 +112,7 @@ def _by_date(engine: Engine, model: RateModel, protos: Protos):
     order = np.argsort(_cluster_key(protos, dates), kind="stable")
     protos, dates = protos.take(order), dates[order]
     batch = event_batch(engine, model, protos)  # a week at once: per-batch costs amortised
-    days = DaySlicer(batch)  # each day's file holds only its own dictionary values
     cuts = np.concatenate([[0], np.flatnonzero(np.diff(dates)) + 1, [len(dates)]])
-    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
-        yield str(np.datetime64(int(dates[start]), "D")), days.slice(start, stop)
+    days = DaySlicer(batch, cuts)  # each day's file holds only its own dictionary values
+    for i, start in enumerate(cuts[:-1]):
+        yield str(np.datetime64(int(dates[start]), "D")), days.slice(i)

@@ -143,6 +143,10 @@ def _course_factors(engine: Engine, model: RateModel, offering: np.ndarray) -> n
 def drawn_events(engine: Engine, model: RateModel, block: Enrollments, picker: ObjectPicker,
                  first_day: int, n_days: int, scale: float) -> Protos:
     """The Poisson events of days [first_day, first_day + n_days) of every enrollment."""
+    if scale == 0:  # no drawn events (`--event-scale 0`): skip the enrollment × day × tool rates
+        none = np.zeros(0, dtype=np.int64)
+        return _from_cells(engine, model, block, picker, none.astype(np.uint64), none,
+                           first_day + none, none)
     n_tools = len(model.tools)
     lam, cells, active, u = _cell_draws(engine, model, block, picker, first_day, n_days, scale)
     counts = _poisson(u, lam.ravel()[active])

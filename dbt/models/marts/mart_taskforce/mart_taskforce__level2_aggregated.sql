@@ -32,8 +32,9 @@ final as (
         week_end_date,
         count(*) as num_students,
         {%- for measure in measures %}
-        {{ cs_stable('avg', measure) }} as avg_{{ measure }},
-        {{ cs_stable('stddev_samp', measure) }} as sd_{{ measure }},
+        {%- set stat = cs_stable if measure.startswith('avg_') else cs_exact %}
+        {{ stat('avg', measure) }} as avg_{{ measure }},
+        {{ stat('stddev_samp', measure) }} as sd_{{ measure }},
         {{ cs_cast(cs_stable('sum', measure), 'float64') if measure.startswith('avg_')
             else cs_cast('sum(' ~ measure ~ ')', 'int64') }}
             as total_{{ measure }},
