@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from distributions._estimators import Summary, summarize, value_counts
+from distributions._noisy_continuous import noised_column
 from distributions._privacy import sensitive_name
 from distributions._structure import has_people
 
@@ -205,6 +206,10 @@ def _continuous(p, path: str, table: str, column: str, kind: str) -> dict | None
         template["unit"] = DAY_UNIT
     else:
         x = r.col(table, column, "number")
+    if p.guard.epsilon is not None and r.has(table, "person_id"):  # noised histograms
+        pid = r.col(table, "person_id", "key", "t")
+        return noised_column(p, path, f"SELECT {x} AS x, {pid} AS pid FROM {r.rel(table)} AS t",
+                             template)
     summary = summarize(r, f"SELECT {x} AS x FROM {r.rel(table)} AS t", p.guard.k)
     return p.guard.continuous(path, summary.get((), Summary(0, 0)), template,
                               people=has_people(p, table))

@@ -9,7 +9,7 @@ uniforms Φ(ρw·latent + √(1−ρw²)·ε) with the withdrawn statuses at the
 for which a simulation of that model (the source's withdrawn share and results per enrollment,
 the work after a withdrawal missing) gives the source's Spearman correlation between an
 enrollment's mean score ratio and its being withdrawn. All inputs are aggregates over at least
-2k enrollments; they are not noised under ε (the manifest says so).
+2k enrollments; under ε they come from noised bounded sums instead (_noisy_engagement.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from distributions._estimators import Missing
+from distributions._noisy_engagement import noised_statistics
 from pipeline.errors import SourceError
 
 _SIMULATED = 40_000  # enrollments in the calibration simulation (fixed seed: deterministic)
@@ -31,8 +32,10 @@ _LABEL_RHO_MAX = 0.995
 def engagement_part(p, profile: dict) -> None:
     """Estimate score_rho and withdrawal_rho where the source has scores and statuses."""
     engagement = profile["engagement"]
-    try:
-        found = source_statistics(p, engagement["withdrawn_role_statuses"])
+    withdrawn = engagement["withdrawn_role_statuses"]
+    try:  # under ε: noised sums of one bounded enrollment per person (_noisy_engagement)
+        found = source_statistics(p, withdrawn) if p.guard.epsilon is None else \
+            noised_statistics(p, _student_enrollments(p, withdrawn))
     except (Missing, SourceError) as error:  # a missing table or column: defaults, and why
         p.notes.append(f"/engagement: score_rho and withdrawal_rho kept from the default "
                        f"profile ({error})")

@@ -292,19 +292,24 @@ def value_counts(reader: Reader, base: str, groups: int = 0) -> dict[tuple, dict
     return result
 
 
+WEIGHT_UNIT = 1_000_000_000  # person weights are summed as integers of this many parts
+
+
 def value_cells(reader: Reader, base: str, groups: int = 0) -> dict[tuple, dict]:
     """{group tuple: {value: Cell}} of a base query selecting `g0.., v, pid`: rows, distinct
     people and person-weighted rows (each person's rows in the query weigh 1 in total) per
     cell, so the privacy rules count people, not rows."""
     g = [f"g{i}" for i in range(groups)]
     keys = ", ".join([*g, "v"])
+    # weights in whole billionths, floored (a person's total stays ≤ 1): an integer sum is
+    # the same whatever order the engine adds in, where a float sum's last bits are not
     sql = (f"SELECT {keys}, COUNT(*) AS n, COUNT(DISTINCT pid) AS people, SUM(w) AS w "
-           f"FROM (SELECT *, 1.0 / COUNT(*) OVER (PARTITION BY pid) AS w FROM ({base}) AS b0) "
-           f"AS b GROUP BY {keys}")
+           f"FROM (SELECT *, CAST(FLOOR({WEIGHT_UNIT} / COUNT(*) OVER (PARTITION BY pid)) "
+           f"AS BIGINT) AS w FROM ({base}) AS b0) AS b GROUP BY {keys}")
     result: dict[tuple, dict] = {}
     for row in reader.rows(sql):
         result.setdefault(tuple(row[x] for x in g), {})[row["v"]] = Cell(
-            float(row["n"]), float(row["people"]), float(row["w"] or 0.0))
+            float(row["n"]), float(row["people"]), int(row["w"] or 0) / WEIGHT_UNIT)
     return result
 
 

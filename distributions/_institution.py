@@ -16,9 +16,11 @@ from distributions._structure import (
 NO_DATA = "NoData"  # the load of a student-term the source does not know
 
 
-def measure_base(p, table: str, name: str) -> str:
-    """SELECT x for a continuous column, in the unit its rule reads it in."""
+def measure_base(p, table: str, name: str, pid: bool = False) -> str:
+    """SELECT x for a continuous column, in the unit its rule reads it in (and with `pid`,
+    the row's person as pid, for a person-weighted histogram under ε)."""
     r, sql = p.reader, p.sql
+    x = "AS x" + (f", {r.col(table, 'person_id', 'key', 't')} AS pid" if pid else "")
     if (table, name) == ("learner_activity", "due_date"):
         return _due_fraction(r)
     if table == "learner_activity_result" and name in ("response_date", "graded_date"):
@@ -27,17 +29,17 @@ def measure_base(p, table: str, name: str) -> str:
             earlier = sql.seconds(r.col("learner_activity", "due_date", "time", "a"))
         else:  # hours from the submission to the grading
             earlier = sql.seconds(r.col(table, "response_date", "time", "t"))
-        return (f"SELECT ({later} - {earlier}) / 3600.0 AS x FROM {r.rel(table)} AS t "
+        return (f"SELECT ({later} - {earlier}) / 3600.0 {x} FROM {r.rel(table)} AS t "
                 f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
                 f"a.learner_activity_id WHERE {later} IS NOT NULL AND {earlier} IS NOT NULL")
     if (table, name) == ("learner_activity_result", "published_score"):
         score = r.col(table, name, "number", "t")
         points = r.col("learner_activity", "points_possible", "number", "a")
         # only graded work: a score missing for submitted work is simply not counted
-        return (f"SELECT {score} / {points} AS x FROM {r.rel(table)} AS t "
+        return (f"SELECT {score} / {points} {x} FROM {r.rel(table)} AS t "
                 f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
                 f"a.learner_activity_id WHERE {points} > 0 AND {score} IS NOT NULL")
-    return f"SELECT {r.col(table, name, 'number', 't')} AS x FROM {r.rel(table)} AS t"
+    return f"SELECT {r.col(table, name, 'number', 't')} {x} FROM {r.rel(table)} AS t"
 
 
 def _due_fraction(r: Reader) -> str:
@@ -113,6 +115,9 @@ def _fte(p, profile: dict) -> None:
     terms = max((row["terms"] for row in rows), default=0)
     by_load = profile["institution"]["fte_by_load"]
     fte = sum(row["n"] * by_load.get(row["v"], by_load.get(NO_DATA, 0.5)) for row in rows)
+    if terms:  # a person has ≤ one row per term: they move the sum by ≤ max load × terms
+        bound = max(by_load.values()) * max(p.counts.get("academic_term", terms), terms)
+        fte = (p.guard.noised_sums("/settings/fte", {"fte": fte}, bound) or {"fte": 0})["fte"]
     if fte > 0 and terms:
         profile["settings"]["fte"] = p.source_fte = round(fte / terms, 1)
 
@@ -142,7 +147,11 @@ def _ratios(p, institution: dict) -> None:
         f"COUNT(DISTINCT CASE WHEN {role} <> 'Student' THEN {person} END) AS staff, "
         f"SUM(CASE WHEN {role} = 'Student' THEN 1 ELSE 0 END) AS seats "
         f"FROM {r.rel('course_section_enrollment')} AS t")[0]
-    if row["students"] and row["staff"]:
+    # one person is one student and one staff member at most: L1 sensitivity 2
+    row = {**row, **(p.guard.noised_sums("/institution/instructors_per_100_students", {
+        "students": row["students"] or 0, "staff": row["staff"] or 0}, 2.0) or
+        {"students": 0, "staff": 0})}
+    if row["students"] > 0 and row["staff"] > 0:
         institution["instructors_per_100_students"] = round(
             100 * row["staff"] / row["students"], 4)
     capacity = r.scalar(f"SELECT AVG({r.col('course_section', 'max_enrollment', 'number')}) "

@@ -113,14 +113,14 @@ class Budget:
                 "queries": queries, "refused_unplanned": sorted(set(self.unplanned)),
                 # planned (reserved) but not made: their share is left unspent
                 "unused": sorted(set(self.plan or ()) - set(self.queries)),
-                "not_covered": "continuous summaries (quantiles, moments) and the gradebook "
-                               "calibration (score correlations) are protected by k-coded "
-                               "extremes and aggregation over at least 2k people only, not by "
-                               "noise (except the cells of a column given another — response "
-                               "offsets by kind of work, numeric extras by a registry column — "
-                               "and the undated responses: noised histograms over a public "
-                               "grid); `released` names each part's protection; whether a "
-                               "conditional cell is kept is decided on its exact count of people "
-                               "(the k rule); institutional tables (no person behind a row) "
-                               "are neither noised nor suppressed; event counts are noised per "
-                               "event row (a person's events are not bounded)"}
+                "not_covered": "continuous columns of person tables, the FTE, staff per "
+                               "student and the gradebook calibration (score_rho, "
+                               "withdrawal_rho) are noised (histograms over a public grid, "
+                               "bounded sums); still on k rules only: students per section, "
+                               "section fill rate, the grading scheme's cut-offs, the gradebook "
+                               "flags, activity_rho, the labels' ties and the event model "
+                               "(a person's events are not bounded; event counts are noised per "
+                               "event row); whether a conditional cell is kept is decided on its "
+                               "exact count of people (the k rule); institutional tables (no "
+                               "person behind a row) are neither noised nor suppressed; "
+                               "`released` names each part's protection"}

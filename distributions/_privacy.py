@@ -130,6 +130,19 @@ class Guard:
                     len(noised))
         return {v: max(n, 0.0) for v, n in noised.items()}
 
+    def noised_sums(self, path: str, sums: dict, sensitivity: float) -> dict | None:
+        """Sums over people (counts, load-weighted totals) with Laplace noise of this query's
+        share of ε, `sensitivity` the most one person moves them in L1 (the caller says why);
+        as they are without ε, None when the plan gave the query no share."""
+        if self.epsilon is None:
+            return dict(sums)
+        noised = self.budget.noise(path, {k: float(v) for k, v in sums.items()}, "person",
+                                   sensitivity)
+        if noised is not None and not self.budget.planning:
+            self.record(path, "noised", f"Laplace noise, scale "
+                        f"{self.budget.queries[path].scale:.4g}", len(noised))
+        return noised
+
     def _passes(self, count) -> bool:
         """Whether a cell may be published on its own: k people (or k noised person
         weights, or k rows for a bare count); institutional cells always."""
@@ -275,6 +288,8 @@ def _num(value: float, integer: bool = False) -> float | int:
 # ---- what the profile releases --------------------------------------------------------------
 _TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
 _INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
+# parts computed from another part's noised query and institutional counts only
+_DERIVED = {"/structure/offerings_per_fte": "/settings/fte"}
 _TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
               "structure", "gradebook")
 
@@ -289,7 +304,8 @@ def released_parts(profile: dict, default: dict, queries, people_tables: set[str
     queries = sorted(queries)
     out = {}
     for path, part, fallback, table in _parts(profile, default):
-        charged = [q for q in queries if q == path or q.startswith((path + "/", path + "["))]
+        own = _DERIVED.get(path, path)
+        charged = [q for q in queries if q == own or q.startswith((own + "/", own + "["))]
         if part == fallback:
             out[path] = {"protection": "default"}
         elif charged:
@@ -340,4 +356,6 @@ def _unnoised_continuous(part, path: str, queries: set[str]) -> bool:
         if f"{path}/cells" not in queries and _unnoised_continuous(
                 cell["distribution"], own, queries):
             return True
+    if path in queries and part.get("otherwise", {}).get("kind") == "continuous":
+        return False  # the overall was charged at the column's path, then refined by cells
     return _unnoised_continuous(part.get("otherwise"), f"{path}/otherwise", queries)

@@ -46,6 +46,7 @@ from distributions._institution import (
     sizing_part,
 )
 from distributions._institutional_extras import institutional_extra_part
+from distributions._noisy_continuous import noised_column, noised_conditional
 from distributions._privacy import NODATA, Cell, Guard, check_allowed, released_parts
 from distributions._profile import load_profile, validate_profile
 from distributions._source_checks import check_source
@@ -358,14 +359,25 @@ class Profiler:
         return self.guard.categorical(path, counts, text, nodata)
 
     def _continuous(self, table: str, name: str, path: str, template: dict):
+        if self._noised(table):  # under ε: noised histograms, not a k-coded summary
+            return noised_column(self, path, measure_base(self, table, name, True), template)
         base = measure_base(self, table, name)
         summary = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
         return self.guard.continuous(path, summary, template, people=has_people(self, table))
+
+    def _noised(self, table: str) -> bool:
+        """Whether a continuous column of `table` is released from noised counts (under ε,
+        a person behind each row)."""
+        return self.guard.epsilon is not None and self.reader.has(table, "person_id")
 
     def _conditional_column(self, table: str, name: str, path: str, template: dict):
         given, other = template["given"], template["otherwise"]
         base = self._value_base(table, name, given)
         if other["kind"] == "continuous":
+            if self._noised(table):
+                pid = self.reader.col(table, "person_id", "key")
+                return self._conditional(path, template, *noised_conditional(
+                    self, path, self._value_base(table, name, given, "x", pid), len(given), other))
             base = self._value_base(table, name, given, value="x")
             per_cell = summarize(self.reader, base, self.guard.k, len(given))
             pooled = summarize(self.reader, base, self.guard.k).get((), Summary(0, 0))
