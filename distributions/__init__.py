@@ -8,7 +8,8 @@ from distributions._profile import (
     schema_path,
     validate_profile,
 )
-from distributions._profiler import ProfileResult, profile_source, write_profile
+from distributions._profile_result import ProfileResult, write_profile
+from distributions._profiler import profile_source
 from distributions._sources import Source, open_source
 from distributions._udp_distributions import (
     export_udp_distributions,

@@ -31,7 +31,7 @@ import numpy as np
 from distributions._merge_cells import cell_weight, undated_weight
 from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
-from distributions._profiler import ProfileResult
+from distributions._profile_result import ProfileResult
 from pipeline.errors import DistributionsError
 from pipeline.udp._contract import drop_unreachable_cells
 from pipeline.udp._registry import REGISTRY

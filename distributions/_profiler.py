@@ -9,11 +9,6 @@ column, a cell suppressed away) keeps the default's value, and a note says so.
 from __future__ import annotations
 
 import copy
-import json
-import os
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from distributions._absent_columns import (
     absent_activity_status_part,
@@ -48,29 +43,21 @@ from distributions._institution import (
 from distributions._institutional_extras import institutional_extra_part
 from distributions._noisy_continuous import noised_column, noised_conditional
 from distributions._privacy import NODATA, Cell, Guard, check_allowed, released_parts
-from distributions._profile import load_profile, validate_profile
+from distributions._profile import load_profile
+from distributions._profile_result import ProfileResult
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
 from distributions._structure import has_people, institutional, mean_count
 from distributions._ties import tie_part
-from distributions._work_dates import work_dates_part
 from distributions._udp_distributions import profile_from_udp_distributions
-from pipeline.errors import DistributionsError, SourceError
-from pipeline.udp._contract import check_profile, drop_unreachable_cells
+from distributions._work_dates import work_dates_part
+from pipeline.errors import SourceError
+from pipeline.udp._contract import drop_unreachable_cells
 from pipeline.udp._registry import REGISTRY
 
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
 _COUNT_AS_CATEGORICAL = 12  # children-per-parent counts up to this are a categorical
-
-
-@dataclass
-class ProfileResult:
-    """A profile, its privacy manifest and the notes to show the user."""
-
-    profile: dict
-    manifest: dict
-    notes: list[str] = field(default_factory=list)
 
 
 def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None,
@@ -111,33 +98,6 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
         {name for name in profiler.entities if has_people(profiler, name)})
     manifest["notes"] = list(profiler.notes)  # kept beside the profile, not only printed
     return ProfileResult(profile, manifest, profiler.notes)
-
-
-def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
-    """Validate and write profile.json and profile.privacy.json atomically (temp + replace)."""
-
-    out = Path(out)
-    manifest_path = out.with_name(out.stem + ".privacy.json")
-    validate_profile(result.profile, str(out))
-    check_profile(result.profile, REGISTRY, str(out))
-    staged = [_stage(out, result.profile), _stage(manifest_path, result.manifest)]
-    try:
-        for temp, final in zip(staged, (out, manifest_path), strict=True):
-            os.replace(temp, final)
-    finally:
-        for temp in staged:
-            Path(temp).unlink(missing_ok=True)
-    return out, manifest_path
-
-
-def _stage(path: Path, document: dict) -> str:
-    if not path.parent.is_dir():
-        raise DistributionsError(f"{path}: the folder {path.parent} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump(document, file, indent=1, ensure_ascii=False)
-        file.write("\n")
-    return temp
 
 
 class Profiler:

@@ -11,7 +11,8 @@ from rich.console import Console
 
 from distributions import default_profile_path, load_profile
 from distributions._merge import merge_profiles
-from distributions._profiler import profile_source, write_profile
+from distributions._profile_result import write_profile
+from distributions._profiler import profile_source
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
 
