@@ -275,7 +275,9 @@ def _offerings_by_term_type(p, profile: dict) -> dict[str, float]:
     known = profile["calendar"]["term_types"]
     if not counts or any(name not in known for name in counts):
         return {}
-    return {name: sum(n) / len(n) for name, n in counts.items()}
+    # sorted by name: the engine returns groups in no fixed order (BigQuery, DuckDB's
+    # threads), and the profile's bytes and notes must not depend on it
+    return {name: sum(n) / len(n) for name, n in sorted(counts.items())}
 
 
 def drop_stale_cells(p, profile: dict) -> None:

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from bqemu import PROJECT, bigquery_emulator  # noqa: F401 (the session fixture)
 from google.cloud import bigquery
+from test_bigquery_source import _differences
 from test_profile_inputs import small_tables
 from test_source_case import UPPER, _spelled
 
@@ -58,7 +59,9 @@ def test_upper_case_bigquery_columns_give_the_lower_case_profile(datasets, tmp_p
     for profile in (lower, upper):
         profile.pop("name")
         profile.pop("description", None)
-    assert upper == lower
+    # the emulator hands rows over in no fixed order, so float sums may differ in their last
+    # bits and its APPROX_QUANTILES by a step: compared as the BigQuery-vs-DuckDB test does
+    assert not _differences(upper, lower), _differences(upper, lower)
     notes = json.loads((tmp_path / "upper.privacy.json").read_text())["notes"]
     folded = [n for n in notes if "column names read in lower case" in n]
     assert len(folded) == len(UPPER)
