@@ -289,7 +289,8 @@ def _num(value: float, integer: bool = False) -> float | int:
 _TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
 _INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
 # parts computed from another part's noised query and institutional counts only
-_DERIVED = {"/structure/offerings_per_fte": "/settings/fte"}
+_DERIVED = {"/structure/offerings_per_fte": "/settings/fte",
+            "/structure/offerings_per_fte_by_term_type": "/settings/fte"}
 _TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
               "structure", "gradebook")
 
