@@ -15,7 +15,7 @@ from bqemu import PROJECT, bigquery_emulator  # noqa: F401 (the session fixture)
 from google.cloud import bigquery
 from test_bigquery_source import _differences
 from test_profile_inputs import small_tables
-from test_source_case import UPPER, _spelled
+from test_source_case import _spelled, assert_folded_notes
 
 from pipeline.cli import main
 
@@ -62,10 +62,4 @@ def test_upper_case_bigquery_columns_give_the_lower_case_profile(datasets, tmp_p
     # the emulator hands rows over in no fixed order, so float sums may differ in their last
     # bits and its APPROX_QUANTILES by a step: compared as the BigQuery-vs-DuckDB test does
     assert not _differences(upper, lower), _differences(upper, lower)
-    notes = json.loads((tmp_path / "upper.privacy.json").read_text())["notes"]
-    folded = [n for n in notes if "column names read in lower case" in n]
-    assert len(folded) == len(UPPER)
-    assert any("course_section_enrollment" in n and "PERSON_ID as person_id" in n
-               and "Course_Section_ID as course_section_id" in n for n in folded)
-    lower_notes = json.loads((tmp_path / "lower.privacy.json").read_text())["notes"]
-    assert notes[len(folded):] == lower_notes
+    assert_folded_notes(tmp_path)

@@ -34,13 +34,7 @@ def test_upper_case_columns_give_the_lower_case_sources_profile(tmp_path, fmt):
     assert profile(upper, tmp_path / "upper.json") == 0
     # the same source under other spellings: the same profile, byte for byte
     assert (tmp_path / "upper.json").read_bytes() == (tmp_path / "lower.json").read_bytes()
-    notes = json.loads((tmp_path / "upper.privacy.json").read_text())["notes"]
-    folded = [n for n in notes if "column names read in lower case" in n]
-    assert len(folded) == len(UPPER)
-    assert any("course_section_enrollment" in n and "PERSON_ID as person_id" in n
-               and "Course_Section_ID as course_section_id" in n for n in folded)
-    lower_notes = json.loads((tmp_path / "lower.privacy.json").read_text())["notes"]
-    assert notes[len(folded):] == lower_notes  # nothing else differs
+    assert_folded_notes(tmp_path)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -59,3 +53,15 @@ def test_two_columns_differing_only_in_case_are_refused(tmp_path, capsys, fmt):
     assert message.count("campus-synth: error:") == 1 and "Traceback" not in message
     assert str(person) in message and "'sex'" in message and "'Sex'" in message
     assert not out.exists() and not Path(str(out).replace(".json", ".privacy.json")).exists()
+
+
+def assert_folded_notes(tmp_path) -> None:
+    """upper.privacy.json's notes: one folding note per upper-case table, then exactly the
+    notes of lower.privacy.json (nothing else differs)."""
+    notes = json.loads((tmp_path / "upper.privacy.json").read_text())["notes"]
+    folded = [n for n in notes if "column names read in lower case" in n]
+    assert len(folded) == len(UPPER)
+    assert any("course_section_enrollment" in n and "PERSON_ID as person_id" in n
+               and "Course_Section_ID as course_section_id" in n for n in folded)
+    lower_notes = json.loads((tmp_path / "lower.privacy.json").read_text())["notes"]
+    assert notes[len(folded):] == lower_notes
