@@ -290,7 +290,12 @@ _TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
 _INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
 # parts computed from another part's noised query and institutional counts only
 _DERIVED = {"/structure/offerings_per_fte": "/settings/fte",
-            "/structure/offerings_per_fte_by_term_type": "/settings/fte"}
+            "/structure/offerings_per_fte_by_term_type": "/settings/fte",
+            # the seats: the sum of the noised students per section
+            "/institution/section_fill_rate": "/tables/course_section_enrollment/rows/per_section"}
+# parts whose every distribution is post-processing of the one query at their path (the
+# continuous cells of students per section come from the noised sizes, not a summary)
+_WHOLE = frozenset(("/tables/course_section_enrollment/rows/per_section",))
 _TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
               "structure", "gradebook")
 
@@ -310,7 +315,7 @@ def released_parts(profile: dict, default: dict, queries, people_tables: set[str
         if part == fallback:
             out[path] = {"protection": "default"}
         elif charged:
-            whole = not _unnoised_continuous(part, path, set(charged))
+            whole = own in _WHOLE or not _unnoised_continuous(part, path, set(charged))
             out[path] = {"protection": "noised" if whole else "partly_noised",
                          "queries": charged}
         elif (table is not None and table not in people_tables) or \
