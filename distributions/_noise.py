@@ -173,14 +173,15 @@ class Budget:
                 "queries": queries, "refused_unplanned": sorted(set(self.unplanned)),
                 # planned (reserved) but not made: their share is left unspent
                 "unused": sorted(set(self.plan or ()) - set(self.queries)),
-                "not_covered": "continuous columns of person tables, the FTE, staff per "
-                               "student and the gradebook calibration (score_rho, "
-                               "withdrawal_rho) are noised (histograms over a public grid, "
-                               "bounded sums); still on k rules only: students per section, "
-                               "section fill rate, the grading scheme's cut-offs, the gradebook "
-                               "flags, activity_rho, the labels' ties and the event model "
-                               "(a person's events are not bounded; event counts are noised per "
-                               "event row); whether a conditional cell is kept is decided on its "
+                "not_covered": "every person-derived part is noised or the default's: "
+                               "continuous columns as histograms over public grids; sizes, "
+                               "the gradebook calibration, activity_rho and the labels' ties "
+                               "as bounded sums; students per section, the fill rate and row "
+                               "counts with each person's rows capped (`bounds`); the grading "
+                               "scheme from a noised histogram; engagement_sigma is the "
+                               "default's. Still not person-bounded: the event model's counts "
+                               "are noised per event row (a person's events are not capped "
+                               "there); whether a conditional cell is kept is decided on its "
                                "exact count of people (the k rule); institutional tables (no "
                                "person behind a row) are neither noised nor suppressed; "
                                "`released` names each part's protection"}

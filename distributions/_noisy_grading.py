@@ -9,7 +9,8 @@ Under `--epsilon`:
   histogram over a public grid (whole points 0..100, scores clipped to it; every grid cell
   noised, empty ones too). A person moves each of the three parts by at most 1: L1
   sensitivity 3. Letters whose noised weight is below max(k, 2 × the scale) are left out;
-  the rest are ordered by their noised mean score, and a letter's cut-off is the pooled
+  the rest are ordered as the default scheme orders them (a public convention) or, for a
+  letter it does not name, by their noised mean score, and a letter's cut-off is the pooled
   noised score distribution's quantile at the share of the letters below it (a scheme maps
   higher scores to higher letters). All of it is post-processing of the one query.
 - `/gradebook/withdrawn_scored`: (people with a withdrawn grade, Σ over them of the share of
@@ -55,6 +56,11 @@ def noised_scheme(p, grades: str) -> list[dict] | None:
     means = {g: 100 * noised.get(("s", g), 0.0) / totals[g] for g in letters if totals[g] > 0}
     hist = np.array([noised.get(("h", b), 0.0) for b in GRID])
     kept = [g for g in letters if totals[g] >= threshold]
+    # letters the default scheme names keep its order (a public convention: A above A-);
+    # others are placed by their noised mean score
+    known = [item["grade"] for item in reversed(p.default.get("grading_scheme", []))]
+    if all(g in known for g in kept):
+        return _scheme(sorted(kept, key=known.index), totals, hist)
     return _scheme(sorted(kept, key=lambda g: (means[g], g)), totals, hist)
 
 

@@ -196,10 +196,10 @@ class Guard:
                     "people (its rows use `otherwise`)", _rows(size))
         return False
 
-    def histogram(self, path: str, counts: dict) -> dict:
-        """Counts of counts, noised (one unit: a parent row); the k rule is applied by the
-        caller's distribution."""
-        return self.noise(path, counts, unit="parent row")
+    def histogram(self, path: str, counts: dict, sensitivity: float = 1.0) -> dict:
+        """Counts of counts, noised (one unit: a parent row; `sensitivity`: the most parent
+        rows one person holds); the k rule is applied by the caller's distribution."""
+        return self.noise(path, counts, unit="parent row", sensitivity=sensitivity)
 
     # ---- continuous -----------------------------------------------------------------------
     def continuous(self, path: str, s: Summary, template: dict,

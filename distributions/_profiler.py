@@ -242,7 +242,9 @@ class Profiler:
                 g: sum(c.values()) for g, c in hist.items()})
 
     def _count_cell(self, path: str, counts: dict, template: dict):
-        hist = self.guard.histogram(path, {int(v): c for v, c in counts.items()})
+        # a person holds one student-term per term: that many parent rows (ε's sensitivity)
+        hist = self.guard.histogram(path, {int(v): c for v, c in counts.items()},
+                                    max(self.counts.get("academic_term", 1), 1))
         return self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
                                      {"integer": True})
 
