@@ -27,24 +27,26 @@ from functools import lru_cache
 
 
 # the weight of each query family in the split, first match of its path's prefix wins. Why:
-# the structure (sizes, participation, FTE, section sizes) and the gradebook calibration drive
-# every table's row count and many figures at once, so they get the most; a column's own
-# distribution next; its range search, refining cells and dependency cells (whose noised
-# counts only adjust what the column already says) and the event model's per-tool mixes less;
-# the manifest's row counts (a report, not used to generate) least
+# the structure (sizes, participation, FTE, students per section) drives every table's row
+# count and the children-per-parent figures at once, so it gets the most; a column's own
+# distribution and the gradebook calibration (scores, withdrawal: many figures) next, and a
+# column's range search and its cells and dependencies (the pair figures) close behind; the
+# labels' ties, the gradebook rules and the event model's parts less; the manifest's row
+# counts (a report, not used to generate) least
 WEIGHTS: tuple[tuple[str, str, float], ...] = (
     ("row counts", "/manifest/", 0.25),
-    ("section sizes", "/tables/course_section_enrollment/rows/per_section", 8.0),
-    ("structure", "/structure/", 4.0),
-    ("size", "/settings/", 4.0),
-    ("staffing", "/institution/", 2.0),
-    ("children per parent", "/tables/*/rows/", 3.0),
-    ("gradebook calibration", "/engagement/", 3.0),
-    ("grading scheme", "/grading_scheme", 2.0),
+    ("section sizes", "/tables/course_section_enrollment/rows/per_section", 4.0),
+    ("structure", "/structure/", 3.0),
+    ("size", "/settings/", 3.0),
+    ("staffing", "/institution/", 1.5),
+    ("children per parent", "/tables/*/rows/", 2.0),
+    ("labels' ties", "/engagement/ties/", 1.0),
+    ("gradebook calibration", "/engagement/", 2.0),
+    ("grading scheme", "/grading_scheme", 1.5),
     ("gradebook rules", "/gradebook/", 1.0),
     ("event tools", "/events/tools", 1.0),
-    ("event model", "/events/", 1.5),
-    ("column range", "/tables/*/columns/*/range", 0.5),
+    ("event model", "/events/", 1.0),
+    ("column range", "/tables/*/columns/*/range", 3.0),
     ("column cells", "/tables/*/columns/*/*", 1.0),
     ("column", "/tables/*/columns/", 2.0),
     ("other", "/", 1.0),

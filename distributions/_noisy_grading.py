@@ -8,7 +8,7 @@ Under `--epsilon`:
   total): per letter its weight and its weight × score / 100, and the final scores'
   histogram over a public grid (whole points 0..100, scores clipped to it; every grid cell
   noised, empty ones too). A person moves each of the three parts by at most 1: L1
-  sensitivity 3. Letters whose noised weight is below max(k, 2 × the scale) are left out;
+  sensitivity 3. Letters whose noised weight is below 2 × the scale (or 1) are left out;
   the rest are ordered as the default scheme orders them (a public convention) or, for a
   letter it does not name, by their noised mean score, and a letter's cut-off is the pooled
   noised score distribution's quantile at the share of the letters below it (a scheme maps
@@ -51,7 +51,9 @@ def noised_scheme(p, grades: str) -> list[dict] | None:
     # a person's weight 1 is counted three times (letters, their scores, the grid): L1 3
     noised = p.guard.noised_sums(SCHEME, exact, 3.0) or {}  # not clamped: sums unbiased
     query = p.guard.budget.queries.get(SCHEME)
-    threshold = max(float(p.guard.k), 2.0 * (query.scale if query else 0.0))
+    # a letter's cut-off is a quantile of the pooled scores, not its own lowest score, so no
+    # few people's extreme is published: a letter needs only to stand above the noise
+    threshold = max(1.0, 2.0 * (query.scale if query else 0.0))
     totals = {g: noised.get(("n", g), 0.0) for g in letters}
     means = {g: 100 * noised.get(("s", g), 0.0) / totals[g] for g in letters if totals[g] > 0}
     hist = np.array([noised.get(("h", b), 0.0) for b in GRID])
