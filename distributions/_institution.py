@@ -5,7 +5,14 @@ session name, campus skew). The calendar is distributions/_calendar.py."""
 
 from __future__ import annotations
 
-from distributions._estimators import Missing, Reader, Summary, keep_default, summarize, value_counts
+from distributions._estimators import (
+    Missing,
+    Reader,
+    Summary,
+    keep_default,
+    summarize,
+    value_counts,
+)
 from distributions._noisy_grading import noised_gradebook, noised_scheme
 from distributions._structure import (
     drop_stale_cells,

@@ -25,7 +25,6 @@ import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-
 # the weight of each query family in the split, first match of its path's prefix wins. Why:
 # the structure (sizes, participation, FTE, students per section) drives every table's row
 # count and the children-per-parent figures at once, so it gets the most; a column's own

@@ -81,7 +81,7 @@ def _scheme(order: list[str], totals: dict, hist: np.ndarray) -> list[dict] | No
         scheme.append({"grade": g, "min_score": float(int(cut))})
         below += totals[g] / whole
     scheme.reverse()  # highest letter first, as the profile lists them
-    for higher, lower in zip(scheme, scheme[1:]):  # cut-offs strictly decreasing
+    for higher, lower in zip(scheme, scheme[1:], strict=False):  # strictly decreasing
         lower["min_score"] = min(lower["min_score"], higher["min_score"] - 1)
     scheme[-1]["min_score"] = 0.0  # the lowest letter takes every score below the others
     return scheme if all(s["min_score"] >= 0 for s in scheme) else None

@@ -95,7 +95,7 @@ def test_epsilon_is_one_budget_reproducible_per_seed(source, tmp_path):
                                                rel=1e-6)
     assert sum(shares) == pytest.approx(1.0 - unused / total, abs=1e-9)
     families = {q["family"]: q["epsilon"] for q in budget["queries"]}
-    assert families["structure"] > families["column"] > families["column range"]
+    assert families["structure"] > families["column"] > families["column cells"]
     _row_counts_are_noised(path, manifest)
 
 
