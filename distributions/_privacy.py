@@ -7,7 +7,9 @@
   cell below k is dropped so its rows fall back to `otherwise`.
 - Continuous extremes resting on fewer than k rows are top/bottom coded to the k-th value.
 - Optional ε-differential privacy: `--epsilon` is the profile's total budget, split over its
-  count queries with OpenDP-calibrated Laplace noise reproducible per seed (see _noise.py).
+  count queries by a weight per query family, with OpenDP-calibrated Laplace noise
+  reproducible per seed (see _noise.py); counts a person moves without bound are capped per
+  person first (_noisy_counts.py, the caps in the manifest's `bounds`).
 Every change is recorded for the privacy manifest written beside the profile.
 """
 
