@@ -270,6 +270,15 @@ SOURCE_CASES = [
                  says=["value(s) of published_score are NaN or infinite"]),
     _source_case("equal-scores", _set(RESULTS, "published_score", lambda n: [3.0] * n),
                  generate=True),
+    _source_case("roles-in-lower-case", _set("course_section_enrollment", "role", lambda n: [
+        "student" if i % 5 else "teaching_assistant" for i in range(n)]),
+                 says=["value(s) of role read in their UDP spelling"], generate=True),
+    _source_case("statuses-in-upper-case", _set("course_section_enrollment", "role_status",
+                                                lambda n: ["ENROLLED"] * (n - 1) + ["Withdrawn"]),
+                 "csv", says=["value(s) of role_status read in their UDP spelling"]),
+    _source_case("no-student-role", _set("course_section_enrollment", "role", lambda n: [
+        "Learner"] * n), "parquet", "refused", ["column role", "no enrollment is a Student",
+                                                "'Learner'"]),
     _source_case("everyone-withdrawn", _set("course_section_enrollment", "role_status",
                                             lambda n: ["Withdrawn"] * n)),
 ]
