@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipeline.generate._engine import Engine
 from pipeline.generate._events.build import event_batch
-from pipeline.generate._events.compact import DaySlicer
+from pipeline.generate._events.compact import compact
 from pipeline.generate._events.objects import kind_code, object_picker
 from pipeline.generate._events.rates import GRADED, SUBMITTED, RateModel, rate_model
 from pipeline.generate._events.streams import (
@@ -116,4 +116,4 @@ def _week_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
     write); each dictionary holds only the values its rows use, sorted (canonical bytes)."""
     order = np.argsort(_cluster_key(protos, protos.time // DAY), kind="stable")
     batch = event_batch(engine, model, protos.take(order))
-    return DaySlicer(batch, np.array([0, batch.num_rows])).slice(0)
+    return compact(batch)
