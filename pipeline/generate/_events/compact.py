@@ -3,9 +3,9 @@
 A file must hold only the dictionary values its rows use, each once and in sorted order (a
 canonical dictionary: the same rows give the same Parquet bytes, whatever dictionary the batch
 was built with; the builders' dictionaries hold every value the block could use). Each
-dictionary column is renumbered in numpy over the rows at once: the dictionary's positions
-ranked among its sorted distinct values, a mark per rank that a row uses, and a running count
-of the marks for the new positions (no sort of the rows).
+dictionary column is renumbered in numpy over the rows at once: a mark per dictionary position
+that a row uses, then only the marked values de-duplicated and sorted, and each position's
+rank among them (no sort of the rows, nor of the unused part of the dictionary).
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ def _compact(array: pa.Array) -> pa.Array:
         return pa.StructArray.from_arrays(children, fields=fields, mask=mask)
     if not pa.types.is_dictionary(array.type) or not len(array.dictionary):
         return array  # an empty dictionary (all rows null, tiny run): canonical already
-    values = pc.unique(array.dictionary).sort()
-    rank = pc.index_in(array.dictionary, value_set=values).to_numpy(
-        zero_copy_only=False).astype(np.int64)
-    ranks = rank[array.indices.fill_null(0).to_numpy()]
+    positions = array.indices.fill_null(0).to_numpy()
     nulls = np.asarray(array.is_null()) if array.null_count else None
-    used = np.zeros(len(values), dtype=bool)
-    used[ranks if nulls is None else ranks[~nulls]] = True
-    indices = (np.cumsum(used) - 1).astype(np.int32)[ranks]
-    if nulls is not None:  # a null row's index is never written; 0 keeps it in range
-        indices[nulls] = 0
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=nulls),
-                                          values.take(pa.array(np.flatnonzero(used))))
+    used = np.zeros(len(array.dictionary), dtype=bool)
+    used[positions if nulls is None else positions[~nulls]] = True
+    # only the values rows use are sorted: a block's dictionary can be far larger than a week
+    kept = np.flatnonzero(used)
+    values = array.dictionary.take(pa.array(kept))
+    distinct = pc.unique(values).sort()
+    # a null row's index is never written; 0 keeps it in range
+    rank = np.zeros(len(array.dictionary), dtype=np.int32)
+    rank[kept] = pc.index_in(values, value_set=distinct).to_numpy(zero_copy_only=False)
+    return pa.DictionaryArray.from_arrays(pa.array(rank[positions], mask=nulls), distinct)
