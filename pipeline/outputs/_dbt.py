@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.outputs._duckdb import point_event_store
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -129,6 +130,7 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
         if not warehouse.is_file():
             raise PipelineError(f"{warehouse}: no warehouse to build the marts on (run "
                                 "`campus-synth run` first)")
+        point_event_store(warehouse)  # the folder may have moved since the run
         if events is None:
             events = has_event_store(warehouse)
     elif events is None:
