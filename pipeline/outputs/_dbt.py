@@ -42,7 +42,7 @@ PROFILE_NAME = "campus_synth"
 TARGETS = ("duckdb", "bigquery")
 MART_SCHEMAS = ("mart_general", "mart_taskforce", "mart_course_offering", "udp_distributions")
 HELPER_SCHEMA = "mart_helper"
-DUCKDB_MEMORY_LIMIT = "3GB"
+DUCKDB_MEMORY_LIMIT = "1500MB"  # with dbt itself (~0.4 GB), the build stays under 2 GB
 
 
 # ---- the profile --------------------------------------------------------------------------
