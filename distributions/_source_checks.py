@@ -30,6 +30,7 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+_FLOATS = ("DOUBLE", "FLOAT", "REAL")
 
 
 @dataclass
@@ -79,6 +80,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
+        _clear_non_finite(checked, table, tables, notes)
     notes += _score_notes(checked, tables)
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
         if name in cleaned and not checked.query(
@@ -202,6 +204,32 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
                      "rows are not estimated from; every copy of a repeated key goes)")
+
+
+def _clear_non_finite(checked: CheckedSource, table, tables: dict, notes: list[str]) -> None:
+    """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
+    read as missing, counted in a note: one such value makes every mean, quantile and
+    correlation of the column NaN."""
+    name = table.name
+    registry_numbers = {c.name for c in table.columns if c.type == "float64"}
+    columns = [c for c, declared in tables[name].items()
+               if declared.upper().startswith(_FLOATS) or (
+                   c in registry_numbers and declared.upper().startswith("VARCHAR"))]
+    if not columns:
+        return
+    relation = checked.relation(name)
+    bad = {c: f'isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE' for c in columns}
+    row = checked.query("SELECT " + ", ".join(
+        f"count(CASE WHEN {test} THEN 1 END) AS c{i}" for i, test in enumerate(bad.values()))
+        + f" FROM {relation}").to_pylist()[0]
+    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(columns) if row[f"c{i}"]}
+    if not found:
+        return
+    cleared = ", ".join(f'CASE WHEN {bad[c]} THEN NULL ELSE "{c}" END AS "{c}"' for c in found)
+    checked.cleaned[name] = f"(SELECT * REPLACE ({cleared}) FROM {relation})"
+    notes.append(f"source table {name}: " + "; ".join(
+        f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
+        + " (read as missing)")
 
 
 def _score_notes(checked: CheckedSource, tables: dict) -> list[str]:

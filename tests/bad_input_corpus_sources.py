@@ -261,6 +261,15 @@ SOURCE_CASES = [
         2**63 - 1 - i for i in range(n)]), "parquet", "clean"),
     _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [
         "Studnet"] * n), "parquet", "clean"),
+    _source_case("nan-and-infinite-scores", _set(RESULTS, "published_score", lambda n: [
+        float("nan") if i % 4 == 0 else float("inf") if i % 7 == 0 else float(i % 11)
+        for i in range(n)]), says=["value(s) of published_score are NaN or infinite"],
+                 generate=True),
+    _source_case("nan-scores", _set(RESULTS, "published_score", lambda n: [
+        "NaN" if i % 3 == 0 else f"{i % 11}" for i in range(n)]), "csv",
+                 says=["value(s) of published_score are NaN or infinite"]),
+    _source_case("equal-scores", _set(RESULTS, "published_score", lambda n: [3.0] * n),
+                 generate=True),
     _source_case("everyone-withdrawn", _set("course_section_enrollment", "role_status",
                                             lambda n: ["Withdrawn"] * n)),
 ]
