@@ -26,6 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from pipeline.errors import BusyError, OutputError
 from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 
@@ -120,7 +122,12 @@ class StagedOutput:
         shutil.rmtree(self._old, ignore_errors=True)
         warehouse = self.final / WAREHOUSE_FILE
         if warehouse.is_file():  # its event view named the staging folder's Parquet
-            point_event_store(warehouse)
+            try:
+                point_event_store(warehouse)
+            except duckdb.Error as error:
+                raise OutputError(f"{self.final} is in place, but its event store still "
+                                  f"names the staging folder ({error}); run `campus-synth "
+                                  f"relink --out {self.final}`") from None
 
 
 STAGING_MARKER = ".campus-synth-staging"
