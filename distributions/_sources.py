@@ -200,7 +200,7 @@ def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSou
 
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
-    `person.csv`, or a partitioned folder such as `expanded/event_date=*/*.parquet`."""
+    `person.csv`, or a partitioned folder such as `expanded/term_week=*/*.parquet`."""
     connection = _bounded(duckdb.connect())
     relations: dict[str, str] = {}
     found: list[tuple[str, str]] = []

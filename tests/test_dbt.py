@@ -58,14 +58,19 @@ def _run_results(out: Path) -> list[dict]:
 # ---- the build inside `campus-synth run` ---------------------------------------------------
 def test_run_builds_every_mart_in_its_udp_schema(warehouse):
     with _connect(warehouse) as con:
-        found = set(con.execute("select table_schema, table_name from information_schema.tables"
-                                " where table_type = 'BASE TABLE'").fetchall())
-        assert found >= MARTS
+        found = dict(((s, t), kind) for s, t, kind in con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables"
+            ).fetchall())
+        assert set(found) >= MARTS
+        # the tool marts are views of their narrow counted tables (macros/daily_tool_use.sql)
+        assert {m for m in MARTS if found[m] == "VIEW"} == {("mart_general", "lms_tool"),
+                                                           ("mart_general", "lti_tool")}
         for schema, table in MARTS:
             rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             assert rows > 0, f"{schema}.{table} is empty"
         comments = dict(((s, t), c) for s, t, c in con.execute(
-            "select schema_name, table_name, comment from duckdb_tables()").fetchall())
+            "select schema_name, table_name, comment from duckdb_tables() union all "
+            "select schema_name, view_name, comment from duckdb_views()").fetchall())
         assert all("Grain:" in (comments[mart] or "") for mart in MARTS)  # persisted docs
         offerings = con.execute(
             "select count(*) from context_store_entity.course_offering").fetchone()[0]
@@ -114,6 +119,32 @@ def test_build_command_runs_dbt_alone_and_generates_docs(warehouse, tmp_path, ca
             assert node["unique_id"] in catalog["nodes"], node["name"]
     with _connect(warehouse) as con:  # the file is free again after the in-process run
         assert con.execute("select count(*) from mart_taskforce.level1_aggregated").fetchone()[0]
+
+
+def test_the_event_store_is_a_view_that_follows_a_moved_folder(warehouse, tmp_path, capsys,
+                                                               monkeypatch):
+    """event_store.expanded is not copied into DuckDB: a view over the run's Parquet by its
+    absolute path (readable from any working directory); after the folder is copied or
+    moved, `campus-synth relink` points it at the Parquet beside the file."""
+    moved = Path(shutil.copytree(warehouse, tmp_path / "moved"))
+    monkeypatch.chdir(tmp_path)  # another working directory than the run's
+    with _connect(moved) as con:
+        assert not con.execute("select count(*) from duckdb_tables() where schema_name = "
+                               "'event_store'").fetchone()[0]
+        (before,) = con.execute("select sql from duckdb_views() where schema_name = "
+                                "'event_store' and view_name = 'expanded'").fetchone()
+    assert str(warehouse.resolve() / "event_store" / "expanded") in before
+    assert main(["relink", "--out", str(moved)]) == 0
+    assert "now reads" in capsys.readouterr().out
+    parquet = f"{moved}/event_store/expanded/*/*.parquet"
+    with _connect(moved) as con:
+        (after, comment) = con.execute("select sql, comment from duckdb_views() where "
+                                       "schema_name = 'event_store'").fetchone()
+        assert str(moved.resolve() / "event_store" / "expanded") in after and comment
+        assert con.execute("select count(*) from event_store.expanded").fetchone() == \
+            con.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()
+    assert main(["relink", "--out", str(moved)]) == 0
+    assert "already reads" in capsys.readouterr().out
 
 
 def test_build_without_a_warehouse_is_a_one_line_error(tmp_path, capsys):

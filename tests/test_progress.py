@@ -23,14 +23,13 @@ def loaded(tmp_path_factory, tiny_parquet):
     return out, calls
 
 
-def test_the_load_reports_each_table_and_the_event_store_in_parts(loaded):
+def test_the_load_reports_each_table_and_the_event_store(loaded):
     _, calls = loaded
     tables = len(list(REGISTRY))
     assert {total for _, total in calls} == {tables + 1}  # the registry's tables + the events
     done = [d for d, _ in calls]
     assert done == sorted(done) and done[-1] == tables + 1
-    assert done[:tables] == list(range(1, tables + 1))
-    assert len(done) > tables + 1  # the event store in several parts, fractions between
+    assert done == list(range(1, tables + 2))  # the event store is a view: one step
 
 
 def test_the_dbt_build_reports_each_node_as_it_finishes(loaded):

@@ -1,11 +1,13 @@
 """The commands on an existing output folder that run no Beam job: `build` (the dbt marts),
-`caliper` (events as Caliper JSON-LD) and `clean` (staging folders left by killed runs)."""
+`caliper` (events as Caliper JSON-LD), `clean` (staging folders left by killed runs) and
+`relink` (a moved warehouse's event view)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -13,6 +15,7 @@ from pipeline.cli._parser import UsageError
 from pipeline.errors import PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
+from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
 
@@ -60,4 +63,18 @@ def clean_out(args: argparse.Namespace, console: Console) -> int:
         console.print(f"removed {folder}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"{len(removed)} staging folder(s) removed beside {args.out}", markup=False,
                   highlight=False, soft_wrap=True)
+    return 0
+
+
+def relink(args: argparse.Namespace, console: Console) -> int:
+    """`campus-synth relink`: point event_store.expanded at the Parquet in --out."""
+    warehouse = Path(args.out) / WAREHOUSE_FILE
+    if not warehouse.is_file():
+        raise PipelineError(f"{warehouse}: no warehouse here (a `campus-synth run` folder "
+                            "holds one)")
+    moved = point_event_store(warehouse)
+    console.print(f"{warehouse}: event_store.expanded "
+                  f"{'now reads' if moved else 'already reads'} "
+                  f"{Path(args.out).resolve() / 'event_store' / 'expanded'}",
+                  markup=False, highlight=False, soft_wrap=True)
     return 0

@@ -40,6 +40,7 @@ COMMANDS = {
     "build": "pipeline.cli._cmd_warehouse:build_marts",
     "caliper": "pipeline.cli._cmd_warehouse:caliper",
     "clean": "pipeline.cli._cmd_warehouse:clean_out",
+    "relink": "pipeline.cli._cmd_warehouse:relink",
 }
 BEAM_COMMANDS = ("run", "generate")
 _PATH_FLAGS = ("profile", "out", "source", "scenario", "synthetic", "real", "keyfile",

@@ -62,6 +62,7 @@ def command_parser() -> argparse.ArgumentParser:
     _profiling_commands(commands)
     _build_command(commands)
     _clean_command(commands)
+    _relink_command(commands)
     _evaluate_command(commands)
     commands.choices["run"].add_argument(
         "--no-evaluate", dest="evaluate", action="store_false",
@@ -104,6 +105,15 @@ def _clean_command(commands) -> None:
     command = commands.add_parser("clean", help=text, description=text + " (.OUT.partial-*; "
                                   "never OUT itself); refused while a run writes OUT.")
     command.add_argument("--out", default="warehouse", help="the output folder (./warehouse)")
+
+
+def _relink_command(commands) -> None:
+    text = "point a moved warehouse's event store at the Parquet beside it"
+    command = commands.add_parser("relink", help=text, description=text + " (event_store."
+                                  "expanded is a view over OUT/event_store/expanded by its "
+                                  "absolute path; run this after moving or copying OUT).")
+    command.add_argument("--out", default="warehouse", help="the warehouse folder of a "
+                         "`campus-synth run` (./warehouse)")
 
 
 def _build_command(commands) -> None:

@@ -59,13 +59,14 @@ def describe_scenario(warehouse: Path, scenario: dict | None) -> None:
     with duckdb.connect(str(warehouse)) as connection:
         for qualified in touched_tables(scenario):
             schema, name = qualified.split(".")
-            found = connection.execute(
-                "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                [schema, name]).fetchall()
+            found = connection.execute(  # the event store is a view over its Parquet
+                "SELECT comment, 'TABLE' FROM duckdb_tables() WHERE schema_name = $1 AND "
+                "table_name = $2 UNION ALL SELECT comment, 'VIEW' FROM duckdb_views() "
+                "WHERE schema_name = $1 AND view_name = $2", [schema, name]).fetchall()
             if not found:  # the event store, in a run that generated no events
                 continue
             text = f"{found[0][0]} {note}".strip() if found[0][0] else note
-            connection.execute(f"COMMENT ON TABLE {qualified} IS "
+            connection.execute(f"COMMENT ON {found[0][1]} {qualified} IS "
                                + "'" + text.replace("'", "''") + "'")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.outputs._duckdb import point_event_store
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -41,7 +42,7 @@ PROFILE_NAME = "campus_synth"
 TARGETS = ("duckdb", "bigquery")
 MART_SCHEMAS = ("mart_general", "mart_taskforce", "mart_course_offering", "udp_distributions")
 HELPER_SCHEMA = "mart_helper"
-DUCKDB_MEMORY_LIMIT = "3GB"
+DUCKDB_MEMORY_LIMIT = "1500MB"  # with dbt itself (~0.4 GB), the build stays under 2 GB
 
 
 # ---- the profile --------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
         if not warehouse.is_file():
             raise PipelineError(f"{warehouse}: no warehouse to build the marts on (run "
                                 "`campus-synth run` first)")
+        point_event_store(warehouse)  # the folder may have moved since the run
         if events is None:
             events = has_event_store(warehouse)
     elif events is None:

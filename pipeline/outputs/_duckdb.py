@@ -1,8 +1,10 @@
 """Load the generated Parquet into the embedded DuckDB warehouse.
 
-Each table is declared from the registry (types, NOT NULL, descriptions as comments) and
-filled from its Parquet files. Keys are not declared as constraints: DuckDB keeps key indexes
-in memory, which would make the load's memory grow with FTE; the test suite checks them.
+Each context-store table is declared from the registry (types, NOT NULL, descriptions as
+comments) and filled from its Parquet files; the event store is a view over its Parquet in
+place (`event_view_statement`), re-pointed when the folder moves (`point_event_store`).
+Keys are not declared as constraints: DuckDB keeps key indexes in memory, which would make
+the load's memory grow with FTE; the test suite checks them.
 DuckDB's memory is capped so the load streams whatever the size.
 """
 
@@ -12,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline.errors import PipelineError
 from pipeline.udp import _event_schema as events
@@ -22,7 +23,6 @@ _SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool
               "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 WAREHOUSE_FILE = "warehouse.duckdb"
 MEMORY_LIMIT = "256MB"
-EVENT_PARTS = 8  # the event store loads in this many inserts, so its progress shows
 
 
 def _quote(text: str) -> str:
@@ -40,8 +40,8 @@ def load_warehouse(root: Path, tables: list[Table],
                    progress: Callable[[float, int], None] | None = None) -> Path:
     """Create `root/warehouse.duckdb` from the Parquet under `root`; returns its path.
 
-    `progress(done, total)` is called as tables are loaded (the event store counts as one
-    table, done in fractions as its parts load)."""
+    `progress(done, total)` is called as tables are loaded (the event store's view counts
+    as one table)."""
     path = root / WAREHOUSE_FILE
     progress = progress or (lambda done, total: None)
     total = len(tables) + (root / events.SCHEMA_NAME / events.TABLE_NAME).is_dir()
@@ -77,46 +77,71 @@ def _load_table(connection, root: Path, table: Table) -> None:
         raise PipelineError(f"loading {table.qualified_name} into DuckDB: {error}") from None
 
 
-def _sql_type(kind: pa.DataType) -> str:
-    """DuckDB type of an Arrow type (the event store's nested records become STRUCTs)."""
-    if pa.types.is_struct(kind):
-        return "STRUCT(" + ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in kind) + ")"
-    if pa.types.is_timestamp(kind):
-        return "TIMESTAMPTZ"
-    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.float64(): "DOUBLE",
-            pa.date32(): "DATE", pa.int32(): "INTEGER", pa.bool_(): "BOOLEAN"}[kind]
-
-
-def events_create_statement() -> str:
-    """CREATE TABLE for event_store.expanded, from its Arrow schema."""
-    columns = [f'"{f.name}" {_sql_type(f.type)}{"" if f.nullable else " NOT NULL"}'
-               for f in events.ARROW_SCHEMA]
-    return f"CREATE TABLE {events.QUALIFIED_NAME} (\n  " + ",\n  ".join(columns) + "\n)"
-
-
 def _load_events(connection, root: Path, progress: Callable[[float], None]) -> None:
-    """event_store.expanded from its week-of-term folders (when the run generated events), in
-    `EVENT_PARTS` inserts of consecutive weeks; `progress` gets the fraction loaded."""
+    """event_store.expanded as a view over its week-of-term files (when the run generated
+    events): the events are not copied, see `event_view_statement`."""
     folder = root / events.SCHEMA_NAME / events.TABLE_NAME
     if not folder.is_dir():
         return
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {events.SCHEMA_NAME}")
-    connection.execute(events_create_statement())
-    connection.execute(f"COMMENT ON TABLE {events.QUALIFIED_NAME} IS "
-                       f"{_quote(events.DESCRIPTION)}")
-    for name, text in events.DESCRIPTIONS.items():
-        connection.execute(f'COMMENT ON COLUMN {events.QUALIFIED_NAME}."{name}" IS {_quote(text)}')
-    files = sorted(folder.glob("term_week=*/part-*.parquet"))
-    # events have no row order to keep (each file is ordered by date); not keeping it
-    # lets DuckDB insert in parallel, twice as fast
-    connection.execute("SET preserve_insertion_order = false")
-    size = -(-len(files) // EVENT_PARTS)
-    for start in range(0, len(files), size or 1):
-        listing = "[" + ", ".join(_quote(str(f)) for f in files[start:start + size]) + "]"
-        try:
-            connection.execute(f"INSERT INTO {events.QUALIFIED_NAME} SELECT * FROM "
-                               f"read_parquet({listing}, hive_partitioning = false)")
-        except duckdb.Error as error:
-            raise PipelineError(f"loading {events.QUALIFIED_NAME} into DuckDB: "
-                                f"{error}") from None
-        progress(min(start + size, len(files)) / len(files))
+    _create_event_view(connection, root, _event_comments())
+    progress(1.0)
+
+
+def event_view_statement(root: Path) -> str:
+    """CREATE OR REPLACE VIEW event_store.expanded over the Parquet of the run in `root`.
+
+    A view, not a copy: copying 63 M events into DuckDB took longer than generating them
+    (0.11 M events per CPU second, the file holding them at 1.9x their Parquet size), and
+    the marts read the Parquet nearly as fast as DuckDB's own columns (benchmarks/README.md).
+    The path is absolute: DuckDB resolves a relative one against the reading process's
+    working directory, so a user's `duckdb.connect(".../warehouse.duckdb")` from anywhere
+    reads it. A folder that moves is re-pointed by `point_event_store`."""
+    columns = ", ".join(f'"{f.name}"' for f in events.ARROW_SCHEMA)
+    # the file's own event_date column, not the one hive partitioning would add from the path
+    return (f"CREATE OR REPLACE VIEW {events.QUALIFIED_NAME} AS SELECT {columns} FROM "
+            f"read_parquet({_event_pattern(root)}, hive_partitioning = false)")
+
+
+def _event_pattern(root: Path) -> str:
+    """The quoted absolute glob of the event store's files under `root`."""
+    folder = Path(root).resolve() / events.SCHEMA_NAME / events.TABLE_NAME
+    return _quote(str(folder / "term_week=*" / "part-*.parquet"))
+
+
+def _event_comments() -> dict[str | None, str]:
+    """The view's comment (key None) and its columns' comments, from the event schema."""
+    return {None: events.DESCRIPTION, **events.DESCRIPTIONS}
+
+
+def _create_event_view(connection, root: Path, comments: dict[str | None, str]) -> None:
+    try:
+        connection.execute(event_view_statement(root))
+    except duckdb.Error as error:
+        raise PipelineError(f"{root / events.SCHEMA_NAME / events.TABLE_NAME}: cannot read "
+                            f"the event store's Parquet: {error}") from None
+    for name, text in comments.items():
+        target = (f"VIEW {events.QUALIFIED_NAME}" if name is None
+                  else f'COLUMN {events.QUALIFIED_NAME}."{name}"')
+        connection.execute(f"COMMENT ON {target} IS {_quote(text)}")
+
+
+def point_event_store(warehouse: Path) -> bool:
+    """Point event_store.expanded at the Parquet beside `warehouse` (the folder it is in now)
+    when it points elsewhere, e.g. after the folder moved; keeps the view's comments.
+    True when it was re-pointed. Needs a writable warehouse."""
+    root = Path(warehouse).resolve().parent
+    if not (root / events.SCHEMA_NAME / events.TABLE_NAME).is_dir():
+        return False
+    with duckdb.connect(str(warehouse)) as connection:
+        found = connection.execute(
+            "SELECT sql, comment FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+            [events.SCHEMA_NAME, events.TABLE_NAME]).fetchall()
+        if not found or _event_pattern(root) in found[0][0]:
+            return False
+        comments = {None: found[0][1] or events.DESCRIPTION, **dict(connection.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND "
+            "table_name = ? AND comment IS NOT NULL",
+            [events.SCHEMA_NAME, events.TABLE_NAME]).fetchall())}
+        _create_event_view(connection, root, comments)
+    return True

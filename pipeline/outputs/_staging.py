@@ -26,7 +26,10 @@ import time
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from pipeline.errors import BusyError, OutputError
+from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 
 MANIFEST = "campus-synth.json"
 
@@ -104,7 +107,9 @@ class StagedOutput:
 
     def commit(self, manifest: dict) -> None:
         """Write the manifest and move the staging folder into place (replacing an older
-        campus-synth output in one rename); signals wait until both renames are done."""
+        campus-synth output in one rename); signals wait until both renames are done. Then
+        the warehouse's event view is pointed at the moved Parquet (a run killed between
+        the two is mended by `campus-synth relink` or `build`)."""
         (self.staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
         (self.staging / STAGING_MARKER).unlink(missing_ok=True)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -115,6 +120,14 @@ class StagedOutput:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         shutil.rmtree(self._old, ignore_errors=True)
+        warehouse = self.final / WAREHOUSE_FILE
+        if warehouse.is_file():  # its event view named the staging folder's Parquet
+            try:
+                point_event_store(warehouse)
+            except duckdb.Error as error:
+                raise OutputError(f"{self.final} is in place, but its event store still "
+                                  f"names the staging folder ({error}); run `campus-synth "
+                                  f"relink --out {self.final}`") from None
 
 
 STAGING_MARKER = ".campus-synth-staging"

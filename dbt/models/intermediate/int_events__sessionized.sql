@@ -68,7 +68,13 @@ gaps as (
         {{ cs_epoch_seconds('event_time') }} - lag({{ cs_epoch_seconds('event_time') }}) over (
             partition by person_id, course_offering_id
             order by event_time
-        ) as seconds_since_previous
+        ) as seconds_since_previous,
+        -- the same window marks each day's first event, so level 1 counts active days as a
+        -- sum instead of a count(distinct) over millions of (student, course, week, day) keys
+        lag(event_date) over (
+            partition by person_id, course_offering_id
+            order by event_time
+        ) as previous_event_date
     from student_events
 
 ),
@@ -87,6 +93,8 @@ final as (
         is_tool_launch,
         is_file_view,
         seconds_since_previous,
+        case when previous_event_date is null or previous_event_date <> event_date
+             then 1 else 0 end as starts_day,
         {%- for minutes in var('session_gap_minutes') %}
         case when seconds_since_previous is null or seconds_since_previous > {{ minutes * 60 }}
              then 1 else 0 end as starts_session_{{ minutes }}min{{ "," if not loop.last }}

@@ -1,15 +1,12 @@
 -- mart_general.lms_tool: who used which Canvas tool, on what kind of asset, in which
--- course, on which day (the body is shared with lti_tool: macros/daily_tool_use.sql).
-{{ config(
-    alias='lms_tool',
-    tags=['events'],
-    partition_by=cs_date_partition('event_date'),
-    cluster_by=['udp_course_offering_id', 'canvas_tool'],
-) }}
+-- course, on which day: the counted rows (int_lms_tool_use__counted_daily) with the person's
+-- ids and the course's described columns (the body is shared with lti_tool:
+-- macros/daily_tool_use.sql, which says why this is a view).
+{{ config(alias='lms_tool', tags=['events'], materialized='view') }}
 
-{{ daily_tool_use(
-    used=[['tool', 'canvas_tool'], ["coalesce(object_type, 'Unknown')", 'asset_type']],
-    where="ed_app_name = 'Canvas' and event_type <> 'ToolUseEvent'",
+{{ daily_tool_use_described(
+    counts='int_lms_tool_use__counted_daily',
+    names=['canvas_tool', 'asset_type'],
     measure='event',
     measures='events',
 ) }}

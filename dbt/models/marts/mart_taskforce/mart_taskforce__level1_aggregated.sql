@@ -141,7 +141,7 @@ events_by_week as (
         course_offering_id,
         week_in_term,
         count(*) as num_events,
-        count(distinct event_date) as num_view_days,
+        sum(starts_day) as num_view_days,  -- distinct days: each day's first event
         {%- for minutes in var('session_gap_minutes') %}
         sum(starts_session_{{ minutes }}min) as num_sessions_{{ minutes }}min,
         {%- endfor %}
