@@ -109,6 +109,15 @@ def _quantiles(values: dict):
     return mutate
 
 
+def _learners(document: dict) -> None:
+    """Every enrollment a 'Learner' (and statuses drawn given nothing, so that no cell names
+    a role the distribution lacks)."""
+    columns = _at(document, "/tables/course_section_enrollment/columns")
+    columns["role"] = {"kind": "categorical", "values": [{"value": "Learner", "p": 1.0}]}
+    for name in ("role_status", "enrollment_status"):
+        columns[name] = columns[name]["otherwise"]
+
+
 PROFILE_CASES = [
     _profile_case("fte-string", _put("/settings/fte", "300"), ["/settings/fte"]),
     _profile_case("terms-float", _put("/settings/terms", 2.5), ["/settings/terms"]),
@@ -215,6 +224,11 @@ PROFILE_CASES = [
                   ["/tables/person/extras/shoe_size"]),
     _profile_case("drop-person-email", _delete("/tables/person_email"), expect="clean"),
     _profile_case("drop-events", _delete("/events"), expect="clean"),
+    _profile_case("role-without-student", _learners,
+                  ["/tables/course_section_enrollment/columns/role", "has no value 'Student'"]),
+    _profile_case("sections-all-empty", _put(
+        "/tables/course_section_enrollment/rows/per_section",
+        {"kind": "categorical", "values": [{"value": 0, "p": 1.0}]}), expect="clean"),
 ]
 
 

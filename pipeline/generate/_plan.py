@@ -82,7 +82,9 @@ def size_institution(profile: dict, settings: Settings) -> dict:
     sections_per_offering = max(compile_distribution(sections_spec["rows"]["per_parent"]).mean,
                                 1e-9)
     seats = _seats_per_section(profile, sections_spec, institution)
-    sections = per_term * per_student / max(seats, 1e-9)
+    # at least one student a section: a profile whose sections are all empty (per_section 0)
+    # would otherwise plan ~10^12 of them
+    sections = per_term * per_student / max(seats, 1.0)
     return {
         "students": students,
         "instructors": instructors,

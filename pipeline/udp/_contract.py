@@ -32,8 +32,20 @@ def check_profile(profile: dict, registry, source: str) -> None:
         problems += _table_problems(table, tables.get(table.name), registry)
     problems += _event_problems(profile.get("events"))
     problems += _parent_value_problems(tables, entities, registry)
+    problems += _student_role_problems(tables)
     if problems:
         raise ProfileError(source, problems)
+
+
+def _student_role_problems(tables: dict) -> list[tuple[str, str]]:
+    """The generator enrolls its students under the role Student: a role distribution that
+    cannot draw it would leave the institution without students."""
+    role = tables.get("course_section_enrollment", {}).get("columns", {}).get("role")
+    values = value_set(role) if role else None
+    if values is None or value_key("Student") in values:
+        return []
+    return [("/tables/course_section_enrollment/columns/role", "has no value 'Student' (its "
+             f"values: {', '.join(sorted(values))}): the generator enrolls students under it")]
 
 
 def _with_extras(tables: dict, registry):
