@@ -25,7 +25,7 @@ person-weighted histogram over a public grid (`_noisy_continuous`).
 
 from __future__ import annotations
 
-from distributions._dependencies import best_given, registry_nodes
+from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
 
@@ -57,10 +57,7 @@ def _candidates(p, profile: dict) -> list[str]:
         c for c, e in spec.get("extras", {}).items() if e.get("type") == "string"
         and p.reader.has(ACTIVITY, c)
         and spec["columns"].get(c, {}).get("kind") in ("categorical", "conditional"))
-    group = registry_nodes(p, GROUP, tables[GROUP]) \
-        if GROUP in p.reader.tables and p.reader.has(ACTIVITY, "learner_activity_group_id") \
-        else []
-    return own + [f"learner_activity_group_id.{c}" for c in group]
+    return own + parent_nodes(p, profile, ACTIVITY, (GROUP,))
 
 
 def _frame(p, select: str, group: bool = False) -> str:
