@@ -202,6 +202,10 @@ def test_k_counts_the_people_behind_these_cells_not_rows_nor_activities(sources,
 K_RULE_LEFT = {
     "/tables/course_section_enrollment/rows/per_section":
         "section sizes: a person's enrollments in many sections are not bounded yet",
+    "/tables/course_section_enrollment/rows/per_offering":
+        "offering sizes: a person's enrollments in many offerings are not bounded yet",
+    "/tables/course_section_enrollment/rows/section_share":
+        "sections' shares of their offering: the same unbounded enrollment counts",
     "/institution/section_fill_rate": "seats per student are not bounded yet",
     "/grading_scheme": "letter cut-offs are k-th lowest final scores (order statistics)",
     "/gradebook/current_is_final": "a majority vote over course grades, not noised yet",
