@@ -21,6 +21,7 @@ from distributions._engagement import Simulation, pearson, solve
 from distributions._estimators import Missing
 from distributions._event_queries import has_events
 from distributions._event_rates import EventRates
+from distributions._noisy_activity import noised_activity_tie
 from pipeline.errors import SourceError
 
 _RHO_MAX = 0.995
@@ -32,13 +33,17 @@ def activity_part(p, profile: dict) -> None:
     if model is None or not has_events(p.reader) or "events" not in profile:
         return
     try:
-        found = _source_tie(p)
+        # under ε: noised sums of one bounded enrollment per person (_noisy_activity)
+        found = _source_tie(p) if p.guard.epsilon is None else \
+            noised_activity_tie(p, EventRates(p))
     except (Missing, SourceError) as error:
         p.notes.append(f"/engagement/activity_rho: not estimated ({error})")
         return
     if found is None:
         p.notes.append("/engagement/activity_rho: not estimated (fewer than 2k student "
-                       "enrollments with both events and scores)")
+                       "enrollments with both events and scores" + (
+                           ", or a noised Spearman too noisy to tell" if p.guard.epsilon
+                           is not None else "") + ")")
         return
     spearman, mean_events = found
     results, transform, score_rho = model

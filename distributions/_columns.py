@@ -230,7 +230,8 @@ def coverage(p, profile: dict) -> dict:
         if table not in p.reader.tables:
             out[table] = {"status": "skipped", "reason": "empty: treated as missing"}
             continue
-        out[table] = {"status": "read", "rows": p.counts.get(table, 0),
+        # the released count: under ε a person table's is noised (_noisy_counts)
+        out[table] = {"status": "read", "rows": p.released_counts.get(table, 0),
                       "columns": _columns(p, profile, table)}
     for table in sorted(set(p.entities) - listed):
         out[table] = {"status": "defaulted", "reason": "not in the source: generated from "

@@ -129,6 +129,10 @@ class EventShapes(EventQueries):
     def _sigma(self) -> float | None:
         """σ of the lognormal engagement from within-offering spread of per-enrollment student
         counts: Var = μ + μ²(e^σ² − 1) for a Poisson-lognormal with mean μ."""
+        if self.guard.epsilon is not None:  # no bounded estimate survives the noise
+            self.p.notes.append("/events/engagement_sigma: kept the default under epsilon "
+                                "(see distributions/_noisy_activity.py)")
+            return None
         row = self.per_enrollment("""
 per AS (
   SELECT offering, COUNT(*) AS n, AVG(x) AS m, VAR_SAMP(x) AS v FROM counts

@@ -9,9 +9,9 @@ them): generated unconditionally, they add event types the source has not got (t
 type/action TVD 0.06). Here, over the days each term's events cover: the gradebook events of
 each kind / the results whose response (grading) date falls on those days, capped at 1.
 
-Aggregate SQL in the source engine; the four counts are noised together under ε (one row per
-event or result, as the event counts are) and rest on institutional coverage, not on a cell of
-people, so no k rule applies to the ratio.
+Aggregate SQL in the source engine. The ratio rests on institutional coverage, not on a cell
+of people, so no k rule applies to it; under ε it is not learned (a person's events and
+results are not bounded here), and every gradebook event is generated, as before.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def gradebook_event_shares(q) -> dict | None:
     covered days that have their event; None (the generator's default: every one) when the
     source's results cannot tell. `q` is the EventQueries of the run (its CTEs)."""
     r = q.r
+    if q.guard.epsilon is not None:  # a person's events and results are not bounded here
+        q.p.notes.append(f"{PATH}: not learned under --epsilon: every submission and "
+                         "grading gets its event")
+        return None
     kinds = {k: v for k, v in KINDS.items() if r.has(RESULT, v[0])}
     if not kinds or not r.has(ACTIVITY, "course_offering_id") or not r.has(
             RESULT, "learner_activity_id"):
@@ -35,11 +39,8 @@ def gradebook_event_shares(q) -> dict | None:
                          "every submission and grading gets its event")
         return None
     counts = _event_counts(q, kinds) | _result_counts(q, kinds)
-    noised = q.guard.noise(PATH, {k: float(v or 0) for k, v in counts.items()})
-    if not noised:
-        return None
-    shares = {k: round(min(noised[f"{k}_events"] / noised[k], 1.0), 4)
-              for k in kinds if noised.get(k, 0) >= 1}
+    shares = {k: round(min(float(counts[f"{k}_events"] or 0) / float(counts[k]), 1.0), 4)
+              for k in kinds if (counts[k] or 0) >= 1}
     if not shares:
         return None
     q.p.notes.append(f"{PATH}: share of submitted / graded results over the covered days "

@@ -5,7 +5,15 @@ session name, campus skew). The calendar is distributions/_calendar.py."""
 
 from __future__ import annotations
 
-from distributions._estimators import Missing, Reader, Summary, keep_default, summarize, value_counts
+from distributions._estimators import (
+    Missing,
+    Reader,
+    Summary,
+    keep_default,
+    summarize,
+    value_counts,
+)
+from distributions._noisy_grading import noised_gradebook, noised_scheme
 from distributions._structure import (
     drop_stale_cells,
     scale_part,
@@ -157,8 +165,10 @@ def _ratios(p, institution: dict) -> None:
     capacity = r.scalar(f"SELECT AVG({r.col('course_section', 'max_enrollment', 'number')}) "
                         f"FROM {r.rel('course_section')} AS t")
     sections = p.counts["course_section"]
-    if capacity and row["seats"]:
-        fill = float(row["seats"]) / sections / float(capacity)
+    # under ε: the seats are the sum of the noised students per section (post-processing)
+    seats = row["seats"] if p.guard.epsilon is None else getattr(p, "noised_seats", 0)
+    if capacity and seats:
+        fill = float(seats) / sections / float(capacity)
         institution["section_fill_rate"] = round(min(max(fill, 0.01), 1.5), 4)
 
 
@@ -208,33 +218,51 @@ def _gradebook(p, profile: dict) -> None:
         if r.has("course_grade", "le_current_score") else "NULL"
     status = r.col("course_section_enrollment", "role_status", "text", "e")
     withdrawn = ", ".join(f"'{s}'" for s in profile["engagement"]["withdrawn_role_statuses"])
-    row = r.rows(
-        f"SELECT SUM(CASE WHEN w THEN 1 ELSE 0 END) AS w, SUM(CASE WHEN w AND f IS NOT NULL "
-        f"THEN 1 ELSE 0 END) AS ws, SUM(CASE WHEN c IS NOT NULL AND f IS NOT NULL THEN 1 "
-        f"ELSE 0 END) AS b, SUM(CASE WHEN ABS(c - f) > 0.005 THEN 1 ELSE 0 END) AS d "
-        f"FROM (SELECT {final} AS f, {current} AS c, {status} IN ({withdrawn}) AS w "
-        f"FROM {r.rel('course_grade')} AS g JOIN {r.rel('course_section_enrollment')} AS e "
-        "ON g.course_section_id = e.course_section_id AND g.person_id = e.person_id) AS x")[0]
+    person = r.col("course_grade", "person_id", "key", "g")
+    joined = (f"SELECT {final} AS f, {current} AS c, {status} IN ({withdrawn}) AS w, "
+              f"{person} AS pid FROM {r.rel('course_grade')} AS g "
+              f"JOIN {r.rel('course_section_enrollment')} AS e "
+              "ON g.course_section_id = e.course_section_id AND g.person_id = e.person_id")
+    if p.guard.epsilon is not None:  # noised person counts, not exact majorities
+        row = {name: max(v, 0.0) for name, v in noised_gradebook(p, joined).items()}
+    else:
+        row = r.rows(
+            f"SELECT SUM(CASE WHEN w THEN 1 ELSE 0 END) AS w, SUM(CASE WHEN w AND f IS NOT "
+            f"NULL THEN 1 ELSE 0 END) AS ws, SUM(CASE WHEN c IS NOT NULL AND f IS NOT NULL "
+            f"THEN 1 ELSE 0 END) AS b, SUM(CASE WHEN ABS(c - f) > 0.005 THEN 1 ELSE 0 END) "
+            f"AS d FROM ({joined}) AS x")[0]
     rules = {}
     if (row["w"] or 0) >= k:
         rules["withdrawn_scored"] = row["ws"] / row["w"] > 0.5
     if (row["b"] or 0) >= k:
         rules["current_is_final"] = row["d"] / row["b"] < DIFFERENT_CURRENT
+    what = "people" if p.guard.epsilon is not None else "grades"
     if not r.has("course_grade", "le_current_score"):
         p.notes.append("/gradebook: column course_grade.le_current_score is not in the source: "
                        "the current score follows Canvas's rule; le_final_score alone decides "
                        "whether the withdrawn are scored")
     if rules:
         profile["gradebook"] = rules
-        p.notes.append(f"/gradebook: {rules} (withdrawn students scored in {row['ws'] or 0:,} "
-                       f"of {row['w'] or 0:,} grades; current differs from final in "
-                       f"{row['d'] or 0:,} of {row['b'] or 0:,})")
+        p.notes.append(f"/gradebook: {rules} (withdrawn students scored in {row['ws'] or 0:,.0f}"
+                       f" of {row['w'] or 0:,.0f} {what}; current differs from final in "
+                       f"{row['d'] or 0:,.0f} of {row['b'] or 0:,.0f})")
 
 
 def _grading(p, profile: dict) -> None:
     r, k = p.reader, p.guard.k
     grade = r.col("course_grade", "final_grade", "text", "t")
     score = r.col("course_grade", "le_final_score", "number", "t")
+    if p.guard.epsilon is not None and r.has("course_grade", "person_id"):
+        # no order statistic under ε: cut-offs from a noised histogram (_noisy_grading)
+        pid = r.col("course_grade", "person_id", "key", "t")
+        scheme = noised_scheme(p, f"SELECT {grade} AS grade, {score} AS s, {pid} AS pid "
+                                  f"FROM {r.rel('course_grade')} AS t")
+        if scheme is None:
+            p.notes.append("/grading_scheme: kept the default (fewer than two letters "
+                           "survive the noise)")
+        else:
+            profile["grading_scheme"] = scheme
+        return
     rows = r.rows(
         f"WITH g AS (SELECT {grade} AS grade, {score} AS s FROM {r.rel('course_grade')} AS t), "
         "ranked AS (SELECT grade, s, ROW_NUMBER() OVER (PARTITION BY grade ORDER BY s) AS rn, "

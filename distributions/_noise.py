@@ -1,9 +1,10 @@
 """The ε budget of a profile: split across its count queries, noise reproducible per seed.
 
 `--epsilon` is the total for the whole profile. The profiler first runs without noise to list
-the queries it will release (the `Plan`), then again with each query given an equal share of
-ε; a query the plan did not foresee gets no budget and is not released, so the total spent
-never exceeds ε (sequential composition).
+the queries it will release (the plan), then again with each query given a weighted share of
+ε (`WEIGHTS`: ε × its family's weight / the plan's total weight); a query the plan did not
+foresee gets no budget and is not released, so the total spent never exceeds ε (sequential
+composition).
 
 Scales are calibrated by OpenDP (`make_laplace` over an L1 vector space, found by
 `binary_search_param` for the query's sensitivity and ε share, and checked with the
@@ -24,6 +25,54 @@ import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+# the weight of each query family in the split, first match of its path's prefix wins. Why:
+# the structure (sizes, participation, FTE, students per section) drives every table's row
+# count and the children-per-parent figures at once, so it gets the most; a column's own
+# distribution and the gradebook calibration (scores, withdrawal: many figures) next, and a
+# column's range search and its cells and dependencies (the pair figures) close behind; the
+# labels' ties, the gradebook rules and the event model's parts less; the manifest's row
+# counts (a report, not used to generate) least
+WEIGHTS: tuple[tuple[str, str, float], ...] = (
+    ("row counts", "/manifest/", 0.25),
+    ("section sizes", "/tables/course_section_enrollment/rows/per_section", 4.0),
+    ("structure", "/structure/", 3.0),
+    ("size", "/settings/", 3.0),
+    ("staffing", "/institution/", 1.5),
+    ("children per parent", "/tables/*/rows/", 2.0),
+    ("labels' ties", "/engagement/ties/", 1.0),
+    ("gradebook calibration", "/engagement/", 2.0),
+    ("grading scheme", "/grading_scheme", 1.5),
+    ("gradebook rules", "/gradebook/", 1.0),
+    ("event tools", "/events/tools", 1.0),
+    ("event model", "/events/", 1.0),
+    ("column range", "/tables/*/columns/*/range", 3.0),
+    ("column cells", "/tables/*/columns/*/*", 1.0),
+    ("column", "/tables/*/columns/", 2.0),
+    ("other", "/", 1.0),
+)
+
+
+def family_of(path: str) -> tuple[str, float]:
+    """(family name, weight) of a query path: the first `WEIGHTS` pattern it starts with
+    (`*` stands for one path segment)."""
+    for name, pattern, weight in WEIGHTS:
+        if _starts_with(path, pattern):
+            return name, weight
+    return "other", 1.0
+
+
+def _starts_with(path: str, pattern: str) -> bool:
+    parts, want = path.split("/"), pattern.split("/")
+    if len(parts) < len(want):
+        return False
+    for i, segment in enumerate(want):
+        last = i == len(want) - 1
+        if segment == "*":
+            continue
+        if not (parts[i].startswith(segment) if last else parts[i] == segment):
+            return False
+    return True
+
 
 @dataclass
 class Query:
@@ -32,6 +81,8 @@ class Query:
     path: str
     unit: str            # what one unit of sensitivity is: a person, a parent row, an event
     sensitivity: float
+    family: str = ""
+    weight: float = 0.0
     epsilon: float = 0.0
     scale: float = 0.0
     cells: int = 0
@@ -80,8 +131,12 @@ class Budget:
         """True in the first pass: queries are listed, nothing is noised."""
         return self.epsilon is not None and self.plan is None
 
-    def share(self) -> float:
-        return self.epsilon / max(len(self.plan or ()), 1)
+    def total_weight(self) -> float:
+        return sum(family_of(path)[1] for path in self.plan or ())
+
+    def share(self, path: str) -> float:
+        """ε × the query's weight / the plan's total weight."""
+        return self.epsilon * family_of(path)[1] / max(self.total_weight(), 1e-12)
 
     def noise(self, path: str, counts: dict, unit: str, sensitivity: float) -> dict | None:
         """Noised counts (sorted by key, so order never matters), or None when the plan gave
@@ -94,9 +149,11 @@ class Budget:
         if path not in self.plan or path in self.queries:
             self.unplanned.append(path)
             return None
-        share = self.share()
+        share = self.share(path)
         scale = laplace_scale(sensitivity, share)
-        self.queries[path] = Query(path, unit, sensitivity, share, scale, len(counts))
+        family, weight = family_of(path)
+        self.queries[path] = Query(path, unit, sensitivity, family, weight, share, scale,
+                                   len(counts))
         keys = sorted(counts, key=lambda v: json.dumps(v, default=str))
         return {key: counts[key] + laplace(self.seed, path, key, scale) for key in keys}
 
@@ -106,21 +163,26 @@ class Budget:
             return {"epsilon": None, "note": "no differential privacy requested (k rules only)"}
         queries = [{**asdict(q), "cells_suppressed": suppressed.get(q.path, 0)}
                    for q in sorted(self.queries.values(), key=lambda q: q.path)]
-        return {"epsilon": self.epsilon, "split": "equal share per planned count query",
-                "planned_queries": len(self.plan or ()),
-                "allocated": round(self.share() * len(self.plan or ()), 12),
+        plan = self.plan or ()
+        return {"epsilon": self.epsilon,
+                "split": "weighted: a query's share is epsilon x its family's weight / the "
+                         "plan's total weight (each query's family, weight and epsilon below)",
+                "weights": {name: weight for name, _, weight in WEIGHTS},
+                "planned_queries": len(plan),
+                "allocated": round(sum(self.share(path) for path in plan), 12),
                 "spent": round(sum(q["epsilon"] for q in queries), 12),
                 "queries": queries, "refused_unplanned": sorted(set(self.unplanned)),
                 # planned (reserved) but not made: their share is left unspent
                 "unused": sorted(set(self.plan or ()) - set(self.queries)),
-                "not_covered": "continuous columns of person tables, the FTE, staff per "
-                               "student and the gradebook calibration (score_rho, "
-                               "withdrawal_rho) are noised (histograms over a public grid, "
-                               "bounded sums); still on k rules only: students per section, "
-                               "section fill rate, the grading scheme's cut-offs, the gradebook "
-                               "flags, activity_rho, the labels' ties and the event model "
-                               "(a person's events are not bounded; event counts are noised per "
-                               "event row); whether a conditional cell is kept is decided on its "
+                "not_covered": "every person-derived part is noised or the default's: "
+                               "continuous columns as histograms over public grids; sizes, "
+                               "the gradebook calibration, activity_rho and the labels' ties "
+                               "as bounded sums; students per section, the fill rate and row "
+                               "counts with each person's rows capped (`bounds`); the grading "
+                               "scheme from a noised histogram; engagement_sigma is the "
+                               "default's. Still not person-bounded: the event model's counts "
+                               "are noised per event row (a person's events are not capped "
+                               "there); whether a conditional cell is kept is decided on its "
                                "exact count of people (the k rule); institutional tables (no "
                                "person behind a row) are neither noised nor suppressed; "
                                "`released` names each part's protection"}

@@ -16,6 +16,8 @@ So the profile also holds:
 The generator weighs a section by its offering's drawn size × its drawn share, normalised
 within the offering (pipeline/generate/_rules/enrollment.py). Sections and offerings are
 institutional parents: their counts are not suppressed for being few (as per_section's).
+Under ε neither is learned (the generator then weighs sections by per_section, whose sizes are
+bounded per person and noised: distributions/_noisy_counts.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ SECTION_SHARE = f"/tables/{ENROLLMENT}/rows/section_share"
 def per_offering(p, profile: dict, students: str) -> None:
     """Students per offering with a section, zeros included, by course level; `students`
     selects person, section, offering, term of every student enrollment."""
+    _not_under_epsilon(p)
     r = p.reader
     level = (r.col("course_offering", "course_level", "text", "o")
              if r.has("course_offering", "course_level") else "NULL")
@@ -59,6 +62,7 @@ def per_offering(p, profile: dict, students: str) -> None:
 def section_share(p, profile: dict, students: str) -> None:
     """A section's share of its offering's students relative to an even split, over the
     sections of offerings with two or more sections and some students."""
+    _not_under_epsilon(p)
     r = p.reader
     sizes = (f"SELECT s.course_section_id AS section, s.course_offering_id AS offering, "
              f"COUNT(x.person) AS n FROM {r.rel('course_section')} AS s LEFT JOIN "
@@ -74,3 +78,10 @@ def section_share(p, profile: dict, students: str) -> None:
     if spec is None:
         raise Missing("no offering with two or more sections has students")
     profile["tables"][ENROLLMENT]["rows"]["section_share"] = spec
+
+
+def _not_under_epsilon(p) -> None:
+    """Missing under ε: the counts behind these are not bounded per person here."""
+    if p.guard.epsilon is not None:
+        raise Missing("under --epsilon sections are weighed by the noised students per "
+                      "section alone")

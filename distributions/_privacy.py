@@ -7,7 +7,9 @@
   cell below k is dropped so its rows fall back to `otherwise`.
 - Continuous extremes resting on fewer than k rows are top/bottom coded to the k-th value.
 - Optional ε-differential privacy: `--epsilon` is the profile's total budget, split over its
-  count queries with OpenDP-calibrated Laplace noise reproducible per seed (see _noise.py).
+  count queries by a weight per query family, with OpenDP-calibrated Laplace noise
+  reproducible per seed (see _noise.py); counts a person moves without bound are capped per
+  person first (_noisy_counts.py, the caps in the manifest's `bounds`).
 Every change is recorded for the privacy manifest written beside the profile.
 """
 
@@ -196,10 +198,10 @@ class Guard:
                     "people (its rows use `otherwise`)", _rows(size))
         return False
 
-    def histogram(self, path: str, counts: dict) -> dict:
-        """Counts of counts, noised (one unit: a parent row); the k rule is applied by the
-        caller's distribution."""
-        return self.noise(path, counts, unit="parent row")
+    def histogram(self, path: str, counts: dict, sensitivity: float = 1.0) -> dict:
+        """Counts of counts, noised (one unit: a parent row; `sensitivity`: the most parent
+        rows one person holds); the k rule is applied by the caller's distribution."""
+        return self.noise(path, counts, unit="parent row", sensitivity=sensitivity)
 
     # ---- continuous -----------------------------------------------------------------------
     def continuous(self, path: str, s: Summary, template: dict,
@@ -290,7 +292,12 @@ _TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring")
 _INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
 # parts computed from another part's noised query and institutional counts only
 _DERIVED = {"/structure/offerings_per_fte": "/settings/fte",
-            "/structure/offerings_per_fte_by_term_type": "/settings/fte"}
+            "/structure/offerings_per_fte_by_term_type": "/settings/fte",
+            # the seats: the sum of the noised students per section
+            "/institution/section_fill_rate": "/tables/course_section_enrollment/rows/per_section"}
+# parts whose every distribution is post-processing of the one query at their path (the
+# continuous cells of students per section come from the noised sizes, not a summary)
+_WHOLE = frozenset(("/tables/course_section_enrollment/rows/per_section",))
 _TOP_PARTS = ("settings", "institution", "calendar", "engagement", "grading_scheme", "events",
               "structure", "gradebook")
 
@@ -310,7 +317,7 @@ def released_parts(profile: dict, default: dict, queries, people_tables: set[str
         if part == fallback:
             out[path] = {"protection": "default"}
         elif charged:
-            whole = not _unnoised_continuous(part, path, set(charged))
+            whole = own in _WHOLE or not _unnoised_continuous(part, path, set(charged))
             out[path] = {"protection": "noised" if whole else "partly_noised",
                          "queries": charged}
         elif (table is not None and table not in people_tables) or \

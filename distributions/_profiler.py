@@ -42,6 +42,7 @@ from distributions._institution import (
 )
 from distributions._institutional_extras import institutional_extra_part
 from distributions._noisy_continuous import noised_column, noised_conditional
+from distributions._noisy_counts import bounds, released_row_counts
 from distributions._privacy import NODATA, Cell, Guard, check_allowed, released_parts
 from distributions._profile import load_profile
 from distributions._profile_result import ProfileResult
@@ -91,7 +92,9 @@ def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None
         profiler.notes.append(f"{path}: dropped, its parent value was suppressed or noised "
                               "away (k, ε); those rows follow the column's other cells")
     profiler.notes[:0] = source_notes  # what the source checks left out, and by which rule
-    manifest = guard.manifest(source.label, profiler.counts)
+    manifest = guard.manifest(source.label, profiler.released_counts)
+    if epsilon is not None:  # the public caps on what one person adds to a count
+        manifest["bounds"] = bounds(profiler)
     manifest["coverage"] = profiler.coverage  # every table and column: read, skipped, defaulted
     manifest["released"] = released_parts(  # every part of the profile and what protects it
         profile, profiler.default, guard.budget.queries,
@@ -165,6 +168,7 @@ class Profiler:
         institutional_extra_part(self, profile)  # after the catalog: its parent names
         work_dates_part(self, profile)  # due and response dates given the activity's kind
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
+        self.released_counts = released_row_counts(self)  # under ε: noised, capped per person
         self.coverage = coverage(self, profile)
         return profile
 
@@ -238,7 +242,9 @@ class Profiler:
                 g: sum(c.values()) for g, c in hist.items()})
 
     def _count_cell(self, path: str, counts: dict, template: dict):
-        hist = self.guard.histogram(path, {int(v): c for v, c in counts.items()})
+        # a person holds one student-term per term: that many parent rows (ε's sensitivity)
+        hist = self.guard.histogram(path, {int(v): c for v, c in counts.items()},
+                                    max(self.counts.get("academic_term", 1), 1))
         return self.guard.continuous(path, Summary.from_histogram(hist, self.guard.k),
                                      {"integer": True})
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from distributions._calendar import season_of
 from distributions._estimators import Cell, Missing, value_counts
+from distributions._noisy_counts import noised_section_sizes
 from distributions._offering_sizes import per_offering, section_share
 
 ENROLLMENT = "course_section_enrollment"
@@ -144,7 +145,9 @@ def _per_section(p, profile: dict) -> None:
             f"JOIN {r.rel('course_offering')} AS o ON s.course_offering_id = "
             f"o.course_offering_id LEFT JOIN ({_student_rows(p)}) AS x "
             f"ON x.section = s.course_section_id GROUP BY s.course_section_id, {level}")
-    hist = {g: institutional(p, "course_section", c) for g, c in value_counts(r, base, 1).items()}
+    counts = value_counts(r, base, 1) if p.guard.epsilon is None else \
+        noised_section_sizes(p, _student_rows(p))  # under ε: bounded per person, noised
+    hist = {g: institutional(p, "course_section", c) for g, c in counts.items()}
     template = {"integer": True}
     pooled: dict = {}
     for counts in hist.values():

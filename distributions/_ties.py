@@ -19,6 +19,12 @@ import math
 
 from distributions._engagement import Simulation
 from distributions._estimators import Missing
+from distributions._noisy_ties import (
+    cell_spearmans,
+    noised_label_stats,
+    noised_value_spearman,
+    tie_path,
+)
 from distributions._tie_chain import Chain, leaf, shares
 from pipeline.errors import SourceError
 
@@ -57,6 +63,10 @@ def tie_part(p, profile: dict) -> None:
                 continue
             if tie is not None:
                 ties[f"{table}.{column}"] = tie
+            elif p.guard.epsilon is not None:
+                p.notes.append(f"/engagement/ties: {table}.{column} not tied (under epsilon: "
+                               "too few noised people, a Spearman whose noise sd exceeds "
+                               "0.1, or a weak tie)")
     if ties:
         profile["engagement"]["ties"] = ties
 
@@ -103,11 +113,18 @@ def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float)
     `_tie_chain.py` replays those draws)."""
     given = spec["given"][0] if spec["kind"] == "conditional" else None
     overall = shares(spec["otherwise"] if given else spec)
-    means = {v: m for v, m in _value_means(p, table, column) if v in overall}
+    if p.guard.epsilon is not None:  # noised sufficient statistics (_noisy_ties)
+        path = tie_path(table, column)
+        found, cells = noised_label_stats(p, path, _base(p, table, column, given),
+                                          table != "person")
+    else:
+        found = dict(_value_means(p, table, column))
+    means = {v: m for v, m in found.items() if v in overall}
     if len(means) < 2:
         return None
     order = sorted(means, key=lambda v: (means[v], str(v)))
-    per_cell = _cell_spearmans(p, table, column, order, given)
+    per_cell = cell_spearmans(p, path, cells, order) if p.guard.epsilon is not None else \
+        _cell_spearmans(p, table, column, order, given)
     if not per_cell:
         return None
     target = sum(s * n for _, s, n in per_cell) / sum(n for _, _, n in per_cell)
@@ -131,12 +148,15 @@ def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float)
 def _continuous_tie(p, table: str, column: str, sim, level: float, score_rho: float):
     """A number's rho: its quantiles drawn on Φ(ρ·latent + noise), so that its Spearman with
     the mean score is the source's (order empty: the quantiles are the order)."""
-    rows = p.reader.rows(_spearman_sql(_base(p, table, column, value="number"), "v", None))
-    rows = [r for r in rows if r["s"] is not None and not math.isnan(r["s"])
-            and r["n"] >= p.guard.k]
-    if not rows or abs(float(rows[0]["s"])) < _MIN_SPEARMAN:
+    base = _base(p, table, column, value="number")
+    if p.guard.epsilon is not None:  # a noised (n, Σ u·w) (_noisy_ties)
+        target = noised_value_spearman(p, tie_path(table, column), base, table != "person")
+    else:
+        rows = [r for r in p.reader.rows(_spearman_sql(base, "v", None)) if r["s"] is not None
+                and not math.isnan(r["s"]) and r["n"] >= p.guard.k]
+        target = float(rows[0]["s"]) if rows else None
+    if target is None or abs(target) < _MIN_SPEARMAN:
         return None
-    target = float(rows[0]["s"])
     rho = sim.label_rho(target, None, score_rho, level)
     p.notes.append(f"/engagement/ties/{table}.{column}: drawn on engagement, rho {rho:.3f} "
                    f"(source Spearman with the mean score {target:.3f})")
@@ -177,7 +197,8 @@ def _base(p, table: str, column: str, given: str | None = None, value: str = "te
     on = " AND ".join(f"lab.{k} = per.{k}" for k in keys)
     return (f"WITH res AS ({res}), per AS (SELECT {', '.join(keys)}, AVG(x) AS mx FROM res "
             f"GROUP BY {', '.join(keys)}), lab AS ({lab}) "
-            f"SELECT per.mx AS mx, lab.v AS v, lab.g AS g FROM lab JOIN per ON {on} "
+            f"SELECT per.mx AS mx, lab.v AS v, lab.g AS g, "
+            f"{', '.join(f'per.{k} AS {k}' for k in keys)} FROM lab JOIN per ON {on} "
             f"WHERE lab.v IS NOT NULL")
 
 

@@ -13,9 +13,11 @@ import json
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from handbuilt import institution, shape_of, write_duckdb
 
+from distributions._noise import family_of
 from pipeline.cli import main
 
 
@@ -74,13 +76,44 @@ def test_epsilon_is_one_budget_reproducible_per_seed(source, tmp_path):
     assert runs["a"] == runs["b"]
     assert runs["a"] != runs["c"]
     assert (tmp_path / "a.privacy.json").read_bytes() == (tmp_path / "b.privacy.json").read_bytes()
-    budget = json.loads((tmp_path / "a.privacy.json").read_text())["budget"]
+    manifest = json.loads((tmp_path / "a.privacy.json").read_text())
+    budget = manifest["budget"]
     shares = [q["epsilon"] for q in budget["queries"]]
     assert budget["epsilon"] == 1.0 and not budget["refused_unplanned"]
     # a planned query the noised counts make moot (no range above the noise) is left unspent
     assert len(shares) + len(budget["unused"]) == budget["planned_queries"] > 5
     assert budget["allocated"] == pytest.approx(1.0, abs=1e-9)
-    assert sum(shares) == pytest.approx(1.0 - len(budget["unused"]) * shares[0], abs=1e-9)
-    for query in budget["queries"]:  # OpenDP's scale: sensitivity / share, for Laplace
+    # the weighted split: each share is ε × its family's weight / the plan's total weight
+    weights = budget["weights"]
+    unused = sum(weights[family_of(path)[0]] for path in budget["unused"])
+    total = sum(q["weight"] for q in budget["queries"]) + unused
+    for query in budget["queries"]:
+        assert query["weight"] == weights[query["family"]]
+        assert query["epsilon"] == pytest.approx(query["weight"] / total, rel=1e-9)
+        # OpenDP's scale: sensitivity / share, for Laplace
         assert query["scale"] == pytest.approx(query["sensitivity"] / query["epsilon"],
                                                rel=1e-6)
+    assert sum(shares) == pytest.approx(1.0 - unused / total, abs=1e-9)
+    families = {q["family"]: q["epsilon"] for q in budget["queries"]}
+    assert families["structure"] > families["column"] > families["column cells"]
+    _row_counts_are_noised(path, manifest)
+
+
+def _row_counts_are_noised(path, manifest: dict) -> None:
+    """The manifest's row counts of person tables are noised counts of rows capped per
+    person (the caps in `bounds`), never the exact ones; institutional tables' are exact.
+    The generated sizes come from the noised FTE and structure, not from these."""
+    con = duckdb.connect(str(path), read_only=True)
+    exact = {t: con.execute(f"SELECT COUNT(*) FROM context_store_entity.{t}").fetchall()[0][0]
+             for t in manifest["tables"] if "." not in t}  # noqa: E501
+    person_tables = set(manifest["bounds"]["rows_per_person"])
+    assert {"person", "course_section_enrollment", "learner_activity_result"} <= person_tables
+    assert manifest["bounds"]["enrollments_per_person"] > 0
+    for table, count in manifest["tables"].items():
+        if table in person_tables:
+            assert count != exact.get(table), table
+            assert manifest["coverage"][table]["rows"] == count
+        else:
+            assert count == exact[table], table
+    queries = {q["path"] for q in manifest["budget"]["queries"]}
+    assert {f"/manifest/tables/{t}" for t in person_tables} <= queries
