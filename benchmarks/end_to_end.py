@@ -240,7 +240,7 @@ def bare_generate(out: Path, scratch: Path) -> dict:
     files = sorted(out.rglob("part-*.parquet"))
     folders: dict[Path, list[Path]] = {}
     for path in files:
-        folders.setdefault(path.parent.parent if path.parent.name.startswith("event_date=")
+        folders.setdefault(path.parent.parent if path.parent.name.startswith("term_week=")
                            else path.parent, []).append(path)
     jobs = []  # (target, rows, schema, stats, options), measured before the clock starts
     for folder, members in folders.items():

@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/events.py --full-term 20000 5000
 
 * pipeline  - the real Beam step: the plan's event blocks through `Reshuffle` and
-              `GenerateEventStore` (generate, then one zstd Parquet file per block and date) on
-              `--runner=FnApiRunner`. Planning is done beforehand and excluded.
+              `GenerateEventStore` (generate, then one zstd Parquet file per block and week
+              of term) on `--runner=FnApiRunner`. Planning is done beforehand and excluded.
 * baseline  - no Beam, no engine: for every file the pipeline wrote, the same number of rows
               of the same columns (nested records included) from numpy random values with the
               per-file distinct share, string length and null share measured on the pipeline's

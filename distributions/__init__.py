@@ -1,5 +1,9 @@
-"""campus-synth's profiling stage: the profile contract, its validation and the default;
-sources, the profiler and the udp_distributions layout."""
+"""campus-synth's profiling stage. Its face is what every stage reads: the profile contract,
+its validation and the default, the profile result and the udp_distributions layout. The
+profiler itself (`distributions._profiler.profile_source`, over `distributions._sources`) is
+imported from its modules by the `profile` command alone: it needs scipy.stats and DuckDB,
+which generating from a profile does not, and `import distributions` is on every command's
+path."""
 
 from distributions._profile import (
     PROFILE_VERSION,
@@ -9,8 +13,6 @@ from distributions._profile import (
     validate_profile,
 )
 from distributions._profile_result import ProfileResult, write_profile
-from distributions._profiler import profile_source
-from distributions._sources import Source, open_source
 from distributions._udp_distributions import (
     export_udp_distributions,
     profile_from_udp_distributions,
@@ -23,14 +25,11 @@ __all__ = [
     "DistributionsError",
     "ProfileError",
     "ProfileResult",
-    "Source",
     "SourceError",
     "default_profile_path",
     "export_udp_distributions",
     "load_profile",
-    "open_source",
     "profile_from_udp_distributions",
-    "profile_source",
     "schema_path",
     "validate_profile",
     "write_profile",

@@ -45,7 +45,7 @@ def engagement_part(p, profile: dict) -> None:
                        "withdrawal_rho kept from the default profile")
         return
     sim = Simulation(found["results"], ratio_transform(profile), due_fractions(profile))
-    if found["icc"] is not None:
+    if found["icc"] is not None and sim.scores_vary():
         engagement["score_rho"] = round(sim.score_rho(found["icc"]), 4)
     rho = engagement["score_rho"]
     if found["spearman"] is not None and 0 < found["withdrawn"] < 1:
@@ -173,7 +173,7 @@ def _icc(row: dict) -> float | None:
         return None
     mean = float(row["sx"]) / total
     variance = float(row["sxx"]) / total - mean * mean
-    if variance <= 0:
+    if variance <= 1e-12 * max(1.0, mean * mean):  # equal scores, up to rounding
         return None
     within = float(row["within"]) / (total - enrollments)
     return 1.0 - within / variance
@@ -253,9 +253,9 @@ class Simulation:
         weight, code) per cell it is drawn in, the Spearman their weighted mean; None for a
         number (ranked as drawn). With `given` (the simulated codes of the column on the
         latent the label is drawn given, `_tie_chain.Chain.groups`) each cell is the units
-        of its code, its latent standardized within them, as the generator draws it. `level` is the label
-        latent's share of the scores' latent (1 for an enrollment's label, the student
-        share for a person's)."""
+        of its code, its latent standardized within them, as the generator draws it.
+        `level` is the label latent's share of the scores' latent (1 for an enrollment's
+        label, the student share for a person's)."""
         means = self.ratios(score_rho).mean(axis=1)
         own = self.label_latent(level)
         if cells is None:
@@ -287,6 +287,11 @@ class Simulation:
     def ratios(self, score_rho: float) -> np.ndarray:
         z = score_rho * self.latent[:, None] + math.sqrt(1 - score_rho ** 2) * self.noise
         return self.transform(z)
+
+    def scores_vary(self) -> bool:
+        """Whether the learned scores differ at all (every score the same: no correlation
+        of them can be calibrated, and the simulated ratios' variance is 0)."""
+        return float(self.ratios(0.5).var()) > 0
 
     def score_rho(self, icc: float) -> float:
         """The score_rho whose simulated intra-enrollment correlation of ratios is `icc`."""

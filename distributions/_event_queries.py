@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from distributions._estimators import Reader
-from pipeline.errors import SourceError
 
 TABLE = "expanded"
 QUALIFIED = "event_store.expanded"
@@ -43,16 +42,26 @@ def has_events(reader: Reader) -> bool:
     return TABLE in reader.tables
 
 
-def check_columns(reader: Reader) -> None:
-    """One clear error if the event table lacks a column the estimates need."""
+def missing_needed(reader: Reader) -> list[str]:
+    """The columns the estimates need that the event table lacks (`type`, `object.type`)."""
     columns = reader.tables[TABLE]
-    for column, nested in NEEDED:
-        if column not in columns:
-            raise SourceError(f"{reader.source.label}: table {QUALIFIED}, column {column}: "
-                              "missing (needed for the event-rate model)")
-        if nested and not _has_field(columns[column], nested):
-            raise SourceError(f"{reader.source.label}: table {QUALIFIED}, column "
-                              f"{column}.{nested}: missing (needed for the event-rate model)")
+    return [column if nested is None or column not in columns else f"{column}.{nested}"
+            for column, nested in NEEDED if column not in columns
+            or (nested and not _has_field(columns[column], nested))]
+
+
+def set_aside_incomplete(reader: Reader, notes: list[str]) -> None:
+    """An event table lacking a column the estimates need is set aside with a note (a missing
+    column is never a failure): the profile's events part is then the default's."""
+    lacking = missing_needed(reader) if has_events(reader) else []
+    if lacking:
+        notes.append(f"table {QUALIFIED} lacks {', '.join(lacking)} (needed for the event-rate "
+                     "model): the events part comes from the default profile")
+        del reader.tables[TABLE]
+
+
+def check_columns(reader: Reader) -> None:
+    """One clear error if the event table's time is not a time (the estimates need it)."""
     reader.col(TABLE, "event_time", "time", "e")  # a wrong type is an error here
 
 

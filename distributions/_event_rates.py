@@ -39,6 +39,7 @@ from distributions._estimators import Missing
 from distributions._event_queries import CONTENT, QUALIFIED, TABLE, TOOL_OBJECTS, has_events
 from distributions._event_shapes import EventShapes
 from distributions._gradebook_events import gradebook_event_shares
+from pipeline.udp._caliper import is_valid_combination
 
 
 class EventRates(EventShapes):
@@ -210,10 +211,18 @@ class EventRates(EventShapes):
         people = {(c["type"], c["action"], c["otype"]): int(c["people"]) for c in cells}
         small = [key for key in counts if people[key] < self.k or None in key
                  or not re.fullmatch(r"[A-Za-z]*Event", key[0] or "")]
+        # a (type, action, object) outside Caliper 1.1 could not be generated as an event
+        foreign = [key for key in counts if key not in small
+                   and not is_valid_combination(*key)]
         if small:
             self.guard.record(path, "suppressed", f"{len(small)} action(s) used by fewer than "
                               f"k={self.k} people (or without a Caliper type)",
                               sum(counts[key] for key in small))
+        if foreign:
+            self.p.notes.append(f"{path}: left out {len(foreign)} (type, action, object type) "
+                              "combination(s) that are not Caliper 1.1 events: " + ", ".join(
+                                  " ".join(key) for key in sorted(foreign)[:5]))
+            small += foreign
         kept = {key: n for key, n in counts.items() if key not in small and n > 0}
         total = sum(kept.values())
         return [{"type": t, "action": a, "object_type": o, "p": round(n / total, 6)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 # family → its parameters (all required)
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -64,11 +64,21 @@ def family_type(spec: dict) -> str:
     return "float64"
 
 
+def poisson_quantile(u: np.ndarray, lam: float) -> np.ndarray:
+    """The Poisson(lam) quantile of uniforms `u`: scipy.stats.poisson.ppf's own formula (the
+    smallest k with P(X <= k) >= u), from scipy.special alone, since generation would
+    otherwise import scipy.stats (a second) for this one call; 0 gives -1, as there."""
+    k = np.ceil(special.pdtrik(u, lam))
+    below = np.maximum(k - 1, 0)
+    quantile = np.where(special.pdtr(below, lam) >= u, below, k)
+    return np.where(u == 0, -1, quantile).astype(np.int64)
+
+
 def sample_family(spec: dict, u: np.ndarray) -> np.ndarray:
     """Values of the family at uniforms `u` (inverse CDF, vectorized)."""
     family = spec["family"]
     if family == "Poisson":
-        return stats.poisson.ppf(u, spec["lambda"]).astype(np.int64)
+        return poisson_quantile(u, spec["lambda"])
     if family == "Beta":
         return special.betaincinv(spec["alpha"], spec["beta"], u)
     if family == "Normal":

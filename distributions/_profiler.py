@@ -30,7 +30,7 @@ from distributions._estimators import (
     value_cells,
     value_counts,
 )
-from distributions._event_queries import check_columns, has_events
+from distributions._event_queries import check_columns, has_events, set_aside_incomplete
 from distributions._event_rates import event_part
 from distributions._extra_nulls import extra_null_dependency_part
 from distributions._institution import (
@@ -134,6 +134,7 @@ class Profiler:
 
     def run(self) -> dict:
         """The profile: every table's distributions, then sizing, calendar and grades."""
+        set_aside_incomplete(self.reader, self.notes)  # a missing column: the default events
         if has_events(self.reader):
             check_columns(self.reader)  # bad input fails before the long estimates
         profile = copy.deepcopy(self.default)

@@ -30,6 +30,12 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+_FLOATS = ("DOUBLE", "FLOAT", "REAL")
+# columns whose UDP values the profiler and generator name, in their UDP spelling
+CANONICAL = {("course_section_enrollment", "role"): (
+                 "Student", "Teacher", "TeachingAssistant", "Designer", "Observer", "Faculty"),
+             ("course_section_enrollment", "role_status"): (
+                 "Enrolled", "Withdrawn", "Dropped", "Completed", "NoData")}
 
 
 @dataclass
@@ -79,7 +85,10 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
+        _clear_non_finite(checked, table, tables, notes)
+        _canonical_spelling(checked, table.name, tables, notes)
     notes += _score_notes(checked, tables)
+    _refuse_without_students(checked, tables)
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
         if name in cleaned and not checked.query(
                 f"SELECT count(*) AS n FROM {checked.relation(name)}").column(0)[0].as_py():
@@ -202,6 +211,82 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
                      "rows are not estimated from; every copy of a repeated key goes)")
+
+
+def _clear_non_finite(checked: CheckedSource, table, tables: dict, notes: list[str]) -> None:
+    """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
+    read as missing, counted in a note: one such value makes every mean, quantile and
+    correlation of the column NaN."""
+    name = table.name
+    registry_numbers = {c.name for c in table.columns if c.type == "float64"}
+    columns = [c for c, declared in tables[name].items()
+               if declared.upper().startswith(_FLOATS) or (
+                   c in registry_numbers and declared.upper().startswith("VARCHAR"))]
+    if not columns:
+        return
+    relation = checked.relation(name)
+    bad = {c: f'isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE' for c in columns}
+    row = checked.query("SELECT " + ", ".join(
+        f"count(CASE WHEN {test} THEN 1 END) AS c{i}" for i, test in enumerate(bad.values()))
+        + f" FROM {relation}").to_pylist()[0]
+    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(columns) if row[f"c{i}"]}
+    if not found:
+        return
+    cleared = ", ".join(f'CASE WHEN {bad[c]} THEN NULL ELSE "{c}" END AS "{c}"' for c in found)
+    checked.cleaned[name] = f"(SELECT * REPLACE ({cleared}) FROM {relation})"
+    notes.append(f"source table {name}: " + "; ".join(
+        f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
+        + " (read as missing)")
+
+
+def _canonical_spelling(checked: CheckedSource, name: str, tables: dict,
+                        notes: list[str]) -> None:
+    """Values of the columns whose UDP values the profile and generator name (a Student, a
+    Withdrawn status) read in their UDP spelling when they differ from it only in case,
+    spaces, hyphens or underscores ('student', 'TEACHING_ASSISTANT'), counted in a note:
+    otherwise a source whose roles are spelled 'student' has no students at all."""
+    columns = {c: words for (t, c), words in CANONICAL.items()
+               if t == name and c in tables.get(name, {})}
+    if not columns:
+        return
+    relation = checked.relation(name)
+
+    def folded(column: str) -> str:
+        return f"""lower(regexp_replace(CAST("{column}" AS VARCHAR), '[^A-Za-z0-9]', '', 'g'))"""
+
+    spelled = {c: "CASE " + " ".join(f"WHEN {folded(c)} = '{w.lower()}' THEN '{w}'"
+                                       for w in words) + f' ELSE "{c}" END' for c, words
+               in columns.items()}
+    row = checked.query("SELECT " + ", ".join(
+        f'count(CASE WHEN ({e}) IS DISTINCT FROM "{c}" THEN 1 END) AS c{i}'
+        for i, (c, e) in enumerate(spelled.items())) + f" FROM {relation}").to_pylist()[0]
+    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(spelled) if row[f"c{i}"]}
+    if not found:
+        return
+    respelled = ", ".join(f'{spelled[c]} AS "{c}"' for c in found)
+    checked.cleaned[name] = f"(SELECT * REPLACE ({respelled}) FROM {relation})"
+    notes.append(f"source table {name}: " + "; ".join(
+        f"{n:,} value(s) of {c} read in their UDP spelling ({', '.join(columns[c])})"
+        for c, n in found.items()))
+
+
+def _refuse_without_students(checked: CheckedSource, tables: dict) -> None:
+    """An institution is sized by its students: enrollments with roles but none a Student
+    (roles named otherwise, 'Learner') leave nothing to learn the structure from."""
+    if "role" not in tables.get("course_section_enrollment", {}):
+        return
+    relation = checked.relation("course_section_enrollment")
+    students = checked.query(f"SELECT count(*) AS n FROM {relation} WHERE role = 'Student'")
+    if students.column(0)[0].as_py():
+        return
+    rows = checked.query(f"SELECT CAST(role AS VARCHAR) AS role, count(*) AS n FROM {relation} "
+                         "GROUP BY ALL ORDER BY n DESC, role LIMIT 6").to_pylist()
+    if rows:
+        found = ", ".join(f"{r['role']!r} ({r['n']:,})" for r in rows)
+        raise SourceError(f"{checked.label}: table course_section_enrollment, column role: no "
+                          f"enrollment is a Student (UDP roles: "
+                          f"{', '.join(CANONICAL[('course_section_enrollment', 'role')])}); "
+                          f"found {found}")
 
 
 def _score_notes(checked: CheckedSource, tables: dict) -> list[str]:

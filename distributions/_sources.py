@@ -8,6 +8,7 @@ switches) inside DuckDB or BigQuery and never pull rows into Python.
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -24,6 +25,8 @@ from pipeline.udp._registry import REGISTRY
 UDP_DISTRIBUTIONS = "context_store_distributions"
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
+# table files read as CSV (a tab- or semicolon-separated file too: DuckDB sniffs the delimiter)
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
 
 @runtime_checkable
@@ -171,20 +174,36 @@ def _duckdb_file(path: Path) -> DuckDBSource:
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
     except duckdb.Error as error:
         raise SourceError(f"{path}: cannot open the source: {_first_line(error)}") from None
-    relations: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
     # the context store wins over a same-named table elsewhere (main, marts)
-    for schema in reversed(_SCHEMAS):
-        for table_schema, name in rows:
-            if table_schema == schema:
-                relations[name] = f'"{schema}"."{name}"'
-    return DuckDBSource(connection, path.name, relations)
+    for schema in _SCHEMAS:
+        found += [(name, f'"{schema}"."{_quoted(name)}"') for table_schema, name in rows
+                  if table_schema == schema]
+    return _with_names(DuckDBSource(connection, path.name, {}), found)
+
+
+def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSource:
+    """`source` with its tables under their lower-case names (`PERSON.csv` is person, as
+    `Person_ID` is person_id), the first found of a name kept — a lower-case spelling before
+    any other — and a note for the tables read under another name."""
+    renamed = []
+    for name, relation in sorted(found, key=lambda item: item[0] != item[0].lower()):
+        if name.lower() not in source._relations:
+            source._relations[name.lower()] = relation
+            if name != name.lower():
+                renamed.append(f"{name} as {name.lower()}")
+    if renamed:
+        source.notes.append("source table names read in lower case (" + ", ".join(renamed)
+                            + ")")
+    return source
 
 
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
     `person.csv`, or a partitioned folder such as `expanded/event_date=*/*.parquet`."""
     connection = _bounded(duckdb.connect())
-    relations = {}
+    relations: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
     types = _string_columns()
     for entry in sorted(path.iterdir()):
         name, reader = _reader(entry, types)
@@ -194,14 +213,15 @@ def _folder_source(path: Path) -> DuckDBSource:
             # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a
             # view would parse the text again for each of the profile's ~150 queries
             kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
-            connection.execute(f'CREATE {kind} "{name}" AS SELECT * FROM {reader}')
+            connection.execute(f'CREATE {kind} "{_quoted(name)}" AS SELECT * FROM {reader}')
         except duckdb.Error as error:
             raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
                               f"{_first_line(error)}") from None
-        relations[name] = f'"{name}"'
+        relations[name] = f'"{_quoted(name)}"'
+        found.append((name, relations[name]))
     if not relations:
         raise SourceError(f"{path}: cannot open the source: no .parquet or .csv tables found")
-    return DuckDBSource(connection, path.name, relations)
+    return _with_names(DuckDBSource(connection, path.name, {}), found)
 
 
 def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str | None]:
@@ -214,16 +234,20 @@ def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str
         if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
             return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
                                 "hive_partitioning = false)")
-        csvs = sorted(entry.glob("*.csv"))
-        if csvs:
-            strings = _present(csvs[0], string_columns.get(entry.name, []))
-            return entry.name, _csv(f"{quoted}/*.csv", strings)
+        for suffix in _CSV_SUFFIXES:
+            csvs = sorted(entry.glob(f"*{suffix}"))
+            if csvs:
+                strings = _present(csvs[0], string_columns.get(entry.name.lower(), []))
+                return entry.name, _csv(f"{quoted}/*{suffix}", strings)
         return entry.name, None
-    if entry.suffix == ".parquet":
+    lower = entry.name.lower()
+    if lower.endswith(".parquet"):
         refuse_case_clash(str(entry), _parquet_columns(entry))
-        return entry.stem, f"read_parquet('{quoted}')"
-    if entry.suffix == ".csv":
-        return entry.stem, _csv(quoted, _present(entry, string_columns.get(entry.stem, [])))
+        return entry.name[:-len(".parquet")], f"read_parquet('{quoted}')"
+    for suffix in _CSV_SUFFIXES:  # DuckDB finds the delimiter and reads gzip itself
+        if lower.endswith(suffix):
+            name = entry.name[:-len(suffix)]
+            return name, _csv(quoted, _present(entry, string_columns.get(name.lower(), [])))
     return entry.stem, None
 
 
@@ -240,10 +264,11 @@ def _present(path: Path, columns: list[str]) -> list[str]:
     """The CSV header's spelling (in any case) of the columns of `columns` it names (DuckDB
     rejects type hints for absent columns); two header names that differ only in case are
     refused."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
+        with opener(path, "rt", newline="", encoding="utf-8-sig") as file:
             header = next(csv.reader(file), [])
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, EOFError, UnicodeDecodeError) as error:
         raise SourceError(f"{path}: cannot read the file: {error}") from None
     refuse_case_clash(str(path), header)
     spelled = {h.lower(): h for h in header}

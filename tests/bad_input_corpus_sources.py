@@ -3,6 +3,7 @@ an activity, results and one dirty trait each, as Parquet, CSV or a DuckDB file.
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -185,6 +186,28 @@ def _lonely_person(tables):
         person[column] = [*person[column], value]
 
 
+def _gzipped(folder, source):
+    for path in Path(source).glob("*.csv"):
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+
+
+def _tab_separated(folder, source):
+    for path in Path(source).glob("*.csv"):
+        path.with_suffix(".tsv").write_text(path.read_text().replace(",", "\t"))
+        path.unlink()
+
+
+def _upper_file_names(folder, source):
+    for path in Path(source).glob("*.parquet"):
+        path.rename(path.with_name(path.stem.upper() + ".PARQUET"))
+
+
+def _upper_table_name(folder, source):
+    with duckdb.connect(str(source)) as connection:
+        connection.execute('ALTER TABLE course_section RENAME TO "Course_Section"')
+
+
 RESULTS = "learner_activity_result"
 SOURCE_CASES = [
     _source_case("as-built", None, generate=True),
@@ -261,6 +284,32 @@ SOURCE_CASES = [
         2**63 - 1 - i for i in range(n)]), "parquet", "clean"),
     _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [
         "Studnet"] * n), "parquet", "clean"),
+    _source_case("nan-and-infinite-scores", _set(RESULTS, "published_score", lambda n: [
+        float("nan") if i % 4 == 0 else float("inf") if i % 7 == 0 else float(i % 11)
+        for i in range(n)]), says=["value(s) of published_score are NaN or infinite"],
+                 generate=True),
+    _source_case("nan-scores", _set(RESULTS, "published_score", lambda n: [
+        "NaN" if i % 3 == 0 else f"{i % 11}" for i in range(n)]), "csv",
+                 says=["value(s) of published_score are NaN or infinite"]),
+    _source_case("equal-scores", _set(RESULTS, "published_score", lambda n: [3.0] * n),
+                 generate=True),
+    _source_case("roles-in-lower-case", _set("course_section_enrollment", "role", lambda n: [
+        "student" if i % 5 else "teaching_assistant" for i in range(n)]),
+                 says=["value(s) of role read in their UDP spelling"], generate=True),
+    _source_case("statuses-in-upper-case", _set("course_section_enrollment", "role_status",
+                                                lambda n: ["ENROLLED"] * (n - 1) + ["Withdrawn"]),
+                 "csv", says=["value(s) of role_status read in their UDP spelling"]),
+    _source_case("no-student-role", _set("course_section_enrollment", "role", lambda n: [
+        "Learner"] * n), "parquet", "refused", ["column role", "no enrollment is a Student",
+                                                "'Learner'"]),
+    _source_case("gzipped", None, "csv", "ok", after=_gzipped, generate=True),
+    _source_case("tab-separated", None, "csv", "ok", after=_tab_separated),
+    _source_case("upper-case-file-names", None, "parquet", "ok",
+                 ["source table names read in lower case (ACADEMIC_TERM as academic_term"],
+                 _upper_file_names),
+    _source_case("mixed-case-table", None, "duckdb", "ok",
+                 ["source table names read in lower case (Course_Section as course_section)"],
+                 _upper_table_name),
     _source_case("everyone-withdrawn", _set("course_section_enrollment", "role_status",
                                             lambda n: ["Withdrawn"] * n)),
 ]

@@ -72,8 +72,8 @@ def parquet_connection(out: Path) -> duckdb.DuckDBPyConnection:
 
 
 def event_files(out: Path) -> list[Path]:
-    """The Parquet files of event_store.expanded, in (date, block) order."""
-    return sorted((Path(out) / "event_store" / "expanded").glob("event_date=*/part-*.parquet"))
+    """The Parquet files of event_store.expanded, in (week of term, block) order."""
+    return sorted((Path(out) / "event_store" / "expanded").glob("term_week=*/part-*.parquet"))
 
 
 def part_files(out: Path, table) -> list[Path]:

@@ -147,7 +147,7 @@ def test_same_seed_gives_the_same_bytes_and_marts(marts_warehouse, tmp_path):
     assert other.returncode == 0, other.stderr
     second = tmp_path / "b"
     files = sorted(p.relative_to(first) for p in first.rglob("*.parquet"))
-    assert len(files) > 40 and any("event_date=" in str(f) for f in files)
+    assert len(files) > 40 and any("term_week=" in str(f) for f in files)
     assert files == sorted(p.relative_to(second) for p in second.rglob("*.parquet"))
     differing = [str(f) for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
     assert differing == [], f"{len(differing)} Parquet files differ in bytes: {differing[:5]}"

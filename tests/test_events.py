@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import connect, event_files
+from conftest import ROOT, connect, event_files
 from scipy import stats
 
 from pipeline.cli import main
@@ -253,19 +253,54 @@ def test_caliper_command_names_an_unknown_id(small_warehouse, capsys):
         f"campus-synth: error: {small_warehouse}: no event with id urn:uuid:nope"
 
 
-def test_parquet_is_partitioned_by_event_date(small_warehouse):
+def test_parquet_is_cut_by_week_of_term_and_ordered_by_date(small_warehouse):
+    """One file per block and week of term (term_week=W: days 7(W-1) .. 7W-1 of each event's
+    term), its rows in date order."""
     files = event_files(small_warehouse)
-    assert len(files) > 200
-    for path in files[::25]:
-        folder_date = path.parent.name.removeprefix("event_date=")
-        dates = pq.read_table(path, columns=["event_date"]).column(0).to_pylist()
-        assert {str(d) for d in dates} == {folder_date}
+    assert len(files) >= 17  # two 17-week terms, one event block: a file per week
+    for path in files:
+        dates = pq.read_table(path, columns=["event_date"]).column(0).to_numpy()
+        assert (dates[1:] >= dates[:-1]).all(), path
+    with duckdb.connect(str(small_warehouse / "warehouse.duckdb"), read_only=True) as connection:
+        weeks = connection.execute(f"""
+            SELECT DISTINCT regexp_extract(e.filename, 'term_week=(\\d+)', 1)::INT,
+                   datediff('day', CAST(t.term_begin_date AS DATE), e.event_date) // 7 + 1
+            FROM read_parquet('{small_warehouse}/event_store/expanded/*/*.parquet',
+                              hive_partitioning = false, filename = true) AS e
+            JOIN context_store_entity.course_offering AS o
+              ON o.course_offering_id = e.course_offering.udp_id
+            JOIN context_store_entity.academic_term AS t USING (academic_term_id)""").fetchall()
+    assert len(weeks) > 10 and all(folder == week for folder, week in weeks), weeks
     with duckdb.connect() as connection:
         wrong = connection.execute(f"""
             SELECT count(*) FROM read_parquet('{small_warehouse}/event_store/expanded/*/*.parquet',
                                               hive_partitioning = false)
             WHERE CAST(timezone('UTC', event_time) AS DATE) <> event_date""").fetchone()[0]
     assert wrong == 0
+
+
+def test_overlapping_terms_lose_no_events(tmp_path, capsys):
+    """Terms that overlap (a 24-week Fall runs past Spring's start): one block's weeks of
+    Fall and of Spring hold events of the same dates, and every one of them is written (a
+    file per block and date was once written twice, the second copy replacing the first)."""
+    profile = json.loads((ROOT / "distributions" / "default_profile.json").read_text())
+    profile["calendar"]["term_types"]["Fall"]["weeks"] = 24
+    (tmp_path / "overlap.json").write_text(json.dumps(profile))
+    out = tmp_path / "w"
+    assert main(["generate", "--profile", str(tmp_path / "overlap.json"), "--fte", "300",
+                 "--terms", "2", "--event-scale", "0", "--out", str(out)]) == 0, \
+        capsys.readouterr().err
+    counted = json.loads((out / "campus-synth.json").read_text())["tables"]
+    with duckdb.connect() as connection:
+        rows, dates, shared = connection.execute(f"""
+            WITH e AS (SELECT event_date, filename FROM read_parquet(
+                '{out}/event_store/expanded/*/*.parquet', hive_partitioning = false,
+                filename = true))
+            SELECT count(*), count(DISTINCT event_date), (SELECT count(*) FROM (
+                SELECT event_date FROM e GROUP BY 1 HAVING count(DISTINCT filename) > 1))
+            FROM e""").fetchone()
+    assert shared > 0  # dates in two weeks of term: Spring's first and Fall's last
+    assert rows == counted["event_store.expanded"] and dates > 200
 
 
 @pytest.mark.slow

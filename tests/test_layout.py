@@ -101,7 +101,7 @@ def test_the_walk_sees_both_packages_and_their_imports():
     graph = import_graph()
     assert {"pipeline", "distributions", "pipeline.cli._main", "pipeline.udp._caliper",
             "distributions._profile"} <= graph.keys()
-    assert "distributions" in graph["pipeline.cli._cmd_run"]  # the CLI reads profiles
+    assert "distributions" in graph["pipeline.cli._cmd_generate"]  # the CLI reads profiles
     # the command modules main() imports when it dispatches, named as `module:function`
     assert "pipeline.cli._cmd_run" in graph["pipeline.cli._main"]
     # `from pkg import module` names the module
@@ -208,3 +208,22 @@ def test_every_command_is_dispatched_to_a_function():
     (commands,) = (a for a in command_parser()._actions if a.dest == "command")
     assert set(COMMANDS) == set(commands.choices)
     assert all(callable(command_function(name)) for name in COMMANDS)
+
+
+def test_generate_loads_neither_the_profiler_nor_the_evaluation(tmp_path):
+    """`generate` imports what it uses: Beam, scipy.special, the generator; not scipy.stats,
+    scikit-learn, sdmetrics or the profiler (Beam itself loads pandas and the BigQuery
+    client). Checked after a real, tiny run."""
+    code = ("import contextlib, io, json, sys\nfrom pipeline.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    code = main(['generate', '--fte', '30', '--terms', '1', '--event-days', '1',"
+            " '--out', sys.argv[1]])\n"
+            "print(json.dumps([code, sorted(sys.modules)]))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    code, loaded = json.loads(result.stdout.splitlines()[-1])
+    assert code == 0 and "apache_beam" in loaded and "scipy.special" in loaded
+    unused = ("scipy.stats", "sklearn", "sdmetrics", "distributions._profiler",
+              "distributions._sources", "distributions._evaluate")
+    assert not {m for m in loaded for e in unused if m == e or m.startswith(e + ".")}

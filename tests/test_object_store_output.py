@@ -63,7 +63,8 @@ def test_generate_writes_the_prefix_and_commits_with_the_manifest(store, capsys)
     assert manifest["tables"]["context_store_entity.person"] > 0
     assert manifest["tables"]["event_store.expanded"] > 0
     assert list((run / "context_store_entity" / "person").glob("part-*.parquet"))
-    assert len(list((run / "event_store" / "expanded").glob("event_date=*/part-*.parquet"))) == 2
+    # two days of events of one block: one week of term, one file
+    assert len(list((run / "event_store" / "expanded").glob("term_week=*/part-*.parquet"))) == 1
     assert not list(store.glob(".*partial*"))  # nothing staged beside it
 
 

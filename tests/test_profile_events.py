@@ -200,6 +200,33 @@ def test_an_event_table_without_membership_takes_roles_from_enrollments(tmp_path
     assert events["tools"]["pages"]["student"][0]["action"] == "NavigatedTo"
 
 
+def test_an_event_table_without_a_needed_column_is_set_aside(tmp_path, capsys):
+    """A missing column is never a failure (issue 11): without `type` the event-rate model
+    cannot be estimated, so the events part is the default's, with a note."""
+    source = _small_source(tmp_path)
+    table = pq.read_table(source / "expanded.parquet")
+    pq.write_table(table.drop_columns(["type"]), source / "expanded.parquet")
+    out = tmp_path / "profile.json"
+    assert _profile(source, out) == 0
+    assert "lacks type (needed for the event-rate model)" in capsys.readouterr().out
+    assert json.loads(out.read_text())["events"] == load_profile()["events"]
+
+
+def test_actions_outside_caliper_are_left_out(tmp_path, capsys):
+    """An institution's own (type, action) pairs cannot be generated as Caliper events: they
+    are left out of the tool's mix with a note, and the profile validates."""
+    source = _small_source(tmp_path)
+    table = pq.read_table(source / "expanded.parquet")
+    action = pa.array(["Poked" if a == "Started" else a
+                       for a in table.column("action").to_pylist()])
+    pq.write_table(table.set_column(table.schema.get_field_index("action"), "action", action),
+                   source / "expanded.parquet")
+    out = tmp_path / "profile.json"
+    assert _profile(source, out) == 0
+    assert "not Caliper 1.1 events: MediaEvent Poked VideoObject" in capsys.readouterr().out
+    validate_profile(json.loads(out.read_text()))
+
+
 # ---- BigQuery -------------------------------------------------------------------------------
 def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):  # noqa: F811
     """The event SQL in BigQuery's dialect, through the real client against the emulator on

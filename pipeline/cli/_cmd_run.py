@@ -1,54 +1,33 @@
-"""`campus-synth run` and `generate`: settings, the run's stages with their progress, the
-report, then the evaluation (run) or the publish (`run --target bigquery`)."""
+"""`campus-synth run`: generate (pipeline/cli/_cmd_generate.py), load DuckDB and build the
+marts, then the evaluation; or, with `--target bigquery`, the publish."""
 
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table as RichTable
 
-from distributions import default_profile_path, load_profile
 from distributions._evaluate import Keys, evaluate_run
+from pipeline.cli._cmd_generate import read_inputs, run_jobs
 from pipeline.cli._cmd_publish import publish_command
-from pipeline.cli._job import Reporter, RunReport, run_job
+from pipeline.cli._job import RunReport
 from pipeline.cli._parser import UsageError
-from pipeline.cli._scenario_run import load_scenarios, scenario_runs
-from pipeline.cli._settings import resolve
 from pipeline.outputs._publish import connect
-from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
 from pipeline.udp._registry import REGISTRY
 
-_STAGES = {"plan": "Planning row counts", "generate": "Generating tables (Beam)",
-           "load": "Loading DuckDB", "build": "Building the marts (dbt)"}
-# what the progress bar counts in the stages that show one
-_COUNTED = {"generate": "Parquet files written", "load": "tables loaded",
-            "build": "dbt nodes done"}
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select",
                    "retain")
 
 
 def run(args: argparse.Namespace, console: Console, beam_args: list[str]) -> int:
-    """`campus-synth run` / `generate`: one job per scenario (or the baseline alone)."""
-    source = args.profile or str(default_profile_path())
-    profile = load_profile(source)
-    flags = {"fte": args.fte, "seed": args.seed, "terms": args.terms,
-             "block_rows": args.block_rows, "event_scale": args.event_scale,
-             "event_days": args.event_days}
-    resolved = resolve(profile, flags, beam_args, command=args.command)
-    bigquery = getattr(args, "target", "duckdb") == "bigquery"
-    scenarios = load_scenarios(args.scenario)  # every file checked before anything is written
-    client = _check_target(args, bigquery, scenarios)
-    _print_settings(console, args, resolved, source)
-    with _ConsoleReporter(console) as reporter, scenario_runs(args.out, scenarios) as runs:
-        for scenario, out in runs:  # OUT/<name> per scenario
-            report = run_job(profile, source, resolved, out,
-                             load=args.command == "run" and not bigquery, reporter=reporter,
-                             marts=getattr(args, "marts", False) and not bigquery,
-                             scenario=scenario)
-            _print_report(console, report)
-            _evaluate_after_run(args, report, source, console)
+    """`campus-synth run`: one job per scenario (or the baseline alone)."""
+    inputs = read_inputs(args, beam_args)
+    bigquery = args.target == "bigquery"
+    client = _check_target(args, bigquery, inputs.scenarios)
+    report = run_jobs(args, console, inputs, load=not bigquery,
+                      marts=args.marts and not bigquery,
+                      after=partial(_evaluate_after_run, args, inputs.source, console))
     if bigquery:
         return publish_command(args, console, client=client, out=str(report.out))
     return 0
@@ -60,7 +39,7 @@ def _check_target(args: argparse.Namespace, bigquery: bool, scenarios: list[dict
     if scenarios and bigquery:
         raise UsageError("--scenario: only with --target duckdb (publish a scenario's "
                           "folder with `campus-synth publish --out OUT/NAME`)")
-    if args.command == "run" and not bigquery:
+    if not bigquery:
         given = [f"--{n.replace('_', '-')}" for n in _BIGQUERY_FLAGS
                  if getattr(args, n) is not None]
         if given:
@@ -72,79 +51,8 @@ def _check_target(args: argparse.Namespace, bigquery: bool, scenarios: list[dict
     return connect(args.project, args.location, args.keyfile, args.api_endpoint)
 
 
-def _print_settings(console: Console, args, resolved, source: str) -> None:
-    table = RichTable(title="campus-synth settings", title_justify="left", show_edge=False)
-    for name in ("setting", "value", "from"):
-        table.add_column(name)
-    settings = resolved.settings
-    for name in ("fte", "seed", "terms", "block_rows", "event_scale", "event_days"):
-        value = getattr(settings, name)
-        shown = "whole term" if value is None else f"{value:,}"
-        table.add_row(name, shown, resolved.sources[name])
-    table.add_row("profile", source, "flag" if args.profile else "default")
-    table.add_row("out", args.out, "flag" if args.out != "warehouse" else "default")
-    table.add_row("runner", resolved.runner, resolved.sources["runner"])
-    extra = [a for a in resolved.beam_args if not a.startswith("--runner")]
-    if extra:
-        table.add_row("beam options", " ".join(extra), "flag")
-    console.print(table)
-
-
-def _print_report(console: Console, report: RunReport) -> None:
-    table = RichTable(title="rows per table", title_justify="left", show_edge=False)
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for key in REGISTRY.order():
-        table.add_row(REGISTRY[key].qualified_name, f"{report.counts.get(key, 0):,}")
-    if EVENTS in report.counts:
-        table.add_row(EVENTS, f"{report.counts[EVENTS]:,}")
-    table.add_row("[bold]total[/bold]", f"[bold]{sum(report.counts.values()):,}[/bold]")
-    console.print(table)
-    timing = ", ".join(f"{name} {secs:.1f} s" for name, secs in report.seconds.items())
-    console.print(f"Parquet: {report.out}/<schema>/<table>/   ({timing})")
-    if report.warehouse:
-        console.print(f"Warehouse: [bold]{report.warehouse}[/bold]")
-
-
-def _evaluate_after_run(args, report: RunReport, source: str, console: Console) -> None:
+def _evaluate_after_run(args, source: str, console: Console, report: RunReport) -> None:
     """`run` ends by evaluating the new warehouse against its profile (--no-evaluate
     skips it); the report goes to OUT/evaluation."""
-    if args.command == "run" and getattr(args, "evaluate", False) and report.warehouse:
+    if args.evaluate and report.warehouse:
         evaluate_run(report.out, source, Keys.from_tables(REGISTRY), console)
-
-
-class _ConsoleReporter(Reporter):
-    """Stage lines always; a progress bar for the Beam job, the DuckDB load and the dbt
-    build when the terminal shows one."""
-
-    def __init__(self, console: Console):
-        self.console = console
-        self.bar = Progress("  {task.description}", BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, transient=True)
-        self.task = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.bar.stop()
-
-    def stage(self, name: str) -> None:
-        self.console.print(f"{_STAGES.get(name, name)} …")
-        if name in _COUNTED:
-            self.bar.start()
-            self.task = self.bar.add_task(_COUNTED[name], total=None)
-
-    def progress(self, done: int, total: int) -> None:
-        if self.task is not None:
-            self.bar.update(self.task, completed=done, total=total)
-
-    def note(self, text: str) -> None:
-        self.console.print(f"  {text}", markup=False, highlight=False, soft_wrap=True)
-
-    def stage_done(self, name: str, seconds: float) -> None:
-        if self.task is not None:
-            self.bar.stop()
-            self.bar.remove_task(self.task)
-            self.task = None
-        self.console.print(f"  done in {seconds:.1f} s")

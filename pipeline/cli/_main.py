@@ -32,7 +32,7 @@ USER_ERROR = 2
 # that run a Beam job (BEAM_COMMANDS) also with the options left for Beam
 COMMANDS = {
     "run": "pipeline.cli._cmd_run:run",
-    "generate": "pipeline.cli._cmd_run:run",
+    "generate": "pipeline.cli._cmd_generate:generate",
     "publish": "pipeline.cli._cmd_publish:publish_command",
     "profile": "pipeline.cli._cmd_profile:profile",
     "export-distributions": "pipeline.cli._cmd_profile:export_distributions",

@@ -28,7 +28,7 @@ from pipeline.generate._events import active_days  # noqa: F401  (registers a sc
 from pipeline.generate._events.generate import (
     EventSettings,
     event_blocks,
-    event_days,
+    event_weeks,
     generate_events,
 )
 from pipeline.generate._plan import Block, Settings, blocks, build_plan, generated_tables
@@ -101,9 +101,10 @@ def table_dir(root: str, key: str) -> str:
     return FileSystems.join(root, table.schema, table.name)
 
 
-def event_path(root: str, date: str, index: int) -> str:
-    """The Parquet file of one event block's events of one date (hive-style partition)."""
-    return FileSystems.join(table_dir(root, EVENTS), f"event_date={date}",
+def event_path(root: str, week: int, index: int) -> str:
+    """The Parquet file of one event block's events of one week of term (hive-style
+    `term_week=WW` folders: week 1 is the first seven days of each term)."""
+    return FileSystems.join(table_dir(root, EVENTS), f"term_week={week:02d}",
                             f"part-{index:05d}.parquet")
 
 
@@ -145,16 +146,14 @@ def block_path(root: str, key: str, index: int) -> str:
 @beam.typehints.with_output_types(tuple[str, int])
 class GenerateBlocks(beam.DoFn):
     """Block → Parquet files: a table's block those of its table and each companion table,
-    an event block event_date=DATE/part-INDEX.parquet for every date with events. Yields
+    an event block term_week=WW/part-INDEX.parquet for every week of term with events. Yields
     (table, rows) per file and counts rows in a Beam metric per table.
 
     Files are written on a background thread while the next block or week is drawn: Parquet
-    encoding and compression release the GIL, so drawing and writing overlap on two cores. At
-    most `PENDING_WRITES` event files, or one table block's files, wait; the bundle ends only
-    when all are written (a failed write fails the bundle, which is retried and rewrites the
-    same files)."""
-
-    PENDING_WRITES = 8
+    encoding and compression release the GIL, so drawing and writing overlap on two cores.
+    One block's (or week's) files wait at most: the previous ones are written before the next
+    are queued, so two are held. The bundle ends only when all are written (a failed write
+    fails the bundle, which is retried and rewrites the same files)."""
 
     def __init__(self, config: JobConfig, root: str, keys: list[str]):
         self.config, self.root = config, root
@@ -168,18 +167,20 @@ class GenerateBlocks(beam.DoFn):
 
     def process(self, block: Block):
         if block.table == EVENTS:
-            files = ((EVENTS, event_path(self.root, date, block.index), batch, EVENT_PARQUET)
-                     for date, batch in generate_events(self.engine, block, self.settings))
+            # each week is drawn while the previous week's file is written
+            for week, batch in generate_events(self.engine, block, self.settings):
+                yield from self._queue([(EVENTS, event_path(self.root, week, block.index),
+                                         batch, EVENT_PARQUET)])
         else:
-            files = ((key, block_path(self.root, key, block.index), batch,
-                      parquet_options(batch)) for key, batch in self.engine.block(
-                          block.table, block.start, block.stop, block.companions).items())
-            # drawn while the previous block's files were written; those are large, so all of
-            # them are written before this block's are queued: two blocks held at most
-            self._drain()
+            yield from self._queue([
+                (key, block_path(self.root, key, block.index), batch, parquet_options(batch))
+                for key, batch in self.engine.block(
+                    block.table, block.start, block.stop, block.companions).items()])
+
+    def _queue(self, files: list):
+        """Queue the writes of freshly drawn files, once the previous ones are written."""
+        self._drain()
         for key, path, batch, options in files:
-            while len(self.pending) >= self.PENDING_WRITES:
-                self.pending.popleft().result()
             self.pending.append(self.pool.submit(_write, path, batch, options))
             self.rows[key].inc(batch.num_rows)
             yield key, batch.num_rows
@@ -244,7 +245,7 @@ def written_rows(config: JobConfig, root: str) -> dict[str, int]:
     keys = [table.key for table in engine_for(config).registry] + [EVENTS]
     counts = {}
     for key in keys:
-        pattern = "event_date=*/part-*.parquet" if key == EVENTS else "part-*.parquet"
+        pattern = "term_week=*/part-*.parquet" if key == EVENTS else "part-*.parquet"
         matched = FileSystems.match([FileSystems.join(table_dir(root, key), pattern)])[0]
         rows = 0
         for found in matched.metadata_list:
@@ -259,5 +260,5 @@ def block_count(config: JobConfig) -> int:
     """How many Parquet files the job writes, at most (for progress)."""
     engine = engine_for(config)
     settings = event_settings(config.settings)
-    return sum(event_days(engine, cut, settings) if cut.table == EVENTS
+    return sum(event_weeks(engine, cut, settings) if cut.table == EVENTS
                else len(cut.companions) + 1 for cut in _all_blocks(config)[1])

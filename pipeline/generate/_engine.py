@@ -19,6 +19,7 @@ from scipy import special
 from pipeline.generate import _random
 from pipeline.generate._column_values import ARROW_TYPES, Labels, Values, to_arrow
 from pipeline.generate._samplers import compile_distribution
+from pipeline.generate._spec_values import combine, equals, leaf, ordered
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
 
 RULES: dict[str, Callable] = {}
@@ -168,7 +169,7 @@ class Engine:
             # a label tied to engagement (an outcome, a band): a Gaussian copula on the
             # latent, its values ordered from the lowest mean score up
             u = self._tied_uniforms(key, name, tie, rows)
-            spec = _ordered(spec, tie["order"])
+            spec = ordered(spec, tie["order"])
         if u is None:
             keyed_by = self._keyed_by(table, name)
             counters = self._counters(key, keyed_by, rows)
@@ -228,7 +229,7 @@ class Engine:
         if "within" in tie:  # drawn given a tied column: the latent within its cells
             given = self.given(key, tie["within"]["given"], rows)
             for cell in tie["within"]["cells"]:
-                match = _equals(given, cell["value"])
+                match = equals(given, cell["value"])
                 z[match] = (z[match] - cell["mean"]) / cell["sd"]
         return rho * z + np.sqrt(1 - rho * rho) * self.normal(key, name, rows, 1)
 
@@ -266,8 +267,8 @@ class Engine:
         parts = [(cells == i, cell["distribution"]) for i, cell in enumerate(spec["cells"])]
         parts.append((cells == -1, spec["otherwise"]))
         # a cell may itself be conditional (a learned dependency nested in its template's cell)
-        return _combine([(mask, self.draw(d, key, rows[mask], u[mask]) if mask.any() else
-                          compile_distribution(_leaf(d)).sample(u[mask])) for mask, d in parts],
+        return combine([(mask, self.draw(d, key, rows[mask], u[mask]) if mask.any() else
+                          compile_distribution(leaf(d)).sample(u[mask])) for mask, d in parts],
                         len(rows))
 
     def draw_normal(self, spec: dict, key: str, rows: np.ndarray, z: np.ndarray) -> Values:
@@ -282,7 +283,7 @@ class Engine:
         for index, cell in reversed(list(enumerate(spec["cells"]))):
             match = np.ones(len(rows), dtype=bool)
             for name, values in zip(spec["given"], given, strict=True):
-                match &= _equals(values, cell["when"][name])
+                match &= equals(values, cell["when"][name])
             cells[match] = index
         return cells
 
@@ -357,48 +358,3 @@ def _nullable(table: Table, name: str) -> bool:
 
 def _names(table: Table) -> set[str]:
     return {c.name for c in table.columns}
-
-
-def _ordered(spec: dict, order: list) -> dict:
-    """A categorical with its values in `order` (others after them), so low uniforms draw
-    the first; conditionals are reordered cell by cell."""
-    if spec["kind"] == "conditional":
-        return {**spec, "cells": [{**c, "distribution": _ordered(c["distribution"], order)}
-                                  for c in spec["cells"]],
-                "otherwise": _ordered(spec["otherwise"], order)}
-    if spec["kind"] != "categorical":
-        return spec
-    rank = {value: i for i, value in enumerate(order)}
-    return {**spec, "values": sorted(spec["values"],
-                                     key=lambda item: rank.get(item["value"], len(rank)))}
-
-
-def _leaf(spec: dict) -> dict:
-    """The innermost `otherwise` of a (nested) conditional: its categories, for empty draws."""
-    return _leaf(spec["otherwise"]) if spec["kind"] == "conditional" else spec
-
-
-def _equals(values: Values, wanted: object) -> np.ndarray:
-    if isinstance(values, Labels):
-        return values.codes == values.code_of(wanted)
-    array = np.asarray(values)
-    if wanted is None:
-        return np.isnan(array) if array.dtype.kind == "f" else np.zeros(len(array), bool)
-    return array == type(array.flat[0])(wanted) if len(array) else np.zeros(0, bool)
-
-
-def _combine(parts: list[tuple[np.ndarray, Values]], n: int) -> Values:
-    """Stitch per-cell samples back into row order."""
-    if all(isinstance(values, Labels) for _, values in parts):
-        categories: list = []
-        for _, values in parts:
-            categories += [c for c in values.categories if c not in categories]
-        codes = np.full(n, -1, dtype=np.int32)
-        for mask, values in parts:
-            remap = np.array([categories.index(c) for c in values.categories] + [-1], np.int32)
-            codes[mask] = remap[values.codes]
-        return Labels(codes, tuple(categories))
-    out = np.full(n, np.nan)
-    for mask, values in parts:
-        out[mask] = values.decode() if isinstance(values, Labels) else values
-    return out

@@ -95,8 +95,8 @@ def events_create_statement() -> str:
 
 
 def _load_events(connection, root: Path, progress: Callable[[float], None]) -> None:
-    """event_store.expanded from its date partitions (when the run generated events), in
-    `EVENT_PARTS` inserts of consecutive days; `progress` gets the fraction loaded."""
+    """event_store.expanded from its week-of-term folders (when the run generated events), in
+    `EVENT_PARTS` inserts of consecutive weeks; `progress` gets the fraction loaded."""
     folder = root / events.SCHEMA_NAME / events.TABLE_NAME
     if not folder.is_dir():
         return
@@ -106,8 +106,8 @@ def _load_events(connection, root: Path, progress: Callable[[float], None]) -> N
                        f"{_quote(events.DESCRIPTION)}")
     for name, text in events.DESCRIPTIONS.items():
         connection.execute(f'COMMENT ON COLUMN {events.QUALIFIED_NAME}."{name}" IS {_quote(text)}')
-    files = sorted(folder.glob("event_date=*/part-*.parquet"))
-    # events have no row order to keep (the date partitions are the order); not keeping it
+    files = sorted(folder.glob("term_week=*/part-*.parquet"))
+    # events have no row order to keep (each file is ordered by date); not keeping it
     # lets DuckDB insert in parallel, twice as fast
     connection.execute("SET preserve_insertion_order = false")
     size = -(-len(files) // EVENT_PARTS)

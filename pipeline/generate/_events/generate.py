@@ -1,8 +1,12 @@
-"""Event blocks: runs of enrollment rows, generated a week at a time, written a day at a time.
+"""Event blocks: runs of enrollment rows, generated and written a week of term at a time.
 
 A block is a range of course_section_enrollment rows. Its events are drawn one week of term
-days at a time (memory is bounded by the block, never by the institution), sorted by time,
-and cut into one record batch per event date, so the output is partitioned by date.
+days at a time (days 7(w-1) .. 7w-1 of each enrollment's term for week w; memory is bounded
+by the block, never by the institution), ordered by date, tool, course and time, and returned
+as one record batch per week: one Parquet file per block and week of term. Not one per date:
+a small run's dates hold a few hundred events each, and a file's fixed cost (a footer, a
+compressor per column) then outweighed its rows; and when terms overlap, two weeks of term
+of one block hold events of the same date, so a file per (block, date) was written twice.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import pyarrow as pa
 
 from pipeline.generate._engine import Engine
 from pipeline.generate._events.build import event_batch
-from pipeline.generate._events.compact import DaySlicer
+from pipeline.generate._events.compact import compact
 from pipeline.generate._events.objects import kind_code, object_picker
 from pipeline.generate._events.rates import GRADED, SUBMITTED, RateModel, rate_model
 from pipeline.generate._events.streams import (
@@ -51,20 +55,22 @@ def event_blocks(engine: Engine, block_rows: int, first_index: int = 0) -> list[
             for i, start in enumerate(range(0, n, size))]
 
 
-def event_days(engine: Engine, block: Block, settings: EventSettings) -> int:
-    """How many event dates (files) a block can write, for progress reporting."""
+def event_weeks(engine: Engine, block: Block, settings: EventSettings) -> int:
+    """How many weeks of term (files) a block can write, for progress reporting."""
     model = rate_model(engine)
     terms = engine.parent_rows("course_offering", engine.parent_rows(
         "course_section", engine.fk_rows(ENROLLMENT, "course_section_id",
                                          np.array([block.start, block.stop - 1]))))
     engine.clear()
-    days = [len(model.day_shapes[t]) for t in range(int(terms[0]), int(terms[1]) + 1)]
-    return sum(min(d, settings.days or d) for d in days)
+    first, last = sorted(int(t) for t in terms)  # rows need not follow term order
+    days = max(len(model.day_shapes[t]) for t in range(first, last + 1))
+    return -(-min(days, settings.days or days) // WEEK)
 
 
 def generate_events(engine: Engine, block: Block,
-                    settings: EventSettings) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """(event date, batch) for every date with events of the block's enrollments."""
+                    settings: EventSettings) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """(week of term, from 1; its batch) for every week with events of the block's
+    enrollments."""
     model = rate_model(engine)
     try:
         picker = object_picker(engine, model)
@@ -76,7 +82,8 @@ def generate_events(engine: Engine, block: Block,
             week = drawn_events(engine, model, rows, picker, first_day, WEEK, settings.scale)
             in_week = np.flatnonzero((result_day >= first_day) & (result_day < first_day + WEEK))
             protos = Protos.concat([week, results.take(in_week)])
-            yield from _by_date(engine, model, protos)
+            if len(protos):
+                yield first_day // WEEK + 1, _week_batch(engine, model, protos)
             engine.clear()
     finally:
         engine.clear()
@@ -103,16 +110,10 @@ def _cluster_key(protos: Protos, dates: np.ndarray) -> np.ndarray:
     return key << 17 | (protos.time % DAY).astype(np.int64)
 
 
-def _by_date(engine: Engine, model: RateModel, protos: Protos):
-    if not len(protos):
-        return
-    dates = protos.time // DAY
-    # clustered as the warehouse clusters them: date, then tool and course, then time (runs of
-    # equal values make the Parquet small and quick to write)
-    order = np.argsort(_cluster_key(protos, dates), kind="stable")
-    protos, dates = protos.take(order), dates[order]
-    batch = event_batch(engine, model, protos)  # a week at once: per-batch costs amortised
-    cuts = np.concatenate([[0], np.flatnonzero(np.diff(dates)) + 1, [len(dates)]])
-    days = DaySlicer(batch, cuts)  # each day's file holds only its own dictionary values
-    for i, start in enumerate(cuts[:-1]):
-        yield str(np.datetime64(int(dates[start]), "D")), days.slice(i)
+def _week_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBatch:
+    """A week's events as one batch, clustered as the warehouse clusters them: date, then
+    tool and course, then time (runs of equal values make the Parquet small and quick to
+    write); each dictionary holds only the values its rows use, sorted (canonical bytes)."""
+    order = np.argsort(_cluster_key(protos, protos.time // DAY), kind="stable")
+    batch = event_batch(engine, model, protos.take(order))
+    return compact(batch)
