@@ -64,6 +64,21 @@ def registry_nodes(p, table: str, spec: dict) -> list[str]:
                   and spec["columns"][c.name]["kind"] in ("categorical", "conditional"))
 
 
+def parent_nodes(p, profile: dict, table: str, parents: tuple[str, ...] = ()) -> list[str]:
+    """`fk.column` for each text registry column (registry_nodes) of each parent of `table`
+    (only `parents`, when given) that the source holds and the profile draws: the parent
+    attributes a column of `table` may be learned given."""
+    out = []
+    for fk in p.entities[table].foreign_keys:
+        parent = fk.parent
+        if (parents and parent not in parents) or not p.reader.has(table, fk.column):
+            continue
+        if parent in p.reader.tables and parent in profile["tables"]:
+            out += [f"{fk.column}.{c}"
+                    for c in registry_nodes(p, parent, profile["tables"][parent])]
+    return out
+
+
 def _extra_tree(p, profile: dict, table: str, extras: list[str]) -> None:
     spec = profile["tables"][table]
     if not p.reader.has(table, "person_id"):

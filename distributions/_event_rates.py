@@ -20,8 +20,10 @@ day-in-term shape × a lognormal engagement (mean 1). Here:
   normalized to mean 1; `diurnal` the share of events per UTC hour;
 - `engagement_sigma` is a Poisson-lognormal moment estimate from the spread of per-enrollment
   counts inside each offering (students of one offering share course, tools and days);
-- the gradebook's own events (AssignableEvent/Submitted, GradeEvent/Graded) are left out: the
-  generator makes them from the submissions and grades of the context store.
+- the gradebook's own events (AssignableEvent/Submitted, GradeEvent/Graded) are left out of
+  the rates: the generator makes them from the submissions and grades of the context store.
+  `gradebook_events` holds the share of submitted (graded) results over the covered days that
+  have their event in the source (a source whose event store leaves them out has none).
 
 Privacy: a tool used by fewer than k people is not published; an action cell, a family, a
 level, a day or an hour resting on fewer than k people is suppressed; every such action goes
@@ -36,6 +38,7 @@ import re
 from distributions._estimators import Missing
 from distributions._event_queries import CONTENT, QUALIFIED, TABLE, TOOL_OBJECTS, has_events
 from distributions._event_shapes import EventShapes
+from distributions._gradebook_events import gradebook_event_shares
 from pipeline.udp._caliper import is_valid_combination
 
 
@@ -87,6 +90,9 @@ class EventRates(EventShapes):
         sigma = self._sigma()
         if sigma is not None:
             events["engagement_sigma"] = sigma
+        gradebook = gradebook_event_shares(self)
+        if gradebook is not None:
+            events["gradebook_events"] = gradebook
         events["description"] = (
             "Estimated from event_store.expanded by campus-synth profile: tool rates per "
             "student-day in courses using the tool, adoption, action mixes, CIP-family and "

@@ -10,7 +10,7 @@ institutional tables are not people, so no cell is suppressed for being few.
 
 from __future__ import annotations
 
-from distributions._dependencies import best_given, registry_nodes
+from distributions._dependencies import best_given, parent_nodes
 from distributions._estimators import Cell, value_counts
 
 
@@ -27,20 +27,9 @@ def institutional_extra_part(p, profile: dict) -> None:
                 _condition(p, profile, table, column)
 
 
-def _candidates(p, profile: dict, table: str) -> list[str]:
-    """`fk.column` for each text registry column of each parent the profile draws."""
-    out = []
-    for fk in p.entities[table].foreign_keys:
-        parent = fk.parent
-        if parent in p.reader.tables and parent in profile["tables"]:
-            out += [f"{fk.column}.{c}"
-                    for c in registry_nodes(p, parent, profile["tables"][parent])]
-    return out
-
-
 def _condition(p, profile: dict, table: str, column: str) -> None:
     path = f"/tables/{table}/columns/{column}"
-    best = best_given(_candidates(p, profile, table),
+    best = best_given(parent_nodes(p, profile, table),
                       lambda given: _counts(p, table, column, given))
     if best is None:
         return

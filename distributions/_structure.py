@@ -8,6 +8,8 @@ the default template's counts, learned with aggregate SQL (zeros included, LEFT 
 - `tables.course_section_enrollment.rows.per_section`: students per section, zeros included,
   by the offering's course level (the plan sizes offerings from it, so a source with 1,500
   students per offering gives 1,500, whatever its sections' declared capacity);
+- `rows.per_offering` and `rows.section_share`: students per offering and how an offering's
+  students split over its sections (distributions/_offering_sizes.py);
 - `rows.per_student_term` from the enrollments themselves when the source has no
   person__academic_term table (courses per student per term, unconditional);
 - `tables.learner_activity.rows.per_grandparent`: activities per course offering over all
@@ -23,6 +25,7 @@ from __future__ import annotations
 from distributions._calendar import season_of
 from distributions._estimators import Cell, Missing, value_counts
 from distributions._noisy_counts import noised_section_sizes
+from distributions._offering_sizes import per_offering, section_share
 
 ENROLLMENT = "course_section_enrollment"
 # the course structure: parents whose children the plan sizes the institution by
@@ -42,6 +45,10 @@ def structure_part(p, profile: dict) -> None:
                         ("/structure/entry_term", _entry_term),
                         ("/structure/term_span", _term_span),
                         (PER_SECTION, _per_section),
+                        (f"/tables/{ENROLLMENT}/rows/per_offering",
+                         lambda p, profile: per_offering(p, profile, _student_rows(p))),
+                        (f"/tables/{ENROLLMENT}/rows/section_share",
+                         lambda p, profile: section_share(p, profile, _student_rows(p))),
                         (f"/tables/{ENROLLMENT}/rows/per_student_term", _per_student_term),
                         (PER_OFFERING, _activities_per_offering)):
         try:

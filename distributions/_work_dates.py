@@ -12,6 +12,8 @@ at all. Here:
   an institutional table, so no cell is suppressed for being few);
 - the response offset follows the same attribute (through `learner_activity_id`) where that
   tells anything about it, each cell k-checked in people;
+- the due fraction of each rank of a kind in its course (its first, second, … assignment)
+  gets its own distribution too (distributions/_due_positions.py);
 - results of work without a due date get their own distribution, `undated.response_date`:
   when they came in, as a fraction of their term (an exam at the end of it), not an offset
   from a due date they do not have; published only with k distinct people behind it.
@@ -25,7 +27,8 @@ person-weighted histogram over a public grid (`_noisy_continuous`).
 
 from __future__ import annotations
 
-from distributions._dependencies import best_given, registry_nodes
+from distributions._dependencies import best_given, parent_nodes, registry_nodes
+from distributions._due_positions import due_positions
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
 
@@ -43,6 +46,7 @@ def work_dates_part(p, profile: dict) -> None:
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         return
     given = _condition_due(p, profile)
+    due_positions(p, profile, _kind(p, profile), _frame, _attribute, _fraction)
     if p.reader.has(RESULT, "response_date") and p.reader.has(RESULT, "learner_activity_id"):
         if given and p.reader.has(RESULT, "person_id"):
             _condition_response(p, profile, given)
@@ -57,10 +61,7 @@ def _candidates(p, profile: dict) -> list[str]:
         c for c, e in spec.get("extras", {}).items() if e.get("type") == "string"
         and p.reader.has(ACTIVITY, c)
         and spec["columns"].get(c, {}).get("kind") in ("categorical", "conditional"))
-    group = registry_nodes(p, GROUP, tables[GROUP]) \
-        if GROUP in p.reader.tables and p.reader.has(ACTIVITY, "learner_activity_group_id") \
-        else []
-    return own + [f"learner_activity_group_id.{c}" for c in group]
+    return own + parent_nodes(p, profile, ACTIVITY, (GROUP,))
 
 
 def _frame(p, select: str, group: bool = False) -> str:
@@ -96,11 +97,7 @@ def _condition_due(p, profile: dict) -> str | None:
     overall = columns.get("due_date", {})
     if overall.get("kind") != "continuous" or overall.get("unit") != "fraction_of_term":
         return None
-    binned = (f"CASE WHEN a.cs_due IS NULL THEN -1 ELSE LEAST(FLOOR({_fraction()} * {BINS}), "
-              f"{BINS - 1}) END")
-    best = best_given(_candidates(p, profile), lambda given: _few(value_counts(
-        p.reader, _frame(p, f"{_attribute(p, given)} AS g0, {binned} AS v", "." in given),
-        1)))
+    best = best_given(_candidates(p, profile), lambda given: _due_counts(p, given))
     if best is None:
         return None
     given, gain, _ = best
@@ -119,6 +116,23 @@ def _condition_due(p, profile: dict) -> str | None:
     p.notes.append(f"{path}: learned given [{given}] (MI {gain:.4f} nats over its deciles, "
                    "undated as its own bin): each value its own quantiles and null share")
     return given
+
+
+def _due_counts(p, given: str) -> dict:
+    """The due fraction's deciles (undated: -1) per value of an activity attribute."""
+    binned = (f"CASE WHEN a.cs_due IS NULL THEN -1 ELSE LEAST(FLOOR({_fraction()} * {BINS}), "
+              f"{BINS - 1}) END")
+    return _few(value_counts(p.reader, _frame(
+        p, f"{_attribute(p, given)} AS g0, {binned} AS v", "." in given), 1))
+
+
+def _kind(p, profile: dict) -> str | None:
+    """The group attribute (a group's name: TMA, CMA, Exam) that tells most about the due
+    fraction: the kind whose assignments are ranked in their course (an activity's own
+    columns, titles numbered by position, would make every rank its own kind)."""
+    best = best_given(parent_nodes(p, profile, ACTIVITY, (GROUP,)),
+                      lambda given: _due_counts(p, given))
+    return best[0] if best else None
 
 
 def _few(counts: dict) -> dict:

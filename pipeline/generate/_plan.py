@@ -194,6 +194,10 @@ def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
     everyone = np.arange(engine.n_rows(grandparent), dtype=np.int64)
     totals = draw_counts(engine, table.key, spec, grandparent, everyone, everyone,
                          len(everyone), stream="grandparent_rows")
+    # rank for rank with the grandparent's number of parents (a course of more groups has
+    # more work; one assignment per group: equal), the drawn totals' marginal kept
+    parents = np.bincount(owners, minlength=len(everyone))
+    totals[np.lexsort((totals, parents))] = np.sort(totals)
     drawn = np.bincount(owners, weights=counts, minlength=len(everyone))
     weight = np.where(drawn[owners] > 0, counts, 1.0)
     share = weight / np.bincount(owners, weights=weight, minlength=len(everyone))[owners]

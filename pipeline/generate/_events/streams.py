@@ -275,6 +275,9 @@ def gradebook_events(engine: Engine, block: Enrollments, codes: dict,
     response_day, graded_day = _day_in_term(block, local, response), \
         _day_in_term(block, local, graded)
     submitted, scored = _inside(response_day, day_limit), _inside(graded_day, day_limit)
+    shares = engine.profile["events"].get("gradebook_events", {})
+    submitted = _kept(engine, "submitted", shares, rows, submitted)
+    scored = _kept(engine, "graded", shares, rows, scored)
     # a source of students alone has no teacher to grade: no grading events
     if engine.layouts[ENROLLMENT].staff.n_rows == 0:
         scored = scored[:0]
@@ -282,6 +285,16 @@ def gradebook_events(engine: Engine, block: Enrollments, codes: dict,
         _submissions(block, codes, rows, local, activity, response, submitted),
         _gradings(engine, block, codes, rows, local, graded, score, scored)])
     return protos, np.concatenate([response_day[submitted], graded_day[scored]])
+
+
+def _kept(engine: Engine, kind: str, shares: dict, rows: np.ndarray,
+          done: np.ndarray) -> np.ndarray:
+    """The results of `done` whose `kind` event is generated: each with the profile's share
+    of the source's results that have it (all without one), keyed by its result row."""
+    share = float(shares.get(kind, 1.0))
+    if share >= 1.0:
+        return done
+    return done[uniform(_key(engine, f"gradebook_{kind}"), rows[done]) < share]
 
 
 def _day_in_term(block: Enrollments, local: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -10,11 +10,12 @@ import pyarrow.compute as pc
 
 from pipeline.generate import _catalog as cat
 from pipeline.generate import _random
-from pipeline.generate._column_values import Labels
+from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.catalog import FIRST_DEPARTMENT_ROW
+from pipeline.generate._rules.due_positions import ranked_due_fractions
 from pipeline.udp._schema import Table
 
 _TOPICS = pa.array([t for d in cat.DEPARTMENTS for t in cat.COURSE_TOPICS[d.subject]])
@@ -244,17 +245,25 @@ def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
 @rule("due_date")
 def due_date(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
     """Due at 23:59 on a day placed by the profile's fraction-of-term distribution, spread
-    over the term within each course (see `_due_uniforms`)."""
+    over the term within each course (see `_due_uniforms`), or by the activity's rank in its
+    course where the profile learned that (`positions`, see _rules/due_positions.py)."""
     terms = activity_terms(engine, rows)
     begin = term_dates(engine, "begin", terms)
     span = (term_dates(engine, "end", terms) - begin).astype(np.int64)
-    fraction = engine.sample(table.key, "due_date", rows, _due_uniforms(engine, table, rows))
+    positions = engine.profile["tables"][table.name].get("positions")
+    fraction = ranked_due_fractions(engine, table, rows, positions, lambda r: _plain_due(
+        engine, table, r)) if positions else _plain_due(engine, table, rows)
     days = np.floor(np.nan_to_num(fraction, nan=0.5) * span).astype("timedelta64[D]")
     due = (begin + days).astype("datetime64[s]") + np.timedelta64(23 * 3600 + 59 * 60, "s")
     if column == "due_date":
         return np.where(np.isnan(fraction), np.datetime64("NaT"), due)
     lead = (engine.uniform(table.key, "updated_date", rows) * 14 * 86400).astype("timedelta64[s]")
     return np.maximum(due - lead, begin.astype("datetime64[s]") - np.timedelta64(7, "D"))
+
+
+def _plain_due(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
+    """Due fractions from the profile's due_date distribution (NaN: undated)."""
+    return numeric(engine.sample(table.key, "due_date", rows, _due_uniforms(engine, table, rows)))
 
 
 def _due_uniforms(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:

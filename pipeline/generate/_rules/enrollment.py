@@ -61,10 +61,14 @@ def plan_enrollments(engine: Engine, table: Table) -> EnrollmentLayout:
 
 def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     """(section rows, weight of each section when students pick one): the students per
-    section learned from the source (its sizes, zeros included), else the capacity; a
-    deleted section keeps a token weight (never all zero in a term)."""
+    offering and their split over its sections learned from the source, else the students
+    per section learned from it (its sizes, zeros included), else the capacity; a deleted
+    section keeps a token weight (never all zero in a term)."""
     sections = np.arange(engine.n_rows("course_section"), dtype=np.int64)
-    learned = engine.profile["tables"][KEY]["rows"].get("per_section")
+    rows = engine.profile["tables"][KEY]["rows"]
+    if "per_offering" in rows and "section_share" in rows:
+        return sections, _split_offerings(engine, rows, sections) + 1e-6
+    learned = rows.get("per_section")
     if learned is not None:
         u = engine.stratified(KEY, "section_size", sections, len(sections))
         try:
@@ -76,6 +80,25 @@ def _section_capacity(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
         engine.values("course_section", "max_enrollment", sections))), 1.0)
     deleted = engine.values("course_section", "status", sections).isin(["deleted"])
     return sections, np.where(deleted, capacity * 1e-6, capacity)
+
+
+def _split_offerings(engine: Engine, rows: dict, sections: np.ndarray) -> np.ndarray:
+    """Students of each section: its offering's drawn size (by course level) split over the
+    offering's sections by their drawn shares (an offering of one section takes it all)."""
+    offering_of = engine.layouts["course_section"].parent_rows(sections)
+    offerings = np.arange(engine.n_rows("course_offering"), dtype=np.int64)
+    try:
+        u = engine.stratified(KEY, "offering_size", offerings, len(offerings))
+        size = np.nan_to_num(numeric(engine.draw(rows["per_offering"], "course_offering",
+                                                 offerings, u)))
+        u = engine.stratified(KEY, "section_share", sections, len(sections))
+        share = np.nan_to_num(numeric(engine.draw(rows["section_share"], "course_section",
+                                                  sections, u)))
+    finally:
+        engine.clear()
+    share = np.maximum(share, 1e-6)
+    total = np.bincount(offering_of, weights=share, minlength=len(offerings))
+    return np.maximum(size, 0.0)[offering_of] * share / total[offering_of]
 
 
 def _choose_sections(engine: Engine, students: Children, seats: tuple) -> np.ndarray:

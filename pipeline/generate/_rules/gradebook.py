@@ -19,15 +19,21 @@ from scipy import special
 from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, latent, rule
 from pipeline.generate._plan import count_rule
-from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._rules.missing_work import (
+    RESULT,
+    UNSUBMITTED,
+    is_withdrawn,
+    missing_work,
+    unsubmitted_target,
+    withdrawal_dates,
+)
 from pipeline.generate._rules.work_dates import graded_dates, response_seconds
 from pipeline.generate._scenario_effects import apply_effects
 from pipeline.udp._schema import Table
 
-RESULT, GRADE = "learner_activity_result", "course_grade"
-UNSUBMITTED, GRADED = "unsubmitted", "graded"
+GRADE, GRADED = "course_grade", "graded"
 
 
 def _activity_span(engine: Engine, offerings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,12 +138,6 @@ def _withdrawn_first(spec: dict, withdrawn: list[str]) -> dict:
     return {**spec, "values": values}
 
 
-def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
-    """Whether each enrollment's role_status is one the profile counts as withdrawn."""
-    statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
-    return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
-
-
 def result_core(engine: Engine, rows: np.ndarray) -> dict:
     """Everything the result columns need, computed once per block."""
     return engine.memo(("result_core",), rows, lambda: _result_core(engine, rows))
@@ -167,9 +167,8 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     due_seconds[np.isnat(due)] = -np.inf
     # work due after a withdrawal is missing, unless the source has no missing work at all
     # (or, thinned, as far as the source's withdrawn left work unsubmitted)
-    after = (due_seconds > withdrawal) & (_unsubmitted_target(engine) > 0)
-    missing = _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
-        engine, after, rows)
+    after = (due_seconds > withdrawal) & (unsubmitted_target(engine) > 0)
+    missing = missing_work(engine, submit_z, distinct, local, rows, after)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
@@ -183,117 +182,6 @@ def activity_values(engine: Engine, core: dict, column: str):
     if isinstance(values, Labels):
         return Labels(values.codes[core["position"]], values.categories)
     return numeric(values)[core["position"]]
-
-
-def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: np.ndarray,
-             rows: np.ndarray) -> np.ndarray:
-    """Work missing before any withdrawal: the submission copula below one threshold for
-    all (the profile's unsubmitted share less the work after withdrawals) or, where
-    `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
-    class — the others' on the copula, its threshold moved by their latent mean and spread
-    (withdrawal selects on the latent); the withdrawn's at random, beside the work due
-    after they left."""
-    kept = engine.profile["engagement"].get("results_kept", {})
-    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
-        return submit_z < special.ndtri(_missing_after_withdrawals(engine))
-    withdrawn = is_withdrawn(engine, distinct)[local]
-    rho_w = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
-    rho_s = float(engine.profile["engagement"]["submission_rho"])
-    mean, var = _latent_moments(rho_w, _student_withdrawn_share(engine), False)
-    spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
-    enrolled, left = _class_unsubmitted(engine, kept)
-    missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
-    after = max(left - _AFTER_WITHDRAWAL, 0.0) / (1.0 - _AFTER_WITHDRAWAL)
-    at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
-    return np.where(withdrawn, at_random, missing)
-
-
-def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Work due after a withdrawal is missing — unless the source's withdrawn left less
-    work unsubmitted than that (their later rows were dropped, not kept empty: a converted
-    dataset), then only the share of it that keeps their unsubmitted share."""
-    kept = engine.profile["engagement"].get("results_kept", {})
-    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
-        return late
-    share = _class_unsubmitted(engine, kept)[1] / _AFTER_WITHDRAWAL
-    if share >= 1.0:
-        return late
-    return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
-
-
-def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:
-    """The others' and the withdrawn's unsubmitted shares, scaled together so that the
-    result rows overall keep the profile's grading_status share (a merged profile's may
-    differ from the one institution's classes it holds)."""
-    target = _unsubmitted_target(engine)
-    share = _student_withdrawn_share(engine)
-    rows_w = share * _kept_share(kept["withdrawn"])
-    rows_e = (1 - share) * _kept_share(kept["enrolled"])
-    u_w, u_e = kept["withdrawn"]["unsubmitted"], kept["enrolled"]["unsubmitted"]
-    implied = (rows_w * u_w + rows_e * u_e) / max(rows_w + rows_e, 1e-9)
-    scale = target / implied if implied > 0 else 1.0
-    return min(u_e * scale, 1.0), min(u_w * scale, 1.0)
-
-
-def _latent_moments(rho: float, share: float, withdrawn: bool) -> tuple[float, float]:
-    """Mean and variance of a standard-normal latent L among the withdrawn (or the others)
-    when withdrawal is ρL + √(1−ρ²)ε below Φ⁻¹(share) (truncated-normal moments)."""
-    c = special.ndtri(np.clip(share, 1e-9, 1 - 1e-9))
-    density = np.exp(-c * c / 2) / np.sqrt(2 * np.pi)
-    sign = -1.0 if withdrawn else 1.0
-    ratio = density / (special.ndtr(c) if withdrawn else 1 - special.ndtr(c))
-    mean_x, var_x = sign * ratio, 1 - sign * c * ratio - ratio * ratio
-    return float(rho * mean_x), float(1 - rho * rho * (1 - var_x))
-
-
-def _missing_after_withdrawals(engine: Engine) -> float:
-    """The copula's missing share, so that missing work overall (withdrawals included)
-    keeps the profile's `unsubmitted` share."""
-    target = _unsubmitted_target(engine)
-    share = _student_withdrawn_share(engine)
-    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it;
-    # the withdrawn hold `results_kept` of their course's rows, the others theirs
-    kept = engine.profile["engagement"].get("results_kept", {})
-    rows_withdrawn = share * _kept_share(kept.get("withdrawn"))
-    rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
-    after = rows_withdrawn / max(rows, 1e-9) * _AFTER_WITHDRAWAL
-    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
-
-
-def _unsubmitted_target(engine: Engine) -> float:
-    """The profile's share of results with nothing submitted."""
-    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
-    return shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
-
-
-def _student_withdrawn_share(engine: Engine) -> float:
-    """The withdrawn share of the students' role_status (their cell's own shares)."""
-    statuses = engine.distribution(ENROLLMENT, "role_status")
-    student = next((c["distribution"] for c in statuses.get("cells", [])
-                    if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
-    while student["kind"] == "conditional":  # a learned dependency nested in the cell
-        student = student["otherwise"]
-    withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
-    total = sum(i["p"] for i in student.get("values", [])) or 1.0
-    return sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
-
-
-def _kept_share(kept: dict | None) -> float:
-    """The share of its course's activities an enrollment has rows for, on average."""
-    return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
-
-
-_WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
-_AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
-
-
-def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
-    begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
-    end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
-    start, width = _WITHDRAWAL_WINDOW
-    fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
-    return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
 
 
 @rule("result")

@@ -1,0 +1,146 @@
+"""Which work a student leaves unsubmitted, and when the withdrawn leave.
+
+Work is missing where the submission copula (pipeline/generate/_rules/gradebook.py) falls
+below a threshold set so the result rows keep the profile's unsubmitted share: one threshold
+for all, or — where `engagement.results_kept` gives the withdrawn and the others their own
+unsubmitted shares — one per class (the withdrawn's at random). Work due after a withdrawn
+student left is missing too, unless the source's withdrawn left less work unsubmitted than
+that (their later rows were dropped, not kept empty: a converted dataset).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from pipeline.generate._engine import Engine
+from pipeline.generate._rules.calendar import term_dates
+from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+
+RESULT = "learner_activity_result"
+UNSUBMITTED = "unsubmitted"
+
+
+def missing_work(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray,
+                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray) -> np.ndarray:
+    """Whether each result row is missing: before any withdrawal by the copula, and
+    `after_leaving` (work due after its student withdrew) as far as the source's was."""
+    return _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
+        engine, after_leaving, rows)
+
+
+def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """Whether each enrollment's role_status is one the profile counts as withdrawn."""
+    statuses = engine.profile["engagement"]["withdrawn_role_statuses"]
+    return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
+
+
+def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: np.ndarray,
+             rows: np.ndarray) -> np.ndarray:
+    """Work missing before any withdrawal: the submission copula below one threshold for
+    all (the profile's unsubmitted share less the work after withdrawals) or, where
+    `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
+    class — the others' on the copula, its threshold moved by their latent mean and spread
+    (withdrawal selects on the latent); the withdrawn's at random, beside the work due
+    after they left."""
+    kept = engine.profile["engagement"].get("results_kept", {})
+    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
+        return submit_z < special.ndtri(_missing_after_withdrawals(engine))
+    withdrawn = is_withdrawn(engine, distinct)[local]
+    rho_w = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
+    rho_s = float(engine.profile["engagement"]["submission_rho"])
+    mean, var = _latent_moments(rho_w, _student_withdrawn_share(engine), False)
+    spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
+    enrolled, left = _class_unsubmitted(engine, kept)
+    missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
+    after = max(left - _AFTER_WITHDRAWAL, 0.0) / (1.0 - _AFTER_WITHDRAWAL)
+    at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
+    return np.where(withdrawn, at_random, missing)
+
+
+def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Work due after a withdrawal is missing — unless the source's withdrawn left less
+    work unsubmitted than that (their later rows were dropped, not kept empty: a converted
+    dataset), then only the share of it that keeps their unsubmitted share."""
+    kept = engine.profile["engagement"].get("results_kept", {})
+    if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
+        return late
+    share = _class_unsubmitted(engine, kept)[1] / _AFTER_WITHDRAWAL
+    if share >= 1.0:
+        return late
+    return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
+
+
+def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:
+    """The others' and the withdrawn's unsubmitted shares, scaled together so that the
+    result rows overall keep the profile's grading_status share (a merged profile's may
+    differ from the one institution's classes it holds)."""
+    target = unsubmitted_target(engine)
+    share = _student_withdrawn_share(engine)
+    rows_w = share * _kept_share(kept["withdrawn"])
+    rows_e = (1 - share) * _kept_share(kept["enrolled"])
+    u_w, u_e = kept["withdrawn"]["unsubmitted"], kept["enrolled"]["unsubmitted"]
+    implied = (rows_w * u_w + rows_e * u_e) / max(rows_w + rows_e, 1e-9)
+    scale = target / implied if implied > 0 else 1.0
+    return min(u_e * scale, 1.0), min(u_w * scale, 1.0)
+
+
+def _latent_moments(rho: float, share: float, withdrawn: bool) -> tuple[float, float]:
+    """Mean and variance of a standard-normal latent L among the withdrawn (or the others)
+    when withdrawal is ρL + √(1−ρ²)ε below Φ⁻¹(share) (truncated-normal moments)."""
+    c = special.ndtri(np.clip(share, 1e-9, 1 - 1e-9))
+    density = np.exp(-c * c / 2) / np.sqrt(2 * np.pi)
+    sign = -1.0 if withdrawn else 1.0
+    ratio = density / (special.ndtr(c) if withdrawn else 1 - special.ndtr(c))
+    mean_x, var_x = sign * ratio, 1 - sign * c * ratio - ratio * ratio
+    return float(rho * mean_x), float(1 - rho * rho * (1 - var_x))
+
+
+def _missing_after_withdrawals(engine: Engine) -> float:
+    """The copula's missing share, so that missing work overall (withdrawals included)
+    keeps the profile's `unsubmitted` share."""
+    target = unsubmitted_target(engine)
+    share = _student_withdrawn_share(engine)
+    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it;
+    # the withdrawn hold `results_kept` of their course's rows, the others theirs
+    kept = engine.profile["engagement"].get("results_kept", {})
+    rows_withdrawn = share * _kept_share(kept.get("withdrawn"))
+    rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
+    after = rows_withdrawn / max(rows, 1e-9) * _AFTER_WITHDRAWAL
+    return max(target - after, 0.0) / max(1.0 - after, 1e-9)
+
+
+def unsubmitted_target(engine: Engine) -> float:
+    """The profile's share of results with nothing submitted."""
+    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
+    return shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
+
+
+def _student_withdrawn_share(engine: Engine) -> float:
+    """The withdrawn share of the students' role_status (their cell's own shares)."""
+    statuses = engine.distribution(ENROLLMENT, "role_status")
+    student = next((c["distribution"] for c in statuses.get("cells", [])
+                    if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
+    while student["kind"] == "conditional":  # a learned dependency nested in the cell
+        student = student["otherwise"]
+    withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
+    total = sum(i["p"] for i in student.get("values", [])) or 1.0
+    return sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
+
+
+def _kept_share(kept: dict | None) -> float:
+    """The share of its course's activities an enrollment has rows for, on average."""
+    return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
+
+
+_WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
+_AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
+
+
+def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
+    begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
+    end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
+    start, width = _WITHDRAWAL_WINDOW
+    fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
