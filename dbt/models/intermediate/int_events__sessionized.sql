@@ -29,30 +29,44 @@ terms as (
 
 ),
 
+student_terms as (
+
+    -- each student's course with its term's begin date as a date, worked out once per
+    -- (student, course) instead of once per event: the UTC conversion of the begin date
+    -- per event was ~8 % of level 1's CPU (benchmarks/README.md)
+    select
+        students.person_id,
+        students.course_offering_id,
+        offerings.academic_term_id,
+        {{ cs_utc_date('terms.term_begin_date') }} as term_begin_date
+    from students
+    inner join offerings
+        on students.course_offering_id = offerings.course_offering_id
+    inner join terms
+        on offerings.academic_term_id = terms.academic_term_id
+
+),
+
 student_events as (
 
     select
         events.event_id,
         events.person_id,
         events.course_offering_id,
-        offerings.academic_term_id,
+        student_terms.academic_term_id,
         events.event_time,
         events.event_date,
         events.tool,
-        {{ cs_week_in_term(cs_utc_date('terms.term_begin_date'), 'events.event_date') }}
+        {{ cs_week_in_term('student_terms.term_begin_date', 'events.event_date') }}
             as week_in_term,
         case when events.event_type = 'ToolUseEvent' and events.event_action = 'Used'
              then 1 else 0 end as is_tool_launch,
         case when events.event_type = 'NavigationEvent' and events.event_action = 'NavigatedTo'
                   and events.object_entity = 'file' then 1 else 0 end as is_file_view
     from events
-    inner join students
-        on events.person_id = students.person_id
-        and events.course_offering_id = students.course_offering_id
-    inner join offerings
-        on events.course_offering_id = offerings.course_offering_id
-    inner join terms
-        on offerings.academic_term_id = terms.academic_term_id
+    inner join student_terms
+        on events.person_id = student_terms.person_id
+        and events.course_offering_id = student_terms.course_offering_id
 
 ),
 
