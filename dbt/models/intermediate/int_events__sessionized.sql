@@ -33,7 +33,7 @@ student_terms as (
 
     -- each student's course with its term's begin date as a date, worked out once per
     -- (student, course) instead of once per event: the UTC conversion of the begin date
-    -- per event was ~8 % of level 1's CPU (benchmarks/README.md)
+    -- per event was ~10 % of level 1's CPU (benchmarks/README.md)
     select
         students.person_id,
         students.course_offering_id,
