@@ -115,7 +115,8 @@ def results_kept_part(p, profile: dict) -> None:
     of their course's activities, apart for the withdrawn (who leave before later work is
     set) — absent where every enrollment has a row for every activity."""
     engagement = profile["engagement"]
-    withdrawal_at_part(p, profile, _student_enrollments(p, engagement["withdrawn_role_statuses"]))
+    withdrawal_at_part(p, profile, lambda: _student_enrollments(
+        p, engagement["withdrawn_role_statuses"]))
     try:
         rows = p.reader.rows(_results_kept_sql(p, engagement["withdrawn_role_statuses"]))
     except (Missing, SourceError) as error:

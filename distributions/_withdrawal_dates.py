@@ -22,9 +22,9 @@ NEEDED = {"learner_activity_result": ("response_date", "learner_activity_id", "p
           "academic_term": ("term_begin_date", "term_end_date")}
 
 
-def withdrawal_at_part(p, profile: dict, enrollments_sql: str) -> None:
+def withdrawal_at_part(p, profile: dict, enrollments_sql) -> None:
     """Learn `engagement.withdrawal_at` where the source dates the withdrawn's results;
-    `enrollments_sql` selects pid, off, w per student enrollment (w 1.0 if withdrawn)."""
+    `enrollments_sql()` selects pid, off, w per student enrollment (w 1.0 if withdrawn)."""
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         p.notes.append("/engagement/withdrawal_at: not estimated (the source lacks result "
                        "dates or term dates); withdrawals fall in 10–70 % of the term")
@@ -34,7 +34,7 @@ def withdrawal_at_part(p, profile: dict, enrollments_sql: str) -> None:
                        "10–70 % of the term")
         return
     try:
-        row = p.reader.rows(_last_result_sql(p, enrollments_sql))[0]
+        row = p.reader.rows(_last_result_sql(p, enrollments_sql()))[0]
     except (Missing, SourceError) as error:
         p.notes.append(f"/engagement/withdrawal_at: not estimated ({error})")
         return

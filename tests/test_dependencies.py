@@ -139,8 +139,8 @@ def test_withdrawn_stop_when_the_source_s_do(planted):
     profile's `withdrawal_at`, the withdrawn's kept rows spread over the work due before
     they left): drawn uniformly in 10-70 % of the term and keeping the first of their
     course's list, the withdrawn stopped early (median 0.36 of the term vs the source's
-    0.84, KS 0.77); now median 0.78, KS 0.28 (the source's rows are dropped at random,
-    not by date: a last row dropped leaves an earlier last one)."""
+    0.84, KS 0.77); now median 0.76, KS 0.33 (the source's work is missed at random as
+    well as by date: a last piece missed leaves an earlier last one, twice over here)."""
     source, profile, warehouse = planted
     assert "withdrawal_at" in profile["engagement"]
     want, got = _withdrawn_last_work(source), _withdrawn_last_work(warehouse)

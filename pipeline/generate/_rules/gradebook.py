@@ -161,7 +161,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     terms = engine.parent_rows("course_offering", offerings)
     withdrawal = withdrawal_dates(engine, distinct, terms)[local]
     due_by_course = _due_matrix(engine, compact, starts, act_count)
-    picked, left, last = work_before_leaving(engine, enrollments, engine.ordinal(RESULT, rows),
+    picked, left = work_before_leaving(engine, enrollments, engine.ordinal(RESULT, rows),
                                        which[local], due_by_course, withdrawal)
     position = starts[which[local]] + picked
     due = engine.column("learner_activity", "due_date", compact)[position]
@@ -173,7 +173,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     # (or, thinned, as far as the source's withdrawn left work unsubmitted)
     after = ((due_seconds > withdrawal) if left is None else left) & \
         (unsubmitted_target(engine) > 0)
-    missing = missing_work(engine, submit_z, distinct, local, rows, after, last)
+    missing = missing_work(engine, submit_z, distinct, local, rows, after)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),

@@ -27,15 +27,11 @@ UNSUBMITTED = "unsubmitted"
 
 
 def missing_work(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray,
-                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray,
-                 last: np.ndarray | None = None) -> np.ndarray:
-    """Whether each result row is missing: before any withdrawal by the copula (never
-    `last`, a withdrawn student's last work before leaving), and `after_leaving` (work due
-    after its student withdrew) as far as the source's was."""
-    missing = _missing(engine, submit_z, distinct, local, rows)
-    if last is not None:
-        missing &= ~last
-    return missing | _missing_after_leaving(engine, after_leaving, rows)
+                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray) -> np.ndarray:
+    """Whether each result row is missing: before any withdrawal by the copula, and
+    `after_leaving` (work due after its student withdrew) as far as the source's was."""
+    return _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
+        engine, after_leaving, rows)
 
 
 def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
@@ -173,10 +169,9 @@ def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.nda
     stop at `withdrawal_at`, not after the first few of the list. `course` is each row's
     course (index into `due`, a course × activity matrix of due seconds, +inf past the
     course's list or undated); `withdrawal` each row's leaving. Also whether each row counts
-    as due after its student left (None: as its due date says), and whether it is the last
-    work before leaving (kept submitted: it dates the leaving)."""
+    as due after its student left (None: as its due date says)."""
     if not engine.profile["engagement"].get("results_kept"):
-        return ordinal, None, None
+        return ordinal, None
     offsets = engine.layouts[RESULT].offsets
     kept = offsets[enrollments + 1] - offsets[enrollments]  # the enrollment's rows
     before = _due_by_leaving(np.sort(due, axis=1)[course], withdrawal)
@@ -186,8 +181,7 @@ def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.nda
     by_due = np.argsort(due, axis=1, kind="stable")
     out = ordinal.copy()
     out[withdrawn] = by_due[course[withdrawn], pick[withdrawn]]
-    last = withdrawn & (ordinal == np.minimum(kept, before) - 1)
-    return out, withdrawn & (pick >= before), last
+    return out, withdrawn & (pick >= before)
 
 
 def _due_by_leaving(due: np.ndarray, leaving: np.ndarray) -> np.ndarray:
@@ -200,3 +194,4 @@ def _due_by_leaving(due: np.ndarray, leaving: np.ndarray) -> np.ndarray:
     following = np.where(before < due.shape[1],
                          due[at, np.minimum(before, due.shape[1] - 1)], np.inf)
     return before + ((following - leaving < leaving - previous) & np.isfinite(following))
+
