@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -38,10 +39,8 @@ def machine() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     for module in ("apache_beam", "pyarrow", "numpy", "duckdb"):
-        try:
+        with contextlib.suppress(ImportError):
             facts[module] = __import__(module).__version__
-        except ImportError:
-            pass
     return facts
 
 

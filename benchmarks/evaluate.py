@@ -52,7 +52,8 @@ for i, path in enumerate(sys.argv[1:]):
     tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                          f"WHERE table_catalog = 'w{i}'").fetchall()
     for schema, name in tables:
-        con.execute(f'SELECT count(*), sum(hash(COLUMNS(*))) FROM w{i}."{schema}"."{name}"').fetchall()
+        con.execute(f'SELECT count(*), sum(hash(COLUMNS(*))) FROM w{i}."{schema}"."{name}"'
+                    ).fetchall()
 """
 
 

@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/throughput.py [--fte 20000] [--workers 1|2] [--repeat 1]
 
 The context store only (a profile without its `events` section; the event store is measured by
-`events.py`). Both sides produce the same files: every table, the same row counts cut into the same blocks
+`events.py`). Both sides produce the same files: every table, the same row counts cut into the
+same blocks
 (the plan's own `Block`s, companions included), the same Arrow schemas, one zstd Parquet file
 per block.
 
@@ -41,9 +42,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import flush_print, machine, table, write_results  # noqa: E402
-
 import apache_beam as beam  # noqa: E402
+from _common import flush_print, machine, table, write_results  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 

@@ -8,6 +8,7 @@ October that overlap, as the presentations of a distance-learning university do.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from handbuilt import institution, shape_of, write_duckdb
@@ -50,6 +51,6 @@ def test_exams_sit_at_the_end_and_date_bound_breaks_are_not_moved(learned):
 def test_the_untyped_terms_are_named_in_the_notes(learned):
     """The privacy manifest's notes say which terms were named and by what rule."""
     _, path = learned
-    notes = json.loads(open(path.replace(".json", ".privacy.json")).read())["notes"]
+    notes = json.loads(Path(path.replace(".json", ".privacy.json")).read_text())["notes"]
     assert any("4 of 4 term(s) have no term_type" in note and "month it begins in" in note
                for note in notes), notes

@@ -65,4 +65,5 @@ def test_a_worker_imports_every_step_from_the_installed_package(translated, inst
     outside_venv = {name: path for name, path in seen["module_files"].items()
                     if path and not Path(path).is_relative_to(venv)}
     assert not outside_venv
-    assert "pipeline.generate._rules" in seen["module_files"]  # set up: the engine's rules registered
+    # set up: the engine's rules registered
+    assert "pipeline.generate._rules" in seen["module_files"]

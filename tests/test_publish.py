@@ -165,8 +165,8 @@ def test_a_failed_check_leaves_the_publication_untouched(first, client, endpoint
 
 def test_a_failed_dbt_build_leaves_the_publication_untouched(first, client, endpoint):
     """dbt reads an event store that is not there (a --vars override): the dbt step fails."""
-    from pipeline.outputs._publish import publish
     from pipeline.errors import PublishError
+    from pipeline.outputs._publish import publish
 
     before, lines = _consumer_state(client), []
     with pytest.raises(PublishError) as failed:

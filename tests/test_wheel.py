@@ -88,7 +88,8 @@ def test_run_profile_and_caliper_from_the_installed_wheel(installed, outside):
     run_checked(cli, "profile", "--source", "w/warehouse.duckdb", "--out", "p.json",
          cwd=folder, env=env)
     assert (folder / "p.json").is_file() and (folder / "p.privacy.json").is_file()
-    result = run_checked(cli, "caliper", "--out", "w", "--limit", 2, "--validate", cwd=folder, env=env)
+    result = run_checked(cli, "caliper", "--out", "w", "--limit", 2, "--validate", cwd=folder,
+                         env=env)
     assert result.stdout.count('"@context"') == 2
     # a reader that stops early (`| head -1`): a quiet end, no traceback
     reader = subprocess.Popen([str(cli), "caliper", "--out", "w", "--limit", "3000"],

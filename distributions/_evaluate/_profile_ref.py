@@ -6,7 +6,8 @@ reported as not applicable."""
 
 from __future__ import annotations
 
-from distributions._evaluate._context import Context
+from distributions._evaluate._columns import value_counts
+from distributions._evaluate._context import Context, number
 from distributions._evaluate._figures import (
     Figure,
     distance_figure,
@@ -14,8 +15,6 @@ from distributions._evaluate._figures import (
     rescale,
     similarity_figure,
 )
-from distributions._evaluate._columns import value_counts
-from distributions._evaluate._context import number
 from distributions._evaluate._sql import HB, SPLITS, q, split_rows, split_sets
 from distributions._evaluate._stats import ks_at_points, ks_counts, mean_of, quantile_points, tvd
 from pipeline.udp._registry import REGISTRY

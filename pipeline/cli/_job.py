@@ -35,8 +35,8 @@ from pipeline.outputs._dbt import build
 from pipeline.outputs._duckdb import load_warehouse
 from pipeline.outputs._staging import is_remote, staged_output
 from pipeline.udp._contract import check_profile
-from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
+from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
 from pipeline.udp._registry import REGISTRY, profile_extras
 from pipeline.udp._schema import ENTITY
 

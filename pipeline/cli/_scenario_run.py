@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from distributions._scenario import load_scenario
-
 from pipeline.errors import ScenarioError
 from pipeline.generate._scenario_gen import catalog
 from pipeline.udp._registry import REGISTRY

@@ -33,8 +33,8 @@ from pipeline.generate._events.generate import (
 )
 from pipeline.generate._plan import Block, Settings, blocks, build_plan, generated_tables
 from pipeline.generate._scenario_gen import extend_registry
-from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
+from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
 from pipeline.udp._registry import REGISTRY, registry_for
 from pipeline.udp._schema import ENTITY
 

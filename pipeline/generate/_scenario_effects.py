@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from distributions._scenario import EFFECTS
-
 from pipeline.errors import ScenarioError
 from pipeline.generate._column_values import Labels
 from pipeline.generate._engine import RULES, Engine, rule

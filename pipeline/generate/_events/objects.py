@@ -26,7 +26,7 @@ def kind_code(name: str) -> int:
     return KINDS.index(name)
 
 
-def object_picker(engine: Engine, model: RateModel) -> "ObjectPicker":
+def object_picker(engine: Engine, model: RateModel) -> ObjectPicker:
     """The engine's object picker, built once (outside any block's memo)."""
     if "object_picker" not in engine.facts:
         with engine.scratch():

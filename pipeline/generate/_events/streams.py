@@ -25,8 +25,8 @@ from pipeline.generate._events.rates import (
 )
 from pipeline.generate._random import stream_key, uniform
 from pipeline.generate._rules.calendar import term_dates
-from pipeline.generate._rules.enrollment import activity_latent, enrollment_people
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._rules.enrollment import activity_latent, enrollment_people
 from pipeline.generate._rules.gradebook import RESULT, result_core, withdrawal_dates
 from pipeline.generate._scenario_effects import apply_effects, effect_tools
 
