@@ -21,6 +21,8 @@ from scipy import optimize, special, stats
 
 from distributions._estimators import Missing
 from distributions._noisy_engagement import noised_statistics
+from distributions._withdrawal_dates import withdrawal_at_part
+from distributions._withdrawal_fractions import withdrawal_fractions
 from pipeline.errors import SourceError
 
 _SIMULATED = 40_000  # enrollments in the calibration simulation (fixed seed: deterministic)
@@ -44,7 +46,8 @@ def engagement_part(p, profile: dict) -> None:
         p.notes.append("/engagement: fewer than 2k scored student enrollments: score_rho and "
                        "withdrawal_rho kept from the default profile")
         return
-    sim = Simulation(found["results"], ratio_transform(profile), due_fractions(profile))
+    sim = Simulation(found["results"], ratio_transform(profile), due_fractions(profile),
+                     engagement)
     if found["icc"] is not None and sim.scores_vary():
         engagement["score_rho"] = round(sim.score_rho(found["icc"]), 4)
     rho = engagement["score_rho"]
@@ -112,6 +115,8 @@ def results_kept_part(p, profile: dict) -> None:
     of their course's activities, apart for the withdrawn (who leave before later work is
     set) — absent where every enrollment has a row for every activity."""
     engagement = profile["engagement"]
+    withdrawal_at_part(p, profile, lambda: _student_enrollments(
+        p, engagement["withdrawn_role_statuses"]))
     try:
         rows = p.reader.rows(_results_kept_sql(p, engagement["withdrawn_role_statuses"]))
     except (Missing, SourceError) as error:
@@ -231,15 +236,15 @@ class Simulation:
     """The generator's gradebook in miniature, on fixed random numbers (so each statistic is
     a smooth, monotone function of the parameter, solved by bisection)."""
 
-    def __init__(self, results: float, transform, due=None):
+    def __init__(self, results: float, transform, due=None, engagement: dict | None = None):
         rng = np.random.default_rng(20_261_130)
         self.m = max(int(round(results)), 2)
         self.latent = rng.standard_normal(_SIMULATED)
         self.own = rng.standard_normal(_SIMULATED)
         self.noise = rng.standard_normal((_SIMULATED, self.m))
-        # a withdrawn enrollment keeps only the work due before its withdrawal (10–70 % of
-        # the term); one with nothing graded drops out of the statistic, as in the source
-        withdrawal = rng.uniform(0.1, 0.7, _SIMULATED)
+        # a withdrawn enrollment keeps only the work due before its withdrawal (the learned
+        # `withdrawal_at`); one with nothing graded drops out of the statistic, as in the source
+        withdrawal = withdrawal_fractions(engagement or {}, rng.uniform(size=_SIMULATED))
         due_at = (due or (lambda u: u))(rng.uniform(size=(_SIMULATED, self.m)))
         self.before = due_at < withdrawal[:, None]
         self.transform = transform

@@ -144,10 +144,8 @@ def campus_of_section(engine: Engine, table: Table, column: str, rows: np.ndarra
 def activity_names(engine: Engine, table: Table, column: str, rows: np.ndarray):
     """Assignment-group names in creation order; assignment titles numbered per group; or,
     learned from a source, drawn course by course (see `_names_by_course`)."""
-    if engine.learned(table.key, column) and table.name == "learner_activity_group":
-        return _names_by_course(engine, table, column, rows)
     if engine.learned(table.key, column):
-        return engine.sample(table.key, column, rows)
+        return _names_by_course(engine, table, column, rows)
     if table.name == "learner_activity_group":
         ordinal = engine.ordinal(table.key, rows) % len(cat.ACTIVITY_GROUP_NAMES)
         return Labels(ordinal.astype(np.int32), cat.ACTIVITY_GROUP_NAMES)
@@ -175,7 +173,8 @@ def _names_by_course(engine: Engine, table: Table, column: str, rows: np.ndarray
                 cell = engine.column("learner_activity_group", "name", engine.layouts[
                     table.key].parent_rows(everyone)).codes.astype(np.int64) + 1
             engine.facts[slot] = _spread(engine, table.key, column,
-                                         _offerings_of(engine, table, everyone), cell)
+                                         _offerings_of(engine, table, everyone), cell,
+                                         in_order=table.name == "learner_activity")
     return engine.sample(table.key, column, rows, engine.facts[slot][rows])
 
 
@@ -188,15 +187,18 @@ def _offerings_of(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
 
 
 def _spread(engine: Engine, key: str, name: str, owner: np.ndarray,
-            cell: np.ndarray) -> np.ndarray:
+            cell: np.ndarray, in_order: bool = False) -> np.ndarray:
     """Uniforms of every row of a table: each row's place among its owner's rows of its
-    cell ((rank + ½) / count, ranks in a seeded random order), then each cell's rows take
-    the cell's strata of (0, 1) in the order of their places."""
+    cell ((rank + ½) / count, ranks in a seeded random order, or `in_order` of the rows:
+    a course's first TMA takes the first of the TMA titles, as its due date takes the
+    first rank), then each cell's rows take the cell's strata of (0, 1) in the order of
+    their places."""
     rows = np.arange(len(owner), dtype=np.int64)
     bits = _random.bits(_random.stream_key(engine.seed, key, name, "course"), rows)
     pair = owner * (int(cell.max(initial=0)) + 1) + cell
     _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
-    place = (_ranks(np.lexsort((bits, pair)), pair) + 0.5) / counts[inverse]
+    place = (_ranks(np.lexsort((rows if in_order else bits, pair)), pair) + 0.5) / \
+        counts[inverse]
     rank = _ranks(np.lexsort((bits, place, cell)), cell)
     size = np.bincount(cell)[cell]
     return (rank + engine.uniform(key, name, rows)) / size

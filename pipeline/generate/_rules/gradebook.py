@@ -28,6 +28,7 @@ from pipeline.generate._rules.missing_work import (
     missing_work,
     unsubmitted_target,
     withdrawal_dates,
+    work_before_leaving,
 )
 from pipeline.generate._rules.work_dates import graded_dates, response_seconds
 from pipeline.generate._scenario_effects import apply_effects
@@ -156,10 +157,13 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     act_first, act_count = _activity_span(engine, unique_offerings)
     starts = np.concatenate([[0], np.cumsum(act_count)])
     compact = np.repeat(act_first - starts[:-1], act_count) + np.arange(starts[-1])
-    position = starts[which[local]] + engine.ordinal(RESULT, rows)
     latent = engagement(engine, distinct)[local]
     terms = engine.parent_rows("course_offering", offerings)
     withdrawal = withdrawal_dates(engine, distinct, terms)[local]
+    due_by_course = _due_matrix(engine, compact, starts, act_count)
+    picked, left = work_before_leaving(engine, enrollments, engine.ordinal(RESULT, rows),
+                                       which[local], due_by_course, withdrawal)
+    position = starts[which[local]] + picked
     due = engine.column("learner_activity", "due_date", compact)[position]
     submit_z = _copula(engine, latent, engine.profile["engagement"]["submission_rho"],
                        "submitted", rows)
@@ -167,13 +171,29 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     due_seconds[np.isnat(due)] = -np.inf
     # work due after a withdrawal is missing, unless the source has no missing work at all
     # (or, thinned, as far as the source's withdrawn left work unsubmitted)
-    after = (due_seconds > withdrawal) & (unsubmitted_target(engine) > 0)
+    after = ((due_seconds > withdrawal) if left is None else left) & \
+        (unsubmitted_target(engine) > 0)
     missing = missing_work(engine, submit_z, distinct, local, rows, after)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
             "missing": missing, "due": due, "terms": terms[local], "compact": compact,
             "position": position, "withdrawal": withdrawal}
+
+
+def _due_matrix(engine: Engine, compact: np.ndarray, starts: np.ndarray,
+                counts: np.ndarray) -> np.ndarray | None:
+    """Due seconds of each course's activities, a course × activity matrix (+inf where
+    undated or past the course's list); None where no withdrawn rows are spread by it."""
+    if not engine.profile["engagement"].get("results_kept"):
+        return None
+    due = engine.column("learner_activity", "due_date", compact)
+    seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
+    seconds[np.isnat(due)] = np.inf
+    matrix = np.full((len(counts), int(counts.max(initial=0))), np.inf)
+    column = np.arange(len(compact)) - np.repeat(starts[:-1], counts)
+    matrix[np.repeat(np.arange(len(counts)), counts), column] = seconds
+    return matrix
 
 
 def activity_values(engine: Engine, core: dict, column: str):

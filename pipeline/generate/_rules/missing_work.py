@@ -4,8 +4,9 @@ Work is missing where the submission copula (pipeline/generate/_rules/gradebook.
 below a threshold set so the result rows keep the profile's unsubmitted share: one threshold
 for all, or — where `engagement.results_kept` gives the withdrawn and the others their own
 unsubmitted shares — one per class (the withdrawn's at random). Work due after a withdrawn
-student left is missing too, unless the source's withdrawn left less work unsubmitted than
-that (their later rows were dropped, not kept empty: a converted dataset).
+student left (when in the term the source's withdrawn stopped: `engagement.withdrawal_at`)
+is missing too, unless the source's withdrawn left less work unsubmitted than that (their
+later rows were dropped, not kept empty: a converted dataset).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from distributions._withdrawal_fractions import (
+    mean_withdrawal_fraction,
+    withdrawal_fractions,
+)
 from pipeline.generate._engine import Engine
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
@@ -53,7 +58,8 @@ def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: 
     spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
     enrolled, left = _class_unsubmitted(engine, kept)
     missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
-    after = max(left - _AFTER_WITHDRAWAL, 0.0) / (1.0 - _AFTER_WITHDRAWAL)
+    after_leaving = _after_withdrawal(engine)
+    after = max(left - after_leaving, 0.0) / (1.0 - after_leaving)
     at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
     return np.where(withdrawn, at_random, missing)
 
@@ -65,7 +71,7 @@ def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -
     kept = engine.profile["engagement"].get("results_kept", {})
     if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
         return late
-    share = _class_unsubmitted(engine, kept)[1] / _AFTER_WITHDRAWAL
+    share = _class_unsubmitted(engine, kept)[1] / _after_withdrawal(engine)
     if share >= 1.0:
         return late
     return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
@@ -101,12 +107,13 @@ def _missing_after_withdrawals(engine: Engine) -> float:
     keeps the profile's `unsubmitted` share."""
     target = unsubmitted_target(engine)
     share = _student_withdrawn_share(engine)
-    # withdrawal falls uniformly in [10%, 70%] of the term: ~60% of the work comes after it;
-    # the withdrawn hold `results_kept` of their course's rows, the others theirs
+    # withdrawal falls where the source's withdrawn stopped (`withdrawal_at`; without it
+    # uniformly in 10–70 % of the term, ~60 % of the work after it); the withdrawn hold
+    # `results_kept` of their course's rows, the others theirs
     kept = engine.profile["engagement"].get("results_kept", {})
     rows_withdrawn = share * _kept_share(kept.get("withdrawn"))
     rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
-    after = rows_withdrawn / max(rows, 1e-9) * _AFTER_WITHDRAWAL
+    after = rows_withdrawn / max(rows, 1e-9) * _after_withdrawal(engine)
     return max(target - after, 0.0) / max(1.0 - after, 1e-9)
 
 
@@ -133,14 +140,58 @@ def _kept_share(kept: dict | None) -> float:
     return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
 
 
-_WITHDRAWAL_WINDOW = (0.1, 0.6)  # start and width, as fractions of the term
-_AFTER_WITHDRAWAL = 1.0 - (_WITHDRAWAL_WINDOW[0] + _WITHDRAWAL_WINDOW[1] / 2)
+def _after_withdrawal(engine: Engine) -> float:
+    """The share of a withdrawn student's work due after they left (work due evenly over
+    the term): 0.6 for the default window, else 1 − the learned mean fraction."""
+    engagement = engine.profile["engagement"]
+    return 1.0 - mean_withdrawal_fraction(engagement) if "withdrawal_at" in engagement \
+        else 0.6
 
 
 def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never)."""
+    """Seconds since the epoch after which a withdrawn student submits nothing (inf if never):
+    at the fraction of the term the source's withdrawn stopped at (`withdrawal_at`)."""
     begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
     end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
-    start, width = _WITHDRAWAL_WINDOW
-    fraction = start + width * engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    fraction = withdrawal_fractions(engine.profile["engagement"],
+                                    engine.uniform(ENROLLMENT, "withdrawal", enrollments))
     return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
+
+
+def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.ndarray,
+                        course: np.ndarray, due: np.ndarray | None, withdrawal: np.ndarray):
+    """Which of its course's activities (index in the course's list) each result row holds.
+
+    As planned, an enrollment's rows are the first of its course's list. Where the source
+    dropped the withdrawn's later rows (`results_kept`), a withdrawn enrollment's rows are
+    instead spread evenly over the work due before it left, up to the last of it, in due
+    order (with more rows than that work, it and the work due next): the source's withdrawn
+    stop at `withdrawal_at`, not after the first few of the list. `course` is each row's
+    course (index into `due`, a course × activity matrix of due seconds, +inf past the
+    course's list or undated); `withdrawal` each row's leaving. Also whether each row counts
+    as due after its student left (None: as its due date says)."""
+    if not engine.profile["engagement"].get("results_kept"):
+        return ordinal, None
+    offsets = engine.layouts[RESULT].offsets
+    kept = offsets[enrollments + 1] - offsets[enrollments]  # the enrollment's rows
+    before = _due_by_leaving(np.sort(due, axis=1)[course], withdrawal)
+    withdrawn = np.isfinite(withdrawal) & (kept > 0)
+    # more rows than work due before leaving: that work and the next due (missing after it)
+    pick = np.where(kept <= before, (ordinal + 1) * before // np.maximum(kept, 1) - 1, ordinal)
+    by_due = np.argsort(due, axis=1, kind="stable")
+    out = ordinal.copy()
+    out[withdrawn] = by_due[course[withdrawn], pick[withdrawn]]
+    return out, withdrawn & (pick >= before)
+
+
+def _due_by_leaving(due: np.ndarray, leaving: np.ndarray) -> np.ndarray:
+    """How many of each row's activities (`due`, sorted) count as due by its leaving: those
+    due before it, and the next one too when that is nearer (`withdrawal_at` is when the
+    last result came in; the last work due before it would come in earlier, on average)."""
+    before = (due <= leaving[:, None]).sum(axis=1)
+    at = np.arange(len(due))
+    previous = np.where(before > 0, due[at, np.maximum(before - 1, 0)], -np.inf)
+    following = np.where(before < due.shape[1],
+                         due[at, np.minimum(before, due.shape[1] - 1)], np.inf)
+    return before + ((following - leaving < leaving - previous) & np.isfinite(following))
+
