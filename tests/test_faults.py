@@ -24,9 +24,13 @@ CLI = [sys.executable, "-m", "pipeline"]
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen:
+    """The CLI as a user's terminal starts it: Ctrl-C delivered, even when the suite itself
+    runs as a background job of a script (which ignores SIGINT, and the CLI keeps a signal
+    its caller ignores ignored)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([*CLI, *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _staging(parent: Path, name: str = "w") -> list[Path]:
