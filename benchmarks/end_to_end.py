@@ -342,10 +342,10 @@ def throughput_rows(r: dict) -> list[list]:
     rows = []
     for stage, seconds in r["stage_s"].items():
         cpu = r["cpu_s"].get(stage)
-        per_cpu = (lambda n: n / cpu if cpu else None)
+        counted = stage in ("generate", "load") and cpu
         rows.append([stage, seconds, cpu, cpu / seconds if cpu and seconds else None,
-                     per_cpu(r["rows"]) if stage in ("generate", "load") else None,
-                     per_cpu(r["events"]) if stage in ("generate", "load") else None])
+                     r["rows"] / cpu if counted else None,
+                     r["events"] / cpu if counted else None])
     return rows
 
 

@@ -10,7 +10,8 @@ shares are counted in rows, but a value (a title, a campus) is published only wh
 distinct people are enrolled behind it — a course taken by a handful of students is not.
 A subject is learned given the course's CIP family, a course's title and number given its
 subject, a campus code given its name and an assignment's title given its group's name, when
-the source has both, so that they keep agreeing (a course's title belongs to its subject). The built-in catalog stays the default when the source lacks the column, when the
+the source has both, so that they keep agreeing (a course's title belongs to its subject).
+The built-in catalog stays the default when the source lacks the column, when the
 column reads like free text (long or e-mail-like values) or when it has more distinct values
 than a catalog plausibly holds; each such case is a note.
 """

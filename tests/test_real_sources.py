@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from handbuilt import SHAPES, SPARSE_TABLES, build
 from dependency_metrics import PLANTED, planted
-from structure_metrics import CHILDREN, histogram, ks, numbers, row_counts, shares, tvd
+from handbuilt import SHAPES, SPARSE_TABLES, build
+from structure_metrics import CHILDREN, histogram, ks, row_counts, shares, tvd
 
 from pipeline.cli import main
 

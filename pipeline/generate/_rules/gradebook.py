@@ -19,8 +19,8 @@ from scipy import special
 from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, latent, rule
 from pipeline.generate._plan import count_rule
-from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
 from pipeline.generate._rules.missing_work import (
     RESULT,
     UNSUBMITTED,

@@ -15,8 +15,8 @@ from scipy import special
 
 from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, rule
-from pipeline.generate._rules.enrollment import student_latent
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
+from pipeline.generate._rules.enrollment import student_latent
 from pipeline.generate._rules.gradebook import (
     RESULT,
     activity_values,
