@@ -217,26 +217,17 @@ def _clear_non_finite(checked: CheckedSource, table, tables: dict, notes: list[s
     """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
     read as missing, counted in a note: one such value makes every mean, quantile and
     correlation of the column NaN."""
-    name = table.name
     registry_numbers = {c.name for c in table.columns if c.type == "float64"}
-    columns = [c for c, declared in tables[name].items()
+    columns = [c for c, declared in tables[table.name].items()
                if declared.upper().startswith(_FLOATS) or (
                    c in registry_numbers and declared.upper().startswith("VARCHAR"))]
-    if not columns:
-        return
-    relation = checked.relation(name)
-    bad = {c: f'isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE' for c in columns}
-    row = checked.query("SELECT " + ", ".join(
-        f"count(CASE WHEN {test} THEN 1 END) AS c{i}" for i, test in enumerate(bad.values()))
-        + f" FROM {relation}").to_pylist()[0]
-    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(columns) if row[f"c{i}"]}
-    if not found:
-        return
-    cleared = ", ".join(f'CASE WHEN {bad[c]} THEN NULL ELSE "{c}" END AS "{c}"' for c in found)
-    checked.cleaned[name] = f"(SELECT * REPLACE ({cleared}) FROM {relation})"
-    notes.append(f"source table {name}: " + "; ".join(
-        f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
-        + " (read as missing)")
+    found = _rewrite_values(checked, table.name, {
+        c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE THEN NULL ELSE "{c}" END'
+        for c in columns})
+    if found:
+        notes.append(f"source table {table.name}: " + "; ".join(
+            f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
+            + " (read as missing)")
 
 
 def _canonical_spelling(checked: CheckedSource, name: str, tables: dict,
@@ -247,27 +238,34 @@ def _canonical_spelling(checked: CheckedSource, name: str, tables: dict,
     otherwise a source whose roles are spelled 'student' has no students at all."""
     columns = {c: words for (t, c), words in CANONICAL.items()
                if t == name and c in tables.get(name, {})}
-    if not columns:
-        return
-    relation = checked.relation(name)
 
     def folded(column: str) -> str:
         return f"""lower(regexp_replace(CAST("{column}" AS VARCHAR), '[^A-Za-z0-9]', '', 'g'))"""
 
-    spelled = {c: "CASE " + " ".join(f"WHEN {folded(c)} = '{w.lower()}' THEN '{w}'"
-                                       for w in words) + f' ELSE "{c}" END' for c, words
-               in columns.items()}
+    found = _rewrite_values(checked, name, {
+        c: "CASE " + " ".join(f"WHEN {folded(c)} = '{w.lower()}' THEN '{w}'" for w in words)
+        + f' ELSE "{c}" END' for c, words in columns.items()})
+    if found:
+        notes.append(f"source table {name}: " + "; ".join(
+            f"{n:,} value(s) of {c} read in their UDP spelling ({', '.join(columns[c])})"
+            for c, n in found.items()))
+
+
+def _rewrite_values(checked: CheckedSource, name: str, rewritten: dict[str, str]) -> dict:
+    """Read each column of `rewritten` through its SQL expression wherever that changes a
+    value: the table's relation becomes `SELECT * REPLACE (...)` over those columns. Returns
+    how many values each changed column had rewritten (none changed: the relation stays)."""
+    if not rewritten:
+        return {}
+    relation = checked.relation(name)
     row = checked.query("SELECT " + ", ".join(
         f'count(CASE WHEN ({e}) IS DISTINCT FROM "{c}" THEN 1 END) AS c{i}'
-        for i, (c, e) in enumerate(spelled.items())) + f" FROM {relation}").to_pylist()[0]
-    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(spelled) if row[f"c{i}"]}
-    if not found:
-        return
-    respelled = ", ".join(f'{spelled[c]} AS "{c}"' for c in found)
-    checked.cleaned[name] = f"(SELECT * REPLACE ({respelled}) FROM {relation})"
-    notes.append(f"source table {name}: " + "; ".join(
-        f"{n:,} value(s) of {c} read in their UDP spelling ({', '.join(columns[c])})"
-        for c, n in found.items()))
+        for i, (c, e) in enumerate(rewritten.items())) + f" FROM {relation}").to_pylist()[0]
+    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(rewritten) if row[f"c{i}"]}
+    if found:
+        replaced = ", ".join(f'{rewritten[c]} AS "{c}"' for c in found)
+        checked.cleaned[name] = f"(SELECT * REPLACE ({replaced}) FROM {relation})"
+    return found
 
 
 def _refuse_without_students(checked: CheckedSource, tables: dict) -> None:
