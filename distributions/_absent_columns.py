@@ -25,7 +25,7 @@ def absent_status_part(p, profile: dict) -> None:
         return
     path = f"/tables/{RESULT}/columns/grading_status"
     score = r.col(RESULT, "published_score", "number", "t")
-    pid = r.col(RESULT, "person_id", "key", "t") if r.has(RESULT, "person_id") else "NULL"
+    pid = r.col_or_null(RESULT, "person_id", "key", "t")
     base = (f"SELECT CASE WHEN {score} IS NULL THEN '{_UNSUBMITTED}' ELSE '{_GRADED}' END "
             f"AS v, {pid} AS pid FROM {r.rel(RESULT)} AS t")
     counts = value_cells(r, base).get((), {})

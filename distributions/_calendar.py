@@ -19,10 +19,8 @@ def term_rows(r: Reader) -> list[dict]:
     s = r.sql
     begin = s.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
     end = s.seconds(r.col("academic_term", "term_end_date", "time", "t"))
-    kind = (r.col("academic_term", "term_type", "text", "t")
-            if r.has("academic_term", "term_type") else "NULL")
-    session = (r.col("academic_term", "session_type", "text", "t")
-               if r.has("academic_term", "session_type") else "NULL")
+    kind = r.col_or_null("academic_term", "term_type", "text", "t")
+    session = r.col_or_null("academic_term", "session_type", "text", "t")
     return r.rows(f"SELECT {kind} AS term_type, {session} AS session_type, {begin} AS b, "
                   f"{end} AS e FROM {r.rel('academic_term')} AS t WHERE {begin} IS NOT NULL "
                   f"AND {end} IS NOT NULL ORDER BY b")

@@ -95,6 +95,11 @@ class Reader:
     def has(self, table: str, column: str) -> bool:
         return column in self.tables.get(table, {})
 
+    def col_or_null(self, table: str, column: str, kind: str, alias: str = "t") -> str:
+        """`col`, or SQL NULL where the source lacks the column (an optional attribute that
+        a query groups or filters by when it is there)."""
+        return self.col(table, column, kind, alias) if self.has(table, column) else "NULL"
+
     def col(self, table: str, column: str, kind: str, alias: str = "t") -> str:
         """`alias.column` as `kind` (text, number or time; `key`: a person key only grouped
         and counted by, its own integers where the source stores integers, else text), or

@@ -158,10 +158,8 @@ class EventQueries:
         r, s = self.r, self.s
         begin = self._epoch(r.col("academic_term", "term_begin_date", "time", "t"))
         end = self._epoch(r.col("academic_term", "term_end_date", "time", "t"))
-        cip = r.col("course_offering", "cip_family", "text", "o") if r.has(
-            "course_offering", "cip_family") else "NULL"
-        level = r.col("course_offering", "course_level", "text", "o") if r.has(
-            "course_offering", "course_level") else "NULL"
+        cip = r.col_or_null("course_offering", "cip_family", "text", "o")
+        level = r.col_or_null("course_offering", "course_level", "text", "o")
         time = self._epoch(r.col(TABLE, "event_time", "time", "e"))
         role = r.col("course_section_enrollment", "role", "text", "x")
         staff = ", ".join(f"'{n}'" for n, v in self.roles.items() if v["stream"] == "instructor")

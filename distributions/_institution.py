@@ -214,8 +214,7 @@ def _gradebook(p, profile: dict) -> None:
     r, k = p.reader, p.guard.k
     final = r.col("course_grade", "le_final_score", "number", "g")
     # a source with the final score alone still tells whether the withdrawn keep theirs
-    current = r.col("course_grade", "le_current_score", "number", "g") \
-        if r.has("course_grade", "le_current_score") else "NULL"
+    current = r.col_or_null("course_grade", "le_current_score", "number", "g")
     status = r.col("course_section_enrollment", "role_status", "text", "e")
     withdrawn = ", ".join(f"'{s}'" for s in profile["engagement"]["withdrawn_role_statuses"])
     person = r.col("course_grade", "person_id", "key", "g")

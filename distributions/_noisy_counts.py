@@ -130,8 +130,7 @@ def noised_section_sizes(p, student_rows: str) -> dict[tuple, dict[int, int]]:
 def _section_sql(p, student_rows: str, cap: int) -> str:
     """SELECT section, level, n: each section's students, a person in ≤ `cap` sections."""
     r = p.reader
-    level = (r.col("course_offering", "course_level", "text", "o")
-             if r.has("course_offering", "course_level") else "NULL")
+    level = r.col_or_null("course_offering", "course_level", "text", "o")
     return (f"SELECT s.course_section_id AS section, {level} AS level, COUNT(x.person) AS n "
             f"FROM {r.rel('course_section')} AS s JOIN {r.rel('course_offering')} AS o "
             f"ON s.course_offering_id = o.course_offering_id LEFT JOIN (SELECT * FROM (SELECT "

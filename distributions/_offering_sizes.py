@@ -34,8 +34,7 @@ def per_offering(p, profile: dict, students: str) -> None:
     selects person, section, offering, term of every student enrollment."""
     _not_under_epsilon(p)
     r = p.reader
-    level = (r.col("course_offering", "course_level", "text", "o")
-             if r.has("course_offering", "course_level") else "NULL")
+    level = r.col_or_null("course_offering", "course_level", "text", "o")
     base = (f"SELECT {level} AS g0, COUNT(x.person) AS v FROM {r.rel('course_offering')} AS o "
             f"LEFT JOIN ({students}) AS x ON x.offering = o.course_offering_id "
             f"WHERE o.course_offering_id IN (SELECT s.course_offering_id FROM "

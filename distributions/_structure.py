@@ -139,8 +139,7 @@ def _positions(p, path: str, counts: dict) -> dict | None:
 def _per_section(p, profile: dict) -> None:
     """Students per section, zeros included, conditioned on the offering's course level."""
     r = p.reader
-    level = (r.col("course_offering", "course_level", "text", "o")
-             if r.has("course_offering", "course_level") else "NULL")
+    level = r.col_or_null("course_offering", "course_level", "text", "o")
     base = (f"SELECT {level} AS g0, COUNT(x.person) AS v FROM {r.rel('course_section')} AS s "
             f"JOIN {r.rel('course_offering')} AS o ON s.course_offering_id = "
             f"o.course_offering_id LEFT JOIN ({_student_rows(p)}) AS x "
@@ -272,8 +271,7 @@ def _offerings_by_term_type(p, profile: dict) -> dict[str, float]:
     if not r.has("academic_term", "term_begin_date"):
         return {}
     begin = r.sql.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
-    kind = (r.col("academic_term", "term_type", "text", "t")
-            if r.has("academic_term", "term_type") else "NULL")
+    kind = r.col_or_null("academic_term", "term_type", "text", "t")
     rows = r.rows(f"SELECT {kind} AS term_type, {begin} AS b, COUNT(*) AS n "
                   f"FROM {r.rel('course_offering')} AS o JOIN {r.rel('academic_term')} AS t "
                   f"ON o.academic_term_id = t.academic_term_id WHERE {begin} IS NOT NULL "
