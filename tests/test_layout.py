@@ -183,6 +183,15 @@ def test_importing_a_package_does_not_load_beam_or_dbt(package):
 _ENGINES = ("apache_beam", "dbt", "scipy", "sklearn", "google.cloud.bigquery")
 
 
+def _snippet(code: str, argument, timeout: int) -> list:
+    """Run `code` in a fresh interpreter (with `argument` as sys.argv[1]) and return the
+    JSON it printed last: what a command left in sys.modules, among others."""
+    result = subprocess.run([sys.executable, "-c", code, str(argument)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def test_the_command_line_loads_a_command_only_when_it_is_dispatched(tmp_path):
     """A usage error, `--version` and `clean` load no engine: each command's module (and its
     stack) is imported when that command runs, so every call that fails early is cheap."""
@@ -192,10 +201,7 @@ def test_the_command_line_loads_a_command_only_when_it_is_dispatched(tmp_path):
             "with contextlib.redirect_stdout(io.StringIO()), "
             "contextlib.suppress(SystemExit):\n    main(['--version'])\n"
             "print(json.dumps([codes, sorted(sys.modules)]))")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    codes, loaded = json.loads(result.stdout.splitlines()[-1])
+    codes, loaded = _snippet(code, tmp_path / "w", timeout=120)
     assert codes == [2, 2, 0]
     assert not {m for m in loaded for e in _ENGINES if m == e or m.startswith(e + ".")}
     assert "pipeline.cli._cmd_warehouse" in loaded and "pipeline.cli._cmd_run" not in loaded
@@ -219,10 +225,7 @@ def test_generate_loads_neither_the_profiler_nor_the_evaluation(tmp_path):
             "    code = main(['generate', '--fte', '30', '--terms', '1', '--event-days', '1',"
             " '--out', sys.argv[1]])\n"
             "print(json.dumps([code, sorted(sys.modules)]))")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    code, loaded = json.loads(result.stdout.splitlines()[-1])
+    code, loaded = _snippet(code, tmp_path / "w", timeout=300)
     assert code == 0 and "apache_beam" in loaded and "scipy.special" in loaded
     unused = ("scipy.stats", "sklearn", "sdmetrics", "distributions._profiler",
               "distributions._sources", "distributions._evaluate")
