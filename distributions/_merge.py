@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from distributions._merge_cells import cell_weight, undated_weight
+from distributions._merge_terms import merged_calendar, merged_structure
 from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
 from distributions._profile_result import ProfileResult
@@ -41,7 +42,7 @@ from pipeline.udp._registry import REGISTRY
 PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_section_enrollment",
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
-_LARGEST = ("calendar", "grading_scheme", "gradebook")
+_LARGEST = ("grading_scheme", "gradebook")
 
 
 class Merge:
@@ -54,6 +55,10 @@ class Merge:
         self.profiles = [load_profile(str(p)) for p in self.paths]
         self.manifests = [_manifest(p) for p in self.paths]
         self.fte = np.array([float(p["settings"].get("fte") or 1.0) for p in self.profiles])
+        self.terms = np.array([int(p["settings"].get("terms") or 1) for p in self.profiles])
+        # per-term rates (instructors per student, events per student-day) weigh by the
+        # student-terms behind them
+        self.fte_terms = self.fte * self.terms
         self.largest = int(np.argmax(self.fte))
         self.k = max(int(m.get("k", 10)) if m else 10 for m in self.manifests)
         self.default = load_profile()
@@ -74,7 +79,7 @@ class Merge:
         rows = [(m or {}).get("tables", {}).get(table) for m in self.manifests]
         if all(r for r in rows):
             return np.array(rows, dtype=float)
-        return self.fte.copy()
+        return self.fte_terms.copy()
 
 
 def merge_profiles(paths: list[str]):
@@ -86,13 +91,15 @@ def merge_profiles(paths: list[str]):
     out["description"] = (f"Merged by campus-synth profile merge from {len(paths)} profiles; "
                           f"aggregates only, k={merge.k} rechecked on pooled counts.")
     out["settings"] = _merge_value([p["settings"] for p in merge.profiles], merge.fte, merge)
-    # FTE is per term: over the merged (longest) run of terms an institution that had fewer
-    # terms adds its FTE only for the terms it had
-    terms = np.array([float(p["settings"].get("terms") or 1) for p in merge.profiles])
-    out["settings"]["terms"] = int(terms.max())
-    out["settings"]["fte"] = round(float((merge.fte * terms).sum() / terms.max()), 1)
-    for key in ("institution", "engagement", "events", "structure"):
-        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte, strict=True) if key in p]
+    # each institution's terms are its own rows (side by side on the merged calendar), so
+    # terms add up; FTE is per term: the mean over them
+    out["settings"]["terms"] = int(merge.terms.sum())
+    out["settings"]["fte"] = round(float(merge.fte_terms.sum() / merge.terms.sum()), 1)
+    out["calendar"] = merged_calendar(merge, out["settings"]["fte"])
+    out["structure"] = merged_structure(merge, out["calendar"], out["settings"]["fte"])
+    for key in ("institution", "engagement", "events"):
+        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte_terms, strict=True)
+                   if key in p]
         if present:
             out[key] = _merge_value(*zip(*present, strict=True), merge)
     if "engagement" in out:
