@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from distributions._merge_cells import cell_weight, undated_weight
+from distributions._merge_shapes import merged_positions, pooled_list, withdrawal_part
 from distributions._merge_terms import merged_calendar, merged_structure
 from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
@@ -103,6 +104,7 @@ def merge_profiles(paths: list[str]):
         if present:
             out[key] = _merge_value(*zip(*present, strict=True), merge)
     if "engagement" in out:
+        withdrawal_part(merge, out["engagement"], merge.table_weights("course_section_enrollment"))
         out["engagement"]["withdrawn_role_statuses"] = sorted(
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
         if "ties" in first.get("engagement", {}):
@@ -124,7 +126,8 @@ def _merge_ties(merge: Merge) -> dict:
     ties = [p.get("engagement", {}).get("ties", {}) for p in merge.profiles]
     out = {}
     for name, tie in ties[merge.largest].items():
-        parts = [(t[name]["rho"], w) for t, w in zip(ties, merge.fte, strict=True) if name in t]
+        parts = [(t[name]["rho"], w) for t, w in zip(ties, merge.fte_terms, strict=True)
+                 if name in t]
         rho = sum(r * w for r, w in parts) / sum(w for _, w in parts)
         out[name] = {**tie, "rho": round(float(rho), 6)}
     others = sorted({n for t in ties for n in t} - set(out))
@@ -138,24 +141,17 @@ def _merge_table(merge: Merge, name: str) -> dict:
     specs = [p["tables"].get(name, {"columns": {}}) for p in merge.profiles]
     weights = merge.table_weights(name)
     out = dict(specs[merge.largest])
-    rows = {}
-    for key in specs[merge.largest].get("rows", {}):
-        parts = [(s["rows"][key], w) for s, w in zip(specs, weights, strict=True)
-                 if key in s.get("rows", {})]
-        parts = parts if key == "count" else merge.learned(parts, name, "rows", key)
-        if key == "count":
-            rows[key] = int(sum(v for v, _ in parts))
-            continue
-        # children per parent: each institution weighs by its number of parents
-        parent_weights = [w / max(mean_of(v), 1e-9) for v, w in parts]
-        rows[key] = mix([v for v, _ in parts], parent_weights, merge,
-                        f"/tables/{name}/rows/{key}", name)
+    rows = _merge_rows(merge, name, specs, weights)
     if rows:
         out["rows"] = rows
     out["columns"] = _merge_columns(merge, name, specs, weights)
     extras = _union(specs, "extras")
     if extras:
         out["extras"] = extras
+    positions, notes = merged_positions(merge, specs, weights)
+    merge.notes += notes
+    if positions:
+        out["positions"] = positions
     undated = _merge_undated(merge, name, specs)
     out.pop("undated", None)
     if undated:
@@ -164,6 +160,26 @@ def _merge_table(merge: Merge, name: str) -> dict:
     if totals:
         out["totals"] = totals
     return out
+
+
+def _merge_rows(merge: Merge, name: str, specs: list[dict], weights) -> dict:
+    """Row counts added; children per parent (and the other per-parent shapes) as mixtures,
+    each institution weighed by its parents (rows / mean children; a section's share of its
+    offering's students by its sections)."""
+    rows = {}
+    for key in _union([s.get("rows", {}) for s in specs], None):
+        parts = [(s["rows"][key], w, s["rows"]) for s, w in zip(specs, weights, strict=True)
+                 if key in s.get("rows", {})]
+        if key == "count":
+            rows[key] = int(sum(v for v, _, _ in parts))
+            continue
+        learned = merge.learned([(v, w) for v, w, _ in parts], name, "rows", key)
+        parts = [part for part in parts if (part[0], part[1]) in learned]
+        per = "per_section" if key == "section_share" else key
+        parent_weights = [w / max(mean_of(own.get(per, v)), 1e-9) for v, w, own in parts]
+        rows[key] = mix([v for v, _, _ in parts], parent_weights, merge,
+                        f"/tables/{name}/rows/{key}", name)
+    return rows
 
 
 def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
@@ -180,11 +196,12 @@ def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
     return columns
 
 
-def _union(specs: list[dict], key: str) -> dict:
-    """The entries of `key` over all institutions: the largest's order, others' after."""
+def _union(specs: list[dict], key: str | None) -> dict:
+    """The entries of `key` (None: of the specs themselves) over all institutions, in the
+    order first met."""
     out: dict = {}
     for spec in specs:
-        for name, value in spec.get(key, {}).items():
+        for name, value in (spec if key is None else spec.get(key, {})).items():
             out.setdefault(name, value)
     return out
 
@@ -316,6 +333,9 @@ def _merge_value(values: list, weights, merge: Merge):
             parts = [(v[key], w) for v, w in zip(values, weights, strict=True) if key in v]
             out[key] = _merge_value(*map(list, zip(*parts, strict=True)), merge)
         return out
+    if all(isinstance(v, list) for v in values):
+        pooled = pooled_list(values, weights)
+        return heaviest if pooled is None else pooled
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         average = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
         return int(round(average)) if all(isinstance(v, int) for v in values) else \
