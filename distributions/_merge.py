@@ -3,19 +3,23 @@
 `campus-synth profile merge A.json B.json … --out consortium.json` reads only profiles (and
 their privacy manifests beside them), so no row leaves any institution:
 
-- counts are added (table row counts, campuses, FTE — per term, over the longest run of
-  terms);
+- counts are added (table row counts, campuses; terms: each institution's terms are its own
+  rows, listed side by side on the merged calendar at their own dates, with their offerings,
+  and its students placed in them — distributions/_merge_terms.py); FTE is per term, the
+  mean over the terms;
 - shares (categorical distributions) are combined by weight — each institution's rows of that
-  table, from its manifest (else its FTE); children-per-parent distributions by the number of
-  parents (rows / mean children);
+  table, from its manifest (else its FTE × terms); children-per-parent distributions by the
+  number of parents (rows / mean children);
 - continuous distributions become the weighted mixture of their piecewise-linear CDFs
-  (through min, the stored quantiles and max), re-quantiled at the same levels;
+  (through min, the stored quantiles and max), re-quantiled at the same levels — so do the
+  shapes outside the columns (when the withdrawn leave, when the k-th assignment falls due:
+  distributions/_merge_shapes.py); never quantile by quantile;
 - conditional (and nested dependency) tables are combined cell by cell, each cell from the
   institutions that published it: a cell suppressed at one institution stays suppressed there
   (nothing of its rows is recreated); when institutions learned different `given` columns the
   heaviest institution's table is kept, with a note;
-- engagement, event rates and sizing parameters are weighted by FTE; the calendar and the
-  grading scheme are the largest institution's (noted).
+- engagement, event rates and sizing parameters are weighted by student-terms (FTE × terms);
+  the grading scheme is the largest institution's (noted).
 Each source's file digest, weight, k, ε and privacy actions go into the merged manifest, and k
 (the largest of the inputs') is checked again on the pooled counts of people-linked tables.
 """
@@ -44,6 +48,10 @@ PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_sect
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
 _LARGEST = ("grading_scheme", "gradebook")
+_TABLES = {t.name: t for t in REGISTRY}
+# the parents of the per-parent distributions not named by the layout
+_ROWS_PARENT = {"per_section": "course_section", "section_share": "course_section",
+                "per_offering": "course_offering", "per_student_term": "person__academic_term"}
 
 
 class Merge:
@@ -109,6 +117,8 @@ def merge_profiles(paths: list[str]):
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
         if "ties" in first.get("engagement", {}):
             out["engagement"]["ties"] = _merge_ties(merge)
+    merge.notes.append("/calendar/terms: each institution's terms in turn (" + ", ".join(
+        f"{path.name}: {n}" for path, n in zip(merge.paths, merge.terms, strict=True)) + ")")
     for key in (k for k in _LARGEST if k in first):
         merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
     out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
@@ -177,9 +187,21 @@ def _merge_rows(merge: Merge, name: str, specs: list[dict], weights) -> dict:
         parts = [part for part in parts if (part[0], part[1]) in learned]
         per = "per_section" if key == "section_share" else key
         parent_weights = [w / max(mean_of(own.get(per, v)), 1e-9) for v, w, own in parts]
+        # k is checked on pooled parents where they are people (the profiler's rule: a course
+        # parent's counts are institutional, never suppressed for being few)
         rows[key] = mix([v for v, _, _ in parts], parent_weights, merge,
-                        f"/tables/{name}/rows/{key}", name)
+                        f"/tables/{name}/rows/{key}", _parent(name, key))
     return rows
+
+
+def _parent(name: str, key: str) -> str:
+    """The table whose rows a children-per-parent distribution `key` of `name` counts by."""
+    if key in _ROWS_PARENT:
+        return _ROWS_PARENT[key]
+    parent = _TABLES[name].layout.parent if name in _TABLES else None
+    if key == "per_grandparent" and parent in _TABLES:
+        parent = _TABLES[parent].layout.parent
+    return parent or name
 
 
 def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
@@ -374,4 +396,7 @@ def _manifest_of(merge: Merge) -> dict:
     return {"k": merge.k, "epsilon": None if None in epsilons else max(epsilons),
             "source": "merge of " + ", ".join(str(p) for p in merge.paths),
             "tables": dict(sorted(tables.items())), "sources": sources,
-            "calendar": str(merge.paths[merge.largest]), "actions": merge.actions}
+            # the merged calendar lists each source's terms in turn, in this order
+            "calendar": [{"profile": str(path), "terms": int(n)}
+                         for path, n in zip(merge.paths, merge.terms, strict=True)],
+            "actions": merge.actions}

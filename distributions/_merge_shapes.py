@@ -23,7 +23,7 @@ UNSUBMITTED = "unsubmitted"  # the grading_status of work with nothing submitted
 
 def withdrawal_part(merge, engagement: dict, enrollments) -> None:
     """`withdrawal_at` as the mixture of the institutions', each weighed by its withdrawn
-    students; `results_kept` as the mean of theirs, weighed by the enrollments behind each
+    students, and `withdrawal_rho` weighed alike; `results_kept` as the mean of theirs, weighed by the enrollments behind each
     share (`enrollments`: each institution's enrollment rows)."""
     withdrawn = [n * withdrawn_share(p) for p, n in zip(merge.profiles, enrollments,
                                                          strict=True)]
@@ -32,6 +32,14 @@ def withdrawal_part(merge, engagement: dict, enrollments) -> None:
              if p.get("engagement", {}).get("withdrawal_at") and w > 0]
     if parts:
         engagement["withdrawal_at"] = _quantile_mixture(parts)
+    # how far the withdrawn score below the others: a trait of the withdrawn, so weighed by
+    # them (an institution with few withdrawals says little about who withdraws)
+    rhos = [(p["engagement"]["withdrawal_rho"], w) for p, w in
+            zip(merge.profiles, withdrawn, strict=True)
+            if "withdrawal_rho" in p.get("engagement", {}) and w > 0]
+    if rhos and sum(w for _, w in rhos) > 0:
+        engagement["withdrawal_rho"] = round(sum(r * w for r, w in rhos)
+                                             / sum(w for _, w in rhos), 6)
     kept = [(_results_kept(p), n, w) for p, n, w in
             zip(merge.profiles, enrollments, withdrawn, strict=True)]
     if any(p.get("engagement", {}).get("results_kept") for p in merge.profiles):
