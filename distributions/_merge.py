@@ -270,10 +270,23 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
     if kinds == {"continuous"} or (kinds == {"categorical", "continuous"} and all(
             _numeric(s) for s in specs)):
         return continuous_mixture(specs, weights)  # counts: a categorical is a step CDF
+    if kinds == {"foreign_key"}:  # a parent drawn skewed towards the first: skew by weight
+        return {"kind": "foreign_key", "skew": round(sum(
+            float(s.get("skew", 0.0)) * w for s, w in zip(specs, weights, strict=True))
+            / (sum(weights) or 1.0), 6)}
     if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
         return _conditional(specs, weights, merge, path, table, sources)
+    givens = {json.dumps(s["given"]) for s in specs if s["kind"] == "conditional"}
+    if "conditional" in kinds and len(givens) == 1 and sources is not None:
+        # some institutions condition, others not: the others' one distribution stands in
+        # each cell for their rows of that cell's given value, so the dependency the first
+        # learned is kept and every institution's rows count
+        merge.notes.append(f"{path}: conditional at some institutions only; the others' "
+                           "distribution pooled into each cell")
+        return mix([s if s["kind"] == "conditional" else lifted(s, specs) for s in specs],
+                   weights, merge, path, table, sources)
     if "conditional" in kinds and len(kinds) > 1:
-        # some institutions condition, others not: pool the marginals (each conditional's
+        # conditioned on different columns: pool the marginals (each conditional's
         # `otherwise` is its pooled distribution), so every institution's rows count
         merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
                            "marginals")
@@ -283,6 +296,17 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
     merge.notes.append(f"{path}: the institutions' distributions differ in kind or given "
                        f"columns; kept the heaviest one's ({merge.paths[heaviest].name})")
     return specs[heaviest]
+
+
+def lifted(spec: dict, specs: list[dict]) -> dict:
+    """A plain distribution as a conditional on the others' given columns: the same
+    distribution in every cell they hold."""
+    conditional = next(s for s in specs if s["kind"] == "conditional")
+    whens = {json.dumps(c["when"], sort_keys=True): c["when"]
+             for s in specs if s["kind"] == "conditional" for c in s["cells"]}
+    return {"kind": "conditional", "given": conditional["given"],
+            "cells": [{"when": w, "distribution": spec} for w in whens.values()],
+            "otherwise": spec}
 
 
 def _categorical(specs, weights, merge: Merge, path: str, table: str) -> dict:
