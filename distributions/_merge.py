@@ -26,13 +26,13 @@ Each source's file digest, weight, k, ε and privacy actions go into the merged 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from distributions._merge_cells import cell_weight, undated_weight
+from distributions._merge_manifest import merged_manifest, read_manifest
 from distributions._merge_shapes import merged_positions, pooled_list, withdrawal_part
 from distributions._merge_terms import merged_calendar, merged_structure
 from distributions._mixture import continuous_mixture, mean_of
@@ -62,7 +62,7 @@ class Merge:
             raise DistributionsError("profile merge: give two or more profiles to merge")
         self.paths = [Path(p) for p in paths]
         self.profiles = [load_profile(str(p)) for p in self.paths]
-        self.manifests = [_manifest(p) for p in self.paths]
+        self.manifests = [read_manifest(p) for p in self.paths]
         self.fte = np.array([float(p["settings"].get("fte") or 1.0) for p in self.profiles])
         self.terms = np.array([int(p["settings"].get("terms") or 1) for p in self.profiles])
         # per-term rates (instructors per student, events per student-day) weigh by the
@@ -125,7 +125,7 @@ def merge_profiles(paths: list[str]):
     for path in drop_unreachable_cells(out, REGISTRY):
         merge.notes.append(f"{path}: dropped, its given value is not among the pooled "
                            "column's values (the institutions' columns were pooled apart)")
-    return ProfileResult(out, _manifest_of(merge), merge.notes)
+    return ProfileResult(out, merged_manifest(merge), merge.notes)
 
 
 def _merge_ties(merge: Merge) -> dict:
@@ -276,26 +276,30 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
             / (sum(weights) or 1.0), 6)}
     if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
         return _conditional(specs, weights, merge, path, table, sources)
-    givens = {json.dumps(s["given"]) for s in specs if s["kind"] == "conditional"}
-    if "conditional" in kinds and len(givens) == 1 and sources is not None:
-        # some institutions condition, others not: the others' one distribution stands in
-        # each cell for their rows of that cell's given value, so the dependency the first
-        # learned is kept and every institution's rows count
-        merge.notes.append(f"{path}: conditional at some institutions only; the others' "
-                           "distribution pooled into each cell")
-        return mix([s if s["kind"] == "conditional" else lifted(s, specs) for s in specs],
-                   weights, merge, path, table, sources)
     if "conditional" in kinds and len(kinds) > 1:
-        # conditioned on different columns: pool the marginals (each conditional's
-        # `otherwise` is its pooled distribution), so every institution's rows count
-        merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
-                           "marginals")
-        return mix([s["otherwise"] if s["kind"] == "conditional" else s for s in specs],
-                   weights, merge, path, table)
+        return _partly_conditional(specs, weights, merge, path, table, sources)
     heaviest = int(np.argmax(weights))
     merge.notes.append(f"{path}: the institutions' distributions differ in kind or given "
                        f"columns; kept the heaviest one's ({merge.paths[heaviest].name})")
     return specs[heaviest]
+
+
+def _partly_conditional(specs, weights, merge: Merge, path: str, table: str,
+                        sources: list[int] | None) -> dict:
+    """Some institutions condition a distribution, others not. On one set of given columns:
+    the others' one distribution stands in each cell for their rows of that cell's given
+    value, so the dependency is kept and every institution's rows count; on different
+    ones: the marginals pooled (each conditional's `otherwise` is its pooled distribution)."""
+    givens = {json.dumps(s["given"]) for s in specs if s["kind"] == "conditional"}
+    if len(givens) == 1 and sources is not None:
+        merge.notes.append(f"{path}: conditional at some institutions only; the others' "
+                           "distribution pooled into each cell")
+        return mix([s if s["kind"] == "conditional" else lifted(s, specs) for s in specs],
+                   weights, merge, path, table, sources)
+    merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
+                       "marginals")
+    return mix([s["otherwise"] if s["kind"] == "conditional" else s for s in specs],
+               weights, merge, path, table)
 
 
 def lifted(spec: dict, specs: list[dict]) -> dict:
@@ -387,40 +391,3 @@ def _merge_value(values: list, weights, merge: Merge):
         return int(round(average)) if all(isinstance(v, int) for v in values) else \
             round(average, 6)
     return heaviest
-
-
-# ---- the manifest ---------------------------------------------------------------------------
-def _manifest(path: Path) -> dict | None:
-    side = path.with_name(path.stem + ".privacy.json")
-    if not side.is_file():
-        return None
-    try:
-        return json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from error
-
-
-def _manifest_of(merge: Merge) -> dict:
-    sources = []
-    for path, profile, manifest, fte in zip(merge.paths, merge.profiles, merge.manifests,
-                                            merge.fte, strict=True):
-        manifest = manifest or {}
-        sources.append({
-            "profile": str(path), "name": profile.get("name"),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "fte": float(fte),
-            "weight": round(float(fte / merge.fte.sum()), 6), "k": manifest.get("k"),
-            "epsilon": manifest.get("epsilon"), "tables": manifest.get("tables", {}),
-            "actions": manifest.get("actions", []),
-            "budget": manifest.get("budget")})
-    tables: dict[str, int] = {}
-    for s in sources:
-        for name, n in s["tables"].items():
-            tables[name] = tables.get(name, 0) + int(n)
-    epsilons = [s["epsilon"] for s in sources]
-    return {"k": merge.k, "epsilon": None if None in epsilons else max(epsilons),
-            "source": "merge of " + ", ".join(str(p) for p in merge.paths),
-            "tables": dict(sorted(tables.items())), "sources": sources,
-            # the merged calendar lists each source's terms in turn, in this order
-            "calendar": [{"profile": str(path), "terms": int(n)}
-                         for path, n in zip(merge.paths, merge.terms, strict=True)],
-            "actions": merge.actions}

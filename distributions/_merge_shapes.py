@@ -23,8 +23,9 @@ UNSUBMITTED = "unsubmitted"  # the grading_status of work with nothing submitted
 
 def withdrawal_part(merge, engagement: dict, enrollments) -> None:
     """`withdrawal_at` as the mixture of the institutions', each weighed by its withdrawn
-    students, and `withdrawal_rho` weighed alike; `results_kept` as the mean of theirs, weighed by the enrollments behind each
-    share (`enrollments`: each institution's enrollment rows)."""
+    students, and `withdrawal_rho` weighed alike; `results_kept` as the mean of theirs,
+    weighed by the enrollments behind each share (`enrollments`: each institution's
+    enrollment rows)."""
     withdrawn = [n * withdrawn_share(p) for p, n in zip(merge.profiles, enrollments,
                                                          strict=True)]
     parts = [(p["engagement"]["withdrawal_at"], w) for p, w in
