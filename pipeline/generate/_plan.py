@@ -245,7 +245,7 @@ def blocks(engine: Engine, key: str, block_rows: int) -> list[Block]:
                 for i, start in enumerate(range(0, n, block_rows))]
     offsets = engine.layouts[key].offsets
     parents = len(offsets) - 1
-    cuts = np.searchsorted(offsets, np.arange(0, n, block_rows), side="right") - 1
+    cuts = engine.layouts[key].find(np.arange(0, n, block_rows)) - 1
     cuts = np.unique(np.concatenate([[0], cuts, [parents]]))
     return [Block(key, i, int(offsets[a]), int(offsets[b]),
                   tuple((c, *_child_range(engine, c, a, b)) for c in companions))
