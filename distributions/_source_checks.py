@@ -1,8 +1,9 @@
 """A profiling source's keys and dates, checked before any estimate reads it.
 
 Fatal (a SourceError naming the table and column; exit 2, nothing written): a primary key
-column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys stored as text
-where the UDP registry has integers, an empty required table, a term that ends before it
+column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys that are not
+integers where the UDP registry has integers ('CS-101'; digits stored as text are read as
+integers, with a note), an empty required table, a term that ends before it
 begins. (The checks that need a query, and the cleaning below, run on DuckDB sources: files
 and folders; a BigQuery source gets the checks of its declared columns and types.)
 
@@ -67,13 +68,14 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     """Refuse a source whose keys or calendar cannot be read; return it with its survivable
     problems left out, and the notes that say what was left out."""
     tables = source.tables()
-    # what reading the source changed (column names folded to lower case), said first
-    read_notes = list(getattr(source, "notes", []))
     entities = [registry[key] for key in registry.order()  # parents before children
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]
     for table in entities:
         _fatal_key_problems(source, table, tables)
     _fatal_date_problems(source, tables)
+    # what reading the source changed (names folded to lower case, keys stored as text read
+    # as integers), said first
+    read_notes = list(getattr(source, "notes", []))
     if source.dialect != "duckdb":
         return source, read_notes
     for name in REQUIRED:  # said before any cleaning, which would empty their children
@@ -119,6 +121,9 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
+            if example is None and hasattr(source, "read_as_integers"):
+                source.read_as_integers(table.name, name)  # integers stored as text
+                continue
             found = f"text such as {example!r}" if example is not None else declared
             raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
                               f"must be integers, found {found}")
@@ -136,7 +141,7 @@ def _parent_name(fk) -> str:
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
     """A key value that is no integer at all ('abc')."""
-    ref = f'"{column}"'
+    ref = f'NULLIF(TRIM(CAST("{column}" AS VARCHAR)), \'\')'  # a blank is a NULL
     return _first_value(source, table, column,
                         f"{ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL")
 

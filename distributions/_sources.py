@@ -85,6 +85,19 @@ class DuckDBSource:
                 from None
         return {row[0]: str(row[1]) for row in described}
 
+    def read_as_integers(self, table: str, column: str) -> None:
+        """Read a key column stored as text whose every value is an integer ('00123', a
+        Parquet string column, a header-only CSV's VARCHAR) as BIGINT, so that it joins its
+        parent's integer keys; a note says so."""
+        declared = self.tables()[table][column]
+        ref = f'"{_quoted(column)}"'
+        self._relations[table] = (f"(SELECT * REPLACE (TRY_CAST(NULLIF(TRIM(CAST({ref} AS "
+                                  f"VARCHAR)), '') AS BIGINT) AS {ref}) FROM "
+                                  f"{self._relations[table]})")
+        self.tables()[table][column] = "BIGINT"
+        self.notes.append(f"source table {table}: column {column} read as integers (stored "
+                          f"as {declared.strip(chr(34))})")
+
     def relation(self, table: str) -> str:
         self.tables()  # described first: a table with folded names is read through a rename
         return self._relations[table]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from bad_input_corpus import Case
 from test_profile_inputs import ID_BASE, small_tables, write_csv, write_parquet
 
@@ -208,6 +209,23 @@ def _upper_table_name(folder, source):
         connection.execute('ALTER TABLE course_section RENAME TO "Course_Section"')
 
 
+def _text_keys(tables):
+    """Every key column as text of its digits (a converted source's string ids)."""
+    for columns in tables.values():
+        for name in [c for c in columns if c.endswith("_id")]:
+            columns[name] = [str(v) for v in columns[name]]
+
+
+def _null_typed(name, column):
+    """`column` of `name`'s Parquet file as Parquet's null type (a column of nothing)."""
+    def damage(folder, source):
+        path = _file(name)(folder, source)
+        table = pq.read_table(path)
+        where = table.schema.get_field_index(column)
+        pq.write_table(table.set_column(where, column, pa.nulls(len(table))), path)
+    return damage
+
+
 RESULTS = "learner_activity_result"
 SOURCE_CASES = [
     _source_case("as-built", None, generate=True),
@@ -219,8 +237,11 @@ SOURCE_CASES = [
     _source_case("zero-byte-person", None, "csv", "refused", ["person"], _zero_bytes("person")),
     _source_case("header-only-enrollment", None, "csv", "refused",
                  ["course_section_enrollment"], _header_only("course_section_enrollment")),
-    _source_case("header-only-results", None, "csv", "clean", [RESULTS],
-                 _header_only(RESULTS)),
+    _source_case("header-only-results", None, "csv", "ok", after=_header_only(RESULTS)),
+    _source_case("header-only-person", None, "csv", "refused", ["table person is empty"],
+                 _header_only("person")),
+    _source_case("header-only-activities", None, "csv", "ok",
+                 after=_header_only("learner_activity"), generate=True),
     _source_case("zero-byte-results", None, "csv", "clean", [RESULTS], _zero_bytes(RESULTS)),
     _source_case("corrupt-results", None, "parquet", "clean", [RESULTS], _garbage(RESULTS)),
     _source_case("non-utf8", None, "csv", "clean", ["person"], _latin1_names),
@@ -280,6 +301,12 @@ SOURCE_CASES = [
         float(ID_BASE + i) for i in range(n)]), "parquet", "clean"),
     _source_case("fractional-keys", _set("person", "person_id", lambda n: [
         ID_BASE + i + 0.5 for i in range(n)]), "parquet", "refused", ["person_id"]),
+    _source_case("keys-as-digit-text", _text_keys, "parquet", "ok",
+                 ["column person_id read as integers (stored as VARCHAR)"], generate=True),
+    _source_case("zero-padded-keys", _set("person", "person_id", lambda n: [
+        f"00{ID_BASE + i}" for i in range(n)]), "csv", "ok", ["read as integers"]),
+    _source_case("null-typed-key", None, "parquet", "ok", after=_null_typed(
+        RESULTS, "person_id")),
     _source_case("huge-keys", _set("person", "person_id", lambda n: [
         2**63 - 1 - i for i in range(n)]), "parquet", "clean"),
     _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [

@@ -463,8 +463,6 @@ SOURCE_CASES = [
      ["table course_section, column course_offering_id", "'CS-101'"]),
     ("text-key-csv", _as_text("course_offering", "course_offering_id", "abc"), "csv",
      ["table course_offering, column course_offering_id", "'abc'"]),
-    ("text-digits-key", _as_text("person", "person_id"), "parquet",
-     ["table person, column person_id", "keys must be integers"]),
     ("activity-join-key-absent", _add("learner_activity", {"learner_activity_id": [1, 2],
                                                            "title": ["a", "b"]}), "parquet",
      ["table learner_activity has no column course_offering_id"]),
