@@ -18,6 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from distributions._source_values import (
+    CANONICAL,
+    canonical_spelling,
+    clear_non_finite,
+    readable_numbers_and_dates,
+)
 from distributions._sources import Source
 from pipeline.errors import SourceError
 
@@ -31,12 +37,6 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
-_FLOATS = ("DOUBLE", "FLOAT", "REAL")
-# columns whose UDP values the profiler and generator name, in their UDP spelling
-CANONICAL = {("course_section_enrollment", "role"): (
-                 "Student", "Teacher", "TeachingAssistant", "Designer", "Observer", "Faculty"),
-             ("course_section_enrollment", "role_status"): (
-                 "Enrolled", "Withdrawn", "Dropped", "Completed", "NoData")}
 
 
 @dataclass
@@ -87,8 +87,9 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
-        _clear_non_finite(checked, table, tables, notes)
-        _canonical_spelling(checked, table.name, tables, notes)
+        readable_numbers_and_dates(checked, table, tables, notes)
+        clear_non_finite(checked, table, tables, notes)
+        canonical_spelling(checked, table.name, tables, notes)
     notes += _score_notes(checked, tables)
     _refuse_without_students(checked, tables)
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
@@ -140,10 +141,10 @@ def _parent_name(fk) -> str:
 
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
-    """A key value that is no integer at all ('abc')."""
+    """A key value that is no integer at all ('abc', '7.5'; '7' and '7.0' are integers)."""
     ref = f'NULLIF(TRIM(CAST("{column}" AS VARCHAR)), \'\')'  # a blank is a NULL
-    return _first_value(source, table, column,
-                        f"{ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL")
+    return _first_value(source, table, column, f"{ref} IS NOT NULL AND NOT "
+                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?')")
 
 
 def _fractional(source: Source, table: str, column: str) -> str | None:
@@ -216,61 +217,6 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
                      "rows are not estimated from; every copy of a repeated key goes)")
-
-
-def _clear_non_finite(checked: CheckedSource, table, tables: dict, notes: list[str]) -> None:
-    """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
-    read as missing, counted in a note: one such value makes every mean, quantile and
-    correlation of the column NaN."""
-    registry_numbers = {c.name for c in table.columns if c.type == "float64"}
-    columns = [c for c, declared in tables[table.name].items()
-               if declared.upper().startswith(_FLOATS) or (
-                   c in registry_numbers and declared.upper().startswith("VARCHAR"))]
-    found = _rewrite_values(checked, table.name, {
-        c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE THEN NULL ELSE "{c}" END'
-        for c in columns})
-    if found:
-        notes.append(f"source table {table.name}: " + "; ".join(
-            f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
-            + " (read as missing)")
-
-
-def _canonical_spelling(checked: CheckedSource, name: str, tables: dict,
-                        notes: list[str]) -> None:
-    """Values of the columns whose UDP values the profile and generator name (a Student, a
-    Withdrawn status) read in their UDP spelling when they differ from it only in case,
-    spaces, hyphens or underscores ('student', 'TEACHING_ASSISTANT'), counted in a note:
-    otherwise a source whose roles are spelled 'student' has no students at all."""
-    columns = {c: words for (t, c), words in CANONICAL.items()
-               if t == name and c in tables.get(name, {})}
-
-    def folded(column: str) -> str:
-        return f"""lower(regexp_replace(CAST("{column}" AS VARCHAR), '[^A-Za-z0-9]', '', 'g'))"""
-
-    found = _rewrite_values(checked, name, {
-        c: "CASE " + " ".join(f"WHEN {folded(c)} = '{w.lower()}' THEN '{w}'" for w in words)
-        + f' ELSE "{c}" END' for c, words in columns.items()})
-    if found:
-        notes.append(f"source table {name}: " + "; ".join(
-            f"{n:,} value(s) of {c} read in their UDP spelling ({', '.join(columns[c])})"
-            for c, n in found.items()))
-
-
-def _rewrite_values(checked: CheckedSource, name: str, rewritten: dict[str, str]) -> dict:
-    """Read each column of `rewritten` through its SQL expression wherever that changes a
-    value: the table's relation becomes `SELECT * REPLACE (...)` over those columns. Returns
-    how many values each changed column had rewritten (none changed: the relation stays)."""
-    if not rewritten:
-        return {}
-    relation = checked.relation(name)
-    row = checked.query("SELECT " + ", ".join(
-        f'count(CASE WHEN ({e}) IS DISTINCT FROM "{c}" THEN 1 END) AS c{i}'
-        for i, (c, e) in enumerate(rewritten.items())) + f" FROM {relation}").to_pylist()[0]
-    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(rewritten) if row[f"c{i}"]}
-    if found:
-        replaced = ", ".join(f'{rewritten[c]} AS "{c}"' for c in found)
-        checked.cleaned[name] = f"(SELECT * REPLACE ({replaced}) FROM {relation})"
-    return found
 
 
 def _refuse_without_students(checked: CheckedSource, tables: dict) -> None:

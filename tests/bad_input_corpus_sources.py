@@ -3,6 +3,7 @@ an activity, results and one dirty trait each, as Parquet, CSV or a DuckDB file.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
 import subprocess
@@ -199,6 +200,16 @@ def _tab_separated(folder, source):
         path.unlink()
 
 
+def _semicolons(folder, source):
+    """Each CSV rewritten with ';' between fields (as a spreadsheet with decimal commas
+    saves it)."""
+    for path in Path(source).glob("*.csv"):
+        with open(path, newline="") as file:
+            rows = list(csv.reader(file))
+        with open(path, "w", newline="") as file:
+            csv.writer(file, delimiter=";").writerows(rows)
+
+
 def _upper_file_names(folder, source):
     for path in Path(source).glob("*.parquet"):
         path.rename(path.with_name(path.stem.upper() + ".PARQUET"))
@@ -246,7 +257,28 @@ SOURCE_CASES = [
     _source_case("corrupt-results", None, "parquet", "clean", [RESULTS], _garbage(RESULTS)),
     _source_case("non-utf8", None, "csv", "clean", ["person"], _latin1_names),
     _source_case("mixed-types", _set("course_section", "max_enrollment",
-                                     lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "clean"),
+                                     lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "ok",
+                 ["(such as 'thirty') read as missing"]),
+    _source_case("nulls-in-a-never-null-column", _set("course_section", "max_enrollment",
+                                                      lambda n: [None, None] + [30] * (n - 2)),
+                 generate=True),
+    _source_case("scores-with-na", _set(RESULTS, "published_score", lambda n: [
+        ("NA", "?", "-")[i % 3] if i % 4 == 0 else f"{i % 11}" for i in range(n)]), "csv",
+                 says=["value(s) of published_score that are not numbers (such as '-') "
+                       "read as missing"], generate=True),
+    _source_case("dates-day-first", _set("learner_activity", "due_date", lambda n: [
+        "13/10/2024 23:59" if i % 2 else "01/03/2025 09:00" for i in range(n)]), "csv",
+                 says=["12 value(s) of due_date read as dates in the layout %d/%m/%Y %H:%M"]),
+    _source_case("dates-in-many-layouts", _set(RESULTS, "response_date", lambda n: [
+        ("2024-10-01 10:00:00", "10/02/2024", "Oct 03 2024", "04.10.2024")[i % 4]
+        for i in range(n)]), "csv", says=["value(s) of response_date read as dates"]),
+    _source_case("numbers-with-separators", _set("learner_activity", "points_possible",
+                                                 ["1,000.0"] * 12), "csv",
+                 says=["12 value(s) of points_possible read as numbers (thousands"]),
+    _source_case("decimal-commas", _set(RESULTS, "published_score", lambda n: [
+        f"{i % 11},5" for i in range(n)]), "csv", after=_semicolons,
+                 says=["value(s) of published_score read as numbers (thousands separators "
+                       "or decimal commas)"]),
     _source_case("numbers-as-strings", _set("course_offering", "available_credits",
                                             lambda n: [str(3)] * n), "parquet", "clean"),
     _source_case("scores-as-strings", _set(RESULTS, "published_score",
