@@ -61,8 +61,11 @@ class DuckDBSource:
 
     def tables(self) -> dict[str, dict[str, str]]:
         if self._tables is None:
-            self._tables = {name: self._folded(name, self._describe(name, relation))
-                            for name, relation in self._relations.items()}
+            self._tables = {}
+            for name, relation in list(self._relations.items()):
+                columns = self._describe(name, relation)
+                if columns is not None:
+                    self._tables[name] = self._folded(name, columns)
         return self._tables
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
@@ -77,10 +80,17 @@ class DuckDBSource:
                           + ", ".join(f"{c} as {lower}" for c, lower in renamed.items()) + ")")
         return {c.lower(): kind for c, kind in columns.items()}
 
-    def _describe(self, name: str, relation: str) -> dict[str, str]:
+    def _describe(self, name: str, relation: str) -> dict[str, str] | None:
+        """The table's columns; None (and a note) for a table the profiler never reads that
+        cannot be read (a view over files that moved): only a UDP table's failure stops."""
         try:
             described = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as error:
+            if not is_udp_name(name):
+                del self._relations[name]
+                self.notes.append(f"source table {name}: not read (not a UDP table, and it "
+                                  f"cannot be read: {_first_line(error)[:200]})")
+                return None
             raise SourceError(f"{self.label}: cannot read table {name}: {_first_line(error)}") \
                 from None
         return {row[0]: str(row[1]) for row in described}
@@ -134,6 +144,12 @@ def _missing_key(source: DuckDBSource, error: Exception) -> str:
     return f"query failed: {_first_line(error)}"
 
 
+def is_udp_name(name: str) -> bool:
+    """Whether the profiler reads a table of this name (in any case): a registry table,
+    Unizin's distributions table or the event store's `expanded`."""
+    return name.lower() in {t.name for t in REGISTRY} | {UDP_DISTRIBUTIONS, "expanded"}
+
+
 def _registry_columns() -> dict[str, set[str]]:
     columns: dict[str, set[str]] = {}
     for table in REGISTRY:  # an entity and its keymap share a name: either's columns count
@@ -182,6 +198,14 @@ def _bounded(connection):
 
 def _duckdb_file(path: Path) -> DuckDBSource:
     try:
+        with open(path, "rb") as file:  # DuckDB would fetch its SQLite extension to open it
+            sqlite = file.read(16) == b"SQLite format 3\x00"
+    except OSError as error:
+        raise SourceError(f"{path}: cannot open the source: {error.strerror}") from None
+    if sqlite:
+        raise SourceError(f"{path}: cannot open the source: a SQLite database, not DuckDB "
+                          "(export its tables to Parquet or CSV files in a folder)")
+    try:
         connection = _bounded(duckdb.connect(str(path), read_only=True))
         rows = connection.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
@@ -213,28 +237,73 @@ def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSou
 
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
-    `person.csv`, or a partitioned folder such as `expanded/term_week=*/*.parquet`."""
+    `person.csv`, or a partitioned folder such as `expanded/term_week=*/*.parquet`. A file
+    of no UDP table that cannot be read (a stray backup, a dangling link) is a note."""
     connection = _bounded(duckdb.connect())
-    relations: dict[str, str] = {}
     found: list[tuple[str, str]] = []
+    unread: list[str] = []
+    notes: list[str] = []
     types = _string_columns()
     for entry in sorted(path.iterdir()):
-        name, reader = _reader(entry, types)
-        if reader is None or name in relations:
-            continue
         try:
-            # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a
-            # view would parse the text again for each of the profile's ~150 queries
-            kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
-            connection.execute(f'CREATE {kind} "{_quoted(name)}" AS SELECT * FROM {reader}')
-        except duckdb.Error as error:
-            raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
-                              f"{_first_line(error)}") from None
-        relations[name] = f'"{_quoted(name)}"'
-        found.append((name, relations[name]))
-    if not relations:
+            name = _load_entry(connection, path, entry, types, {n for n, _ in found}, notes)
+        except SourceError as error:
+            if is_udp_name(_table_name(entry)):
+                raise
+            unread.append(f"source file {entry.name}: not read (not a UDP table, and "
+                          f"{str(error).split(': ', 1)[-1][:200]})")
+            continue
+        if name:
+            found.append((name, f'"{_quoted(name)}"'))
+    if not found:
         raise SourceError(f"{path}: cannot open the source: no .parquet or .csv tables found")
-    return _with_names(DuckDBSource(connection, path.name, {}), found)
+    source = _with_names(DuckDBSource(connection, path.name, {}), found)
+    source.notes += notes + unread
+    return source
+
+
+def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[str],
+                notes: list[str]):
+    """Create the table or view of one file or folder of the source; its name, or None when
+    it holds no table (or one already loaded). A CSV whose text is not UTF-8 (a Windows
+    spreadsheet's export) is read as Latin-1, with a note: every byte is a character there."""
+    name, reader = _reader(entry, types)
+    if reader is None or name in loaded:
+        return None
+    # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a view would
+    # parse the text again for each of the profile's ~150 queries
+    kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
+    try:
+        try:
+            connection.execute(f'CREATE {kind} "{_quoted(name)}" AS SELECT * FROM {reader}')
+        except duckdb.InvalidInputException as error:
+            if kind != "TABLE" or "not utf-8 encoded" not in str(error):
+                raise
+            latin = reader.replace("header=true", "header=true, encoding='latin-1'", 1)
+            connection.execute(f'CREATE TABLE "{_quoted(name)}" AS SELECT * FROM {latin}')
+            notes.append(f"source file {entry.name}: read as Latin-1 (its text is not UTF-8)")
+    except duckdb.Error as error:
+        raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
+                          f"{_csv_reason(error)}") from None
+    return name
+
+
+def _csv_reason(error: Exception) -> str:
+    """The engine's first line, and for a CSV error the line saying what is wrong (DuckDB
+    puts it after the quoted line: 'Maximum line size of 2000000 bytes exceeded')."""
+    lines = str(error).strip().splitlines()
+    if lines and "CSV Error on Line" in lines[0] and len(lines) > 2 and lines[2].strip():
+        return f"{lines[0]}: {lines[2].strip()}"
+    return _first_line(error)
+
+
+def _table_name(entry: Path) -> str:
+    """The table a file or folder of the source holds: its name without a table suffix."""
+    lower = entry.name.lower()
+    for suffix in (".parquet", *_CSV_SUFFIXES):
+        if lower.endswith(suffix):
+            return entry.name[:-len(suffix)]
+    return entry.name
 
 
 def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str | None]:
@@ -278,10 +347,10 @@ def _present(path: Path, columns: list[str]) -> list[str]:
     rejects type hints for absent columns); two header names that differ only in case are
     refused."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", newline="", encoding="utf-8-sig") as file:
+    try:  # (a header in another encoding: its UDP names are ASCII whatever the rest)
+        with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as file:
             header = next(csv.reader(file), [])
-    except (OSError, EOFError, UnicodeDecodeError) as error:
+    except (OSError, EOFError) as error:
         raise SourceError(f"{path}: cannot read the file: {error}") from None
     refuse_case_clash(str(path), header)
     spelled = {h.lower(): h for h in header}

@@ -3,9 +3,11 @@ an activity, results and one dirty trait each, as Parquet, CSV or a DuckDB file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -167,6 +169,34 @@ def _other_schema(folder, source):
                            "context_store_keymap.person AS SELECT 'abc' AS id")
 
 
+def _stray_files(folder, source):
+    """Files of no UDP table that cannot be read: a truncated backup, a dangling link."""
+    (Path(source) / "backup_2023.parquet").write_bytes(b"PAR1 cut short")
+    os.symlink(folder / "nowhere.parquet", Path(source) / "weather.parquet")
+
+
+def _stray_view_named(name):
+    """A view `name` over a Parquet file that has since been deleted."""
+    def damage(folder, source):
+        moved = folder / "moved.parquet"
+        pq.write_table(pa.table({"x": [1]}), moved)
+        with duckdb.connect(str(source)) as connection:
+            connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+            connection.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM '{moved}'")
+        moved.unlink()
+    return damage
+
+
+_stray_view = _stray_view_named("weather")
+
+
+def _sqlite_source(folder: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(folder / "src.duckdb")) as connection:
+        connection.execute("CREATE TABLE person (person_id INTEGER)")
+        connection.commit()
+    return ["profile", "--source", str(folder / "src.duckdb"), "--out", str(folder / "p.json")]
+
+
 HOLDER = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
           "c.execute('CREATE TABLE IF NOT EXISTS held (x INT)'); print('ready', flush=True); "
           "time.sleep(120)")
@@ -255,7 +285,8 @@ SOURCE_CASES = [
                  after=_header_only("learner_activity"), generate=True),
     _source_case("zero-byte-results", None, "csv", "clean", [RESULTS], _zero_bytes(RESULTS)),
     _source_case("corrupt-results", None, "parquet", "clean", [RESULTS], _garbage(RESULTS)),
-    _source_case("non-utf8", None, "csv", "clean", ["person"], _latin1_names),
+    _source_case("non-utf8", None, "csv", "ok", ["source file person.csv: read as Latin-1"],
+                 _latin1_names),
     _source_case("mixed-types", _set("course_section", "max_enrollment",
                                      lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "ok",
                  ["(such as 'thirty') read as missing"]),
@@ -323,6 +354,16 @@ SOURCE_CASES = [
     _source_case("person-without-enrollments", _lonely_person),
     _source_case("extra-tables", _extra_tables, "parquet"),
     _source_case("extra-schemas", None, "duckdb", after=_other_schema),
+    _source_case("stray-unreadable-files", None, "parquet", after=_stray_files, says=[
+        "source file backup_2023.parquet: not read (not a UDP table",
+        "source file weather.parquet: not read (not a UDP table"]),
+    _source_case("stray-broken-view", None, "duckdb", after=_stray_view,
+                 says=["source table weather: not read (not a UDP table"]),
+    _source_case("broken-view-of-results", None, "duckdb", "refused",
+                 ["cannot read table learner_activity_result"],
+                 _stray_view_named(RESULTS)),
+    Case("source-sqlite-as-duckdb", "source", _sqlite_source, "refused",
+         ["src.duckdb", "a SQLite database, not DuckDB"]),
     _source_case("results-as-empty-folder", None, "parquet", "clean", [RESULTS],
                  _as_empty_folder(RESULTS)),
     _source_case("person-as-empty-folder", None, "parquet", "refused", ["person"],
