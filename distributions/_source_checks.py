@@ -95,7 +95,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
         if name in cleaned and not checked.query(
                 f"SELECT count(*) AS n FROM {checked.relation(name)}").column(0)[0].as_py():
-            said = next((n for n in notes if f"table {name}:" in n), "")
+            said = next((n for n in notes if f"table {name}: left out" in n), "")
             raise SourceError(f"{source.label}: table {name} has no rows left once its dirty "
                               f"rows are left out ({said.split(': ', 1)[-1][:200]})")
     return checked, notes
@@ -202,9 +202,14 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                 or len(parent.primary_key) != 1 or parent.primary_key[0] not in
                 tables[parent.name]):
             continue
-        counts.append((f"whose {fk.column} names no {parent.name} row",
-                       f'src."{fk.column}" IS NULL OR src."{fk.column}" IN (SELECT '
-                       f'"{parent.primary_key[0]}" FROM {checked.relation(parent.name)})'))
+        # a section of no offering (an enrollment of no section, …) has no place in the
+        # institution's structure: a NULL there is dirty, as an orphan is
+        joins = table.name in REQUIRED and (table.name, fk.column) in JOIN_KEYS
+        names = f'src."{fk.column}" IN (SELECT "{parent.primary_key[0]}" FROM ' \
+                f"{checked.relation(parent.name)})"
+        counts.append((f"whose {fk.column} is NULL or names no {parent.name} row" if joins
+                       else f"whose {fk.column} names no {parent.name} row",
+                       names if joins else f'src."{fk.column}" IS NULL OR {names}'))
     if table.name == "learner_activity_result":
         counts += _in_term(checked, tables)
     if not counts:

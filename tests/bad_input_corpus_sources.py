@@ -352,6 +352,13 @@ SOURCE_CASES = [
                  says=["whose points_possible is 0, negative or NULL"]),
     _source_case("one-term-row", _keep_rows("academic_term", 1), "parquet", "ok"),
     _source_case("person-without-enrollments", _lonely_person),
+    _source_case("sections-of-no-offering", _set("course_section", "course_offering_id",
+                                                 lambda n: [None] * n), "parquet", "refused",
+                 ["table course_section has no rows left", "course_offering_id is NULL"]),
+    _source_case("some-sections-of-no-offering", _set(
+        "course_section", "course_offering_id", lambda n: [None] + [ID_BASE + 500 + i // 2
+                                                                    for i in range(1, n)]),
+        says=["1 row(s) whose course_offering_id is NULL or names no course_offering row"]),
     _source_case("extra-tables", _extra_tables, "parquet"),
     _source_case("extra-schemas", None, "duckdb", after=_other_schema),
     _source_case("stray-unreadable-files", None, "parquet", after=_stray_files, says=[
