@@ -85,6 +85,16 @@ def _source_case(name, mutate, fmt="parquet", expect="ok", says=(), after=None,
     return Case(f"source-{name}-{fmt}", "source", build, expect, list(says), generate)
 
 
+def _out_case(name, out: str, setup, says):
+    """`profile` of the small source (Parquet) into `--out folder/OUT`, after
+    `setup(folder)` made what is in the way."""
+    def build(folder: Path) -> list[str]:
+        source = WRITERS["parquet"](folder, tables_with_results())
+        setup(folder)
+        return ["profile", "--source", str(source), "--out", str(folder / out)]
+    return Case(f"source-out-{name}", "source", build, "refused", list(says))
+
+
 def _set(table, column, values):
     def mutate(tables):
         count = len(next(iter(tables[table].values())))
@@ -371,6 +381,11 @@ SOURCE_CASES = [
                  _stray_view_named(RESULTS)),
     Case("source-sqlite-as-duckdb", "source", _sqlite_source, "refused",
          ["src.duckdb", "a SQLite database, not DuckDB"]),
+    _out_case("is-a-folder", "d", lambda f: (f / "d").mkdir(), ["--out", "a folder"]),
+    _out_case("manifest-is-a-folder", "p.json", lambda f: (f / "p.privacy.json").mkdir(),
+              ["p.privacy.json", "privacy manifest"]),
+    _out_case("under-a-file", "f/p.json", lambda f: (f / "f").write_text("x"),
+              ["f is a file, not a folder"]),
     _source_case("results-as-empty-folder", None, "parquet", "clean", [RESULTS],
                  _as_empty_folder(RESULTS)),
     _source_case("person-as-empty-folder", None, "parquet", "refused", ["person"],
