@@ -113,6 +113,8 @@ FLAG_CASES = [
     _flags("profile-epsilon-zero", [*PROFILE, "--epsilon", "0"], ["--epsilon"], command=[]),
     _flags("profile-epsilon-negative", [*PROFILE, "--epsilon", "-1"], ["--epsilon"],
            command=[]),
+    _flags("profile-epsilon-tiny", [*PROFILE, "--epsilon", "1e-9"], ["--epsilon", "0.001"],
+           command=[]),
     _flags("profile-epsilon-nan", [*PROFILE, "--epsilon", "nan"], ["--epsilon"], command=[]),
     _flags("profile-epsilon-inf", [*PROFILE, "--epsilon", "inf"], ["--epsilon"], command=[]),
     _flags("profile-seed-negative", [*PROFILE, "--seed", "-1"], ["--seed"], command=[]),

@@ -18,6 +18,11 @@ from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
 
 
+# below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
+# sections) or overflow OpenDP's (1e-9)
+MIN_EPSILON = 0.001
+
+
 def profile(args: argparse.Namespace, console: Console) -> int:
     """`campus-synth profile`: write the profile and its privacy manifest, print the notes."""
     _check_profile_flags(args)
@@ -47,6 +52,9 @@ def _check_profile_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
     if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
         raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.epsilon is not None and args.epsilon < MIN_EPSILON:
+        raise UsageError(f"--epsilon must be at least {MIN_EPSILON:g}, not {args.epsilon:g}: "
+                         "a smaller budget drowns every count in noise")
     if args.seed < 0:
         raise UsageError(f"--seed must be zero or positive, not {args.seed}")
     inputs = args.merge[1:] if args.merge[:1] == ["merge"] else [args.source or ""]
