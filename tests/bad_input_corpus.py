@@ -293,6 +293,7 @@ EDITED_CASES = [
                  says=["not valid JSON"], expect="refused"),
     _edited_case("truncated", lambda d: json.dumps(d)[: len(json.dumps(d)) // 2],
                  says=["not valid JSON"], expect="refused"),
+    _edited_case("byte-order-mark", lambda d: "\ufeff" + json.dumps(d)),
     _edited_case("latin-1", lambda d: None, expect="refused"),
 ]
 
