@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distributions._bigquery import BigQuerySource
-from distributions._column_case import refuse_case_clash
+from distributions._column_case import folded, refuse_case_clash
 from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
 
@@ -70,15 +70,17 @@ class DuckDBSource:
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
         """The table's columns under lower-case names (SQL names are case-insensitive, so
-        `Person_ID` is `person_id`); the relation renames them and a note says so."""
-        renamed = {c: c.lower() for c in columns if c != c.lower()}
+        `Person_ID` is `person_id`; spaces around a name go too); the relation renames them
+        and a note says so."""
+        renamed = {c: folded(c) for c in columns if c != folded(c)}
         if not renamed:
             return columns
         refuse_case_clash(f"{self.label}, table {name}", list(columns))
         self._relations[name] = _renaming(self._relations[name], list(columns))
         self.notes.append(f"source table {name}: column names read in lower case ("
-                          + ", ".join(f"{c} as {lower}" for c, lower in renamed.items()) + ")")
-        return {c.lower(): kind for c, kind in columns.items()}
+                          + ", ".join(f"{c!r} as {lower}" if c.strip() != c else
+                                      f"{c} as {lower}" for c, lower in renamed.items()) + ")")
+        return {folded(c): kind for c, kind in columns.items()}
 
     def _describe(self, name: str, relation: str) -> dict[str, str] | None:
         """The table's columns; None (and a note) for a table the profiler never reads that
@@ -124,7 +126,7 @@ class DuckDBSource:
 
 def _renaming(relation: str, columns: list[str]) -> str:
     """A subquery over `relation` that selects every column under its lower-case name."""
-    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(c.lower())}"' for c in columns)
+    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(folded(c))}"' for c in columns)
     return f"(SELECT {selects} FROM {relation})"
 
 

@@ -334,6 +334,11 @@ SOURCE_CASES = [
     _source_case("upper-case-columns", _upper_columns, "csv", "ok",
                  ["column names read in lower case"]),
     _source_case("column-with-space", _rename("person", "first_name", "first name")),
+    _source_case("names-padded-with-spaces", lambda t: (
+        _rename("person", "person_id", " person_id")(t), _rename("person", "sex", "Sex ")(t)),
+                 says=[
+        "source table person: column names read in lower case (' person_id' as person_id, "
+        "'Sex ' as sex)"]),
     _source_case("column-with-quote", _rename("person", "last_name", 'last "name"')),
     _source_case("tz-timestamps", _set("academic_term", "term_begin_date", lambda n: [
         "2024-08-26T00:00:00+05:00", "2025-01-13T00:00:00-08:00"]), "csv", "clean"),
