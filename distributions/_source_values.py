@@ -5,13 +5,18 @@ note (the relation becomes `SELECT * REPLACE (...)` over the changed columns, ne
   26.08.2024 form, a number with thousands separators) are read as numbers and timestamps;
   a value that reads as neither is missing (an 'NA', a '?', 'soon'): one such value would
   otherwise make the whole column unreadable;
-- NaN and ±Infinity in a number column are missing;
+- NaN, ±Infinity and numbers beyond ±10^15 in a number column are missing;
 - role and status values in another spelling ('student') are read in their UDP spelling.
 """
 
 from __future__ import annotations
 
+import re
+
+from pipeline.udp._contract import MAX_MAGNITUDE
+
 _FLOATS = ("DOUBLE", "FLOAT", "REAL")
+_INTEGER = re.compile(r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(8|16|32|64|128)?$")
 _TEXT = ("VARCHAR", "CHAR", "STRING", "TEXT")
 # columns whose UDP values the profiler and generator name, in their UDP spelling
 CANONICAL = {("course_section_enrollment", "role"): (
@@ -120,20 +125,22 @@ def _readable_note(column: str, kind: str, changed: int, layouts: list[str],
 
 
 def clear_non_finite(checked, table, tables: dict, notes: list[str]) -> None:
-    """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
-    read as missing, counted in a note: one such value makes every mean, quantile and
-    correlation of the column NaN."""
-    registry_numbers = {c.name for c in table.columns if c.type == "float64"}
-    columns = [c for c, declared in tables[table.name].items()
-               if declared.upper().startswith(_FLOATS) or (
-                   c in registry_numbers and declared.upper().startswith("VARCHAR"))]
+    """NaN, ±Infinity and numbers beyond ±MAX_MAGNITUDE in a number column (keys aside: a
+    float or integer column, or text that reads as numbers) are read as missing, counted in
+    a note: one such value makes every mean, quantile and correlation of the column NaN or
+    overflow, and a profile cannot hold it (a score of 1e300 is a broken row, not a score)."""
+    keys = set(table.primary_key) | {fk.column for fk in table.foreign_keys}
+    registry_numbers = {c.name for c in table.columns if c.type in ("float64", "int64")}
+    columns = [c for c, declared in tables[table.name].items() if c not in keys and (
+        declared.upper().startswith(_FLOATS) or _INTEGER.match(declared.upper()) or (
+            c in registry_numbers and declared.upper().startswith("VARCHAR")))]
     found = rewrite_values(checked, table.name, {
-        c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE THEN NULL ELSE "{c}" END'
-        for c in columns})
+        c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE OR abs(TRY_CAST("{c}" AS '
+           f'DOUBLE)) > {MAX_MAGNITUDE:g} THEN NULL ELSE "{c}" END' for c in columns})
     if found:
         notes.append(f"source table {table.name}: " + "; ".join(
-            f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
-            + " (read as missing)")
+            f"{n:,} value(s) of {c} are NaN or infinite or beyond ±{MAX_MAGNITUDE:g}"
+            for c, n in found.items()) + " (read as missing)")
 
 
 def canonical_spelling(checked, name: str, tables: dict,

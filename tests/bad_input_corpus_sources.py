@@ -415,6 +415,12 @@ SOURCE_CASES = [
         float("nan") if i % 4 == 0 else float("inf") if i % 7 == 0 else float(i % 11)
         for i in range(n)]), says=["value(s) of published_score are NaN or infinite"],
                  generate=True),
+    _source_case("a-score-of-1e300", _set(RESULTS, "published_score", lambda n: [
+        1e300 if i == 3 else float(i % 11) for i in range(n)]),
+                 says=["1 value(s) of published_score are NaN or infinite or beyond"]),
+    _source_case("huge-numbers-in-extras", lambda t: t["person"].update(
+        balance=[1e17 * (i % 5) for i in range(80)], big=[2**62 * (i % 2) for i in range(80)]),
+                 says=["value(s) of big are NaN or infinite or beyond"], generate=True),
     _source_case("nan-scores", _set(RESULTS, "published_score", lambda n: [
         "NaN" if i % 3 == 0 else f"{i % 11}" for i in range(n)]), "csv",
                  says=["value(s) of published_score are NaN or infinite"]),
