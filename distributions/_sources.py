@@ -227,10 +227,13 @@ def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSou
     any other — and a note for the tables read under another name."""
     renamed = []
     for name, relation in sorted(found, key=lambda item: item[0] != item[0].lower()):
-        if name.lower() not in source._relations:
-            source._relations[name.lower()] = relation
-            if name != name.lower():
-                renamed.append(f"{name} as {name.lower()}")
+        if name.lower() in source._relations:
+            source.notes.append(f"source table {name}: not read (table {name.lower()} is "
+                                "read from another table of that name)")
+            continue
+        source._relations[name.lower()] = relation
+        if name != name.lower():
+            renamed.append(f"{name} as {name.lower()}")
     if renamed:
         source.notes.append("source table names read in lower case (" + ", ".join(renamed)
                             + ")")
@@ -246,9 +249,12 @@ def _folder_source(path: Path) -> DuckDBSource:
     unread: list[str] = []
     notes: list[str] = []
     types = _string_columns()
-    for entry in sorted(path.iterdir()):
+    # a lower-case name first: DuckDB's names are case-insensitive, so of `person.parquet`
+    # and `PERSON.csv` one is read (and the other named in a note)
+    for entry in sorted(path.iterdir(), key=lambda e: (e.name != e.name.lower(), e.name)):
         try:
-            name = _load_entry(connection, path, entry, types, {n for n, _ in found}, notes)
+            name = _load_entry(connection, path, entry, types,
+                               {n.lower() for n, _ in found}, notes)
         except SourceError as error:
             if is_udp_name(_table_name(entry)):
                 raise
@@ -270,7 +276,10 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
     it holds no table (or one already loaded). A CSV whose text is not UTF-8 (a Windows
     spreadsheet's export) is read as Latin-1, with a note: every byte is a character there."""
     name, reader = _reader(entry, types)
-    if reader is None or name in loaded:
+    if reader is not None and name.lower() in loaded:
+        notes.append(f"source file {entry.name}: not read (table {name.lower()} is read from "
+                     "another file of that name)")
+    if reader is None or name.lower() in loaded:
         return None
     # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a view would
     # parse the text again for each of the profile's ~150 queries

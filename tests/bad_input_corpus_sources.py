@@ -172,6 +172,12 @@ def _extra_tables(tables):
     tables["course_section_enrollment_backup"] = dict(tables["course_section_enrollment"])
 
 
+def _person_twice(folder, source):
+    """person as CSV beside its Parquet file, and person_email again in upper case."""
+    write_csv(Path(source), {"person": small_tables()["person"]})
+    (Path(source) / "PERSON_EMAIL.csv").write_text("person_id,email_address\n1,a@b.org\n")
+
+
 def _other_schema(folder, source):
     with duckdb.connect(str(source)) as connection:
         connection.execute("CREATE SCHEMA sis; CREATE TABLE sis.person AS SELECT 1 AS x")
@@ -375,6 +381,9 @@ SOURCE_CASES = [
                                                                     for i in range(1, n)]),
         says=["1 row(s) whose course_offering_id is NULL or names no course_offering row"]),
     _source_case("extra-tables", _extra_tables, "parquet"),
+    _source_case("one-table-in-two-files", None, "parquet", after=_person_twice, says=[
+        "source file person.parquet: not read (table person is read from another file",
+        "source file PERSON_EMAIL.csv: not read (table person_email is read from another"]),
     _source_case("extra-schemas", None, "duckdb", after=_other_schema),
     _source_case("stray-unreadable-files", None, "parquet", after=_stray_files, says=[
         "source file backup_2023.parquet: not read (not a UDP table",
