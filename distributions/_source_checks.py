@@ -24,11 +24,9 @@ from distributions._source_values import (
     clear_non_finite,
     readable_numbers_and_dates,
 )
-from distributions._sources import Source
+from distributions._sources import REQUIRED, Source
 from pipeline.errors import SourceError
 
-REQUIRED = ("person", "academic_term", "course_offering", "course_section",
-            "course_section_enrollment")
 LATE_DAYS = 60
 # the joins the profile makes whenever both tables are in the source
 JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course_offering_id"),

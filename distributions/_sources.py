@@ -23,6 +23,9 @@ from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
 
 UDP_DISTRIBUTIONS = "context_store_distributions"
+# the tables without which no institution can be learned
+REQUIRED = ("person", "academic_term", "course_offering", "course_section",
+            "course_section_enrollment")
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
 # table files read as CSV (a tab- or semicolon-separated file too: DuckDB sniffs the delimiter)
@@ -280,6 +283,13 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
         notes.append(f"source file {entry.name}: not read (table {name.lower()} is read from "
                      "another file of that name)")
     if reader is None or name.lower() in loaded:
+        return None
+    if entry.is_file() and entry.stat().st_size == 0:  # an export of an empty table
+        if name.lower() in REQUIRED:
+            raise SourceError(f"{path}: table {name.lower()} is empty ({entry.name} has 0 "
+                              "bytes)")
+        notes.append(f"source file {entry.name}: empty (0 bytes): table {name.lower()} is "
+                     "read as not in the source")
         return None
     # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a view would
     # parse the text again for each of the profile's ~150 queries
