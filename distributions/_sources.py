@@ -282,6 +282,9 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
     if reader is not None and name.lower() in loaded:
         notes.append(f"source file {entry.name}: not read (table {name.lower()} is read from "
                      "another file of that name)")
+    if reader is None and entry.is_dir() and is_udp_name(name):
+        notes.append(f"source folder {entry.name}: holds no .parquet or .csv file: table "
+                     f"{name.lower()} is read as not in the source")
     if reader is None or name.lower() in loaded:
         return None
     if entry.is_file() and entry.stat().st_size == 0:  # an export of an empty table
@@ -336,6 +339,9 @@ def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str
             return entry.name, f"read_parquet('{quoted}/*.parquet')"
         if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
             return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
+                                "hive_partitioning = false)")
+        if any(entry.rglob("*.parquet")):  # partitioned deeper (year=2024/month=09/…)
+            return entry.name, (f"read_parquet('{quoted}/**/*.parquet', "
                                 "hive_partitioning = false)")
         for suffix in _CSV_SUFFIXES:
             csvs = sorted(entry.glob(f"*{suffix}"))

@@ -163,6 +163,22 @@ def _as_empty_folder(name):
     return damage
 
 
+def _two_levels(folder, source):
+    """The results as Parquet partitioned two levels deep (year=/month=/part-0.parquet)."""
+    path = _file(RESULTS)(folder, source)
+    table = pq.read_table(path)
+    path.unlink()
+    for month, part in enumerate((table.slice(0, 100), table.slice(100))):
+        where = Path(source) / RESULTS / "year=2024" / f"month={month + 1:02d}"
+        where.mkdir(parents=True)
+        pq.write_table(part, where / "part-0.parquet")
+
+
+def _json_grades(folder, source):
+    (Path(source) / "course_grade").mkdir()
+    (Path(source) / "course_grade" / "grades.json").write_text("{}")
+
+
 def _loop_entry(folder, source):
     os.symlink(Path(source) / "loop", Path(source) / "loop")
 
@@ -407,6 +423,11 @@ SOURCE_CASES = [
                  _as_empty_folder(RESULTS)),
     _source_case("person-as-empty-folder", None, "parquet", "refused", ["person"],
                  _as_empty_folder("person")),
+    _source_case("results-partitioned-deeper", _set(RESULTS, "published_score", lambda n: [
+        float("nan")] + [float(i % 11) for i in range(1, n)]), "parquet", after=_two_levels,
+                 says=["1 value(s) of published_score are NaN"]),
+    _source_case("grades-as-folder-of-json", None, "parquet", after=_json_grades, says=[
+        "source folder course_grade: holds no .parquet or .csv file"]),
     _source_case("symlink-loop-entry", None, "parquet", "clean", after=_loop_entry),
     _source_case("held-for-writing", None, "duckdb", "clean", after=_held_for_writing),
     _source_case("float-keys", _set("person", "person_id", lambda n: [
