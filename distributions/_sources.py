@@ -7,29 +7,31 @@ switches) inside DuckDB or BigQuery and never pull rows into Python.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from distributions._bigquery import BigQuerySource
 from distributions._column_case import folded, refuse_case_clash
+from distributions._source_files import (
+    UDP_DISTRIBUTIONS,
+    csv_reason,
+    first_line,
+    reader_of,
+    string_columns,
+    table_name,
+)
 from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
 
-UDP_DISTRIBUTIONS = "context_store_distributions"
 # the tables without which no institution can be learned
 REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
-# table files read as CSV (a tab- or semicolon-separated file too: DuckDB sniffs the delimiter)
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
 
 @runtime_checkable
@@ -94,9 +96,9 @@ class DuckDBSource:
             if not is_udp_name(name):
                 del self._relations[name]
                 self.notes.append(f"source table {name}: not read (not a UDP table, and it "
-                                  f"cannot be read: {_first_line(error)[:200]})")
+                                  f"cannot be read: {first_line(error)[:200]})")
                 return None
-            raise SourceError(f"{self.label}: cannot read table {name}: {_first_line(error)}") \
+            raise SourceError(f"{self.label}: cannot read table {name}: {first_line(error)}") \
                 from None
         return {row[0]: str(row[1]) for row in described}
 
@@ -146,7 +148,7 @@ def _missing_key(source: DuckDBSource, error: Exception) -> str:
         for table, columns in sorted(source.tables().items()):
             if column not in columns and column in _registry_columns().get(table, ()):
                 return f"table {table} has no column {column} (a key the profile joins on)"
-    return f"query failed: {_first_line(error)}"
+    return f"query failed: {first_line(error)}"
 
 
 def is_udp_name(name: str) -> bool:
@@ -160,10 +162,6 @@ def _registry_columns() -> dict[str, set[str]]:
     for table in REGISTRY:  # an entity and its keymap share a name: either's columns count
         columns.setdefault(table.name, set()).update(c.name for c in table.columns)
     return columns
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def open_source(spec: str, api_endpoint: str | None = None) -> Source:
@@ -215,7 +213,7 @@ def _duckdb_file(path: Path) -> DuckDBSource:
         rows = connection.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
     except duckdb.Error as error:
-        raise SourceError(f"{path}: cannot open the source: {_first_line(error)}") from None
+        raise SourceError(f"{path}: cannot open the source: {first_line(error)}") from None
     found: list[tuple[str, str]] = []
     # the context store wins over a same-named table elsewhere (main, marts)
     for schema in _SCHEMAS:
@@ -251,7 +249,7 @@ def _folder_source(path: Path) -> DuckDBSource:
     found: list[tuple[str, str]] = []
     unread: list[str] = []
     notes: list[str] = []
-    types = _string_columns()
+    types = string_columns()
     # a lower-case name first: DuckDB's names are case-insensitive, so of `person.parquet`
     # and `PERSON.csv` one is read (and the other named in a note)
     for entry in sorted(path.iterdir(), key=lambda e: (e.name != e.name.lower(), e.name)):
@@ -259,7 +257,7 @@ def _folder_source(path: Path) -> DuckDBSource:
             name = _load_entry(connection, path, entry, types,
                                {n.lower() for n, _ in found}, notes)
         except SourceError as error:
-            if is_udp_name(_table_name(entry)):
+            if is_udp_name(table_name(entry)):
                 raise
             unread.append(f"source file {entry.name}: not read (not a UDP table, and "
                           f"{str(error).split(': ', 1)[-1][:200]})")
@@ -278,7 +276,7 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
     """Create the table or view of one file or folder of the source; its name, or None when
     it holds no table (or one already loaded). A CSV whose text is not UTF-8 (a Windows
     spreadsheet's export) is read as Latin-1, with a note: every byte is a character there."""
-    name, reader = _reader(entry, types)
+    name, reader = reader_of(entry, types)
     if reader is not None and name.lower() in loaded:
         notes.append(f"source file {entry.name}: not read (table {name.lower()} is read from "
                      "another file of that name)")
@@ -308,96 +306,5 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
             notes.append(f"source file {entry.name}: read as Latin-1 (its text is not UTF-8)")
     except duckdb.Error as error:
         raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
-                          f"{_csv_reason(error)}") from None
+                          f"{csv_reason(error)}") from None
     return name
-
-
-def _csv_reason(error: Exception) -> str:
-    """The engine's first line, and for a CSV error the line saying what is wrong (DuckDB
-    puts it after the quoted line: 'Maximum line size of 2000000 bytes exceeded')."""
-    lines = str(error).strip().splitlines()
-    if lines and "CSV Error on Line" in lines[0] and len(lines) > 2 and lines[2].strip():
-        return f"{lines[0]}: {lines[2].strip()}"
-    return _first_line(error)
-
-
-def _table_name(entry: Path) -> str:
-    """The table a file or folder of the source holds: its name without a table suffix."""
-    lower = entry.name.lower()
-    for suffix in (".parquet", *_CSV_SUFFIXES):
-        if lower.endswith(suffix):
-            return entry.name[:-len(suffix)]
-    return entry.name
-
-
-def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str | None]:
-    quoted = str(entry).replace("'", "''")
-    if entry.is_dir():
-        parts = sorted(entry.glob("*.parquet"))
-        if parts:
-            refuse_case_clash(str(parts[0]), _parquet_columns(parts[0]))
-            return entry.name, f"read_parquet('{quoted}/*.parquet')"
-        if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
-            return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
-                                "hive_partitioning = false)")
-        if any(entry.rglob("*.parquet")):  # partitioned deeper (year=2024/month=09/…)
-            return entry.name, (f"read_parquet('{quoted}/**/*.parquet', "
-                                "hive_partitioning = false)")
-        for suffix in _CSV_SUFFIXES:
-            csvs = sorted(entry.glob(f"*{suffix}"))
-            if csvs:
-                strings = _present(csvs[0], string_columns.get(entry.name.lower(), []))
-                return entry.name, _csv(f"{quoted}/*{suffix}", strings)
-        return entry.name, None
-    lower = entry.name.lower()
-    if lower.endswith(".parquet"):
-        refuse_case_clash(str(entry), _parquet_columns(entry))
-        return entry.name[:-len(".parquet")], f"read_parquet('{quoted}')"
-    for suffix in _CSV_SUFFIXES:  # DuckDB finds the delimiter and reads gzip itself
-        if lower.endswith(suffix):
-            name = entry.name[:-len(suffix)]
-            return name, _csv(quoted, _present(entry, string_columns.get(name.lower(), [])))
-    return entry.stem, None
-
-
-def _parquet_columns(path: Path) -> list[str]:
-    """The file's own column names (DuckDB renames the second of two that differ only in
-    case); none when the footer cannot be read, which the view's creation then reports."""
-    try:
-        return pq.read_schema(path).names
-    except (OSError, pa.ArrowException):
-        return []
-
-
-def _present(path: Path, columns: list[str]) -> list[str]:
-    """The CSV header's spelling (in any case) of the columns of `columns` it names (DuckDB
-    rejects type hints for absent columns); two header names that differ only in case are
-    refused."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:  # (a header in another encoding: its UDP names are ASCII whatever the rest)
-        with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as file:
-            header = next(csv.reader(file), [])
-    except (OSError, EOFError) as error:
-        raise SourceError(f"{path}: cannot read the file: {error}") from None
-    refuse_case_clash(str(path), header)
-    spelled = {h.lower(): h for h in header}
-    return [spelled[c] for c in dict.fromkeys(columns) if c in spelled]
-
-
-def _csv(pattern: str, strings: list[str]) -> str:
-    # types are sniffed (so text in a numeric column shows up as a wrong type), except the
-    # registry's string columns: codes like "09" must keep their leading zeros
-    hints = ", ".join(f"'{c}': 'VARCHAR'" for c in strings)
-    return (f"read_csv('{pattern}', header=true, all_varchar=false, union_by_name=true"
-            + (f", types={{{hints}}}" if hints else "") + ")")
-
-
-def _string_columns() -> dict[str, list[str]]:
-    columns: dict[str, list[str]] = {}
-    for table in REGISTRY:
-        columns.setdefault(table.name, []).extend(
-            c.name for c in table.columns if c.type == "string")
-    columns[UDP_DISTRIBUTIONS] = ["entity", "field_name", "field_value", "distribution_type",
-                                  "field_source", "dependency_field_names",
-                                  "dependency_field_values"]
-    return columns
