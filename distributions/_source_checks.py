@@ -23,6 +23,7 @@ from distributions._source_values import (
     canonical_spelling,
     clear_non_finite,
     readable_numbers_and_dates,
+    readable_types,
 )
 from distributions._sources import REQUIRED, Source
 from pipeline.errors import SourceError
@@ -70,6 +71,8 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]
     for table in entities:
         _fatal_key_problems(source, table, tables)
+        if source.dialect == "duckdb":
+            readable_types(source, table)
     _fatal_date_problems(source, tables)
     # what reading the source changed (names folded to lower case, keys stored as text read
     # as integers), said first

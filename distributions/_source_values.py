@@ -18,6 +18,10 @@ from pipeline.udp._contract import MAX_MAGNITUDE
 _FLOATS = ("DOUBLE", "FLOAT", "REAL")
 _INTEGER = re.compile(r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(8|16|32|64|128)?$")
 _TEXT = ("VARCHAR", "CHAR", "STRING", "TEXT")
+_NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+_TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
+# the stored types a registry column of each type is read from (and text, and Parquet's null)
+_READABLE = {"float64": _NUMERIC, "int64": _NUMERIC, "timestamp": _TEMPORAL, "date": _TEMPORAL}
 # columns whose UDP values the profiler and generator name, in their UDP spelling
 CANONICAL = {("course_section_enrollment", "role"): (
                  "Student", "Teacher", "TeachingAssistant", "Designer", "Observer", "Faculty"),
@@ -36,6 +40,41 @@ DATE_LAYOUTS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:
 # 1,234,567.5 (and 1,250: thousands, never a decimal comma); 12,5 and 0,25 (decimal commas)
 _THOUSANDS = "[-+]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?"
 _DECIMAL_COMMA = "[-+]?[0-9]+,[0-9]+"
+
+
+def readable_types(source, table) -> None:
+    """The registry's number and date columns (keys aside) whose stored type can be neither:
+    dates stored as integers yyyymmdd (20240826) are read as dates; any other (dates as
+    other numbers — day offsets, epoch seconds —, numbers as dates or booleans) is read as
+    not in the source, so the profile keeps the default's part for it: both in a note."""
+    keys = set(table.primary_key) | {fk.column for fk in table.foreign_keys}
+    declared = source.tables()[table.name]
+    for column in table.columns:
+        readable = _READABLE.get(column.type)
+        if readable is None or column.name in keys or column.name not in declared:
+            continue
+        stored = declared[column.name].upper().strip('"')
+        if stored.startswith(_TEXT) or stored == "NULL" or any(w in stored for w in readable):
+            continue  # (text is read by readable_numbers_and_dates)
+        if readable is _TEMPORAL and _INTEGER.match(stored) and _all_yyyymmdd(
+                source, table.name, column.name):
+            ref = f'"{column.name}"'
+            source.read_through(table.name, column.name, f"CAST(strptime(CAST({ref} AS "
+                                f"VARCHAR), '%Y%m%d') AS VARCHAR)", "VARCHAR",
+                                f"column {column.name} read as dates from integers yyyymmdd")
+        else:
+            what = "dates" if readable is _TEMPORAL else "numbers"
+            source.forget(table.name, column.name, f"column {column.name} holds {stored}, "
+                          f"not {what}: read as not in the source")
+
+
+def _all_yyyymmdd(source, name: str, column: str) -> bool:
+    """Whether every value of an integer column reads as a date yyyymmdd (1900–2199)."""
+    ref = f'"{column}"'
+    bad = source.query(f"SELECT count(*) AS n FROM {source.relation(name)} WHERE {ref} IS NOT "
+                       f"NULL AND ({ref} NOT BETWEEN 19000101 AND 21991231 OR try_strptime("
+                       f"CAST({ref} AS VARCHAR), '%Y%m%d') IS NULL)").column(0)[0].as_py()
+    return bad == 0
 
 
 def readable_numbers_and_dates(checked, table, tables: dict, notes: list[str]) -> None:

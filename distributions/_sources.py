@@ -106,14 +106,26 @@ class DuckDBSource:
         """Read a key column stored as text whose every value is an integer ('00123', a
         Parquet string column, a header-only CSV's VARCHAR) as BIGINT, so that it joins its
         parent's integer keys; a note says so."""
-        declared = self.tables()[table][column]
+        declared = self.tables()[table][column].strip('"')
         ref = f'"{_quoted(column)}"'
-        self._relations[table] = (f"(SELECT * REPLACE (TRY_CAST(NULLIF(TRIM(CAST({ref} AS "
-                                  f"VARCHAR)), '') AS BIGINT) AS {ref}) FROM "
+        self.read_through(table, column, f"TRY_CAST(NULLIF(TRIM(CAST({ref} AS VARCHAR)), '') "
+                          "AS BIGINT)", "BIGINT", f"column {column} read as integers (stored "
+                          f"as {declared})")
+
+    def read_through(self, table: str, column: str, sql: str, declared: str,
+                     note: str) -> None:
+        """Read `column` of `table` as the SQL expression `sql` (over the column as stored),
+        now of type `declared`; `note` says what changed."""
+        self.tables()
+        self._relations[table] = (f'(SELECT * REPLACE ({sql} AS "{_quoted(column)}") FROM '
                                   f"{self._relations[table]})")
-        self.tables()[table][column] = "BIGINT"
-        self.notes.append(f"source table {table}: column {column} read as integers (stored "
-                          f"as {declared.strip(chr(34))})")
+        self._tables[table][column] = declared
+        self.notes.append(f"source table {table}: {note}")
+
+    def forget(self, table: str, column: str, note: str) -> None:
+        """Read `table` as if it had no `column` (one the profile cannot use), with a note."""
+        del self.tables()[table][column]
+        self.notes.append(f"source table {table}: {note}")
 
     def relation(self, table: str) -> str:
         self.tables()  # described first: a table with folded names is read through a rename

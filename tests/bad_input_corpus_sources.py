@@ -376,6 +376,16 @@ SOURCE_CASES = [
                                     ["9999-12-20", "9999-12-31"]), "parquet", "clean"),
     _source_case("dates-garbage", _set("academic_term", "term_end_date",
                                        ["soon", "2025-05-09"]), "csv", "clean"),
+    _source_case("dates-as-yyyymmdd", _set("academic_term", "term_begin_date", [
+        20240826, 20250113]), "csv", says=["column term_begin_date read as dates from "
+                                           "integers yyyymmdd"], generate=True),
+    _source_case("dates-as-day-offsets", _set(RESULTS, "response_date", lambda n: [
+        15 + i % 30 for i in range(n)]), "csv", says=[
+        "column response_date holds BIGINT, not dates: read as not in the source"],
+                 generate=True),
+    _source_case("scores-as-booleans", _set(RESULTS, "published_score", lambda n: [
+        i % 2 == 1 for i in range(n)]), says=[
+        "column published_score holds BOOLEAN, not numbers"]),
     _source_case("dates-null", _set("academic_term", "term_begin_date", [None, None]),
                  "parquet", "clean"),
     _source_case("scores-negative", _set(RESULTS, "published_score",
