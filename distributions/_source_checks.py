@@ -1,9 +1,9 @@
 """A profiling source's keys and dates, checked before any estimate reads it.
 
 Fatal (a SourceError naming the table and column; exit 2, nothing written): a primary key
-column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys that are not
-integers where the UDP registry has integers ('CS-101'; digits stored as text are read as
-integers, with a note), an empty required table, a term that ends before it
+column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys stored as
+fractions (7.5; keys stored as text are read as integers, digits as theirs and other text as
+a number drawn from it, with a note), an empty required table, a term that ends before it
 begins. (The checks that need a query, and the cleaning below, run on DuckDB sources: files
 and folders; a BigQuery source gets the checks of its declared columns and types.)
 
@@ -123,8 +123,8 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
-            if example is None and hasattr(source, "read_as_integers"):
-                source.read_as_integers(table.name, name)  # integers stored as text
+            if hasattr(source, "read_as_integers"):  # keys stored as text
+                source.read_as_integers(table.name, name, example)
                 continue
             found = f"text such as {example!r}" if example is not None else declared
             raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "

@@ -282,11 +282,12 @@ def _upper_table_name(folder, source):
         connection.execute('ALTER TABLE course_section RENAME TO "Course_Section"')
 
 
-def _text_keys(tables):
-    """Every key column as text of its digits (a converted source's string ids)."""
+def _text_keys(tables, prefix=""):
+    """Every key column as text: its digits (a converted source's string ids), after
+    `prefix` when given (codes such as K-7300000000)."""
     for columns in tables.values():
         for name in [c for c in columns if c.endswith("_id")]:
-            columns[name] = [str(v) for v in columns[name]]
+            columns[name] = [f"{prefix}{v}" for v in columns[name]]
 
 
 def _null_typed(name, column):
@@ -446,6 +447,12 @@ SOURCE_CASES = [
         ID_BASE + i + 0.5 for i in range(n)]), "parquet", "refused", ["person_id"]),
     _source_case("keys-as-digit-text", _text_keys, "parquet", "ok",
                  ["column person_id read as integers (stored as VARCHAR)"], generate=True),
+    _source_case("keys-as-codes", lambda t: _text_keys(t, "K-"), "parquet", "ok",
+                 ["keys that are text, such as 'K-7300000000', as numbers drawn from their "
+                  "text"], generate=True),
+    _source_case("one-key-as-a-code", _set("course_section", "course_offering_id", lambda n: [
+        "CS-101"] + [str(ID_BASE + 500 + i // 2) for i in range(1, n)]), "csv", "ok", [
+        "1 row(s) whose course_offering_id is NULL or names no course_offering row"]),
     _source_case("zero-padded-keys", _set("person", "person_id", lambda n: [
         f"00{ID_BASE + i}" for i in range(n)]), "csv", "ok", ["read as integers"]),
     _source_case("null-typed-key", None, "parquet", "ok", after=_null_typed(

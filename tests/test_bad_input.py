@@ -435,15 +435,6 @@ def _replace(table: str, column: str, index: int, value):
     return mutate
 
 
-def _as_text(table: str, column: str, bad: str | None = None):
-    def mutate(tables):
-        values = [str(v) for v in tables[table][column]]
-        if bad is not None:
-            values[1] = bad
-        tables[table][column] = values
-    return mutate
-
-
 def _add(table: str, columns: dict):
     return lambda tables: tables.__setitem__(table, columns)
 
@@ -458,10 +449,6 @@ SOURCE_CASES = [
      ["table course_section has no column course_offering_id"]),
     ("enrollment-person-absent", _drop("course_section_enrollment", "person_id"), "csv",
      ["table course_section_enrollment has no column person_id"]),
-    ("text-key", _as_text("course_section", "course_offering_id", "CS-101"), "parquet",
-     ["table course_section, column course_offering_id", "'CS-101'"]),
-    ("text-key-csv", _as_text("course_offering", "course_offering_id", "abc"), "csv",
-     ["table course_offering, column course_offering_id", "'abc'"]),
     ("activity-join-key-absent", _add("learner_activity", {"learner_activity_id": [1, 2],
                                                            "title": ["a", "b"]}), "parquet",
      ["table learner_activity has no column course_offering_id"]),
