@@ -26,10 +26,12 @@ def first_line(error: Exception) -> str:
 
 def csv_reason(error: Exception) -> str:
     """The engine's first line, and for a CSV error the line saying what is wrong (DuckDB
-    puts it after the quoted line: 'Maximum line size of 2000000 bytes exceeded')."""
-    lines = str(error).strip().splitlines()
-    if lines and "CSV Error on Line" in lines[0] and len(lines) > 2 and lines[2].strip():
-        return f"{lines[0]}: {lines[2].strip()}"
+    puts it after the quoted line, which holds a row and is never repeated: a note may be
+    kept in the privacy manifest)."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if lines and "CSV Error on Line" in lines[0]:
+        reasons = [line for line in lines[1:4] if line and not line.startswith("Original")]
+        return f"{lines[0]}: {reasons[0]}" if reasons else lines[0]
     return first_line(error)
 
 

@@ -144,8 +144,16 @@ def _unreadable(checked, name: str, expressions: dict[str, str]) -> dict[str, tu
         f"min(CASE WHEN ({e}) IS NULL THEN left({_text(c)}, 40) END) AS c{i}"
         for i, (c, e) in enumerate(expressions.items()))
         + f" FROM {checked.relation(name)}").to_pylist()[0]
-    return {c: (row[f"n{i}"], row[f"c{i}"]) for i, c in enumerate(expressions)
+    return {c: (row[f"n{i}"], _shown(row[f"c{i}"])) for i, c in enumerate(expressions)
             if row[f"n{i}"]}
+
+
+def _shown(value: str | None) -> str | None:
+    """A value fit to quote in the notes, which the privacy manifest keeps: a short word or
+    mark ('NA', '?', 'thirty'), never one holding a digit (an id, a phone number, a date of
+    birth) or longer text."""
+    return value if value and len(value) <= 12 and not any(ch.isdigit() for ch in value) \
+        else None
 
 
 def _readable_note(column: str, kind: str, changed: int, layouts: list[str],
@@ -158,8 +166,9 @@ def _readable_note(column: str, kind: str, changed: int, layouts: list[str],
                "(thousands separators or decimal commas)" if kind == "number" else "")
         parts.append(f"{changed - missing:,} value(s) of {column} read as {what} {how}")
     if missing:
-        parts.append(f"{missing:,} value(s) of {column} that are not {what} (such as "
-                     f"{example!r}) read as missing")
+        such = f" (such as {example!r})" if example else ""
+        parts.append(f"{missing:,} value(s) of {column} that are not {what}{such} read as "
+                     "missing")
     return "; ".join(parts)
 
 
