@@ -272,6 +272,17 @@ def _semicolons(folder, source):
             csv.writer(file, delimiter=";").writerows(rows)
 
 
+def _ragged(name):
+    """One row of `name`'s CSV with two fields too many, another with three too few."""
+    def damage(folder, source):
+        path = _file(name)(folder, source)
+        lines = path.read_text().split("\n")
+        lines[5] += ",extra,fields"
+        lines[9] = ",".join(lines[9].split(",")[:3])
+        path.write_text("\n".join(lines))
+    return damage
+
+
 def _upper_file_names(folder, source):
     for path in Path(source).glob("*.parquet"):
         path.rename(path.with_name(path.stem.upper() + ".PARQUET"))
@@ -487,6 +498,9 @@ SOURCE_CASES = [
                                                 "'Learner'"]),
     _source_case("gzipped", None, "csv", "ok", after=_gzipped, generate=True),
     _source_case("tab-separated", None, "csv", "ok", after=_tab_separated),
+    _source_case("ragged-rows", None, "csv", "ok", after=_ragged(RESULTS), says=[
+        "source file learner_activity_result.csv: some rows hold more or fewer fields"],
+                 generate=True),
     _source_case("upper-case-file-names", None, "parquet", "ok",
                  ["source table names read in lower case (ACADEMIC_TERM as academic_term"],
                  _upper_file_names),
