@@ -15,9 +15,10 @@ import numpy as np
 
 from pipeline.errors import PlanError
 from pipeline.generate._column_values import numeric
-from pipeline.generate._engine import Engine
+from pipeline.generate import _random
+from pipeline.generate._engine import STRATIFY_MAX, Engine
 from pipeline.generate._layouts import Children, Cross, Flat, Spans
-from pipeline.generate._samplers import compile_distribution
+from pipeline.generate._samplers import balanced_ranks, compile_distribution
 from pipeline.udp._schema import Table
 
 COUNT_RULES: dict[str, Callable] = {}
@@ -174,9 +175,10 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     if layout.count_keyed_by:
         counters = engine.fk_rows(layout.parent, layout.count_keyed_by, parents)
         domain = engine.n_rows(engine.registry[layout.parent].parent_of(layout.count_keyed_by))
-    counts = draw_counts(engine, table.key, rows["per_parent"], layout.parent, parents,
-                         counters, domain)
     grandparent = engine.registry[layout.parent].layout
+    owners = None if layout.count_keyed_by else _owners(engine, layout.parent, parents)
+    counts = draw_counts(engine, table.key, rows["per_parent"], layout.parent, parents,
+                         counters, domain, owners=owners)
     if "per_grandparent" in rows and grandparent.kind == "children":
         counts = _spread_totals(engine, table, rows["per_grandparent"], grandparent.parent,
                                 counts)
@@ -193,7 +195,8 @@ def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
         np.arange(len(counts), dtype=np.int64))
     everyone = np.arange(engine.n_rows(grandparent), dtype=np.int64)
     totals = draw_counts(engine, table.key, spec, grandparent, everyone, everyone,
-                         len(everyone), stream="grandparent_rows")
+                         len(everyone), stream="grandparent_rows",
+                         owners=_owners(engine, grandparent, everyone))
     # rank for rank with the grandparent's number of parents (a course of more groups has
     # more work; one assignment per group: equal), the drawn totals' marginal kept
     parents = np.bincount(owners, minlength=len(everyone))
@@ -213,11 +216,27 @@ def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
     return spread
 
 
+def _owners(engine: Engine, table: str, rows: np.ndarray) -> np.ndarray | None:
+    """The driving parent row of each of `table`'s rows (a course's term), or None for a
+    table without one."""
+    layout = engine.registry[table].layout
+    return engine.layouts[table].parent_rows(rows) if layout.kind == "children" else None
+
+
 def draw_counts(engine: Engine, key: str, spec: dict, parent: str, parents: np.ndarray,
-                counters: np.ndarray, domain: int, stream: str = "rows") -> np.ndarray:
+                counters: np.ndarray, domain: int, stream: str = "rows",
+                owners: np.ndarray | None = None) -> np.ndarray:
     """Children per parent row of `parent`, drawn from a count distribution of table `key`
-    (its conditionals read the parent's columns)."""
-    u = engine.stratified(key, stream, counters, domain)
+    (its conditionals read the parent's columns); with `owners` (each counter's own parent:
+    a course's term) the strata are dealt so that every owner gets its share of small and
+    large counts (`balanced_ranks`)."""
+    if owners is not None and 2 <= domain <= STRATIFY_MAX:
+        bits = _random.bits(_random.stream_key(engine.seed, key, stream, "rank"),
+                            np.arange(domain, dtype=np.int64))
+        rank = balanced_ranks(owners, bits)
+        u = (rank[counters] + engine.uniform(key, stream, counters)) / domain
+    else:
+        u = engine.stratified(key, stream, counters, domain)
     try:
         counts = engine.draw(spec, parent, parents, u)
     finally:
