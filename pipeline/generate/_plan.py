@@ -185,12 +185,18 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     return counts
 
 
+SPREAD_ROUNDS = 8  # spread, then remap to the drawn counts: the KS stops improving by ~8
+
+
 def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
                    counts: np.ndarray) -> np.ndarray:
     """Children per parent row, rescaled so that each grandparent's children add up to a
     total drawn from `spec` (a course's activities over all its groups, whose shape a sum of
     independent per-group draws would not keep): spread over its parents in proportion to
-    their drawn counts (evenly where all drew none), by largest remainder."""
+    their counts by largest remainder, the counts first brought into line with the totals by
+    alternating rounds (spread, then give the spread counts the drawn ones rank for rank), so
+    the per-parent counts keep their drawn marginal too (one spread of independent draws
+    made groups of 4 assignments from a source of 1-3: activities per group KS 0.106)."""
     owners = engine.layouts[table.layout.parent].parent_rows(
         np.arange(len(counts), dtype=np.int64))
     everyone = np.arange(engine.n_rows(grandparent), dtype=np.int64)
@@ -201,14 +207,25 @@ def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
     # more work; one assignment per group: equal), the drawn totals' marginal kept
     parents = np.bincount(owners, minlength=len(everyone))
     totals[np.lexsort((totals, parents))] = np.sort(totals)
-    drawn = np.bincount(owners, weights=counts, minlength=len(everyone))
+    tie = _random.bits(_random.stream_key(engine.seed, table.key, "spread"),
+                       np.arange(len(counts), dtype=np.int64))
+    drawn, counts = np.sort(counts), counts.astype(np.float64)
+    for _ in range(SPREAD_ROUNDS):
+        counts[np.lexsort((tie, _largest_remainder(totals, owners, counts)))] = drawn
+    return _largest_remainder(totals, owners, counts)
+
+
+def _largest_remainder(totals: np.ndarray, owners: np.ndarray, counts) -> np.ndarray:
+    """`totals` (per owner) spread over the owners' rows in proportion to `counts` (evenly
+    where all of an owner's are 0), rounded by largest remainder."""
+    n = len(totals)
+    drawn = np.bincount(owners, weights=counts, minlength=n)
     weight = np.where(drawn[owners] > 0, counts, 1.0)
-    share = weight / np.bincount(owners, weights=weight, minlength=len(everyone))[owners]
+    share = weight / np.bincount(owners, weights=weight, minlength=n)[owners]
     exact = totals[owners] * share
     spread = np.floor(exact).astype(np.int64)
-    left = totals - np.bincount(owners, weights=spread, minlength=len(everyone)).astype(
-        np.int64)
-    # the parents with the largest remainders of their grandparent get one more each
+    left = totals - np.bincount(owners, weights=spread, minlength=n).astype(np.int64)
+    # the rows with the largest remainders of their owner get one more each
     order = np.lexsort((-(exact - spread), owners))
     first = np.searchsorted(owners[order], owners[order])
     rank = np.arange(len(order)) - first
