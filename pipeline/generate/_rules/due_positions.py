@@ -56,15 +56,15 @@ def _table_fractions(engine: Engine, table: Table, spec: dict, everyone: np.ndar
 def _onto_marginal(engine: Engine, table: Table, fraction: np.ndarray,
                    term: np.ndarray) -> np.ndarray:
     """Each term's dated fractions replaced by the overall distribution's stratum midpoints
-    in the order of their ranks (ties in a seeded order): every term spreads its work over
+    in the order of their ranks (ties in list order): every term spreads its work over
     the term as the source's do, so the absolute due dates keep their distribution too."""
     overall = engine.distribution(table.key, "due_date")
     overall = overall.get("otherwise", overall)
     dated = np.flatnonzero(~np.isnan(fraction))
     if overall.get("kind") != "continuous" or len(dated) < 2:
         return fraction
-    tie = _random.bits(_random.stream_key(engine.seed, table.key, "due_position", "tie"), dated)
-    order = dated[np.lexsort((tie, fraction[dated], term[dated]))]
+    # ties in list order (row order): a course's work drawn at one fraction stays in order
+    order = dated[np.lexsort((dated, fraction[dated], term[dated]))]
     owner = term[order]
     start = np.searchsorted(owner, owner, side="left")
     size = np.searchsorted(owner, owner, side="right") - start
@@ -86,11 +86,15 @@ def _dealt(engine: Engine, table: Table, spec: dict, everyone: np.ndarray):
         cell[mine] = base + np.minimum(rank[mine], len(entry["positions"]) - 1)
         base += len(entry["positions"])
     term = engine.layouts["course_offering"].parent_rows(offering)
+    # keyed by (course, kind), not by row: a course's ranks of one kind take like strata of
+    # their cells (comonotone), so its first TMA falls due before its second wherever the
+    # ranks' distributions are ordered, not only where they do not overlap
+    series = offering * (int(codes.max(initial=0)) + 1) + codes
     bits = _random.bits(_random.stream_key(engine.seed, table.key, "due_position", "rank"),
-                        everyone)
+                        series)
     strata = balanced_ranks(term, bits, np.maximum(cell, 0))
     size = np.bincount(np.maximum(cell, 0))[np.maximum(cell, 0)]
-    return cell, (strata + engine.uniform(table.key, "due_position", everyone)) / size, term
+    return cell, (strata + engine.uniform(table.key, "due_position", series)) / size, term
 
 
 def _offerings(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:
