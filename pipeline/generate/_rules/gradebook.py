@@ -173,7 +173,7 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     # (or, thinned, as far as the source's withdrawn left work unsubmitted)
     after = ((due_seconds > withdrawal) if left is None else left) & \
         (unsubmitted_target(engine) > 0)
-    missing = missing_work(engine, submit_z, distinct, local, rows, after, due_seconds)
+    missing = missing_work(engine, submit_z, distinct, local, rows, after)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),

@@ -27,13 +27,11 @@ UNSUBMITTED = "unsubmitted"
 
 
 def missing_work(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray,
-                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray,
-                 due: np.ndarray) -> np.ndarray:
+                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray) -> np.ndarray:
     """Whether each result row is missing: before any withdrawal by the copula, and
-    `after_leaving` (work due after its student withdrew) as far as the source's was
-    (`due`: each row's due seconds, -inf where undated)."""
-    return _missing(engine, submit_z, distinct, local, rows, after_leaving, due) | \
-        _missing_after_leaving(engine, after_leaving, rows)
+    `after_leaving` (work due after its student withdrew) as far as the source's was."""
+    return _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
+        engine, after_leaving, rows)
 
 
 def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
@@ -43,7 +41,7 @@ def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
 
 
 def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: np.ndarray,
-             rows: np.ndarray, after_leaving: np.ndarray, due: np.ndarray) -> np.ndarray:
+             rows: np.ndarray) -> np.ndarray:
     """Work missing before any withdrawal: the submission copula below one threshold for
     all (the profile's unsubmitted share less the work after withdrawals) or, where
     `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
@@ -60,29 +58,10 @@ def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: 
     spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
     enrolled, left = _class_unsubmitted(engine, kept)
     missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
-    share_after = _after_withdrawal(engine)
-    after = max(left - share_after, 0.0) / (1.0 - share_after)
-    # the last work due before leaving is kept (`withdrawal_at` is when the source's
-    # withdrawn last submitted: missed too, it would move earlier), the rest of the work
-    # before leaving missed at the rate that keeps the class's share
-    last, before = _last_before_leaving(local, due, withdrawn & ~after_leaving)
-    rate = np.where(before > 1, after * before / np.maximum(before - 1, 1), after)
-    at_random = (engine.uniform(RESULT, "withdrawn_missing", rows) < rate) & ~last
+    after_leaving = _after_withdrawal(engine)
+    after = max(left - after_leaving, 0.0) / (1.0 - after_leaving)
+    at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
     return np.where(withdrawn, at_random, missing)
-
-
-def _last_before_leaving(local: np.ndarray, due: np.ndarray, eligible: np.ndarray):
-    """Per row: whether it is the latest-due eligible row of its enrollment (`local`), and
-    how many eligible rows that enrollment has."""
-    if not len(local):  # a block of results whose courses have no assignment
-        return np.zeros(0, dtype=bool), np.zeros(0)
-    count = np.bincount(local, weights=eligible, minlength=int(local.max()) + 1)
-    key = np.where(eligible, due, -np.inf)
-    order = np.lexsort((key, local))
-    ends = np.flatnonzero(np.r_[local[order][1:] != local[order][:-1], True])
-    last = np.zeros(len(local), dtype=bool)
-    last[order[ends]] = eligible[order[ends]]
-    return last, count[local]
 
 
 def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -> np.ndarray:
