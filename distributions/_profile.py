@@ -238,4 +238,8 @@ def _calendar_problems(calendar: dict) -> list[tuple[str, str]]:
                     problems.append((f"/calendar/term_types/{name}/{kind}/{i}/week",
                                      f"week {item['week']} is after the term's "
                                      f"{spec['weeks']} weeks"))
+    for i, term in enumerate(calendar.get("terms", [])):
+        if term["term_type"] not in term_types:
+            problems.append((f"/calendar/terms/{i}/term_type",
+                             f"{term['term_type']!r} is not one of term_types"))
     return problems

@@ -26,12 +26,14 @@ _LEVEL_SUFFIX = {"100": " I", "200": " II", "300": "", "400": ": Advanced Topics
 
 @count_rule("offerings")
 def plan_offerings(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray:
-    """Offerings per term, as sized from FTE: by the term's type where the profile learned
+    """Offerings per term, as sized from FTE: the calendar's own for a listed term (each
+    institution's of a consortium), else by the term's type where the profile learned
     offerings per term type (a source's 7 autumn and 5 spring courses), else the mean."""
     counts = np.full(len(parents), engine.facts["offerings_per_term"], dtype=np.int64)
     by_type = engine.profile.get("structure", {}).get("offerings_per_fte_by_term_type", {})
     for i, term in enumerate(parents):
-        per_fte = by_type.get(engine.facts["calendar"][int(term)]["term_type"])
+        listed = engine.facts["calendar"][int(term)]
+        per_fte = listed.get("offerings_per_fte") or by_type.get(listed["term_type"])
         if per_fte:
             counts[i] = max(1, round(per_fte * engine.facts["fte"]))
     return counts
