@@ -47,10 +47,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bare_data import column_stats, random_array  # noqa: E402
 from _common import ROOT, flush_print, machine, table, tree_rss, write_results  # noqa: E402
 
 from pipeline.generate._beam import EVENT_PARQUET, parquet_options  # noqa: E402
@@ -116,12 +116,16 @@ def run_once(mode: str, fte: float, out: Path, extra: list[str], interval: float
         time.sleep(interval)
     wall = time.perf_counter() - start
     reader.join(timeout=5)
-    if process.returncode != 0:
-        tail = "\n".join(text for _, text in lines[-30:])
-        raise SystemExit(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
     marks, stage_s = stage_marks(lines, wall)
-    return {"mode": mode, "fte": fte, "command": command[1:], "wall_s": wall,
-            "stage_s": stage_s, "cpu_s": cpu_by_stage(samples, marks), **memory(samples, marks)}
+    result = {"mode": mode, "fte": fte, "command": command[1:], "wall_s": wall,
+              "stage_s": stage_s, "cpu_s": cpu_by_stage(samples, marks),
+              **memory(samples, marks)}
+    if process.returncode != 0:  # kept, with the stage it failed in: the next sizes still run
+        tail = "\n".join(text for _, text in lines[-30:])
+        flush_print(f"  {' '.join(command)} exited with {process.returncode}:\n{tail}")
+        result["failed"] = {"exit_code": process.returncode, "stage": marks[-1][1],
+                            "tail": tail}
+    return result
 
 
 def stage_marks(lines: list[tuple[float, str]], wall: float) -> tuple[list, dict]:
@@ -185,58 +189,6 @@ def counts(out: Path) -> dict:
 
 
 # ---- bare baselines ---------------------------------------------------------------------------
-def _leaves(table: pa.Table) -> pa.Table:
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
-    return table
-
-
-def column_stats(path: Path) -> dict:
-    """Per leaf column of one file: (distinct share, mean string length, null share)."""
-    data, stats = _leaves(pq.read_table(path)), {}
-    for name, column in zip(data.column_names, data.columns, strict=True):
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        valid = column.drop_null()
-        length = (pc.mean(pc.utf8_length(valid.slice(0, 2000))).as_py() or 0
-                  if pa.types.is_string(column.type) and len(valid) else 0)
-        stats[name] = (len(valid.unique()) / max(len(valid), 1), float(length),
-                       column.null_count / max(len(column), 1))
-    return stats
-
-
-def random_array(field: pa.Field, n: int, stats: dict, rng, prefix: str = "") -> pa.Array:
-    """Random values of the field's type shaped by its column's stats."""
-    name, kind = prefix + field.name, field.type
-    if pa.types.is_struct(kind):
-        children = [random_array(child, n, stats, rng, name + ".") for child in kind]
-        return pa.StructArray.from_arrays(children, fields=list(kind))
-    if pa.types.is_dictionary(kind):
-        plain = random_array(pa.field(field.name, kind.value_type), n, stats, rng, prefix)
-        return plain.dictionary_encode().cast(kind)
-    distinct, length, nulls = stats[name]
-    mask = pa.array(rng.random(n) < nulls) if nulls else None
-    if pa.types.is_string(kind):
-        pool_size, width = max(1, int(distinct * n)), max(int(round(length)), 1)
-        raw = rng.integers(97, 123, size=(pool_size, width), dtype=np.uint8)
-        offsets = pa.array(np.arange(pool_size + 1, dtype=np.int32) * width)
-        pool = pa.StringArray.from_buffers(pool_size, offsets.buffers()[1],
-                                           pa.py_buffer(raw.tobytes()))
-        values = pool.take(pa.array(np.arange(n) if pool_size >= n else
-                                    rng.integers(0, pool_size, n)))
-    elif pa.types.is_timestamp(kind):
-        values = pa.array(rng.integers(1.7e15, 1.8e15, n)).cast(kind)
-    elif pa.types.is_date32(kind):
-        values = pa.array(rng.integers(20_000, 20_400, n).astype(np.int32)).cast(kind)
-    elif pa.types.is_floating(kind):
-        values = pa.array(rng.random(n) * 100).cast(kind)
-    elif pa.types.is_boolean(kind):
-        values = pa.array(rng.random(n) < 0.5)
-    else:
-        values = pa.array(rng.integers(0, max(int(distinct * n), 1), n) + 10**9).cast(kind)
-    return values if mask is None else pc.if_else(mask, pa.scalar(None, kind), values)
-
-
 def bare_generate(out: Path, scratch: Path) -> dict:
     """The run's Parquet rewritten from random values of the same shape (see the docstring)."""
     files = sorted(out.rglob("part-*.parquet"))
@@ -293,8 +245,13 @@ def bare_load(out: Path, scratch: Path) -> dict:
 def measure(mode: str, fte: float, args, scratch: Path) -> dict:
     """One CLI run, its disk and counts, and the baselines on its output (then deleted)."""
     out = scratch / f"{mode}-{fte:g}"
-    flush_print(f"campus-synth {mode} --fte {fte:g} {' '.join(args.extra)} ...")
-    result = run_once(mode, fte, out, args.extra, args.interval)
+    free = shutil.disk_usage(scratch).free / 2**30
+    flush_print(f"campus-synth {mode} --fte {fte:g} {' '.join(args.extra)} ... "
+                f"({free:.1f} GB free under {scratch})")
+    result = run_once(mode, fte, out, args.extra, args.interval) | {"free_gb_before": free}
+    if "failed" in result:  # the CLI removed its staging folder: nothing to measure
+        shutil.rmtree(out, ignore_errors=True)
+        return result | {"rows": None, "events": None}
     result |= disk(out) | counts(out)
     if args.baselines:
         flush_print("  bare baselines on its output ...")
@@ -349,15 +306,35 @@ def throughput_rows(r: dict) -> list[list]:
     return rows
 
 
+STAGES = ("startup", "plan", "generate", "load", "build", "evaluate")
+
+
+def peak_rows(results: list[dict]) -> list[list]:
+    """Per run: rows, events, the peak MB of each stage and of the whole run."""
+    return [[r["mode"], f"{r['fte']:g}", r["rows"], r["events"],
+             *(r["peak_by_stage_mb"].get(stage) for stage in STAGES), r["peak_mb"],
+             f"failed in {r['failed']['stage']}" if "failed" in r else "ok"] for r in results]
+
+
 def growth_rows(results: list[dict]) -> list[list]:
-    """Peak at the largest FTE over the peak at the smallest, per mode (goal ≤ 1.2)."""
+    """Per mode and stage (and the whole run): the largest peak over the smallest across
+    the sizes (goal ≤ 1.2: within 20 % of each other), and the rows' growth beside it."""
     rows = []
     for mode in dict.fromkeys(r["mode"] for r in results):
         runs = sorted((r for r in results if r["mode"] == mode), key=lambda r: r["fte"])
-        if len(runs) >= 2:
-            ratio = runs[-1]["peak_mb"] / runs[0]["peak_mb"]
-            rows.append([mode, f"{runs[-1]['fte']:g} / {runs[0]['fte']:g}",
-                         runs[-1]["rows"] / runs[0]["rows"], ratio, ratio <= 1.2])
+        if len(runs) < 2:
+            continue
+        counted = [r["rows"] for r in runs if r["rows"]]
+        grown = max(counted) / min(counted) if len(counted) >= 2 else None
+        sizes = " / ".join(f"{r['fte']:g}" for r in runs)
+        for stage in (*STAGES, "whole run"):
+            peaks = [r["peak_mb"] if stage == "whole run" else r["peak_by_stage_mb"].get(stage)
+                     for r in runs]
+            if None in peaks or stage == "startup":
+                continue
+            ratio = max(peaks) / min(peaks)
+            rows.append([mode, stage, sizes, grown, min(peaks), max(peaks), ratio,
+                         ratio <= 1.2])
     return rows
 
 
@@ -387,20 +364,26 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for r in results:
+        if "failed" in r:
+            print(f"\n{r['mode']} --fte {r['fte']:g}: failed in {r['failed']['stage']} (exit "
+                  f"{r['failed']['exit_code']}) after {r['wall_s']:.1f} s")
+            continue
         print(table(["figure", "measured", "bare baseline", "against it", "goal", "met"],
                     goal_rows(r), f"\n{r['mode']} --fte {r['fte']:g} {' '.join(args.extra)}: "
                     f"{r['rows']:,} rows ({r['events']:,} events); 1-min load average "
                     f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores"))
         print(table(["stage", "s", "CPU s", "cores busy", "rows / CPU s", "events / CPU s"],
                     throughput_rows(r), "\nWhere the time and the cores go"))
+    print(table(["mode", "FTE", "rows", "events", *(f"{s} MB" for s in STAGES), "peak MB",
+                 "result"], peak_rows(results), "\nPeak RSS by stage"))
     if growth := growth_rows(results):
-        print(table(["mode", "FTE", "rows ×", "peak ×", "≤ 1.2"], growth,
-                    "\nMemory flat in FTE"))
+        print(table(["mode", "stage", "FTE", "rows ×", "min MB", "max MB", "peak ×", "≤ 1.2"],
+                    growth, "\nMemory flat in FTE (largest peak over smallest)"))
     payload = {"benchmark": "end_to_end", "machine": machine(), "args": vars(args),
                "load_average_1min": loads, "memory_probe": "psutil" if psutil else "/proc",
                "runs": results}
     print(f"\n(figures written to {write_results('end_to_end', payload)})")
-    return 0
+    return 1 if any("failed" in r for r in results) else 0
 
 
 if __name__ == "__main__":

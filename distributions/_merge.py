@@ -3,32 +3,38 @@
 `campus-synth profile merge A.json B.json … --out consortium.json` reads only profiles (and
 their privacy manifests beside them), so no row leaves any institution:
 
-- counts are added (table row counts, campuses, FTE — per term, over the longest run of
-  terms);
+- counts are added (table row counts, campuses; terms: each institution's terms are its own
+  rows, listed side by side on the merged calendar at their own dates, with their offerings,
+  and its students placed in them — distributions/_merge_terms.py); FTE is per term, the
+  mean over the terms;
 - shares (categorical distributions) are combined by weight — each institution's rows of that
-  table, from its manifest (else its FTE); children-per-parent distributions by the number of
-  parents (rows / mean children);
+  table, from its manifest (else its FTE × terms); children-per-parent distributions by the
+  number of parents (rows / mean children);
 - continuous distributions become the weighted mixture of their piecewise-linear CDFs
-  (through min, the stored quantiles and max), re-quantiled at the same levels;
+  (through min, the stored quantiles and max), re-quantiled at the same levels — so do the
+  shapes outside the columns (when the withdrawn leave, when the k-th assignment falls due:
+  distributions/_merge_shapes.py); never quantile by quantile;
 - conditional (and nested dependency) tables are combined cell by cell, each cell from the
   institutions that published it: a cell suppressed at one institution stays suppressed there
   (nothing of its rows is recreated); when institutions learned different `given` columns the
   heaviest institution's table is kept, with a note;
-- engagement, event rates and sizing parameters are weighted by FTE; the calendar and the
-  grading scheme are the largest institution's (noted).
+- engagement, event rates and sizing parameters are weighted by student-terms (FTE × terms);
+  the grading scheme is the largest institution's (noted).
 Each source's file digest, weight, k, ε and privacy actions go into the merged manifest, and k
 (the largest of the inputs') is checked again on the pooled counts of people-linked tables.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from distributions._merge_cells import cell_weight, undated_weight
+from distributions._merge_manifest import merged_manifest, read_manifest
+from distributions._merge_shapes import merged_positions, pooled_list, withdrawal_part
+from distributions._merge_terms import merged_calendar, merged_structure
 from distributions._mixture import continuous_mixture, mean_of
 from distributions._profile import load_profile
 from distributions._profile_result import ProfileResult
@@ -41,7 +47,11 @@ from pipeline.udp._registry import REGISTRY
 PEOPLE_TABLES = {"person", "person_email", "person__academic_term", "course_section_enrollment",
                  "person__academic_major__academic_term", "learner_activity_result",
                  "course_grade", "discussion_entry"}
-_LARGEST = ("calendar", "grading_scheme", "gradebook")
+_LARGEST = ("grading_scheme", "gradebook")
+_TABLES = {t.name: t for t in REGISTRY}
+# the parents of the per-parent distributions not named by the layout
+_ROWS_PARENT = {"per_section": "course_section", "section_share": "course_section",
+                "per_offering": "course_offering", "per_student_term": "person__academic_term"}
 
 
 class Merge:
@@ -52,8 +62,12 @@ class Merge:
             raise DistributionsError("profile merge: give two or more profiles to merge")
         self.paths = [Path(p) for p in paths]
         self.profiles = [load_profile(str(p)) for p in self.paths]
-        self.manifests = [_manifest(p) for p in self.paths]
+        self.manifests = [read_manifest(p) for p in self.paths]
         self.fte = np.array([float(p["settings"].get("fte") or 1.0) for p in self.profiles])
+        self.terms = np.array([int(p["settings"].get("terms") or 1) for p in self.profiles])
+        # per-term rates (instructors per student, events per student-day) weigh by the
+        # student-terms behind them
+        self.fte_terms = self.fte * self.terms
         self.largest = int(np.argmax(self.fte))
         self.k = max(int(m.get("k", 10)) if m else 10 for m in self.manifests)
         self.default = load_profile()
@@ -74,7 +88,7 @@ class Merge:
         rows = [(m or {}).get("tables", {}).get(table) for m in self.manifests]
         if all(r for r in rows):
             return np.array(rows, dtype=float)
-        return self.fte.copy()
+        return self.fte_terms.copy()
 
 
 def merge_profiles(paths: list[str]):
@@ -86,27 +100,32 @@ def merge_profiles(paths: list[str]):
     out["description"] = (f"Merged by campus-synth profile merge from {len(paths)} profiles; "
                           f"aggregates only, k={merge.k} rechecked on pooled counts.")
     out["settings"] = _merge_value([p["settings"] for p in merge.profiles], merge.fte, merge)
-    # FTE is per term: over the merged (longest) run of terms an institution that had fewer
-    # terms adds its FTE only for the terms it had
-    terms = np.array([float(p["settings"].get("terms") or 1) for p in merge.profiles])
-    out["settings"]["terms"] = int(terms.max())
-    out["settings"]["fte"] = round(float((merge.fte * terms).sum() / terms.max()), 1)
-    for key in ("institution", "engagement", "events", "structure"):
-        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte, strict=True) if key in p]
+    # each institution's terms are its own rows (side by side on the merged calendar), so
+    # terms add up; FTE is per term: the mean over them
+    out["settings"]["terms"] = int(merge.terms.sum())
+    out["settings"]["fte"] = round(float(merge.fte_terms.sum() / merge.terms.sum()), 1)
+    out["calendar"] = merged_calendar(merge, out["settings"]["fte"])
+    out["structure"] = merged_structure(merge, out["calendar"], out["settings"]["fte"])
+    for key in ("institution", "engagement", "events"):
+        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte_terms, strict=True)
+                   if key in p]
         if present:
             out[key] = _merge_value(*zip(*present, strict=True), merge)
     if "engagement" in out:
+        withdrawal_part(merge, out["engagement"], merge.table_weights("course_section_enrollment"))
         out["engagement"]["withdrawn_role_statuses"] = sorted(
             {s for p in merge.profiles for s in p["engagement"]["withdrawn_role_statuses"]})
         if "ties" in first.get("engagement", {}):
             out["engagement"]["ties"] = _merge_ties(merge)
+    merge.notes.append("/calendar/terms: each institution's terms in turn (" + ", ".join(
+        f"{path.name}: {n}" for path, n in zip(merge.paths, merge.terms, strict=True)) + ")")
     for key in (k for k in _LARGEST if k in first):
         merge.notes.append(f"/{key}: the largest institution's ({merge.paths[merge.largest]})")
     out["tables"] = {name: _merge_table(merge, name) for name in first["tables"]}
     for path in drop_unreachable_cells(out, REGISTRY):
         merge.notes.append(f"{path}: dropped, its given value is not among the pooled "
                            "column's values (the institutions' columns were pooled apart)")
-    return ProfileResult(out, _manifest_of(merge), merge.notes)
+    return ProfileResult(out, merged_manifest(merge), merge.notes)
 
 
 def _merge_ties(merge: Merge) -> dict:
@@ -117,7 +136,8 @@ def _merge_ties(merge: Merge) -> dict:
     ties = [p.get("engagement", {}).get("ties", {}) for p in merge.profiles]
     out = {}
     for name, tie in ties[merge.largest].items():
-        parts = [(t[name]["rho"], w) for t, w in zip(ties, merge.fte, strict=True) if name in t]
+        parts = [(t[name]["rho"], w) for t, w in zip(ties, merge.fte_terms, strict=True)
+                 if name in t]
         rho = sum(r * w for r, w in parts) / sum(w for _, w in parts)
         out[name] = {**tie, "rho": round(float(rho), 6)}
     others = sorted({n for t in ties for n in t} - set(out))
@@ -131,24 +151,17 @@ def _merge_table(merge: Merge, name: str) -> dict:
     specs = [p["tables"].get(name, {"columns": {}}) for p in merge.profiles]
     weights = merge.table_weights(name)
     out = dict(specs[merge.largest])
-    rows = {}
-    for key in specs[merge.largest].get("rows", {}):
-        parts = [(s["rows"][key], w) for s, w in zip(specs, weights, strict=True)
-                 if key in s.get("rows", {})]
-        parts = parts if key == "count" else merge.learned(parts, name, "rows", key)
-        if key == "count":
-            rows[key] = int(sum(v for v, _ in parts))
-            continue
-        # children per parent: each institution weighs by its number of parents
-        parent_weights = [w / max(mean_of(v), 1e-9) for v, w in parts]
-        rows[key] = mix([v for v, _ in parts], parent_weights, merge,
-                        f"/tables/{name}/rows/{key}", name)
+    rows = _merge_rows(merge, name, specs, weights)
     if rows:
         out["rows"] = rows
     out["columns"] = _merge_columns(merge, name, specs, weights)
     extras = _union(specs, "extras")
     if extras:
         out["extras"] = extras
+    positions, notes = merged_positions(merge, specs, weights)
+    merge.notes += notes
+    if positions:
+        out["positions"] = positions
     undated = _merge_undated(merge, name, specs)
     out.pop("undated", None)
     if undated:
@@ -157,6 +170,38 @@ def _merge_table(merge: Merge, name: str) -> dict:
     if totals:
         out["totals"] = totals
     return out
+
+
+def _merge_rows(merge: Merge, name: str, specs: list[dict], weights) -> dict:
+    """Row counts added; children per parent (and the other per-parent shapes) as mixtures,
+    each institution weighed by its parents (rows / mean children; a section's share of its
+    offering's students by its sections)."""
+    rows = {}
+    for key in _union([s.get("rows", {}) for s in specs], None):
+        parts = [(s["rows"][key], w, s["rows"]) for s, w in zip(specs, weights, strict=True)
+                 if key in s.get("rows", {})]
+        if key == "count":
+            rows[key] = int(sum(v for v, _, _ in parts))
+            continue
+        learned = merge.learned([(v, w) for v, w, _ in parts], name, "rows", key)
+        parts = [part for part in parts if (part[0], part[1]) in learned]
+        per = "per_section" if key == "section_share" else key
+        parent_weights = [w / max(mean_of(own.get(per, v)), 1e-9) for v, w, own in parts]
+        # k is checked on pooled parents where they are people (the profiler's rule: a course
+        # parent's counts are institutional, never suppressed for being few)
+        rows[key] = mix([v for v, _, _ in parts], parent_weights, merge,
+                        f"/tables/{name}/rows/{key}", _parent(name, key))
+    return rows
+
+
+def _parent(name: str, key: str) -> str:
+    """The table whose rows a children-per-parent distribution `key` of `name` counts by."""
+    if key in _ROWS_PARENT:
+        return _ROWS_PARENT[key]
+    parent = _TABLES[name].layout.parent if name in _TABLES else None
+    if key == "per_grandparent" and parent in _TABLES:
+        parent = _TABLES[parent].layout.parent
+    return parent or name
 
 
 def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
@@ -173,11 +218,12 @@ def _merge_columns(merge: Merge, name: str, specs: list[dict], weights) -> dict:
     return columns
 
 
-def _union(specs: list[dict], key: str) -> dict:
-    """The entries of `key` over all institutions: the largest's order, others' after."""
+def _union(specs: list[dict], key: str | None) -> dict:
+    """The entries of `key` (None: of the specs themselves) over all institutions, in the
+    order first met."""
     out: dict = {}
     for spec in specs:
-        for name, value in spec.get(key, {}).items():
+        for name, value in (spec if key is None else spec.get(key, {})).items():
             out.setdefault(name, value)
     return out
 
@@ -224,19 +270,47 @@ def mix(specs: list[dict], weights: list[float], merge: Merge, path: str, table:
     if kinds == {"continuous"} or (kinds == {"categorical", "continuous"} and all(
             _numeric(s) for s in specs)):
         return continuous_mixture(specs, weights)  # counts: a categorical is a step CDF
+    if kinds == {"foreign_key"}:  # a parent drawn skewed towards the first: skew by weight
+        return {"kind": "foreign_key", "skew": round(sum(
+            float(s.get("skew", 0.0)) * w for s, w in zip(specs, weights, strict=True))
+            / (sum(weights) or 1.0), 6)}
     if kinds == {"conditional"} and len({json.dumps(s["given"]) for s in specs}) == 1:
         return _conditional(specs, weights, merge, path, table, sources)
     if "conditional" in kinds and len(kinds) > 1:
-        # some institutions condition, others not: pool the marginals (each conditional's
-        # `otherwise` is its pooled distribution), so every institution's rows count
-        merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
-                           "marginals")
-        return mix([s["otherwise"] if s["kind"] == "conditional" else s for s in specs],
-                   weights, merge, path, table)
+        return _partly_conditional(specs, weights, merge, path, table, sources)
     heaviest = int(np.argmax(weights))
     merge.notes.append(f"{path}: the institutions' distributions differ in kind or given "
                        f"columns; kept the heaviest one's ({merge.paths[heaviest].name})")
     return specs[heaviest]
+
+
+def _partly_conditional(specs, weights, merge: Merge, path: str, table: str,
+                        sources: list[int] | None) -> dict:
+    """Some institutions condition a distribution, others not. On one set of given columns:
+    the others' one distribution stands in each cell for their rows of that cell's given
+    value, so the dependency is kept and every institution's rows count; on different
+    ones: the marginals pooled (each conditional's `otherwise` is its pooled distribution)."""
+    givens = {json.dumps(s["given"]) for s in specs if s["kind"] == "conditional"}
+    if len(givens) == 1 and sources is not None:
+        merge.notes.append(f"{path}: conditional at some institutions only; the others' "
+                           "distribution pooled into each cell")
+        return mix([s if s["kind"] == "conditional" else lifted(s, specs) for s in specs],
+                   weights, merge, path, table, sources)
+    merge.notes.append(f"{path}: conditional at some institutions only; pooled the "
+                       "marginals")
+    return mix([s["otherwise"] if s["kind"] == "conditional" else s for s in specs],
+               weights, merge, path, table)
+
+
+def lifted(spec: dict, specs: list[dict]) -> dict:
+    """A plain distribution as a conditional on the others' given columns: the same
+    distribution in every cell they hold."""
+    conditional = next(s for s in specs if s["kind"] == "conditional")
+    whens = {json.dumps(c["when"], sort_keys=True): c["when"]
+             for s in specs if s["kind"] == "conditional" for c in s["cells"]}
+    return {"kind": "conditional", "given": conditional["given"],
+            "cells": [{"when": w, "distribution": spec} for w in whens.values()],
+            "otherwise": spec}
 
 
 def _categorical(specs, weights, merge: Merge, path: str, table: str) -> dict:
@@ -309,42 +383,11 @@ def _merge_value(values: list, weights, merge: Merge):
             parts = [(v[key], w) for v, w in zip(values, weights, strict=True) if key in v]
             out[key] = _merge_value(*map(list, zip(*parts, strict=True)), merge)
         return out
+    if all(isinstance(v, list) for v in values):
+        pooled = pooled_list(values, weights)
+        return heaviest if pooled is None else pooled
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         average = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
         return int(round(average)) if all(isinstance(v, int) for v in values) else \
             round(average, 6)
     return heaviest
-
-
-# ---- the manifest ---------------------------------------------------------------------------
-def _manifest(path: Path) -> dict | None:
-    side = path.with_name(path.stem + ".privacy.json")
-    if not side.is_file():
-        return None
-    try:
-        return json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from error
-
-
-def _manifest_of(merge: Merge) -> dict:
-    sources = []
-    for path, profile, manifest, fte in zip(merge.paths, merge.profiles, merge.manifests,
-                                            merge.fte, strict=True):
-        manifest = manifest or {}
-        sources.append({
-            "profile": str(path), "name": profile.get("name"),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "fte": float(fte),
-            "weight": round(float(fte / merge.fte.sum()), 6), "k": manifest.get("k"),
-            "epsilon": manifest.get("epsilon"), "tables": manifest.get("tables", {}),
-            "actions": manifest.get("actions", []),
-            "budget": manifest.get("budget")})
-    tables: dict[str, int] = {}
-    for s in sources:
-        for name, n in s["tables"].items():
-            tables[name] = tables.get(name, 0) + int(n)
-    epsilons = [s["epsilon"] for s in sources]
-    return {"k": merge.k, "epsilon": None if None in epsilons else max(epsilons),
-            "source": "merge of " + ", ".join(str(p) for p in merge.paths),
-            "tables": dict(sorted(tables.items())), "sources": sources,
-            "calendar": str(merge.paths[merge.largest]), "actions": merge.actions}

@@ -49,7 +49,7 @@ def load_profile(path: str | Path | None = None) -> dict:
         if path.stat().st_size > MAX_BYTES:
             raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
                                          f"profile holds at most {MAX_BYTES:,}")])
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # (a Windows editor's byte-order mark)
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
     document = parse_profile(text, source)
@@ -238,4 +238,8 @@ def _calendar_problems(calendar: dict) -> list[tuple[str, str]]:
                     problems.append((f"/calendar/term_types/{name}/{kind}/{i}/week",
                                      f"week {item['week']} is after the term's "
                                      f"{spec['weeks']} weeks"))
+    for i, term in enumerate(calendar.get("terms", [])):
+        if term["term_type"] not in term_types:
+            problems.append((f"/calendar/terms/{i}/term_type",
+                             f"{term['term_type']!r} is not one of term_types"))
     return problems

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 
+from distributions._term_list import term_list
 from pipeline.generate._column_values import Labels
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._plan import Flat, count_rule
@@ -13,17 +14,11 @@ from pipeline.udp._schema import Table
 
 
 def academic_calendar(calendar: dict, n_terms: int) -> list[dict]:
-    """The first `n_terms` terms, in order, with their dates and breaks."""
-    term_type, year = calendar["first_term"]["term_type"], int(calendar["first_term"]["year"])
-    terms = []
-    for _ in range(n_terms):
-        spec = calendar["term_types"][term_type]
-        terms.append(_term(term_type, year, spec))
-        following = spec["next"]
-        if calendar["term_types"][following]["year_offset"]:
-            year += 1
-        term_type = following
-    return terms
+    """The first `n_terms` terms, in order, with their dates and breaks (a listed term's
+    offerings per FTE too: a consortium's institutions' terms differ in size)."""
+    return [{**_term(t["term_type"], t["year"], t["spec"]),
+             **({"offerings_per_fte": t["offerings_per_fte"]} if "offerings_per_fte" in t
+                else {})} for t in term_list(calendar, n_terms)]
 
 
 def _term(term_type: str, year: int, spec: dict) -> dict:

@@ -1,0 +1,49 @@
+"""The privacy manifests of a consortium merge: each source's, read beside its profile, and the
+merged one, which keeps every source's contribution and privacy actions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pipeline.errors import DistributionsError
+
+
+def read_manifest(path: Path) -> dict | None:
+    """The privacy manifest beside a profile (None without one)."""
+    side = path.with_name(path.stem + ".privacy.json")
+    if not side.is_file():
+        return None
+    try:
+        return json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from error
+
+
+def merged_manifest(merge) -> dict:
+    """The merged privacy manifest: each source's digest, weight, k, ε, budget and actions,
+    table counts added, which listed terms are whose, the merge's own actions."""
+    sources = []
+    for path, profile, manifest, fte in zip(merge.paths, merge.profiles, merge.manifests,
+                                            merge.fte, strict=True):
+        manifest = manifest or {}
+        sources.append({
+            "profile": str(path), "name": profile.get("name"),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "fte": float(fte),
+            "weight": round(float(fte / merge.fte.sum()), 6), "k": manifest.get("k"),
+            "epsilon": manifest.get("epsilon"), "tables": manifest.get("tables", {}),
+            "actions": manifest.get("actions", []),
+            "budget": manifest.get("budget")})
+    tables: dict[str, int] = {}
+    for s in sources:
+        for name, n in s["tables"].items():
+            tables[name] = tables.get(name, 0) + int(n)
+    epsilons = [s["epsilon"] for s in sources]
+    return {"k": merge.k, "epsilon": None if None in epsilons else max(epsilons),
+            "source": "merge of " + ", ".join(str(p) for p in merge.paths),
+            "tables": dict(sorted(tables.items())), "sources": sources,
+            # the merged calendar lists each source's terms in turn, in this order
+            "calendar": [{"profile": str(path), "terms": int(n)}
+                         for path, n in zip(merge.paths, merge.terms, strict=True)],
+            "actions": merge.actions}
