@@ -53,6 +53,10 @@ class CheckedSource:
     def dialect(self) -> str:
         return self.inner.dialect
 
+    @property
+    def connection(self):
+        return self.inner.connection
+
     def tables(self):
         return self.inner.tables()
 
@@ -61,6 +65,9 @@ class CheckedSource:
 
     def query(self, sql: str):
         return self.inner.query(sql)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def check_source(source: Source, registry) -> tuple[Source, list[str]]:
