@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 import duckdb
-import pytest
 import pandas as pd
+import pytest
 from converted_source import ABSENT_COLUMNS, build
 from handbuilt import institution, shape_of, write_duckdb
 

@@ -17,7 +17,6 @@ from distributions._profiler import profile_source
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
 
-
 # below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
 # sections) or overflow OpenDP's (1e-9)
 MIN_EPSILON = 0.001
