@@ -14,8 +14,8 @@ from itertools import pairwise
 import numpy as np
 
 from pipeline.errors import PlanError
-from pipeline.generate._column_values import numeric
 from pipeline.generate import _random
+from pipeline.generate._column_values import numeric
 from pipeline.generate._engine import STRATIFY_MAX, Engine
 from pipeline.generate._layouts import Children, Cross, Flat, Spans
 from pipeline.generate._samplers import balanced_ranks, compile_distribution
