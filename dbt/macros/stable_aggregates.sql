@@ -40,3 +40,20 @@
 {% macro bigquery__cs_exact(fn, expr) -%}
     {{ fn }}({{ expr }})
 {%- endmacro %}
+
+{#- The average and the sample standard deviation (NULL for fewer than two values) of n
+    values x from the exact HUGEINT sums s1 = Σq and s2 = Σq² of q = round(x * scale): the
+    same bits whatever the order of the rows (DuckDB; `default__udp_continuous_rows`).
+    For the sd, the squares about m = s1 div n are formed exactly, Σ(q - m)² = s2 - m(s1 + r)
+    with r = s1 - m·n, so no digits cancel; the rest, Σ(q - mean)² = that - r²/n, in double. -#}
+{% macro cs_avg_of_sums(n, s1, scale) -%}
+    {{ s1 }}::double / {{ n }} / {{ scale }}
+{%- endmacro %}
+
+{% macro cs_sd_of_sums(n, s1, s2, scale) -%}
+    {%- set m = '(' ~ s1 ~ ' // ' ~ n ~ ')' %}
+    {%- set r = '(' ~ s1 ~ ' - ' ~ m ~ ' * ' ~ n ~ ')' %}
+    case when {{ n }} > 1 then sqrt(greatest(
+        ({{ s2 }} - {{ m }} * ({{ s1 }} + {{ r }}))::double - {{ r }}::double * {{ r }} / {{ n }},
+        0) / ({{ n }} - 1)) / {{ scale }} end
+{%- endmacro %}
