@@ -57,3 +57,19 @@
         ({{ s2 }} - {{ m }} * ({{ s1 }} + {{ r }}))::double - {{ r }}::double * {{ r }} / {{ n }},
         0) / ({{ n }} - 1)) / {{ scale }} end
 {%- endmacro %}
+
+{#- The average of a float column as an aggregate, the same whatever the order of the rows and
+    in memory bounded whatever their number (an ordered aggregate buffers a group's values):
+    on DuckDB from the exact HUGEINT sum of round(expr * scale), so each value counts to
+    1/scale; elsewhere the plain average. `cs_scaled_avg('pct', 1000000000)`. -#}
+{% macro cs_scaled_avg(expr, scale) -%}
+    {{ return(adapter.dispatch('cs_scaled_avg', 'campus_synth')(expr, scale)) }}
+{%- endmacro %}
+
+{% macro default__cs_scaled_avg(expr, scale) -%}
+    {{ cs_avg_of_sums('count(' ~ expr ~ ')', 'sum(round(' ~ expr ~ ' * ' ~ scale ~ ')::hugeint)', scale) }}
+{%- endmacro %}
+
+{% macro bigquery__cs_scaled_avg(expr, scale) -%}
+    avg({{ expr }})
+{%- endmacro %}
