@@ -8,12 +8,18 @@ from __future__ import annotations
 from pipeline.errors import SourceError
 
 
+def folded(name: str) -> str:
+    """A source column's name as the profile reads it: lower case, without the spaces an
+    export left around it (' Person_ID ' is person_id)."""
+    return name.strip().lower()
+
+
 def refuse_case_clash(where: str, columns: list[str]) -> None:
     """A SourceError naming `where` (a file, or a source and table) and the two columns whose
     names differ only in case: folded to lower case, one would hide the other."""
     seen: dict[str, str] = {}
     for column in columns:
-        other = seen.setdefault(column.lower(), column)
+        other = seen.setdefault(folded(column), column)
         if other != column:
             raise SourceError(f"{where}: columns {other!r} and {column!r} have the same name "
                               "in lower case (column names are case-insensitive); rename one")

@@ -93,7 +93,7 @@ def _as_continuous(quantiles: dict) -> dict:
 
 def _at(points: list[tuple[float, float]], q: float) -> float:
     """The value at level q of the mixture's stored quantiles (linear between them)."""
-    for (q0, v0), (q1, v1) in zip(points, points[1:]):
+    for (q0, v0), (q1, v1) in zip(points, points[1:], strict=False):
         if q0 <= q <= q1:
             return v0 + (v1 - v0) * (q - q0) / ((q1 - q0) or 1.0)
     return points[0][1] if q < points[0][0] else points[-1][1]

@@ -58,18 +58,21 @@ def continuous_mixture(specs, weights) -> dict:
     if len(levels) > _LEVELS:
         keep = np.linspace(0, len(levels) - 1, _LEVELS).round().astype(int)
         levels = [levels[i] for i in keep]
-    quantiles = {q: float(np.interp(q, cdf, grid)) for q in levels}
+    integer = all(s.get("integer", s["kind"] == "categorical") for s in specs)
+    lo, hi = _num(grid[0], integer), _num(grid[-1], integer)
+    # kept inside the stored range: an integer range rounds its ends, and a numeric
+    # categorical's mass spread to v + ½ would put the top quantile half a unit past max
+    quantiles = {q: min(max(float(np.interp(q, cdf, grid)), lo), hi) for q in levels}
     means = np.array([mean_of(s) for s in specs])
     sds = np.array([_sd(s) for s in specs])
     mean = float(w @ means)
-    integer = all(s.get("integer", s["kind"] == "categorical") for s in specs)
     out = {"kind": "continuous", **({"unit": heaviest["unit"]} if "unit" in heaviest else {})}
     family = heaviest.get("family", "empirical")
     out["family"] = "empirical" if family == "constant" or len(
         {s["kind"] for s in specs}) > 1 else family
     out.update(mean=_num(mean), sd=_num(float(np.sqrt(max(w @ (sds ** 2 + means ** 2)
                                                             - mean ** 2, 0.0)))),
-               min=_num(grid[0], integer), max=_num(grid[-1], integer),
+               min=lo, max=hi,
                median=_num(quantiles.get(0.5, mean)),
                quantiles={str(q): _num(v) for q, v in quantiles.items()})
     if integer or any("integer" in s for s in specs):

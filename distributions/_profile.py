@@ -49,7 +49,7 @@ def load_profile(path: str | Path | None = None) -> dict:
         if path.stat().st_size > MAX_BYTES:
             raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
                                          f"profile holds at most {MAX_BYTES:,}")])
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # (a Windows editor's byte-order mark)
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
     document = parse_profile(text, source)

@@ -29,7 +29,7 @@ def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
     """Validate and write profile.json and profile.privacy.json atomically (temp + replace)."""
 
     out = Path(out)
-    manifest_path = out.with_name(out.stem + ".privacy.json")
+    manifest_path = manifest_path_of(out)
     validate_profile(result.profile, str(out))
     check_profile(result.profile, REGISTRY, str(out))
     staged = [_stage(out, result.profile), _stage(manifest_path, result.manifest)]
@@ -40,6 +40,11 @@ def write_profile(result: ProfileResult, out: str | Path) -> tuple[Path, Path]:
         for temp in staged:
             Path(temp).unlink(missing_ok=True)
     return out, manifest_path
+
+
+def manifest_path_of(out: Path) -> Path:
+    """Where the privacy manifest of a profile written to `out` goes (beside it)."""
+    return out.with_name(out.stem + ".privacy.json")
 
 
 def _stage(path: Path, document: dict) -> str:

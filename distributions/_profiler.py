@@ -259,7 +259,8 @@ class Profiler:
         levels = count_levels(self._value_cells(table, name, []).get((), {})) \
             if (table, name) in COUNTED_LEVELS else None
         if levels is not None:  # few whole values: shares, as an evaluation compares them
-            return self._categorical(path, levels, False, {"kind": "categorical"})
+            return self._categorical(path, levels, False, {"kind": "categorical"},
+                                     self.entities[table].column(name).nullable)
         if template["kind"] == "continuous":
             return self._continuous(table, name, path, template)
         if template["kind"] == "categorical":

@@ -90,7 +90,7 @@ def scenario_profile(profile: dict, scenario: dict | None) -> dict:
 def parse_scenario(data: bytes, source: str) -> object:
     """YAML (a superset of JSON) unless the file is named .json; safe loading only."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # (a Windows editor's byte-order mark)
         if source.lower().endswith(".json"):
             return json.loads(text)
         return yaml.safe_load(text)

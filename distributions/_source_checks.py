@@ -1,8 +1,9 @@
 """A profiling source's keys and dates, checked before any estimate reads it.
 
 Fatal (a SourceError naming the table and column; exit 2, nothing written): a primary key
-column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys stored as text
-where the UDP registry has integers, an empty required table, a term that ends before it
+column that is absent, an absent key the profile joins on (`JOIN_KEYS`), keys stored as
+fractions (7.5; keys stored as text are read as integers, digits as theirs and other text as
+a number drawn from it, with a note), an empty required table, a term that ends before it
 begins. (The checks that need a query, and the cleaning below, run on DuckDB sources: files
 and folders; a BigQuery source gets the checks of its declared columns and types.)
 
@@ -17,11 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from distributions._sources import Source
+from distributions._source_values import (
+    CANONICAL,
+    canonical_spelling,
+    clear_non_finite,
+    readable_numbers_and_dates,
+    readable_types,
+)
+from distributions._sources import REQUIRED, Source
 from pipeline.errors import SourceError
 
-REQUIRED = ("person", "academic_term", "course_offering", "course_section",
-            "course_section_enrollment")
 LATE_DAYS = 60
 # the joins the profile makes whenever both tables are in the source
 JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course_offering_id"),
@@ -30,12 +36,6 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
-_FLOATS = ("DOUBLE", "FLOAT", "REAL")
-# columns whose UDP values the profiler and generator name, in their UDP spelling
-CANONICAL = {("course_section_enrollment", "role"): (
-                 "Student", "Teacher", "TeachingAssistant", "Designer", "Observer", "Faculty"),
-             ("course_section_enrollment", "role_status"): (
-                 "Enrolled", "Withdrawn", "Dropped", "Completed", "NoData")}
 
 
 @dataclass
@@ -53,6 +53,10 @@ class CheckedSource:
     def dialect(self) -> str:
         return self.inner.dialect
 
+    @property
+    def connection(self):
+        return self.inner.connection
+
     def tables(self):
         return self.inner.tables()
 
@@ -62,18 +66,24 @@ class CheckedSource:
     def query(self, sql: str):
         return self.inner.query(sql)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     """Refuse a source whose keys or calendar cannot be read; return it with its survivable
     problems left out, and the notes that say what was left out."""
     tables = source.tables()
-    # what reading the source changed (column names folded to lower case), said first
-    read_notes = list(getattr(source, "notes", []))
     entities = [registry[key] for key in registry.order()  # parents before children
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]
     for table in entities:
         _fatal_key_problems(source, table, tables)
+        if source.dialect == "duckdb":
+            readable_types(source, table)
     _fatal_date_problems(source, tables)
+    # what reading the source changed (names folded to lower case, keys stored as text read
+    # as integers), said first
+    read_notes = list(getattr(source, "notes", []))
     if source.dialect != "duckdb":
         return source, read_notes
     for name in REQUIRED:  # said before any cleaning, which would empty their children
@@ -85,14 +95,15 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
-        _clear_non_finite(checked, table, tables, notes)
-        _canonical_spelling(checked, table.name, tables, notes)
+        readable_numbers_and_dates(checked, table, tables, notes)
+        clear_non_finite(checked, table, tables, notes)
+        canonical_spelling(checked, table.name, tables, notes)
     notes += _score_notes(checked, tables)
     _refuse_without_students(checked, tables)
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)
         if name in cleaned and not checked.query(
                 f"SELECT count(*) AS n FROM {checked.relation(name)}").column(0)[0].as_py():
-            said = next((n for n in notes if f"table {name}:" in n), "")
+            said = next((n for n in notes if f"table {name}: left out" in n), "")
             raise SourceError(f"{source.label}: table {name} has no rows left once its dirty "
                               f"rows are left out ({said.split(': ', 1)[-1][:200]})")
     return checked, notes
@@ -119,6 +130,9 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
+            if hasattr(source, "read_as_integers"):  # keys stored as text
+                source.read_as_integers(table.name, name, example)
+                continue
             found = f"text such as {example!r}" if example is not None else declared
             raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
                               f"must be integers, found {found}")
@@ -135,10 +149,10 @@ def _parent_name(fk) -> str:
 
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
-    """A key value that is no integer at all ('abc')."""
-    ref = f'"{column}"'
-    return _first_value(source, table, column,
-                        f"{ref} IS NOT NULL AND TRY_CAST({ref} AS BIGINT) IS NULL")
+    """A key value that is no integer at all ('abc', '7.5'; '7' and '7.0' are integers)."""
+    ref = f'NULLIF(TRIM(CAST("{column}" AS VARCHAR)), \'\')'  # a blank is a NULL
+    return _first_value(source, table, column, f"{ref} IS NOT NULL AND NOT "
+                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?')")
 
 
 def _fractional(source: Source, table: str, column: str) -> str | None:
@@ -196,9 +210,14 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                 or len(parent.primary_key) != 1 or parent.primary_key[0] not in
                 tables[parent.name]):
             continue
-        counts.append((f"whose {fk.column} names no {parent.name} row",
-                       f'src."{fk.column}" IS NULL OR src."{fk.column}" IN (SELECT '
-                       f'"{parent.primary_key[0]}" FROM {checked.relation(parent.name)})'))
+        # a section of no offering (an enrollment of no section, …) has no place in the
+        # institution's structure: a NULL there is dirty, as an orphan is
+        joins = table.name in REQUIRED and (table.name, fk.column) in JOIN_KEYS
+        names = f'src."{fk.column}" IN (SELECT "{parent.primary_key[0]}" FROM ' \
+                f"{checked.relation(parent.name)})"
+        counts.append((f"whose {fk.column} is NULL or names no {parent.name} row" if joins
+                       else f"whose {fk.column} names no {parent.name} row",
+                       names if joins else f'src."{fk.column}" IS NULL OR {names}'))
     if table.name == "learner_activity_result":
         counts += _in_term(checked, tables)
     if not counts:
@@ -211,61 +230,6 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
                      "rows are not estimated from; every copy of a repeated key goes)")
-
-
-def _clear_non_finite(checked: CheckedSource, table, tables: dict, notes: list[str]) -> None:
-    """NaN and ±Infinity in a number column (a float column, or text that reads as one) are
-    read as missing, counted in a note: one such value makes every mean, quantile and
-    correlation of the column NaN."""
-    registry_numbers = {c.name for c in table.columns if c.type == "float64"}
-    columns = [c for c, declared in tables[table.name].items()
-               if declared.upper().startswith(_FLOATS) or (
-                   c in registry_numbers and declared.upper().startswith("VARCHAR"))]
-    found = _rewrite_values(checked, table.name, {
-        c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE THEN NULL ELSE "{c}" END'
-        for c in columns})
-    if found:
-        notes.append(f"source table {table.name}: " + "; ".join(
-            f"{n:,} value(s) of {c} are NaN or infinite" for c, n in found.items())
-            + " (read as missing)")
-
-
-def _canonical_spelling(checked: CheckedSource, name: str, tables: dict,
-                        notes: list[str]) -> None:
-    """Values of the columns whose UDP values the profile and generator name (a Student, a
-    Withdrawn status) read in their UDP spelling when they differ from it only in case,
-    spaces, hyphens or underscores ('student', 'TEACHING_ASSISTANT'), counted in a note:
-    otherwise a source whose roles are spelled 'student' has no students at all."""
-    columns = {c: words for (t, c), words in CANONICAL.items()
-               if t == name and c in tables.get(name, {})}
-
-    def folded(column: str) -> str:
-        return f"""lower(regexp_replace(CAST("{column}" AS VARCHAR), '[^A-Za-z0-9]', '', 'g'))"""
-
-    found = _rewrite_values(checked, name, {
-        c: "CASE " + " ".join(f"WHEN {folded(c)} = '{w.lower()}' THEN '{w}'" for w in words)
-        + f' ELSE "{c}" END' for c, words in columns.items()})
-    if found:
-        notes.append(f"source table {name}: " + "; ".join(
-            f"{n:,} value(s) of {c} read in their UDP spelling ({', '.join(columns[c])})"
-            for c, n in found.items()))
-
-
-def _rewrite_values(checked: CheckedSource, name: str, rewritten: dict[str, str]) -> dict:
-    """Read each column of `rewritten` through its SQL expression wherever that changes a
-    value: the table's relation becomes `SELECT * REPLACE (...)` over those columns. Returns
-    how many values each changed column had rewritten (none changed: the relation stays)."""
-    if not rewritten:
-        return {}
-    relation = checked.relation(name)
-    row = checked.query("SELECT " + ", ".join(
-        f'count(CASE WHEN ({e}) IS DISTINCT FROM "{c}" THEN 1 END) AS c{i}'
-        for i, (c, e) in enumerate(rewritten.items())) + f" FROM {relation}").to_pylist()[0]
-    found = {c: int(row[f"c{i}"] or 0) for i, c in enumerate(rewritten) if row[f"c{i}"]}
-    if found:
-        replaced = ", ".join(f'{rewritten[c]} AS "{c}"' for c in found)
-        checked.cleaned[name] = f"(SELECT * REPLACE ({replaced}) FROM {relation})"
-    return found
 
 
 def _refuse_without_students(checked: CheckedSource, tables: dict) -> None:

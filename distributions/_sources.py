@@ -7,26 +7,31 @@ switches) inside DuckDB or BigQuery and never pull rows into Python.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from distributions._bigquery import BigQuerySource
-from distributions._column_case import refuse_case_clash
+from distributions._column_case import folded, refuse_case_clash
+from distributions._source_files import (
+    UDP_DISTRIBUTIONS,
+    csv_reason,
+    first_line,
+    reader_of,
+    string_columns,
+    table_name,
+)
 from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
 
-UDP_DISTRIBUTIONS = "context_store_distributions"
+# the tables without which no institution can be learned
+REQUIRED = ("person", "academic_term", "course_offering", "course_section",
+            "course_section_enrollment")
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
-# table files read as CSV (a tab- or semicolon-separated file too: DuckDB sniffs the delimiter)
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
 
 @runtime_checkable
@@ -61,29 +66,71 @@ class DuckDBSource:
 
     def tables(self) -> dict[str, dict[str, str]]:
         if self._tables is None:
-            self._tables = {name: self._folded(name, self._describe(name, relation))
-                            for name, relation in self._relations.items()}
+            self._tables = {}
+            for name, relation in list(self._relations.items()):
+                columns = self._describe(name, relation)
+                if columns is not None:
+                    self._tables[name] = self._folded(name, columns)
         return self._tables
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
         """The table's columns under lower-case names (SQL names are case-insensitive, so
-        `Person_ID` is `person_id`); the relation renames them and a note says so."""
-        renamed = {c: c.lower() for c in columns if c != c.lower()}
+        `Person_ID` is `person_id`; spaces around a name go too); the relation renames them
+        and a note says so."""
+        renamed = {c: folded(c) for c in columns if c != folded(c)}
         if not renamed:
             return columns
         refuse_case_clash(f"{self.label}, table {name}", list(columns))
         self._relations[name] = _renaming(self._relations[name], list(columns))
         self.notes.append(f"source table {name}: column names read in lower case ("
-                          + ", ".join(f"{c} as {lower}" for c, lower in renamed.items()) + ")")
-        return {c.lower(): kind for c, kind in columns.items()}
+                          + ", ".join(f"{c!r} as {lower}" if c.strip() != c else
+                                      f"{c} as {lower}" for c, lower in renamed.items()) + ")")
+        return {folded(c): kind for c, kind in columns.items()}
 
-    def _describe(self, name: str, relation: str) -> dict[str, str]:
+    def _describe(self, name: str, relation: str) -> dict[str, str] | None:
+        """The table's columns; None (and a note) for a table the profiler never reads that
+        cannot be read (a view over files that moved): only a UDP table's failure stops."""
         try:
             described = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as error:
-            raise SourceError(f"{self.label}: cannot read table {name}: {_first_line(error)}") \
+            if not is_udp_name(name):
+                del self._relations[name]
+                self.notes.append(f"source table {name}: not read (not a UDP table, and it "
+                                  f"cannot be read: {first_line(error)[:200]})")
+                return None
+            raise SourceError(f"{self.label}: cannot read table {name}: {first_line(error)}") \
                 from None
         return {row[0]: str(row[1]) for row in described}
+
+    def read_as_integers(self, table: str, column: str, example: str | None) -> None:
+        """Read a key column stored as text as BIGINT, so that it joins its parent's integer
+        keys: digits ('00123', a Parquet string column, a header-only CSV's VARCHAR) as
+        their integer, any other text ('CS-101': `example` is one, or None) as a negative
+        number drawn from its text (the same in every table, and never a positive integer
+        key); a note says so."""
+        declared = self.tables()[table][column].strip('"')
+        text = f'NULLIF(TRIM(CAST("{_quoted(column)}" AS VARCHAR)), \'\')'
+        self.read_through(table, column, f"CASE WHEN {text} IS NULL THEN NULL WHEN "
+                          f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') THEN TRY_CAST("
+                          f"{text} AS BIGINT) ELSE -1 - CAST(hash({text}) >> 2 AS BIGINT) END",
+                          "BIGINT", f"column {column} read as integers (stored as {declared}"
+                          + ("; keys that are not digits as numbers drawn from their text)"
+                             if example is not None else ")"))  # (no key leaves the source)
+
+    def read_through(self, table: str, column: str, sql: str, declared: str,
+                     note: str) -> None:
+        """Read `column` of `table` as the SQL expression `sql` (over the column as stored),
+        now of type `declared`; `note` says what changed."""
+        self.tables()
+        self._relations[table] = (f'(SELECT * REPLACE ({sql} AS "{_quoted(column)}") FROM '
+                                  f"{self._relations[table]})")
+        self._tables[table][column] = declared
+        self.notes.append(f"source table {table}: {note}")
+
+    def forget(self, table: str, column: str, note: str) -> None:
+        """Read `table` as if it had no `column` (one the profile cannot use), with a note."""
+        del self.tables()[table][column]
+        self.notes.append(f"source table {table}: {note}")
 
     def relation(self, table: str) -> str:
         self.tables()  # described first: a table with folded names is read through a rename
@@ -101,7 +148,7 @@ class DuckDBSource:
 
 def _renaming(relation: str, columns: list[str]) -> str:
     """A subquery over `relation` that selects every column under its lower-case name."""
-    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(c.lower())}"' for c in columns)
+    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(folded(c))}"' for c in columns)
     return f"(SELECT {selects} FROM {relation})"
 
 
@@ -118,7 +165,13 @@ def _missing_key(source: DuckDBSource, error: Exception) -> str:
         for table, columns in sorted(source.tables().items()):
             if column not in columns and column in _registry_columns().get(table, ()):
                 return f"table {table} has no column {column} (a key the profile joins on)"
-    return f"query failed: {_first_line(error)}"
+    return f"query failed: {first_line(error)}"
+
+
+def is_udp_name(name: str) -> bool:
+    """Whether the profiler reads a table of this name (in any case): a registry table,
+    Unizin's distributions table or the event store's `expanded`."""
+    return name.lower() in {t.name for t in REGISTRY} | {UDP_DISTRIBUTIONS, "expanded"}
 
 
 def _registry_columns() -> dict[str, set[str]]:
@@ -126,10 +179,6 @@ def _registry_columns() -> dict[str, set[str]]:
     for table in REGISTRY:  # an entity and its keymap share a name: either's columns count
         columns.setdefault(table.name, set()).update(c.name for c in table.columns)
     return columns
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def open_source(spec: str, api_endpoint: str | None = None) -> Source:
@@ -169,11 +218,19 @@ def _bounded(connection):
 
 def _duckdb_file(path: Path) -> DuckDBSource:
     try:
+        with open(path, "rb") as file:  # DuckDB would fetch its SQLite extension to open it
+            sqlite = file.read(16) == b"SQLite format 3\x00"
+    except OSError as error:
+        raise SourceError(f"{path}: cannot open the source: {error.strerror}") from None
+    if sqlite:
+        raise SourceError(f"{path}: cannot open the source: a SQLite database, not DuckDB "
+                          "(export its tables to Parquet or CSV files in a folder)")
+    try:
         connection = _bounded(duckdb.connect(str(path), read_only=True))
         rows = connection.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
     except duckdb.Error as error:
-        raise SourceError(f"{path}: cannot open the source: {_first_line(error)}") from None
+        raise SourceError(f"{path}: cannot open the source: {first_line(error)}") from None
     found: list[tuple[str, str]] = []
     # the context store wins over a same-named table elsewhere (main, marts)
     for schema in _SCHEMAS:
@@ -188,10 +245,13 @@ def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSou
     any other — and a note for the tables read under another name."""
     renamed = []
     for name, relation in sorted(found, key=lambda item: item[0] != item[0].lower()):
-        if name.lower() not in source._relations:
-            source._relations[name.lower()] = relation
-            if name != name.lower():
-                renamed.append(f"{name} as {name.lower()}")
+        if name.lower() in source._relations:
+            source.notes.append(f"source table {name}: not read (table {name.lower()} is "
+                                "read from another table of that name)")
+            continue
+        source._relations[name.lower()] = relation
+        if name != name.lower():
+            renamed.append(f"{name} as {name.lower()}")
     if renamed:
         source.notes.append("source table names read in lower case (" + ", ".join(renamed)
                             + ")")
@@ -200,95 +260,103 @@ def _with_names(source: DuckDBSource, found: list[tuple[str, str]]) -> DuckDBSou
 
 def _folder_source(path: Path) -> DuckDBSource:
     """One DuckDB view per table file or sub-folder: `person.parquet`, `person/*.parquet`,
-    `person.csv`, or a partitioned folder such as `expanded/term_week=*/*.parquet`."""
+    `person.csv`, or a partitioned folder such as `expanded/term_week=*/*.parquet`. A file
+    of no UDP table that cannot be read (a stray backup, a dangling link) is a note."""
     connection = _bounded(duckdb.connect())
-    relations: dict[str, str] = {}
     found: list[tuple[str, str]] = []
-    types = _string_columns()
-    for entry in sorted(path.iterdir()):
-        name, reader = _reader(entry, types)
-        if reader is None or name in relations:
-            continue
+    unread: list[str] = []
+    notes: list[str] = []
+    types = string_columns()
+    # a lower-case name first: DuckDB's names are case-insensitive, so of `person.parquet`
+    # and `PERSON.csv` one is read (and the other named in a note)
+    for entry in sorted(path.iterdir(), key=lambda e: (e.name != e.name.lower(), e.name)):
         try:
-            # CSV is parsed once into a table (DuckDB spills it beyond the memory cap): a
-            # view would parse the text again for each of the profile's ~150 queries
-            kind = "TABLE" if reader.startswith("read_csv") else "VIEW"
-            connection.execute(f'CREATE {kind} "{_quoted(name)}" AS SELECT * FROM {reader}')
-        except duckdb.Error as error:
-            raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
-                              f"{_first_line(error)}") from None
-        relations[name] = f'"{_quoted(name)}"'
-        found.append((name, relations[name]))
-    if not relations:
+            name = _load_entry(connection, path, entry, types,
+                               {n.lower() for n, _ in found}, notes)
+        except SourceError as error:
+            if is_udp_name(table_name(entry)):
+                raise
+            unread.append(f"source file {entry.name}: not read (not a UDP table, and "
+                          f"{str(error).split(': ', 1)[-1][:200]})")
+            continue
+        if name:
+            found.append((name, f'"{_quoted(name)}"'))
+    if not found:
         raise SourceError(f"{path}: cannot open the source: no .parquet or .csv tables found")
-    return _with_names(DuckDBSource(connection, path.name, {}), found)
+    source = _with_names(DuckDBSource(connection, path.name, {}), found)
+    source.notes += notes + unread
+    return source
 
 
-def _reader(entry: Path, string_columns: dict[str, list[str]]) -> tuple[str, str | None]:
-    quoted = str(entry).replace("'", "''")
-    if entry.is_dir():
-        parts = sorted(entry.glob("*.parquet"))
-        if parts:
-            refuse_case_clash(str(parts[0]), _parquet_columns(parts[0]))
-            return entry.name, f"read_parquet('{quoted}/*.parquet')"
-        if any(entry.glob("*=*/*.parquet")):  # partitioned, as event_store/expanded is
-            return entry.name, (f"read_parquet('{quoted}/*=*/*.parquet', "
-                                "hive_partitioning = false)")
-        for suffix in _CSV_SUFFIXES:
-            csvs = sorted(entry.glob(f"*{suffix}"))
-            if csvs:
-                strings = _present(csvs[0], string_columns.get(entry.name.lower(), []))
-                return entry.name, _csv(f"{quoted}/*{suffix}", strings)
-        return entry.name, None
-    lower = entry.name.lower()
-    if lower.endswith(".parquet"):
-        refuse_case_clash(str(entry), _parquet_columns(entry))
-        return entry.name[:-len(".parquet")], f"read_parquet('{quoted}')"
-    for suffix in _CSV_SUFFIXES:  # DuckDB finds the delimiter and reads gzip itself
-        if lower.endswith(suffix):
-            name = entry.name[:-len(suffix)]
-            return name, _csv(quoted, _present(entry, string_columns.get(name.lower(), [])))
-    return entry.stem, None
-
-
-def _parquet_columns(path: Path) -> list[str]:
-    """The file's own column names (DuckDB renames the second of two that differ only in
-    case); none when the footer cannot be read, which the view's creation then reports."""
+def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[str],
+                notes: list[str]):
+    """Create the table or view of one file or folder of the source; its name, or None when
+    it holds no table (or one already loaded). A CSV whose text is not UTF-8 (a Windows
+    spreadsheet's export) is read as Latin-1, with a note: every byte is a character there."""
+    name, reader = reader_of(entry, types)
+    if reader is not None and name.lower() in loaded:
+        notes.append(f"source file {entry.name}: not read (table {name.lower()} is read from "
+                     "another file of that name)")
+    if reader is None and entry.is_dir() and is_udp_name(name):
+        notes.append(f"source folder {entry.name}: holds no .parquet or .csv file: table "
+                     f"{name.lower()} is read as not in the source")
+    if reader is None or name.lower() in loaded:
+        return None
+    if entry.is_file() and entry.stat().st_size == 0:  # an export of an empty table
+        if name.lower() in REQUIRED:
+            raise SourceError(f"{path}: table {name.lower()} is empty ({entry.name} has 0 "
+                              "bytes)")
+        notes.append(f"source file {entry.name}: empty (0 bytes): table {name.lower()} is "
+                     "read as not in the source")
+        return None
     try:
-        return pq.read_schema(path).names
-    except (OSError, pa.ArrowException):
-        return []
+        if reader.startswith("read_csv"):
+            _create_csv(connection, name, reader, entry, notes)
+        else:
+            connection.execute(f'CREATE VIEW "{_quoted(name)}" AS SELECT * FROM {reader}')
+    except duckdb.Error as error:
+        raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
+                          f"{csv_reason(error)}") from None
+    return name
 
 
-def _present(path: Path, columns: list[str]) -> list[str]:
-    """The CSV header's spelling (in any case) of the columns of `columns` it names (DuckDB
-    rejects type hints for absent columns); two header names that differ only in case are
-    refused."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+def _create_csv(connection, name: str, reader: str, entry: Path, notes: list[str]) -> None:
+    """A CSV parsed once into a table (DuckDB spills it beyond the memory cap: a view would
+    parse the text again for each of the profile's ~150 queries). Text that is not UTF-8 (a
+    Windows spreadsheet's export) is read as Latin-1, where every byte is a character; rows
+    with more or fewer fields than the header (which make DuckDB read each line as one
+    field) are read with the missing fields empty and the extra ones left out; each with a
+    note."""
+    create = f'CREATE OR REPLACE TABLE "{_quoted(name)}" AS SELECT * FROM '
     try:
-        with opener(path, "rt", newline="", encoding="utf-8-sig") as file:
-            header = next(csv.reader(file), [])
-    except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise SourceError(f"{path}: cannot read the file: {error}") from None
-    refuse_case_clash(str(path), header)
-    spelled = {h.lower(): h for h in header}
-    return [spelled[c] for c in dict.fromkeys(columns) if c in spelled]
+        connection.execute(create + reader)
+        if not _glued(connection, name):
+            return
+    except duckdb.InvalidInputException as error:
+        if "not utf-8 encoded" not in str(error):
+            raise
+        notes.append(f"source file {entry.name}: read as Latin-1 (its text is not UTF-8)")
+        latin = reader.replace("header=true", "header=true, encoding='latin-1'", 1)
+        return _create_csv(connection, name, latin, entry, notes)
+    except duckdb.BinderException as error:
+        if "COLUMN_TYPES" not in str(error):  # (type hints for columns it did not find)
+            raise
+    connection.execute(create + reader.replace("header=true", "header=true, null_padding="
+                                               "true", 1))
+    extra = [c for c in _columns_of(connection, name) if re.fullmatch(r"column\d+", c)]
+    if extra:
+        connection.execute(create + f'(SELECT * EXCLUDE ({", ".join(extra)}) FROM '
+                                    f'"{_quoted(name)}")')
+    notes.append(f"source file {entry.name}: some rows hold more or fewer fields than its "
+                 "header: read with the missing fields empty and the extra ones left out")
 
 
-def _csv(pattern: str, strings: list[str]) -> str:
-    # types are sniffed (so text in a numeric column shows up as a wrong type), except the
-    # registry's string columns: codes like "09" must keep their leading zeros
-    hints = ", ".join(f"'{c}': 'VARCHAR'" for c in strings)
-    return (f"read_csv('{pattern}', header=true, all_varchar=false, union_by_name=true"
-            + (f", types={{{hints}}}" if hints else "") + ")")
+def _columns_of(connection, name: str) -> list[str]:
+    return [row[0] for row in connection.execute(f'DESCRIBE "{_quoted(name)}"').fetchall()]
 
 
-def _string_columns() -> dict[str, list[str]]:
-    columns: dict[str, list[str]] = {}
-    for table in REGISTRY:
-        columns.setdefault(table.name, []).extend(
-            c.name for c in table.columns if c.type == "string")
-    columns[UDP_DISTRIBUTIONS] = ["entity", "field_name", "field_value", "distribution_type",
-                                  "field_source", "dependency_field_names",
-                                  "dependency_field_values"]
-    return columns
+def _glued(connection, name: str) -> bool:
+    """Whether DuckDB read a CSV's every line as one field (its one column's name holds the
+    header's delimiters): its sniffer's answer to ragged rows."""
+    columns = _columns_of(connection, name)
+    return len(columns) == 1 and any(d in columns[0] for d in ",;\t|")

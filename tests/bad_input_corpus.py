@@ -168,6 +168,17 @@ PROFILE_CASES = [
                   [SECTIONS]),
     _profile_case("per-parent-max-huge", lambda d: _at(d, SECTIONS).update(max=10**15),
                   [SECTIONS]),
+    _profile_case("sections-per-offering-zero", _put(SECTIONS, {"kind": "categorical", "values": [
+        {"value": 0, "p": 1.0}]}), [SECTIONS, "draws no section"]),
+    _profile_case("per-parent-half-rows", _put(SECTIONS, {"kind": "categorical", "values": [
+        {"value": 2.5, "p": 1.0}]}), [SECTIONS, "whole numbers"]),
+    _profile_case("fte-by-load-all-zero", lambda d: d["institution"].update(fte_by_load={
+        k: 0.0 for k in d["institution"]["fte_by_load"]}), ["/institution/fte_by_load"]),
+    _profile_case("fte-by-load-missing-load", _delete("/institution/fte_by_load/HalfTime"),
+                  ["/institution/fte_by_load", "'HalfTime'"]),
+    _profile_case("instructors-1e300", _put("/institution/instructors_per_100_students",
+                                            1e300), ["/institution/instructors_per_100"]),
+    _profile_case("score-max-1e308", _put(f"{SCORE}/max", 1e308), [SCORE, "cannot be drawn"]),
     _profile_case("row-count-negative", _put("/tables/campus/rows/count", -4),
                   ["/tables/campus/rows/count"]),
     _profile_case("row-count-zero", _put("/tables/campus/rows/count", 0),
@@ -282,6 +293,7 @@ EDITED_CASES = [
                  says=["not valid JSON"], expect="refused"),
     _edited_case("truncated", lambda d: json.dumps(d)[: len(json.dumps(d)) // 2],
                  says=["not valid JSON"], expect="refused"),
+    _edited_case("byte-order-mark", lambda d: "\ufeff" + json.dumps(d)),
     _edited_case("latin-1", lambda d: None, expect="refused"),
 ]
 

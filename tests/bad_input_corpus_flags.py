@@ -113,6 +113,8 @@ FLAG_CASES = [
     _flags("profile-epsilon-zero", [*PROFILE, "--epsilon", "0"], ["--epsilon"], command=[]),
     _flags("profile-epsilon-negative", [*PROFILE, "--epsilon", "-1"], ["--epsilon"],
            command=[]),
+    _flags("profile-epsilon-tiny", [*PROFILE, "--epsilon", "1e-9"], ["--epsilon", "0.001"],
+           command=[]),
     _flags("profile-epsilon-nan", [*PROFILE, "--epsilon", "nan"], ["--epsilon"], command=[]),
     _flags("profile-epsilon-inf", [*PROFILE, "--epsilon", "inf"], ["--epsilon"], command=[]),
     _flags("profile-seed-negative", [*PROFILE, "--seed", "-1"], ["--seed"], command=[]),
@@ -229,6 +231,13 @@ def _scenario_folder(folder: Path) -> list[str]:
     return [*RUN, "--scenario", str(folder), "--out", str(folder / "w")]
 
 
+def _scenario_with_bom(folder: Path) -> list[str]:
+    path = folder / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"name": "bom"}).encode())
+    return [*GENERATE, "--scenario", str(path), "--out", str(folder / "w")]
+
+
+SCENARIO_CASES += [Case("scenario-json-byte-order-mark", "scenario", _scenario_with_bom, "ok")]
 SCENARIO_CASES += [Case("scenario-missing", "scenario", _missing_scenario, "refused",
                         ["nope.yaml"]),
                    Case("scenario-is-folder", "scenario", _scenario_folder, "refused")]

@@ -3,14 +3,18 @@ an activity, results and one dirty trait each, as Parquet, CSV or a DuckDB file.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import gzip
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from bad_input_corpus import Case
 from test_profile_inputs import ID_BASE, small_tables, write_csv, write_parquet
 
@@ -81,6 +85,16 @@ def _source_case(name, mutate, fmt="parquet", expect="ok", says=(), after=None,
     return Case(f"source-{name}-{fmt}", "source", build, expect, list(says), generate)
 
 
+def _out_case(name, out: str, setup, says):
+    """`profile` of the small source (Parquet) into `--out folder/OUT`, after
+    `setup(folder)` made what is in the way."""
+    def build(folder: Path) -> list[str]:
+        source = WRITERS["parquet"](folder, tables_with_results())
+        setup(folder)
+        return ["profile", "--source", str(source), "--out", str(folder / out)]
+    return Case(f"source-out-{name}", "source", build, "refused", list(says))
+
+
 def _set(table, column, values):
     def mutate(tables):
         count = len(next(iter(tables[table].values())))
@@ -149,6 +163,22 @@ def _as_empty_folder(name):
     return damage
 
 
+def _two_levels(folder, source):
+    """The results as Parquet partitioned two levels deep (year=/month=/part-0.parquet)."""
+    path = _file(RESULTS)(folder, source)
+    table = pq.read_table(path)
+    path.unlink()
+    for month, part in enumerate((table.slice(0, 100), table.slice(100))):
+        where = Path(source) / RESULTS / "year=2024" / f"month={month + 1:02d}"
+        where.mkdir(parents=True)
+        pq.write_table(part, where / "part-0.parquet")
+
+
+def _json_grades(folder, source):
+    (Path(source) / "course_grade").mkdir()
+    (Path(source) / "course_grade" / "grades.json").write_text("{}")
+
+
 def _loop_entry(folder, source):
     os.symlink(Path(source) / "loop", Path(source) / "loop")
 
@@ -158,11 +188,45 @@ def _extra_tables(tables):
     tables["course_section_enrollment_backup"] = dict(tables["course_section_enrollment"])
 
 
+def _person_twice(folder, source):
+    """person as CSV beside its Parquet file, and person_email again in upper case."""
+    write_csv(Path(source), {"person": small_tables()["person"]})
+    (Path(source) / "PERSON_EMAIL.csv").write_text("person_id,email_address\n1,a@b.org\n")
+
+
 def _other_schema(folder, source):
     with duckdb.connect(str(source)) as connection:
         connection.execute("CREATE SCHEMA sis; CREATE TABLE sis.person AS SELECT 1 AS x")
         connection.execute("CREATE SCHEMA context_store_keymap; CREATE TABLE "
                            "context_store_keymap.person AS SELECT 'abc' AS id")
+
+
+def _stray_files(folder, source):
+    """Files of no UDP table that cannot be read: a truncated backup, a dangling link."""
+    (Path(source) / "backup_2023.parquet").write_bytes(b"PAR1 cut short")
+    os.symlink(folder / "nowhere.parquet", Path(source) / "weather.parquet")
+
+
+def _stray_view_named(name):
+    """A view `name` over a Parquet file that has since been deleted."""
+    def damage(folder, source):
+        moved = folder / "moved.parquet"
+        pq.write_table(pa.table({"x": [1]}), moved)
+        with duckdb.connect(str(source)) as connection:
+            connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+            connection.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM '{moved}'")
+        moved.unlink()
+    return damage
+
+
+_stray_view = _stray_view_named("weather")
+
+
+def _sqlite_source(folder: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(folder / "src.duckdb")) as connection:
+        connection.execute("CREATE TABLE person (person_id INTEGER)")
+        connection.commit()
+    return ["profile", "--source", str(folder / "src.duckdb"), "--out", str(folder / "p.json")]
 
 
 HOLDER = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
@@ -198,6 +262,27 @@ def _tab_separated(folder, source):
         path.unlink()
 
 
+def _semicolons(folder, source):
+    """Each CSV rewritten with ';' between fields (as a spreadsheet with decimal commas
+    saves it)."""
+    for path in Path(source).glob("*.csv"):
+        with open(path, newline="") as file:
+            rows = list(csv.reader(file))
+        with open(path, "w", newline="") as file:
+            csv.writer(file, delimiter=";").writerows(rows)
+
+
+def _ragged(name):
+    """One row of `name`'s CSV with two fields too many, another with three too few."""
+    def damage(folder, source):
+        path = _file(name)(folder, source)
+        lines = path.read_text().split("\n")
+        lines[5] += ",extra,fields"
+        lines[9] = ",".join(lines[9].split(",")[:3])
+        path.write_text("\n".join(lines))
+    return damage
+
+
 def _upper_file_names(folder, source):
     for path in Path(source).glob("*.parquet"):
         path.rename(path.with_name(path.stem.upper() + ".PARQUET"))
@@ -208,6 +293,24 @@ def _upper_table_name(folder, source):
         connection.execute('ALTER TABLE course_section RENAME TO "Course_Section"')
 
 
+def _text_keys(tables, prefix=""):
+    """Every key column as text: its digits (a converted source's string ids), after
+    `prefix` when given (codes such as K-7300000000)."""
+    for columns in tables.values():
+        for name in [c for c in columns if c.endswith("_id")]:
+            columns[name] = [f"{prefix}{v}" for v in columns[name]]
+
+
+def _null_typed(name, column):
+    """`column` of `name`'s Parquet file as Parquet's null type (a column of nothing)."""
+    def damage(folder, source):
+        path = _file(name)(folder, source)
+        table = pq.read_table(path)
+        where = table.schema.get_field_index(column)
+        pq.write_table(table.set_column(where, column, pa.nulls(len(table))), path)
+    return damage
+
+
 RESULTS = "learner_activity_result"
 SOURCE_CASES = [
     _source_case("as-built", None, generate=True),
@@ -216,16 +319,44 @@ SOURCE_CASES = [
     _source_case("zero-byte-person", None, "parquet", "refused", ["person"], _zero_bytes("person")),
     _source_case("corrupt-section", None, "parquet", "refused", ["course_section"],
                  _garbage("course_section")),
-    _source_case("zero-byte-person", None, "csv", "refused", ["person"], _zero_bytes("person")),
+    _source_case("zero-byte-person", None, "csv", "refused", ["table person is empty",
+                                                               "person.csv has 0 bytes"],
+                 _zero_bytes("person")),
     _source_case("header-only-enrollment", None, "csv", "refused",
                  ["course_section_enrollment"], _header_only("course_section_enrollment")),
-    _source_case("header-only-results", None, "csv", "clean", [RESULTS],
-                 _header_only(RESULTS)),
-    _source_case("zero-byte-results", None, "csv", "clean", [RESULTS], _zero_bytes(RESULTS)),
+    _source_case("header-only-results", None, "csv", "ok", after=_header_only(RESULTS)),
+    _source_case("header-only-person", None, "csv", "refused", ["table person is empty"],
+                 _header_only("person")),
+    _source_case("header-only-activities", None, "csv", "ok",
+                 after=_header_only("learner_activity"), generate=True),
+    _source_case("zero-byte-results", None, "csv", "ok", [
+        "source file learner_activity_result.csv: empty (0 bytes)"], _zero_bytes(RESULTS)),
     _source_case("corrupt-results", None, "parquet", "clean", [RESULTS], _garbage(RESULTS)),
-    _source_case("non-utf8", None, "csv", "clean", ["person"], _latin1_names),
+    _source_case("non-utf8", None, "csv", "ok", ["source file person.csv: read as Latin-1"],
+                 _latin1_names),
     _source_case("mixed-types", _set("course_section", "max_enrollment",
-                                     lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "clean"),
+                                     lambda n: ["30"] * (n - 1) + ["thirty"]), "csv", "ok",
+                 ["(such as 'thirty') read as missing"]),
+    _source_case("nulls-in-a-never-null-column", _set("course_section", "max_enrollment",
+                                                      lambda n: [None, None] + [30] * (n - 2)),
+                 generate=True),
+    _source_case("scores-with-na", _set(RESULTS, "published_score", lambda n: [
+        ("NA", "?", "-")[i % 3] if i % 4 == 0 else f"{i % 11}" for i in range(n)]), "csv",
+                 says=["value(s) of published_score that are not numbers (such as '-') "
+                       "read as missing"], generate=True),
+    _source_case("dates-day-first", _set("learner_activity", "due_date", lambda n: [
+        "13/10/2024 23:59" if i % 2 else "01/03/2025 09:00" for i in range(n)]), "csv",
+                 says=["12 value(s) of due_date read as dates in the layout %d/%m/%Y %H:%M"]),
+    _source_case("dates-in-many-layouts", _set(RESULTS, "response_date", lambda n: [
+        ("2024-10-01 10:00:00", "10/02/2024", "Oct 03 2024", "04.10.2024")[i % 4]
+        for i in range(n)]), "csv", says=["value(s) of response_date read as dates"]),
+    _source_case("numbers-with-separators", _set("learner_activity", "points_possible",
+                                                 ["1,000.0"] * 12), "csv",
+                 says=["12 value(s) of points_possible read as numbers (thousands"]),
+    _source_case("decimal-commas", _set(RESULTS, "published_score", lambda n: [
+        f"{i % 11},5" for i in range(n)]), "csv", after=_semicolons,
+                 says=["value(s) of published_score read as numbers (thousands separators "
+                       "or decimal commas)"]),
     _source_case("numbers-as-strings", _set("course_offering", "available_credits",
                                             lambda n: [str(3)] * n), "parquet", "clean"),
     _source_case("scores-as-strings", _set(RESULTS, "published_score",
@@ -240,6 +371,11 @@ SOURCE_CASES = [
     _source_case("upper-case-columns", _upper_columns, "csv", "ok",
                  ["column names read in lower case"]),
     _source_case("column-with-space", _rename("person", "first_name", "first name")),
+    _source_case("names-padded-with-spaces", lambda t: (
+        _rename("person", "person_id", " person_id")(t), _rename("person", "sex", "Sex ")(t)),
+                 says=[
+        "source table person: column names read in lower case (' person_id' as person_id, "
+        "'Sex ' as sex)"]),
     _source_case("column-with-quote", _rename("person", "last_name", 'last "name"')),
     _source_case("tz-timestamps", _set("academic_term", "term_begin_date", lambda n: [
         "2024-08-26T00:00:00+05:00", "2025-01-13T00:00:00-08:00"]), "csv", "clean"),
@@ -252,6 +388,16 @@ SOURCE_CASES = [
                                     ["9999-12-20", "9999-12-31"]), "parquet", "clean"),
     _source_case("dates-garbage", _set("academic_term", "term_end_date",
                                        ["soon", "2025-05-09"]), "csv", "clean"),
+    _source_case("dates-as-yyyymmdd", _set("academic_term", "term_begin_date", [
+        20240826, 20250113]), "csv", says=["column term_begin_date read as dates from "
+                                           "integers yyyymmdd"], generate=True),
+    _source_case("dates-as-day-offsets", _set(RESULTS, "response_date", lambda n: [
+        15 + i % 30 for i in range(n)]), "csv", says=[
+        "column response_date holds BIGINT, not dates: read as not in the source"],
+                 generate=True),
+    _source_case("scores-as-booleans", _set(RESULTS, "published_score", lambda n: [
+        i % 2 == 1 for i in range(n)]), says=[
+        "column published_score holds BOOLEAN, not numbers"]),
     _source_case("dates-null", _set("academic_term", "term_begin_date", [None, None]),
                  "parquet", "clean"),
     _source_case("scores-negative", _set(RESULTS, "published_score",
@@ -268,18 +414,60 @@ SOURCE_CASES = [
                  says=["whose points_possible is 0, negative or NULL"]),
     _source_case("one-term-row", _keep_rows("academic_term", 1), "parquet", "ok"),
     _source_case("person-without-enrollments", _lonely_person),
+    _source_case("sections-of-no-offering", _set("course_section", "course_offering_id",
+                                                 lambda n: [None] * n), "parquet", "refused",
+                 ["table course_section has no rows left", "course_offering_id is NULL"]),
+    _source_case("some-sections-of-no-offering", _set(
+        "course_section", "course_offering_id", lambda n: [None] + [ID_BASE + 500 + i // 2
+                                                                    for i in range(1, n)]),
+        says=["1 row(s) whose course_offering_id is NULL or names no course_offering row"]),
     _source_case("extra-tables", _extra_tables, "parquet"),
+    _source_case("one-table-in-two-files", None, "parquet", after=_person_twice, says=[
+        "source file person.parquet: not read (table person is read from another file",
+        "source file PERSON_EMAIL.csv: not read (table person_email is read from another"]),
     _source_case("extra-schemas", None, "duckdb", after=_other_schema),
+    _source_case("stray-unreadable-files", None, "parquet", after=_stray_files, says=[
+        "source file backup_2023.parquet: not read (not a UDP table",
+        "source file weather.parquet: not read (not a UDP table"]),
+    _source_case("stray-broken-view", None, "duckdb", after=_stray_view,
+                 says=["source table weather: not read (not a UDP table"]),
+    _source_case("broken-view-of-results", None, "duckdb", "refused",
+                 ["cannot read table learner_activity_result"],
+                 _stray_view_named(RESULTS)),
+    Case("source-sqlite-as-duckdb", "source", _sqlite_source, "refused",
+         ["src.duckdb", "a SQLite database, not DuckDB"]),
+    _out_case("is-a-folder", "d", lambda f: (f / "d").mkdir(), ["--out", "a folder"]),
+    _out_case("manifest-is-a-folder", "p.json", lambda f: (f / "p.privacy.json").mkdir(),
+              ["p.privacy.json", "privacy manifest"]),
+    _out_case("under-a-file", "f/p.json", lambda f: (f / "f").write_text("x"),
+              ["f is a file, not a folder"]),
     _source_case("results-as-empty-folder", None, "parquet", "clean", [RESULTS],
                  _as_empty_folder(RESULTS)),
     _source_case("person-as-empty-folder", None, "parquet", "refused", ["person"],
                  _as_empty_folder("person")),
+    _source_case("results-partitioned-deeper", _set(RESULTS, "published_score", lambda n: [
+        float("nan")] + [float(i % 11) for i in range(1, n)]), "parquet", after=_two_levels,
+                 says=["1 value(s) of published_score are NaN"]),
+    _source_case("grades-as-folder-of-json", None, "parquet", after=_json_grades, says=[
+        "source folder course_grade: holds no .parquet or .csv file"]),
     _source_case("symlink-loop-entry", None, "parquet", "clean", after=_loop_entry),
     _source_case("held-for-writing", None, "duckdb", "clean", after=_held_for_writing),
     _source_case("float-keys", _set("person", "person_id", lambda n: [
         float(ID_BASE + i) for i in range(n)]), "parquet", "clean"),
     _source_case("fractional-keys", _set("person", "person_id", lambda n: [
         ID_BASE + i + 0.5 for i in range(n)]), "parquet", "refused", ["person_id"]),
+    _source_case("keys-as-digit-text", _text_keys, "parquet", "ok",
+                 ["column person_id read as integers (stored as VARCHAR)"], generate=True),
+    _source_case("keys-as-codes", lambda t: _text_keys(t, "K-"), "parquet", "ok",
+                 ["keys that are not digits as numbers drawn from their text"],
+                 generate=True),
+    _source_case("one-key-as-a-code", _set("course_section", "course_offering_id", lambda n: [
+        "CS-101"] + [str(ID_BASE + 500 + i // 2) for i in range(1, n)]), "csv", "ok", [
+        "1 row(s) whose course_offering_id is NULL or names no course_offering row"]),
+    _source_case("zero-padded-keys", _set("person", "person_id", lambda n: [
+        f"00{ID_BASE + i}" for i in range(n)]), "csv", "ok", ["read as integers"]),
+    _source_case("null-typed-key", None, "parquet", "ok", after=_null_typed(
+        RESULTS, "person_id")),
     _source_case("huge-keys", _set("person", "person_id", lambda n: [
         2**63 - 1 - i for i in range(n)]), "parquet", "clean"),
     _source_case("unknown-roles", _set("course_section_enrollment", "role", lambda n: [
@@ -288,6 +476,12 @@ SOURCE_CASES = [
         float("nan") if i % 4 == 0 else float("inf") if i % 7 == 0 else float(i % 11)
         for i in range(n)]), says=["value(s) of published_score are NaN or infinite"],
                  generate=True),
+    _source_case("a-score-of-1e300", _set(RESULTS, "published_score", lambda n: [
+        1e300 if i == 3 else float(i % 11) for i in range(n)]),
+                 says=["1 value(s) of published_score are NaN or infinite or beyond"]),
+    _source_case("huge-numbers-in-extras", lambda t: t["person"].update(
+        balance=[1e17 * (i % 5) for i in range(80)], big=[2**62 * (i % 2) for i in range(80)]),
+                 says=["value(s) of big are NaN or infinite or beyond"], generate=True),
     _source_case("nan-scores", _set(RESULTS, "published_score", lambda n: [
         "NaN" if i % 3 == 0 else f"{i % 11}" for i in range(n)]), "csv",
                  says=["value(s) of published_score are NaN or infinite"]),
@@ -304,6 +498,9 @@ SOURCE_CASES = [
                                                 "'Learner'"]),
     _source_case("gzipped", None, "csv", "ok", after=_gzipped, generate=True),
     _source_case("tab-separated", None, "csv", "ok", after=_tab_separated),
+    _source_case("ragged-rows", None, "csv", "ok", after=_ragged(RESULTS), says=[
+        "source file learner_activity_result.csv: some rows hold more or fewer fields"],
+                 generate=True),
     _source_case("upper-case-file-names", None, "parquet", "ok",
                  ["source table names read in lower case (ACADEMIC_TERM as academic_term"],
                  _upper_file_names),

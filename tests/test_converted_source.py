@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pandas as pd
 import pytest
 from converted_source import ABSENT_COLUMNS, build
+from handbuilt import institution, shape_of, write_duckdb
 
 from pipeline.cli import main
 
@@ -222,3 +224,26 @@ def test_every_grade_has_a_final_score(converted):
     with work in zero-weight groups only (a withdrawn student's quizzes) is scored on plain
     points, not null (1.3 % of grades were null at this size, 2.8 % at 8,000 students)."""
     assert converted[3]["unscored"] == 0
+
+
+def test_evaluate_reads_the_real_source_as_profile_does(tmp_path):
+    """A score column stored as text with '?' for a missing score (as public datasets ship
+    it): `profile` reads numbers and '?' as missing, and so must `evaluate --real` — it
+    compared the column as text categories (real null share 0.0006 against 0.2, no KS)."""
+    tables = institution(shape_of("one_row", students=300, seed=9))
+    results = tables["learner_activity_result"]
+    scores = results["published_score"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    scores[results.index % 5 == 0] = "?"
+    results["published_score"] = scores.astype(str)
+    source = write_duckdb(tmp_path / "source.duckdb", tables)
+    assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
+    assert main(["run", "--profile", str(tmp_path / "p.json"), "--out", str(tmp_path / "w"),
+                 "--no-marts", "--event-days", "1", "--no-evaluate"]) == 0
+    main(["evaluate", "--synthetic", str(tmp_path / "w"), "--real", str(source),
+          "--out", str(tmp_path / "e"), "--no-detection"])
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    figures = {f["metric"]: f for f in report["figures"] if f.get("column") == "published_score"
+               and f["table"] == "learner_activity_result"}
+    assert "ks" in figures, "published_score compared as text categories"
+    assert figures["null_share_diff"]["extra"]["real"] >= 0.2
+    assert figures["ks"]["passed"], figures["ks"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import duckdb
 import numpy as np
@@ -243,3 +244,28 @@ def _assert_same_shape(got: dict, want: dict, where: str) -> None:
             _assert_same_shape(cells[json.dumps(cell["when"], sort_keys=True)],
                                cell["distribution"], f"{where} {cell['when']}")
         _assert_same_shape(got["otherwise"], want["otherwise"], f"{where} otherwise")
+
+
+def test_sizes_stored_as_values_and_as_a_range_merge(institutions, tmp_path):
+    """One institution's students per offering stored as its few values (categorical),
+    another's as a range (continuous, as a source with many offerings gives): the merged
+    sizes keep every quantile inside their own [min, max] (the values' mass spread to v ± ½
+    put the top quantile half a unit past max, and the merged profile failed its own check)."""
+    source, profile = institutions["b"]
+    ranged = json.loads(profile.read_text())
+    sizes = {"kind": "continuous", "family": "empirical", "integer": True, "mean": 97.0,
+             "sd": 4.0, "min": 92, "max": 102, "median": 97,
+             "quantiles": {"0.01": 92, "0.5": 97, "0.99": 102}}
+    ranged["tables"]["course_section_enrollment"]["rows"]["per_offering"] = {
+        "kind": "conditional", "given": ["course_level"],
+        "cells": [{"when": {"course_level": "100"}, "distribution": sizes}], "otherwise": sizes}
+    other = tmp_path / "ranged.json"
+    other.write_text(json.dumps(ranged))
+    shutil.copy(profile.with_name("b.privacy.json"), tmp_path / "ranged.privacy.json")
+    merged = tmp_path / "consortium.json"
+    assert main(["profile", "merge", str(profile), str(other), "--out", str(merged)]) == 0
+    sizes = json.loads(merged.read_text())["tables"]["course_section_enrollment"]["rows"]
+    spec = sizes["per_offering"]
+    for cell in [spec.get("otherwise", spec), *(c["distribution"] for c in spec.get("cells", []))]:
+        if cell["kind"] == "continuous":
+            assert all(cell["min"] <= v <= cell["max"] for v in cell["quantiles"].values())

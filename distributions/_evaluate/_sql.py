@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from distributions._evaluate._real_side import as_profiled
+from distributions._source_checks import CheckedSource
 from distributions._sources import Source, open_source
 from pipeline.errors import EvaluateError, SourceError
 
@@ -319,7 +321,10 @@ def open_side(name: str, spec, api_endpoint: str | None = None) -> Side:
     else:
         spec_path = spec
     try:
-        side = Side(name, spec, open_source(spec_path, api_endpoint))
+        source = open_source(spec_path, api_endpoint)
+        if name == "real":  # read as `profile` reads it (text numbers, '?', spellings)
+            source = as_profiled(source)
+        side = Side(name, spec, source)
     except SourceError as error:  # said of this side
         raise EvaluateError(str(error).replace("the source", f"the {name} source", 1)) from None
     try:
@@ -338,6 +343,11 @@ def _described(side: Side) -> Side:
     for table, columns in source.tables().items():
         side.columns[table] = {c: _duckdb_type(t) if side.bigquery else t
                                for c, t in columns.items()}
+    if isinstance(source, CheckedSource) and not side.bigquery:  # the types as read
+        for table, relation in source.cleaned.items():
+            if table in side.columns:
+                described = source.connection.execute(f"DESCRIBE SELECT * FROM {relation}")
+                side.columns[table] = {row[0]: row[1] for row in described.fetchall()}
     if not side.columns:
         raise EvaluateError(f"{side.label}: no tables found")
     counts = " UNION ALL ".join(f"SELECT {lit(t)} t, count(*) n FROM {source.relation(t)}"

@@ -6,15 +6,20 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from pathlib import Path
 
 from rich.console import Console
 
 from distributions import default_profile_path, load_profile
 from distributions._merge import merge_profiles
-from distributions._profile_result import write_profile
+from distributions._profile_result import manifest_path_of, write_profile
 from distributions._profiler import profile_source
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
+
+# below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
+# sections) or overflow OpenDP's (1e-9)
+MIN_EPSILON = 0.001
 
 
 def profile(args: argparse.Namespace, console: Console) -> int:
@@ -46,6 +51,9 @@ def _check_profile_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
     if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
         raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.epsilon is not None and args.epsilon < MIN_EPSILON:
+        raise UsageError(f"--epsilon must be at least {MIN_EPSILON:g}, not {args.epsilon:g}: "
+                         "a smaller budget drowns every count in noise")
     if args.seed < 0:
         raise UsageError(f"--seed must be zero or positive, not {args.seed}")
     inputs = args.merge[1:] if args.merge[:1] == ["merge"] else [args.source or ""]
@@ -56,6 +64,22 @@ def _check_profile_flags(args: argparse.Namespace) -> None:
     if args.merge[:1] == ["merge"] and (args.source or args.epsilon is not None):
         raise UsageError("profile merge pools profiles: --source and --epsilon are for "
                          "`profile --source`")
+    _check_out(Path(args.out))
+
+
+def _check_out(out: Path) -> None:
+    """`--out` names a file in an existing folder, and neither it nor its privacy manifest
+    is a folder: found before the source is read, not when the profile is written (a
+    manifest that cannot be replaced would leave the profile written alone)."""
+    if out.is_dir():
+        raise UsageError(f"--out {out}: a folder; give the profile's file name, such as "
+                         f"{out / 'profile.json'}")
+    if manifest_path_of(out).is_dir():
+        raise UsageError(f"--out {out}: its privacy manifest would replace the folder "
+                         f"{manifest_path_of(out)}")
+    if not out.parent.is_dir():
+        what = "is a file, not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"--out {out}: {out.parent} {what}")
 
 
 def export_distributions(args: argparse.Namespace, console: Console) -> int:

@@ -199,6 +199,9 @@ class GenerateBlocks(beam.DoFn):
 def _write(path: str, batch: pa.RecordBatch, options: dict) -> None:
     with FileSystems.create(path) as handle:
         pq.write_table(pa.Table.from_batches([batch]), handle, **options)
+    # the writer's buffers go back to the system now, not when the allocator gets to it:
+    # otherwise they are still held while the next week is drawn (the peak)
+    pa.default_memory_pool().release_unused()
 
 
 class GenerateEventStore(beam.PTransform):

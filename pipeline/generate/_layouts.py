@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.generate._column_values import numeric
-from pipeline.generate._engine import Engine
+from pipeline.generate._engine import Engine, narrow_ints
 from pipeline.generate._samplers import compile_distribution
 
 
@@ -46,6 +46,12 @@ class RowRuns:
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def find(self, rows):
+        """searchsorted(offsets, rows, "right"), with the rows in the offsets' dtype: numpy
+        would otherwise copy int32 offsets to int64 on every call."""
+        return np.searchsorted(self.offsets, np.asarray(rows).astype(self.offsets.dtype),
+                               side="right")
+
 
 @dataclass
 class Children(RowRuns):
@@ -56,11 +62,11 @@ class Children(RowRuns):
     def parent_rows(self, rows: np.ndarray) -> np.ndarray:
         if _contiguous(rows):
             # a block: repeat each parent by its children inside the range (no binary search)
-            first = int(np.searchsorted(self.offsets, rows[0], side="right")) - 1
-            last = int(np.searchsorted(self.offsets, rows[-1], side="right")) - 1
+            first = int(self.find(int(rows[0]))) - 1
+            last = int(self.find(int(rows[-1]))) - 1
             bounds = np.clip(self.offsets[first:last + 2], rows[0], rows[-1] + 1)
             return np.repeat(np.arange(first, last + 1), np.diff(bounds))
-        return np.searchsorted(self.offsets, rows, side="right") - 1
+        return self.find(rows) - 1
 
     def first_child(self, parents: np.ndarray) -> np.ndarray:
         return self.offsets[parents]
@@ -68,7 +74,8 @@ class Children(RowRuns):
     @classmethod
     def from_counts(cls, counts: np.ndarray) -> Children:
         counts = np.asarray(counts, dtype=np.int64)
-        return cls(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        # kept for the whole job, one per parent row: int32 up to 2^31 rows (narrow_ints)
+        return cls(narrow_ints(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)))
 
 
 def _contiguous(rows: np.ndarray) -> bool:

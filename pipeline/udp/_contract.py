@@ -18,6 +18,9 @@ _VALUE_TYPES = {"string": (str,), "int64": (int,), "float64": (int, float), "boo
 # bounds of the row specs: beyond them a plan asks for terabytes before anything is drawn
 MAX_PER_PARENT = 100_000
 MAX_COUNT = 10_000_000
+# a continuous value beyond this cannot be drawn (its fit squares it: 1e308 overflows)
+MAX_MAGNITUDE = 1e15
+_SIZE_FIELDS = ("min", "max", "mean", "sd")
 
 
 def check_profile(profile: dict, registry, source: str) -> None:
@@ -33,8 +36,66 @@ def check_profile(profile: dict, registry, source: str) -> None:
     problems += _event_problems(profile.get("events"))
     problems += _parent_value_problems(tables, entities, registry)
     problems += _student_role_problems(tables)
+    problems += _sizing_problems(profile)
+    problems += [p for name, spec in tables.items() for column, dist in spec["columns"].items()
+                 for p in _magnitude_problems(dist, f"/tables/{name}/columns/{column}")]
     if problems:
         raise ProfileError(source, problems)
+
+
+def _sizing_problems(profile: dict) -> list[tuple[str, str]]:
+    """What sizes the institution from its FTE must be able to: a student carries some FTE
+    (students = FTE / FTE per student) and an offering has some section (offerings = seats
+    needed / sections per offering); either at zero plans billions of rows."""
+    problems = []
+    tables, loads = profile["tables"], profile.get("institution", {}).get("fte_by_load", {})
+    load = tables.get("person__academic_term", {}).get("columns", {}).get("eot_academic_load")
+    drawn = _drawn(load) if load else {}
+    unknown = sorted(v for v in drawn if v not in loads)
+    if unknown:
+        problems.append(("/institution/fte_by_load", f"has no FTE for the load {unknown[0]!r} "
+                         "that /tables/person__academic_term/columns/eot_academic_load draws"))
+    elif drawn and not any(loads[v] > 0 for v in drawn):
+        problems.append(("/institution/fte_by_load", "every load a student is drawn with "
+                         "counts 0 FTE: no number of students makes up the FTE"))
+    sections = tables.get("course_section", {}).get("rows", {}).get("per_parent")
+    if isinstance(sections, dict) and not _draws_positive(sections):
+        problems.append(("/tables/course_section/rows/per_parent", "draws no section for any "
+                         "offering: no student could enroll"))
+    return problems
+
+
+def _drawn(dist: dict) -> dict:
+    """The values a categorical distribution draws with a share above 0."""
+    if dist.get("kind") != "categorical":
+        return {}
+    return {item["value"]: item["p"] for item in dist["values"] if item["p"] > 0}
+
+
+def _draws_positive(dist: dict) -> bool:
+    """Whether a count distribution can draw a count above 0."""
+    if dist["kind"] == "conditional":
+        return any(_draws_positive(c["distribution"]) for c in dist["cells"]) or \
+            _draws_positive(dist["otherwise"])
+    if dist["kind"] == "categorical":
+        return any(isinstance(v, (int, float)) and v > 0 for v in _drawn(dist))
+    return dist.get("max", dist.get("value", 1)) > 0
+
+
+def _magnitude_problems(dist: dict, path: str) -> list[tuple[str, str]]:
+    """Continuous values beyond ±MAX_MAGNITUDE (a hand-edited 1e308) cannot be drawn."""
+    if dist["kind"] == "conditional":
+        return [p for i, cell in enumerate(dist["cells"]) for p in _magnitude_problems(
+            cell["distribution"], f"{path}/cells/{i}/distribution")] + _magnitude_problems(
+            dist["otherwise"], f"{path}/otherwise")
+    if dist["kind"] != "continuous":
+        return []
+    values = [dist[k] for k in _SIZE_FIELDS if k in dist]
+    values += list(dist.get("quantiles", {}).values())
+    huge = [v for v in values if isinstance(v, (int, float)) and abs(v) > MAX_MAGNITUDE]
+    if huge:
+        return [(path, f"{huge[0]:g} is beyond ±{MAX_MAGNITUDE:g}: it cannot be drawn")]
+    return []
 
 
 def _student_role_problems(tables: dict) -> list[tuple[str, str]]:
@@ -164,6 +225,9 @@ def _count_problems(dist: dict, path: str) -> list[tuple[str, str]]:
     if bad:
         return [(path, f"rows per parent must be numbers from 0 to {MAX_PER_PARENT:,}, "
                  f"found {bad[0]!r}")]
+    fractions = [v for v in values if dist["kind"] == "categorical" and v != int(v)]
+    if fractions:  # a categorical count is drawn as it stands: 2.5 rows cannot be
+        return [(path, f"rows per parent are whole numbers, found {fractions[0]!r}")]
     return []
 
 

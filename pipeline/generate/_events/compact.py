@@ -17,10 +17,17 @@ import pyarrow.compute as pc
 
 def compact(batch: pa.RecordBatch) -> pa.RecordBatch:
     """`batch` with every dictionary (inside records too) holding only its rows' values,
-    sorted."""
-    arrays = [_compact(array) for array in batch.columns]
+    sorted. Each column's input is let go once its canonical copy is made: when the caller
+    passes its only reference, the two copies of the batch never live at once."""
+    schema, columns = batch.schema, batch.columns
+    del batch
+    arrays = []
+    for i, array in enumerate(columns):
+        columns[i] = None
+        arrays.append(_compact(array))
+        del array  # before the next column is compacted
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
-        [pa.field(f.name, a.type, f.nullable) for f, a in zip(batch.schema, arrays, strict=True)]))
+        [pa.field(f.name, a.type, f.nullable) for f, a in zip(schema, arrays, strict=True)]))
 
 
 def _compact(array: pa.Array) -> pa.Array:

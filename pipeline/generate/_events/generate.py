@@ -115,5 +115,6 @@ def _week_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
     tool and course, then time (runs of equal values make the Parquet small and quick to
     write); each dictionary holds only the values its rows use, sorted (canonical bytes)."""
     order = np.argsort(_cluster_key(protos, protos.time // DAY), kind="stable")
-    batch = event_batch(engine, model, protos.take(order))
-    return compact(batch)
+    # compact holds the only reference to the batch, so each column's non-canonical copy
+    # (its dictionary names every distinct object of the week) is freed as it goes
+    return compact(event_batch(engine, model, protos.take(order)))

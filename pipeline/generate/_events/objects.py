@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.generate._engine import Engine
+from pipeline.generate._engine import Engine, narrow_ints
 from pipeline.generate._events.rates import RateModel
 from pipeline.generate._random import stream_key, uniform
 
@@ -58,6 +58,8 @@ class ObjectPicker:
                                     offerings) < model.adoption[t]
                             for t, name in enumerate(model.tools)], axis=1)
         self.usable = adopted & (self.count > 0)
+        # kept for the whole job (offerings × tools): int32 where the rows allow
+        self.first, self.count = narrow_ints(self.first), narrow_ints(self.count)
 
     def available(self, offerings: np.ndarray) -> np.ndarray:
         """(len(offerings), tools): 1 where the course uses the tool and has its objects."""

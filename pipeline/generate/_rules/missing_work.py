@@ -193,5 +193,7 @@ def _due_by_leaving(due: np.ndarray, leaving: np.ndarray) -> np.ndarray:
     previous = np.where(before > 0, due[at, np.maximum(before - 1, 0)], -np.inf)
     following = np.where(before < due.shape[1],
                          due[at, np.minimum(before, due.shape[1] - 1)], np.inf)
-    return before + ((following - leaving < leaving - previous) & np.isfinite(following))
+    with np.errstate(invalid="ignore"):  # never withdrawn: inf - inf, masked by isfinite
+        nearer = following - leaving < leaving - previous
+    return before + (nearer & np.isfinite(following))
 

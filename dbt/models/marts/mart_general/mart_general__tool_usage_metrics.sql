@@ -14,7 +14,11 @@ with events as (
 
 as_of as (
 
-    select max(event_time) as as_of_time from events
+    -- from the staging view itself, not from the `events` CTE: DuckDB materialises a CTE
+    -- that is read twice, i.e. all 63 M events of the default run (11.6 CPU s and 1.5 GB
+    -- for this mart, against 4.0 CPU s and 0.1 GB when each reads the view;
+    -- benchmarks/README.md)
+    select max(event_time) as as_of_time from {{ ref('stg_event_store__expanded') }}
 
 ),
 
