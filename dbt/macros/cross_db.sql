@@ -66,7 +66,10 @@
 
 
 {#- The median of a numeric column (an aggregate). BigQuery has no exact median aggregate;
-    its approximate quantiles at 1/1000 resolution serve, as in the profiler. -#}
+    its approximate quantiles at 1/1000 resolution serve, as in the profiler. On DuckDB
+    quantile_cont holds all of a group's values in memory (it cannot spill): fine for small
+    groups; over a column that grows with FTE take it from a sorted window instead, as
+    default__udp_continuous_rows does. -#}
 {% macro cs_median(expr) -%}
     {{ return(adapter.dispatch('cs_median', 'campus_synth')(expr)) }}
 {%- endmacro %}

@@ -40,3 +40,36 @@
 {% macro bigquery__cs_exact(fn, expr) -%}
     {{ fn }}({{ expr }})
 {%- endmacro %}
+
+{#- The average and the sample standard deviation (NULL for fewer than two values) of n
+    values x from the exact HUGEINT sums s1 = Σq and s2 = Σq² of q = round(x * scale): the
+    same bits whatever the order of the rows (DuckDB; `default__udp_continuous_rows`).
+    For the sd, the squares about m = s1 div n are formed exactly, Σ(q - m)² = s2 - m(s1 + r)
+    with r = s1 - m·n, so no digits cancel; the rest, Σ(q - mean)² = that - r²/n, in double. -#}
+{% macro cs_avg_of_sums(n, s1, scale) -%}
+    {{ s1 }}::double / {{ n }} / {{ scale }}
+{%- endmacro %}
+
+{% macro cs_sd_of_sums(n, s1, s2, scale) -%}
+    {%- set m = '(' ~ s1 ~ ' // ' ~ n ~ ')' %}
+    {%- set r = '(' ~ s1 ~ ' - ' ~ m ~ ' * ' ~ n ~ ')' %}
+    case when {{ n }} > 1 then sqrt(greatest(
+        ({{ s2 }} - {{ m }} * ({{ s1 }} + {{ r }}))::double - {{ r }}::double * {{ r }} / {{ n }},
+        0) / ({{ n }} - 1)) / {{ scale }} end
+{%- endmacro %}
+
+{#- The average of a float column as an aggregate, the same whatever the order of the rows and
+    in memory bounded whatever their number (an ordered aggregate buffers a group's values):
+    on DuckDB from the exact HUGEINT sum of round(expr * scale), so each value counts to
+    1/scale; elsewhere the plain average. `cs_scaled_avg('pct', 1000000000)`. -#}
+{% macro cs_scaled_avg(expr, scale) -%}
+    {{ return(adapter.dispatch('cs_scaled_avg', 'campus_synth')(expr, scale)) }}
+{%- endmacro %}
+
+{% macro default__cs_scaled_avg(expr, scale) -%}
+    {{ cs_avg_of_sums('count(' ~ expr ~ ')', 'sum(round(' ~ expr ~ ' * ' ~ scale ~ ')::hugeint)', scale) }}
+{%- endmacro %}
+
+{% macro bigquery__cs_scaled_avg(expr, scale) -%}
+    avg({{ expr }})
+{%- endmacro %}

@@ -67,47 +67,160 @@
 
 {%- macro udp_distribution_rows(f, given) -%}
     {#- the rows of one field: unconditional when `given` is empty, else per cell -#}
-    {%- set g = [] %}
-    {%- for item in given %}{% do g.append('g' ~ loop.index0) %}{% endfor %}
+    {%- if f.kind == 'continuous' %}
+    {{- udp_continuous_rows(f, given) }}
+    {%- else %}
+    {%- set g = udp_cell_columns(given) %}
     select
-        '{{ f.entity }}' as entity,
-        '{{ f.field }}' as field_name,
-        {%- if f.kind == 'categorical' %}
+        {{ udp_field_columns(f) }}
         v as field_value,
         'categorical' as distribution_type,
         {%- for stat in ['avg', 'median', 'sd', 'min', 'max'] %}
         {{ cs_cast('null', 'float64') }} as {{ stat }}_field_value,
         {%- endfor %}
-        {%- else %}
-        {{ cs_cast('null', 'string') }} as field_value,
-        'continuous' as distribution_type,
-        {{ cs_stable('avg', 'x') }} as avg_field_value,
-        {{ cs_median('x') }} as median_field_value,
-        {{ cs_stable('stddev_samp', 'x') }} as sd_field_value,
-        min(x) as min_field_value,
-        max(x) as max_field_value,
-        {%- endif %}
         'UCDM' as field_source,
         {{ cs_cast(given | length, 'int64') }} as number_of_dependencies,
-        {%- if f.kind == 'categorical' %}
         {{ cs_cast('count(*)', 'float64') }}
             / sum(count(*)) over ({% if g %}partition by {{ g | join(', ') }}{% endif %})
             as proportion,
-        {%- else %}
-        {{ cs_cast('null', 'float64') }} as proportion,
-        {%- endif %}
-        {%- if g %}
+        {{ udp_dependency_columns(given) }}
+    from ({{ udp_distribution_base(f) }}) as base
+    where 1 = 1
+    {%- for column in g %} and {{ column }} is not null{% endfor %}
+    group by {{ (g + ['v']) | join(', ') }}
+    {%- endif %}
+{%- endmacro %}
+
+{%- macro udp_cell_columns(given) -%}
+    {#- the names of the dependency columns of base: g0, g1, ... -#}
+    {%- set g = [] %}
+    {%- for item in given %}{% do g.append('g' ~ loop.index0) %}{% endfor %}
+    {{- return(g) }}
+{%- endmacro %}
+
+{%- macro udp_field_columns(f) -%}
+        '{{ f.entity }}' as entity,
+        '{{ f.field }}' as field_name,
+{%- endmacro %}
+
+{%- macro udp_dependency_columns(given) -%}
+    {#- dependency_field_names and _values of a row (null when unconditional) -#}
+    {%- set g = udp_cell_columns(given) %}
+    {%- if g %}
         '{{ given | map(attribute='name') | join(',') }}' as dependency_field_names,
         {{ g | join(" || ',' || ") }} as dependency_field_values
-        {%- else %}
+    {%- else %}
         {{ cs_cast('null', 'string') }} as dependency_field_names,
         {{ cs_cast('null', 'string') }} as dependency_field_values
+    {%- endif %}
+{%- endmacro %}
+
+{%- macro udp_continuous_head(f, given) -%}
+    {#- the columns of a continuous row before its statistics -#}
+        {{ udp_field_columns(f) }}
+        {{ cs_cast('null', 'string') }} as field_value,
+        'continuous' as distribution_type,
+{%- endmacro %}
+
+{%- macro udp_continuous_tail(given) -%}
+    {#- the columns of a continuous row after its statistics -#}
+        'UCDM' as field_source,
+        {{ cs_cast(given | length, 'int64') }} as number_of_dependencies,
+        {{ cs_cast('null', 'float64') }} as proportion,
+        {{ udp_dependency_columns(given) }}
+{%- endmacro %}
+
+{%- macro udp_continuous_where(given) -%}
+    where x is not null
+    {%- for column in udp_cell_columns(given) %} and {{ column }} is not null{% endfor %}
+{%- endmacro %}
+
+{%- macro udp_continuous_rows(f, given) -%}
+    {{ return(adapter.dispatch('udp_continuous_rows', 'campus_synth')(f, given)) }}
+{%- endmacro %}
+
+{%- macro default__udp_continuous_rows(f, given) -%}
+    {#- DuckDB, in memory bounded whatever the rows. Ordered aggregates (avg(x order by x))
+        and quantile_cont buffer every value of a group in memory and cannot spill: at
+        100,000 FTE the learner_activity_result fields ran out of the build's memory_limit.
+        Here the average and sd come from exact integer sums (udp_exact_scale: the same
+        result whatever the order the threads feed rows), and the median from cume_dist()
+        over the values in order, a window DuckDB sorts out of core: the median is the
+        smallest value with at least half the values at or below it, averaged with the
+        smallest with more than half, as quantile_cont(x, 0.5) interpolates (same bits).
+        Unconditional rows use a window without PARTITION BY, which spills (checked: 80 M
+        values under a 128 MB limit); a partitioned window holds its largest cell in memory,
+        so conditional cells are bounded by their largest cell (today only
+        person__academic_term's gpa_credits_units_hours by eot_academic_load, one row per
+        student-term). -#}
+    {%- set g = udp_cell_columns(given) %}
+    {%- set scale = udp_exact_scale(f) %}
+    select
+        {{ udp_continuous_head(f, given) }}
+        {{ cs_avg_of_sums('n', 's1', scale) }} as avg_field_value,
+        median_lo * 0.5 + median_hi * 0.5 as median_field_value,
+        {{ cs_sd_of_sums('n', 's1', 's2', scale) }} as sd_field_value,
+        min_x as min_field_value,
+        max_x as max_field_value,
+        {{ udp_continuous_tail(given) }}
+    from (
+        select
+            {%- for column in g %}
+            {{ column }},
+            {%- endfor %}
+            count(*) as n,
+            sum(round(x * {{ scale }})::hugeint) as s1,
+            sum(round(x * {{ scale }})::hugeint * round(x * {{ scale }})::hugeint) as s2,
+            min(x) as min_x,
+            max(x) as max_x,
+            min(x) filter (where at_or_below >= 0.5) as median_lo,
+            min(x) filter (where at_or_below > 0.5) as median_hi
+        from (
+            select
+                {%- for column in g %}
+                {{ column }},
+                {%- endfor %}
+                x,
+                cume_dist() over ({% if g %}partition by {{ g | join(', ') }} {% endif %}order by x)
+                    as at_or_below
+            from ({{ udp_distribution_base(f) }}) as base
+            {{ udp_continuous_where(given) }}
+        ) as ranked
+        {%- if g %}
+        group by {{ g | join(', ') }}
         {%- endif %}
+    ) as cells
+{%- endmacro %}
+
+{%- macro bigquery__udp_continuous_rows(f, given) -%}
+    {#- BigQuery: its own aggregates (the median approximate, cs_median) -#}
+    {%- set g = udp_cell_columns(given) %}
+    select
+        {{ udp_continuous_head(f, given) }}
+        avg(x) as avg_field_value,
+        {{ cs_median('x') }} as median_field_value,
+        stddev_samp(x) as sd_field_value,
+        min(x) as min_field_value,
+        max(x) as max_field_value,
+        {{ udp_continuous_tail(given) }}
     from ({{ udp_distribution_base(f) }}) as base
-    where {% if f.kind == 'continuous' %}x is not null{% else %}1 = 1{% endif %}
-    {%- for column in g %} and {{ column }} is not null{% endfor %}
-    {%- set keys = g + (['v'] if f.kind == 'categorical' else []) %}
-    {%- if keys %}
-    group by {{ keys | join(', ') }}
+    {{ udp_continuous_where(given) }}
+    {%- if g %}
+    group by {{ g | join(', ') }}
+    {%- endif %}
+{%- endmacro %}
+
+{%- macro udp_exact_scale(f) -%}
+    {#- x is summed as the integer round(x * scale), exactly (HUGEINT; an overflow is an
+        error, never a wrong figure). Integers: 1 (exact). Hours between two timestamps:
+        microseconds per hour (exact for microsecond timestamps). Fractions (of a term, of
+        the points possible): 1e12, each value within 5e-13 of its double. Other doubles
+        (GPAs, credit hours, weights): 1e9, exact for up to nine decimals. Ranges: the sum
+        of squares holds 1.7e38, i.e. 1e9 values up to 1e5 (hours), 400 (fractions) or
+        4e5 (other doubles, scaled 1e9). -#}
+    {%- if f.unit in ('hours_from_due', 'hours_from_response') %}{{ return(3600000000) }}
+    {%- elif f.unit in ('fraction_of_term', 'fraction_of_points_possible') %}{{ return(1000000000000) }}
+    {%- elif f.type == 'int64' %}{{ return(1) }}
+    {%- else %}{{ return(1000000000) }}
     {%- endif %}
 {%- endmacro %}

@@ -93,7 +93,7 @@ section_scores as (
 
     select
         section_students.course_section_id,
-        {{ cs_stable('avg', 'results.published_score_pct') }} as avg_assignment_score
+        {{ cs_scaled_avg('results.published_score_pct', 1000000000000) }} as avg_assignment_score
     from section_students
     inner join sections
         on section_students.course_section_id = sections.course_section_id
