@@ -25,12 +25,12 @@ from conftest import generate
 from test_profile_roundtrip import _mean, _tvd
 
 from distributions import load_profile
-from pipeline.outputs._dbt import PROJECT_DIR, profile
 from distributions._udp_distributions import (
     SCHEMA,
     export_udp_distributions,
     profile_from_udp_distributions,
 )
+from pipeline.outputs._dbt import PROJECT_DIR, profile
 
 FTE = 5_000
 # far below what the mart took when it buffered each field's values (ordered aggregates and
