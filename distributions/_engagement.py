@@ -124,6 +124,12 @@ def results_kept_part(p, profile: dict) -> None:
     engagement = profile["engagement"]
     withdrawal_at_part(p, profile, lambda: _student_enrollments(
         p, engagement["withdrawn_role_statuses"]))
+    if p.guard.epsilon is not None:
+        # its shares count people's rows with no noised form yet: under --epsilon it is not
+        # released (every enrollment keeps a row for every activity, the default)
+        p.notes.append("/engagement/results_kept: not estimated under --epsilon (kept the "
+                       "default: a row for every activity)")
+        return
     try:
         rows = p.reader.rows(_results_kept_sql(p, engagement["withdrawn_role_statuses"]))
     except (Missing, SourceError) as error:
