@@ -147,12 +147,18 @@ def installed(wheel, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def outside(tmp_path_factory) -> tuple[Path, dict]:
-    """A working folder outside the source tree, and an environment that cannot reach it."""
+    """A working folder outside the source tree, and an environment that cannot reach it.
+
+    The environment lets Python write bytecode: the images' `pip install` compiles the
+    installed venv (uv writes no .pyc), and without .pyc each of the ~8 processes the wheel
+    and Dataflow tests start there compiled the stack it imports again (~7 CPU s each for
+    Beam and dbt, ~3 with the first process's .pyc; PYTHONDONTWRITEBYTECODE is set on the
+    machines that run the suite)."""
     folder = tmp_path_factory.mktemp("user")
     assert ROOT not in folder.parents
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "CAMPUS_SYNTH_DBT_PROJECT", "VIRTUAL_ENV",
-                        "COLUMNS", "LINES")}
+                        "COLUMNS", "LINES", "PYTHONDONTWRITEBYTECODE")}
     return folder, env
 
 
