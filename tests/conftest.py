@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bqemu import bigquery_emulator  # noqa: F401 (the session fixture, one for all)
 
 from distributions import load_profile
 from pipeline import REGISTRY

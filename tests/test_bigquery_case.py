@@ -11,7 +11,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bqemu import PROJECT, bigquery_emulator  # noqa: F401 (the session fixture)
+from bqemu import PROJECT
 from google.cloud import bigquery
 from test_bigquery_source import _differences
 from test_profile_inputs import small_tables
@@ -43,7 +43,7 @@ def _type(arrow_type: pa.DataType) -> str:
 
 
 @pytest.fixture(scope="module")
-def datasets(bigquery_emulator):  # noqa: F811
+def datasets(bigquery_emulator):
     """Datasets `case_lower` and `case_upper`: one small institution, spelled two ways."""
     _load(bigquery_emulator, "case_lower", small_tables())
     _load(bigquery_emulator, "case_upper", _spelled(small_tables()))

@@ -13,7 +13,6 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import generate, parquet_connection, part_files
 from google.cloud import bigquery
 
@@ -57,7 +56,7 @@ def warehouse(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def udp_dataset(bigquery_emulator, warehouse):  # noqa: F811
+def udp_dataset(bigquery_emulator, warehouse):
     """Dataset `udp` holding LOADED, each loaded from the warehouse's Parquet (explicit schema:
     the emulator cannot load Parquet into a new table without one)."""
     client = bigquery_emulator
@@ -173,7 +172,7 @@ def _bigquery_type(arrow_type: pa.DataType) -> str:
 
 
 @pytest.fixture(scope="module")
-def full_dataset(bigquery_emulator, warehouse):  # noqa: F811
+def full_dataset(bigquery_emulator, warehouse):
     """Dataset `udp_full`: every context_store_entity table of the warehouse, schemas mapped
     from the Parquet files' Arrow types."""
     client = bigquery_emulator

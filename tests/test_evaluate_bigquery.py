@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bqemu import PROJECT, bigquery_emulator  # noqa: F401 (the session fixture)
+from bqemu import PROJECT
 from conftest import generate
 from google.cloud import bigquery
 
@@ -54,7 +54,7 @@ def warehouses(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def datasets(bigquery_emulator, warehouses):  # noqa: F811
+def datasets(bigquery_emulator, warehouses):
     """Each warehouse's tables in a dataset of its own (`eval_w0`, `eval_w1`), loaded with
     explicit schemas from the DuckDB file's rows."""
     client = bigquery_emulator

@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from test_profile_inputs import small_tables, write_parquet
 
 from distributions import load_profile, validate_profile
@@ -228,7 +227,7 @@ def test_actions_outside_caliper_are_left_out(tmp_path, capsys):
 
 
 # ---- BigQuery -------------------------------------------------------------------------------
-def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):  # noqa: F811
+def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):
     """The event SQL in BigQuery's dialect, through the real client against the emulator on
     loopback: the same `events` section as DuckDB over the same tables."""
     import io

@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import parquet_connection
 
 from pipeline import REGISTRY
@@ -29,12 +28,12 @@ EVENTS = "event_store.expanded"
 
 
 @pytest.fixture(scope="module")
-def endpoint(bigquery_emulator) -> str:  # noqa: F811
+def endpoint(bigquery_emulator) -> str:
     return bigquery_emulator._connection.API_BASE_URL
 
 
 @pytest.fixture(scope="module")
-def client(bigquery_emulator, endpoint):  # noqa: F811
+def client(bigquery_emulator, endpoint):
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import bigquery
 

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import pytest
-from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 
 from pipeline.cli import main
 
@@ -41,7 +40,7 @@ effects:
 
 
 @pytest.fixture(scope="module")
-def published(bigquery_emulator, tmp_path_factory) -> tuple[object, Path]:  # noqa: F811
+def published(bigquery_emulator, tmp_path_factory) -> tuple[object, Path]:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import bigquery
 

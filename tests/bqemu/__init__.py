@@ -2,9 +2,9 @@
 
 bqemulator needs a pyarrow above Apache Beam's cap, so it is installed apart from the project
 (`.ci/run` creates `.venv-bqemu` from `tests/bqemu/requirements.txt`) and started as a
-subprocess through `launcher.py`, which keeps it offline. Tests use the session fixture:
-
-    from bqemu import bigquery_emulator   # noqa: F401 (pytest finds the fixture by name)
+subprocess through `launcher.py`, which keeps it offline. Tests use the session fixture, which
+tests/conftest.py imports (one emulator for the whole session; a test module that imported
+the fixture itself would get an emulator of its own, kept running until the session ends):
 
     def test_something(bigquery_emulator):
         client = bigquery_emulator        # a real google.cloud.bigquery.Client
