@@ -18,7 +18,6 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from bqemu import bigquery_emulator  # noqa: F401 (the session fixture)
 from conftest import part_files
 
 from pipeline import REGISTRY
