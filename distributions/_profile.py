@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
+from distributions._text import decoded, undecodable
 from pipeline.errors import ProfileError, shorten
 from pipeline.udp._contract import value_key, when_problems
 
@@ -49,9 +50,12 @@ def load_profile(path: str | Path | None = None) -> dict:
         if path.stat().st_size > MAX_BYTES:
             raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
                                          f"profile holds at most {MAX_BYTES:,}")])
-        text = path.read_text(encoding="utf-8-sig")  # (a Windows editor's byte-order mark)
-    except (OSError, UnicodeDecodeError) as error:
+        text = decoded(path.read_bytes())  # (UTF-8, or UTF-16/32 with a byte-order mark)
+    except OSError as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
+    except UnicodeDecodeError as error:
+        raise ProfileError(source, [("", f"cannot read the file: {undecodable(error)}")]
+                           ) from None
     document = parse_profile(text, source)
     validate_profile(document, source)
     return document

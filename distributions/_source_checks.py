@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from distributions._source_values import (
     CANONICAL,
     canonical_spelling,
+    clear_distant_dates,
     clear_non_finite,
     readable_numbers_and_dates,
     readable_types,
@@ -36,6 +37,8 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+# stored types no key is read from: text (and bytes, UUIDs) is read as integers, these not
+_NOT_KEYS = ("STRUCT", "RECORD", "MAP", "UNION", "DATE", "TIME", "INTERVAL", "BOOL", "BIT")
 
 
 @dataclass
@@ -96,6 +99,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
         readable_numbers_and_dates(checked, table, tables, notes)
+        clear_distant_dates(checked, table, tables, notes)
         clear_non_finite(checked, table, tables, notes)
         canonical_spelling(checked, table.name, tables, notes)
     notes += _score_notes(checked, tables)
@@ -128,6 +132,9 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
     for name in dict.fromkeys(_key_columns(table)):
         declared = columns.get(name, "").upper()
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
+        if wanted == "int64" and (declared.startswith(_NOT_KEYS) or declared.endswith("]")):
+            raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
+                              f"must be integers, found {columns[name]} values")
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
             if hasattr(source, "read_as_integers"):  # keys stored as text

@@ -16,6 +16,7 @@ from distributions._profile_result import manifest_path_of, write_profile
 from distributions._profiler import profile_source
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
+from pipeline.errors import ProfileError, SourceError, shorten
 
 # below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
 # sections) or overflow OpenDP's (1e-9)
@@ -33,7 +34,7 @@ def profile(args: argparse.Namespace, console: Console) -> int:
     else:
         result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed,
                                 api_endpoint=args.api_endpoint)
-    profile_path, manifest_path = write_profile(result, args.out)
+    profile_path, manifest_path = _written(result, args)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     actions = result.manifest["actions"]
@@ -43,6 +44,22 @@ def profile(args: argparse.Namespace, console: Console) -> int:
                   f"merged, {len(actions) - suppressed} other privacy action(s).", markup=False)
     console.print(f"Profile: {profile_path}\nPrivacy manifest: {manifest_path}", markup=False)
     return 0
+
+
+def _written(result, args: argparse.Namespace) -> tuple[Path, Path]:
+    """The profile and manifest written; a profile the profiler learned that fails its own
+    checks (a value of the source no check caught) is refused naming the source, not the
+    file that was never written."""
+    try:
+        return write_profile(result, args.out)
+    except ProfileError as error:
+        if args.merge[:1] == ["merge"]:
+            raise
+        path, text = error.problems[0]
+        more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+        raise SourceError(f"{args.source}: the profile learned from it is not valid at "
+                          f"{path or '/'}: {shorten(text)}{more}; nothing was written to "
+                          f"{args.out}") from None
 
 
 def _check_profile_flags(args: argparse.Namespace) -> None:

@@ -9,10 +9,11 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
 from pipeline.cli._parser import UsageError
-from pipeline.errors import PipelineError
+from pipeline.errors import OutputError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
@@ -30,6 +31,8 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
     elif args.project or args.api_endpoint or args.keyfile or args.location:
         raise UsageError("--project, --location, --keyfile and --api-endpoint are for "
                           "--target bigquery")
+    if args.target == "duckdb":
+        _refuse_unopenable(args.out)
     report = build(args.out, args.target, bigquery=bigquery, select=args.select)
     console.print(report.summary, markup=False, highlight=False)
     if args.docs:
@@ -40,6 +43,7 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
 
 def caliper(args: argparse.Namespace, console: Console) -> int:
     """`campus-synth caliper`: the chosen events as one Caliper 1.1 envelope on stdout."""
+    _refuse_unopenable(args.out)
     document = envelope(read_events(args.out, args.ids, args.limit))
     problems = validation_errors(document) if args.validate else []
     if problems:  # nothing on stdout: a pipe reader gets no invalid events
@@ -72,9 +76,24 @@ def relink(args: argparse.Namespace, console: Console) -> int:
     if not warehouse.is_file():
         raise PipelineError(f"{warehouse}: no warehouse here (a `campus-synth run` folder "
                             "holds one)")
+    _refuse_unopenable(args.out)
     moved = point_event_store(warehouse)
     console.print(f"{warehouse}: event_store.expanded "
                   f"{'now reads' if moved else 'already reads'} "
                   f"{Path(args.out).resolve() / 'event_store' / 'expanded'}",
                   markup=False, highlight=False, soft_wrap=True)
     return 0
+
+
+def _refuse_unopenable(out: str) -> None:
+    """One line naming the warehouse.duckdb in `out` when DuckDB cannot open it (not a
+    DuckDB file, a newer DuckDB's, held for writing by another process), before a command
+    reads it; a folder without one is each command's own message."""
+    warehouse = Path(out) / WAREHOUSE_FILE
+    if not warehouse.is_file():
+        return
+    try:
+        duckdb.connect(str(warehouse), read_only=True).close()
+    except duckdb.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise OutputError(f"{warehouse}: cannot open the warehouse: {reason}") from None
