@@ -16,7 +16,7 @@ the cleaned tables (views over the source, never copies).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distributions._source_values import (
     CANONICAL,
@@ -41,12 +41,19 @@ _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
 _NOT_KEYS = ("STRUCT", "RECORD", "MAP", "UNION", "DATE", "TIME", "INTERVAL", "BOOL", "BIT")
 
 
+class UnjoinableKeys(SourceError):
+    """Keys stored in a type no join can compare with an integer (a record, a list, a
+    timestamp): no figure of the source can be computed either."""
+
+
 @dataclass
 class CheckedSource:
     """A source whose dirty rows are left out: `relation` names a cleaned subquery."""
 
     inner: Source
     cleaned: dict[str, str]
+    # the column types of a cleaned relation as read (DuckDB's names), once described
+    read_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -90,6 +97,8 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     if source.dialect != "duckdb":
         return source, read_notes
     for name in REQUIRED:  # said before any cleaning, which would empty their children
+        if name not in tables:
+            raise SourceError(f"{source.label}: required table {name} is not in the source")
         if not source.query(f"SELECT count(*) AS n FROM {source.relation(name)}").column(0)[0]\
                 .as_py():
             raise SourceError(f"{source.label}: table {name} is empty")
@@ -133,8 +142,8 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
         declared = columns.get(name, "").upper()
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
         if wanted == "int64" and (declared.startswith(_NOT_KEYS) or declared.endswith("]")):
-            raise SourceError(f"{source.label}: table {table.name}, column {name}: keys "
-                              f"must be integers, found {columns[name]} values")
+            raise UnjoinableKeys(f"{source.label}: table {table.name}, column {name}: keys "
+                                 f"must be integers, found {columns[name]} values")
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
             if hasattr(source, "read_as_integers"):  # keys stored as text

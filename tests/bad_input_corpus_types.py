@@ -15,7 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bad_input_corpus import Case, default_profile
 from bad_input_corpus_flags import _scenario
-from bad_input_corpus_sources import RESULTS, _file, _set, _source_case
+from bad_input_corpus_sources import (
+    RESULTS,
+    SOURCE_CASES,
+    _file,
+    _set,
+    _source_case,
+    tables_with_results,
+    write_duckdb,
+)
 
 
 def _parquet_column(name: str, column: str, values):
@@ -71,6 +79,22 @@ def _not_duckdb(command: list[str]):
     return build
 
 
+def _evaluated(case: Case, expect: str, says=()) -> Case:
+    """`evaluate --real` of `case`'s source against a synthetic side that is the small
+    source itself as a DuckDB file (no job runs: a second or so of figures)."""
+    def build(folder: Path) -> list[str]:
+        argv = case.build(folder)
+        synthetic = write_duckdb(folder / "syn" / "warehouse.duckdb", tables_with_results())
+        return ["evaluate", "--real", argv[argv.index("--source") + 1], "--synthetic",
+                str(synthetic), "--out", str(folder / "ev"), "--no-detection"]
+    return Case(case.id.replace("source-", "evaluate-real-", 1), "evaluate", build, expect,
+                list(says))
+
+
+def _source(case_id: str) -> Case:
+    return next(c for c in [*SOURCE_CASES, *TYPE_CASES] if c.id == case_id)
+
+
 TYPE_CASES = [
     _source_case("decimal-38-beyond-1e15", None, after=_parquet_column(
         "person", "balance", lambda n: pa.array([decimal.Decimal(i) * 10**30 for i in range(n)],
@@ -121,3 +145,11 @@ TYPE_CASES = [
         name="Universit\u00e9"), "latin-1"), "refused", [
         "latin.json", "not UTF-8 text", "UTF-16 and UTF-32 are read too"]),
 ]
+
+# evaluate --real reads a source as `profile` does: a TSV's header types (they were sniffed
+# as integers on the real side only: floor(VARCHAR)), a required table read as an empty
+# folder (a KeyError), keys no join can read (a Binder Error)
+TYPE_CASES += [_evaluated(_source("source-tab-separated-csv"), "ok"),
+               _evaluated(_source("source-person-as-empty-folder-parquet"), "ok"),
+               _evaluated(_source("source-keys-as-structs-parquet"), "refused",
+                          ["column person_id: keys must be integers, found STRUCT"])]
