@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from bad_input_corpus import Case, default_profile
-from bad_input_corpus_flags import _scenario
+from bad_input_corpus_flags import _flags, _scenario, _valid_profile, _with
 from bad_input_corpus_sources import (
     RESULTS,
     SOURCE_CASES,
@@ -153,3 +153,23 @@ TYPE_CASES += [_evaluated(_source("source-tab-separated-csv"), "ok"),
                _evaluated(_source("source-person-as-empty-folder-parquet"), "ok"),
                _evaluated(_source("source-keys-as-structs-parquet"), "refused",
                           ["column person_id: keys must be integers, found STRUCT"])]
+
+
+
+def _manifest_beside(text: str):
+    """A valid profile good.json with `text` as its privacy manifest (hand-edited)."""
+    def setup(folder: Path) -> None:
+        _valid_profile(folder)
+        (folder / "good.privacy.json").write_text(text)
+    return setup
+
+
+MERGE = ["profile", "merge", "{d}/good.json", "{d}/good.json", "--out", "{d}/m.json"]
+# a privacy manifest edited by hand: merged as if absent, or a ValueError from int('ten')
+TYPE_CASES += [
+    _with(_manifest_beside("[]"), _flags("merge-manifest-a-list", MERGE, [
+        "good.privacy.json", "not an object"], command=[])),
+    _with(_manifest_beside(json.dumps({"k": "ten", "epsilon": -1, "actions": 5})), _flags(
+        "merge-manifest-wrong-types", MERGE, ["good.privacy.json", "/k, /epsilon, /actions"],
+        command=[])),
+]
