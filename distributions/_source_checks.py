@@ -165,10 +165,11 @@ def _parent_name(fk) -> str:
 
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
-    """A key value that is no integer at all ('abc', '7.5'; '7' and '7.0' are integers)."""
+    """A key value that is no 64-bit integer ('abc', '7.5', 22 digits; '7' and '7.0' are)."""
     ref = f'NULLIF(TRIM(CAST("{column}" AS VARCHAR)), \'\')'  # a blank is a NULL
-    return _first_value(source, table, column, f"{ref} IS NOT NULL AND NOT "
-                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?')")
+    return _first_value(source, table, column, f"{ref} IS NOT NULL AND (NOT "
+                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?') OR TRY_CAST({ref} "
+                        "AS BIGINT) IS NULL)")
 
 
 def _fractional(source: Source, table: str, column: str) -> str | None:

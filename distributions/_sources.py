@@ -122,14 +122,16 @@ class DuckDBSource:
     def read_as_integers(self, table: str, column: str, example: str | None) -> None:
         """Read a key column stored as text as BIGINT, so that it joins its parent's integer
         keys: digits ('00123', a Parquet string column, a header-only CSV's VARCHAR) as
-        their integer, any other text ('CS-101': `example` is one, or None) as a negative
+        their integer, any other text ('CS-101', digits beyond 64 bits: `example` is one, or
+        None) as a negative
         number drawn from its text (the same in every table, and never a positive integer
         key); a note says so."""
         declared = self.tables()[table][column].strip('"')
         text = f'NULLIF(TRIM(CAST("{_quoted(column)}" AS VARCHAR)), \'\')'
         self.read_through(table, column, f"CASE WHEN {text} IS NULL THEN NULL WHEN "
-                          f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') THEN TRY_CAST("
-                          f"{text} AS BIGINT) ELSE -1 - CAST(hash({text}) >> 2 AS BIGINT) END",
+                          f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') AND TRY_CAST("
+                          f"{text} AS BIGINT) IS NOT NULL THEN TRY_CAST({text} AS BIGINT) "
+                          f"ELSE -1 - CAST(hash({text}) >> 2 AS BIGINT) END",
                           "BIGINT", f"column {column} read as integers (stored as {declared}"
                           + ("; keys that are not digits as numbers drawn from their text)"
                              if example is not None else ")"))  # (no key leaves the source)

@@ -121,6 +121,9 @@ TYPE_CASES = [
     _source_case("keys-as-timestamps", _keys_as(
         lambda v: dt.datetime(2000, 1, 1) + dt.timedelta(seconds=v - 7_300_000_000)),
         "parquet", "refused", ["column person_id: keys must be integers, found TIMESTAMP"]),
+    _source_case("keys-beyond-64-bits-as-text", _keys_as(lambda v: str(2**70 + v)), says=[
+        "column person_id read as integers (stored as VARCHAR; keys that are not digits as "
+        "numbers drawn from their text)"]),
     Case("flag-build-not-duckdb", "flag", _not_duckdb(["build", "--out", "{d}"]), "refused",
          ["warehouse.duckdb: cannot open the warehouse", "not a valid DuckDB"]),
     Case("flag-caliper-not-duckdb", "flag", _not_duckdb(["caliper", "--out", "{d}"]),
