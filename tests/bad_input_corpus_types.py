@@ -176,3 +176,10 @@ TYPE_CASES += [
         "merge-manifest-wrong-types", MERGE, ["good.privacy.json", "/k, /epsilon, /actions"],
         command=[])),
 ]
+
+# a budget of 1e308 overflowed OpenDP's calibration (a traceback after the source was read)
+TYPE_CASES += [_with(lambda folder: write_duckdb(folder / "src.duckdb", tables_with_results()),
+                    _flags("profile-epsilon-1e308", ["profile", "--source", "{d}/src.duckdb",
+                                                     "--out", "{d}/p.json", "--epsilon",
+                                                     "1e308"], ["--epsilon", "1e+06"],
+                           command=[]))]

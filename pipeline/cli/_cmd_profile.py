@@ -21,6 +21,9 @@ from pipeline.errors import ProfileError, SourceError, shorten
 # below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
 # sections) or overflow OpenDP's (1e-9)
 MIN_EPSILON = 0.001
+# above this the noise is below a millionth of a count (nothing is protected), and near
+# 1e308 OpenDP's calibration overflows
+MAX_EPSILON = 1e6
 
 
 def profile(args: argparse.Namespace, console: Console) -> int:
@@ -68,6 +71,9 @@ def _check_profile_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
     if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
         raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.epsilon is not None and args.epsilon > MAX_EPSILON:
+        raise UsageError(f"--epsilon must be at most {MAX_EPSILON:g}, not {args.epsilon:g}: "
+                         "a larger budget adds no noise (leave --epsilon out for none)")
     if args.epsilon is not None and args.epsilon < MIN_EPSILON:
         raise UsageError(f"--epsilon must be at least {MIN_EPSILON:g}, not {args.epsilon:g}: "
                          "a smaller budget drowns every count in noise")
