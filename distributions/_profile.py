@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-from distributions._text import decoded, undecodable
+from distributions._text import decoded, read_bounded, undecodable
 from pipeline.errors import ProfileError, shorten
 from pipeline.udp._contract import value_key, when_problems
 
@@ -47,10 +47,11 @@ def load_profile(path: str | Path | None = None) -> dict:
     path = Path(path) if path is not None else default_profile_path()
     source = str(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
-                                         f"profile holds at most {MAX_BYTES:,}")])
-        text = decoded(path.read_bytes())  # (UTF-8, or UTF-16/32 with a byte-order mark)
+        data = read_bounded(path, MAX_BYTES)
+        if data is None:
+            raise ProfileError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes, "
+                                         "the most a profile holds")])
+        text = decoded(data)  # (UTF-8, or UTF-16/32 with a byte-order mark)
     except OSError as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
     except UnicodeDecodeError as error:

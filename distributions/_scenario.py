@@ -29,7 +29,7 @@ import yaml
 
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
-from distributions._text import decoded, undecodable
+from distributions._text import decoded, read_bounded, undecodable
 from pipeline.errors import ScenarioError, shorten
 
 MAX_BYTES = 4 * 2**20
@@ -59,12 +59,12 @@ def load_scenario(path: str | Path, catalog: dict | None = None) -> dict:
     """Read and validate a scenario file; returns {"name", "source", "sha256", "document"}."""
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, MAX_BYTES)
     except OSError as error:
         raise ScenarioError(source, [("", f"cannot read the file: {error.strerror}")]) from None
-    if len(data) > MAX_BYTES:
-        raise ScenarioError(source, [("", f"the file is {len(data):,} bytes; a scenario holds "
-                                      f"at most {MAX_BYTES:,}")])
+    if data is None:
+        raise ScenarioError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes, the "
+                                      "most a scenario holds")])
     document = parse_scenario(data, source)
     validate_scenario(document, source, catalog)
     return {"name": document["name"], "source": source, "sha256": hashlib.sha256(data).hexdigest(),

@@ -8,6 +8,7 @@ must be UTF-8."""
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
 # longest mark first: UTF-32 LE's mark begins with UTF-16 LE's
 _MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -16,6 +17,15 @@ _MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")
 # where the first four bytes are NUL (True) in each encoding without a mark
 _NULS = {(True, True, True, False): "utf-32-be", (False, True, True, True): "utf-32-le",
          (True, False, True, False): "utf-16-be", (False, True, False, True): "utf-16-le"}
+
+
+def read_bounded(path: str | Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit`: read up to one byte past
+    the limit, never by its stated size (a device such as /dev/zero states 0 and never
+    ends, a pipe states none)."""
+    with open(path, "rb") as file:
+        data = file.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def decoded(data: bytes) -> str:

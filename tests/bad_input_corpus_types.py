@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bad_input_corpus import Case, default_profile
+from bad_input_corpus import GENERATE, Case, default_profile
 from bad_input_corpus_flags import _flags, _scenario, _valid_profile, _with
 from bad_input_corpus_sources import (
     RESULTS,
@@ -183,3 +183,10 @@ TYPE_CASES += [_with(lambda folder: write_duckdb(folder / "src.duckdb", tables_w
                                                      "--out", "{d}/p.json", "--epsilon",
                                                      "1e308"], ["--epsilon", "1e+06"],
                            command=[]))]
+
+# a device that never ends: a profile was read whole (a MemoryError traceback), a scenario
+# of /dev/urandom never finished reading
+TYPE_CASES += [_flags("profile-dev-zero", [], ["/dev/zero", "more than"], command=[
+                   *GENERATE, "--profile", "/dev/zero", "--out", "{d}/w"]),
+               _flags("scenario-dev-urandom", [], ["/dev/urandom", "more than"], command=[
+                   *GENERATE, "--scenario", "/dev/urandom", "--out", "{d}/w"])]
