@@ -84,8 +84,9 @@ def run(folder: Path, students: int, shape: str | None = None) -> tuple[dict, li
         code = main(step)
         if code not in (0, 1):  # evaluate exits 1 when a figure fails: still a report
             raise SystemExit(f"campus-synth {step[0]} exited {code}")
-    links = planted(str(source), str(out / "warehouse.duckdb"), "extra_columns",
-                    PLANTED["extra_columns"] + PERSON_LINKS) if built.extra_columns else []
+    pairs = list(dict.fromkeys(PLANTED["extra_columns"] + PERSON_LINKS))  # each pair once
+    links = planted(str(source), str(out / "warehouse.duckdb"), "extra_columns", pairs) \
+        if built.extra_columns else []
     return column_distances(json.loads((report / "report.json").read_text())), links
 
 
