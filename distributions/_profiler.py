@@ -49,7 +49,6 @@ from distributions._profile_result import ProfileResult
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
 from distributions._structure import has_people, institutional, mean_count
-from distributions._tie_share import student_share_part
 from distributions._ties import tie_part
 from distributions._udp_distributions import profile_from_udp_distributions
 from distributions._work_dates import work_dates_part
@@ -159,9 +158,8 @@ class Profiler:
         grading_part(self, profile)
         results_kept_part(self, profile)  # before the calibration, which simulates it
         engagement_part(self, profile)
-        student_share_part(self, profile)  # on the gradebook engagement_part calibrated
-        self.notes.append("engagement parameters submission_rho and gpa_rho are kept from "
-                          "the default profile: not estimated yet")
+        self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
+                          "are kept from the default profile: not estimated yet")
         event_part(self, profile)
         activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)
