@@ -189,3 +189,25 @@ TYPE_CASES += [_flags("profile-dev-zero", [], ["/dev/zero", "more than"], comman
                    *GENERATE, "--profile", "/dev/zero", "--out", "{d}/w"]),
                _flags("scenario-dev-urandom", [], ["/dev/urandom", "more than"], command=[
                    *GENERATE, "--scenario", "/dev/urandom", "--out", "{d}/w"])]
+
+
+
+def _events_only(damage):
+    """A `generate` folder (Parquet only) whose event store `damage(folder)` broke."""
+    def build(folder: Path) -> list[str]:
+        events = folder / "event_store" / "expanded"
+        events.mkdir(parents=True)
+        damage(events)
+        return ["caliper", "--out", str(folder)]
+    return build
+
+
+# caliper on a Parquet-only folder read the event files with no guard: tracebacks
+TYPE_CASES += [
+    Case("flag-caliper-damaged-event-file", "flag", _events_only(lambda events: (
+        (events / "term_week=01").mkdir(), (events / "term_week=01" / "part-00000.parquet")
+        .write_bytes(b"PAR1 cut short"))), "refused", ["cannot read the events",
+                                                        "part-00000.parquet"]),
+    Case("flag-caliper-no-event-files", "flag", _events_only(lambda events: None),
+         "refused", ["cannot read the events"]),
+]

@@ -44,7 +44,11 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
 def caliper(args: argparse.Namespace, console: Console) -> int:
     """`campus-synth caliper`: the chosen events as one Caliper 1.1 envelope on stdout."""
     _refuse_unopenable(args.out)
-    document = envelope(read_events(args.out, args.ids, args.limit))
+    try:
+        document = envelope(read_events(args.out, args.ids, args.limit))
+    except duckdb.Error as error:  # (a Parquet-only folder whose event files are damaged)
+        raise OutputError(f"{args.out}: cannot read the events: {_first_line(error)}") \
+            from None
     problems = validation_errors(document) if args.validate else []
     if problems:  # nothing on stdout: a pipe reader gets no invalid events
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -95,5 +99,9 @@ def _refuse_unopenable(out: str) -> None:
     try:
         duckdb.connect(str(warehouse), read_only=True).close()
     except duckdb.Error as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise OutputError(f"{warehouse}: cannot open the warehouse: {reason}") from None
+        raise OutputError(f"{warehouse}: cannot open the warehouse: {_first_line(error)}") \
+            from None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
