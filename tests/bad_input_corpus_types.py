@@ -11,6 +11,7 @@ import decimal
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from bad_input_corpus import GENERATE, Case, default_profile
@@ -211,3 +212,15 @@ TYPE_CASES += [
     Case("flag-caliper-no-event-files", "flag", _events_only(lambda events: None),
          "refused", ["cannot read the events"]),
 ]
+
+
+
+def _empty_duckdb(folder: Path) -> list[str]:
+    duckdb.connect(str(folder / "warehouse.duckdb")).close()
+    return ["build", "--out", str(folder)]
+
+
+# build on a DuckDB file campus-synth did not write: dbt failed on every model (a screenful
+# of its log) and left its dbt/ folder in the user's folder
+TYPE_CASES += [Case("flag-build-empty-duckdb", "flag", _empty_duckdb, "refused",
+                    ["warehouse.duckdb: not a campus-synth warehouse"])]

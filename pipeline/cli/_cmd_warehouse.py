@@ -19,6 +19,7 @@ from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
+from pipeline.udp._schema import ENTITY as ENTITY_SCHEMA
 
 
 def build_marts(args: argparse.Namespace, console: Console) -> int:
@@ -32,7 +33,7 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--project, --location, --keyfile and --api-endpoint are for "
                           "--target bigquery")
     if args.target == "duckdb":
-        _refuse_unopenable(args.out)
+        _refuse_unopenable(args.out, needs=ENTITY_SCHEMA)
     report = build(args.out, args.target, bigquery=bigquery, select=args.select)
     console.print(report.summary, markup=False, highlight=False)
     if args.docs:
@@ -89,18 +90,26 @@ def relink(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _refuse_unopenable(out: str) -> None:
+def _refuse_unopenable(out: str, needs: str | None = None) -> None:
     """One line naming the warehouse.duckdb in `out` when DuckDB cannot open it (not a
-    DuckDB file, a newer DuckDB's, held for writing by another process), before a command
-    reads it; a folder without one is each command's own message."""
+    DuckDB file, a newer DuckDB's, held for writing by another process), or when it has no
+    table in the schema `needs` (a DuckDB file campus-synth did not write: dbt would fail on
+    every model and leave its dbt/ folder behind), before a command reads it; a folder
+    without one is each command's own message."""
     warehouse = Path(out) / WAREHOUSE_FILE
     if not warehouse.is_file():
         return
     try:
-        duckdb.connect(str(warehouse), read_only=True).close()
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            found = needs is None or connection.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?",
+                [needs]).fetchone()[0]
     except duckdb.Error as error:
         raise OutputError(f"{warehouse}: cannot open the warehouse: {_first_line(error)}") \
             from None
+    if not found:
+        raise OutputError(f"{warehouse}: not a campus-synth warehouse (no {needs} tables); "
+                          "`campus-synth run` writes one")
 
 
 def _first_line(error: Exception) -> str:
