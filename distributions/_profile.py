@@ -49,8 +49,8 @@ def load_profile(path: str | Path | None = None) -> dict:
     try:
         data = read_bounded(path, MAX_BYTES)
         if data is None:
-            raise ProfileError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes, "
-                                         "the most a profile holds")])
+            raise ProfileError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes; "
+                                         f"a profile holds at most {MAX_BYTES:,}")])
         text = decoded(data)  # (UTF-8, or UTF-16/32 with a byte-order mark)
     except OSError as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None

@@ -63,8 +63,8 @@ def load_scenario(path: str | Path, catalog: dict | None = None) -> dict:
     except OSError as error:
         raise ScenarioError(source, [("", f"cannot read the file: {error.strerror}")]) from None
     if data is None:
-        raise ScenarioError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes, the "
-                                      "most a scenario holds")])
+        raise ScenarioError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes; a "
+                                      f"scenario holds at most {MAX_BYTES:,}")])
     document = parse_scenario(data, source)
     validate_scenario(document, source, catalog)
     return {"name": document["name"], "source": source, "sha256": hashlib.sha256(data).hexdigest(),

@@ -8,6 +8,7 @@ must be UTF-8."""
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 # longest mark first: UTF-32 LE's mark begins with UTF-16 LE's
@@ -24,6 +25,8 @@ def read_bounded(path: str | Path, limit: int) -> bytes | None:
     the limit, never by its stated size (a device such as /dev/zero states 0 and never
     ends, a pipe states none)."""
     with open(path, "rb") as file:
+        if os.fstat(file.fileno()).st_size > limit:  # (a regular file: said without reading)
+            return None
         data = file.read(limit + 1)
     return None if len(data) > limit else data
 
