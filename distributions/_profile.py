@@ -196,7 +196,10 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
             "mean" not in dist or hi is None or dist["mean"] <= hi):
         problems.append((f"{path}/mean", f"mean {dist['mean']} lies outside [{lo}, {hi}]"))
     quantiles = sorted((float(q), v) for q, v in dist.get("quantiles", {}).items())
-    if any(b[1] < a[1] for a, b in pairwise(quantiles)):
+    if len({q for q, _ in quantiles}) < len(quantiles):  # ("0.5" and "0.50": one would win)
+        problems.append((f"{path}/quantiles", "a quantile level is given twice, in two "
+                         "spellings (such as 0.5 and 0.50)"))
+    elif any(b[1] < a[1] for a, b in pairwise(quantiles)):
         problems.append((f"{path}/quantiles", "quantile values must not decrease"))
     elif quantiles and lo is not None and hi is not None and lo <= hi and not (
             lo - 1e-9 <= quantiles[0][1] and quantiles[-1][1] <= hi + 1e-9):

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bad_input_corpus import GENERATE, Case, default_profile
+from bad_input_corpus import GENERATE, SCORE, Case, _profile_case, _quantiles, default_profile
 from bad_input_corpus_flags import _flags, _scenario, _valid_profile, _with
 from bad_input_corpus_sources import (
     RESULTS,
@@ -224,3 +224,7 @@ def _empty_duckdb(folder: Path) -> list[str]:
 # of its log) and left its dbt/ folder in the user's folder
 TYPE_CASES += [Case("flag-build-empty-duckdb", "flag", _empty_duckdb, "refused",
                     ["warehouse.duckdb: not a campus-synth warehouse"])]
+
+# one quantile level in two spellings: the sort kept either value silently
+TYPE_CASES += [_profile_case("quantile-level-in-two-spellings", _quantiles(
+    {"0.5": 0.4, "0.50": 0.6}), [f"{SCORE}/quantiles", "given twice"])]
