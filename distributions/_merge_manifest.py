@@ -20,13 +20,13 @@ def read_manifest(path: Path) -> dict | None:
         manifest = json.loads(decoded(side.read_bytes()))
     except (OSError, ValueError) as error:
         raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from None
-    problem = _manifest_problem(manifest)
+    problem = manifest_problem(manifest)
     if problem:
         raise DistributionsError(f"{side}: not a privacy manifest campus-synth wrote: {problem}")
     return manifest
 
 
-def _manifest_problem(manifest) -> str | None:
+def manifest_problem(manifest) -> str | None:
     """What makes a (hand-edited) manifest unusable for the merge, or None: the parts the
     merge reads must have their types (k a count of people, ε a budget, table row counts)."""
     def number(value) -> bool:

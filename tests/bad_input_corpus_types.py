@@ -228,3 +228,22 @@ TYPE_CASES += [Case("flag-build-empty-duckdb", "flag", _empty_duckdb, "refused",
 # one quantile level in two spellings: the sort kept either value silently
 TYPE_CASES += [_profile_case("quantile-level-in-two-spellings", _quantiles(
     {"0.5": 0.4, "0.50": 0.6}), [f"{SCORE}/quantiles", "given twice"])]
+
+
+
+def _evaluated_with_manifest(text: str):
+    """evaluate --profile of the small source (as a DuckDB file) with `text` as the privacy
+    manifest."""
+    def build(folder: Path) -> list[str]:
+        _valid_profile(folder)
+        (folder / "m.json").write_text(text)
+        synthetic = write_duckdb(folder / "syn" / "warehouse.duckdb", tables_with_results())
+        return ["evaluate", "--profile", str(folder / "good.json"), "--synthetic",
+                str(synthetic), "--privacy-manifest", str(folder / "m.json"), "--out",
+                str(folder / "ev"), "--no-detection"]
+    return build
+
+
+# a hand-edited manifest given to evaluate: read after every figure, then a TypeError
+TYPE_CASES += [Case("evaluate-manifest-wrong-types", "evaluate", _evaluated_with_manifest(
+    json.dumps({"k": 10, "actions": 5})), "refused", ["m.json", "/actions"])]
