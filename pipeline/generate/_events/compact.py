@@ -44,7 +44,8 @@ def _compact(array: pa.Array) -> pa.Array:
     used[positions if nulls is None else positions[~nulls]] = True
     # only the values rows use are sorted: a block's dictionary can be far larger than a week
     kept = np.flatnonzero(used)
-    values = array.dictionary.take(pa.array(kept))
+    # a week's own dictionaries (objects, members) are used whole: no copy of them then
+    values = array.dictionary if len(kept) == len(used) else array.dictionary.take(pa.array(kept))
     distinct = pc.unique(values).sort()
     # a null row's index is never written; 0 keeps it in range
     rank = np.zeros(len(array.dictionary), dtype=np.int32)
