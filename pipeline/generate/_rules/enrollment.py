@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.generate._column_values import Labels, numeric
-from pipeline.generate._engine import Engine, rule
+from pipeline.generate._engine import Engine, narrow_ints, rule
 from pipeline.generate._plan import Children, count_rule, draw_counts
 from pipeline.generate._scenario_effects import apply_effects
 from pipeline.udp._schema import Table
@@ -123,7 +123,9 @@ def _choose_sections(engine: Engine, students: Children, seats: tuple) -> np.nda
             chosen[pending] = _next_free(group, chosen, offering_of, pending, first[term],
                                          first[term + 1])
             break
-    return chosen
+    # kept for the whole job, one per student enrollment: int32 where the sections allow
+    # (enrollment_sections reads it back into int64, so no value drawn changes)
+    return narrow_ints(chosen)
 
 
 def _repeated_offerings(group: np.ndarray, offering: np.ndarray, among: np.ndarray) -> np.ndarray:
