@@ -31,6 +31,7 @@ from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
+from distributions._term_work import term_work_part
 
 ACTIVITY, GROUP, RESULT = "learner_activity", "learner_activity_group", "learner_activity_result"
 BINS = 10  # the due fraction's bins for scoring candidates (null is one more)
@@ -42,7 +43,9 @@ NEEDED = {ACTIVITY: ("due_date", "course_offering_id"),
 
 def work_dates_part(p, profile: dict) -> None:
     """Due fractions given the activity's kind, response offsets given the same, and the
-    responses of undated work (after the catalog and the extras: their learned names)."""
+    responses of undated work (after the catalog and the extras: their learned names); the
+    source's terms listed with their own offerings, activities and due fractions."""
+    term_work_part(p, profile)
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         return
     given = _condition_due(p, profile)
