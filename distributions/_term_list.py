@@ -6,9 +6,15 @@ profiler)."""
 
 from __future__ import annotations
 
+# the most terms a run or a profile holds: a consortium lists every member's terms side by
+# side (eleven four-term members are 44); rows grow linearly with terms (a run of 100 terms
+# costs what 50 runs of two do, pipeline/cli/_settings.py), and the calendar's years stay
+# within the profile's 1900-2999 at two terms a year
+MAX_TERMS = 400
 # fields of a listed term that override its term type's (an institution of a consortium whose
 # autumn begins a week later, or runs 15 weeks)
-TERM_OVERRIDES = ("begins_on_or_after", "weeks", "starts_monday", "breaks", "exams")
+TERM_OVERRIDES = ("begins_on_or_after", "weeks", "days", "starts_monday", "breaks",
+                  "exams")
 # what a listed term holds, learned from that term alone (distributions/_term_work.py)
 TERM_CONTENTS = ("offerings_per_fte", "activities", "due_date")
 

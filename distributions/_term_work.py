@@ -10,6 +10,8 @@ at 3,000); remapping the generated fractions onto each source term's own and wei
 term by its share of results took them to ~0.01 (measured on the generated rows in DuckDB).
 So each listed term carries:
 
+- its own dates where its type's would move them (`begins_on_or_after`, `starts_monday`,
+  `weeks`, `days`: a converted source's terms of 240 and 268 days, not 34 and 38 weeks);
 - `offerings_per_fte`: the term's course offerings over the source's FTE (a term of 4
   courses and one of 7 keep theirs; without a known FTE, the term type's);
 - `activities`: learner activities per course offering in the term, zeros included;
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from distributions._calendar import season_of
+from distributions._calendar import MAX_TERM_WEEKS, season_of
 from distributions._estimators import summarize, value_counts
 
 ACTIVITY = "learner_activity"
@@ -53,7 +55,8 @@ def term_work_part(p, profile: dict) -> None:
     fte = getattr(p, "source_fte", None)
     listed = []
     for position, term in enumerate(terms):
-        entry = {"term_type": term["term_type"], "year": term["year"]}
+        entry = {"term_type": term["term_type"], "year": term["begin"].year,
+                 **own_dates(term, types[term["term_type"]])}
         if fte and term["offerings"]:
             entry["offerings_per_fte"] = round(term["offerings"] / fte, 6)
         if counts.get(position):
@@ -62,8 +65,9 @@ def term_work_part(p, profile: dict) -> None:
             entry["due_date"] = dues[position]
         listed.append(entry)
     profile["calendar"]["terms"] = listed
-    p.notes.append(f"{PATH}: the source's {len(listed)} term(s) listed in order, each with "
-                   "its offerings per FTE, activities per offering and due fractions")
+    p.notes.append(f"{PATH}: the source's {len(listed)} term(s) listed in order, each on its "
+                   "own dates, with its offerings per FTE, activities per offering and due "
+                   "fractions")
 
 
 def _position(p) -> str:
@@ -84,14 +88,36 @@ def _terms(p) -> list[dict]:
     end = s.seconds(r.col("academic_term", "term_end_date", "time", "t"))
     kind = r.col_or_null("academic_term", "term_type", "text", "t")
     rows = r.rows(
-        f"SELECT {kind} AS term_type, {begin} AS b, COUNT(o.course_offering_id) AS n "
+        f"SELECT {kind} AS term_type, {begin} AS b, {end} AS e, "
+        f"COUNT(o.course_offering_id) AS n "
         f"FROM {r.rel('academic_term')} AS t LEFT JOIN {r.rel('course_offering')} AS o "
         f"ON o.academic_term_id = t.academic_term_id WHERE {begin} IS NOT NULL "
-        f"AND {end} IS NOT NULL GROUP BY t.academic_term_id, {kind}, {begin} "
+        f"AND {end} IS NOT NULL GROUP BY t.academic_term_id, {kind}, {begin}, {end} "
         f"ORDER BY {begin}, t.academic_term_id")
     return [{"term_type": row["term_type"] or season_of(row["b"]),
-             "year": dt.datetime.fromtimestamp(row["b"], dt.UTC).year,
+             "begin": dt.datetime.fromtimestamp(row["b"], dt.UTC).date(),
+             "end": dt.datetime.fromtimestamp(row["e"], dt.UTC).date(),
              "offerings": int(row["n"])} for row in rows]
+
+
+def own_dates(term: dict, spec: dict) -> dict:
+    """The fields a listed term needs beside its type's (`spec`) to begin and end on its
+    own dates: the generator begins a term on its type's month-day (the first Monday from
+    it, unless `starts_monday` is false) and ends it `weeks` × 7 − 3 days later, or `days`
+    later where the term lists them (a source's presentations of 240 and 241 days)."""
+    begin, end = term["begin"], term["end"]
+    out: dict = {}
+    monday = spec.get("starts_monday", True)
+    if begin.strftime("%m-%d") != spec["begins_on_or_after"] or \
+            (monday and begin.weekday() != 0):
+        out.update(begins_on_or_after=begin.strftime("%m-%d"), starts_monday=False)
+    days = (end - begin).days
+    weeks = min(max(round((days + 3) / 7), 2), MAX_TERM_WEEKS)
+    if weeks != spec["weeks"]:
+        out["weeks"] = weeks
+    if days != 7 * weeks - 3 and 0 < days <= 7 * MAX_TERM_WEEKS:
+        out["days"] = days
+    return out
 
 
 def _activity_counts(p) -> dict[int, dict[int, int]]:

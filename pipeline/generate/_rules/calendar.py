@@ -27,11 +27,13 @@ def _term(term_type: str, year: int, spec: dict) -> dict:
     if spec.get("starts_monday", True):  # the first Monday, unless the source says otherwise
         begin += dt.timedelta(days=(7 - begin.weekday()) % 7)
     weeks = int(spec["weeks"])
+    # a listed term's own length in days (a source's term of 240 days), else whole weeks
+    end = begin + dt.timedelta(days=int(spec.get("days", 7 * weeks - 3)))
     return {
         "name": f"{term_type} {year}", "term_type": term_type, "year": year,
         "begin": begin,
-        "instr_end": begin + dt.timedelta(days=7 * (weeks - 1) - 3),
-        "end": begin + dt.timedelta(days=7 * weeks - 3),
+        "instr_end": min(begin + dt.timedelta(days=7 * (weeks - 1) - 3), end),
+        "end": end,
         "weeks": weeks,
         "breaks": [_break(begin, b) for b in spec.get("breaks", [])],
         "exam_weeks": [min(int(e["week"]), weeks) for e in spec.get("exams", [])],
