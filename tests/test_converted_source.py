@@ -197,6 +197,16 @@ def test_terms_begin_and_end_on_their_own_dates(converted, column):
     assert figure["value"] == 0, figure
 
 
+@pytest.mark.parametrize("table, column", [("learner_activity", "due_date"),
+                                           ("learner_activity_result", "response_date")])
+def test_work_falls_due_on_the_sources_days(converted, table, column):
+    """The source's deadlines are dates (midnight): learned as its time of day, each due
+    moment on the day nearest its fraction of the term (at 23:59 of the fraction's day,
+    every due date came a day late: due_date KS 0.066 with days holding eight assignments)."""
+    figure = _figure(converted[1], "column", table, "ks", column=column)
+    assert figure["value"] <= 0.045, figure
+
+
 def test_activities_per_group_follow_the_source(converted):
     """One assessment per group: a course's activities follow its number of groups rank for
     rank (drawn apart, KS 0.18 at 4,000 students)."""
