@@ -3,7 +3,10 @@
 Builds the hand-built real-like source at a chosen size, then runs `campus-synth profile`,
 `run` (no events, no marts) and `evaluate --real` on it, and prints every compared column's
 TVD (1 − the report's `1-tvd`; numbers binned at the source's deciles) and KS, the columns over
-the issue-11 thresholds (categorical TVD 0.03, numeric KS 0.05), the means and the worst ten.
+the issue-11 thresholds (categorical TVD 0.03, numeric KS 0.05), the means and the worst ten;
+then, for a source with the extra columns, each planted pair and each person-level link
+(person column × the person's mean score, and over their enrollments × the outcome label and
+withdrawal: tests/dependency_metrics.py) on the source and the generated warehouse.
 
     .venv/bin/python benchmarks/column_fidelity.py [--students 3000] [--tmp DIR]
                                                    [--shape NAME (a tests/handbuilt.py source)]
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _common import table, write_results  # noqa: E402
 from _real_like import SHAPE  # noqa: E402
+from dependency_metrics import PERSON_LINKS, PLANTED, planted  # noqa: E402
 from handbuilt import SHAPES, institution, write_duckdb  # noqa: E402
 
 from pipeline.cli import main  # noqa: E402
@@ -64,9 +68,10 @@ def summary(distances: dict) -> dict:
             "over": [list(o) for o in over_threshold(distances)]}
 
 
-def run(folder: Path, students: int, shape: str | None = None) -> dict:
+def run(folder: Path, students: int, shape: str | None = None) -> tuple[dict, list]:
     """Source (the real-like one of `students`, or hand-built `shape` as the tests build it),
-    profile, run and evaluate in `folder`; the per-column distances."""
+    profile, run and evaluate in `folder`; the per-column distances and the links (pair,
+    source, generated) of a source with extra columns (else none)."""
     built = SHAPES[shape] if shape else replace(SHAPE, students=students)
     source = write_duckdb(folder / "source.duckdb", institution(built))
     profile, out, report = folder / "profile.json", folder / "w", folder / "eval"
@@ -79,7 +84,10 @@ def run(folder: Path, students: int, shape: str | None = None) -> dict:
         code = main(step)
         if code not in (0, 1):  # evaluate exits 1 when a figure fails: still a report
             raise SystemExit(f"campus-synth {step[0]} exited {code}")
-    return column_distances(json.loads((report / "report.json").read_text()))
+    pairs = list(dict.fromkeys(PLANTED["extra_columns"] + PERSON_LINKS))  # each pair once
+    links = planted(str(source), str(out / "warehouse.duckdb"), "extra_columns", pairs) \
+        if built.extra_columns else []
+    return column_distances(json.loads((report / "report.json").read_text())), links
 
 
 def main_cli() -> None:
@@ -89,7 +97,7 @@ def main_cli() -> None:
     parser.add_argument("--shape", choices=sorted(SHAPES), default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
-        distances = run(Path(scratch), args.students, args.shape)
+        distances, links = run(Path(scratch), args.students, args.shape)
     rows = [[f"{t}.{c}", d.get("tvd"), d.get("ks")] for (t, c), d in sorted(distances.items())]
     print(table(["column", "TVD", "KS"], rows, "per-column distance, source vs generated"))
     result = summary(distances)
@@ -97,9 +105,18 @@ def main_cli() -> None:
           f"{result['columns']} columns; over threshold (worst first):")
     for t, c, metric, value in result["over"][:10]:
         print(f"  {t}.{c}: {metric} {value}")
+    if links:
+        print(table(["pair", "source", "generated", "difference"],
+                    [[p, _r(w), _r(g), _r(None if w is None or g is None else g - w)]
+                     for p, w, g in links], "\nplanted pairs and person-level links"))
     write_results("column_fidelity", {"students": args.students, "shape": args.shape, **result,
                                       "distances": {f"{t}.{c}": d
-                                                    for (t, c), d in distances.items()}})
+                                                    for (t, c), d in distances.items()},
+                                      "links": [list(link) for link in links]})
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 if __name__ == "__main__":

@@ -274,8 +274,8 @@ class Simulation:
         number (ranked as drawn). With `given` (the simulated codes of the column on the
         latent the label is drawn given, `_tie_chain.Chain.groups`) each cell is the units
         of its code, its latent standardized within them, as the generator draws it.
-        `level` is the label latent's share of the scores' latent (1 for an enrollment's
-        label, the student share for a person's)."""
+        `level` is the label latent's share of the scores' latent (1 for both tables' labels:
+        an enrollment's is drawn on its engagement, a person's on their mean engagement)."""
         means = self.ratios(score_rho).mean(axis=1)
         own = self.label_latent(level)
         if cells is None:
@@ -300,8 +300,8 @@ class Simulation:
         return solve(spearman, target, -_LABEL_RHO_MAX, _LABEL_RHO_MAX)
 
     def label_latent(self, level: float) -> np.ndarray:
-        """The latent a label is drawn on: the scores' latent, or for a person's label
-        its student part (`level` of it) with the rest their own."""
+        """The latent a label is drawn on: the scores' latent, or a part of it (`level` of
+        its variance) with the rest the label's own."""
         return math.sqrt(level) * self.latent + math.sqrt(1 - level) * self.other
 
     def ratios(self, score_rho: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from distributions._structure import (
     structure_part,
     students_per_term,
 )
+from distributions._term_list import MAX_TERMS
 
 NO_DATA = "NoData"  # the load of a student-term the source does not know
 
@@ -103,7 +104,7 @@ def sizing_part(p, profile: dict) -> None:
     structure_part(p, profile)
     drop_stale_cells(p, profile)
     keep_default(p, "/settings/terms", lambda: profile.setdefault("settings", {}).update(
-        terms=min(max(p.counts["academic_term"], 1), 40)))
+        terms=min(max(p.counts["academic_term"], 1), MAX_TERMS)))
     keep_default(p, "/settings/fte", lambda: _fte(p, profile))
     keep_default(p, "/structure", lambda: scale_part(p, profile, getattr(p, "source_fte", None)))
     keep_default(p, "/institution", lambda: _ratios(p, profile["institution"]))

@@ -169,6 +169,11 @@ def _merge_table(merge: Merge, name: str) -> dict:
     totals = _merge_totals(merge, name, specs)
     if totals:
         out["totals"] = totals
+    times = [(s["due_time"]["values"], w) for s, w in zip(specs, weights, strict=True)
+             if "due_time" in s]
+    if times:  # deadlines' times of day, pooled by each institution's activities
+        out["due_time"] = {"kind": "categorical", "values": pooled_list(*map(list, zip(
+            *times, strict=True)))}
     return out
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from distributions._text import decoded
 from pipeline.errors import DistributionsError
 
 
@@ -16,9 +17,32 @@ def read_manifest(path: Path) -> dict | None:
     if not side.is_file():
         return None
     try:
-        return json.loads(side.read_text(encoding="utf-8"))
+        manifest = json.loads(decoded(side.read_bytes()))
     except (OSError, ValueError) as error:
-        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from error
+        raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from None
+    problem = manifest_problem(manifest)
+    if problem:
+        raise DistributionsError(f"{side}: not a privacy manifest campus-synth wrote: {problem}")
+    return manifest
+
+
+def manifest_problem(manifest) -> str | None:
+    """What makes a (hand-edited) manifest unusable for the merge, or None: the parts the
+    merge reads must have their types (k a count of people, ε a budget, table row counts)."""
+    def number(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(manifest, dict):
+        return f"a JSON {type(manifest).__name__}, not an object"
+    checks = {"/k": "k" not in manifest or (isinstance(manifest["k"], int) and number(
+                  manifest["k"]) and manifest["k"] >= 1),
+              "/epsilon": manifest.get("epsilon") is None or number(manifest["epsilon"]),
+              "/tables": isinstance(manifest.get("tables", {}), dict) and all(
+                  isinstance(n, int) and number(n) for n in manifest.get("tables", {}).values()),
+              "/actions": isinstance(manifest.get("actions", []), list) and all(
+                  isinstance(a, dict) for a in manifest.get("actions", []))}
+    wrong = [path for path, fine in checks.items() if not fine]
+    return f"{', '.join(wrong)} not of the type campus-synth writes" if wrong else None
 
 
 def merged_manifest(merge) -> dict:

@@ -4,7 +4,8 @@ add up, side by side on one calendar.
 The union of two institutions' tables holds both institutions' term rows (two Fall 2024
 rows when both taught that autumn), each with that institution's offerings and students. So
 the merged calendar lists every institution's terms in turn (`calendar.terms`, at their own
-dates, each with its offerings per FTE of the merged run), and the merged participation
+dates, each with its offerings per FTE of the merged run and, where the institution learned
+them, its activities per offering and due fractions), and the merged participation
 places each institution's students in that institution's terms: entry terms are shifted by
 the terms listed before the institution's, and terms per student, spans and entry terms are
 pooled by the students behind them (a mixture: each institution's shares weighed by its
@@ -45,6 +46,8 @@ def merged_calendar(merge, fte: float) -> dict:
             if per_fte:
                 entry["offerings_per_fte"] = round(
                     per_fte * float(profile["settings"].get("fte") or 1.0) / fte, 6)
+            # what the term held at its institution: its own activities and due dates
+            entry.update({k: term[k] for k in ("activities", "due_date") if k in term})
             listed.append(entry)
     first = {"term_type": listed[0]["term_type"], "year": listed[0]["year"]}
     return {**largest, "first_term": first, "term_types": types, "terms": listed}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
+from distributions._text import decoded, read_bounded, undecodable
 from pipeline.errors import ProfileError, shorten
 from pipeline.udp._contract import value_key, when_problems
 
@@ -46,12 +47,16 @@ def load_profile(path: str | Path | None = None) -> dict:
     path = Path(path) if path is not None else default_profile_path()
     source = str(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ProfileError(source, [("", f"the file is {path.stat().st_size:,} bytes; a "
-                                         f"profile holds at most {MAX_BYTES:,}")])
-        text = path.read_text(encoding="utf-8-sig")  # (a Windows editor's byte-order mark)
-    except (OSError, UnicodeDecodeError) as error:
+        data = read_bounded(path, MAX_BYTES)
+        if data is None:
+            raise ProfileError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes; "
+                                         f"a profile holds at most {MAX_BYTES:,}")])
+        text = decoded(data)  # (UTF-8, or UTF-16/32 with a byte-order mark)
+    except OSError as error:
         raise ProfileError(source, [("", f"cannot read the file: {_reason(error)}")]) from None
+    except UnicodeDecodeError as error:
+        raise ProfileError(source, [("", f"cannot read the file: {undecodable(error)}")]
+                           ) from None
     document = parse_profile(text, source)
     validate_profile(document, source)
     return document
@@ -191,7 +196,10 @@ def _continuous_problems(dist: dict, path: str) -> list[tuple[str, str]]:
             "mean" not in dist or hi is None or dist["mean"] <= hi):
         problems.append((f"{path}/mean", f"mean {dist['mean']} lies outside [{lo}, {hi}]"))
     quantiles = sorted((float(q), v) for q, v in dist.get("quantiles", {}).items())
-    if any(b[1] < a[1] for a, b in pairwise(quantiles)):
+    if len({q for q, _ in quantiles}) < len(quantiles):  # ("0.5" and "0.50": one would win)
+        problems.append((f"{path}/quantiles", "a quantile level is given twice, in two "
+                         "spellings (such as 0.5 and 0.50)"))
+    elif any(b[1] < a[1] for a, b in pairwise(quantiles)):
         problems.append((f"{path}/quantiles", "quantile values must not decrease"))
     elif quantiles and lo is not None and hi is not None and lo <= hi and not (
             lo - 1e-9 <= quantiles[0][1] and quantiles[-1][1] <= hi + 1e-9):

@@ -29,7 +29,8 @@ import yaml
 
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
-from pipeline.errors import ScenarioError
+from distributions._text import decoded, read_bounded, undecodable
+from pipeline.errors import ScenarioError, shorten
 
 MAX_BYTES = 4 * 2**20
 # what each effect acts on: the table its rows are, and the operation its expression gives
@@ -58,12 +59,12 @@ def load_scenario(path: str | Path, catalog: dict | None = None) -> dict:
     """Read and validate a scenario file; returns {"name", "source", "sha256", "document"}."""
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, MAX_BYTES)
     except OSError as error:
         raise ScenarioError(source, [("", f"cannot read the file: {error.strerror}")]) from None
-    if len(data) > MAX_BYTES:
-        raise ScenarioError(source, [("", f"the file is {len(data):,} bytes; a scenario holds "
-                                      f"at most {MAX_BYTES:,}")])
+    if data is None:
+        raise ScenarioError(source, [("", f"the file holds more than {MAX_BYTES:,} bytes; a "
+                                      f"scenario holds at most {MAX_BYTES:,}")])
     document = parse_scenario(data, source)
     validate_scenario(document, source, catalog)
     return {"name": document["name"], "source": source, "sha256": hashlib.sha256(data).hexdigest(),
@@ -90,12 +91,16 @@ def scenario_profile(profile: dict, scenario: dict | None) -> dict:
 def parse_scenario(data: bytes, source: str) -> object:
     """YAML (a superset of JSON) unless the file is named .json; safe loading only."""
     try:
-        text = data.decode("utf-8-sig")  # (a Windows editor's byte-order mark)
+        text = decoded(data)  # (UTF-8, or UTF-16/32 with a byte-order mark)
         if source.lower().endswith(".json"):
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except UnicodeDecodeError:
-        raise ScenarioError(source, [("", "the file is not UTF-8 text")]) from None
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # (a SafeLoader)
+    except UnicodeDecodeError as error:
+        raise ScenarioError(source, [("", undecodable(error))]) from None
+    except _RepeatedKey as error:
+        raise ScenarioError(source, [("", f"the key {shorten(str(error.args[0]), 80)!r} "
+                                      "appears twice in one mapping (only one would be kept)"
+                                      )]) from None
     except json.JSONDecodeError as error:
         raise ScenarioError(source, [("", f"not valid JSON (line {error.lineno}, column "
                                       f"{error.colno}): {error.msg}")]) from None
@@ -106,6 +111,28 @@ def parse_scenario(data: bytes, source: str) -> object:
         raise ScenarioError(source, [("", f"not valid YAML{where}: {reason}")]) from None
     except RecursionError:
         raise ScenarioError(source, [("", "nested too deeply")]) from None
+
+
+class _RepeatedKey(ValueError):
+    """A mapping naming one key twice: YAML and JSON readers keep the last silently."""
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set = set()
+        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return document
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that names a key twice."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        hashable = [k for k in keys if isinstance(k, str | int | float | bool)]
+        _unique_pairs([(k, None) for k in hashable])
+        return super().construct_mapping(node, deep=deep)
 
 
 def validate_scenario(document: object, source: str, catalog: dict | None = None) -> None:

@@ -16,11 +16,12 @@ the cleaned tables (views over the source, never copies).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distributions._source_values import (
     CANONICAL,
     canonical_spelling,
+    clear_distant_dates,
     clear_non_finite,
     readable_numbers_and_dates,
     readable_types,
@@ -36,6 +37,13 @@ JOIN_KEYS = {("course_offering", "academic_term_id"), ("course_section", "course
              ("learner_activity", "course_offering_id"),
              ("learner_activity_result", "learner_activity_id")}
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+# stored types no key is read from: text (and bytes, UUIDs) is read as integers, these not
+_NOT_KEYS = ("STRUCT", "RECORD", "MAP", "UNION", "DATE", "TIME", "INTERVAL", "BOOL", "BIT")
+
+
+class UnjoinableKeys(SourceError):
+    """Keys stored in a type no join can compare with an integer (a record, a list, a
+    timestamp): no figure of the source can be computed either."""
 
 
 @dataclass
@@ -44,6 +52,8 @@ class CheckedSource:
 
     inner: Source
     cleaned: dict[str, str]
+    # the column types of a cleaned relation as read (DuckDB's names), once described
+    read_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -87,6 +97,8 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     if source.dialect != "duckdb":
         return source, read_notes
     for name in REQUIRED:  # said before any cleaning, which would empty their children
+        if name not in tables:
+            raise SourceError(f"{source.label}: required table {name} is not in the source")
         if not source.query(f"SELECT count(*) AS n FROM {source.relation(name)}").column(0)[0]\
                 .as_py():
             raise SourceError(f"{source.label}: table {name} is empty")
@@ -96,6 +108,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
         readable_numbers_and_dates(checked, table, tables, notes)
+        clear_distant_dates(checked, table, tables, notes)
         clear_non_finite(checked, table, tables, notes)
         canonical_spelling(checked, table.name, tables, notes)
     notes += _score_notes(checked, tables)
@@ -128,6 +141,9 @@ def _fatal_key_problems(source: Source, table, tables: dict) -> None:
     for name in dict.fromkeys(_key_columns(table)):
         declared = columns.get(name, "").upper()
         wanted = table.column(name).type if name in {c.name for c in table.columns} else ""
+        if wanted == "int64" and (declared.startswith(_NOT_KEYS) or declared.endswith("]")):
+            raise UnjoinableKeys(f"{source.label}: table {table.name}, column {name}: keys "
+                                 f"must be integers, found {columns[name]} values")
         if declared and wanted == "int64" and not any(w in declared for w in _NUMERIC):
             example = _non_integer(source, table.name, name)
             if hasattr(source, "read_as_integers"):  # keys stored as text
@@ -149,10 +165,11 @@ def _parent_name(fk) -> str:
 
 
 def _non_integer(source: Source, table: str, column: str) -> str | None:
-    """A key value that is no integer at all ('abc', '7.5'; '7' and '7.0' are integers)."""
+    """A key value that is no 64-bit integer ('abc', '7.5', 22 digits; '7' and '7.0' are)."""
     ref = f'NULLIF(TRIM(CAST("{column}" AS VARCHAR)), \'\')'  # a blank is a NULL
-    return _first_value(source, table, column, f"{ref} IS NOT NULL AND NOT "
-                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?')")
+    return _first_value(source, table, column, f"{ref} IS NOT NULL AND (NOT "
+                        f"regexp_full_match({ref}, '[-+]?[0-9]+([.]0*)?') OR TRY_CAST({ref} "
+                        "AS BIGINT) IS NULL)")
 
 
 def _fractional(source: Source, table: str, column: str) -> str | None:

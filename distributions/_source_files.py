@@ -85,17 +85,24 @@ def _parquet_columns(path: Path) -> list[str]:
 
 def _present(path: Path, columns: list[str]) -> list[str]:
     """The CSV header's spelling (in any case) of the columns of `columns` it names (DuckDB
-    rejects type hints for absent columns); two header names that differ only in case are
-    refused."""
+    rejects type hints for absent columns), in a file separated by commas, semicolons, tabs
+    or bars; two header names that differ only in case are refused."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:  # (a header in another encoding: its UDP names are ASCII whatever the rest)
         with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as file:
-            header = next(csv.reader(file), [])
+            line = file.readline()
+        header = next(csv.reader([line], delimiter=_delimiter(line)), [])
     except (OSError, EOFError) as error:
         raise SourceError(f"{path}: cannot read the file: {error}") from None
     refuse_case_clash(str(path), header)
     spelled = {h.lower(): h for h in header}
     return [spelled[c] for c in dict.fromkeys(columns) if c in spelled]
+
+
+def _delimiter(line: str) -> str:
+    """The header line's delimiter, as DuckDB's sniffer finds it: of , ; tab and |, the one
+    it holds most of (a TSV's header holds no comma, a semicolon file's few)."""
+    return max(",;\t|", key=line.count)
 
 
 def _csv(pattern: str, strings: list[str]) -> str:

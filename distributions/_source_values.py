@@ -19,7 +19,10 @@ _FLOATS = ("DOUBLE", "FLOAT", "REAL")
 _INTEGER = re.compile(r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(8|16|32|64|128)?$")
 _TEXT = ("VARCHAR", "CHAR", "STRING", "TEXT")
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
-_TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
+# (a TIME of day is no date: a column of times is read as not in the source)
+_TEMPORAL = ("DATE", "TIMESTAMP")
+# the years a profile's calendar can hold (profile.schema.json, /calendar/first_term/year)
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 # the stored types a registry column of each type is read from (and text, and Parquet's null)
 _READABLE = {"float64": _NUMERIC, "int64": _NUMERIC, "timestamp": _TEMPORAL, "date": _TEMPORAL}
 # columns whose UDP values the profiler and generator name, in their UDP spelling
@@ -180,7 +183,8 @@ def clear_non_finite(checked, table, tables: dict, notes: list[str]) -> None:
     keys = set(table.primary_key) | {fk.column for fk in table.foreign_keys}
     registry_numbers = {c.name for c in table.columns if c.type in ("float64", "int64")}
     columns = [c for c, declared in tables[table.name].items() if c not in keys and (
-        declared.upper().startswith(_FLOATS) or _INTEGER.match(declared.upper()) or (
+        declared.upper().startswith((*_FLOATS, "DECIMAL")) or _INTEGER.match(declared.upper())
+        or (
             c in registry_numbers and declared.upper().startswith("VARCHAR")))]
     found = rewrite_values(checked, table.name, {
         c: f'CASE WHEN isfinite(TRY_CAST("{c}" AS DOUBLE)) IS FALSE OR abs(TRY_CAST("{c}" AS '
@@ -188,6 +192,24 @@ def clear_non_finite(checked, table, tables: dict, notes: list[str]) -> None:
     if found:
         notes.append(f"source table {table.name}: " + "; ".join(
             f"{n:,} value(s) of {c} are NaN or infinite or beyond ±{MAX_MAGNITUDE:g}"
+            for c, n in found.items()) + " (read as missing)")
+
+
+def clear_distant_dates(checked, table, tables: dict, notes: list[str]) -> None:
+    """Dates of the registry's date columns (keys aside) before EARLIEST_YEAR or after
+    LATEST_YEAR (1800-08-26, a 9999-12-31 placeholder) are read as missing, counted in a note:
+    a profile's calendar cannot hold such a year, and no term or result of an institution
+    whose data a UDP holds lies there."""
+    keys = set(table.primary_key) | {fk.column for fk in table.foreign_keys}
+    columns = [c.name for c in table.columns if c.type in ("timestamp", "date")
+               and c.name not in keys and c.name in tables[table.name]]
+    found = rewrite_values(checked, table.name, {
+        c: f'CASE WHEN NOT (TRY_CAST("{c}" AS TIMESTAMP) BETWEEN TIMESTAMP '
+           f"'{EARLIEST_YEAR}-01-01' AND TIMESTAMP '{LATEST_YEAR}-12-31 23:59:59.999999') "
+           f'THEN NULL ELSE "{c}" END' for c in columns})
+    if found:
+        notes.append(f"source table {table.name}: " + "; ".join(
+            f"{n:,} value(s) of {c} dated before {EARLIEST_YEAR} or after {LATEST_YEAR}"
             for c, n in found.items()) + " (read as missing)")
 
 

@@ -32,6 +32,7 @@ REQUIRED = ("person", "academic_term", "course_offering", "course_section",
             "course_section_enrollment")
 # event_store holds `expanded`, UDP's Caliper events (the event-rate model's source)
 _SCHEMAS = ("context_store_entity", "main", "udp_distributions", "event_store")
+_ZONED_NANOSECONDS = ("TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE")
 
 
 @runtime_checkable
@@ -70,8 +71,24 @@ class DuckDBSource:
             for name, relation in list(self._relations.items()):
                 columns = self._describe(name, relation)
                 if columns is not None:
-                    self._tables[name] = self._folded(name, columns)
+                    self._tables[name] = self._zoned_to_microseconds(
+                        name, self._folded(name, columns))
         return self._tables
+
+    def _zoned_to_microseconds(self, name: str, columns: dict[str, str]) -> dict[str, str]:
+        """Nanosecond timestamps with a time zone (Parquet's timestamp[ns, tz]) read as
+        TIMESTAMP WITH TIME ZONE: DuckDB casts them to no other timestamp (TRY_CAST gives
+        NULL), so every estimate would fail or lose them; a note says so."""
+        zoned = [c for c, kind in columns.items() if kind.upper() in _ZONED_NANOSECONDS]
+        if not zoned:
+            return columns
+        casts = ", ".join(f'CAST("{_quoted(c)}" AS TIMESTAMPTZ) AS "{_quoted(c)}"'
+                          for c in zoned)
+        self._relations[name] = f"(SELECT * REPLACE ({casts}) FROM {self._relations[name]})"
+        self.notes.append(f"source table {name}: column(s) {', '.join(zoned)} read to the "
+                          "microsecond (stored as nanosecond timestamps with a time zone)")
+        return {c: "TIMESTAMP WITH TIME ZONE" if c in zoned else kind
+                for c, kind in columns.items()}
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
         """The table's columns under lower-case names (SQL names are case-insensitive, so
@@ -105,14 +122,16 @@ class DuckDBSource:
     def read_as_integers(self, table: str, column: str, example: str | None) -> None:
         """Read a key column stored as text as BIGINT, so that it joins its parent's integer
         keys: digits ('00123', a Parquet string column, a header-only CSV's VARCHAR) as
-        their integer, any other text ('CS-101': `example` is one, or None) as a negative
+        their integer, any other text ('CS-101', digits beyond 64 bits: `example` is one, or
+        None) as a negative
         number drawn from its text (the same in every table, and never a positive integer
         key); a note says so."""
         declared = self.tables()[table][column].strip('"')
         text = f'NULLIF(TRIM(CAST("{_quoted(column)}" AS VARCHAR)), \'\')'
         self.read_through(table, column, f"CASE WHEN {text} IS NULL THEN NULL WHEN "
-                          f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') THEN TRY_CAST("
-                          f"{text} AS BIGINT) ELSE -1 - CAST(hash({text}) >> 2 AS BIGINT) END",
+                          f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') AND TRY_CAST("
+                          f"{text} AS BIGINT) IS NOT NULL THEN TRY_CAST({text} AS BIGINT) "
+                          f"ELSE -1 - CAST(hash({text}) >> 2 AS BIGINT) END",
                           "BIGINT", f"column {column} read as integers (stored as {declared}"
                           + ("; keys that are not digits as numbers drawn from their text)"
                              if example is not None else ")"))  # (no key leaves the source)

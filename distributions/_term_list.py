@@ -6,14 +6,22 @@ profiler)."""
 
 from __future__ import annotations
 
+# the most terms a run or a profile holds: a consortium lists every member's terms side by
+# side (eleven four-term members are 44); rows grow linearly with terms (a run of 100 terms
+# costs what 50 runs of two do, pipeline/cli/_settings.py), and the calendar's years stay
+# within the profile's 1900-2999 at two terms a year
+MAX_TERMS = 400
 # fields of a listed term that override its term type's (an institution of a consortium whose
 # autumn begins a week later, or runs 15 weeks)
-TERM_OVERRIDES = ("begins_on_or_after", "weeks", "starts_monday", "breaks", "exams")
+TERM_OVERRIDES = ("begins_on_or_after", "weeks", "days", "starts_monday", "breaks",
+                  "exams")
+# what a listed term holds, learned from that term alone (distributions/_term_work.py)
+TERM_CONTENTS = ("offerings_per_fte", "activities", "due_date")
 
 
 def term_list(calendar: dict, n_terms: int) -> list[dict]:
     """The first `n_terms` terms: each {term_type, year, spec} (`spec`: its term type's, with
-    the listed term's own fields over it), plus a listed term's `offerings_per_fte`."""
+    the listed term's own fields over it), plus a listed term's TERM_CONTENTS."""
     listed = calendar.get("terms") or []
     terms = [_listed(calendar, entry) for entry in listed[:n_terms]]
     if len(terms) < n_terms:
@@ -35,6 +43,5 @@ def _listed(calendar: dict, entry: dict) -> dict:
     spec = {**calendar["term_types"][entry["term_type"]],
             **{k: entry[k] for k in TERM_OVERRIDES if k in entry}}
     out = {"term_type": entry["term_type"], "year": int(entry["year"]), "spec": spec}
-    if "offerings_per_fte" in entry:
-        out["offerings_per_fte"] = float(entry["offerings_per_fte"])
+    out.update({k: entry[k] for k in TERM_CONTENTS if k in entry})
     return out

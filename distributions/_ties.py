@@ -39,12 +39,10 @@ def tie_part(p, profile: dict) -> None:
         return
     results, transform, score_rho = p.engagement_model
     per_person = _enrollments_per_student(p)
-    share = float(profile["engagement"]["student_share"])
-    # an enrollment's label: its own latent and results; a person's: the student part of the
-    # latent, whose share in a person's mean over all enrollments grows with their number
+    # an enrollment's label: its own latent and results; a person's: the mean latent of their
+    # enrollments (the generator's `person_engagement`), over all their results
     sims = {"course_section_enrollment": (Simulation(results, transform), 1.0),
-            "person": (Simulation(results * per_person, transform),
-                       share / (share + (1 - share) / per_person))}
+            "person": (Simulation(results * per_person, transform), 1.0)}
     ties: dict = {}
     for table in TABLES:
         extras = profile["tables"].get(table, {}).get("extras", {})

@@ -31,6 +31,7 @@ from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
+from distributions._term_work import term_work_part
 
 ACTIVITY, GROUP, RESULT = "learner_activity", "learner_activity_group", "learner_activity_result"
 BINS = 10  # the due fraction's bins for scoring candidates (null is one more)
@@ -42,15 +43,45 @@ NEEDED = {ACTIVITY: ("due_date", "course_offering_id"),
 
 def work_dates_part(p, profile: dict) -> None:
     """Due fractions given the activity's kind, response offsets given the same, and the
-    responses of undated work (after the catalog and the extras: their learned names)."""
+    responses of undated work (after the catalog and the extras: their learned names); the
+    source's terms listed with their own offerings, activities and due fractions."""
+    term_work_part(p, profile)
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         return
+    _due_times(p, profile)
     given = _condition_due(p, profile)
     due_positions(p, profile, _kind(p, profile), _frame, _attribute, _fraction)
     if p.reader.has(RESULT, "response_date") and p.reader.has(RESULT, "learner_activity_id"):
         if given and p.reader.has(RESULT, "person_id"):
             _condition_response(p, profile, given)
         _undated_responses(p, profile)
+
+
+MAX_TIMES = 24  # the commonest times of day work falls due; rarer ones are left out
+
+
+def _due_times(p, profile: dict) -> None:
+    """`due_time`: the times of day work falls due, in seconds after midnight, each with its
+    share (the commonest MAX_TIMES). The generator once put every due date at 23:59: a
+    converted source's dates at midnight came out a day late, and its days holding eight
+    assignments each put the due dates at KS 0.066. Deadlines are the institution's: no
+    person behind them, nothing suppressed or noised."""
+    r = p.reader
+    due = p.sql.seconds(r.col(ACTIVITY, "due_date", "time", "a"))
+    rows = r.rows(f"SELECT {due} - FLOOR({due} / 86400) * 86400 AS v, COUNT(*) AS n "
+                  f"FROM {r.rel(ACTIVITY)} AS a WHERE {due} IS NOT NULL GROUP BY 1 "
+                  f"ORDER BY n DESC, v LIMIT {MAX_TIMES}")
+    counts: dict[int, int] = {}
+    for row in rows:
+        second = int(round(float(row["v"]))) % 86400
+        counts[second] = counts.get(second, 0) + int(row["n"])
+    total = sum(counts.values())
+    if not total:
+        return
+    profile["tables"][ACTIVITY]["due_time"] = {"kind": "categorical", "values": [
+        {"value": v, "p": round(n / total, 6)} for v, n in counts.items()]}
+    p.notes.append(f"/tables/{ACTIVITY}/due_time: the times of day work falls due "
+                   f"({len(rows)} of them)")
 
 
 def _candidates(p, profile: dict) -> list[str]:

@@ -44,6 +44,11 @@ ACTIVITY = f"""WITH ev AS (SELECT e.person.udp_id AS pid, e.course_offering.udp_
 PEOPLE = f"""SELECT p.*, m.score FROM {CS}.person p JOIN (SELECT pid, AVG(x) AS score
     FROM ({_RATIO}) GROUP BY 1) m ON m.pid = p.person_id"""
 
+# one row per student enrollment with the student's person columns (DuckDB names a person
+# column `<name>_1` where the enrollment has a column of that name)
+PERSON_ENROLLMENTS = f"""SELECT x.*, p.* EXCLUDE (person_id) FROM ({ENROLLMENTS}) x
+  JOIN {CS}.person p ON p.person_id = x.person_id"""
+
 # source name -> [(relation, kind, a, b)]: kind "spearman" (numbers) or "cramers_v" (labels;
 # `score` as quintiles); the pairs each source plants
 PLANTED = {
@@ -61,7 +66,15 @@ PLANTED = {
                       ("person", "cramers_v", "region", "imd_band"),
                       ("person", "cramers_v", "age_band", "imd_band")],
 }
-_RELATIONS = {"enrollment": ENROLLMENTS, "person": PEOPLE, "activity": ACTIVITY}
+# the person-level links of issue 11: each person column against the person's mean score,
+# and (over their student enrollments) against the outcome label and withdrawal
+PERSON_COLUMNS = ("region", "age_band", "imd_band", "disability")
+PERSON_LINKS = [link for c in PERSON_COLUMNS for link in (
+    ("person", "cramers_v", "score", c),
+    ("person_enrollment", "cramers_v", "final_result", c),
+    ("person_enrollment", "cramers_v", "withdrawn", c))]
+_RELATIONS = {"enrollment": ENROLLMENTS, "person": PEOPLE, "activity": ACTIVITY,
+              "person_enrollment": PERSON_ENROLLMENTS}
 
 
 def association(con: duckdb.DuckDBPyConnection, relation: str, kind: str, a: str,
@@ -103,12 +116,14 @@ def cramers_v(table: dict[tuple, int]) -> float | None:
     return math.sqrt(phi2 / min(kc - 1, rc - 1)) if min(kc, rc) > 1 else None
 
 
-def planted(source: str, generated: str, name: str) -> list[tuple[str, float, float]]:
-    """[(pair, source value, generated value)] for the pairs source `name` plants."""
+def planted(source: str, generated: str, name: str,
+            pairs: list[tuple] | None = None) -> list[tuple[str, float, float]]:
+    """[(pair, source value, generated value)] for the pairs source `name` plants (or
+    `pairs`, when given)."""
     out = []
     with duckdb.connect(source, read_only=True) as src, \
             duckdb.connect(generated, read_only=True) as gen:
-        for relation, kind, a, b in PLANTED[name]:
+        for relation, kind, a, b in PLANTED[name] if pairs is None else pairs:
             label = f"{relation}: {kind}({a}, {b})"
             out.append((label, association(src, relation, kind, a, b),
                         association(gen, relation, kind, a, b)))

@@ -23,6 +23,7 @@ import pytest
 from bad_input_corpus import EDITED_CASES, PROFILE_CASES, Case
 from bad_input_corpus_flags import FLAG_CASES, SCENARIO_CASES
 from bad_input_corpus_sources import SOURCE_CASES
+from bad_input_corpus_types import TYPE_CASES
 
 from distributions import load_profile
 from pipeline.cli import main
@@ -30,7 +31,8 @@ from pipeline.udp._contract import check_profile
 from pipeline.udp._registry import REGISTRY
 
 PREFIX = "campus-synth: error:"
-CASES = [*PROFILE_CASES, *EDITED_CASES, *FLAG_CASES, *SCENARIO_CASES, *SOURCE_CASES]
+CASES = [*PROFILE_CASES, *EDITED_CASES, *FLAG_CASES, *SCENARIO_CASES, *SOURCE_CASES,
+         *TYPE_CASES]
 
 
 def _snapshot(folder: Path) -> list[tuple[str, int]]:

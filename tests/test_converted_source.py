@@ -188,6 +188,25 @@ def test_terms_follow_the_source(converted):
     assert not off, per_term
 
 
+@pytest.mark.parametrize("column", ["term_begin_date", "term_end_date"])
+def test_terms_begin_and_end_on_their_own_dates(converted, column):
+    """Presentations of 240 and 268 days, not whole weeks: each term keeps its own dates
+    (the profile lists them), where its type's average length left every end a few days
+    off (term_end_date KS 0.25 over the four terms)."""
+    figure = _figure(converted[1], "column", "academic_term", "ks", column=column)
+    assert figure["value"] == 0, figure
+
+
+@pytest.mark.parametrize("table, column", [("learner_activity", "due_date"),
+                                           ("learner_activity_result", "response_date")])
+def test_work_falls_due_on_the_sources_days(converted, table, column):
+    """The source's deadlines are dates (midnight): learned as its time of day, each due
+    moment on the day nearest its fraction of the term (at 23:59 of the fraction's day,
+    every due date came a day late: due_date KS 0.066 with days holding eight assignments)."""
+    figure = _figure(converted[1], "column", table, "ks", column=column)
+    assert figure["value"] <= 0.045, figure
+
+
 def test_activities_per_group_follow_the_source(converted):
     """One assessment per group: a course's activities follow its number of groups rank for
     rank (drawn apart, KS 0.18 at 4,000 students)."""

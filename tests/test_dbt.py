@@ -120,6 +120,24 @@ def test_build_command_runs_dbt_alone_and_generates_docs(warehouse, tmp_path, ca
         assert con.execute("select count(*) from mart_taskforce.level1_aggregated").fetchone()[0]
 
 
+def test_a_build_in_a_new_folder_reuses_the_kept_parse(warehouse, tmp_path, monkeypatch):
+    """Every `run` builds into a new folder; dbt's parse of the project is kept between
+    builds (CAMPUS_SYNTH_DBT_CACHE), so the second folder's build does not parse again."""
+    monkeypatch.setenv("CAMPUS_SYNTH_DBT_CACHE", str(tmp_path / "cache"))
+    view = ["--select", "stg_context_store__campus"]
+    logs = []
+    for name in ("first", "second"):
+        copy = Path(shutil.copytree(warehouse, tmp_path / name, ignore=shutil.ignore_patterns(
+            "dbt")))
+        assert main(["build", "--out", str(copy), *view]) == 0
+        logs.append((copy / "dbt" / "logs" / "dbt.log").read_text())
+    assert "Starting full parse" in logs[0]
+    assert "Starting full parse" not in logs[1] and "Partial parsing enabled" in logs[1]
+    with _connect(tmp_path / "second") as con:  # the view built, in the second folder's file
+        assert con.execute("select count(*) from mart_helper.stg_context_store__campus"
+                           ).fetchone()[0] > 0
+
+
 def test_the_event_store_is_a_view_that_follows_a_moved_folder(warehouse, tmp_path, capsys,
                                                                monkeypatch):
     """event_store.expanded is not copied into DuckDB: a view over the run's Parquet by its

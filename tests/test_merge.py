@@ -269,3 +269,26 @@ def test_sizes_stored_as_values_and_as_a_range_merge(institutions, tmp_path):
     for cell in [spec.get("otherwise", spec), *(c["distribution"] for c in spec.get("cells", []))]:
         if cell["kind"] == "continuous":
             assert all(cell["min"] <= v <= cell["max"] for v in cell["quantiles"].values())
+
+
+def test_a_consortium_of_more_than_forty_terms_merges(institutions, tmp_path):
+    """Each member's terms are the consortium's rows, so terms add up: eleven four-term
+    members make 44 terms, each member's listed with its own work (runs and profiles once
+    stopped at 40 terms, and such a merge exited 2)."""
+    _, profile = institutions["a"]
+    member = json.loads(profile.read_text())
+    member["settings"]["terms"] = 4  # its two listed terms, then two more of its calendar
+    members = []
+    for i in range(11):
+        members.append(tmp_path / f"m{i}.json")
+        members[-1].write_text(json.dumps(member))
+        shutil.copy(profile.with_name("a.privacy.json"), tmp_path / f"m{i}.privacy.json")
+    merged = tmp_path / "consortium.json"
+    assert main(["profile", "merge", *map(str, members), "--out", str(merged)]) == 0
+    document = json.loads(merged.read_text())
+    assert document["settings"]["terms"] == len(document["calendar"]["terms"]) == 44
+    own = [{k: t[k] for k in ("activities", "due_date")} for t in member["calendar"]["terms"]]
+    assert own and all(own[0].values())
+    for start in range(0, 44, 4):
+        got = document["calendar"]["terms"][start:start + len(own)]
+        assert [{k: t.get(k) for k in ("activities", "due_date")} for t in got] == own

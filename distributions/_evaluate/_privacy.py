@@ -24,6 +24,8 @@ from sklearn.neighbors import NearestNeighbors
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
 from distributions._evaluate._sql import ORD, Side
+from distributions._merge_manifest import manifest_problem
+from distributions._text import decoded
 from pipeline.errors import EvaluateError
 
 SAMPLE = 3000
@@ -117,11 +119,12 @@ def manifest_figures(path: Path) -> list[Figure]:
     """The profile's privacy manifest as figures: k, epsilon, the budget spent, the
     suppressions (shown; the budget is judged when the manifest states one)."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
+        manifest = json.loads(decoded(path.read_bytes()))
+    except (OSError, ValueError) as error:  # (not JSON, not text)
         raise EvaluateError(f"{path}: cannot read the privacy manifest: {error}") from None
-    if not isinstance(manifest, dict):
-        raise EvaluateError(f"{path}: the privacy manifest is not a JSON object")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise EvaluateError(f"{path}: not a privacy manifest campus-synth wrote: {problem}")
     note = f"from {path.name}"
     actions = manifest.get("actions") or []
     figures = [Figure("privacy", None, "manifest_k", manifest.get("k"), note=note,

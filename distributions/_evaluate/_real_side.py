@@ -5,7 +5,7 @@ profile learned (a score column with one '?' is numbers, not text categories).""
 
 from __future__ import annotations
 
-from distributions._source_checks import CheckedSource, check_source
+from distributions._source_checks import CheckedSource, UnjoinableKeys, check_source
 from distributions._sources import Source
 from pipeline.errors import SourceError
 from pipeline.udp._registry import REGISTRY
@@ -16,9 +16,13 @@ def as_profiled(source: Source) -> Source:
     such (an 'NA' or '?' missing), non-finite numbers missing, roles in UDP spelling, rows
     whose keys do not resolve left out — so each figure compares the values the profile
     learned, not a column of text. Its notes are the profile's to say. A source the
-    profiler would refuse (a key column missing) is compared as it is stored, as before."""
+    profiler would refuse (a key column missing) is compared as it is stored, as before,
+    unless its keys cannot join at all (stored as records or timestamps: refused)."""
     try:
         checked, _ = check_source(source, REGISTRY)
+    except UnjoinableKeys:
+        source.close()
+        raise
     except SourceError:
         return source
     except BaseException:
@@ -26,7 +30,8 @@ def as_profiled(source: Source) -> Source:
         raise
     if isinstance(checked, CheckedSource):
         for table, relation in list(checked.cleaned.items()):
-            checked.cleaned[table] = _typed(checked, table, relation)
+            checked.cleaned[table], checked.read_types[table] = _typed(checked, table,
+                                                                       relation)
     return checked
 
 
@@ -34,16 +39,16 @@ _SQL_TYPE = {"float64": "DOUBLE", "int64": "DOUBLE", "timestamp": "TIMESTAMP",
              "date": "TIMESTAMP"}
 
 
-def _typed(checked: CheckedSource, table: str, relation: str) -> str:
+def _typed(checked: CheckedSource, table: str, relation: str) -> tuple[str, dict[str, str]]:
     """`relation` with the registry's number and date columns that the source stores as
-    text cast to their type (the checks read them, but keep the declared text type)."""
-    try:
-        spec = REGISTRY[table]
-    except KeyError:
-        return relation
+    text cast to their type (the checks read them, but keep the declared text type), and
+    its column types as read: the one DESCRIBE of the cleaned relation."""
     described = checked.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     stored = {row[0]: row[1] for row in described}
-    casts = [f'TRY_CAST("{c.name}" AS {_SQL_TYPE[c.type]}) AS "{c.name}"'
-             for c in spec.columns if c.type in _SQL_TYPE
-             and stored.get(c.name, "").upper() == "VARCHAR"]
-    return f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})" if casts else relation
+    spec = REGISTRY.tables.get(table)
+    cast = {c.name: _SQL_TYPE[c.type] for c in (spec.columns if spec else ())
+            if c.type in _SQL_TYPE and stored.get(c.name, "").upper() == "VARCHAR"}
+    if not cast:
+        return relation, stored
+    casts = ", ".join(f'TRY_CAST("{c}" AS {kind}) AS "{c}"' for c, kind in cast.items())
+    return f"(SELECT * REPLACE ({casts}) FROM {relation})", {**stored, **cast}

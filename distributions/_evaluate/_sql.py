@@ -346,8 +346,8 @@ def _described(side: Side) -> Side:
     if isinstance(source, CheckedSource) and not side.bigquery:  # the types as read
         for table, relation in source.cleaned.items():
             if table in side.columns:
-                described = source.connection.execute(f"DESCRIBE SELECT * FROM {relation}")
-                side.columns[table] = {row[0]: row[1] for row in described.fetchall()}
+                side.columns[table] = source.read_types.get(table) or _types_of(
+                    source, relation)
     if not side.columns:
         raise EvaluateError(f"{side.label}: no tables found")
     counts = " UNION ALL ".join(f"SELECT {lit(t)} t, count(*) n FROM {source.relation(t)}"
@@ -356,6 +356,12 @@ def _described(side: Side) -> Side:
     side.rows_in.update({t: int(n) for t, n in side.rows(counts)})
     side.spent["row_counts"] = time.perf_counter() - start
     return side
+
+
+def _types_of(source: CheckedSource, relation: str) -> dict[str, str]:
+    """A relation's column types (DuckDB's names), described."""
+    described = source.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return {row[0]: row[1] for row in described}
 
 
 def unlike_values(name: str, sql_type: str) -> bool:

@@ -16,10 +16,14 @@ from distributions._profile_result import manifest_path_of, write_profile
 from distributions._profiler import profile_source
 from distributions._udp_distributions import write_udp_distributions
 from pipeline.cli._parser import UsageError
+from pipeline.errors import ProfileError, SourceError, shorten
 
 # below this the noise scales pass the contract's bounds (1e-6 wrote counts of ~10^10
 # sections) or overflow OpenDP's (1e-9)
 MIN_EPSILON = 0.001
+# above this the noise is below a millionth of a count (nothing is protected), and near
+# 1e308 OpenDP's calibration overflows
+MAX_EPSILON = 1e6
 
 
 def profile(args: argparse.Namespace, console: Console) -> int:
@@ -33,7 +37,7 @@ def profile(args: argparse.Namespace, console: Console) -> int:
     else:
         result = profile_source(args.source, k=args.k, epsilon=args.epsilon, seed=args.seed,
                                 api_endpoint=args.api_endpoint)
-    profile_path, manifest_path = write_profile(result, args.out)
+    profile_path, manifest_path = _written(result, args)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     actions = result.manifest["actions"]
@@ -45,12 +49,31 @@ def profile(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _written(result, args: argparse.Namespace) -> tuple[Path, Path]:
+    """The profile and manifest written; a profile the profiler learned that fails its own
+    checks (a value of the source no check caught) is refused naming the source, not the
+    file that was never written."""
+    try:
+        return write_profile(result, args.out)
+    except ProfileError as error:
+        if args.merge[:1] == ["merge"]:
+            raise
+        path, text = error.problems[0]
+        more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+        raise SourceError(f"{args.source}: the profile learned from it is not valid at "
+                          f"{path or '/'}: {shorten(text)}{more}; nothing was written to "
+                          f"{args.out}") from None
+
+
 def _check_profile_flags(args: argparse.Namespace) -> None:
     """`profile`'s flags, before the source is opened or anything is written."""
     if not 1 <= args.k <= 1_000_000:
         raise UsageError(f"--k must be between 1 and 1000000 people, not {args.k}")
     if args.epsilon is not None and not (math.isfinite(args.epsilon) and args.epsilon > 0):
         raise UsageError(f"--epsilon must be a positive finite budget, not {args.epsilon}")
+    if args.epsilon is not None and args.epsilon > MAX_EPSILON:
+        raise UsageError(f"--epsilon must be at most {MAX_EPSILON:g}, not {args.epsilon:g}: "
+                         "a larger budget adds no noise (leave --epsilon out for none)")
     if args.epsilon is not None and args.epsilon < MIN_EPSILON:
         raise UsageError(f"--epsilon must be at least {MIN_EPSILON:g}, not {args.epsilon:g}: "
                          "a smaller budget drowns every count in noise")

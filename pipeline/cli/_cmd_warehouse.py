@@ -9,15 +9,17 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
 from pipeline.cli._parser import UsageError
-from pipeline.errors import PipelineError
+from pipeline.errors import OutputError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
 from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
+from pipeline.udp._schema import ENTITY as ENTITY_SCHEMA
 
 
 def build_marts(args: argparse.Namespace, console: Console) -> int:
@@ -30,6 +32,8 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
     elif args.project or args.api_endpoint or args.keyfile or args.location:
         raise UsageError("--project, --location, --keyfile and --api-endpoint are for "
                           "--target bigquery")
+    if args.target == "duckdb":
+        _refuse_unopenable(args.out, needs=ENTITY_SCHEMA)
     report = build(args.out, args.target, bigquery=bigquery, select=args.select)
     console.print(report.summary, markup=False, highlight=False)
     if args.docs:
@@ -40,7 +44,12 @@ def build_marts(args: argparse.Namespace, console: Console) -> int:
 
 def caliper(args: argparse.Namespace, console: Console) -> int:
     """`campus-synth caliper`: the chosen events as one Caliper 1.1 envelope on stdout."""
-    document = envelope(read_events(args.out, args.ids, args.limit))
+    _refuse_unopenable(args.out)
+    try:
+        document = envelope(read_events(args.out, args.ids, args.limit))
+    except duckdb.Error as error:  # (a Parquet-only folder whose event files are damaged)
+        raise OutputError(f"{args.out}: cannot read the events: {_first_line(error)}") \
+            from None
     problems = validation_errors(document) if args.validate else []
     if problems:  # nothing on stdout: a pipe reader gets no invalid events
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -72,9 +81,36 @@ def relink(args: argparse.Namespace, console: Console) -> int:
     if not warehouse.is_file():
         raise PipelineError(f"{warehouse}: no warehouse here (a `campus-synth run` folder "
                             "holds one)")
+    _refuse_unopenable(args.out)
     moved = point_event_store(warehouse)
     console.print(f"{warehouse}: event_store.expanded "
                   f"{'now reads' if moved else 'already reads'} "
                   f"{Path(args.out).resolve() / 'event_store' / 'expanded'}",
                   markup=False, highlight=False, soft_wrap=True)
     return 0
+
+
+def _refuse_unopenable(out: str, needs: str | None = None) -> None:
+    """One line naming the warehouse.duckdb in `out` when DuckDB cannot open it (not a
+    DuckDB file, a newer DuckDB's, held for writing by another process), or when it has no
+    table in the schema `needs` (a DuckDB file campus-synth did not write: dbt would fail on
+    every model and leave its dbt/ folder behind), before a command reads it; a folder
+    without one is each command's own message."""
+    warehouse = Path(out) / WAREHOUSE_FILE
+    if not warehouse.is_file():
+        return
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            found = needs is None or connection.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?",
+                [needs]).fetchone()[0]
+    except duckdb.Error as error:
+        raise OutputError(f"{warehouse}: cannot open the warehouse: {_first_line(error)}") \
+            from None
+    if not found:
+        raise OutputError(f"{warehouse}: not a campus-synth warehouse (no {needs} tables); "
+                          "`campus-synth run` writes one")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)

@@ -16,6 +16,7 @@ from apache_beam.options.pipeline_options import (
     _BeamArgumentParser,
 )
 
+from distributions._term_list import MAX_TERMS
 from pipeline.errors import SettingsError
 from pipeline.generate._plan import Settings
 
@@ -79,8 +80,9 @@ def check(settings: Settings, sources: dict[str, str] | None = None) -> None:
     if fte > MAX_FTE:
         raise SettingsError(f"{name('fte')} {fte:g} is larger than campus-synth supports "
                             f"({MAX_FTE:,} FTE)")
-    if not 1 <= settings.terms <= 40:
-        raise SettingsError(f"{name('terms')} must be between 1 and 40, not {settings.terms}")
+    if not 1 <= settings.terms <= MAX_TERMS:
+        raise SettingsError(f"{name('terms')} must be between 1 and {MAX_TERMS}, not "
+                            f"{settings.terms}")
     if settings.seed < 0:
         raise SettingsError(f"{name('seed')} must be zero or positive, not {settings.seed}")
     if not (math.isfinite(settings.event_scale) and 0 <= settings.event_scale <= 100):

@@ -204,15 +204,44 @@ def _spread_totals(engine: Engine, table: Table, spec: dict, grandparent: str,
                          len(everyone), stream="grandparent_rows",
                          owners=_owners(engine, grandparent, everyone))
     # rank for rank with the grandparent's number of parents (a course of more groups has
-    # more work; one assignment per group: equal), the drawn totals' marginal kept
+    # more work; one assignment per group: equal), the drawn totals' marginal kept (within
+    # each term where the calendar lists the term's own)
     parents = np.bincount(owners, minlength=len(everyone))
-    totals[np.lexsort((totals, parents))] = np.sort(totals)
+    terms = _term_totals(engine, table, grandparent, totals)
+    if terms is None:
+        totals[np.lexsort((totals, parents))] = np.sort(totals)
+    else:
+        totals[np.lexsort((totals, parents, terms))] = totals[np.lexsort((totals, terms))]
     tie = _random.bits(_random.stream_key(engine.seed, table.key, "spread"),
                        np.arange(len(counts), dtype=np.int64))
     drawn, counts = np.sort(counts), counts.astype(np.float64)
     for _ in range(SPREAD_ROUNDS):
         counts[np.lexsort((tie, _adjusted(totals, owners, counts)))] = drawn
     return _adjusted(totals, owners, counts)
+
+
+def _term_totals(engine: Engine, table: Table, grandparent: str,
+                 totals: np.ndarray) -> np.ndarray | None:
+    """Activities per course drawn, in each term the calendar lists them for, from that
+    term's own distribution (distributions/_term_work.py: one autumn of the source held 23
+    assignments, the next 34), its courses taking its strata in a seeded order; `totals`
+    changed in place. The term row of each course, or None when no term lists its own."""
+    calendar = engine.facts.get("calendar") or []
+    if table.name != "learner_activity" or grandparent != "course_offering" or \
+            not any("activities" in term for term in calendar):
+        return None
+    courses = np.arange(len(totals), dtype=np.int64)
+    terms = engine.layouts[grandparent].parent_rows(courses)
+    key = _random.stream_key(engine.seed, table.key, "term_totals")
+    for term, entry in enumerate(calendar):
+        mine = courses[terms == term]
+        if "activities" not in entry or not len(mine):
+            continue
+        rank = np.argsort(np.argsort(_random.bits(key, mine), kind="stable"), kind="stable")
+        u = (rank + engine.uniform(table.key, "term_totals", mine)) / len(mine)
+        drawn = compile_distribution(entry["activities"]).sample(u)
+        totals[mine] = np.nan_to_num(numeric(drawn)).astype(np.int64)
+    return terms
 
 
 def _adjusted(totals: np.ndarray, owners: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
--- Events by people in courses, with the person's role in the course: the base of the tool
+-- Events by people in courses, with the person's role in the course (as a code,
+-- macros/daily_tool_use.sql): the base of the tool
 -- marts, which count these per person and day first and only then look up the person's
 -- source-system ids (one keymap lookup per counted row, not per event).
 {{ config(tags=['events'], materialized='ephemeral') }}
@@ -26,9 +27,7 @@ final as (
         events.federated_session_json,
         events.course_offering_id,
         events.person_id,
-        case when events.membership_roles like '%Instructor%' then 'Instructor'
-             when events.membership_roles like '%Learner%' then 'Learner'
-             else 'Other' end as role
+        {{ tool_role_code('events.membership_roles') }} as role_code
     from events
     where events.person_id is not null
 

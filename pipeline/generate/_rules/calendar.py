@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from distributions._term_list import term_list
+from distributions._term_list import TERM_CONTENTS, term_list
 from pipeline.generate._column_values import Labels
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._plan import Flat, count_rule
@@ -15,10 +15,10 @@ from pipeline.udp._schema import Table
 
 def academic_calendar(calendar: dict, n_terms: int) -> list[dict]:
     """The first `n_terms` terms, in order, with their dates and breaks (a listed term's
-    offerings per FTE too: a consortium's institutions' terms differ in size)."""
+    contents too: its offerings per FTE, activities per offering and due fractions, for a
+    source's terms, or a consortium's institutions', differ in size and in their work)."""
     return [{**_term(t["term_type"], t["year"], t["spec"]),
-             **({"offerings_per_fte": t["offerings_per_fte"]} if "offerings_per_fte" in t
-                else {})} for t in term_list(calendar, n_terms)]
+             **{k: t[k] for k in TERM_CONTENTS if k in t}} for t in term_list(calendar, n_terms)]
 
 
 def _term(term_type: str, year: int, spec: dict) -> dict:
@@ -27,11 +27,13 @@ def _term(term_type: str, year: int, spec: dict) -> dict:
     if spec.get("starts_monday", True):  # the first Monday, unless the source says otherwise
         begin += dt.timedelta(days=(7 - begin.weekday()) % 7)
     weeks = int(spec["weeks"])
+    # a listed term's own length in days (a source's term of 240 days), else whole weeks
+    end = begin + dt.timedelta(days=int(spec.get("days", 7 * weeks - 3)))
     return {
         "name": f"{term_type} {year}", "term_type": term_type, "year": year,
         "begin": begin,
-        "instr_end": begin + dt.timedelta(days=7 * (weeks - 1) - 3),
-        "end": begin + dt.timedelta(days=7 * weeks - 3),
+        "instr_end": min(begin + dt.timedelta(days=7 * (weeks - 1) - 3), end),
+        "end": end,
         "weeks": weeks,
         "breaks": [_break(begin, b) for b in spec.get("breaks", [])],
         "exam_weeks": [min(int(e["week"]), weeks) for e in spec.get("exams", [])],

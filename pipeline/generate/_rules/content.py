@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.generate._engine import Engine, rule
+from pipeline.generate._engine import Engine, narrow_ints, rule
 from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
@@ -89,7 +89,8 @@ def _students_by_offering(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
         offerings = engine.layouts["course_section"].parent_rows(sections)
         order = np.argsort(offerings, kind="stable")
         offsets = np.searchsorted(offerings[order], np.arange(engine.n_rows(OFFERING) + 1))
-        engine.facts["students_by_offering"] = (offsets, people[order])
+        # kept for the whole job (one per student enrollment): int32 where the rows allow
+        engine.facts["students_by_offering"] = (narrow_ints(offsets), narrow_ints(people[order]))
     return engine.facts["students_by_offering"]
 
 
@@ -100,4 +101,5 @@ def enrolled_author(engine: Engine, table: Table, column: str, rows: np.ndarray)
     offerings = offering_rows(engine, table.key, rows)
     first, count = offsets[offerings], offsets[offerings + 1] - offsets[offerings]
     pick = (engine.uniform(table.key, column, rows) * count).astype(np.int64)
-    return np.where(count > 0, people[np.minimum(first + pick, len(people) - 1)], -1)
+    picked = people[np.minimum(first + pick, len(people) - 1)].astype(np.int64)
+    return np.where(count > 0, picked, -1)

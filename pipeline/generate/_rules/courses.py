@@ -16,6 +16,7 @@ from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.catalog import FIRST_DEPARTMENT_ROW
 from pipeline.generate._rules.due_positions import ranked_due_fractions
+from pipeline.generate._samplers import compile_distribution
 from pipeline.udp._schema import Table
 
 _TOPICS = pa.array([t for d in cat.DEPARTMENTS for t in cat.COURSE_TOPICS[d.subject]])
@@ -287,12 +288,32 @@ def due_date(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.
     positions = engine.profile["tables"][table.name].get("positions")
     fraction = ranked_due_fractions(engine, table, rows, positions, lambda r: _plain_due(
         engine, table, r)) if positions else _plain_due(engine, table, rows)
-    days = np.floor(np.nan_to_num(fraction, nan=0.5) * span).astype("timedelta64[D]")
-    due = (begin + days).astype("datetime64[s]") + np.timedelta64(23 * 3600 + 59 * 60, "s")
+    due = _due_moments(engine, table, rows, begin, span, np.nan_to_num(fraction, nan=0.5))
     if column == "due_date":
         return np.where(np.isnan(fraction), np.datetime64("NaT"), due)
     lead = (engine.uniform(table.key, "updated_date", rows) * 14 * 86400).astype("timedelta64[s]")
     return np.maximum(due - lead, begin.astype("datetime64[s]") - np.timedelta64(7, "D"))
+
+
+DEFAULT_DUE_SECOND = 23 * 3600 + 59 * 60  # 23:59, where the profile learned no due times
+
+
+def _due_moments(engine: Engine, table: Table, rows: np.ndarray, begin: np.ndarray,
+                 span: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Due moments: at 23:59 on the day the fraction of the term falls in, or, where the
+    profile learned the source's times of day (`due_time`), at a drawn one of them on the
+    day that puts the moment nearest the fraction (a source due at midnight kept its days,
+    where 23:59 on the fraction's day came a day late)."""
+    learned = engine.profile["tables"][table.name].get("due_time")
+    if learned is None:
+        days = np.floor(fraction * span)
+        second = np.full(len(rows), DEFAULT_DUE_SECOND, dtype=np.int64)
+    else:
+        drawn = compile_distribution(learned).sample(engine.uniform(table.key, "due_time", rows))
+        second = np.nan_to_num(numeric(drawn), nan=DEFAULT_DUE_SECOND).astype(np.int64)
+        days = np.clip(np.round(fraction * span - second / 86400), 0, span)
+    return (begin + days.astype("timedelta64[D]")).astype("datetime64[s]") + \
+        second.astype("timedelta64[s]")
 
 
 def _plain_due(engine: Engine, table: Table, rows: np.ndarray) -> np.ndarray:

@@ -61,9 +61,11 @@ def _table_fractions(engine: Engine, table: Table, spec: dict, everyone: np.ndar
 
 def _onto_marginal(engine: Engine, table: Table, fraction: np.ndarray,
                    term: np.ndarray) -> np.ndarray:
-    """Each term's dated fractions replaced by the overall distribution's stratum midpoints
-    in the order of their ranks (ties in list order): every term spreads its work over
-    the term as the source's do, so the absolute due dates keep their distribution too."""
+    """Each term's dated fractions replaced by its distribution's stratum midpoints in the
+    order of their ranks (ties in list order): the term's own where the calendar lists one
+    (a source's terms fall due apart: distributions/_term_work.py), else the overall
+    distribution, so every term spreads its work over the term as the source's do and the
+    absolute due dates keep their distribution too."""
     overall = engine.distribution(table.key, "due_date")
     overall = overall.get("otherwise", overall)
     dated = np.flatnonzero(~np.isnan(fraction))
@@ -75,8 +77,14 @@ def _onto_marginal(engine: Engine, table: Table, fraction: np.ndarray,
     start = np.searchsorted(owner, owner, side="left")
     size = np.searchsorted(owner, owner, side="right") - start
     midpoints = (np.arange(len(order)) - start + 0.5) / size
+    own = [entry.get("due_date") for entry in engine.facts["calendar"]]
+    pooled = np.array([spec is None for spec in own])[owner]
     sampler = compile_distribution({**overall, "null_fraction": 0.0})
-    fraction[order] = numeric(sampler.sample(midpoints))
+    fraction[order[pooled]] = numeric(sampler.sample(midpoints[pooled]))
+    for index in np.unique(owner[~pooled]):
+        at = owner == index
+        mine = compile_distribution({**own[index], "null_fraction": 0.0})
+        fraction[order[at]] = numeric(mine.sample(midpoints[at]))
     return fraction
 
 

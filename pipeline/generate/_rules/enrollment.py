@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.generate._column_values import Labels, numeric
-from pipeline.generate._engine import Engine, rule
+from pipeline.generate._engine import Engine, narrow_ints, rule
 from pipeline.generate._plan import Children, count_rule, draw_counts
 from pipeline.generate._scenario_effects import apply_effects
 from pipeline.udp._schema import Table
@@ -123,7 +123,9 @@ def _choose_sections(engine: Engine, students: Children, seats: tuple) -> np.nda
             chosen[pending] = _next_free(group, chosen, offering_of, pending, first[term],
                                          first[term + 1])
             break
-    return chosen
+    # kept for the whole job, one per student enrollment: int32 where the sections allow
+    # (enrollment_sections reads it back into int64, so no value drawn changes)
+    return narrow_ints(chosen)
 
 
 def _repeated_offerings(group: np.ndarray, offering: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -238,11 +240,52 @@ def is_student(engine: Engine, rows: np.ndarray) -> np.ndarray:
 def engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """The latent engagement of each (student) enrollment row: standard normal, shared in
     part by all of a student's enrollments, driving both scores and activity."""
-    share = float(engine.profile["engagement"]["student_share"])
-    person_part = student_latent(engine, engine.fk_rows(KEY, "person_id", rows))
-    own = engine.normal(KEY, "engagement", rows)
-    latent = np.sqrt(share) * person_part + np.sqrt(1 - share) * own
+    latent = _baseline_engagement(engine, rows, engine.fk_rows(KEY, "person_id", rows))
     return apply_effects(engine, "engagement", rows, latent)  # a scenario's shift, if any
+
+
+def _baseline_engagement(engine: Engine, rows: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Engagement before any scenario effect: the student's part (`student_share` of its
+    variance) plus the enrollment's own."""
+    share = float(engine.profile["engagement"]["student_share"])
+    own = engine.normal(KEY, "engagement", rows)
+    return np.sqrt(share) * student_latent(engine, people) + np.sqrt(1 - share) * own
+
+
+def person_engagement(engine: Engine, people: np.ndarray) -> np.ndarray:
+    """The latent a person's tied labels (a demographic band) are drawn on: the mean
+    engagement of their student enrollments, standardized (its variance is s + (1 − s)/n
+    for n enrollments and student share s), so that a band follows the person's mean score
+    as far as the source's does — drawn on the student part alone, a band could follow a
+    student of one enrollment no closer than √s (real-like source: Cramér's V 0.06–0.15
+    short of it). A person without student enrollments (an instructor) takes their own
+    part. The mean is of the engagement before a scenario's effects: a scenario's effect
+    may read a person's columns, and it changes outcomes, not who the students are."""
+    means = engine.facts.get(("person_engagement",))
+    if means is None:
+        with engine.scratch():
+            means = engine.facts[("person_engagement",)] = _mean_engagement(engine)
+    drawn = means[people]
+    return np.where(np.isnan(drawn), student_latent(engine, people), drawn)
+
+
+_CHUNK = 1 << 20  # enrollment rows per pass: bounded memory at any size
+
+
+def _mean_engagement(engine: Engine) -> np.ndarray:
+    """Per person row: the standardized mean engagement of their student enrollments (NaN
+    for a person without any), computed once per worker over every student enrollment."""
+    share = float(engine.profile["engagement"]["student_share"])
+    n_people, n_rows = engine.n_rows("person"), _layout(engine).n_students
+    total, count = np.zeros(n_people), np.zeros(n_people)
+    for first in range(0, n_rows, _CHUNK):
+        rows = np.arange(first, min(first + _CHUNK, n_rows), dtype=np.int64)
+        people = engine.fk_rows(KEY, "person_id", rows)
+        total += np.bincount(people, _baseline_engagement(engine, rows, people), n_people)
+        count += np.bincount(people, minlength=n_people)
+        engine.clear()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count / np.sqrt(share + (1 - share) / count)
 
 
 def activity_latent(engine: Engine, rows: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, latent, rule
 from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
-from pipeline.generate._rules.enrollment import engagement, is_student, student_latent
+from pipeline.generate._rules.enrollment import engagement, is_student, person_engagement
 from pipeline.generate._rules.missing_work import (
     RESULT,
     UNSUBMITTED,
@@ -104,9 +104,9 @@ def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -
 
 
 # what the profile's `engagement.ties` draw labels on: an enrollment's engagement, a person's
-# own part of it
+# mean engagement over their enrollments
 latent(ENROLLMENT)(engagement)
-latent("person")(student_latent)
+latent("person")(person_engagement)
 
 
 @rule("role_status")
