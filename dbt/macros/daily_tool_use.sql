@@ -94,8 +94,10 @@ coded as (
         uses.use_code,
         used.event_time
     from used
+    -- null-safe: an event whose tool or asset type is null is counted under its null use, as
+    -- the uses were numbered (select distinct keeps the null), never dropped by the join
     inner join uses
-        on {% for name in names %}used.{{ name }} = uses.{{ name }}{{ " and " if not loop.last }}{% endfor %}
+        on {% for name in names %}used.{{ name }} is not distinct from uses.{{ name }}{{ " and " if not loop.last }}{% endfor %}
 
 ),
 
