@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from distributions._text import decoded
+from distributions._text import decoded, read_bounded
 from pipeline.errors import DistributionsError
 
 
@@ -17,13 +17,26 @@ def read_manifest(path: Path) -> dict | None:
     if not side.is_file():
         return None
     try:
-        manifest = json.loads(decoded(side.read_bytes()))
+        manifest = manifest_document(side)
     except (OSError, ValueError) as error:
         raise DistributionsError(f"{side}: not a readable privacy manifest ({error})") from None
     problem = manifest_problem(manifest)
     if problem:
         raise DistributionsError(f"{side}: not a privacy manifest campus-synth wrote: {problem}")
     return manifest
+
+
+MAX_MANIFEST_BYTES = 64 * 2**20  # as a profile's: one action per released part
+
+
+def manifest_document(path: Path):
+    """A privacy manifest file's JSON document, read as a profile is (UTF-8, or UTF-16/32
+    told by its first bytes; at most MAX_MANIFEST_BYTES); raises OSError or ValueError for
+    the caller (merge, evaluate) to name the file in its own error."""
+    data = read_bounded(path, MAX_MANIFEST_BYTES)
+    if data is None:
+        raise ValueError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB")
+    return json.loads(decoded(data))
 
 
 def manifest_problem(manifest) -> str | None:

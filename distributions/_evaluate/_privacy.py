@@ -13,7 +13,6 @@ The profile's privacy manifest (k, epsilon, budget, suppressions) is reported be
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from sklearn.neighbors import NearestNeighbors
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure
 from distributions._evaluate._sql import ORD, Side
-from distributions._merge_manifest import manifest_problem
-from distributions._text import decoded
+from distributions._merge_manifest import manifest_document, manifest_problem
 from pipeline.errors import EvaluateError
 
 SAMPLE = 3000
@@ -119,7 +117,7 @@ def manifest_figures(path: Path) -> list[Figure]:
     """The profile's privacy manifest as figures: k, epsilon, the budget spent, the
     suppressions (shown; the budget is judged when the manifest states one)."""
     try:
-        manifest = json.loads(decoded(path.read_bytes()))
+        manifest = manifest_document(path)
     except (OSError, ValueError) as error:  # (not JSON, not text)
         raise EvaluateError(f"{path}: cannot read the privacy manifest: {error}") from None
     problem = manifest_problem(manifest)
