@@ -19,6 +19,8 @@ from distributions._mixture import continuous_mixture
 
 MAX_POSITIONS = 16  # distributions/_due_positions.py: the last rank stands for those beyond
 UNSUBMITTED = "unsubmitted"  # the grading_status of work with nothing submitted
+# an institution's withdrawal parameters a merged term keeps as its own
+WITHDRAWAL_KEYS = ("withdrawal_rho", "withdrawal_at", "results_kept")
 
 
 def withdrawal_part(merge, engagement: dict, enrollments) -> None:
@@ -53,13 +55,33 @@ def _results_kept(profile: dict) -> dict:
     """An institution's `results_kept`; without one, a row for every activity, its
     unsubmitted share its results' (both classes alike)."""
     kept = profile.get("engagement", {}).get("results_kept") or {}
+    unsubmitted = unsubmitted_share(profile)
+    return {c: {"none": 0.0, "share": 1.0, "unsubmitted": unsubmitted, **kept.get(c, {})}
+            for c in ("enrolled", "withdrawn")}
+
+
+def unsubmitted_share(profile: dict) -> float:
+    """The share of an institution's result rows with nothing submitted (grading_status)."""
     status = profile["tables"]["learner_activity_result"]["columns"]["grading_status"]
     status = status.get("otherwise", status) if status["kind"] == "conditional" else status
     total = sum(i["p"] for i in status.get("values", [])) or 1.0
-    unsubmitted = sum(i["p"] for i in status.get("values", [])
-                      if i["value"] == UNSUBMITTED) / total
-    return {c: {"none": 0.0, "share": 1.0, "unsubmitted": unsubmitted, **kept.get(c, {})}
-            for c in ("enrolled", "withdrawn")}
+    return sum(i["p"] for i in status.get("values", []) if i["value"] == UNSUBMITTED) / total
+
+
+def institution_withdrawal(profile: dict) -> dict:
+    """An institution's own withdrawal, kept on each of its terms in the merged calendar
+    (`calendar.terms[i].withdrawal`): its students' withdrawn share, its results'
+    unsubmitted share, and its `withdrawal_rho`, `withdrawal_at`, `results_kept` where it
+    learned them. Pooled into one set, two institutions whose withdrawn differ (tied to low
+    scores with most work missing at one, every piece submitted at the other) are drawn
+    alike in every term; kept per term, the generator draws each term's withdrawn as its
+    institution did (pipeline/generate/_rules/withdrawal_terms.py). Each value is one the
+    institution published (its k and ε applied there): nothing new is released."""
+    engagement = profile.get("engagement", {})
+    own = {"withdrawn_share": round(withdrawn_share(profile), 6),
+           "unsubmitted": round(unsubmitted_share(profile), 6)}
+    own.update({k: engagement[k] for k in WITHDRAWAL_KEYS if k in engagement})
+    return own
 
 
 def withdrawn_share(profile: dict) -> float:

@@ -5,7 +5,8 @@ The union of two institutions' tables holds both institutions' term rows (two Fa
 rows when both taught that autumn), each with that institution's offerings and students. So
 the merged calendar lists every institution's terms in turn (`calendar.terms`, at their own
 dates, each with its offerings per FTE of the merged run and, where the institution learned
-them, its activities per offering and due fractions), and the merged participation
+them, its activities per offering and due fractions; and its institution's withdrawal,
+distributions/_merge_shapes.py: institution_withdrawal), and the merged participation
 places each institution's students in that institution's terms: entry terms are shifted by
 the terms listed before the institution's, and terms per student, spans and entry terms are
 pooled by the students behind them (a mixture: each institution's shares weighed by its
@@ -14,6 +15,7 @@ students, each cell by its students with that given value).
 
 from __future__ import annotations
 
+from distributions._merge_shapes import institution_withdrawal
 from distributions._mixture import mean_of
 from distributions._term_list import TERM_OVERRIDES, term_list
 
@@ -46,9 +48,15 @@ def merged_calendar(merge, fte: float) -> dict:
             if per_fte:
                 entry["offerings_per_fte"] = round(
                     per_fte * float(profile["settings"].get("fte") or 1.0) / fte, 6)
-            # what the term held at its institution: its own activities and due dates
+            # what the term held at its institution: its own activities and due dates, and
+            # its withdrawal (a merged input's terms keep theirs)
             entry.update({k: term[k] for k in ("activities", "due_date") if k in term})
+            entry["withdrawal"] = term.get("withdrawal") or institution_withdrawal(profile)
             listed.append(entry)
+    merge.notes.append("/calendar/terms/*/withdrawal: each term keeps its institution's own "
+                       "withdrawal (withdrawn and unsubmitted shares, withdrawal_rho, "
+                       "withdrawal_at, results_kept: values its profile published, so nothing "
+                       "new is released); the pooled /engagement values serve later terms")
     first = {"term_type": listed[0]["term_type"], "year": listed[0]["year"]}
     return {**largest, "first_term": first, "term_types": types, "terms": listed}
 

@@ -15,8 +15,9 @@ MAX_TERMS = 400
 # autumn begins a week later, or runs 15 weeks)
 TERM_OVERRIDES = ("begins_on_or_after", "weeks", "days", "starts_monday", "breaks",
                   "exams")
-# what a listed term holds, learned from that term alone (distributions/_term_work.py)
-TERM_CONTENTS = ("offerings_per_fte", "activities", "due_date")
+# what a listed term holds, learned from that term alone (distributions/_term_work.py), and
+# a consortium's term's institution's own withdrawal (distributions/_merge_shapes.py)
+TERM_CONTENTS = ("offerings_per_fte", "activities", "due_date", "withdrawal")
 
 
 def term_list(calendar: dict, n_terms: int) -> list[dict]:

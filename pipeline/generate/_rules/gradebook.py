@@ -22,13 +22,20 @@ from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
 from pipeline.generate._rules.enrollment import engagement, is_student, person_engagement
 from pipeline.generate._rules.missing_work import (
-    RESULT,
-    UNSUBMITTED,
     is_withdrawn,
+    kept_rows,
     missing_work,
-    unsubmitted_target,
     withdrawal_dates,
     work_before_leaving,
+)
+from pipeline.generate._rules.withdrawal_terms import (
+    RESULT,
+    UNSUBMITTED,
+    any_results_kept,
+    enrollment_terms,
+    per_row,
+    term_withdrawn_shares,
+    withdrawal_sets,
 )
 from pipeline.generate._rules.work_dates import graded_dates, response_seconds
 from pipeline.generate._scenario_effects import apply_effects
@@ -56,9 +63,8 @@ def plan_results(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarra
     """Results per enrollment: every assignment of the course, for students."""
     offerings = enrollment_offerings(engine, parents)
     counts = np.where(is_student(engine, parents), _activity_span(engine, offerings)[1], 0)
-    kept = engine.profile["engagement"].get("results_kept")
-    if kept:
-        counts = _kept_results(engine, parents, counts, kept)
+    if any_results_kept(engine):
+        counts = _kept_results(engine, parents, counts)
     engine.clear()
     return counts
 
@@ -69,32 +75,45 @@ def plan_grades(engine: Engine, table: Table, parents: np.ndarray) -> np.ndarray
     `results_kept` leaves an enrollment of a course with work no result row, none (the
     source's gradebook has no grade for a student who left before any work)."""
     student = is_student(engine, parents)
-    if engine.profile["engagement"].get("results_kept"):
+    if any_results_kept(engine):
         no_work = _activity_span(engine, enrollment_offerings(engine, parents))[1] == 0
         student &= no_work | (plan_results(engine, table, parents) > 0)
     engine.clear()
     return student.astype(np.int64)
 
 
-def _kept_results(engine: Engine, parents: np.ndarray, counts: np.ndarray,
-                  kept: dict) -> np.ndarray:
-    """The source's participation in results (`engagement.results_kept`): by whether the
-    enrollment is withdrawn, a share has no result row and the rest rows for a share of
-    their course's activities (stochastically rounded, at least one); the kept activities
-    are the first of the course's list."""
+def _kept_results(engine: Engine, parents: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The source's participation in results (`engagement.results_kept`, the term's): by
+    whether the enrollment is withdrawn, a share has no result row and the rest rows for a
+    share of their course's activities (stochastically rounded, at least one); the kept
+    activities are the first of the course's list."""
     withdrawn = np.zeros(len(parents), dtype=bool)
     student = counts > 0
     withdrawn[student] = is_withdrawn(engine, parents[student])
     none_u = engine.uniform(RESULT, "no_results", parents)
     share_u = engine.uniform(RESULT, "results_kept", parents)
     out = counts.copy()
-    for name, mask in (("withdrawn", withdrawn), ("enrolled", student & ~withdrawn)):
+    sets, index = withdrawal_sets(engine)
+    which = index[enrollment_terms(engine, parents)]
+    for i, own in enumerate(sets):
+        kept = own.engagement.get("results_kept")
+        if kept:
+            _keep(kept, (withdrawn, student & ~withdrawn), which == i, counts, out,
+                  (none_u, share_u))
+    return out
+
+
+def _keep(kept: dict, classes: tuple, here: np.ndarray, counts: np.ndarray, out: np.ndarray,
+          uniforms: tuple) -> None:
+    """`_kept_results` for the rows `here` of one set (its `kept`), written into `out`."""
+    none_u, share_u = uniforms
+    for name, mask in zip(("withdrawn", "enrolled"), classes, strict=True):
+        mask = mask & here
         if name not in kept or not mask.any():
             continue
         share = np.floor(kept[name]["share"] * counts[mask] + share_u[mask]).astype(np.int64)
         out[mask] = np.where(none_u[mask] < kept[name]["none"], 0,
                              np.clip(share, 1, counts[mask]))
-    return out
 
 
 def _copula(engine: Engine, latent: np.ndarray, rho: float, stream: str, rows) -> np.ndarray:
@@ -113,14 +132,21 @@ latent("person")(person_engagement)
 def role_status(engine: Engine, table: Table, column: str, rows: np.ndarray) -> Labels:
     """The profile's (possibly nested) conditional of role_status, drawn for students on
     uniforms tied to their engagement: Φ(ρw·latent + √(1−ρw²)·ε) with the withdrawn statuses
-    first, so the less engaged withdraw (ρw = `engagement.withdrawal_rho`, from the source)."""
-    rho = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
+    first, so the less engaged withdraw (ρw = `engagement.withdrawal_rho`, from the source).
+    Each term draws with its own ρw and withdrawn share (a consortium's, its institution's:
+    withdrawal_terms.py)."""
     u = engine.stratified(ENROLLMENT, column, rows, engine.n_rows(ENROLLMENT))
     student = is_student(engine, rows)
-    if rho and student.any():
-        z = rho * engagement(engine, rows[student]) + np.sqrt(1 - rho * rho) * \
-            engine.normal(ENROLLMENT, "withdrawal_z", rows[student])
-        u[student] = special.ndtr(z)
+    if student.any():
+        terms = enrollment_terms(engine, rows[student])
+        rho = per_row(engine, terms, lambda w: float(w.engagement.get("withdrawal_rho", 0.0)))
+        tied = rho != 0
+        if tied.any():
+            at = np.flatnonzero(student)[tied]
+            z = rho[tied] * engagement(engine, rows[at]) + np.sqrt(1 - rho[tied] ** 2) * \
+                engine.normal(ENROLLMENT, "withdrawal_z", rows[at])
+            u[at] = special.ndtr(z)
+        u[student] = term_withdrawn_shares(engine, u[student], terms)
     withdrawn = engine.profile["engagement"]["withdrawn_role_statuses"]
     return engine.draw(_withdrawn_first(engine.distribution(ENROLLMENT, column), withdrawn),
                        ENROLLMENT, rows, u)
@@ -161,19 +187,21 @@ def _result_core(engine: Engine, rows: np.ndarray) -> dict:
     terms = engine.parent_rows("course_offering", offerings)
     withdrawal = withdrawal_dates(engine, distinct, terms)[local]
     due_by_course = _due_matrix(engine, compact, starts, act_count)
+    row_terms = terms[local]
     picked, left = work_before_leaving(engine, enrollments, engine.ordinal(RESULT, rows),
-                                       which[local], due_by_course, withdrawal)
+                                       which[local], due_by_course, withdrawal, row_terms)
     position = starts[which[local]] + picked
     due = engine.column("learner_activity", "due_date", compact)[position]
     submit_z = _copula(engine, latent, engine.profile["engagement"]["submission_rho"],
                        "submitted", rows)
     due_seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
     due_seconds[np.isnat(due)] = -np.inf
-    # work due after a withdrawal is missing, unless the source has no missing work at all
-    # (or, thinned, as far as the source's withdrawn left work unsubmitted)
-    after = ((due_seconds > withdrawal) if left is None else left) & \
-        (unsubmitted_target(engine) > 0)
-    missing = missing_work(engine, submit_z, distinct, local, rows, after)
+    # work due after a withdrawal is missing, unless the term's source has no missing work
+    # at all (or, thinned, as far as the source's withdrawn left work unsubmitted)
+    dated = due_seconds > withdrawal
+    after = (dated if left is None else np.where(kept_rows(engine, row_terms), left, dated)) \
+        & (per_row(engine, row_terms, lambda w: w.unsubmitted) > 0)
+    missing = missing_work(engine, submit_z, distinct, local, rows, after, row_terms)
     return {"enrollments": enrollments, "distinct": distinct, "local": local,
             "activities": compact[position], "latent": latent,
             "status": _grading_status(engine.sample(RESULT, "grading_status", rows), missing),
@@ -185,7 +213,7 @@ def _due_matrix(engine: Engine, compact: np.ndarray, starts: np.ndarray,
                 counts: np.ndarray) -> np.ndarray | None:
     """Due seconds of each course's activities, a course × activity matrix (+inf where
     undated or past the course's list); None where no withdrawn rows are spread by it."""
-    if not engine.profile["engagement"].get("results_kept"):
+    if not any_results_kept(engine):
         return None
     due = engine.column("learner_activity", "due_date", compact)
     seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)

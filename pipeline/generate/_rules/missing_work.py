@@ -6,7 +6,8 @@ for all, or — where `engagement.results_kept` gives the withdrawn and the othe
 unsubmitted shares — one per class (the withdrawn's at random). Work due after a withdrawn
 student left (when in the term the source's withdrawn stopped: `engagement.withdrawal_at`)
 is missing too, unless the source's withdrawn left less work unsubmitted than that (their
-later rows were dropped, not kept empty: a converted dataset).
+later rows were dropped, not kept empty: a converted dataset). Each row is drawn with its
+term's withdrawal (a consortium's terms keep their institution's: withdrawal_terms.py).
 """
 
 from __future__ import annotations
@@ -21,17 +22,27 @@ from distributions._withdrawal_fractions import (
 from pipeline.generate._engine import Engine
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
-
-RESULT = "learner_activity_result"
-UNSUBMITTED = "unsubmitted"
+from pipeline.generate._rules.withdrawal_terms import (
+    RESULT,
+    Withdrawal,
+    any_results_kept,
+    by_set,
+    per_row,
+    subset,
+)
 
 
 def missing_work(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray,
-                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray) -> np.ndarray:
+                 local: np.ndarray, rows: np.ndarray, after_leaving: np.ndarray,
+                 terms: np.ndarray) -> np.ndarray:
     """Whether each result row is missing: before any withdrawal by the copula, and
-    `after_leaving` (work due after its student withdrew) as far as the source's was."""
-    return _missing(engine, submit_z, distinct, local, rows) | _missing_after_leaving(
-        engine, after_leaving, rows)
+    `after_leaving` (work due after its student withdrew) as far as the source's was; each
+    row with its term's withdrawal (`terms`: each row's term row)."""
+    def missing(w: Withdrawal, at: np.ndarray | None) -> np.ndarray:
+        here = subset(rows, at)
+        return _missing(engine, w, subset(submit_z, at), distinct, subset(local, at), here) | \
+            _missing_after_leaving(engine, w, subset(after_leaving, at), here)
+    return by_set(engine, terms, missing)
 
 
 def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
@@ -40,49 +51,50 @@ def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
     return engine.column(ENROLLMENT, "role_status", enrollments).isin(statuses)
 
 
-def _missing(engine: Engine, submit_z: np.ndarray, distinct: np.ndarray, local: np.ndarray,
-             rows: np.ndarray) -> np.ndarray:
+def _missing(engine: Engine, w: Withdrawal, submit_z: np.ndarray, distinct: np.ndarray,
+             local: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Work missing before any withdrawal: the submission copula below one threshold for
     all (the profile's unsubmitted share less the work after withdrawals) or, where
     `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
     class — the others' on the copula, its threshold moved by their latent mean and spread
     (withdrawal selects on the latent); the withdrawn's at random, beside the work due
     after they left."""
-    kept = engine.profile["engagement"].get("results_kept", {})
+    kept = w.engagement.get("results_kept", {})
     if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
-        return submit_z < special.ndtri(_missing_after_withdrawals(engine))
+        return submit_z < special.ndtri(_missing_after_withdrawals(w))
     withdrawn = is_withdrawn(engine, distinct)[local]
-    rho_w = float(engine.profile["engagement"].get("withdrawal_rho", 0.0))
-    rho_s = float(engine.profile["engagement"]["submission_rho"])
-    mean, var = _latent_moments(rho_w, _student_withdrawn_share(engine), False)
+    rho_w = float(w.engagement.get("withdrawal_rho", 0.0))
+    rho_s = float(w.engagement["submission_rho"])
+    mean, var = _latent_moments(rho_w, w.withdrawn_share, False)
     spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
-    enrolled, left = _class_unsubmitted(engine, kept)
+    enrolled, left = _class_unsubmitted(w, kept)
     missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
-    after_leaving = _after_withdrawal(engine)
+    after_leaving = _after_withdrawal(w.engagement)
     after = max(left - after_leaving, 0.0) / (1.0 - after_leaving)
     at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
     return np.where(withdrawn, at_random, missing)
 
 
-def _missing_after_leaving(engine: Engine, late: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _missing_after_leaving(engine: Engine, w: Withdrawal, late: np.ndarray,
+                           rows: np.ndarray) -> np.ndarray:
     """Work due after a withdrawal is missing — unless the source's withdrawn left less
     work unsubmitted than that (their later rows were dropped, not kept empty: a converted
     dataset), then only the share of it that keeps their unsubmitted share."""
-    kept = engine.profile["engagement"].get("results_kept", {})
+    kept = w.engagement.get("results_kept", {})
     if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
         return late
-    share = _class_unsubmitted(engine, kept)[1] / _after_withdrawal(engine)
+    share = _class_unsubmitted(w, kept)[1] / _after_withdrawal(w.engagement)
     if share >= 1.0:
         return late
     return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
 
 
-def _class_unsubmitted(engine: Engine, kept: dict) -> tuple[float, float]:
+def _class_unsubmitted(w: Withdrawal, kept: dict) -> tuple[float, float]:
     """The others' and the withdrawn's unsubmitted shares, scaled together so that the
-    result rows overall keep the profile's grading_status share (a merged profile's may
-    differ from the one institution's classes it holds)."""
-    target = unsubmitted_target(engine)
-    share = _student_withdrawn_share(engine)
+    result rows overall keep the set's unsubmitted share (a merged profile's pooled share
+    may differ from the one institution's classes it holds)."""
+    target = w.unsubmitted
+    share = w.withdrawn_share
     rows_w = share * _kept_share(kept["withdrawn"])
     rows_e = (1 - share) * _kept_share(kept["enrolled"])
     u_w, u_e = kept["withdrawn"]["unsubmitted"], kept["enrolled"]["unsubmitted"]
@@ -102,37 +114,19 @@ def _latent_moments(rho: float, share: float, withdrawn: bool) -> tuple[float, f
     return float(rho * mean_x), float(1 - rho * rho * (1 - var_x))
 
 
-def _missing_after_withdrawals(engine: Engine) -> float:
+def _missing_after_withdrawals(w: Withdrawal) -> float:
     """The copula's missing share, so that missing work overall (withdrawals included)
-    keeps the profile's `unsubmitted` share."""
-    target = unsubmitted_target(engine)
-    share = _student_withdrawn_share(engine)
+    keeps the set's `unsubmitted` share."""
+    target = w.unsubmitted
+    share = w.withdrawn_share
     # withdrawal falls where the source's withdrawn stopped (`withdrawal_at`; without it
     # uniformly in 10–70 % of the term, ~60 % of the work after it); the withdrawn hold
     # `results_kept` of their course's rows, the others theirs
-    kept = engine.profile["engagement"].get("results_kept", {})
+    kept = w.engagement.get("results_kept", {})
     rows_withdrawn = share * _kept_share(kept.get("withdrawn"))
     rows = rows_withdrawn + (1 - share) * _kept_share(kept.get("enrolled"))
-    after = rows_withdrawn / max(rows, 1e-9) * _after_withdrawal(engine)
+    after = rows_withdrawn / max(rows, 1e-9) * _after_withdrawal(w.engagement)
     return max(target - after, 0.0) / max(1.0 - after, 1e-9)
-
-
-def unsubmitted_target(engine: Engine) -> float:
-    """The profile's share of results with nothing submitted."""
-    shares = {i["value"]: i["p"] for i in engine.distribution(RESULT, "grading_status")["values"]}
-    return shares.get(UNSUBMITTED, 0.0) / sum(shares.values())
-
-
-def _student_withdrawn_share(engine: Engine) -> float:
-    """The withdrawn share of the students' role_status (their cell's own shares)."""
-    statuses = engine.distribution(ENROLLMENT, "role_status")
-    student = next((c["distribution"] for c in statuses.get("cells", [])
-                    if c["when"].get("role") == "Student"), statuses.get("otherwise", statuses))
-    while student["kind"] == "conditional":  # a learned dependency nested in the cell
-        student = student["otherwise"]
-    withdrawn = set(engine.profile["engagement"]["withdrawn_role_statuses"])
-    total = sum(i["p"] for i in student.get("values", [])) or 1.0
-    return sum(i["p"] for i in student.get("values", []) if i["value"] in withdrawn) / total
 
 
 def _kept_share(kept: dict | None) -> float:
@@ -140,26 +134,28 @@ def _kept_share(kept: dict | None) -> float:
     return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
 
 
-def _after_withdrawal(engine: Engine) -> float:
+def _after_withdrawal(engagement: dict) -> float:
     """The share of a withdrawn student's work due after they left (work due evenly over
     the term): 0.6 for the default window, else 1 − the learned mean fraction."""
-    engagement = engine.profile["engagement"]
     return 1.0 - mean_withdrawal_fraction(engagement) if "withdrawal_at" in engagement \
         else 0.6
 
 
 def withdrawal_dates(engine: Engine, enrollments: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """Seconds since the epoch after which a withdrawn student submits nothing (inf if never):
-    at the fraction of the term the source's withdrawn stopped at (`withdrawal_at`)."""
+    at the fraction of the term the source's withdrawn stopped at (`withdrawal_at`, the
+    term's)."""
     begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(float)
     end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(float)
-    fraction = withdrawal_fractions(engine.profile["engagement"],
-                                    engine.uniform(ENROLLMENT, "withdrawal", enrollments))
+    u = engine.uniform(ENROLLMENT, "withdrawal", enrollments)
+    fraction = by_set(engine, terms, lambda w, at: withdrawal_fractions(w.engagement,
+                                                                        subset(u, at)))
     return np.where(is_withdrawn(engine, enrollments), begin + fraction * (end - begin), np.inf)
 
 
 def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.ndarray,
-                        course: np.ndarray, due: np.ndarray | None, withdrawal: np.ndarray):
+                        course: np.ndarray, due: np.ndarray | None, withdrawal: np.ndarray,
+                        terms: np.ndarray):
     """Which of its course's activities (index in the course's list) each result row holds.
 
     As planned, an enrollment's rows are the first of its course's list. Where the source
@@ -168,20 +164,27 @@ def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.nda
     order (with more rows than that work, it and the work due next): the source's withdrawn
     stop at `withdrawal_at`, not after the first few of the list. `course` is each row's
     course (index into `due`, a course × activity matrix of due seconds, +inf past the
-    course's list or undated); `withdrawal` each row's leaving. Also whether each row counts
-    as due after its student left (None: as its due date says)."""
-    if not engine.profile["engagement"].get("results_kept"):
+    course's list or undated); `withdrawal` each row's leaving; `terms` its term (only a
+    term whose withdrawal drops rows spreads them). Also whether each row counts as due
+    after its student left (None: as its due date says; so too, where only some terms drop
+    rows, on the others' rows — kept_rows says which)."""
+    if not any_results_kept(engine):
         return ordinal, None
     offsets = engine.layouts[RESULT].offsets
     kept = offsets[enrollments + 1] - offsets[enrollments]  # the enrollment's rows
     before = _due_by_leaving(np.sort(due, axis=1)[course], withdrawal)
-    withdrawn = np.isfinite(withdrawal) & (kept > 0)
+    withdrawn = np.isfinite(withdrawal) & (kept > 0) & kept_rows(engine, terms)
     # more rows than work due before leaving: that work and the next due (missing after it)
     pick = np.where(kept <= before, (ordinal + 1) * before // np.maximum(kept, 1) - 1, ordinal)
     by_due = np.argsort(due, axis=1, kind="stable")
     out = ordinal.copy()
     out[withdrawn] = by_due[course[withdrawn], pick[withdrawn]]
     return out, withdrawn & (pick >= before)
+
+
+def kept_rows(engine: Engine, terms: np.ndarray) -> np.ndarray:
+    """Whether each row's term drops rows of the withdrawn (its set's `results_kept`)."""
+    return per_row(engine, terms, lambda w: float(bool(w.engagement.get("results_kept")))) > 0
 
 
 def _due_by_leaving(due: np.ndarray, leaving: np.ndarray) -> np.ndarray:
