@@ -138,7 +138,7 @@ def role_status(engine: Engine, table: Table, column: str, rows: np.ndarray) -> 
     u = engine.stratified(ENROLLMENT, column, rows, engine.n_rows(ENROLLMENT))
     student = is_student(engine, rows)
     if student.any():
-        terms = enrollment_terms(engine, rows[student])
+        terms = enrollment_terms(engine, rows)[student]  # (the block's own: memoised)
         rho = per_row(engine, terms, lambda w: float(w.engagement.get("withdrawal_rho", 0.0)))
         tied = rho != 0
         if tied.any():

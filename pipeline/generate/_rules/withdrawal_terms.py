@@ -111,8 +111,10 @@ def by_set(engine: Engine, terms: np.ndarray,
     """compute(set, rows) over the rows of each set their terms use (`rows`: their
     indices; None when one set holds them all, so the arrays are used whole), together."""
     sets, index = withdrawal_sets(engine)
+    if len(sets) == 1:  # one institution's profile: no per-row work
+        return compute(sets[0], None)
     which = index[terms]
-    used = np.unique(which)
+    used = np.flatnonzero(np.bincount(which, minlength=len(sets)))
     if len(used) <= 1:
         return compute(sets[int(used[0]) if len(used) else 0], None)
     parts = [(np.flatnonzero(which == i), sets[int(i)]) for i in used]
