@@ -54,7 +54,7 @@ def is_withdrawn(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
 def _missing(engine: Engine, w: Withdrawal, submit_z: np.ndarray, distinct: np.ndarray,
              local: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Work missing before any withdrawal: the submission copula below one threshold for
-    all (the profile's unsubmitted share less the work after withdrawals) or, where
+    all (the term's unsubmitted share less the work after withdrawals) or, where
     `results_kept` gives the withdrawn and the others their own unsubmitted shares, per
     class — the others' on the copula, its threshold moved by their latent mean and spread
     (withdrawal selects on the latent); the withdrawn's at random, beside the work due
@@ -166,8 +166,8 @@ def work_before_leaving(engine: Engine, enrollments: np.ndarray, ordinal: np.nda
     course (index into `due`, a course × activity matrix of due seconds, +inf past the
     course's list or undated); `withdrawal` each row's leaving; `terms` its term (only a
     term whose withdrawal drops rows spreads them). Also whether each row counts as due
-    after its student left (None: as its due date says; so too, where only some terms drop
-    rows, on the others' rows — kept_rows says which)."""
+    after its student left (None: as its due date says, as it does too on the rows of a
+    term that keeps every row, where `kept_rows` is false)."""
     if not any_results_kept(engine):
         return ordinal, None
     offsets = engine.layouts[RESULT].offsets
