@@ -113,24 +113,24 @@ def _distribution(p, table: str, name: str, path: str) -> dict | None:
     value (or a cell) with fewer than k people enrolled behind it is left out."""
     anchor = ANCHORS.get((table, name))
     given = [anchor] if anchor and _has(p, table, anchor) else []
-    pooled = _categorical(p, path, _cells(p, table, name, []).get((), {}))
+    pooled = catalog_categorical(p, path, catalog_cells(p, table, name, []).get((), {}))
     if not given:
         return pooled
-    counts = _cells(p, table, name, given)
-    cells = {g: _categorical(p, f"{path}/cells[{','.join(map(str, g))}]", c)
+    counts = catalog_cells(p, table, name, given)
+    cells = {g: catalog_categorical(p, f"{path}/cells[{','.join(map(str, g))}]", c)
              for g, c in counts.items()}
     return p._conditional(path, {"given": given}, cells, pooled,
                           {g: sum(c.values()) for g, c in counts.items()})
 
 
-def _categorical(p, path: str, counts: dict) -> dict | None:
+def catalog_categorical(p, path: str, counts: dict) -> dict | None:
     """Shares of the values as text; a value below k people is dropped, not merged (an
     `Other` course title would be a made-up name)."""
     counts = {str(v): c for v, c in counts.items() if v is not None}
     return p.guard.categorical(path, counts, text=False, nodata=False) if counts else None
 
 
-def _cells(p, table: str, name: str, given: list[str]) -> dict[tuple, dict]:
+def catalog_cells(p, table: str, name: str, given: list[str]) -> dict[tuple, dict]:
     """{given values: {value: Cell}}: the table's rows (the shares) and the distinct people
     enrolled behind them (the k rule)."""
     rows = p._value_cells(table, name, given)

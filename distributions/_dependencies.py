@@ -56,11 +56,14 @@ def extra_dependency_part(p, profile: dict) -> None:
 
 def registry_nodes(p, table: str, spec: dict) -> list[str]:
     """The table's text registry columns the source holds and the profile draws (never
-    from an extra, so they stand before every extra in the tree)."""
+    from an extra, so they stand before every extra in the tree). A table's sole key is an
+    identifier; a text part of a composite key is an attribute (an enrollment's `role`: an
+    outcome label or a registration day exists for students only)."""
     entity = p.entities[table]
+    sole_key = entity.primary_key if len(entity.primary_key) == 1 else ()
     return sorted(c.name for c in entity.columns if c.type == "string" and not c.sensitive
                   and c.name in spec["columns"] and not entity.parent_of(c.name)
-                  and c.name not in entity.primary_key and p.reader.has(table, c.name)
+                  and c.name not in sole_key and p.reader.has(table, c.name)
                   and spec["columns"][c.name]["kind"] in ("categorical", "conditional"))
 
 

@@ -49,6 +49,7 @@ from distributions._profile_result import ProfileResult
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
 from distributions._structure import has_people, institutional, mean_count
+from distributions._term_mix import term_mix_part
 from distributions._ties import tie_part
 from distributions._udp_distributions import profile_from_udp_distributions
 from distributions._work_dates import work_dates_part
@@ -166,6 +167,7 @@ class Profiler:
         extra_dependency_part(self, profile)  # the extras' tree, before their score ties
         extra_null_dependency_part(self, profile)  # numeric extras' null-ness given a column
         catalog_part(self, profile)  # course, section, campus and group names of the source
+        term_mix_part(self, profile)  # which families and levels of course each term offers
         institutional_extra_part(self, profile)  # after the catalog: its parent names
         work_dates_part(self, profile)  # due and response dates given the activity's kind
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores

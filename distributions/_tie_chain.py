@@ -57,7 +57,7 @@ class Chain:
 
     def codes(self, column: str) -> np.ndarray:
         """A tied label's codes (positions in its `order`), drawn as the generator does."""
-        tie, spec = self.ties[f"{self.table}.{column}"], self.columns[column]
+        tie, spec = self.ties[f"{self.table}.{column}"], drawn_spec(self.columns[column])
         z = self.sim.label_latent(self.level).copy()
         given = spec["given"][0] if spec["kind"] == "conditional" else None
         groups = self.groups(given) if given else None
@@ -106,6 +106,29 @@ def cuts(by_value: dict, order: list) -> np.ndarray:
     """Cumulative cut points of the shares in `order` (what a uniform is searched in)."""
     p = np.array([by_value.get(v, 0.0) for v in order], dtype=float)
     return np.cumsum(p)[:-1] / p.sum() if p.sum() > 0 else np.zeros(max(len(p) - 1, 0))
+
+
+def drawn_spec(spec: dict) -> dict:
+    """What a tied label's uniform is drawn through: the spec itself or, wrapped in cells
+    that are always null (`_extra_nulls`: an outcome label null for every teacher), its
+    `otherwise` — those cells take no draw."""
+    if spec.get("kind") == "conditional" and spec["cells"] and all(
+            _always_null(c["distribution"]) for c in spec["cells"]):
+        return spec["otherwise"]
+    return spec
+
+
+def _always_null(spec: dict) -> bool:
+    return spec["kind"] == "categorical" and all(i["value"] is None for i in spec["values"])
+
+
+def continuous_leaves(spec: dict) -> bool:
+    """Whether every cell of a (nested) conditional, or the spec itself, is continuous (a
+    registration day given role: the students' quantiles, the teachers' nulls)."""
+    if spec.get("kind") == "conditional":
+        return all(continuous_leaves(c["distribution"]) for c in spec["cells"]) and \
+            continuous_leaves(spec["otherwise"])
+    return spec.get("kind") == "continuous"
 
 
 def leaf(spec: dict) -> dict:

@@ -25,7 +25,7 @@ from distributions._noisy_ties import (
     noised_value_spearman,
     tie_path,
 )
-from distributions._tie_chain import Chain, leaf, shares
+from distributions._tie_chain import Chain, continuous_leaves, drawn_spec, leaf, shares
 from pipeline.errors import SourceError
 
 TABLES = ("course_section_enrollment", "person")
@@ -78,13 +78,15 @@ def _enrollments_per_student(p) -> float:
 
 
 def _tie_kind(extra: dict, spec: dict) -> str | None:
-    """"label" for a text extra (its own shares, or given one column of its table), "value"
-    for a number drawn from quantiles, None for what is not drawn on a uniform."""
-    if extra.get("type") == "string" and (spec.get("kind") == "categorical" or (
-            spec.get("kind") == "conditional" and len(spec["given"]) == 1
-            and "." not in spec["given"][0])):
+    """"label" for a text extra (its own shares, or given one column of its table, inside
+    its always-null cells if any), "value" for a number drawn from quantiles (in every cell,
+    if given a column), None for what is not drawn on a uniform."""
+    drawn = drawn_spec(spec)
+    if extra.get("type") == "string" and (drawn.get("kind") == "categorical" or (
+            drawn.get("kind") == "conditional" and len(drawn["given"]) == 1
+            and "." not in drawn["given"][0])):
         return "label"
-    if extra.get("type") in ("int64", "float64") and spec.get("kind") == "continuous":
+    if extra.get("type") in ("int64", "float64") and continuous_leaves(spec):
         return "value"
     return None
 
@@ -100,7 +102,8 @@ def _tree_order(extras: dict, columns: dict) -> list[str]:
 
 
 def _given_of(spec: dict) -> str | None:
-    return spec["given"][0] if spec.get("kind") == "conditional" else None
+    drawn = drawn_spec(spec)
+    return drawn["given"][0] if drawn.get("kind") == "conditional" else None
 
 
 def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float):
@@ -109,6 +112,7 @@ def _tie(p, table: str, column: str, spec: dict, chain: Chain, score_rho: float)
     where that column is drawn on the latent too, on the latent standardized within its
     cells (`within`: each cell's mean and sd of the latent, so the cells keep their shares;
     `_tie_chain.py` replays those draws)."""
+    spec = drawn_spec(spec)  # its always-null cells (teachers) take no draw
     given = spec["given"][0] if spec["kind"] == "conditional" else None
     overall = shares(spec["otherwise"] if given else spec)
     if p.guard.epsilon is not None:  # noised sufficient statistics (_noisy_ties)

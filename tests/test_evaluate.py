@@ -225,3 +225,29 @@ def test_against_a_profile_alone(sources, tmp_path):
     doubled = by[("person_email", "person_id", "children_per_parent_ks")]
     assert doubled["passed"] is False and doubled["reference"] == "profile"
     assert {f["kind"] for f in document["figures"]} <= {"gate", "column", "cardinality"}
+
+
+def test_a_table_too_small_for_its_association_is_shown_not_judged(tmp_path):
+    """Twenty sections, two of them hybrid: real in two course levels, synthetic in one.
+    Cramér's V is 0 against 0.50 from the placement of two rows, which chance alone gives
+    a table of this size (its real halves both say 0, so their floor did not show it): the
+    figure is shown, not failed. It failed at the 0.1 tolerance before."""
+    def sections(hybrid: list[int]) -> pd.DataFrame:
+        mode = np.array(["InPerson"] * 20, dtype=object)
+        mode[hybrid] = "Hybrid"
+        return pd.DataFrame({"course_section_id": np.arange(20) + 5000,
+                             "course_level": np.repeat(["100", "200", "300", "400", "500"], 4),
+                             "delivery_mode": mode})
+    real = tmp_path / "real"
+    real.mkdir()
+    sections([0, 4]).to_parquet(real / "course_section.parquet", index=False)
+    (tmp_path / "run").mkdir()
+    with duckdb.connect(str(tmp_path / "run" / "warehouse.duckdb")) as con:
+        con.execute("CREATE SCHEMA context_store_entity")
+        con.register("frame", sections([0, 1]))
+        con.execute("CREATE TABLE context_store_entity.course_section AS SELECT * FROM frame")
+    assert main(["evaluate", "--real", str(real), "--synthetic", str(tmp_path / "run"),
+                 "--out", str(tmp_path / "r"), "--no-detection"]) == 0
+    document = json.loads((tmp_path / "r" / "report.json").read_text())
+    [pair] = [f for f in document["figures"] if f["kind"] == "pair"]
+    assert pair["value"] > 0.4 and pair["passed"] is None and "too few" in pair["note"]

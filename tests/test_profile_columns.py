@@ -232,9 +232,15 @@ def test_extras_keep_their_distributions(run):
 
 
 def test_quantiles_follow_a_bimodal_score_a_fitted_normal_does_not(run):
-    """The stored quantiles' inverse CDF against the normal fit of the same mean and sd."""
+    """The stored quantiles' inverse CDF against the normal fit of the same mean and sd (of
+    the students' cell: an exam score exists for students only, so it is learned given
+    role, the staff's cell all null)."""
     spec = json.loads(run["profile"].read_text())["tables"]["course_section_enrollment"][
         "columns"]["exam_score"]
+    assert spec["kind"] == "conditional" and spec["given"] == ["role"]
+    assert [c["distribution"]["null_fraction"] for c in spec["cells"]
+            if c["when"]["role"] == "Teacher"] == [1.0]
+    spec = next(c["distribution"] for c in spec["cells"] if c["when"]["role"] == "Student")
     assert spec["family"] == "empirical" and len(spec["quantiles"]) == len(QUANTILES)
     with duckdb.connect(str(run["source"]), read_only=True) as con:
         source = np.sort(np.array(con.execute(

@@ -10,9 +10,14 @@ from dataclasses import replace
 from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._keys import ForeignKey
-from distributions._evaluate._pairs import association_floor, contingency, shown_if_sparse
+from distributions._evaluate._pairs import (
+    association_floor,
+    at_least_chance,
+    contingency,
+    shown_if_sparse,
+)
 from distributions._evaluate._sql import HB, Side, q
-from distributions._evaluate._stats import cramers_v
+from distributions._evaluate._stats import chance_v, cramers_v
 
 PARENT_ATTRIBUTES = 3  # categorical attributes of the ancestor, per path
 CHILD_COLUMNS = 5  # compared columns of the child, per path
@@ -139,6 +144,7 @@ def _figure(path, attr: ColumnInfo, col: ColumnInfo, pair: tuple, real: dict,
     v = [cramers_v(t) for t in tables]
     n = [int(sum(t.values())) for t in tables]
     floor = None if floor is None else rescale(floor, (n_a, n_b), (n[0], n[1]))
+    floor = at_least_chance(floor, chance_v(tables[0]))
     value = None if None in v else abs(v[0] - v[1])
     return shown_if_sparse(distance_figure(
         "cross_table", child, "trend_v_diff", value, floor, "trend_v",

@@ -10,7 +10,7 @@ from itertools import combinations
 from distributions._evaluate._context import ColumnInfo, Context
 from distributions._evaluate._figures import Figure, distance_figure, rescale
 from distributions._evaluate._sql import HB, SPLITS, Side, half_of
-from distributions._evaluate._stats import cramers_v, mean_of, too_sparse
+from distributions._evaluate._stats import chance_v, cramers_v, mean_of, too_sparse
 
 MAX_COLUMNS = 12  # per table: 66 pairs at most
 PAIR_ROWS = 50_000  # rows read per table: associations settle long before this
@@ -40,7 +40,7 @@ def pair_figures(ctx: Context) -> list[Figure]:
             whole_r, whole_s = real["whole"].get((a, b), {}), syn["whole"].get((a, b), {})
             figure = _figure(table, pair, "cramers_v_diff", "cramers_v", floor,
                              cramers_v(whole_r), cramers_v(whole_s),
-                             n_a, n_b, _n(whole_r), _n(whole_s))
+                             n_a, n_b, _n(whole_r), _n(whole_s), chance_v(whole_r))
             figures.append(shown_if_sparse(figure, whole_r))
             tables[(table, *pair)] = {"real": whole_r, "synthetic": whole_s}
     _heatmaps(ctx, figures, tables)
@@ -51,21 +51,36 @@ def _n(table: dict) -> int:
     return int(sum(table.values()))
 
 
+def at_least_chance(floor: float | None, chance: float | None) -> float | None:
+    """The split-half floor, raised to the V chance alone gives where that is larger (a
+    small table: the halves of a nil association both say 0)."""
+    if chance is None:
+        return floor
+    return chance if floor is None else max(floor, chance)
+
+
 def shown_if_sparse(figure: Figure, table: dict) -> Figure:
-    """A Cramér's V figure over too sparse a table: kept, not judged."""
+    """A Cramér's V figure over too sparse a table, or whose threshold no difference of V
+    can pass (a table so small that chance alone moves V by a third): kept, not judged."""
     if figure.passed is not None and too_sparse(table):
         figure.passed, figure.threshold = None, None
         figure.note = (f"{_n(table):,} rows over {len({k[0] for k in table})} × "
                        f"{len({k[1] for k in table})} categories: too sparse to judge")
+    elif figure.passed is not None and figure.threshold >= 1.0:
+        figure.passed, figure.threshold = None, None
+        figure.note = (f"{_n(table):,} rows: chance alone moves V by {figure.floor:.2f}, "
+                       "too few to judge")
     return figure
 
 
 def _figure(table: str, pair: tuple, metric: str, key: str, floor, real, syn,
-            n_a, n_b, n_r, n_s) -> Figure:
-    """A pair's figure; `floor` is the halves' mean difference, rescaled here."""
+            n_a, n_b, n_r, n_s, chance: float | None = None) -> Figure:
+    """A pair's figure; `floor` is the halves' mean difference, rescaled here, and at least
+    `chance` (a Cramér's V's: what chance alone gives the real table, `chance_v`)."""
     known = None not in (real, syn)
     if floor is not None:
         floor = rescale(floor, (n_a, n_b), (n_r, n_s))
+    floor = at_least_chance(floor, chance)
     value = abs(real - syn) if known else None
     return distance_figure("pair", table, metric, value, floor, key, columns=list(pair),
                            reference="real", extra={"real": real, "synthetic": syn},

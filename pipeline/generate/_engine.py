@@ -185,8 +185,8 @@ class Engine:
             counters = self._counters(key, keyed_by, rows)
             domain = self._domain(key, keyed_by)
             by_cell = spec["kind"] == "conditional" and name in _names(table) and \
-                table.column(name).learnable and keyed_by in (None, ORDINAL) and \
-                2 <= domain <= STRATIFY_MAX
+                (table.column(name).learnable or _given_by_parents(spec)) and \
+                keyed_by in (None, ORDINAL) and 2 <= domain <= STRATIFY_MAX
             u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
                  else self.stratified(key, name, counters, domain))
         return self.draw(spec, key, rows, u)
@@ -365,6 +365,12 @@ def batch_schema(table: Table, arrays: list[pa.Array]) -> pa.Schema:
 
 def _nullable(table: Table, name: str) -> bool:
     return table.column(name).nullable or name not in table.primary_key
+
+
+def _given_by_parents(spec: dict) -> bool:
+    """Whether a conditional is given its rows' parent attributes only (a course's family
+    given its term's name): each parent's rows are a cell, drawn on that cell's strata."""
+    return all("." in name for name in spec["given"])
 
 
 def _names(table: Table) -> set[str]:
