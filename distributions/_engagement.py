@@ -37,7 +37,7 @@ def engagement_part(p, profile: dict) -> None:
     withdrawn = engagement["withdrawn_role_statuses"]
     try:  # under ε: noised sums of one bounded enrollment per person (_noisy_engagement)
         found = source_statistics(p, withdrawn) if p.guard.epsilon is None else \
-            noised_statistics(p, _student_enrollments(p, withdrawn))
+            noised_statistics(p, student_enrollments(p, withdrawn))
     except (Missing, SourceError) as error:  # a missing table or column: defaults, and why
         p.notes.append(f"/engagement: score_rho and withdrawal_rho kept from the default "
                        f"profile ({error})")
@@ -79,7 +79,7 @@ WITH res AS (
   FROM {r.rel('learner_activity_result')} AS t JOIN {r.rel('learner_activity')} AS a
     ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')}
   WHERE {score} IS NOT NULL AND {points} > 0),
-enr AS ({_student_enrollments(p, withdrawn)}),
+enr AS ({student_enrollments(p, withdrawn)}),
 per AS (SELECT pid, off, AVG(x) AS mx, COUNT(*) AS k, SUM(x * x) AS sxx FROM res GROUP BY 1, 2),
 j AS (SELECT enr.w, per.mx, per.k, per.sxx FROM enr JOIN per
       ON enr.pid = per.pid AND enr.off = per.off),
@@ -97,7 +97,7 @@ SELECT (SELECT COUNT(*) FROM j) AS n, (SELECT AVG(w) FROM j) AS withdrawn,
             "icc": _icc(row)}
 
 
-def _student_enrollments(p, withdrawn: list[str]) -> str:
+def student_enrollments(p, withdrawn: list[str]) -> str:
     """SELECT pid, off, w (1.0 if withdrawn) per student enrollment (person × offering)."""
     r, q = p.reader, p.reader.sql.ident
     status = r.col("course_section_enrollment", "role_status", "text", "t")
@@ -122,7 +122,7 @@ def results_kept_part(p, profile: dict) -> None:
     set), and each class's unsubmitted share — absent where every enrollment has a row for
     every activity and both classes leave as much unsubmitted."""
     engagement = profile["engagement"]
-    withdrawal_at_part(p, profile, lambda: _student_enrollments(
+    withdrawal_at_part(p, profile, lambda: student_enrollments(
         p, engagement["withdrawn_role_statuses"]))
     if p.guard.epsilon is not None:
         # its shares count people's rows with no noised form yet: under --epsilon it is not
@@ -160,10 +160,10 @@ def _results_kept_sql(p, withdrawn: list[str]) -> str:
     return f"""
 WITH acts AS (SELECT {q('course_offering_id')} AS off, COUNT(*) AS m FROM {act} GROUP BY 1),
 res AS (SELECT t.{q('person_id')} AS pid, a.{q('course_offering_id')} AS off, COUNT(*) AS k,
-  SUM(CASE WHEN {_unsubmitted(p)} THEN 1 ELSE 0 END) AS u
+  SUM(CASE WHEN {unsubmitted_sql(p)} THEN 1 ELSE 0 END) AS u
   FROM {r.rel('learner_activity_result')} AS t JOIN {act} AS a
   ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')} GROUP BY 1, 2),
-enr AS ({_student_enrollments(p, withdrawn)}),
+enr AS ({student_enrollments(p, withdrawn)}),
 j AS (SELECT enr.w, COALESCE(res.k, 0) AS k, COALESCE(res.u, 0) AS u, acts.m
   FROM enr JOIN acts ON acts.off = enr.off
   LEFT JOIN res ON res.pid = enr.pid AND res.off = enr.off)
@@ -172,7 +172,7 @@ SELECT w, COUNT(*) AS n, SUM(CASE WHEN k = 0 THEN 1 ELSE 0 END) AS none,
   FROM j GROUP BY w ORDER BY w"""
 
 
-def _unsubmitted(p) -> str:
+def unsubmitted_sql(p) -> str:
     """A result row is unsubmitted: its grading_status says so, or (without that column)
     it has no score."""
     r = p.reader
@@ -216,7 +216,11 @@ def withdrawal_strata(p, withdrawn: list[str]) -> list[tuple[float, float]]:
         cell = cells.setdefault(key[:-1], [0.0, 0.0])
         cell[0] += weight if key[-1] in withdrawn else 0.0
         cell[1] += weight
-    return [(w / n, n) for w, n in cells.values() if n > 0]
+    # in the cells' order, not the order the engine grouped the counts in: the simulation
+    # assigns its units to strata by that order (unordered, withdrawal_rho varied 0.3225-0.3257
+    # between runs of one source)
+    return [(w / n, n) for _, (w, n) in sorted(cells.items(), key=lambda c: str(c[0]))
+            if n > 0]
 
 
 def due_fractions(profile: dict):

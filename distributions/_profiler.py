@@ -21,6 +21,7 @@ from distributions._catalog_columns import catalog_part
 from distributions._columns import COUNTED_LEVELS, count_levels, coverage, extras_part
 from distributions._dependencies import dependency_part, extra_dependency_part
 from distributions._engagement import engagement_part, results_kept_part
+from distributions._engagement_links import links_part
 from distributions._estimators import (
     Missing,
     Reader,
@@ -159,8 +160,7 @@ class Profiler:
         grading_part(self, profile)
         results_kept_part(self, profile)  # before the calibration, which simulates it
         engagement_part(self, profile)
-        self.notes.append("engagement parameters submission_rho, gpa_rho and student_share "
-                          "are kept from the default profile: not estimated yet")
+        links_part(self, profile)  # student_share, submission and GPA on that calibration
         event_part(self, profile)
         activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)

@@ -26,6 +26,7 @@ from distributions._noisy_ties import (
     tie_path,
 )
 from distributions._tie_chain import Chain, continuous_leaves, drawn_spec, leaf, shares
+from distributions._tie_share import PersonSimulation, graded_model
 from pipeline.errors import SourceError
 
 TABLES = ("course_section_enrollment", "person")
@@ -39,10 +40,14 @@ def tie_part(p, profile: dict) -> None:
         return
     results, transform, score_rho = p.engagement_model
     per_person = _enrollments_per_student(p)
+    share = float(profile["engagement"]["student_share"])
     # an enrollment's label: its own latent and results; a person's: the mean latent of their
-    # enrollments (the generator's `person_engagement`), over all their results
+    # enrollments (the generator's `person_engagement`), over their graded results
     sims = {"course_section_enrollment": (Simulation(results, transform), 1.0),
-            "person": (Simulation(results * per_person, transform), 1.0)}
+            "person": (PersonSimulation(results, transform, per_person, share,
+                                        graded_model(profile), profile["tables"][
+                                            "learner_activity"]["rows"].get(
+                                            "per_grandparent")), 1.0)}
     ties: dict = {}
     for table in TABLES:
         extras = profile["tables"].get(table, {}).get("extras", {})

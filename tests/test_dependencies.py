@@ -274,3 +274,79 @@ def test_teachers_have_no_outcome_and_no_registration_day(one_enrollment):
     assert roles["Student"][1] == roles["Student"][2] == roles["Student"][0], roles
     assert abs(_cramers_v(got) - _cramers_v(want)) <= TOLERANCE, (_cramers_v(got),
                                                                   _cramers_v(want))
+
+
+def _pair_icc(path) -> float:
+    """Pairwise correlation of the mean score ratios of two enrollments of one student."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        a, b = con.sql(f"""
+            WITH res AS (SELECT r.person_id AS pid, a.course_offering_id AS off,
+                                r.published_score / a.points_possible AS x
+                         FROM {ENTITY}.learner_activity_result r
+                         JOIN {ENTITY}.learner_activity a USING (learner_activity_id)
+                         WHERE r.published_score IS NOT NULL AND a.points_possible > 0),
+                 per AS (SELECT pid, off, AVG(x) AS mx FROM res GROUP BY ALL)
+            SELECT p.mx, q.mx FROM per p JOIN per q ON p.pid = q.pid AND p.off < q.off
+            """).fetchnumpy().values()
+    both = np.concatenate([a, b])
+    return float(np.mean((a - both.mean()) * (b - both.mean())) / both.var())
+
+
+def test_students_share_as_little_as_the_source_s(planted):
+    """The source's students share less of their engagement between enrollments (pairwise
+    correlation of their courses' mean scores 0.18) than the default's student_share 0.5
+    gives: learned, the generated correlation follows the source's."""
+    source, profile, warehouse = planted
+    want, got = _pair_icc(source), _pair_icc(warehouse)
+    assert want < 0.3
+    assert abs(got - want) <= TOLERANCE, (got, want)
+    assert profile["engagement"]["student_share"] < 0.4
+
+
+def _gpa_scores(path) -> tuple[np.ndarray, np.ndarray]:
+    """(GPA, the enrollment's mean score ratio) per grade row with both."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.sql(f"""
+            WITH res AS (SELECT r.person_id AS pid, a.course_offering_id AS off,
+                                r.published_score / a.points_possible AS x
+                         FROM {ENTITY}.learner_activity_result r
+                         JOIN {ENTITY}.learner_activity a USING (learner_activity_id)
+                         WHERE r.published_score IS NOT NULL AND a.points_possible > 0),
+                 per AS (SELECT pid, off, AVG(x) AS mx FROM res GROUP BY ALL)
+            SELECT g.gpa_cumulative_excluding_course_grade AS gpa, per.mx
+            FROM {ENTITY}.course_grade g JOIN {ENTITY}.course_section s USING (course_section_id)
+            JOIN per ON per.pid = g.person_id AND per.off = s.course_offering_id
+            WHERE g.gpa_cumulative_excluding_course_grade IS NOT NULL""").fetchnumpy()
+    return rows["gpa"], rows["mx"]
+
+
+def test_gpa_follows_the_course_score_as_the_source_s(planted):
+    """The source's GPA is its course's final score / 25: it follows the enrollment's own
+    score (Spearman 0.90), not the student's other courses. Drawn on the student's part of
+    engagement (the default's gpa_rho 0.7) it could not; learned, it keeps the source's
+    Spearman within 0.05."""
+    source, profile, warehouse = planted
+    want = stats.spearmanr(*_gpa_scores(source)).statistic
+    got = stats.spearmanr(*_gpa_scores(warehouse)).statistic
+    assert want > 0.8
+    assert abs(got - want) <= TOLERANCE, (got, want)
+    assert profile["engagement"]["gpa_enrollment_rho"] > 0.5
+
+
+def test_one_enrollment_per_student_keeps_the_default_share(tmp_path):
+    """A source whose students each hold one enrollment tells nothing of what a student's
+    enrollments share: student_share stays the default's, with a note saying why, and GPA
+    is drawn on the enrollment's engagement as a whole."""
+    source = write_duckdb(tmp_path / "one.duckdb", institution(
+        shape_of("one_term", students=400, terms_per_student=(1.0,))))
+    out = tmp_path / "profile.json"
+    assert main(["profile", "--source", str(source), "--out", str(out)]) == 0
+    engagement = json.loads(out.read_text())["engagement"]
+    notes = json.loads(out.with_suffix(".privacy.json").read_text())["notes"]
+    assert engagement["student_share"] == 0.5
+    assert any(n.startswith("/engagement/student_share: kept the default") for n in notes)
+    assert any("drawn on the enrollment's engagement" in n for n in notes)

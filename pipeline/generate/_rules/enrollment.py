@@ -248,8 +248,13 @@ def _baseline_engagement(engine: Engine, rows: np.ndarray, people: np.ndarray) -
     """Engagement before any scenario effect: the student's part (`student_share` of its
     variance) plus the enrollment's own."""
     share = float(engine.profile["engagement"]["student_share"])
-    own = engine.normal(KEY, "engagement", rows)
+    own = own_engagement(engine, rows)
     return np.sqrt(share) * student_latent(engine, people) + np.sqrt(1 - share) * own
+
+
+def own_engagement(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    """The enrollment's own part of engagement (apart from the student's)."""
+    return engine.normal(KEY, "engagement", rows)
 
 
 def person_engagement(engine: Engine, people: np.ndarray) -> np.ndarray:

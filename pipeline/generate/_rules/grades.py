@@ -16,7 +16,7 @@ from scipy import special
 from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._rules.enrollment import KEY as ENROLLMENT
-from pipeline.generate._rules.enrollment import student_latent
+from pipeline.generate._rules.enrollment import own_engagement, student_latent
 from pipeline.generate._rules.gradebook import (
     RESULT,
     activity_values,
@@ -150,10 +150,19 @@ def _cumulative_gpa(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
 
 
 def _gpa_scores(engine: Engine, enrollments: np.ndarray) -> np.ndarray:
+    """GPA's copula score: `gpa_rho` on the student's part of engagement and, where a
+    source's GPA follows the course's own score (`gpa_enrollment_rho`, learned from how
+    little a student's GPA rows agree), on the enrollment's own part; the rest the
+    person's own noise."""
     people = engine.fk_rows(ENROLLMENT, "person_id", enrollments)
     rho = float(engine.profile["engagement"]["gpa_rho"])
-    return rho * student_latent(engine, people) + np.sqrt(1 - rho * rho) * engine.normal(
-        GRADE, "gpa", people)
+    own = float(engine.profile["engagement"].get("gpa_enrollment_rho", 0.0))
+    noise = engine.normal(GRADE, "gpa", people)
+    if not own:  # the default: a GPA of the student alone
+        return rho * student_latent(engine, people) + np.sqrt(1 - rho * rho) * noise
+    rest = np.sqrt(max(1 - rho * rho - own * own, 0.0))
+    return rho * student_latent(engine, people) + own * own_engagement(engine, enrollments) \
+        + rest * noise
 
 
 def _rank_among_grades(engine: Engine, scores: np.ndarray) -> np.ndarray:
