@@ -102,8 +102,8 @@ def merge_profiles(paths: list[str]):
     out["calendar"] = merged_calendar(merge, out["settings"]["fte"])
     out["structure"] = merged_structure(merge, out["calendar"], out["settings"]["fte"])
     for key in ("institution", "engagement", "events"):
-        present = [(p[key], w) for p, w in zip(merge.profiles, merge.fte_terms, strict=True)
-                   if key in p]
+        present = [(_absent_filled(key, p[key], merge.profiles), w)
+                   for p, w in zip(merge.profiles, merge.fte_terms, strict=True) if key in p]
         if present:
             out[key] = _merge_value(*zip(*present, strict=True), merge)
     if "engagement" in out:
@@ -121,6 +121,19 @@ def merge_profiles(paths: list[str]):
         merge.notes.append(f"{path}: dropped, its given value is not among the pooled "
                            "column's values (the institutions' columns were pooled apart)")
     return ProfileResult(out, merged_manifest(merge), merge.notes)
+
+
+# optional values whose absence is itself a value: a profile without gpa_enrollment_rho draws
+# GPA on the student alone (0), so it weighs in at 0 rather than dropping out of the mean
+# (which pooled 0.7 and 1.0 into gpa_rho 0.35 with gpa_enrollment_rho 1.0, squares over 1)
+_ABSENT_MEANS = {"engagement": {"gpa_enrollment_rho": 0.0}}
+
+
+def _absent_filled(key: str, section: dict, profiles: list[dict]) -> dict:
+    """`section` with each of _ABSENT_MEANS[key] that another profile has filled in."""
+    given = {name: value for name, value in _ABSENT_MEANS.get(key, {}).items()
+             if name not in section and any(name in p.get(key, {}) for p in profiles)}
+    return {**section, **given} if given else section
 
 
 def _merge_ties(merge: Merge) -> dict:

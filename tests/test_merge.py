@@ -349,3 +349,25 @@ def test_a_consortium_of_more_than_forty_terms_merges(institutions, tmp_path):
     for start in range(0, 44, 4):
         got = document["calendar"]["terms"][start:start + len(own)]
         assert [{k: t.get(k) for k in ("activities", "due_date")} for t in got] == own
+
+
+def test_gpa_drawn_on_the_student_alone_weighs_in_at_zero(institutions, tmp_path):
+    """A profile without gpa_enrollment_rho draws GPA on the student alone: merged with one
+    whose GPA follows the course's own score, it counts as 0 in the FTE-weighted mean (left
+    out, it made gpa_rho 0.35 beside gpa_enrollment_rho 1.0: squares over 1, past the
+    profile schema's bound)."""
+    _, profile = institutions["b"]
+    members = []
+    for name, rhos in (("own", {"gpa_rho": 0.0, "gpa_enrollment_rho": 1.0}),
+                       ("student", {"gpa_rho": 0.7})):
+        member = json.loads(profile.read_text())
+        member["engagement"].pop("gpa_enrollment_rho", None)
+        member["engagement"].update(rhos)
+        members.append(tmp_path / f"{name}.json")
+        members[-1].write_text(json.dumps(member))
+        shutil.copy(profile.with_name("b.privacy.json"), tmp_path / f"{name}.privacy.json")
+    merged = tmp_path / "consortium.json"
+    assert main(["profile", "merge", *map(str, members), "--out", str(merged)]) == 0
+    engagement = json.loads(merged.read_text())["engagement"]
+    assert engagement["gpa_rho"] == pytest.approx(0.35, abs=1e-3)
+    assert engagement["gpa_enrollment_rho"] == pytest.approx(0.5, abs=1e-3)
