@@ -385,5 +385,6 @@ ENGAGEMENT_REACH = {
     "activity_rho": EFFECT_REACH["event_rate"],
     "withdrawal_rho": EFFECT_REACH["withdrawal"],
     "gpa_rho": ("course_grade",),
+    "gpa_enrollment_rho": ("course_grade",),
     "student_share": EFFECT_REACH["withdrawal"],  # every enrollment's engagement
 }
