@@ -29,7 +29,7 @@ import yaml
 
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
-from distributions._text import decoded, read_bounded, undecodable
+from distributions._text import decoded, number_problem, read_bounded, undecodable
 from pipeline.errors import ScenarioError, shorten
 
 MAX_BYTES = 4 * 2**20
@@ -111,6 +111,9 @@ def parse_scenario(data: bytes, source: str) -> object:
         raise ScenarioError(source, [("", f"not valid YAML{where}: {reason}")]) from None
     except RecursionError:
         raise ScenarioError(source, [("", "nested too deeply")]) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ScenarioError(source, [("", f"cannot read a value: {number_problem(error)}")]
+                            ) from None
 
 
 class _RepeatedKey(ValueError):
