@@ -2,8 +2,9 @@
 Python cannot convert (thousands of digits, 30 February), NaN literals and nesting past the
 parser's recursion; a Parquet file naming one column twice, a table's files disagreeing on
 a key's type, a table of hundreds of columns; outputs that would overwrite or delete an
-input (a profile inside the folder a run replaces, `profile --out` inside the source), and
-a privacy manifest that is a device or a folder."""
+input (a profile inside the folder a run replaces, `profile --out` inside the source), a
+path whose name is longer than a file system takes, and a privacy manifest that is a
+device or a folder."""
 
 from __future__ import annotations
 
@@ -139,6 +140,11 @@ FLAG_EDGES = [
     _with(_scenario_in_a_finished_run, _flags("scenario-inside-its-out", [], [
         "--scenario", "w/x/s.yaml is inside"], command=[
         *GENERATE, "--scenario", "{d}/w/x/s.yaml", "--out", "{d}/w"])),
+    # before: an OSError traceback ("File name too long") from the first os.stat
+    _flags("out-name-300-bytes", [], ["--out", "is 300 bytes long", "at most 255"],
+           command=[*GENERATE, "--out", "{d}/" + "a" * 300]),
+    _flags("profile-out-name-300-bytes", [], ["--out", "is 305 bytes long"], command=[
+        "profile", "--source", "{d}/src", "--out", "{d}/" + "a" * 300 + ".json"]),
 ]
 
 EDGE_CASES += SOURCE_EDGES + FLAG_EDGES
