@@ -140,11 +140,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def validate_scenario(document: object, source: str, catalog: dict | None = None) -> None:
     """Raise ScenarioError listing every problem of `document`, or return quietly."""
-    problems = _schema_problems(document)
+    problems = _non_finite(document) or _schema_problems(document)
     if not problems:
         problems = semantic_problems(document, catalog)
     if problems:
         raise ScenarioError(source, problems)
+
+
+def _non_finite(document: object) -> list[tuple[str, str]]:
+    """Every NaN or infinite number (YAML's .nan and .inf, JSON's NaN and 1e999), with its
+    path: the schema's bounds let them through (NaN compares false with any bound), and a
+    NaN score_rho or an infinite lambda reached the generator (a traceback, or counts cast
+    from infinity). Walked without recursion: any depth the parser took is fine."""
+    problems, stack = [], [((), document)]
+    while stack:
+        parts, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            problems.append((pointer(parts), f"{node} is not a finite number"))
+        elif isinstance(node, dict | list):
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack += [((*parts, key), child) for key, child in items]
+    return sorted(problems)
 
 
 def _schema_problems(document: object) -> list[tuple[str, str]]:
