@@ -54,6 +54,12 @@ EDGE_CASES = [
     _scenario("yaml-5000-digits", "name: x\nengagement: {score_rho: " + "9" * 5000 + "}\n",
               ["a number of 5000 digits"]),
     _scenario("yaml-impossible-date", "name: x\nstarts: 2024-02-30\n", ["day is out of range"]),
+    # before: a traceback in the generator (NaN passes every bound of the schema), and exit 0
+    # with a lambda of infinity (counts cast from it)
+    _scenario("score-rho-nan", "name: x\nengagement: {score_rho: .nan}\n",
+              ["/engagement/score_rho: nan is not a finite number"]),
+    _scenario("lambda-infinite", "name: x\ncolumns:\n  person:\n    shoe: {family: Poisson, "
+              "lambda: .inf}\n", ["/columns/person/shoe/lambda: inf is not a finite number"]),
 ]
 
 
@@ -140,6 +146,10 @@ FLAG_EDGES = [
     _with(_scenario_in_a_finished_run, _flags("scenario-inside-its-out", [], [
         "--scenario", "w/x/s.yaml is inside"], command=[
         *GENERATE, "--scenario", "{d}/w/x/s.yaml", "--out", "{d}/w"])),
+    # before: an IsADirectoryError traceback after the export was made
+    _with(lambda folder: (folder / "x.csv").mkdir(), _flags(
+        "export-out-a-folder-named-csv", ["export-distributions", "--out", "{d}/x.csv"],
+        ["x.csv: a folder"], command=[])),
     # before: an OSError traceback ("File name too long") from the first os.stat
     _flags("out-name-300-bytes", [], ["--out", "is 300 bytes long", "at most 255"],
            command=[*GENERATE, "--out", "{d}/" + "a" * 300]),
