@@ -16,13 +16,20 @@ def folded(name: str) -> str:
 
 def refuse_case_clash(where: str, columns: list[str]) -> None:
     """A SourceError naming `where` (a file, or a source and table) and the two columns whose
-    names differ only in case: folded to lower case, one would hide the other."""
+    names are the same, or differ only in case: folded to lower case, one would hide the
+    other (DuckDB reads the second of a file's two `sex` columns as `sex_1`, which no
+    profile reads: one of the two would be profiled silently)."""
     seen: dict[str, str] = {}
     for column in columns:
-        other = seen.setdefault(folded(column), column)
-        if other != column:
-            raise SourceError(f"{where}: columns {other!r} and {column!r} have the same name "
-                              "in lower case (column names are case-insensitive); rename one")
+        other = seen.get(folded(column))
+        if other is None:
+            seen[folded(column)] = column
+            continue
+        if other == column:
+            raise SourceError(f"{where}: two columns are named {column!r}; rename or drop "
+                              "one")
+        raise SourceError(f"{where}: columns {other!r} and {column!r} have the same name "
+                          "in lower case (column names are case-insensitive); rename one")
 
 
 def folded_note(table: str, columns: list[str]) -> str | None:

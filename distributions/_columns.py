@@ -27,6 +27,8 @@ FREE_TEXT_LENGTH = 40  # mean characters above which text is free text, not a ca
 NEAR_UNIQUE = 0.5  # distinct/non-null above which strings identify rows, not group them
 EMAIL = r"^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$"
 PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# candidate columns counted per scan of a table (each COUNT(DISTINCT) holds its own hash table)
+STATS_PER_SCAN = 64
 DAY_UNIT = "days since 1970-01-01"
 # registry columns that count (a section's capacity): shares of their few values where the
 # source has at most CATEGORICAL_MAX of them, as an evaluation compares them, else a range
@@ -126,7 +128,19 @@ def _skip(p, table: str, column: str, reason: str) -> None:
 
 
 def column_stats(p, table: str, columns: dict[str, str]) -> dict[str, Stats]:
-    """One scan of the table for every candidate column's counts."""
+    """Every candidate column's counts, one scan of the table per STATS_PER_SCAN columns:
+    each COUNT(DISTINCT) holds its own hash table, and a table of hundreds of columns in one
+    scan exhausted the source's memory limit (400 columns of 80 rows: out of memory)."""
+    names = list(columns)
+    stats: dict[str, Stats] = {}
+    for start in range(0, len(names), STATS_PER_SCAN):
+        chunk = names[start:start + STATS_PER_SCAN]
+        stats |= _scanned_stats(p, table, {c: columns[c] for c in chunk})
+    return stats
+
+
+def _scanned_stats(p, table: str, columns: dict[str, str]) -> dict[str, Stats]:
+    """One scan of the table for the counts of `columns`."""
     r, sql = p.reader, p.sql
     parts = []
     for i, (column, kind) in enumerate(columns.items()):

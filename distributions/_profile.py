@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-from distributions._text import decoded, read_bounded, undecodable
+from distributions._text import decoded, number_problem, read_bounded, undecodable
 from pipeline.errors import ProfileError, shorten
 from pipeline.udp._contract import value_key, when_problems
 
@@ -78,7 +78,8 @@ def parse_profile(text: str, source: str = "<profile>") -> object:
     except RecursionError:
         raise ProfileError(source, [("", f"nested deeper than {MAX_DEPTH} levels")]) from None
     except ValueError as error:  # an integer of more digits than Python converts
-        raise ProfileError(source, [("", f"not valid JSON: {error}")]) from None
+        raise ProfileError(source, [("", f"not valid JSON: {number_problem(error)}")]
+                           ) from None
 
 
 class _DuplicateKey(ValueError):

@@ -29,7 +29,7 @@ import yaml
 
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import FAMILIES, family_problems, family_type
-from distributions._text import decoded, read_bounded, undecodable
+from distributions._text import decoded, number_problem, read_bounded, undecodable
 from pipeline.errors import ScenarioError, shorten
 
 MAX_BYTES = 4 * 2**20
@@ -111,6 +111,9 @@ def parse_scenario(data: bytes, source: str) -> object:
         raise ScenarioError(source, [("", f"not valid YAML{where}: {reason}")]) from None
     except RecursionError:
         raise ScenarioError(source, [("", "nested too deeply")]) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ScenarioError(source, [("", f"cannot read a value: {number_problem(error)}")]
+                            ) from None
 
 
 class _RepeatedKey(ValueError):
@@ -137,11 +140,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def validate_scenario(document: object, source: str, catalog: dict | None = None) -> None:
     """Raise ScenarioError listing every problem of `document`, or return quietly."""
-    problems = _schema_problems(document)
+    problems = _non_finite(document) or _schema_problems(document)
     if not problems:
         problems = semantic_problems(document, catalog)
     if problems:
         raise ScenarioError(source, problems)
+
+
+def _non_finite(document: object) -> list[tuple[str, str]]:
+    """Every NaN or infinite number (YAML's .nan and .inf, JSON's NaN and 1e999), with its
+    path: the schema's bounds let them through (NaN compares false with any bound), and a
+    NaN score_rho or an infinite lambda reached the generator (a traceback, or counts cast
+    from infinity). Walked without recursion: any depth the parser took is fine."""
+    problems, stack = [], [((), document)]
+    while stack:
+        parts, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            problems.append((pointer(parts), f"{node} is not a finite number"))
+        elif isinstance(node, dict | list):
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack += [((*parts, key), child) for key, child in items]
+    return sorted(problems)
 
 
 def _schema_problems(document: object) -> list[tuple[str, str]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
+import sys
 from pathlib import Path
 
 # longest mark first: UTF-32 LE's mark begins with UTF-16 LE's
@@ -48,3 +50,14 @@ def undecodable(error: UnicodeDecodeError) -> str:
                 "of the first characters)")
     return f"the file is not {error.encoding.upper()} text, as its first bytes say " \
            f"(byte {error.start})"
+
+
+def number_problem(error: ValueError) -> str:
+    """A parser's ValueError said for a user: an integer of more digits than Python converts
+    is named as such (Python's own text tells the reader to call sys.set_int_max_str_digits,
+    which a user of the command line cannot)."""
+    found = re.search(r"value has (\d+) digits", str(error))
+    if found:
+        return (f"a number of {found.group(1)} digits (at most "
+                f"{sys.get_int_max_str_digits()} are read)")
+    return str(error)

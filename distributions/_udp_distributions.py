@@ -83,6 +83,9 @@ def write_udp_distributions(profile: dict, out: str | Path) -> int:
         raise DistributionsError(f"{out}: expected a .parquet or .csv file name")
     if not out.parent.is_dir():
         raise DistributionsError(f"{out}: the folder {out.parent} does not exist")
+    if out.is_dir():  # (os.replace would fail after the export: IsADirectoryError)
+        raise DistributionsError(f"{out}: a folder; give the export's file name, such as "
+                                 f"{out / ('udp_distributions' + out.suffix)}")
     table = export_udp_distributions(profile)
     handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(handle)

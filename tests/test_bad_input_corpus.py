@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from bad_input_corpus import EDITED_CASES, PROFILE_CASES, Case
+from bad_input_corpus_edges import EDGE_CASES
 from bad_input_corpus_flags import FLAG_CASES, SCENARIO_CASES
 from bad_input_corpus_sources import SOURCE_CASES
 from bad_input_corpus_types import TYPE_CASES
@@ -32,7 +33,7 @@ from pipeline.udp._registry import REGISTRY
 
 PREFIX = "campus-synth: error:"
 CASES = [*PROFILE_CASES, *EDITED_CASES, *FLAG_CASES, *SCENARIO_CASES, *SOURCE_CASES,
-         *TYPE_CASES]
+         *TYPE_CASES, *EDGE_CASES]
 
 
 def _snapshot(folder: Path) -> list[tuple[str, int]]:

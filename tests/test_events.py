@@ -16,6 +16,8 @@ from conftest import ROOT, connect, event_files
 from scipy import stats
 
 from pipeline.cli import main
+from pipeline.errors import OutputError
+from pipeline.outputs import read_events
 from pipeline.outputs._caliper_json import envelope
 from pipeline.udp import is_valid_combination
 from pipeline.udp._caliper import validation_errors
@@ -251,6 +253,26 @@ def test_caliper_command_names_an_unknown_id(small_warehouse, capsys):
     assert main(["caliper", "--out", str(small_warehouse), "--id", "urn:uuid:nope"]) == 2
     assert capsys.readouterr().err.strip() == \
         f"campus-synth: error: {small_warehouse}: no event with id urn:uuid:nope"
+
+
+def _damaged_event_file(out):
+    week = out / "event_store" / "expanded" / "term_week=01"
+    week.mkdir(parents=True)
+    (week / "part-00000.parquet").write_bytes(b"PAR1 cut short")
+
+
+def _not_a_duckdb_file(out):
+    (out / "warehouse.duckdb").write_text("not a DuckDB file\n")
+
+
+@pytest.mark.parametrize("damage", [_damaged_event_file, _not_a_duckdb_file])
+def test_read_events_raises_the_project_error(tmp_path, damage):
+    """`pipeline.outputs.read_events` is public: a caller other than the CLI gets the
+    project's OutputError naming the folder for events it cannot read, not DuckDB's own
+    error (the CLI alone used to translate it)."""
+    damage(tmp_path)
+    with pytest.raises(OutputError, match=f"^{tmp_path}: cannot read the events: "):
+        read_events(tmp_path)
 
 
 def test_parquet_is_cut_by_week_of_term_and_ordered_by_date(small_warehouse):

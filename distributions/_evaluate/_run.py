@@ -157,13 +157,25 @@ def _manifest_path(profile: str | None, given: str | None) -> Path | None:
     if given:
         path = Path(given)
         if not path.is_file():
-            raise EvaluateError(f"{given}: no such privacy manifest")
+            raise EvaluateError(f"{given}: {_not_a_manifest(path)}")
         return path
     if profile:
         beside = Path(profile).with_name(Path(profile).stem + ".privacy.json")
         if beside.is_file():
             return beside
     return None
+
+
+def _not_a_manifest(path: Path) -> str:
+    """What `path`, which is no regular file, is instead (a device such as /dev/zero is
+    there, but no privacy manifest: saying "no such" would send the user looking for it)."""
+    if path.is_dir():
+        return "a folder, not a privacy manifest file"
+    if path.exists():
+        return "not a regular file (a device, pipe or socket), not a privacy manifest"
+    if path.is_symlink():
+        return "a symbolic link that leads nowhere, not a privacy manifest"
+    return "no such privacy manifest"
 
 
 def _rounded(value):

@@ -8,6 +8,7 @@ not the evaluation (scikit-learn, pandas, scipy.stats) nor the publish step.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -16,8 +17,10 @@ from rich.table import Table as RichTable
 
 from distributions import default_profile_path, load_profile
 from pipeline.cli._job import Reporter, RunReport, run_job
+from pipeline.cli._parser import UsageError
 from pipeline.cli._scenario_run import load_scenarios, scenario_runs
 from pipeline.cli._settings import Resolved, resolve
+from pipeline.outputs._staging import is_remote
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
 from pipeline.udp._registry import REGISTRY
 
@@ -53,7 +56,26 @@ def read_inputs(args: argparse.Namespace, beam_args: list[str]) -> Inputs:
              "event_days": args.event_days}
     resolved = resolve(profile, flags, beam_args, command=args.command)
     scenarios = load_scenarios(args.scenario)  # every file checked before anything is written
+    _refuse_inputs_in_out(args, scenarios)
     return Inputs(profile, source, resolved, scenarios)
+
+
+def _refuse_inputs_in_out(args: argparse.Namespace, scenarios: list[dict]) -> None:
+    """A profile or scenario file inside a folder the finished run replaces (OUT, or
+    OUT/<name> per scenario) would be deleted with the folder's old contents: refused
+    before anything is written."""
+    if is_remote(args.out):
+        return
+    out = os.path.realpath(os.path.expanduser(args.out))
+    replaced = [os.path.join(out, s["name"]) for s in scenarios] or [out]
+    given = [("--profile", args.profile), *(("--scenario", s) for s in args.scenario or [])]
+    for flag, path in given:
+        where = os.path.realpath(path) if path else None
+        for folder in replaced:
+            if where and where.startswith(folder + os.sep):
+                raise UsageError(f"{flag} {path} is inside {folder}, which the finished run "
+                                 "replaces: it would be deleted; move it out of --out or "
+                                 "choose another --out")
 
 
 def run_jobs(args: argparse.Namespace, console: Console, inputs: Inputs, *,

@@ -80,14 +80,26 @@ def _check_profile_flags(args: argparse.Namespace) -> None:
     if args.seed < 0:
         raise UsageError(f"--seed must be zero or positive, not {args.seed}")
     inputs = args.merge[1:] if args.merge[:1] == ["merge"] else [args.source or ""]
-    out = os.path.realpath(args.out)  # (Path.resolve raises on a symbolic link loop)
-    for given in inputs:
-        if given and os.path.realpath(given) == out:
-            raise UsageError(f"--out {args.out} is also an input: it would be overwritten")
+    _refuse_writing_inputs(args.out, [given for given in inputs if given])
     if args.merge[:1] == ["merge"] and (args.source or args.epsilon is not None):
         raise UsageError("profile merge pools profiles: --source and --epsilon are for "
                          "`profile --source`")
     _check_out(Path(args.out))
+
+
+def _refuse_writing_inputs(out: str, inputs: list[str]) -> None:
+    """Neither the profile nor its privacy manifest may be an input, nor inside a source
+    folder: written there, it would replace a table's file (`--out src/person.parquet`) or
+    be among the tables the next profiling reads."""
+    written = [os.path.realpath(path) for path in (out, manifest_path_of(Path(out)))]
+    for given in inputs:  # (os.path.realpath: Path.resolve raises on a symbolic link loop)
+        real = os.path.realpath(given)
+        if real in written:
+            raise UsageError(f"--out {out} is also an input: it would be overwritten")
+        if os.path.isdir(real) and any(w.startswith(real + os.sep) for w in written):
+            raise UsageError(f"--out {out} is inside the source folder {given}: it would be "
+                             "written among (or over) the source's tables; choose a path "
+                             "outside it")
 
 
 def _check_out(out: Path) -> None:

@@ -25,9 +25,10 @@ from rich.console import Console
 
 from pipeline.cli._faults import guarded
 from pipeline.cli._parser import UsageError, command_parser
-from pipeline.errors import CampusSynthError
+from pipeline.errors import CampusSynthError, shorten
 
 USER_ERROR = 2
+NAME_MAX, PATH_MAX = 255, 4096  # Linux's limits (a file system may say its own NAME_MAX)
 # command → `module:function` running it, called with (args, console), and for the commands
 # that run a Beam job (BEAM_COMMANDS) also with the options left for Beam
 COMMANDS = {
@@ -85,7 +86,8 @@ def _dispatch(args: argparse.Namespace, beam_args: list[str], console: Console) 
 
 
 def _refuse_empty_paths(args: argparse.Namespace) -> None:
-    """A path flag given as "" would silently mean the default (or the current folder); a
+    """A path flag given as "" would silently mean the default (or the current folder), and
+    one with a name longer than the file system takes fails in the first os.stat; a
     counting flag out of range is refused before any work (publish's --retain after a whole
     `run --target bigquery` job, caliper's --limit after reading the events)."""
     for name in _PATH_FLAGS:
@@ -93,12 +95,34 @@ def _refuse_empty_paths(args: argparse.Namespace) -> None:
         for value in values if isinstance(values, list) else [values]:
             if value is not None and not str(value).strip():
                 raise UsageError(f"--{name.replace('_', '-')} is empty: give a path")
+            if value is not None and "://" not in str(value) and _too_long(str(value)):
+                raise UsageError(f"--{name.replace('_', '-')} {shorten(str(value), 60)}: "
+                                 f"{_too_long(str(value))}")
     for name, least in (("retain", 1), ("limit", 1)):
         if getattr(args, name, None) is not None and getattr(args, name) < least:
             raise UsageError(f"--{name} must be at least {least}, not {getattr(args, name)}")
     out = Path(str(getattr(args, "out", "") or ""))
     if out.is_symlink() and not out.exists():  # the whole job would run, then fail to move
         raise UsageError(f"--out {out}: a symbolic link that leads nowhere (or to itself)")
+
+
+def _too_long(path: str) -> str | None:
+    """What makes `path` longer than the file system takes (os.stat would raise "File name
+    too long" from deep inside a command, a traceback), or None."""
+    if len(os.fsencode(path)) >= PATH_MAX:
+        return f"the path is {len(os.fsencode(path)):,} bytes long; at most {PATH_MAX - 1:,}"
+    parent = Path(os.path.abspath(path))
+    while not os.path.exists(parent) and parent != parent.parent:  # (Path.exists raises)
+        parent = parent.parent
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = NAME_MAX
+    for part in Path(path).parts:
+        if len(os.fsencode(part)) > limit:
+            return (f"the name {shorten(part, 40)!r} is {len(os.fsencode(part)):,} bytes "
+                    f"long; a file or folder name holds at most {limit}")
+    return None
 
 
 def _bounded(message: str, width: int = 400, lines: int = 25) -> str:

@@ -34,7 +34,12 @@ def command_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text, description=text + ". Any Apache "
                                       "Beam pipeline option (e.g. --runner, "
                                       "--direct_num_workers) passes through to the job.")
-        command.add_argument("--fte", type=float, help="size in student FTE (default 20000)")
+        # a fraction is a size, not a typo: FTE weighs part-time students by their load, a
+        # profile's settings.fte has one decimal (the source's mean per term), and the plan
+        # rounds FTE / (mean load per student) to whole students
+        command.add_argument("--fte", type=float, help="size in student FTE (default 20000; "
+                             "a fraction such as 1234.5 is fine: students are FTE over the "
+                             "mean load per student, rounded)")
         command.add_argument("--seed", type=int, help="random seed (default 0)")
         command.add_argument("--terms", type=int, help="number of terms (default 2)")
         command.add_argument("--out", default="warehouse", help="output folder (./warehouse)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import PipelineError
+from pipeline.errors import OutputError, PipelineError
 from pipeline.udp._caliper import CONTEXT
 
 
@@ -88,16 +88,26 @@ def _parse(text: str) -> dt.datetime:
 
 def read_events(out: str | Path, ids: list[str] | None = None, limit: int = 3) -> list[dict]:
     """Rows of event_store.expanded from a run's output folder (its DuckDB file, or its Parquet
-    when it has none): the events `ids`, or the first `limit` by time."""
+    when it has none): the events `ids`, or the first `limit` by time. A folder it cannot
+    read (a damaged event file, a DuckDB file that is none) raises OutputError naming it,
+    for every caller, not DuckDB's own error."""
     out = Path(out)
     database, parquet = out / "warehouse.duckdb", out / "event_store" / "expanded"
+    if not database.exists() and not parquet.is_dir():
+        raise PipelineError(f"{out}: no warehouse.duckdb and no event_store/expanded Parquet")
+    try:
+        return _events(database, parquet, out, ids, limit)
+    except duckdb.Error as error:
+        raise OutputError(f"{out}: cannot read the events: {_first_line(error)}") from None
+
+
+def _events(database: Path, parquet: Path, out: Path, ids: list[str] | None,
+            limit: int) -> list[dict]:
     if database.exists():
         connection, source = duckdb.connect(str(database), read_only=True), "event_store.expanded"
-    elif parquet.is_dir():
+    else:
         connection = duckdb.connect()
         source = f"read_parquet('{parquet}/*/*.parquet', hive_partitioning = false)"
-    else:
-        raise PipelineError(f"{out}: no warehouse.duckdb and no event_store/expanded Parquet")
     with connection:
         if ids:
             rows = connection.sql(f"SELECT * FROM {source} WHERE id IN (SELECT unnest(?))",
@@ -108,3 +118,7 @@ def read_events(out: str | Path, ids: list[str] | None = None, limit: int = 3) -
             return rows
         return connection.sql(f"SELECT * FROM {source} ORDER BY event_time, id LIMIT ?",
                               params=[max(limit, 0)]).to_arrow_table().to_pylist()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)

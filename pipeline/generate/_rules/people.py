@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.generate import _catalog as cat
+from pipeline.generate import _names
 from pipeline.generate._engine import Engine, rule
 from pipeline.generate._plan import Flat, count_rule
 from pipeline.udp._schema import Table
@@ -20,9 +20,9 @@ def plan_people(engine: Engine, table: Table) -> Flat:
     return Flat(engine.facts["students"] + engine.facts["instructors"])
 
 
-_POOLS = {"Female": cat.FEMALE_FIRST_NAMES + cat.NEUTRAL_FIRST_NAMES,
-          "Male": cat.MALE_FIRST_NAMES + cat.NEUTRAL_FIRST_NAMES}
-_ANY = cat.FIRST_NAMES
+_POOLS = {"Female": _names.FEMALE_FIRST_NAMES + _names.NEUTRAL_FIRST_NAMES,
+          "Male": _names.MALE_FIRST_NAMES + _names.NEUTRAL_FIRST_NAMES}
+_ANY = _names.FIRST_NAMES
 _ALL_POOLS = pa.array([*_POOLS["Female"], *_POOLS["Male"], *_ANY])
 _POOL_START = {"Female": 0, "Male": len(_POOLS["Female"])}
 _ANY_START = len(_POOLS["Female"]) + len(_POOLS["Male"])
@@ -35,9 +35,9 @@ def _name_parts(engine: Engine, people: np.ndarray) -> tuple[pa.Array, pa.Array]
     sizes = np.array([len(_POOLS.get(c, _ANY)) for c in sex.categories] + [len(_ANY)])
     u = engine.uniform("person", "first_name", people)
     first = starts[sex.codes] + (u * sizes[sex.codes]).astype(np.int64)
-    last = engine.uniform("person", "last_name", people) * len(cat.LAST_NAMES)
+    last = engine.uniform("person", "last_name", people) * len(_names.LAST_NAMES)
     return (_ALL_POOLS.take(pa.array(first)),
-            pc.take(pa.array(cat.LAST_NAMES), pa.array(last.astype(np.int64))))
+            pc.take(pa.array(_names.LAST_NAMES), pa.array(last.astype(np.int64))))
 
 
 @rule("person_name")
