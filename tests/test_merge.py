@@ -186,8 +186,10 @@ def test_withdrawn_scores_match_the_union(consortium, tmp_path):
     own withdrawal, the merged institution's withdrawn are as close to the union's as the two
     institutions generated each from its own profile (within 0.03, about half the noise of
     either KS at ~480 withdrawn): the merge loses nothing of them. (Not held to KS 0.05:
-    `a` generated alone misses its own withdrawn's final scores by KS ~0.1 at this size,
-    0.16 at 2,000 students, which no merge can mend.)"""
+    `a` generated alone missed its own withdrawn's final scores by KS ~0.1 at this size,
+    0.16 at 2,000 students, which no merge can mend; since their random missing share
+    counts only their kept rows due after leaving, 0.06 at 2,000, merged 0.05 against
+    the two alone's 0.08 here.)"""
     sources, profiles, _, warehouse = consortium
     want = [score for score, _ in _union(sources, WITHDRAWN_FINAL)]
     alone = [_run(p, tmp_path / p.stem) for p in profiles]

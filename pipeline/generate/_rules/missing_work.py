@@ -69,8 +69,8 @@ def _missing(engine: Engine, w: Withdrawal, submit_z: np.ndarray, distinct: np.n
     spread = np.sqrt(rho_s * rho_s * var + 1.0 - rho_s * rho_s)
     enrolled, left = _class_unsubmitted(w, kept)
     missing = submit_z < rho_s * mean + spread * special.ndtri(np.clip(enrolled, 1e-9, 1 - 1e-9))
-    after_leaving = _after_withdrawal(w.engagement)
-    after = max(left - after_leaving, 0.0) / (1.0 - after_leaving)
+    after_leaving = _rows_after_leaving(w.engagement, kept["withdrawn"])
+    after = max(left - after_leaving, 0.0) / max(1.0 - after_leaving, 1e-9)
     at_random = engine.uniform(RESULT, "withdrawn_missing", rows) < after
     return np.where(withdrawn, at_random, missing)
 
@@ -83,7 +83,8 @@ def _missing_after_leaving(engine: Engine, w: Withdrawal, late: np.ndarray,
     kept = w.engagement.get("results_kept", {})
     if not all("unsubmitted" in kept.get(c, {}) for c in ("withdrawn", "enrolled")):
         return late
-    share = _class_unsubmitted(w, kept)[1] / _after_withdrawal(w.engagement)
+    share = _class_unsubmitted(w, kept)[1] / \
+        max(_rows_after_leaving(w.engagement, kept["withdrawn"]), 1e-9)
     if share >= 1.0:
         return late
     return late & (engine.uniform(RESULT, "missing_after_leaving", rows) < share)
@@ -132,6 +133,19 @@ def _missing_after_withdrawals(w: Withdrawal) -> float:
 def _kept_share(kept: dict | None) -> float:
     """The share of its course's activities an enrollment has rows for, on average."""
     return 1.0 if kept is None else (1.0 - kept["none"]) * kept["share"]
+
+
+def _rows_after_leaving(engagement: dict, kept: dict) -> float:
+    """The share of a withdrawn student's result rows due after they left. Their rows are
+    spread over the work due before leaving (work_before_leaving), so only rows beyond it
+    are late: a `kept.share` s of the course's work against the x of it due before leaving
+    (work due evenly), E[max(s − x, 0)] / s. Every row kept (s = 1): the work after leaving,
+    1 − E[x]; the source's fractions are of the rows it has, so the rows dropped count not."""
+    s = max(float(kept["share"]), 1e-9)
+    if s >= 1.0:
+        return _after_withdrawal(engagement)
+    x = withdrawal_fractions(engagement, (np.arange(1000) + 0.5) / 1000)
+    return float(np.mean(np.maximum(s - x, 0.0))) / s
 
 
 def _after_withdrawal(engagement: dict) -> float:
