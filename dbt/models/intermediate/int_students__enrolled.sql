@@ -1,5 +1,7 @@
 -- Students of each course offering: one row per person and offering they hold a Student
--- enrollment in (through any of its sections), whatever the enrollment's status.
+-- enrollment in (through any of its sections), whatever the enrollment's status, numbered
+-- (student_course_number): the one integer key level 1's session window partitions and
+-- counts the events on, instead of the (person, course) pair.
 
 with enrollments as (
 
@@ -26,7 +28,7 @@ student_enrollments as (
 
 ),
 
-final as (
+student_courses as (
 
     select
         course_offering_id,
@@ -34,6 +36,18 @@ final as (
         max(is_current) as is_current
     from student_enrollments
     group by course_offering_id, person_id
+
+),
+
+final as (
+
+    select
+        course_offering_id,
+        person_id,
+        is_current,
+        -- numbered in key order, so the same enrollments always get the same numbers
+        row_number() over (order by course_offering_id, person_id) as student_course_number
+    from student_courses
 
 )
 

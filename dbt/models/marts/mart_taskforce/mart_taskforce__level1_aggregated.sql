@@ -69,6 +69,7 @@ spine as (
     select
         students.person_id,
         students.course_offering_id,
+        students.student_course_number,
         offerings.academic_term_id,
         weeks.week_in_term,
         weeks.week_start_date,
@@ -136,9 +137,10 @@ entries_by_week as (
 
 events_by_week as (
 
+    -- per student's number in the course (int_students__enrolled), the session window's
+    -- partition: one integer key to group on and join the spine by, not the pair
     select
-        person_id,
-        course_offering_id,
+        student_course_number,
         week_in_term,
         count(*) as num_events,
         sum(starts_day) as num_view_days,  -- distinct days: each day's first event
@@ -148,7 +150,7 @@ events_by_week as (
         sum(is_tool_launch) as num_tool_launches,
         sum(is_file_view) as num_file_views
     from events
-    group by person_id, course_offering_id, week_in_term
+    group by student_course_number, week_in_term
 
 ),
 
@@ -189,8 +191,7 @@ weekly as (
         and spine.course_offering_id = entries_by_week.course_offering_id
         and spine.week_in_term = entries_by_week.week_in_term
     left join events_by_week
-        on spine.person_id = events_by_week.person_id
-        and spine.course_offering_id = events_by_week.course_offering_id
+        on spine.student_course_number = events_by_week.student_course_number
         and spine.week_in_term = events_by_week.week_in_term
 
 ),
