@@ -28,22 +28,50 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
 
 INFRA = Path(__file__).resolve().parent
-TERRAFORM = INFRA / "terraform"
+
+
+def _load_helper(name: str) -> None:
+    """Import infra/<name>.py by its path, under its own name, once."""
+    # infra/ is not a package and checks.py runs both as a script and loaded by its path
+    # (tests/infra): loading the helpers by path works either way and leaves sys.path alone
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, INFRA / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+# the Terraform and Workflows checks live in helper modules (the Workflows one imports the
+# Terraform one by name, so that one loads first); their names are re-exported here
+_load_helper("_checks_terraform")
+_load_helper("_checks_workflow")
+from _checks_terraform import (  # noqa: E402, F401
+    BASIC_ROLES,
+    PROJECT_WIDE_IMPERSONATION,
+    PROSE,
+    PUBLIC_MEMBERS,
+    TERRAFORM,
+    _locals,
+    _rel,
+    _strings,
+    check_terraform,
+    consumer_datasets,
+    load_terraform,
+    resources,
+)
+from _checks_workflow import WORKFLOW, _undefined_variables, check_workflow  # noqa: E402, F401
+
 ACCESS = TERRAFORM / "access.yaml"
 METADATA = INFRA / "dataflow" / "metadata.json"
-WORKFLOW = INFRA / "workflows" / "campus_synth.yaml"
 
-PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
-BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
-PROJECT_WIDE_IMPERSONATION = ("roles/iam.serviceAccountUser",
-                              "roles/iam.serviceAccountTokenCreator")
-PROSE = ("description", "error_message", "display_name", "title")  # text for people, not grants
 ACCESS_FIELDS = ("institution", "group", "datasets", "approver", "ticket", "expiry")
 EMAIL = re.compile(r"^[^@\s:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 # flags the parser does not have yet but whose template parameters are declared already, each
@@ -52,135 +80,6 @@ AWAITED_OPTIONS = {
     "event_scale": "--event-scale (float, fraction of the event volume), issue 3",
     "event_days": "--event-days (int, days of each term with events), issue 3",
 }
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(INFRA.parent))
-    except ValueError:
-        return str(path)
-
-
-# ---- Terraform, parsed ---------------------------------------------------------------------
-def load_terraform(folder: Path = TERRAFORM) -> dict[Path, dict]:
-    """Every .tf file under folder (modules included), parsed by python-hcl2, by path."""
-    import hcl2
-
-    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False,
-                                        explicit_blocks=False)
-    parsed = {}
-    for path in sorted(Path(folder).rglob("*.tf")):
-        if ".terraform" in path.parts:
-            continue
-        with open(path) as handle:
-            parsed[path] = hcl2.load(handle, serialization_options=options)
-    return parsed
-
-
-def resources(parsed: dict[Path, dict]):
-    """(path, type, name, body) for every resource block."""
-    for path, document in parsed.items():
-        for block in document.get("resource", []):
-            for kind, named in block.items():
-                for name, body in named.items():
-                    yield path, kind, name, body
-
-
-def _locals(parsed: dict[Path, dict]) -> dict:
-    values = {}
-    for document in parsed.values():
-        for block in document.get("locals", []):
-            values.update(block)
-    return values
-
-
-def consumer_datasets(parsed: dict[Path, dict] | None = None) -> set[str]:
-    """The consumer-facing dataset ids, from `local.consumer_datasets` in the Terraform."""
-    return set(_locals(parsed if parsed is not None else load_terraform()).get(
-        "consumer_datasets", {}))
-
-
-def _strings(value, where=()):
-    """(path of keys, string) for every string inside a parsed value."""
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key, (*where, "<key>"))
-            yield from _strings(item, (*where, key))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, where)
-
-
-def check_terraform(folder: Path = TERRAFORM) -> list[str]:
-    parsed = load_terraform(folder)
-    problems = []
-    # 1. nothing public, anywhere: resources, variable defaults, locals, module arguments, tfvars
-    for path, document in parsed.items():
-        for section, blocks in document.items():
-            for keys, text in _strings(blocks):
-                if keys and keys[-1] in PROSE:
-                    continue
-                for member in PUBLIC_MEMBERS:
-                    if re.search(rf"\b{member}\b", text):
-                        entry = ".".join(str(k) for k in keys[:3]) or section
-                        problems.append(f"{_rel(path)}: {section} {entry}: grants {member} "
-                                        f"(public access is never allowed)")
-    for path in sorted(Path(folder).rglob("*.tfvars")):
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            for member in PUBLIC_MEMBERS:
-                if re.search(rf"\b{member}\b", line):
-                    problems.append(f"{_rel(path)}:{number}: grants {member} "
-                                    f"(public access is never allowed)")
-    # 2. dataset access one way only, and never to a domain or a special group
-    for path, kind, name, body in resources(parsed):
-        where = f"{_rel(path)}: {kind}.{name}"
-        if kind.startswith("google_bigquery_dataset_iam_"):
-            problems.append(f"{where}: dataset IAM resource; dataset access is managed only by "
-                            f"google_bigquery_dataset_access entries")
-        if kind == "google_bigquery_dataset" and "access" in body:
-            problems.append(f"{where}: `access` block; dataset access is managed only by "
-                            f"google_bigquery_dataset_access entries")
-        if kind == "google_bigquery_dataset_access":
-            for field in ("domain", "special_group"):
-                if body.get(field):
-                    problems.append(f"{where}: grants a {field.replace('_', ' ')} "
-                                    f"({body[field]}); grant a group per institution")
-        # least privilege: no basic roles, no project-wide actAs or token minting, and project
-        # IAM only additive (an authoritative binding or policy would drop others' grants)
-        if kind in ("google_project_iam_binding", "google_project_iam_policy"):
-            problems.append(f"{where}: authoritative project IAM; use google_project_iam_member")
-        role = body.get("role")
-        roles = [role] if isinstance(role, str) else []
-        if isinstance(body.get("for_each"), dict):  # role/member pairs listed in for_each
-            roles += [v[0] for v in body["for_each"].values()
-                      if isinstance(v, list) and v and isinstance(v[0], str)]
-        for name_ in roles:
-            if name_ in BASIC_ROLES:
-                problems.append(f"{where}: grants the basic role {name_}; grant a predefined "
-                                f"or custom role")
-            if kind == "google_project_iam_member" and name_ in PROJECT_WIDE_IMPERSONATION:
-                problems.append(f"{where}: grants {name_} on the whole project; grant it on "
-                                f"one service account")
-        # 3. buckets closed
-        if kind == "google_storage_bucket":
-            if body.get("public_access_prevention") != "enforced":
-                problems.append(f"{where}: public_access_prevention is not \"enforced\"")
-            if body.get("uniform_bucket_level_access") is not True:
-                problems.append(f"{where}: uniform_bucket_level_access is not true")
-        # 4. every dataset labelled synthetic
-        if kind == "google_bigquery_dataset":
-            labels = body.get("labels")
-            module_labels = _locals({p: d for p, d in parsed.items()
-                                     if p.parent == path.parent}).get("labels", {})
-            synthetic = (isinstance(labels, dict)
-                         and labels.get("data_classification") == "synthetic") or (
-                isinstance(labels, str) and "local.labels" in labels
-                and module_labels.get("data_classification") == "synthetic")
-            if not synthetic:
-                problems.append(f"{where}: no data_classification=synthetic label")
-    return problems
 
 
 # ---- access.yaml ---------------------------------------------------------------------------
@@ -327,77 +226,6 @@ def check_template(path: Path = METADATA, options: dict | None = None,
             problems.append(f"{name}: pipeline option {max(action.option_strings, key=len)} "
                             f"has no parameter {dest}")
     return problems
-
-
-# ---- the Workflows definition and the Terraform that deploys it ----------------------------
-def check_workflow(path: Path = WORKFLOW, folder: Path = TERRAFORM) -> list[str]:
-    import yaml
-
-    name = _rel(path)
-    text = Path(path).read_text()
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        return [f"{name}: not YAML: {error}"]
-    if not isinstance(document, dict) or "main" not in document:
-        return [f"{name}: no `main` workflow"]
-    steps = document["main"].get("steps", [])
-    step_names = {next(iter(step)) for step in steps}
-    problems = []
-    for step in steps:
-        body = next(iter(step.values()))
-        targets = [body.get("next")] if isinstance(body, dict) else []
-        if isinstance(body, dict):
-            targets += [c.get("next") for c in body.get("switch", [])]
-        for target in filter(None, targets):
-            if target not in step_names and target not in ("end", "continue", "break"):
-                problems.append(f"{name}: step {next(iter(step))}: next {target} is not a step")
-    problems += _undefined_variables(name, document["main"], steps)
-    used = set(re.findall(r'sys\.get_env\("([A-Z0-9_]+)"\)', text)) - {
-        "GOOGLE_CLOUD_PROJECT_ID", "GOOGLE_CLOUD_PROJECT_NUMBER", "GOOGLE_CLOUD_LOCATION",
-        "GOOGLE_CLOUD_WORKFLOW_ID", "GOOGLE_CLOUD_WORKFLOW_REVISION_ID",
-        "GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID"}
-    workflows = [(p, n, b) for p, k, n, b in resources(load_terraform(folder))
-                 if k == "google_workflows_workflow"]
-    if not workflows:
-        return [*problems, f"{_rel(folder)}: no google_workflows_workflow deploys {name}"]
-    for tf_path, resource, body in workflows:
-        env = set(body.get("user_env_vars") or {})
-        for missing in sorted(used - env):
-            problems.append(f"{name}: reads {missing}, which {_rel(tf_path)} "
-                            f"google_workflows_workflow.{resource} does not set")
-        for unused in sorted(env - used):
-            problems.append(f"{_rel(tf_path)}: google_workflows_workflow.{resource} sets "
-                            f"{unused}, which {name} never reads")
-    return problems
-
-
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_WORDS = {"true", "false", "null", "in", "and", "or", "not", "True", "False"}
-
-
-def _undefined_variables(name: str, workflow: dict, steps: list) -> list[str]:
-    """Names an expression reads that no parameter, assign or result defines (typos)."""
-    defined = set(workflow.get("params", []))
-    for step in steps:
-        for _, body in step.items():
-            for assign in [*(body.get("assign", []) if isinstance(body, dict) else []),
-                           *[a for c in (body.get("switch", []) if isinstance(body, dict)
-                                         else []) for a in c.get("assign", [])]]:
-                defined.update(re.match(r"[A-Za-z_]\w*", key).group(0) for key in assign)
-            if isinstance(body, dict) and body.get("result"):
-                defined.add(body["result"])
-    problems = []
-    for step in steps:
-        step_name, body = next(iter(step.items()))
-        for _, text in _strings(body):
-            for expression in re.findall(r"\$\{(.+)\}", text):
-                bare = _STRING.sub('""', expression)
-                for match in re.finditer(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\(|\.\w+\s*\()", bare):
-                    word = match.group(1)
-                    if word not in defined and word not in _WORDS:
-                        problems.append(f"{name}: step {step_name}: {word} is never assigned")
-    return sorted(set(problems))
 
 
 # ---- checkov skips -------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from bad_input_corpus import GENERATE, SCORE, Case, _profile_case
+from bad_input_corpus_damages import RESULTS, _file
 from bad_input_corpus_flags import _flags, _scenario, _valid_profile, _with
-from bad_input_corpus_sources import RESULTS, _file, _out_case, _source_case
+from bad_input_corpus_sources import _out_case, _source_case
 from bad_input_corpus_types import _evaluated_with_manifest
 
 FTE = "/settings/fte"

@@ -15,16 +15,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from bad_input_corpus import GENERATE, SCORE, Case, _profile_case, _quantiles, default_profile
+from bad_input_corpus_damages import RESULTS, _file, _set
 from bad_input_corpus_flags import _flags, _scenario, _valid_profile, _with
-from bad_input_corpus_sources import (
-    RESULTS,
-    SOURCE_CASES,
-    _file,
-    _set,
-    _source_case,
-    tables_with_results,
-    write_duckdb,
-)
+from bad_input_corpus_sources import SOURCE_CASES, _source_case, tables_with_results, write_duckdb
 
 
 def _parquet_column(name: str, column: str, values):

@@ -4,24 +4,17 @@ message, no traceback, and nothing left behind in the output's parent folder."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from bad_input_cli import PREFIX, _assert_nothing_left, _default, _run, _squash
 from conftest import MANIFEST, event_files, manifest, run_subprocess
 
-from distributions import default_profile_path
 from pipeline.cli import main
-
-PREFIX = "campus-synth: error:"
 
 
 # ---- profile mutations --------------------------------------------------------------------
-def _default() -> dict:
-    return json.loads(default_profile_path().read_text())
-
-
 def _drop_sex(p):
     del p["tables"]["person"]["columns"]["sex"]
 
@@ -71,22 +64,6 @@ PROFILE_CASES = [
     ("profile-roles-half", "roles-half",
      "/tables/course_section_enrollment/columns/role/values"),
 ]
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _run(tmp_path: Path, capsys, args: list[str]) -> tuple[int, str, str]:
-    code = main(["run", "--fte", "300", "--event-days", "3", "--out", str(tmp_path / "w"), *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _assert_nothing_left(tmp_path: Path):
-    assert not (tmp_path / "w").exists(), "an output folder was created"
-    staged = [p.name for p in tmp_path.iterdir() if p.name.startswith(".w.")]
-    assert staged == [], f"staging folders left behind: {staged}"
 
 
 def _case_args(tmp_path, case):
@@ -226,133 +203,6 @@ def test_rerun_replaces_own_output(tmp_path, capsys):
     assert leftovers == [], f"left beside the output: {leftovers}"
 
 
-# ---- the hidden-corpus classes: every value a profile can carry -----------------------------
-# Profiles are written as text, so values Python's json accepts but JSON does not (NaN,
-# Infinity) and documents no dict can hold (nested 100,000 deep) are tested as users send them.
-def _text_with(mutate) -> str:
-    document = _default()
-    marker = mutate(document)
-    text = json.dumps(document)
-    return text.replace('"@@"', marker) if marker else text
-
-
-def _set(path: str, value):
-    def mutate(document):
-        *parents, last = path.strip("/").split("/")
-        node = document
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        node[int(last) if isinstance(node, list) else last] = "@@" if isinstance(
-            value, str) and value.startswith("RAW:") else value
-        return value[4:] if isinstance(value, str) and value.startswith("RAW:") else None
-    return mutate
-
-
-SEX_P = "/tables/person/columns/sex/values/0/p"
-SCORE = "/tables/learner_activity_result/columns/published_score"
-ROLE_STATUS = "/tables/course_section_enrollment/columns/role_status"
-LEVEL = "/tables/academic_program/columns/educational_level"
-# (id, text of the profile, texts the message must contain)
-TEXT_CASES = [
-    ("share-nan", _text_with(_set(SEX_P, "RAW:NaN")), [SEX_P, "NaN is not a finite number"]),
-    ("sd-infinity", _text_with(_set(f"{SCORE}/sd", "RAW:Infinity")), [f"{SCORE}/sd", "finite"]),
-    ("min-minus-infinity", _text_with(_set(f"{SCORE}/min", "RAW:-Infinity")),
-     [f"{SCORE}/min", "-Infinity is not a finite number"]),
-    ("mean-1e999", _text_with(_set(f"{SCORE}/mean", "RAW:1e999")), [f"{SCORE}/mean", "finite"]),
-    ("settings-fte-nan", _text_with(_set("/settings/fte", "RAW:NaN")), ["/settings/fte"]),
-    ("share-negative", _text_with(_set(SEX_P, -0.2)), [SEX_P]),
-    ("shares-sum-2", _text_with(_set(SEX_P, 1.0)), ["/tables/person/columns/sex/values",
-                                                    "sum to"]),
-    ("sd-negative", _text_with(_set(f"{SCORE}/sd", -1)), [f"{SCORE}/sd"]),
-    ("min-above-max", _text_with(_set(f"{SCORE}/min", 5)), [f"{SCORE}/min", "above max"]),
-    ("mean-outside", _text_with(_set(f"{SCORE}/mean", 7)), [f"{SCORE}/mean", "outside"]),
-    ("cell-parent-value-missing", _text_with(_set(f"{ROLE_STATUS}/cells/0/when/role",
-                                                  "Studnet")),
-     [f"{ROLE_STATUS}/cells/0/when/role", '"Studnet" is not a value of role']),
-    ("cell-parent-fk-value-missing", _text_with(_set(
-        f"{LEVEL}/cells/0/when/academic_career_id.code", "UGRDX")),
-     [f"{LEVEL}/cells/0/when/academic_career_id.code", "not a value"]),
-    ("cell-when-duplicated", _text_with(_set(f"{ROLE_STATUS}/cells/1/when/role", "Student")),
-     [f"{ROLE_STATUS}/cells/1/when", "the same as cells/0/when"]),
-    ("cell-given-unknown", _text_with(_set(f"{ROLE_STATUS}/given", ["rol"])),
-     [f"{ROLE_STATUS}"]),
-    ("not-an-object", "[1, 2, 3]", ["invalid profile at /", "not of type 'object'"]),
-    ("empty-file", "", ["not valid JSON"]),
-    ("huge-integer", _text_with(_set(f"{SCORE}/mean", "RAW:" + "9" * 5000)), ["not valid JSON"]),
-    ("nested-100000", "[" * 100_000 + "]" * 100_000, ["nested deeper than"]),
-    ("nested-500", _text_with(_set("/description", "RAW:" + "[" * 500 + "]" * 500)),
-     ["nested deeper than"]),
-]
-
-
-def _write_text(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / f"{name}.json"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _assert_refused_cleanly(tmp_path, code, out, err, expected):
-    assert code == 2, err
-    assert "Traceback" not in out + err
-    assert err.startswith(PREFIX), err[:500]
-    lines = err.rstrip("\n").split("\n")
-    assert len(lines) <= 24 and all(len(line) <= 400 for line in lines), \
-        f"{len(lines)} lines, the longest {max(map(len, lines))} characters"
-    for text in expected:
-        assert _squash(text) in _squash(err), f"{text!r} not in {err[:600]!r}"
-    _assert_nothing_left(tmp_path)
-
-
-@pytest.mark.parametrize("name, text, expected", TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
-def test_malformed_profile_text(tmp_path, capsys, name, text, expected):
-    path = _write_text(tmp_path, name, text)
-    code, out, err = _run(tmp_path, capsys, ["--profile", str(path)])
-    _assert_refused_cleanly(tmp_path, code, out, err, [str(path), *expected])
-
-
-def test_a_huge_value_gives_a_short_message(tmp_path, capsys):
-    """A 2 MB string where a probability belongs, and 400 bad probabilities: the message
-    stays a few lines of a few hundred characters ("… and N more problems")."""
-    document = _default()
-    document["tables"]["person"]["columns"]["sex"]["values"][0]["p"] = "x" * 2_000_000
-    document["tables"]["person"]["columns"]["sex"]["values"] += [
-        {"value": f"v{i}", "p": "bad"} for i in range(400)]
-    path = _write_text(tmp_path, "huge", json.dumps(document))
-    code, out, err = _run(tmp_path, capsys, ["--profile", str(path)])
-    _assert_refused_cleanly(tmp_path, code, out, err, ["more problems"])
-    assert len(err) < 6000
-
-
-def test_a_profile_too_large_to_read(tmp_path, capsys):
-    path = tmp_path / "big.json"
-    with open(path, "wb") as file:  # sparse: 70 MB on paper, nothing on disk
-        file.truncate(70 * 2**20)
-    code, out, err = _run(tmp_path, capsys, ["--profile", str(path)])
-    _assert_refused_cleanly(tmp_path, code, out, err, [str(path), "at most"])
-
-
-def test_a_folder_as_profile(tmp_path, capsys):
-    code, out, err = _run(tmp_path, capsys, ["--profile", str(tmp_path)])
-    _assert_refused_cleanly(tmp_path, code, out, err, ["cannot read the file"])
-
-
-def test_binary_profile(tmp_path, capsys):
-    path = tmp_path / "binary.json"
-    path.write_bytes(bytes(range(256)) * 4)
-    code, out, err = _run(tmp_path, capsys, ["--profile", str(path)])
-    _assert_refused_cleanly(tmp_path, code, out, err, ["cannot read the file"])
-
-
-def test_fte_from_the_profile_is_named_as_such(tmp_path, capsys):
-    document = _default()
-    document["settings"]["fte"] = 5e9
-    path = _write_text(tmp_path, "fte", json.dumps(document))
-    code, _, err = main(["generate", "--profile", str(path), "--out", str(tmp_path / "w")]), \
-        None, capsys.readouterr().err
-    assert code == 2
-    assert "the profile's settings.fte" in err and "--fte" not in err
-
-
 # ---- flags, one line each -------------------------------------------------------------------
 MORE_FLAG_CASES = [
     ("fte-infinite", ["--fte", "inf"], "--fte must be a positive"),
@@ -413,89 +263,3 @@ def test_tiny_runs_generate(tmp_path, capsys, args):
         types = {t for f in files for t in pq.read_table(f, columns=["type"])
                  .column("type").to_pylist()}
         assert types <= {"AssignableEvent", "GradeEvent"}, types
-
-
-# ---- profiling sources: fatal key and date problems, survivable dirt -----------------------
-def _source(tmp_path: Path, mutate, fmt: str = "parquet") -> Path:
-    from test_profile_inputs import small_tables, write_csv, write_parquet
-
-    tables = small_tables()
-    mutate(tables)
-    return (write_csv if fmt == "csv" else write_parquet)(tmp_path / "src", tables)
-
-
-def _drop(table: str, column: str):
-    return lambda tables: tables[table].pop(column)
-
-
-def _replace(table: str, column: str, index: int, value):
-    def mutate(tables):
-        tables[table][column] = list(tables[table][column])
-        tables[table][column][index] = value
-    return mutate
-
-
-def _add(table: str, columns: dict):
-    return lambda tables: tables.__setitem__(table, columns)
-
-
-# (id, mutation, CSV or Parquet, texts the one-line message must contain)
-SOURCE_CASES = [
-    ("person-key-absent", _drop("person", "person_id"), "parquet",
-     ["table person has no column person_id"]),
-    ("term-key-absent", _drop("academic_term", "academic_term_id"), "parquet",
-     ["table academic_term has no column academic_term_id"]),
-    ("section-join-key-absent", _drop("course_section", "course_offering_id"), "parquet",
-     ["table course_section has no column course_offering_id"]),
-    ("enrollment-person-absent", _drop("course_section_enrollment", "person_id"), "csv",
-     ["table course_section_enrollment has no column person_id"]),
-    ("activity-join-key-absent", _add("learner_activity", {"learner_activity_id": [1, 2],
-                                                           "title": ["a", "b"]}), "parquet",
-     ["table learner_activity has no column course_offering_id"]),
-    ("discussion-join-key-absent", _add("discussion", {"discussion_id": [1, 2, 3],
-                                                       "title": ["a", "b", "c"]}), "parquet",
-     ["table discussion has no column course_offering_id"]),
-    ("term-ends-before-it-begins", _replace("academic_term", "term_end_date", 0, "2024-08-01"),
-     "parquet", ["table academic_term, column term_end_date", "end before they begin"]),
-]
-
-
-@pytest.mark.parametrize("mutate, fmt, expected", [c[1:] for c in SOURCE_CASES],
-                         ids=[c[0] for c in SOURCE_CASES])
-def test_unusable_source_is_one_message(tmp_path, capsys, mutate, fmt, expected):
-    source = _source(tmp_path, mutate, fmt)
-    out = tmp_path / "profile.json"
-    code = main(["profile", "--source", str(source), "--out", str(out)])
-    captured = capsys.readouterr()
-    assert code == 2, captured.err
-    assert "Traceback" not in captured.out + captured.err
-    assert "Binder Error" not in captured.err and "Conversion Error" not in captured.err
-    assert captured.err.startswith(PREFIX) and len(captured.err.strip().split("\n")) == 1
-    for text in expected:
-        assert text in captured.err, captured.err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"], "something was written"
-
-
-def test_dirty_source_is_counted_and_noted(tmp_path, capsys):
-    """Duplicated and NULL keys and orphans are left out by the stated rule and named in the
-    notes (printed, and kept in the privacy manifest beside the profile)."""
-    def dirty(tables):
-        people, enrollments = tables["person"], tables["course_section_enrollment"]
-        for column in people:  # person 0 twice: both copies go
-            people[column] = [*people[column], people[column][0]]
-        for column in enrollments:  # one enrollment twice, and two pointing at nobody
-            enrollments[column] = [*enrollments[column], enrollments[column][5]]
-        enrollments["person_id"][10:12] = [1, 2]
-        tables["person_email"]["person_id"][3] = None
-
-    source = _source(tmp_path, dirty)
-    out = tmp_path / "profile.json"
-    assert main(["profile", "--source", str(source), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out.replace("\n", " ")
-    notes = json.loads(out.with_name("profile.privacy.json").read_text())["notes"]
-    for text in ("source table person: left out 2 row(s) with a NULL or repeated person_id",
-                 "source table course_section_enrollment: left out",
-                 "with a NULL or repeated (course_section_id, person_id, role)",
-                 "whose person_id names no person row"):
-        assert any(text in note for note in notes), (text, notes)
-        assert _squash(text) in _squash(printed)

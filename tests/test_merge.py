@@ -2,7 +2,7 @@
 consortium merges the profiles (no rows move), and the merged profile drives `run`.
 
 The consortium's institution must match the union of the sources — their tables concatenated,
-the keys of each kept apart — within issue 11's limits (test_real_sources._issue_11_misses:
+the keys of each kept apart — within issue 11's limits (real_source_checks._issue_11_misses:
 rows within 10 % per table, children per parent KS per FK, TVD/KS per column, each held to
 twice its noise floor where the sources are too small to resolve the limit). Merged here:
 - two unlike institutions: `withdrawal` (450 students, two terms, withdrawal tied to low
@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 import pytest
 from handbuilt import institution, shape_of, write_duckdb
-from test_real_sources import ROWS_TOLERANCE, _issue_11_misses
+from real_source_checks import ROWS_TOLERANCE, _issue_11_misses
 
 from pipeline.cli import main
 
