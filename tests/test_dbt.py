@@ -164,6 +164,29 @@ def test_the_event_store_is_a_view_that_follows_a_moved_folder(warehouse, tmp_pa
     assert "already reads" in capsys.readouterr().out
 
 
+def test_relink_names_what_is_missing(warehouse, tmp_path, capsys):
+    """The DuckDB file moved without the event Parquet beside it: relink exits 2 naming the
+    missing folder and leaves the view as it was (it used to say the view "already reads"
+    the folder that was not there, exit 0). A DuckDB file with no event store at all has
+    nothing to relink, and says so."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(warehouse / "warehouse.duckdb", alone)
+    assert main(["relink", "--out", str(alone)]) == 2
+    err = capsys.readouterr().err
+    assert f"{alone.resolve() / 'event_store' / 'expanded'}: not found" in err, err
+    assert "Traceback" not in err
+    with _connect(alone) as con:
+        (sql,) = con.execute("select sql from duckdb_views() where schema_name = "
+                             "'event_store'").fetchone()
+    assert str(warehouse.resolve() / "event_store" / "expanded") in sql
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    duckdb.connect(str(bare / "warehouse.duckdb")).close()
+    assert main(["relink", "--out", str(bare)]) == 0
+    assert "nothing to relink" in capsys.readouterr().out
+
+
 def test_build_without_a_warehouse_is_a_one_line_error(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err

@@ -126,6 +126,19 @@ def _create_event_view(connection, root: Path, comments: dict[str | None, str]) 
         connection.execute(f"COMMENT ON {target} IS {_quote(text)}")
 
 
+def event_store_state(warehouse: Path) -> str:
+    """What `warehouse` holds of an event store: "none" (no event_store.expanded view and no
+    Parquet beside it: a run without events), "ok" (both), "no parquet" (the view, but no
+    event_store/expanded folder beside the file: it was moved without it) or "no view"."""
+    folder = (Path(warehouse).resolve().parent / events.SCHEMA_NAME / events.TABLE_NAME).is_dir()
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        view = connection.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+            [events.SCHEMA_NAME, events.TABLE_NAME]).fetchone()[0] > 0
+    return {(False, False): "none", (True, True): "ok", (True, False): "no parquet",
+            (False, True): "no view"}[(view, folder)]
+
+
 def point_event_store(warehouse: Path) -> bool:
     """Point event_store.expanded at the Parquet beside `warehouse` (the folder it is in now)
     when it points elsewhere, e.g. after the folder moved; keeps the view's comments.
