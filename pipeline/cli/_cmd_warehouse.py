@@ -16,7 +16,7 @@ from pipeline.cli._parser import UsageError
 from pipeline.errors import OutputError, PipelineError
 from pipeline.outputs._caliper_json import envelope, read_events
 from pipeline.outputs._dbt import BigQueryTarget, build
-from pipeline.outputs._duckdb import WAREHOUSE_FILE, event_store_state, point_event_store
+from pipeline.outputs._duckdb import WAREHOUSE_FILE, point_event_store
 from pipeline.outputs._staging import clean
 from pipeline.udp._caliper import validation_errors
 from pipeline.udp._schema import ENTITY as ENTITY_SCHEMA
@@ -78,7 +78,7 @@ def relink(args: argparse.Namespace, console: Console) -> int:
         raise PipelineError(f"{warehouse}: no warehouse here (a `campus-synth run` folder "
                             "holds one)")
     _refuse_unopenable(args.out)
-    state = event_store_state(warehouse)
+    state = point_event_store(warehouse)
     expanded = Path(args.out).resolve() / "event_store" / "expanded"
     if state == "no parquet":
         raise OutputError(f"{expanded}: not found; {warehouse}'s event_store.expanded reads "
@@ -87,14 +87,10 @@ def relink(args: argparse.Namespace, console: Console) -> int:
     if state == "no view":
         raise OutputError(f"{warehouse}: no event_store.expanded view to point at "
                           f"{expanded} (not a warehouse `campus-synth run` wrote)")
-    if state == "none":
-        console.print(f"{warehouse}: no event store (a run without events): nothing to relink",
-                      markup=False, highlight=False, soft_wrap=True)
-        return 0
-    moved = point_event_store(warehouse)
-    console.print(f"{warehouse}: event_store.expanded "
-                  f"{'now reads' if moved else 'already reads'} {expanded}",
-                  markup=False, highlight=False, soft_wrap=True)
+    told = {"none": "no event store (a run without events): nothing to relink",
+            "relinked": f"event_store.expanded now reads {expanded}",
+            "in place": f"event_store.expanded already reads {expanded}"}[state]
+    console.print(f"{warehouse}: {told}", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

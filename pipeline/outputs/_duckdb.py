@@ -126,35 +126,27 @@ def _create_event_view(connection, root: Path, comments: dict[str | None, str]) 
         connection.execute(f"COMMENT ON {target} IS {_quote(text)}")
 
 
-def event_store_state(warehouse: Path) -> str:
-    """What `warehouse` holds of an event store: "none" (no event_store.expanded view and no
-    Parquet beside it: a run without events), "ok" (both), "no parquet" (the view, but no
-    event_store/expanded folder beside the file: it was moved without it) or "no view"."""
-    folder = (Path(warehouse).resolve().parent / events.SCHEMA_NAME / events.TABLE_NAME).is_dir()
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        view = connection.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-            [events.SCHEMA_NAME, events.TABLE_NAME]).fetchone()[0] > 0
-    return {(False, False): "none", (True, True): "ok", (True, False): "no parquet",
-            (False, True): "no view"}[(view, folder)]
-
-
-def point_event_store(warehouse: Path) -> bool:
+def point_event_store(warehouse: Path) -> str:
     """Point event_store.expanded at the Parquet beside `warehouse` (the folder it is in now)
-    when it points elsewhere, e.g. after the folder moved; keeps the view's comments.
-    True when it was re-pointed. Needs a writable warehouse."""
+    when it points elsewhere, e.g. after the folder moved; keeps the view's comments. Says
+    what it found: "relinked", "in place" (it read that Parquet already), "none" (no view and
+    no Parquet: a warehouse without events), "no parquet" (the view, but no
+    event_store/expanded beside the file: moved without it) or "no view". Needs a writable
+    warehouse."""
     root = Path(warehouse).resolve().parent
-    if not (root / events.SCHEMA_NAME / events.TABLE_NAME).is_dir():
-        return False
+    folder = (root / events.SCHEMA_NAME / events.TABLE_NAME).is_dir()
     with duckdb.connect(str(warehouse)) as connection:
         found = connection.execute(
             "SELECT sql, comment FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
             [events.SCHEMA_NAME, events.TABLE_NAME]).fetchall()
-        if not found or _event_pattern(root) in found[0][0]:
-            return False
+        if not (found and folder):
+            return {(False, False): "none", (True, False): "no parquet",
+                    (False, True): "no view"}[(bool(found), folder)]
+        if _event_pattern(root) in found[0][0]:
+            return "in place"
         comments = {None: found[0][1] or events.DESCRIPTION, **dict(connection.execute(
             "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND "
             "table_name = ? AND comment IS NOT NULL",
             [events.SCHEMA_NAME, events.TABLE_NAME]).fetchall())}
         _create_event_view(connection, root, comments)
-    return True
+    return "relinked"

@@ -90,9 +90,9 @@ def _spare_the_last(engine: Engine, rows: np.ndarray, local: np.ndarray, before:
     np.maximum.at(last, local[before], ordinal[before])
     m = np.bincount(local[before], minlength=len(last)).astype(float)
     is_last = before & (ordinal == last[local])
+    p0 = share ** m  # each enrollment's chance to submit none of its rows before leaving
     nothing = np.zeros(len(last), dtype=bool)
-    nothing[local[is_last]] = u[is_last] < share ** m[local[is_last]]
-    p0 = share ** m
+    nothing[local[is_last]] = u[is_last] < p0[local[is_last]]
     others = (m * share - m * p0) / np.maximum((1 - p0) * (m - 1), 1e-12)
     rate = np.clip(others, 0.0, 1.0)[local]
     return np.where(before, nothing[local] | (~is_last & (u < rate)), u < share)
