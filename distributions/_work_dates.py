@@ -13,7 +13,8 @@ at all. Here:
 - the response offset follows the same attribute (through `learner_activity_id`) where that
   tells anything about it, each cell k-checked in people;
 - the due fraction of each rank of a kind in its course (its first, second, … assignment)
-  gets its own distribution too (distributions/_due_positions.py);
+  gets its own distribution too (distributions/_due_positions.py), and the points possible
+  their Spearman with the due fraction (distributions/_points_by_due.py);
 - results of work without a due date get their own distribution, `undated.response_date`:
   when they came in, as a fraction of their term (an exam at the end of it), not an offset
   from a due date they do not have; published only with k distinct people behind it.
@@ -31,6 +32,7 @@ from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
+from distributions._points_by_due import points_by_due
 from distributions._term_work import term_work_part
 
 ACTIVITY, GROUP, RESULT = "learner_activity", "learner_activity_group", "learner_activity_result"
@@ -51,6 +53,7 @@ def work_dates_part(p, profile: dict) -> None:
     _due_times(p, profile)
     given = _condition_due(p, profile)
     due_positions(p, profile, _kind(p, profile), _frame, _attribute, _fraction)
+    points_by_due(p, profile, _frame, _fraction)
     if p.reader.has(RESULT, "response_date") and p.reader.has(RESULT, "learner_activity_id"):
         if given and p.reader.has(RESULT, "person_id"):
             _condition_response(p, profile, given)

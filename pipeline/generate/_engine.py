@@ -18,6 +18,7 @@ from scipy import special
 
 from pipeline.generate import _random
 from pipeline.generate._column_values import ARROW_TYPES, Labels, Values, to_arrow
+from pipeline.generate._links import PARTNERS, ascending, linked_column
 from pipeline.generate._samplers import compile_distribution
 from pipeline.generate._spec_values import combine, equals, leaf, ordered
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
@@ -180,6 +181,10 @@ class Engine:
             # latent, its values ordered from the lowest mean score up
             u = self._tied_uniforms(key, name, tie, rows)
             spec = ordered(spec, tie["order"])
+        link = self.profile["tables"].get(table.name, {}).get("links", {}).get(name)
+        if u is None and link and (key, link["with"]) in PARTNERS:
+            spec = ascending(spec)  # drawn on a partner's rank: _links.py
+            u = linked_column(self, key, name, spec, link)[rows]
         if u is None:
             keyed_by = self._keyed_by(table, name)
             counters = self._counters(key, keyed_by, rows)

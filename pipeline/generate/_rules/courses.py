@@ -12,6 +12,7 @@ from pipeline.generate import _catalog as cat
 from pipeline.generate import _random
 from pipeline.generate._column_values import Labels, numeric
 from pipeline.generate._engine import Engine, rule
+from pipeline.generate._links import partner
 from pipeline.generate._plan import count_rule
 from pipeline.generate._rules.calendar import term_dates
 from pipeline.generate._rules.catalog import FIRST_DEPARTMENT_ROW
@@ -293,6 +294,19 @@ def due_date(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.
         return np.where(np.isnan(fraction), np.datetime64("NaT"), due)
     lead = (engine.uniform(table.key, "updated_date", rows) * 14 * 86400).astype("timedelta64[s]")
     return np.maximum(due - lead, begin.astype("datetime64[s]") - np.timedelta64(7, "D"))
+
+
+@partner("learner_activity", "due_date")
+def due_fraction(engine: Engine, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where in its term each activity falls due (NaN: undated), and its term row: what a
+    column linked to the due date (an assignment's points) is ranked on, term by term."""
+    terms = activity_terms(engine, rows)
+    begin = term_dates(engine, "begin", terms).astype("datetime64[s]").astype(np.int64)
+    end = term_dates(engine, "end", terms).astype("datetime64[s]").astype(np.int64)
+    due = engine.column("learner_activity", "due_date", rows)
+    seconds = due.astype("datetime64[s]").astype(np.int64).astype(float)
+    seconds[np.isnat(due)] = np.nan
+    return (seconds - begin) / np.maximum(end - begin, 1), terms
 
 
 DEFAULT_DUE_SECOND = 23 * 3600 + 59 * 60  # 23:59, where the profile learned no due times
