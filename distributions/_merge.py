@@ -33,7 +33,12 @@ import numpy as np
 from distributions._merge_cells import undated_weight
 from distributions._merge_manifest import merged_manifest, read_manifest
 from distributions._merge_mix import mix
-from distributions._merge_shapes import merged_positions, pooled_list, withdrawal_part
+from distributions._merge_shapes import (
+    merged_links,
+    merged_positions,
+    pooled_list,
+    withdrawal_part,
+)
 from distributions._merge_terms import merged_calendar, merged_structure
 from distributions._mixture import mean_of
 from distributions._profile import load_profile
@@ -170,6 +175,10 @@ def _merge_table(merge: Merge, name: str) -> dict:
     merge.notes += notes
     if positions:
         out["positions"] = positions
+    links = merged_links(specs, weights)
+    out.pop("links", None)
+    if links:
+        out["links"] = links
     undated = _merge_undated(merge, name, specs)
     out.pop("undated", None)
     if undated:

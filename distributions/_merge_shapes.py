@@ -200,3 +200,19 @@ def pooled_list(values: list[list], weights: list[float]) -> list | None:
         share = sum(pooled.values()) or 1.0
         return [{**items[k], "p": round(p / share, 6)} for k, p in pooled.items()]
     return None
+
+
+def merged_links(specs: list[dict], rows) -> dict:
+    """Columns linked to a partner (an assignment's points to its due date): each Spearman
+    the mean of the institutions' that link it to the same partner as the first does,
+    weighed by their rows (activities)."""
+    out = {}
+    for name in sorted({n for s in specs for n in s.get("links", {})}):
+        parts = [(s["links"][name], w) for s, w in zip(specs, rows, strict=True)
+                 if name in s.get("links", {})]
+        parts = [(link, w) for link, w in parts if link["with"] == parts[0][0]["with"]]
+        total = sum(w for _, w in parts)
+        rho = sum(link["spearman"] * (w if total > 0 else 1) for link, w in parts) / \
+            (total if total > 0 else len(parts))
+        out[name] = {"with": parts[0][0]["with"], "spearman": round(float(rho), 4)}
+    return out

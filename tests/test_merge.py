@@ -373,3 +373,15 @@ def test_gpa_drawn_on_the_student_alone_weighs_in_at_zero(institutions, tmp_path
     engagement = json.loads(merged.read_text())["engagement"]
     assert engagement["gpa_rho"] == pytest.approx(0.35, abs=1e-3)
     assert engagement["gpa_enrollment_rho"] == pytest.approx(0.5, abs=1e-3)
+
+
+def test_points_follow_due_dates_as_the_institutions_do(consortium):
+    """Each institution's Spearman of points with due dates, weighed by its activities."""
+    _, profiles, merged, _ = consortium
+    links = [json.loads(p.read_text())["tables"]["learner_activity"]["links"]["points_possible"]
+             for p in profiles]
+    rows = [json.loads(p.with_name(f"{p.stem}.privacy.json").read_text())["tables"][
+        "learner_activity"] for p in profiles]
+    want = sum(link["spearman"] * n for link, n in zip(links, rows, strict=True)) / sum(rows)
+    got = json.loads(merged.read_text())["tables"]["learner_activity"]["links"]["points_possible"]
+    assert got["with"] == "due_date" and abs(got["spearman"] - want) < 1e-3, (got, links, rows)
