@@ -7,7 +7,7 @@ A result's score is its ratio × its assignment's points, so whatever ties point
 date ties scores to the response and graded dates. Drawn apart, that tie was chance: on the
 hand-built `events` source (2,000 students) Spearman(score, response date) was +0.096 in the
 source (points vs due fraction +0.15 over its 74 assignments, the ratios themselves flat:
-−0.003) and −0.076 generated (its points −0.07 against the due date), spearman_diff 0.17 for
+−0.003) and −0.073 generated (its points −0.07 against the due date), spearman_diff 0.17 for
 both score × date pairs. The generator draws each term's points linked to its due dates at
 this Spearman (pipeline/generate/_links.py).
 
