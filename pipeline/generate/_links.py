@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from pipeline.generate._column_values import numeric
 from pipeline.generate._spec_values import ordered
@@ -95,8 +95,7 @@ def _group_uniforms(x: np.ndarray, noise: np.ndarray, draw, target: float) -> np
 
     def miss(rho: float) -> float:
         drawn = np.asarray(draw(uniforms(rho)), dtype=float)[known]
-        found = stats.spearmanr(drawn, x[known]).statistic
-        return 0.0 if np.isnan(found) else float(found) - target  # a constant column
+        return spearman(drawn, x[known]) - target
 
     return uniforms(_solve(miss))
 
@@ -115,6 +114,21 @@ def _solve(miss: Callable[[float], float]) -> float:
             break
         lo, hi = (mid, hi) if found < 0 else (lo, mid)
     return best
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's ρ (ties at their average rank); 0 for a constant column. By hand, as
+    scipy.stats would cost `generate` its import (tests/test_layout.py)."""
+    ra, rb = _average_ranks(a), _average_ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    scale = float(np.sqrt((ra @ ra) * (rb @ rb)))
+    return float(ra @ rb) / scale if scale > 0 else 0.0
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts
+    return (first + (counts - 1) / 2.0)[inverse]
 
 
 def strata(values: np.ndarray) -> np.ndarray:
