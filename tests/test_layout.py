@@ -230,3 +230,17 @@ def test_generate_loads_neither_the_profiler_nor_the_evaluation(tmp_path):
     unused = ("scipy.stats", "sklearn", "sdmetrics", "distributions._profiler",
               "distributions._sources", "distributions._evaluate")
     assert not {m for m in loaded for e in unused if m == e or m.startswith(e + ".")}
+
+
+def test_run_loads_the_evaluation_only_when_it_evaluates(tmp_path):
+    """`run` imports scikit-learn with its evaluation, after the marts: loaded before, its
+    ~70 MiB would sit under the dbt build's peak memory (benchmarks/README.md)."""
+    code = ("import contextlib, io, json, sys\nfrom pipeline.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    code = main(['run', '--fte', '30', '--terms', '1', '--event-days', '1',"
+            " '--no-marts', '--no-evaluate', '--out', sys.argv[1]])\n"
+            "print(json.dumps([code, sorted(sys.modules)]))")
+    code, loaded = _snippet(code, tmp_path / "w", timeout=300)
+    assert code == 0 and "duckdb" in loaded and "pipeline.cli._cmd_run" in loaded
+    assert not {m for m in loaded for e in ("sklearn", "distributions._evaluate")
+                if m == e or m.startswith(e + ".")}

@@ -4,18 +4,21 @@ marts, then the evaluation; or, with `--target bigquery`, the publish."""
 from __future__ import annotations
 
 import argparse
+import importlib
 from functools import partial
 
 from rich.console import Console
 
-from distributions._evaluate import Keys, evaluate_run
 from pipeline.cli._cmd_generate import read_inputs, run_jobs
 from pipeline.cli._cmd_publish import publish_command
 from pipeline.cli._job import RunReport
 from pipeline.cli._parser import UsageError
 from pipeline.outputs._publish import connect
-from pipeline.udp._registry import REGISTRY
 
+# the evaluation's module, imported when the evaluation starts, as a command's module is
+# (pipeline/cli/_main.py): it loads scikit-learn, ~70 MiB that would otherwise sit in the
+# process under the dbt build's peak (benchmarks/README.md)
+EVALUATION = "pipeline.cli._cmd_evaluate"
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select",
                    "retain")
 
@@ -55,4 +58,4 @@ def _evaluate_after_run(args, source: str, console: Console, report: RunReport) 
     """`run` ends by evaluating the new warehouse against its profile (--no-evaluate
     skips it); the report goes to OUT/evaluation."""
     if args.evaluate and report.warehouse:
-        evaluate_run(report.out, source, Keys.from_tables(REGISTRY), console)
+        importlib.import_module(EVALUATION).evaluate_new_run(report.out, source, console)
