@@ -220,27 +220,35 @@ def test_generate_loads_neither_the_profiler_nor_the_evaluation(tmp_path):
     """`generate` imports what it uses: Beam, scipy.special, the generator; not scipy.stats,
     scikit-learn, sdmetrics or the profiler (Beam itself loads pandas and the BigQuery
     client). Checked after a real, tiny run."""
-    code = ("import contextlib, io, json, sys\nfrom pipeline.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    code = main(['generate', '--fte', '30', '--terms', '1', '--event-days', '1',"
-            " '--out', sys.argv[1]])\n"
-            "print(json.dumps([code, sorted(sys.modules)]))")
-    code, loaded = _snippet(code, tmp_path / "w", timeout=300)
+    code, loaded = _modules_after(["generate", *TINY], tmp_path / "w")
     assert code == 0 and "apache_beam" in loaded and "scipy.special" in loaded
-    unused = ("scipy.stats", "sklearn", "sdmetrics", "distributions._profiler",
-              "distributions._sources", "distributions._evaluate")
-    assert not {m for m in loaded for e in unused if m == e or m.startswith(e + ".")}
+    assert not _among(loaded, ("scipy.stats", "sklearn", "sdmetrics", "distributions._profiler",
+                               "distributions._sources", "distributions._evaluate"))
 
 
 def test_run_loads_the_evaluation_only_when_it_evaluates(tmp_path):
     """`run` imports scikit-learn with its evaluation, after the marts: loaded before, its
     ~70 MiB would sit under the dbt build's peak memory (benchmarks/README.md)."""
+    code, loaded = _modules_after(["run", *TINY, "--no-marts", "--no-evaluate"],
+                                  tmp_path / "w")
+    assert code == 0 and "duckdb" in loaded and "pipeline.cli._cmd_run" in loaded
+    assert not _among(loaded, ("sklearn", "distributions._evaluate"))
+
+
+TINY = ["--fte", "30", "--terms", "1", "--event-days", "1"]
+
+
+def _modules_after(args: list[str], out) -> tuple[int, list[str]]:
+    """The exit code of `campus-synth ARGS --out OUT` run in a fresh interpreter, and the
+    modules it left loaded."""
     code = ("import contextlib, io, json, sys\nfrom pipeline.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    code = main(['run', '--fte', '30', '--terms', '1', '--event-days', '1',"
-            " '--no-marts', '--no-evaluate', '--out', sys.argv[1]])\n"
+            f"    code = main({args!r} + ['--out', sys.argv[1]])\n"
             "print(json.dumps([code, sorted(sys.modules)]))")
-    code, loaded = _snippet(code, tmp_path / "w", timeout=300)
-    assert code == 0 and "duckdb" in loaded and "pipeline.cli._cmd_run" in loaded
-    assert not {m for m in loaded for e in ("sklearn", "distributions._evaluate")
-                if m == e or m.startswith(e + ".")}
+    code, loaded = _snippet(code, out, timeout=300)
+    return code, loaded
+
+
+def _among(loaded: list[str], packages) -> set[str]:
+    """The loaded modules that are `packages` or inside them."""
+    return {m for m in loaded for e in packages if m == e or m.startswith(e + ".")}
