@@ -48,6 +48,17 @@ def generate(tmp: Path, *args: str, command: str = "generate", name: str = "w") 
     return out
 
 
+def profile_and_run(source: Path, folder: Path, *run_args) -> tuple[dict, Path]:
+    """`campus-synth profile --source SOURCE --seed 1` into folder/profile.json, then `run`
+    from it into folder/w with `run_args` (no marts, no evaluation); the profile and the
+    warehouse file."""
+    profile = Path(folder) / "profile.json"
+    assert main(["profile", "--source", str(source), "--out", str(profile), "--seed", "1"]) == 0
+    generate(folder, "--profile", profile, "--no-marts", "--no-evaluate", *run_args,
+             command="run")
+    return json.loads(profile.read_text()), Path(folder) / "w" / "warehouse.duckdb"
+
+
 def connect(out: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the DuckDB warehouse of a `run`."""
     return duckdb.connect(str(Path(out) / "warehouse.duckdb"), read_only=True)

@@ -13,6 +13,7 @@ import dependency_metrics
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import profile_and_run
 from dependency_metrics import PERSON_COLUMNS
 from handbuilt import institution, shape_of, write_duckdb
 from scipy import stats
@@ -50,12 +51,8 @@ def _planted_source(folder):
 def planted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dependencies")
     source = _planted_source(folder)
-    profile = folder / "profile.json"
-    assert main(["profile", "--source", str(source), "--out", str(profile), "--seed", "1"]) == 0
-    out = folder / "w"
-    assert main(["run", "--profile", str(profile), "--fte", "900", "--out", str(out),
-                 "--no-marts", "--event-days", "1", "--seed", "5", "--no-evaluate"]) == 0
-    return source, json.loads(profile.read_text()), out / "warehouse.duckdb"
+    return source, *profile_and_run(source, folder, "--fte", 900, "--event-days", 1,
+                                    "--seed", 5)
 
 
 def _enrollment_scores(path) -> tuple[np.ndarray, np.ndarray]:

@@ -7,15 +7,12 @@ points drawn apart from the due date left it at 0.10 (issue 11: the source's +0.
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import numpy as np
 import pytest
+from conftest import profile_and_run
 from handbuilt import institution, shape_of, write_duckdb
 from scipy import stats
-
-from pipeline.cli import main
 
 TOLERANCE = 0.05
 ENTITY = "context_store_entity"
@@ -55,12 +52,7 @@ def _score_by_date(path) -> float:
 def planted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("points_by_due")
     source = _planted(folder)
-    profile = folder / "profile.json"
-    assert main(["profile", "--source", str(source), "--out", str(profile), "--seed", "1"]) == 0
-    out = folder / "w"
-    assert main(["run", "--profile", str(profile), "--out", str(out), "--no-marts",
-                 "--event-days", "1", "--seed", "2", "--no-evaluate"]) == 0
-    return source, json.loads(profile.read_text()), out / "warehouse.duckdb"
+    return source, *profile_and_run(source, folder, "--event-days", 1, "--seed", 2)
 
 
 def test_scores_follow_the_term_as_the_source_s(planted):
