@@ -129,6 +129,20 @@ def test_report_flags_exactly_the_planted_differences(report):
     assert document["passed"] is False and code == 1
 
 
+def test_a_failed_figure_s_line_says_how_many_columns_it_used(report, sources, capsys):
+    """The summary names a figure's first two columns and counts the rest: a detection
+    figure over a table's every column is not about the first two."""
+    real, warehouse, root = sources
+    main(["evaluate", "--real", str(real), "--synthetic", str(warehouse),
+          "--out", str(root / "again")])
+    text = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    lines = ["FAIL" + line for line in text.split("FAIL")[1:] if line.startswith(" detection")]
+    used = [f for f in report[1]["figures"] if f["kind"] == "detection"
+            and f["passed"] is False and len(f.get("columns") or []) > 2]
+    assert used and lines, (used, text)
+    assert all(f"(+{len(f['columns']) - 2} more columns)" in text for f in used), lines
+
+
 def test_report_passes_what_was_not_planted(report):
     _, document, _ = report
     judged = [f for f in document["figures"] if f["passed"] is not None

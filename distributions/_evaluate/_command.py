@@ -60,6 +60,15 @@ def good_enough(report: Report, share: float) -> bool:
     return not judged or passed / len(judged) >= share - 1e-12
 
 
+def _columns(figure) -> str:
+    """A figure's columns for one line: the first two, and how many more (a detection figure
+    uses a table's every column; the first two alone read as if they were what told the
+    rows apart)."""
+    columns = figure.columns or []
+    more = f" (+{len(columns) - 2} more columns)" if len(columns) > 2 else ""
+    return " × ".join(columns[:2]) + more
+
+
 def print_summary(console: Console, report: Report, json_path: Path, html_path: Path,
                   failures: int = SHOWN_FAILURES) -> None:
     """Counts by kind, the first failures, where the report is."""
@@ -72,8 +81,7 @@ def print_summary(console: Console, report: Report, json_path: Path, html_path: 
                           str(counts["not_applicable"]))
     console.print(table)
     for figure in report.failed()[:failures]:
-        where = ".".join(x for x in (figure.table, figure.column or
-                                     " × ".join((figure.columns or [])[:2])) if x)
+        where = ".".join(x for x in (figure.table, figure.column or _columns(figure)) if x)
         console.print(f"  FAIL {figure.kind} {where} {figure.metric} = {figure.value:.4g} "
                       f"(threshold {figure.threshold:.4g})", markup=False, highlight=False)
     hidden = len(report.failed()) - failures
