@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from distributions._engagement import Simulation, pearson, solve
-from distributions._estimators import Missing
+from distributions._estimators import Missing, mean_rank
 from distributions._event_queries import has_events
 from distributions._event_rates import EventRates
 from distributions._noisy_activity import noised_activity_tie
@@ -67,8 +67,7 @@ res AS (SELECT t.{q('person_id')} AS person, a.{q('course_offering_id')} AS offe
     a.{q('learner_activity_id')} WHERE {score} IS NOT NULL AND {points} > 0 GROUP BY 1, 2),
 j AS (SELECT counts.x, res.mx FROM counts JOIN res ON counts.person = res.person
   AND counts.offering = res.offering),
-rk AS (SELECT x, RANK() OVER (ORDER BY x) + (COUNT(*) OVER (PARTITION BY x) - 1) / 2.0 AS rx,
-  RANK() OVER (ORDER BY mx) + (COUNT(*) OVER (PARTITION BY mx) - 1) / 2.0 AS rm FROM j)
+rk AS (SELECT x, {mean_rank("x")} AS rx, {mean_rank("mx")} AS rm FROM j)
 SELECT CORR(rx, rm) AS s, AVG(x) AS m, COUNT(*) AS n FROM rk""")
     row = rows[0] if rows else None
     if row is None or not row["n"] or row["n"] < 2 * p.guard.k or row["s"] is None or \

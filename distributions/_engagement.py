@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy import optimize, special, stats
 
-from distributions._estimators import Missing
+from distributions._estimators import Missing, mean_rank
 from distributions._noisy_engagement import noised_statistics
 from distributions._withdrawal_dates import withdrawal_at_part
 from distributions._withdrawal_fractions import withdrawal_fractions
@@ -83,8 +83,7 @@ enr AS ({student_enrollments(p, withdrawn)}),
 per AS (SELECT pid, off, AVG(x) AS mx, COUNT(*) AS k, SUM(x * x) AS sxx FROM res GROUP BY 1, 2),
 j AS (SELECT enr.w, per.mx, per.k, per.sxx FROM enr JOIN per
       ON enr.pid = per.pid AND enr.off = per.off),
-ranked AS (SELECT w, RANK() OVER (ORDER BY mx) + (COUNT(*) OVER (PARTITION BY mx) - 1) / 2.0
-           AS rk FROM j)
+ranked AS (SELECT w, {mean_rank("mx")} AS rk FROM j)
 SELECT (SELECT COUNT(*) FROM j) AS n, (SELECT AVG(w) FROM j) AS withdrawn,
   (SELECT AVG(k) FROM j) AS results, (SELECT CORR(w, rk) FROM ranked) AS spearman,
   (SELECT SUM(k) FROM j) AS total, (SELECT SUM(mx * k) FROM j) AS sx,

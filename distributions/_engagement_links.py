@@ -38,7 +38,7 @@ from distributions._engagement import (
     student_enrollments,
     unsubmitted_sql,
 )
-from distributions._estimators import Missing
+from distributions._estimators import Missing, mean_rank
 from distributions._tie_share import pair_correlation, person_sums_sql, student_share_part
 from pipeline.errors import SourceError
 
@@ -78,9 +78,7 @@ def _ratios_sql(p) -> str:
             f"AS a ON t.{q('learner_activity_id')} = a.{q('learner_activity_id')}")
 
 
-_SPEARMAN = """ranked AS (SELECT RANK() OVER (ORDER BY a) + (COUNT(*) OVER (PARTITION BY a)
-  - 1) / 2.0 AS ra, RANK() OVER (ORDER BY b) + (COUNT(*) OVER (PARTITION BY b) - 1) / 2.0
-  AS rb FROM pairs)"""
+_SPEARMAN = f"ranked AS (SELECT {mean_rank('a')} AS ra, {mean_rank('b')} AS rb FROM pairs)"
 
 
 def submission_part(p, profile: dict) -> None:
@@ -188,8 +186,8 @@ SELECT (SELECT COUNT(*) FROM pairs) AS n, (SELECT AVG(k) FROM pairs) AS results,
   (SELECT CORR(ra, rb) FROM ranked) AS spearman"""
     row = p.reader.rows(sql)[0]
     spearman = row["spearman"]
-    ranks = (f"SELECT pid, off, (RANK() OVER (ORDER BY v) + (COUNT(*) OVER (PARTITION BY v) - 1) "
-             f"/ 2.0 - 0.5) / COUNT(*) OVER () AS x FROM ({grades}) AS g0")
+    ranks = (f"SELECT pid, off, ({mean_rank('v')} - 0.5) / COUNT(*) OVER () AS x "
+             f"FROM ({grades}) AS g0")
     sums = p.reader.rows(person_sums_sql(ranks, None))[0]
     exact = {name: float(sums[name] or 0.0) for name in ("n", "x", "xx", "pairs",
                                                           "cross_sum", "pair_x", "m")}

@@ -215,6 +215,14 @@ def _hist_quantile(items: list[tuple[float, float]], rank: float) -> float:
     return items[-1][0]
 
 
+def mean_rank(column: str, within: str = "") -> str:
+    """SQL of a value's rank (within the `within` partition columns, if any), ties at their
+    mean rank: Spearman's ρ is the CORR of two such ranks."""
+    ordered = f"PARTITION BY {within} ORDER BY {column}" if within else f"ORDER BY {column}"
+    tied = f"{within}, {column}" if within else column
+    return f"RANK() OVER ({ordered}) + (COUNT(*) OVER (PARTITION BY {tied}) - 1) / 2.0"
+
+
 def summarize(reader: Reader, base: str, k: int, groups: int = 0) -> dict[tuple, Summary]:
     """Summaries of `x` per group of a base query selecting `g0..g{groups-1}, x`."""
     g = [f"g{i}" for i in range(groups)]

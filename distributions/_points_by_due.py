@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+from distributions._estimators import mean_rank
+
 ACTIVITY = "learner_activity"
 PATH = f"/tables/{ACTIVITY}/links/points_possible"
 MIN_ACTIVITIES = 10  # fewer dated assignments with points: no figure worth drawing to
@@ -41,7 +43,7 @@ def points_by_due(p, profile: dict, frame, fraction) -> None:
     base = frame(p, f"{points} AS v, {fraction()} AS x, a.cs_begin AS tb, a.cs_end AS te")
     row = p.reader.rows(f"""WITH b AS (SELECT v, x, tb, te FROM ({base}) AS f
   WHERE v IS NOT NULL AND x IS NOT NULL),
-ranked AS (SELECT {_rank("v")} AS rv, {_rank("x")} AS rx FROM b)
+ranked AS (SELECT {mean_rank("v", "tb, te")} AS rv, {mean_rank("x", "tb, te")} AS rx FROM b)
 SELECT CORR(rv, rx) AS s, COUNT(*) AS n FROM ranked""")[0]
     if not row["n"] or row["n"] < MIN_ACTIVITIES or row["s"] is None or math.isnan(row["s"]):
         return
@@ -50,8 +52,3 @@ SELECT CORR(rv, rx) AS s, COUNT(*) AS n FROM ranked""")[0]
     p.notes.append(f"{PATH}: points follow the due fraction of the term at Spearman "
                    f"{spearman:+.4f} (within terms) over {int(row['n']):,} dated activities")
 
-
-def _rank(column: str) -> str:
-    """SQL of a value's rank within its term, ties at their mean rank."""
-    return (f"RANK() OVER (PARTITION BY tb, te ORDER BY {column}) + (COUNT(*) OVER "
-            f"(PARTITION BY tb, te, {column}) - 1) / 2.0")
