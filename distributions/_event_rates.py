@@ -39,7 +39,7 @@ from distributions._estimators import Missing
 from distributions._event_queries import CONTENT, QUALIFIED, TABLE, TOOL_OBJECTS, has_events
 from distributions._event_shapes import EventShapes
 from distributions._gradebook_events import gradebook_event_shares
-from pipeline.udp._caliper import is_valid_combination
+from pipeline.udp import generic_object_type, is_valid_combination
 
 
 class EventRates(EventShapes):
@@ -206,6 +206,7 @@ class EventRates(EventShapes):
     def _mix(self, path: str, cells: list[dict]) -> list[dict]:
         """Action shares; a (type, action, object type) cell of fewer than k people is
         suppressed (its events are not redistributed: the shares of the rest are kept)."""
+        cells = self._caliper_objects(path, cells)
         counts = self.guard.noise(path, {(c["type"], c["action"], c["otype"]): float(c["n"])
                                          for c in cells})
         people = {(c["type"], c["action"], c["otype"]): int(c["people"]) for c in cells}
@@ -227,6 +228,31 @@ class EventRates(EventShapes):
         total = sum(kept.values())
         return [{"type": t, "action": a, "object_type": o, "p": round(n / total, 6)}
                 for (t, a, o), n in sorted(kept.items(), key=lambda i: -i[1])]
+
+    def _caliper_objects(self, path: str, cells: list[dict]) -> list[dict]:
+        """The cells with each object type that Caliper 1.1 does not give its (type, action)
+        (a source's own kinds, such as a VLE's `forumng` or `quiz` under NavigatedTo, or no
+        type at all) counted as the generic one it does, merged and noted: the events keep
+        their tool, rate and action, where leaving them out lost the tool's whole mix. The
+        merged cell's people are its largest part's, a lower bound for the k rule."""
+        merged, renamed = {}, set()
+        for c in cells:
+            key = (c["type"], c["action"], c["otype"])
+            if c["type"] and c["action"] and not is_valid_combination(*key):
+                generic = generic_object_type(c["type"], c["action"])
+                if generic is not None:
+                    renamed.add(str(c["otype"]))
+                    key = (c["type"], c["action"], generic)
+            cell = merged.setdefault(key, {"type": key[0], "action": key[1], "otype": key[2],
+                                           "n": 0, "people": 0})
+            cell["n"] += int(c["n"])
+            cell["people"] = max(cell["people"], int(c["people"]))
+        if renamed:
+            self.p.notes.append(f"{path}: {len(renamed)} object type(s) that Caliper 1.1 does "
+                                "not give their event's action counted as its generic type "
+                                "(DigitalResource for navigation and views): "
+                                + ", ".join(sorted(renamed)[:8]))
+        return list(merged.values())
 
     def _adoption(self, exposure: dict, kind: str) -> float:
         """Offerings using the tool / offerings that could: with students, in a covered term,

@@ -226,6 +226,30 @@ def test_actions_outside_caliper_are_left_out(tmp_path, capsys):
     validate_profile(json.loads(out.read_text()))
 
 
+def test_an_apps_own_object_types_count_as_the_generic_caliper_type(tmp_path, capsys):
+    """A source converted from another platform names its objects in its own words (a VLE's
+    `oucontent`, `forumng`): the events keep their tool, rate and action, counted under the
+    generic object type Caliper 1.1 gives the action, with a note, where they were left out
+    and the whole tool with them."""
+    source = _small_source(tmp_path)
+    table = pq.read_table(source / "expanded.parquet")
+    objects = table.column("object").to_pylist()
+    for n, item in enumerate(objects):
+        if item["type"] == "VideoObject":
+            item["type"] = ("lecture_capture", "podcast")[n % 2]
+    pq.write_table(table.set_column(table.schema.get_field_index("object"), "object",
+                                    pa.array(objects)), source / "expanded.parquet")
+    out = tmp_path / "profile.json"
+    assert _profile(source, out, "--k", "10") == 0
+    printed = capsys.readouterr().out
+    assert "2 object type(s) that Caliper 1.1 does not give their event's action counted as " \
+           "its generic type" in printed and "lecture_capture, podcast" in printed
+    profile = json.loads(out.read_text())
+    assert profile["events"]["tools"]["mediahub"]["student"] == [
+        {"type": "MediaEvent", "action": "Started", "object_type": "MediaObject", "p": 1.0}]
+    validate_profile(profile)
+
+
 # ---- BigQuery -------------------------------------------------------------------------------
 def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):
     """The event SQL in BigQuery's dialect, through the real client against the emulator on

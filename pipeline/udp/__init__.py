@@ -5,7 +5,7 @@ contract (`_contract`: what a profile must say for these tables). It imports not
 campus-synth's but `pipeline.errors`.
 """
 
-from pipeline.udp._caliper import is_valid_combination, validation_errors
+from pipeline.udp._caliper import generic_object_type, is_valid_combination, validation_errors
 from pipeline.udp._contract import check_profile
 from pipeline.udp._registry import REGISTRY, Registry, profile_extras, registry_for
 from pipeline.udp._schema import ENTITY, KEYMAP, Column, ForeignKey, Layout, Table
@@ -20,6 +20,7 @@ __all__ = [
     "Registry",
     "Table",
     "check_profile",
+    "generic_object_type",
     "is_valid_combination",
     "profile_extras",
     "registry_for",

@@ -54,6 +54,14 @@ def is_valid_combination(event_type: str, action: str, object_type: str) -> bool
     return action in actions and object_type in objects
 
 
+def generic_object_type(event_type: str, action: str) -> str | None:
+    """The most generic object type Caliper 1.1 gives `action` of `event_type` (the first it
+    lists: DigitalResource for a NavigationEvent or a ViewEvent), or None where the event
+    type does not define the action: what a source's own object type is counted as."""
+    actions, objects = CALIPER_1_1.get(event_type, ((), ()))
+    return objects[0] if action in actions else None
+
+
 def validation_errors(document: dict) -> list[str]:
     """How a Caliper 1.1 envelope breaks the official JSON Schemas: the envelope's own, then
     each event's by its type; one line per problem, `data/<i>` naming the event."""
