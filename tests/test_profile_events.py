@@ -251,9 +251,11 @@ def test_an_apps_own_object_types_count_as_the_generic_caliper_type(tmp_path, ca
 
 
 # ---- BigQuery -------------------------------------------------------------------------------
-def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):
+@pytest.mark.parametrize("membership", [True, False], ids=["membership", "no-membership"])
+def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator, membership):
     """The event SQL in BigQuery's dialect, through the real client against the emulator on
-    loopback: the same `events` section as DuckDB over the same tables."""
+    loopback: the same `events` section as DuckDB over the same tables (without membership:
+    roles joined from the enrollments)."""
     import io
 
     from google.cloud import bigquery
@@ -261,8 +263,8 @@ def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator):
     from distributions._bigquery import BigQuerySource
     from distributions._profiler import profile_source
 
-    source = _small_source(tmp_path)
-    client, dataset = bigquery_emulator, "udp_events"
+    source = _small_source(tmp_path, membership=membership)
+    client, dataset = bigquery_emulator, f"udp_events_{int(membership)}"
     client.create_dataset(f"{BQ_PROJECT}.{dataset}", exists_ok=True)
     for path in sorted(source.glob("*.parquet")):
         table = pq.read_table(path)
