@@ -19,6 +19,7 @@ from scipy import special
 from pipeline.generate import _random
 from pipeline.generate._column_values import ARROW_TYPES, Labels, Values, to_arrow
 from pipeline.generate._links import PARTNERS, ascending, linked_column
+from pipeline.generate._positions import positional_uniforms
 from pipeline.generate._samplers import compile_distribution
 from pipeline.generate._spec_values import combine, equals, leaf, ordered
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
@@ -192,9 +193,24 @@ class Engine:
             by_cell = spec["kind"] == "conditional" and name in _names(table) and \
                 (table.column(name).learnable or _given_by_parents(spec)) and \
                 keyed_by in (None, ORDINAL) and 2 <= domain <= STRATIFY_MAX
-            u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain) if by_cell
-                 else self.stratified(key, name, counters, domain))
+            if keyed_by == ORDINAL and spec["kind"] == "categorical" and \
+                    self.learned(key, name) and 2 <= domain <= STRATIFY_MAX:
+                u = self._positional(key, name, spec, domain)[counters]
+            else:
+                u = (self._cell_stratified(key, name, spec, keyed_by, counters, domain)
+                     if by_cell else self.stratified(key, name, counters, domain))
         return self.draw(spec, key, rows, u)
+
+    def _positional(self, key: str, name: str, spec: dict, domain: int) -> np.ndarray:
+        """A learned catalog column's uniform per place among the parent's children
+        (_positions.py: each value its share of the places, the most frequent first)."""
+        slot = ("places", key, name, domain)
+        if slot not in self._ranks:
+            sampler = compile_distribution(spec)
+            tiebreak = _random.bits(_random.stream_key(self.seed, key, name, "places"),
+                                    np.arange(len(sampler.categories)))
+            self._ranks[slot] = positional_uniforms(sampler, domain, tiebreak)
+        return self._ranks[slot]
 
     def _cell_stratified(self, key: str, name: str, spec: dict, keyed_by: str | None,
                          counters: np.ndarray, domain: int) -> np.ndarray:
