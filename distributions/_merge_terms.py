@@ -50,7 +50,7 @@ def merged_calendar(merge, fte: float) -> dict:
                     per_fte * float(profile["settings"].get("fte") or 1.0) / fte, 6)
             # what the term held at its institution: its own activities and due dates, and
             # its withdrawal (a merged input's terms keep theirs)
-            entry.update({k: term[k] for k in ("activities", "due_date") if k in term})
+            entry.update({k: term[k] for k in ("activities", "due_date", "name") if k in term})
             entry["withdrawal"] = term.get("withdrawal") or institution_withdrawal(profile)
             listed.append(entry)
     merge.notes.append("/calendar/terms/*/withdrawal: each term keeps its institution's own "

@@ -22,7 +22,8 @@ TERM_CONTENTS = ("offerings_per_fte", "activities", "due_date", "withdrawal")
 
 def term_list(calendar: dict, n_terms: int) -> list[dict]:
     """The first `n_terms` terms: each {term_type, year, spec} (`spec`: its term type's, with
-    the listed term's own fields over it), plus a listed term's TERM_CONTENTS."""
+    the listed term's own fields over it), plus a listed term's TERM_CONTENTS and its name
+    where the source had one."""
     listed = calendar.get("terms") or []
     terms = [_listed(calendar, entry) for entry in listed[:n_terms]]
     if len(terms) < n_terms:
@@ -45,4 +46,6 @@ def _listed(calendar: dict, entry: dict) -> dict:
             **{k: entry[k] for k in TERM_OVERRIDES if k in entry}}
     out = {"term_type": entry["term_type"], "year": int(entry["year"]), "spec": spec}
     out.update({k: entry[k] for k in TERM_CONTENTS if k in entry})
+    if entry.get("name"):
+        out["name"] = entry["name"]
     return out

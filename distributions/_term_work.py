@@ -10,6 +10,7 @@ at 3,000); remapping the generated fractions onto each source term's own and wei
 term by its share of results took them to ~0.01 (measured on the generated rows in DuckDB).
 So each listed term carries:
 
+- its own name (`2013J`), where the source names its terms;
 - its own dates where its type's would move them (`begins_on_or_after`, `starts_monday`,
   `weeks`, `days`: a converted source's terms of 240 and 268 days, not 34 and 38 weeks);
 - `offerings_per_fte`: the term's course offerings over the source's FTE (a term of 4
@@ -35,6 +36,7 @@ from distributions._estimators import summarize, value_counts
 
 ACTIVITY = "learner_activity"
 PATH = "/calendar/terms"
+TERM_NAME_MAX = 64  # the profile schema's longest term name
 NEEDED = {ACTIVITY: ("course_offering_id",), "course_offering": ("academic_term_id",),
           "academic_term": ("term_begin_date", "term_end_date")}
 
@@ -57,6 +59,8 @@ def term_work_part(p, profile: dict) -> None:
     for position, term in enumerate(terms):
         entry = {"term_type": term["term_type"], "year": term["begin"].year,
                  **own_dates(term, types[term["term_type"]])}
+        if term["name"]:
+            entry["name"] = term["name"]
         if fte and term["offerings"]:
             entry["offerings_per_fte"] = round(term["offerings"] / fte, 6)
         if counts.get(position):
@@ -66,8 +70,8 @@ def term_work_part(p, profile: dict) -> None:
         listed.append(entry)
     profile["calendar"]["terms"] = listed
     p.notes.append(f"{PATH}: the source's {len(listed)} term(s) listed in order, each on its "
-                   "own dates, with its offerings per FTE, activities per offering and due "
-                   "fractions")
+                   "own dates and under its own name, with its offerings per FTE, activities "
+                   "per offering and due fractions")
 
 
 def _position(p) -> str:
@@ -87,17 +91,27 @@ def _terms(p) -> list[dict]:
     begin = s.seconds(r.col("academic_term", "term_begin_date", "time", "t"))
     end = s.seconds(r.col("academic_term", "term_end_date", "time", "t"))
     kind = r.col_or_null("academic_term", "term_type", "text", "t")
+    name = r.col_or_null("academic_term", "name", "text", "t")
     rows = r.rows(
-        f"SELECT {kind} AS term_type, {begin} AS b, {end} AS e, "
+        f"SELECT {kind} AS term_type, {name} AS name, {begin} AS b, {end} AS e, "
         f"COUNT(o.course_offering_id) AS n "
         f"FROM {r.rel('academic_term')} AS t LEFT JOIN {r.rel('course_offering')} AS o "
         f"ON o.academic_term_id = t.academic_term_id WHERE {begin} IS NOT NULL "
-        f"AND {end} IS NOT NULL GROUP BY t.academic_term_id, {kind}, {begin}, {end} "
+        f"AND {end} IS NOT NULL GROUP BY t.academic_term_id, {kind}, {name}, {begin}, {end} "
         f"ORDER BY {begin}, t.academic_term_id")
     return [{"term_type": row["term_type"] or season_of(row["b"]),
+             "name": _term_name(row["name"]),
              "begin": dt.datetime.fromtimestamp(row["b"], dt.UTC).date(),
              "end": dt.datetime.fromtimestamp(row["e"], dt.UTC).date(),
              "offerings": int(row["n"])} for row in rows]
+
+
+def _term_name(value) -> str | None:
+    """A term's own name ('2013J', 'Fall 2024'), kept as the source spells it: a label of
+    the institution's calendar, no person behind it; a blank or over-long one is left out
+    (the generator then names the term by its type and year)."""
+    text = str(value).strip() if value is not None else ""
+    return text if 0 < len(text) <= TERM_NAME_MAX else None
 
 
 def own_dates(term: dict, spec: dict) -> dict:

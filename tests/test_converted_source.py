@@ -49,6 +49,10 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "WHERE le_final_score IS NULL").fetchall()[0][0]
         generated["ranked"] = con.execute(_RANKED).fetchall()[0]
         generated["titles"] = con.execute(_TITLES).fetchall()[0]
+    generated["term_names"] = {side: _term_names(con, prefix) for side, con, prefix in (
+        ("source", duckdb.connect(), str(source) + "/"),
+        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
+         "context_store_entity."))}
     generated["subjects"] = {side: _subjects(con, prefix) for side, con, prefix in (
         ("source", duckdb.connect(), str(source) + "/"),
         ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
@@ -88,6 +92,14 @@ runs AS (SELECT o, kind, BOOL_AND(before IS NULL OR before <= title) AS ok FROM 
   GROUP BY o, kind HAVING COUNT(*) >= 2)
 SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FILTER (WHERE same > 1) FROM a),
   (SELECT COUNT(*) FROM runs), (SELECT COUNT(*) FILTER (WHERE ok) FROM runs)"""
+
+
+def _term_names(con: duckdb.DuckDBPyConnection, prefix: str) -> list[str]:
+    """The terms' names in order of their begin dates."""
+    rel = f"'{prefix}academic_term.csv'" if prefix.endswith("/") else prefix + "academic_term"
+    with con:
+        return [name for (name,) in con.execute(
+            f"SELECT name FROM {rel} ORDER BY term_begin_date").fetchall()]
 
 
 def _subjects(con: duckdb.DuckDBPyConnection, prefix: str) -> list[list[str]]:
@@ -199,6 +211,13 @@ def test_terms_follow_the_source(converted):
                                                       per_term["generated"], strict=True)
            if abs(got / want - 1) > ROWS_TOLERANCE]
     assert not off, per_term
+
+
+def test_terms_keep_their_own_names(converted):
+    """The presentations are named as the source names them ('2013B' … '2014J'), not by a
+    season and year the generator made up (academic_term.name TVD 1.0)."""
+    names = converted[3]["term_names"]
+    assert names["generated"] == names["source"] == ["2013B", "2013J", "2014B", "2014J"]
 
 
 def test_each_term_offers_the_sources_modules(converted):
