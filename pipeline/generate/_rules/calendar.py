@@ -15,8 +15,9 @@ from pipeline.udp._schema import Table
 
 def academic_calendar(calendar: dict, n_terms: int) -> list[dict]:
     """The first `n_terms` terms, in order, with their dates and breaks (a listed term's
-    name, the source's own, and its contents too: its offerings per FTE, activities per offering and due fractions, for a
-    source's terms, or a consortium's institutions', differ in size and in their work)."""
+    name, the source's own, and its contents too: its offerings per FTE, activities per
+    offering and due fractions, for a source's terms, or a consortium's institutions',
+    differ in size and in their work)."""
     return [{**_term(t["term_type"], t["year"], t["spec"]),
              **{k: t[k] for k in TERM_CONTENTS + ("name",) if k in t}}
             for t in term_list(calendar, n_terms)]
