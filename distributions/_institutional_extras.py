@@ -1,4 +1,4 @@
-"""Text extras of institutional tables (no person behind a row) given a parent row's attribute.
+"""Columns of institutional tables (no person behind a row) given another attribute.
 
 An assessment's type (TMA, CMA, Exam) in a converted dataset follows its group (one group per
 type); drawn on its own it pairs any title with any type. The Chow-Liu tree over extras
@@ -6,12 +6,23 @@ type); drawn on its own it pairs any title with any type. The Chow-Liu tree over
 column alone. Here each text extra of such a table takes as its `given` the text column of a
 parent row (one FK hop) it shares most information with, from row counts: rows of
 institutional tables are not people, so no cell is suppressed for being few.
+
+Numbers follow their row's kind too: every exam of that dataset weighs 100 and every CMA 0,
+the TMAs share the other 100; drawn on its own, a group's weight averaged 37.6 for exams and
+25.9 for CMAs. So each number of such a table that the generator draws from its
+distribution (a group's weight, a numeric extra) takes as its `given` the table's own text
+column it shares most information with over its deciles, each value its own quantiles.
 """
 
 from __future__ import annotations
 
 from distributions._dependencies import best_given, parent_nodes
-from distributions._estimators import Cell, value_counts
+from distributions._estimators import Cell, summarize, value_counts
+
+# registry numbers of institutional tables drawn through their profile distribution (a rule
+# that reads it with `engine.sample`, which draws a conditional's cells); extras always are
+DRAWN_NUMBERS = {("learner_activity_group", "group_weight")}
+DECILES = tuple(str(q) for q in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
 
 
 def institutional_extra_part(p, profile: dict) -> None:
@@ -25,6 +36,57 @@ def institutional_extra_part(p, profile: dict) -> None:
             if extra.get("type") == "string" and \
                     spec["columns"].get(column, {}).get("kind") == "categorical":
                 _condition(p, profile, table, column)
+        for column in _numbers(table, spec):
+            if p.reader.has(table, column):
+                _condition_number(p, spec["columns"], table, column)
+
+
+def _numbers(table: str, spec: dict) -> list[str]:
+    """The table's continuous columns drawn from their distribution as it stands (no unit
+    relative to another column, no link to a partner column)."""
+    extras = {c for c, e in spec.get("extras", {}).items() if e.get("type") != "string"}
+    return [c for c, d in sorted(spec["columns"].items())
+            if d.get("kind") == "continuous" and "unit" not in d
+            and c not in spec.get("links", {})
+            and (c in extras or (table, c) in DRAWN_NUMBERS)]
+
+
+def _condition_number(p, columns: dict, table: str, column: str) -> None:
+    """Condition a number on the own text column that tells most about its deciles."""
+    overall = columns[column]
+    edges = sorted({float(v) for q, v in overall.get("quantiles", {}).items() if q in DECILES})
+    texts = [c for c, d in sorted(columns.items()) if c != column and p.reader.has(table, c)
+             and _is_text(d)]
+    if not edges or not texts:
+        return
+    x = p.reader.col(table, column, "number", "t")
+    binned = " + ".join(f"CASE WHEN {x} >= {e!r} THEN 1 ELSE 0 END" for e in edges)
+    best = best_given(texts, lambda given: value_counts(p.reader, (
+        f"SELECT {p.reader.col(table, given, 'text', 't')} AS g0, {binned} AS v "
+        f"FROM {p.reader.rel(table)} AS t"), 1))
+    if best is None:
+        return
+    given, gain, _ = best
+    path = f"/tables/{table}/columns/{column}"
+    summaries = summarize(p.reader, f"SELECT {p.reader.col(table, given, 'text', 't')} AS g0, "
+                                    f"{x} AS x FROM {p.reader.rel(table)} AS t", p.guard.k, 1)
+    cells = [{"when": {given: str(value)}, "distribution": p.guard.continuous(
+                f"{path}/cells[{given}={value}]", summary, overall, people=False)}
+             for (value,), summary in sorted(summaries.items(), key=lambda i: str(i[0]))
+             if value is not None and summary.n]
+    if cells:
+        columns[column] = {"kind": "conditional", "given": [given], "cells": cells,
+                           "otherwise": overall}
+        p.notes.append(f"{path}: learned given [{given}] (MI {gain:.4f} nats over its deciles, "
+                       "the own text column it shares most with; rows of an institutional "
+                       "table): each value its own quantiles")
+
+
+def _is_text(spec: dict) -> bool:
+    """A categorical column of text values (what a conditional's cells match on)."""
+    values = spec.get("values") if spec.get("kind") == "categorical" else None
+    return bool(values) and all(isinstance(v["value"], str) for v in values
+                                if v["value"] is not None)
 
 
 def _condition(p, profile: dict, table: str, column: str) -> None:

@@ -49,6 +49,10 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "WHERE le_final_score IS NULL").fetchall()[0][0]
         generated["ranked"] = con.execute(_RANKED).fetchall()[0]
         generated["titles"] = con.execute(_TITLES).fetchall()[0]
+    generated["weights"] = {side: _weights(con, prefix) for side, con, prefix in (
+        ("source", duckdb.connect(), str(source) + "/"),
+        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
+         "context_store_entity."))}
     generated["term_names"] = {side: _term_names(con, prefix) for side, con, prefix in (
         ("source", duckdb.connect(), str(source) + "/"),
         ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
@@ -92,6 +96,16 @@ runs AS (SELECT o, kind, BOOL_AND(before IS NULL OR before <= title) AS ok FROM 
   GROUP BY o, kind HAVING COUNT(*) >= 2)
 SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FILTER (WHERE same > 1) FROM a),
   (SELECT COUNT(*) FROM runs), (SELECT COUNT(*) FILTER (WHERE ok) FROM runs)"""
+
+
+def _weights(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[str, tuple]:
+    """{group name: (min, max, mean) of its weights}."""
+    rel = (f"'{prefix}learner_activity_group.csv'" if prefix.endswith("/")
+           else prefix + "learner_activity_group")
+    with con:
+        return {name: (low, high, mean) for name, low, high, mean in con.execute(
+            f"SELECT name, min(group_weight), max(group_weight), avg(group_weight) FROM {rel} "
+            "GROUP BY name").fetchall()}
 
 
 def _term_names(con: duckdb.DuckDBPyConnection, prefix: str) -> list[str]:
@@ -211,6 +225,17 @@ def test_terms_follow_the_source(converted):
                                                       per_term["generated"], strict=True)
            if abs(got / want - 1) > ROWS_TOLERANCE]
     assert not off, per_term
+
+
+def test_group_weights_follow_their_kind(converted):
+    """Every exam weighs 100 and every CMA 0, as in the source, and the TMAs' mean is the
+    source's: a group's weight is learned given its name, and a one-value kind keeps its
+    value when a course's weights are made to add up to its total (drawn on their own,
+    exams averaged 37.6 and CMAs 25.9)."""
+    weights = converted[3]["weights"]
+    for kind in ("Exam", "CMA"):
+        assert weights["generated"][kind][:2] == weights["source"][kind][:2], weights
+    assert abs(weights["generated"]["TMA"][2] - weights["source"]["TMA"][2]) < 3, weights
 
 
 def test_terms_keep_their_own_names(converted):

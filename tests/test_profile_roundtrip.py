@@ -129,6 +129,10 @@ def test_conditional_cells_round_trip(profiled_20k, generated_20k):
 def test_continuous_means_round_trip(profiled_20k, table, name):
     got = json.loads(profiled_20k.read_text())["tables"][table]["columns"][name]
     want = load_profile()["tables"][table]["columns"][name]
+    if got["kind"] == "conditional":
+        # a dependency the generated rows hold (a group's weight given its name: courses of
+        # few groups weigh each more, and the first groups are named Assignments, Quizzes)
+        got = got["otherwise"]
     assert got["unit" if "unit" in want else "kind"] == want["unit" if "unit" in want else "kind"]
     assert got["mean"] == pytest.approx(_mean(want), rel=0.05)
 

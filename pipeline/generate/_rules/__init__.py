@@ -13,4 +13,5 @@ from pipeline.generate._rules import (  # noqa: F401  (imported for their regist
     grades,
     keymap,
     people,
+    weights,
 )

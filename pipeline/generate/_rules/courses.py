@@ -216,62 +216,6 @@ def _ranks(order: np.ndarray, group: np.ndarray) -> np.ndarray:
     return rank
 
 
-@rule("group_weight")
-def group_weight(engine: Engine, table: Table, column: str, rows: np.ndarray) -> np.ndarray:
-    """Profile weights that add up to each course's total (the profile's learned totals: a
-    source whose weights add up to 200; else 100), dealt over the whole table once (see
-    `_dealt_weights`)."""
-    slot = ("dealt_weights", table.key, column)
-    if slot not in engine.facts:
-        with engine.scratch():
-            engine.facts[slot] = _dealt_weights(engine, table, column)
-    return engine.facts[slot][rows]
-
-
-PROJECTIONS = 8  # rounds of rescale-then-remap: the KS stops improving after about five
-
-
-def _dealt_weights(engine: Engine, table: Table, column: str) -> np.ndarray:
-    """The table's weights drawn stratified from the profile, then by alternating
-    projections: rescale each course's weights to its total, give the rescaled weights the
-    drawn values rank for rank (the marginal back), repeat; the last rescale keeps every
-    total. Rescaled once, independent draws lose the marginal (a course of two groups drew
-    15 and 30 and wrote 33 and 67): group_weight's KS against a source of 66 groups went
-    from 0.09-0.12 to about 0.045 in trials on its own weights."""
-    layout = engine.layouts[table.key]
-    everyone = np.arange(layout.n_rows, dtype=np.int64)
-    parent = layout.parent_rows(everyone)
-    courses = np.arange(len(layout.counts), dtype=np.int64)
-    total = _weight_totals(engine, table, column, courses)[parent]
-    value = np.nan_to_num(numeric(engine.sample(table.key, column, everyone)))
-    drawn = np.sort(value)
-    tie = _random.bits(_random.stream_key(engine.seed, table.key, column, "tie"), everyone)
-    for _ in range(PROJECTIONS):
-        order = np.lexsort((tie, _rescaled(value, parent, total, len(courses))))
-        value = np.empty(len(everyone))
-        value[order] = drawn
-    return np.round(_rescaled(value, parent, total, len(courses)), 2)
-
-
-def _rescaled(value: np.ndarray, parent: np.ndarray, total: np.ndarray,
-              courses: int) -> np.ndarray:
-    """Each course's values scaled to add up to its total (equal shares where all are 0)."""
-    sums = np.bincount(parent, weights=value, minlength=courses)[parent]
-    count = np.bincount(parent, minlength=courses)[parent]
-    return total * np.where(sums > 0, value / np.where(sums > 0, sums, 1), 1 / count)
-
-
-def _weight_totals(engine: Engine, table: Table, column: str, parents: np.ndarray):
-    """What the weights of each parent's children add up to."""
-    spec = engine.profile["tables"].get(table.name, {}).get("totals", {}).get(column)
-    if spec is None:
-        return np.full(len(parents), 100.0)
-    parent = table.layout.parent
-    u = engine.stratified(parent, f"{table.name}.{column}.total", parents,
-                          engine.n_rows(parent))
-    return np.asarray(engine.draw(spec, parent, parents, u), dtype=float)
-
-
 def activity_terms(engine: Engine, rows: np.ndarray) -> np.ndarray:
     """Term row of each learner_activity row."""
     offerings = engine.fk_rows("learner_activity", "course_offering_id", rows)
