@@ -183,6 +183,12 @@ def _merge_table(merge: Merge, name: str) -> dict:
     out.pop("undated", None)
     if undated:
         out["undated"] = undated
+    # a timestamp is a date only where it is one at every institution
+    dates = [c for c in specs[merge.largest].get("dates", [])
+             if all(c in s.get("dates", []) for s in specs)]
+    out.pop("dates", None)
+    if dates:
+        out["dates"] = dates
     totals = _merge_totals(merge, name, specs)
     if totals:
         out["totals"] = totals

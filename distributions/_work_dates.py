@@ -28,6 +28,7 @@ person-weighted histogram over a public grid (`_noisy_continuous`).
 
 from __future__ import annotations
 
+from distributions._day_resolution import day_resolution_part
 from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
 from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
@@ -46,8 +47,10 @@ NEEDED = {ACTIVITY: ("due_date", "course_offering_id"),
 def work_dates_part(p, profile: dict) -> None:
     """Due fractions given the activity's kind, response offsets given the same, and the
     responses of undated work (after the catalog and the extras: their learned names); the
-    source's terms listed with their own offerings, activities and due fractions."""
+    source's terms listed with their own offerings, activities and due fractions; which
+    result dates are dates (_day_resolution.py)."""
     term_work_part(p, profile)
+    day_resolution_part(p, profile)
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         return
     _due_times(p, profile)

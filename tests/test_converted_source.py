@@ -49,6 +49,10 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "WHERE le_final_score IS NULL").fetchall()[0][0]
         generated["ranked"] = con.execute(_RANKED).fetchall()[0]
         generated["titles"] = con.execute(_TITLES).fetchall()[0]
+        generated["timed_responses"] = con.execute(
+            "SELECT count(*) FILTER (WHERE epoch(response_date) % 86400 <> 0), "
+            "count(response_date) FROM context_store_entity.learner_activity_result"
+        ).fetchall()[0]
     generated["weights"] = {side: _weights(con, prefix) for side, con, prefix in (
         ("source", duckdb.connect(), str(source) + "/"),
         ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
@@ -293,6 +297,18 @@ def test_notes_name_every_absent_column(converted):
         table, column = name.split(".")
         assert any((name in n or f"/tables/{table}/columns/{column}:" in n)
                    and "not in the source" in n for n in notes), name
+
+
+def test_responses_are_dates_like_the_sources(converted):
+    """The source's response dates are days (midnight): the profile lists the column in
+    its table's `dates`, and every generated response falls at midnight too (placed by its
+    hours from the due date, they had times of day the source never had), with the run's
+    own gates (events inside their term and enrollment, grading after the response) passing."""
+    assert converted[5]["tables"]["learner_activity_result"]["dates"] == ["response_date"]
+    timed, dated = converted[3]["timed_responses"]
+    assert dated > 1000 and timed == 0, (timed, dated)
+    gates = [f for f in converted[4]["figures"] if f["kind"] == "gate"]
+    assert gates and all(f["passed"] is not False for f in gates), gates
 
 
 def test_run_passes_its_own_column_figures(converted):

@@ -385,3 +385,21 @@ def test_points_follow_due_dates_as_the_institutions_do(consortium):
     want = sum(link["spearman"] * n for link, n in zip(links, rows, strict=True)) / sum(rows)
     got = json.loads(merged.read_text())["tables"]["learner_activity"]["links"]["points_possible"]
     assert got["with"] == "due_date" and abs(got["spearman"] - want) < 1e-3, (got, links, rows)
+
+
+def test_response_dates_stay_dates_only_where_every_institution_holds_dates(institutions,
+                                                                             tmp_path):
+    """A result's response date is written at midnight only where each member's source
+    holds it as dates (`dates`): one member with times of day makes the consortium's
+    responses timed again; two members with dates keep it."""
+    _, profile = institutions["b"]
+    dated = json.loads(profile.read_text())
+    dated["tables"]["learner_activity_result"]["dates"] = ["response_date"]
+    other = tmp_path / "dated.json"
+    other.write_text(json.dumps(dated))
+    shutil.copy(profile.with_name("b.privacy.json"), tmp_path / "dated.privacy.json")
+    for inputs, want in (((profile, other), None), ((other, other), ["response_date"])):
+        merged = tmp_path / "consortium.json"
+        assert main(["profile", "merge", *map(str, inputs), "--out", str(merged)]) == 0
+        results = json.loads(merged.read_text())["tables"]["learner_activity_result"]
+        assert results.get("dates") == want, inputs

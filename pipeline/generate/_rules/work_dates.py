@@ -6,7 +6,8 @@ matters); a result of work without a due date at a point of its term drawn from 
 profile's `undated.response_date` (a fraction of the term: an exam sat at its end), or,
 with a profile that has none, from the middle of the term. Both draws take the lateness
 copula's score, so the less engaged come in later. Grading follows the response by the
-profile's `graded_date` delay. Every date stays inside its term (and before a withdrawal).
+profile's `graded_date` delay. Every date stays inside its term (and before a withdrawal);
+a source holding them as dates (the profile's `dates`) gets them at midnight of their day.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def response_seconds(engine: Engine, rows: np.ndarray, core: dict,
     # a withdrawn student's late work comes in before the withdrawal, or not at all
     withdrawal = core["withdrawal"]
     last = np.where(np.isfinite(withdrawal), np.minimum(withdrawal - 1, end), end).astype(np.int64)
-    return np.clip(response, begin, np.maximum(last, begin))
+    return _at_day(engine, "response_date", np.clip(response, begin, np.maximum(last, begin)))
 
 
 def graded_dates(engine: Engine, rows: np.ndarray, core: dict, response: np.ndarray,
@@ -47,8 +48,18 @@ def graded_dates(engine: Engine, rows: np.ndarray, core: dict, response: np.ndar
     """When each result was graded (NaT where it was not): after its response, in its term."""
     end = seconds(term_dates(engine, "end", core["terms"])) + 86399
     delay = engine.sample(RESULT, "graded_date", rows)
-    graded_at = np.minimum(response + (delay * 3600).astype(np.int64), end)
+    graded_at = _at_day(engine, "graded_date",
+                        np.minimum(response + (delay * 3600).astype(np.int64), end))
     return np.where(graded, graded_at, NAT).view("datetime64[s]")
+
+
+def _at_day(engine: Engine, column: str, moments: np.ndarray) -> np.ndarray:
+    """Seconds at midnight of their day where the source holds the column as dates (the
+    profile's `dates`): a day's floor stays inside the term, before a withdrawal and in
+    order (a response's day before its grading's), since flooring keeps order."""
+    if column not in engine.profile["tables"][RESULT].get("dates", ()):
+        return moments
+    return moments - np.mod(moments, 86400)
 
 
 def seconds(dates: np.ndarray) -> np.ndarray:
