@@ -53,22 +53,9 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "SELECT count(*) FILTER (WHERE epoch(response_date) % 86400 <> 0), "
             "count(response_date) FROM context_store_entity.learner_activity_result"
         ).fetchall()[0]
-    generated["weights"] = {side: _weights(con, prefix) for side, con, prefix in (
-        ("source", duckdb.connect(), str(source) + "/"),
-        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
-         "context_store_entity."))}
-    generated["term_names"] = {side: _term_names(con, prefix) for side, con, prefix in (
-        ("source", duckdb.connect(), str(source) + "/"),
-        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
-         "context_store_entity."))}
-    generated["subjects"] = {side: _subjects(con, prefix) for side, con, prefix in (
-        ("source", duckdb.connect(), str(source) + "/"),
-        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
-         "context_store_entity."))}
-    generated["per_term"] = {side: _per_term(con, prefix) for side, con, prefix in (
-        ("source", duckdb.connect(), str(source) + "/"),
-        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
-         "context_store_entity."))}
+    for name, query in (("weights", _weights), ("term_names", _term_names),
+                        ("subjects", _subjects), ("per_term", _per_term)):
+        generated[name] = _both_sides(query, source, out)
     report, own = (json.loads((path / "report.json").read_text())
                    for path in (root / "report", out / "evaluation"))
     return manifest, report, rows, generated, own, json.loads(profile.read_text())
@@ -127,6 +114,15 @@ def _subjects(con: duckdb.DuckDBPyConnection, prefix: str) -> list[list[str]]:
         return [sorted(subjects) for (subjects,) in con.execute(
             f"SELECT list(subject) FROM {rel('course_offering')} GROUP BY academic_term_id "
             "ORDER BY academic_term_id").fetchall()]
+
+
+def _both_sides(query, source, out) -> dict:
+    """{"source": query over the source's CSV files, "generated": over the warehouse}; a
+    query takes a connection and the prefix its tables are read under."""
+    return {side: query(con, prefix) for side, con, prefix in (
+        ("source", duckdb.connect(), str(source) + "/"),
+        ("generated", duckdb.connect(str(out / "warehouse.duckdb"), read_only=True),
+         "context_store_entity."))}
 
 
 def _per_term(con: duckdb.DuckDBPyConnection, prefix: str) -> list[tuple[int, int]]:
