@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from distributions._evaluate._context import Context
 from distributions._evaluate._figures import Figure, distance_figure, not_applicable, rescale
-from distributions._evaluate._gates import EVENTS, event_frame
+from distributions._evaluate._gates import EVENTS, count_if, event_frame
 from distributions._evaluate._sql import HB, SPLITS, Side, q, split_rows
 from distributions._evaluate._stats import mean_of, tvd
 
@@ -28,6 +28,7 @@ def event_figures(ctx: Context) -> list[Figure]:
             return [not_applicable("event", EVENTS, "event_tvd", "the real source has no "
                                    "event store with terms to compare with", column="tool")]
         sides = {"real": ctx.real, "synthetic": ctx.synthetic}
+        _outside_note(ctx)
     curves = {name: _curves(ctx, side) for name, side in sides.items()}
     figures = _curve_figures(ctx, curves)
     figures += _activity_vs_score(ctx, sides)
@@ -44,7 +45,7 @@ def _curves(ctx: Context, side: Side) -> list[dict]:
 SELECT hb, tool, d, hr, count(*) FROM (
   SELECT p.{HB} hb, f.tool, f.event_day - f.term_begin d, f.hr
   FROM {event_frame(side, _tool(ctx))} f JOIN {people} p ON p.k = f.person_id
-  WHERE f.term_begin IS NOT NULL)
+  WHERE f.event_day BETWEEN f.term_begin AND f.term_end)
 GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
     out = [{h: {"day": {}, "week": {}, "hour": {}, "tool": {}} for h in (0, 1)}
            for _ in range(SPLITS)]
@@ -58,6 +59,20 @@ GROUP BY GROUPING SETS ((hb, tool, d), (hb, hr))"""
         parts["week"][week] = parts["week"].get(week, 0) + int(n)
         parts["tool"][tool] = parts["tool"].get(tool, 0) + int(n)
     return out
+
+
+def _outside_note(ctx: Context) -> None:
+    """The real events outside their term, named in a note: the generator keeps every
+    event inside its term (a converted VLE's clicks from before the start are not made),
+    so the curves compare the days inside the term on both sides."""
+    inside = count_if("f.event_day BETWEEN f.term_begin AND f.term_end")
+    total, outside = ctx.real.rows(f"SELECT count(*), count(*) - {inside} "
+                                   f"FROM {event_frame(ctx.real, _tool(ctx))} f")[0]
+    if outside:
+        ctx.notes.append(f"events: {int(outside):,} of the real source's {int(total):,} "
+                         f"events ({outside / total:.1%}) fall outside their term (or have no "
+                         "term); the generator keeps events inside the term, so the curves "
+                         "compare the days inside it")
 
 
 def _profile_diurnal(ctx: Context) -> dict[int, float] | None:
