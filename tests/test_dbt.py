@@ -24,8 +24,11 @@ from pipeline import REGISTRY
 from pipeline.cli import main
 from pipeline.outputs._dbt import PROJECT_DIR
 from pipeline.outputs._dbt_render import (
+    DISTRIBUTION_PART,
+    DISTRIBUTIONS_DIR,
     STAGING_DIR,
     render_distribution_fields,
+    render_distribution_parts,
     render_staging,
 )
 
@@ -308,6 +311,13 @@ def test_rendered_staging_layer_is_committed_and_current():
         sorted(n for n in render_staging() if n.startswith("stg_"))
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
     assert macro.read_text() == render_distribution_fields()
+    parts = render_distribution_parts()
+    for name, text in parts.items():
+        path = DISTRIBUTIONS_DIR / name
+        assert path.is_file() and path.read_text() == text, \
+            f"{path} is stale: run `python -m pipeline.outputs._dbt_render`"
+    assert sorted(p.name for p in DISTRIBUTIONS_DIR.glob(f"{DISTRIBUTION_PART}*.sql")) == \
+        sorted(n for n in parts if n.endswith(".sql"))
 
 
 # dialect-only spellings: each belongs in an adapter-dispatched macro (macros/cross_db.sql)

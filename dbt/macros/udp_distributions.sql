@@ -1,7 +1,38 @@
 {#- The SQL of udp_distributions.context_store_distributions, one field at a time (the
     fields come from distribution_fields()). udp_distribution_base selects a field's value
     (v, categorical) or measure in the profile's unit (x, continuous) with the columns it is
-    conditional on (g0, g1, ...); udp_distribution_rows aggregates it into the layout. -#}
+    conditional on (g0, g1, ...); udp_distribution_rows aggregates it into the layout;
+    udp_distribution_part is the rows of one context-store table's fields, the query of its
+    part model (models/intermediate/distributions, one table each), which the mart unions. -#}
+
+{%- macro udp_distribution_entities() -%}
+    {#- the context-store tables distribution_fields() describes, in its order: one part
+        model (int_distributions__<table>) each -#}
+    {%- set entities = [] %}
+    {%- for f in distribution_fields() if f.entity not in entities %}
+    {%- do entities.append(f.entity) %}
+    {%- endfor %}
+    {{- return(entities) }}
+{%- endmacro %}
+
+{%- macro udp_distribution_part(entity) -%}
+    {#- the rows of one table's fields, each field's unconditional rows and then its
+        conditional ones, in distribution_fields() order -#}
+    {%- set fields = distribution_fields() | selectattr('entity', 'equalto', entity) | list %}
+    {%- if not fields %}
+    {{ exceptions.raise_compiler_error("distribution_fields() has no field of " ~ entity) }}
+    {%- endif %}
+    {%- for f in fields %}
+    {{ udp_distribution_rows(f, []) }}
+    {%- if f.given %}
+    union all
+    {{ udp_distribution_rows(f, f.given) }}
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
 
 {%- macro udp_distribution_base(f) -%}
     {#- select g0.., v (categorical) or x (continuous) for one field -#}
