@@ -50,6 +50,11 @@ TARGETS = ("duckdb", "bigquery")
 MART_SCHEMAS = ("mart_general", "mart_taskforce", "mart_course_offering", "udp_distributions")
 HELPER_SCHEMA = "mart_helper"
 DUCKDB_MEMORY_LIMIT = "1500MB"  # with dbt itself (~0.4 GB), the build stays under 2 GB
+# DuckDB's spill to disk (OUT/warehouse.duckdb.tmp) is capped by its max_temp_directory_size,
+# by default 90 % of the disk's free space when it first spills; this variable sets another
+# cap (e.g. 20GB). Read into the profile, so keep it the same between builds: dbt's kept parse
+# (_parse_cache) is keyed on the profile's settings.
+SPILL_LIMIT_ENV = "CAMPUS_SYNTH_DUCKDB_SPILL_LIMIT"
 DBT_THREADS = 2  # dbt's nodes at once (DuckDB's own threads are its `threads` setting)
 PARSE_FILE = "partial_parse.msgpack"
 
@@ -82,6 +87,8 @@ def profile(target: str, warehouse: Path | None = None,
                   "threads": threads,
                   "settings": {"TimeZone": "UTC", "memory_limit": DUCKDB_MEMORY_LIMIT,
                                "preserve_insertion_order": False}}
+        if os.environ.get(SPILL_LIMIT_ENV):
+            output["settings"]["max_temp_directory_size"] = os.environ[SPILL_LIMIT_ENV]
     elif target == "bigquery":
         if bigquery is None or not bigquery.project:
             raise PipelineError("the bigquery target needs --project")
@@ -289,6 +296,15 @@ def _collect(report: BuildReport, result) -> None:
         if status in ("error", "fail", "runtime error"):
             name = getattr(node.node, "unique_id", "?")
             message = (node.message or "").strip().splitlines()
+            if "max_temp_directory_size" in (node.message or ""):
+                # DuckDB words a full spill as "Out of Memory Error: failed to offload data
+                # block ..." and names the cap on a later line
+                cap = os.environ.get(SPILL_LIMIT_ENV) or "90 % of the free disk, DuckDB's default"
+                report.failures.append(
+                    f"{name}: DuckDB's spill to disk (warehouse.duckdb.tmp) reached its cap, "
+                    f"max_temp_directory_size ({cap}): free disk space beside the warehouse, "
+                    f"set another cap in {SPILL_LIMIT_ENV}, or build a smaller warehouse")
+                continue
             report.failures.append(f"{name}: {message[0] if message else status}")
 
 
