@@ -179,11 +179,15 @@
         over the values in order, a window DuckDB sorts out of core: the median is the
         smallest value with at least half the values at or below it, averaged with the
         smallest with more than half, as quantile_cont(x, 0.5) interpolates (same bits).
-        Unconditional rows use a window without PARTITION BY, which spills (checked: 80 M
-        values under a 128 MB limit); a partitioned window holds its largest cell in memory,
+        Unconditional rows use a window without PARTITION BY, which spills, though the
+        memory its out-of-core sort needs still grows with the rows (DuckDB 2.0, 200,000 FTE,
+        learner_activity_result's 43 M response times: out of memory at 100 MB, built at
+        200 MB; quantile_cont, 2.6x faster at 20,000 FTE, failed there at 100 MB on a 64 MB
+        buffer of 4.3 M values); a partitioned window holds its largest cell in memory,
         so conditional cells are bounded by their largest cell (today only
         person__academic_term's gpa_credits_units_hours by eot_academic_load, one row per
-        student-term). -#}
+        student-term). Several such windows in one query need their memory at once, which is
+        why each table's fields are a query (and a part model) of their own. -#}
     {%- set g = udp_cell_columns(given) %}
     {%- set scale = udp_exact_scale(f) %}
     select
