@@ -226,6 +226,20 @@ def test_a_full_spill_to_disk_is_one_line_naming_the_cap():
     assert "Out of Memory" not in line
 
 
+def test_a_failed_model_is_named_with_the_databases_error():
+    """dbt's message opens with "Runtime Error in model X (path)"; the line kept is the
+    database's own (the message is the one a 200,000-FTE build got before issue 16's split)."""
+    message = ("Runtime Error in model m (models/m.sql)\n  Out of Memory Error: could not "
+               "allocate block of size 256.0 KiB (1.3 GiB/1.3 GiB used)\n  \n  Possible "
+               "solutions:\n  * Reducing the number of threads (SET threads=X)\n")
+    node = SimpleNamespace(status="error", message=message,
+                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
+    report = BuildReport("duckdb", "build", 1.0)
+    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
+    assert report.failures == ["model.campus_synth.m: Out of Memory Error: could not allocate "
+                               "block of size 256.0 KiB (1.3 GiB/1.3 GiB used)"]
+
+
 def test_the_spill_cap_goes_into_the_profile_when_set(monkeypatch):
     settings = profile("duckdb", Path("w.duckdb"))[PROFILE_NAME]["outputs"]["duckdb"]["settings"]
     assert "max_temp_directory_size" not in settings  # DuckDB's default: 90 % of the free disk

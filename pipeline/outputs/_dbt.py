@@ -289,6 +289,11 @@ def _release_duckdb() -> None:
             manager._ENV = None
 
 
+# the first line of dbt's message for a failed node, which names the node again; the
+# database's own error (e.g. DuckDB's "Out of Memory Error: ...") is on the next line
+_DBT_ERROR_HEADERS = ("Runtime Error in ", "Database Error in ", "Compilation Error in ")
+
+
 def _collect(report: BuildReport, result) -> None:
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node.status, "value", node.status))
@@ -305,7 +310,10 @@ def _collect(report: BuildReport, result) -> None:
                     f"max_temp_directory_size ({cap}): free disk space beside the warehouse, "
                     f"set another cap in {SPILL_LIMIT_ENV}, or build a smaller warehouse")
                 continue
-            report.failures.append(f"{name}: {message[0] if message else status}")
+            lines = [line.strip() for line in message if line.strip()]
+            if len(lines) > 1 and lines[0].startswith(_DBT_ERROR_HEADERS):
+                lines = lines[1:]  # "Runtime Error in model X (path)": the node is named already
+            report.failures.append(f"{name}: {lines[0] if lines else status}")
 
 
 def has_event_store(warehouse: Path) -> bool:
