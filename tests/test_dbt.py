@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
@@ -22,10 +23,20 @@ from conftest import part_files
 
 from pipeline import REGISTRY
 from pipeline.cli import main
-from pipeline.outputs._dbt import PROJECT_DIR
+from pipeline.outputs._dbt import (
+    PROFILE_NAME,
+    PROJECT_DIR,
+    SPILL_LIMIT_ENV,
+    BuildReport,
+    _collect,
+    profile,
+)
 from pipeline.outputs._dbt_render import (
+    DISTRIBUTION_PART,
+    DISTRIBUTIONS_DIR,
     STAGING_DIR,
     render_distribution_fields,
+    render_distribution_parts,
     render_staging,
 )
 
@@ -195,6 +206,48 @@ def test_build_without_a_warehouse_is_a_one_line_error(tmp_path, capsys):
     assert "--project" in capsys.readouterr().err
 
 
+def test_a_full_spill_to_disk_is_one_line_naming_the_cap():
+    """DuckDB words a spill that reached max_temp_directory_size as an out-of-memory error
+    ("failed to offload data block") and names the cap on its second line; the build's
+    error names the cap and what to do, on one line. The message is DuckDB's own, taken
+    from a sort under memory_limit 100MB and max_temp_directory_size 10MB."""
+    message = ("Out of Memory Error: failed to offload data block of size 256.0 KiB "
+               "(9.4 MiB/9.5 MiB used).\nThis limit was set by the 'max_temp_directory_size' "
+               "setting.\nBy default, this setting utilizes the available disk space on the "
+               "drive where the 'temp_directory' is located.\nYou can adjust this setting, by "
+               "using (for example) PRAGMA max_temp_directory_size='10GiB'")
+    node = SimpleNamespace(status="error", message=message,
+                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
+    report = BuildReport("duckdb", "build", 1.0)
+    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
+    (line,) = report.failures
+    assert "\n" not in line and line.startswith("model.campus_synth.m: ")
+    assert "max_temp_directory_size" in line and SPILL_LIMIT_ENV in line
+    assert "Out of Memory" not in line
+
+
+def test_a_failed_model_is_named_with_the_databases_error():
+    """dbt's message opens with "Runtime Error in model X (path)"; the line kept is the
+    database's own (the message is the one a 200,000-FTE build got before issue 16's split)."""
+    message = ("Runtime Error in model m (models/m.sql)\n  Out of Memory Error: could not "
+               "allocate block of size 256.0 KiB (1.3 GiB/1.3 GiB used)\n  \n  Possible "
+               "solutions:\n  * Reducing the number of threads (SET threads=X)\n")
+    node = SimpleNamespace(status="error", message=message,
+                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
+    report = BuildReport("duckdb", "build", 1.0)
+    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
+    assert report.failures == ["model.campus_synth.m: Out of Memory Error: could not allocate "
+                               "block of size 256.0 KiB (1.3 GiB/1.3 GiB used)"]
+
+
+def test_the_spill_cap_goes_into_the_profile_when_set(monkeypatch):
+    settings = profile("duckdb", Path("w.duckdb"))[PROFILE_NAME]["outputs"]["duckdb"]["settings"]
+    assert "max_temp_directory_size" not in settings  # DuckDB's default: 90 % of the free disk
+    monkeypatch.setenv(SPILL_LIMIT_ENV, "20GB")
+    settings = profile("duckdb", Path("w.duckdb"))[PROFILE_NAME]["outputs"]["duckdb"]["settings"]
+    assert settings["max_temp_directory_size"] == "20GB"
+
+
 # ---- level 1 against an independent computation -------------------------------------------
 def _table(out: Path, name: str, columns: list[str]) -> pd.DataFrame:
     table = next(t for t in REGISTRY if t.schema == "context_store_entity" and t.name == name)
@@ -308,6 +361,13 @@ def test_rendered_staging_layer_is_committed_and_current():
         sorted(n for n in render_staging() if n.startswith("stg_"))
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
     assert macro.read_text() == render_distribution_fields()
+    parts = render_distribution_parts()
+    for name, text in parts.items():
+        path = DISTRIBUTIONS_DIR / name
+        assert path.is_file() and path.read_text() == text, \
+            f"{path} is stale: run `python -m pipeline.outputs._dbt_render`"
+    assert sorted(p.name for p in DISTRIBUTIONS_DIR.glob(f"{DISTRIBUTION_PART}*.sql")) == \
+        sorted(n for n in parts if n.endswith(".sql"))
 
 
 # dialect-only spellings: each belongs in an adapter-dispatched macro (macros/cross_db.sql)

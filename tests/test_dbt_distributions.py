@@ -31,11 +31,15 @@ from distributions._udp_distributions import (
     profile_from_udp_distributions,
 )
 from pipeline.outputs._dbt import PROJECT_DIR, profile
+from pipeline.outputs._dbt_render import DISTRIBUTION_PART, DISTRIBUTIONS_DIR
 
 FTE = 5_000
 # far below what the mart took when it buffered each field's values (ordered aggregates and
 # quantile_cont: out of memory at 150 MB with these 1.2 M activity results, at 1.3 GiB at
-# 100,000 FTE); what it takes now does not grow with the rows (20,000 FTE: under 100 MB)
+# 100,000 FTE). What it takes now grows with the rows only as DuckDB's out-of-core sort of
+# the largest part's medians does: learner_activity_result's part needs 30-60 MB at 20,000
+# FTE, 150-250 MB at 200,000 (4.9 M and 49 M results; the one union-all query of every field
+# that it replaced failed at 1,000 MB there)
 MEMORY_LIMIT = "80MB"
 MIN_CELL_ROWS = 200
 # a field whose shares are not row shares by construction (an xfail, nothing looser)
@@ -141,10 +145,29 @@ def test_conditional_cells_match_the_profile(from_mart, mart, warehouse):
     assert checked >= 8
 
 
-def test_the_mart_builds_in_memory_that_does_not_grow_with_the_rows(warehouse, tmp_path):
-    """The mart alone, rebuilt by dbt on a copy of the warehouse under MEMORY_LIMIT (DuckDB
-    spills its sorts to disk; an aggregate that buffers every value cannot), gives the same
-    table as the run's build."""
+def test_the_mart_is_the_union_of_one_part_per_table(warehouse, mart):
+    """Each context-store table's fields are aggregated by a query of their own (a part table
+    in mart_helper, int_distributions__<table>); no part holds another table's rows, and the
+    mart is their union, row for row."""
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        parts = sorted(name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'mart_helper' "
+            "and starts_with(table_name, ?)", [DISTRIBUTION_PART]).fetchall())
+        tables = {name.removeprefix(DISTRIBUTION_PART) for name in parts}
+        assert tables == set(mart.column("entity").to_pylist())
+        for name in parts:
+            held = con.execute(f"select distinct entity from mart_helper.{name}").fetchall()
+            assert held == [(name.removeprefix(DISTRIBUTION_PART),)], name
+        union = " union all ".join(f"select * from mart_helper.{name}" for name in parts)
+        query = "select count(*), sum(hash(d)) from ({}) as d"
+        assert con.execute(query.format(union)).fetchall() == con.execute(query.format(
+            "select * from udp_distributions.context_store_distributions")).fetchall()
+
+
+def test_the_mart_builds_in_a_small_memory_limit(warehouse, tmp_path):
+    """The mart and its parts, rebuilt by dbt on a copy of the warehouse under MEMORY_LIMIT
+    (DuckDB spills its sorts to disk; an aggregate that buffers every value cannot), give the
+    same table as the run's build."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse / "warehouse.duckdb", copy)
     document = profile("duckdb", copy)
@@ -152,11 +175,15 @@ def test_the_mart_builds_in_memory_that_does_not_grow_with_the_rows(warehouse, t
     (tmp_path / "profiles.yml").write_text(json.dumps(document), encoding="utf-8")
     dbt = Path(sys.executable).parent / "dbt"  # its own process: its own DuckDB settings
     done = subprocess.run(
-        [str(dbt), "run", "--select", "udp_distributions__context_store_distributions",
+        [str(dbt), "run", "--select", f"path:{DISTRIBUTIONS_DIR.relative_to(PROJECT_DIR)}",
+         "udp_distributions__context_store_distributions",
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(tmp_path),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-2000:]
+    rebuilt_nodes = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert sum(r["unique_id"].split(".")[-1].startswith(DISTRIBUTION_PART)
+               for r in rebuilt_nodes) >= 10
     query = ("select count(*), sum(hash(d)) from "
              "udp_distributions.context_store_distributions as d")
     with duckdb.connect(str(copy), read_only=True) as rebuilt, \

@@ -1,7 +1,38 @@
 {#- The SQL of udp_distributions.context_store_distributions, one field at a time (the
     fields come from distribution_fields()). udp_distribution_base selects a field's value
     (v, categorical) or measure in the profile's unit (x, continuous) with the columns it is
-    conditional on (g0, g1, ...); udp_distribution_rows aggregates it into the layout. -#}
+    conditional on (g0, g1, ...); udp_distribution_rows aggregates it into the layout;
+    udp_distribution_part is the rows of one context-store table's fields, the query of its
+    part model (models/intermediate/distributions, one table each), which the mart unions. -#}
+
+{%- macro udp_distribution_entities() -%}
+    {#- the context-store tables distribution_fields() describes, in its order: one part
+        model (int_distributions__<table>) each -#}
+    {%- set entities = [] %}
+    {%- for f in distribution_fields() if f.entity not in entities %}
+    {%- do entities.append(f.entity) %}
+    {%- endfor %}
+    {{- return(entities) }}
+{%- endmacro %}
+
+{%- macro udp_distribution_part(entity) -%}
+    {#- the rows of one table's fields, each field's unconditional rows and then its
+        conditional ones, in distribution_fields() order -#}
+    {%- set fields = distribution_fields() | selectattr('entity', 'equalto', entity) | list %}
+    {%- if not fields %}
+    {{ exceptions.raise_compiler_error("distribution_fields() has no field of " ~ entity) }}
+    {%- endif %}
+    {%- for f in fields %}
+    {{ udp_distribution_rows(f, []) }}
+    {%- if f.given %}
+    union all
+    {{ udp_distribution_rows(f, f.given) }}
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
 
 {%- macro udp_distribution_base(f) -%}
     {#- select g0.., v (categorical) or x (continuous) for one field -#}
@@ -148,11 +179,15 @@
         over the values in order, a window DuckDB sorts out of core: the median is the
         smallest value with at least half the values at or below it, averaged with the
         smallest with more than half, as quantile_cont(x, 0.5) interpolates (same bits).
-        Unconditional rows use a window without PARTITION BY, which spills (checked: 80 M
-        values under a 128 MB limit); a partitioned window holds its largest cell in memory,
+        Unconditional rows use a window without PARTITION BY, which spills, though the
+        memory its out-of-core sort needs still grows with the rows (DuckDB 2.0, 200,000 FTE,
+        learner_activity_result's 43 M response times: out of memory at 100 MB, built at
+        200 MB; quantile_cont, 2.6x faster at 20,000 FTE, failed there at 100 MB on a 64 MB
+        buffer of 4.3 M values); a partitioned window holds its largest cell in memory,
         so conditional cells are bounded by their largest cell (today only
         person__academic_term's gpa_credits_units_hours by eot_academic_load, one row per
-        student-term). -#}
+        student-term). Several such windows in one query need their memory at once, which is
+        why each table's fields are a query (and a part model) of their own. -#}
     {%- set g = udp_cell_columns(given) %}
     {%- set scale = udp_exact_scale(f) %}
     select

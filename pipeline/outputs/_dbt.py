@@ -50,6 +50,11 @@ TARGETS = ("duckdb", "bigquery")
 MART_SCHEMAS = ("mart_general", "mart_taskforce", "mart_course_offering", "udp_distributions")
 HELPER_SCHEMA = "mart_helper"
 DUCKDB_MEMORY_LIMIT = "1500MB"  # with dbt itself (~0.4 GB), the build stays under 2 GB
+# DuckDB's spill to disk (OUT/warehouse.duckdb.tmp) is capped by its max_temp_directory_size,
+# by default 90 % of the disk's free space when it first spills; this variable sets another
+# cap (e.g. 20GB). Read into the profile, so keep it the same between builds: dbt's kept parse
+# (_parse_cache) is keyed on the profile's settings.
+SPILL_LIMIT_ENV = "CAMPUS_SYNTH_DUCKDB_SPILL_LIMIT"
 DBT_THREADS = 2  # dbt's nodes at once (DuckDB's own threads are its `threads` setting)
 PARSE_FILE = "partial_parse.msgpack"
 
@@ -82,6 +87,8 @@ def profile(target: str, warehouse: Path | None = None,
                   "threads": threads,
                   "settings": {"TimeZone": "UTC", "memory_limit": DUCKDB_MEMORY_LIMIT,
                                "preserve_insertion_order": False}}
+        if os.environ.get(SPILL_LIMIT_ENV):
+            output["settings"]["max_temp_directory_size"] = os.environ[SPILL_LIMIT_ENV]
     elif target == "bigquery":
         if bigquery is None or not bigquery.project:
             raise PipelineError("the bigquery target needs --project")
@@ -282,6 +289,11 @@ def _release_duckdb() -> None:
             manager._ENV = None
 
 
+# the first line of dbt's message for a failed node, which names the node again; the
+# database's own error (e.g. DuckDB's "Out of Memory Error: ...") is on the next line
+_DBT_ERROR_HEADERS = ("Runtime Error in ", "Database Error in ", "Compilation Error in ")
+
+
 def _collect(report: BuildReport, result) -> None:
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node.status, "value", node.status))
@@ -289,7 +301,19 @@ def _collect(report: BuildReport, result) -> None:
         if status in ("error", "fail", "runtime error"):
             name = getattr(node.node, "unique_id", "?")
             message = (node.message or "").strip().splitlines()
-            report.failures.append(f"{name}: {message[0] if message else status}")
+            if "max_temp_directory_size" in (node.message or ""):
+                # DuckDB words a full spill as "Out of Memory Error: failed to offload data
+                # block ..." and names the cap on a later line
+                cap = os.environ.get(SPILL_LIMIT_ENV) or "90 % of the free disk, DuckDB's default"
+                report.failures.append(
+                    f"{name}: DuckDB's spill to disk (warehouse.duckdb.tmp) reached its cap, "
+                    f"max_temp_directory_size ({cap}): free disk space beside the warehouse, "
+                    f"set another cap in {SPILL_LIMIT_ENV}, or build a smaller warehouse")
+                continue
+            lines = [line.strip() for line in message if line.strip()]
+            if len(lines) > 1 and lines[0].startswith(_DBT_ERROR_HEADERS):
+                lines = lines[1:]  # "Runtime Error in model X (path)": the node is named already
+            report.failures.append(f"{name}: {lines[0] if lines else status}")
 
 
 def has_event_store(warehouse: Path) -> bool:

@@ -4,8 +4,10 @@
 and casts, and one YAML file with its sources, descriptions and tests — unique and not_null on
 every key, relationships on every foreign key, accepted values for the option sets of the
 default profile; `render_distribution_fields` the macro listing the fields
-udp_distributions.context_store_distributions describes. The rendered files are committed
-(`python -m pipeline.outputs._dbt_render` writes them); a test checks they match the registry.
+udp_distributions.context_store_distributions describes, `render_distribution_parts` the mart's
+part models (one table per context-store table, which the mart unions). The rendered files are
+committed (`python -m pipeline.outputs._dbt_render` writes them); a test checks they match the
+registry.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pipeline.udp._registry import REGISTRY
 from pipeline.udp._schema import ENTITY, KEYMAP, Table
 
 STAGING_DIR = PROJECT_DIR / "models" / "staging" / "context_store"
+DISTRIBUTIONS_DIR = PROJECT_DIR / "models" / "intermediate" / "distributions"
+DISTRIBUTION_PART = "int_distributions__"  # + the context-store table
 SOURCES = {ENTITY: "context_store", KEYMAP: "context_store_keymap"}
 
 
@@ -47,8 +51,52 @@ def render_distribution_fields(registry=None, profile_doc: dict | None = None) -
     describes — every column distribution of the default profile, with its kind, the
     columns it is conditional on, its registry type and the unit the profile measures it in
     (a due date as a fraction of its term, a score as a fraction of the points, ...)."""
+    fields = _distribution_fields(registry or REGISTRY, profile_doc or load_profile())
+    body = "[\n" + ",\n".join("  " + json.dumps(f).replace(": null", ": none")
+                               for f in fields) + "\n]"
+    return ("{#- Rendered by pipeline/outputs/_dbt_render.py from the default profile and the "
+            "registry; do not edit.\n    The fields context_store_distributions describes. -#}\n"
+            "{% macro distribution_fields() %}\n{{ return(" + body + ") }}\n{% endmacro %}\n")
+
+
+def render_distribution_parts(registry=None, profile_doc: dict | None = None) -> dict[str, str]:
+    """{file name: text} of the mart's parts: one `int_distributions__<table>` model per
+    context-store table with a field in distribution_fields(), holding that table's rows of
+    udp_distributions.context_store_distributions (macros/udp_distributions.sql), and their
+    YAML. The mart is their union: no one query aggregates every field of the warehouse at
+    once, which at 200,000 FTE took DuckDB's whole memory limit (issue 16)."""
     registry = registry or REGISTRY
-    profile_doc = profile_doc or load_profile()
+    fields = _distribution_fields(registry, profile_doc or load_profile())
+    tables: dict[str, list[str]] = {}
+    for f in fields:
+        tables.setdefault(f["entity"], []).append(f["field"])
+    files = {f"{DISTRIBUTION_PART}{table}.sql": _part_sql(table) for table in tables}
+    models = [{
+        "name": f"{DISTRIBUTION_PART}{table}",
+        "description": f"{table}'s rows of udp_distributions.context_store_distributions, "
+                       f"the fields {', '.join(names)}. Grain: one row per field, dependency "
+                       "cell and (categorical) value, as the mart's.",
+        "data_tests": [{"unique_combination": {"arguments": {"columns": [
+            "field_name", "field_value", "number_of_dependencies",
+            "dependency_field_values"]}}}],
+        "columns": [{"name": "entity", "description": f"always {table}"},
+                    {"name": "field_name", "description": "the field (column)"}],
+    } for table, names in tables.items()]
+    files[f"_{DISTRIBUTION_PART}models.yml"] = _yaml({"version": 2, "models": models})
+    return files
+
+
+def _part_sql(table: str) -> str:
+    return (f"-- {table}'s rows of udp_distributions.context_store_distributions "
+            "(macros/udp_distributions.sql);\n-- the mart is the union of one such table per "
+            "context-store table.\n-- Rendered by pipeline/outputs/_dbt_render.py from the "
+            "default profile; do not edit.\n\nwith distributions as (\n"
+            f"    {{{{ udp_distribution_part('{table}') }}}}\n),\n\n"
+            "final as (\n\n    select * from distributions\n\n)\n\nselect * from final\n")
+
+
+def _distribution_fields(registry, profile_doc: dict) -> list[dict]:
+    """The fields of distribution_fields(), as dicts (see render_distribution_fields)."""
     fields = []
     for table, spec in profile_doc["tables"].items():
         for name, dist in spec.get("columns", {}).items():
@@ -68,11 +116,7 @@ def render_distribution_fields(registry=None, profile_doc: dict | None = None) -
             fields.append({"entity": table, "field": name, "kind": inner["kind"],
                            "type": registry[table].column(name).type,
                            "unit": inner.get("unit"), "given": given})
-    body = "[\n" + ",\n".join("  " + json.dumps(f).replace(": null", ": none")
-                               for f in fields) + "\n]"
-    return ("{#- Rendered by pipeline/outputs/_dbt_render.py from the default profile and the "
-            "registry; do not edit.\n    The fields context_store_distributions describes. -#}\n"
-            "{% macro distribution_fields() %}\n{{ return(" + body + ") }}\n{% endmacro %}\n")
+    return fields
 
 
 def _staging_sql(table: Table) -> str:
@@ -189,7 +233,22 @@ def write_staging(directory: Path = STAGING_DIR) -> list[Path]:
             stale.unlink()
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
     macro.write_text(render_distribution_fields(), encoding="utf-8")
-    return [*written, macro]
+    return [*written, macro, *write_distribution_parts()]
+
+
+def write_distribution_parts(directory: Path = DISTRIBUTIONS_DIR) -> list[Path]:
+    """Render the mart's part models into `directory`, removing any of a table no longer
+    described."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_distribution_parts().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    for stale in directory.glob(f"{DISTRIBUTION_PART}*.sql"):
+        if stale not in written:
+            stale.unlink()
+    return written
 
 
 if __name__ == "__main__":
