@@ -40,3 +40,37 @@ def folded_note(table: str, columns: list[str]) -> str | None:
         return None
     return (f"source table {table}: column names read in lower case ("
             + ", ".join(f"{c} as {c.lower()}" for c in renamed) + ")")
+
+
+# the event store's nested records, which a flat export (CSV, a flattened Parquet) writes as
+# `object.type`, `ed_app.id`, `person.udp_id` …
+EVENT_TABLE = "expanded"
+
+
+def flattened_fields(table: str, columns: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """{record: [(flat column, field)]} of an event table written flat: each column named
+    `record.field` whose record is not a column of its own (the estimates read
+    `object.type` as a nested field). Other tables are read as they are."""
+    if table != EVENT_TABLE:
+        return {}
+    records: dict[str, list[tuple[str, str]]] = {}
+    for column in columns:
+        record, dot, field = column.partition(".")
+        if dot and record and field and "." not in field and record not in columns:
+            records.setdefault(record, []).append((column, field))
+    return records
+
+
+def nested_relation(relation: str, records: dict[str, list[tuple[str, str]]]) -> str:
+    """A subquery over `relation` with each record's flat columns nested into one STRUCT."""
+    flat = ", ".join(f'"{c}"' for fields in records.values() for c, _ in fields)
+    structs = ", ".join(
+        "{" + ", ".join(f"'{field}': \"{column}\"" for column, field in fields) + f"}} AS "
+        f'"{record}"' for record, fields in sorted(records.items()))
+    return f"(SELECT * EXCLUDE ({flat}), {structs} FROM {relation})"
+
+
+def nested_note(table: str, records: dict[str, list[tuple[str, str]]]) -> str:
+    """The note naming the flat columns read as nested fields."""
+    return (f"source table {table}: flat column(s) read as nested fields ("
+            + ", ".join(c for fields in records.values() for c, _ in fields) + ")")

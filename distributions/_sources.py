@@ -15,7 +15,13 @@ import duckdb
 import pyarrow as pa
 
 from distributions._bigquery import BigQuerySource
-from distributions._column_case import folded, refuse_case_clash
+from distributions._column_case import (
+    flattened_fields,
+    folded,
+    nested_note,
+    nested_relation,
+    refuse_case_clash,
+)
 from distributions._source_files import (
     UDP_DISTRIBUTIONS,
     csv_reason,
@@ -71,8 +77,8 @@ class DuckDBSource:
             for name, relation in list(self._relations.items()):
                 columns = self._describe(name, relation)
                 if columns is not None:
-                    self._tables[name] = self._zoned_to_microseconds(
-                        name, self._folded(name, columns))
+                    columns = self._nested(name, self._folded(name, columns))
+                    self._tables[name] = self._zoned_to_microseconds(name, columns)
         return self._tables
 
     def _zoned_to_microseconds(self, name: str, columns: dict[str, str]) -> dict[str, str]:
@@ -103,6 +109,16 @@ class DuckDBSource:
                           + ", ".join(f"{c!r} as {lower}" if c.strip() != c else
                                       f"{c} as {lower}" for c, lower in renamed.items()) + ")")
         return {folded(c): kind for c, kind in columns.items()}
+
+    def _nested(self, name: str, columns: dict[str, str]) -> dict[str, str]:
+        """A flat event table's `record.field` columns read as the nested records the
+        estimates need (a CSV export cannot hold them: its event model was set aside)."""
+        records = flattened_fields(name, list(columns))
+        if not records:
+            return columns
+        self._relations[name] = nested_relation(self._relations[name], records)
+        self.notes.append(nested_note(name, records))
+        return self._describe(name, self._relations[name]) or columns
 
     def _describe(self, name: str, relation: str) -> dict[str, str] | None:
         """The table's columns; None (and a note) for a table the profiler never reads that

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -248,6 +249,30 @@ def test_an_apps_own_object_types_count_as_the_generic_caliper_type(tmp_path, ca
     assert profile["events"]["tools"]["mediahub"]["student"] == [
         {"type": "MediaEvent", "action": "Started", "object_type": "MediaObject", "p": 1.0}]
     validate_profile(profile)
+
+
+def test_a_flat_event_table_reads_as_the_nested_one(tmp_path, capsys):
+    """A CSV cannot hold the event store's records: an export writes them flat, as
+    `object.type`, `ed_app.id`, `person.udp_id` … Read back as the nested fields, the events
+    part is the same as from the nested Parquet (it was set aside for the default)."""
+    source = _small_source(tmp_path)
+    nested = tmp_path / "nested.json"
+    assert _profile(source, nested, "--k", "10") == 0
+    events = source / "expanded.parquet"
+    flat = ", ".join(f'{record}.{field} AS "{record}.{field}"' for record, field in (
+        ("object", "id"), ("object", "type"), ("object", "name"), ("ed_app", "id"),
+        ("ed_app", "name"), ("membership", "roles"), ("person", "udp_id"),
+        ("course_offering", "udp_id")))
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT type, action, event_time, {flat} FROM '{events}') "
+                    f"TO '{source / 'expanded.csv'}' (HEADER)")
+    events.unlink()
+    capsys.readouterr()
+    out = tmp_path / "flat.json"
+    assert _profile(source, out, "--k", "10") == 0
+    assert "flat column(s) read as nested fields (object.id, object.type" in \
+        capsys.readouterr().out
+    assert json.loads(out.read_text())["events"] == json.loads(nested.read_text())["events"]
 
 
 # ---- BigQuery -------------------------------------------------------------------------------
