@@ -65,13 +65,21 @@ _COUNT_AS_CATEGORICAL = 12  # children-per-parent counts up to this are a catego
 
 def profile_source(spec: str | Source, k: int = 10, epsilon: float | None = None,
                    seed: int = 0, api_endpoint: str | None = None) -> ProfileResult:
-    """Profile a source (a spec for `open_source`, or an open Source; `api_endpoint`:
-    another BigQuery API for a bigquery:// spec)."""
-    source = open_source(spec, api_endpoint) if isinstance(spec, str) else spec
+    """Profile a source (a spec for `open_source`, closed again here, or an open Source;
+    `api_endpoint`: another BigQuery API for a bigquery:// spec)."""
+    if not isinstance(spec, str):
+        return _profiled(spec, k, epsilon, seed)
+    source = open_source(spec, api_endpoint)
+    try:
+        return _profiled(source, k, epsilon, seed)
+    finally:  # a folder of CSV files leaves a scratch database to remove
+        getattr(source, "close", lambda: None)()
+
+
+def _profiled(source: Source, k: int, epsilon: float | None, seed: int) -> ProfileResult:
     guard = Guard(k, epsilon, seed)
     tables = source.tables()
     if UDP_DISTRIBUTIONS in tables and not set(REQUIRED) <= set(tables):
-
         udp = source.query(f"SELECT * FROM {source.relation(UDP_DISTRIBUTIONS)}")
         profile, notes = profile_from_udp_distributions(udp, source.label)
         return ProfileResult(profile, guard.manifest(source.label, {UDP_DISTRIBUTIONS:

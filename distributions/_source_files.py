@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -122,3 +124,49 @@ def string_columns() -> dict[str, list[str]]:
                                   "field_source", "dependency_field_names",
                                   "dependency_field_values"]
     return columns
+
+
+def create_csv(connection, name: str, reader: str, entry: Path, notes: list[str]) -> None:
+    """A CSV parsed once into a table (DuckDB spills it beyond the memory cap: a view would
+    parse the text again for each of the profile's ~150 queries). Text that is not UTF-8 (a
+    Windows spreadsheet's export) is read as Latin-1, where every byte is a character; rows
+    with more or fewer fields than the header (which make DuckDB read each line as one
+    field) are read with the missing fields empty and the extra ones left out; each with a
+    note."""
+    create = f'CREATE OR REPLACE TABLE "{_q(name)}" AS SELECT * FROM '
+    try:
+        connection.execute(create + reader)
+        if not _glued(connection, name):
+            return
+    except duckdb.InvalidInputException as error:
+        if "not utf-8 encoded" not in str(error):
+            raise
+        notes.append(f"source file {entry.name}: read as Latin-1 (its text is not UTF-8)")
+        latin = reader.replace("header=true", "header=true, encoding='latin-1'", 1)
+        return create_csv(connection, name, latin, entry, notes)
+    except duckdb.BinderException as error:
+        if "COLUMN_TYPES" not in str(error):  # (type hints for columns it did not find)
+            raise
+    connection.execute(create + reader.replace("header=true", "header=true, null_padding="
+                                               "true", 1))
+    extra = [c for c in _columns_of(connection, name) if re.fullmatch(r"column\d+", c)]
+    if extra:
+        connection.execute(create + f'(SELECT * EXCLUDE ({", ".join(extra)}) FROM '
+                                    f'"{_q(name)}")')
+    notes.append(f"source file {entry.name}: some rows hold more or fewer fields than its "
+                 "header: read with the missing fields empty and the extra ones left out")
+
+
+def _columns_of(connection, name: str) -> list[str]:
+    return [row[0] for row in connection.execute(f'DESCRIBE "{_q(name)}"').fetchall()]
+
+
+def _glued(connection, name: str) -> bool:
+    """Whether DuckDB read a CSV's every line as one field (its one column's name holds the
+    header's delimiters): its sniffer's answer to ragged rows."""
+    columns = _columns_of(connection, name)
+    return len(columns) == 1 and any(d in columns[0] for d in ",;\t|")
+
+
+def _q(name: str) -> str:
+    return name.replace('"', '""')

