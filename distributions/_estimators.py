@@ -223,6 +223,17 @@ def mean_rank(column: str, within: str = "") -> str:
     return f"RANK() OVER ({ordered}) + (COUNT(*) OVER (PARTITION BY {tied}) - 1) / 2.0"
 
 
+DECILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def decile_bins(spec: dict, x: str) -> str | None:
+    """SQL of the bin of `x` among a continuous distribution's stored deciles (how many it
+    is at or above), the bins a candidate `given` is scored over by its information; None
+    when the distribution stores no decile."""
+    edges = sorted({v for q, v in spec.get("quantiles", {}).items() if float(q) in DECILES})
+    return " + ".join(f"CASE WHEN {x} >= {e!r} THEN 1 ELSE 0 END" for e in edges) or None
+
+
 def summarize(reader: Reader, base: str, k: int, groups: int = 0) -> dict[tuple, Summary]:
     """Summaries of `x` per group of a base query selecting `g0..g{groups-1}, x`."""
     g = [f"g{i}" for i in range(groups)]

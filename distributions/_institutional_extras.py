@@ -17,12 +17,11 @@ column it shares most information with over its deciles, each value its own quan
 from __future__ import annotations
 
 from distributions._dependencies import best_given, parent_nodes
-from distributions._estimators import Cell, summarize, value_counts
+from distributions._estimators import Cell, decile_bins, summarize, value_counts
 
 # registry numbers of institutional tables drawn through their profile distribution (a rule
 # that reads it with `engine.sample`, which draws a conditional's cells); extras always are
 DRAWN_NUMBERS = {("learner_activity_group", "group_weight")}
-DECILES = tuple(str(q) for q in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
 
 
 def institutional_extra_part(p, profile: dict) -> None:
@@ -54,13 +53,12 @@ def _numbers(table: str, spec: dict) -> list[str]:
 def _condition_number(p, columns: dict, table: str, column: str) -> None:
     """Condition a number on the own text column that tells most about its deciles."""
     overall = columns[column]
-    edges = sorted({float(v) for q, v in overall.get("quantiles", {}).items() if q in DECILES})
+    x = p.reader.col(table, column, "number", "t")
+    binned = decile_bins(overall, x)
     texts = [c for c, d in sorted(columns.items()) if c != column and p.reader.has(table, c)
              and _is_text(d)]
-    if not edges or not texts:
+    if binned is None or not texts:
         return
-    x = p.reader.col(table, column, "number", "t")
-    binned = " + ".join(f"CASE WHEN {x} >= {e!r} THEN 1 ELSE 0 END" for e in edges)
     best = best_given(texts, lambda given: value_counts(p.reader, (
         f"SELECT {p.reader.col(table, given, 'text', 't')} AS g0, {binned} AS v "
         f"FROM {p.reader.rel(table)} AS t"), 1))

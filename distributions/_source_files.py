@@ -22,6 +22,11 @@ UDP_DISTRIBUTIONS = "context_store_distributions"
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
 
+def quoted(name: str) -> str:
+    """A name's text for a double-quoted SQL identifier (its quotes doubled)."""
+    return name.replace('"', '""')
+
+
 def first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -133,7 +138,7 @@ def create_csv(connection, name: str, reader: str, entry: Path, notes: list[str]
     with more or fewer fields than the header (which make DuckDB read each line as one
     field) are read with the missing fields empty and the extra ones left out; each with a
     note."""
-    create = f'CREATE OR REPLACE TABLE "{_q(name)}" AS SELECT * FROM '
+    create = f'CREATE OR REPLACE TABLE "{quoted(name)}" AS SELECT * FROM '
     try:
         connection.execute(create + reader)
         if not _glued(connection, name):
@@ -152,13 +157,13 @@ def create_csv(connection, name: str, reader: str, entry: Path, notes: list[str]
     extra = [c for c in _columns_of(connection, name) if re.fullmatch(r"column\d+", c)]
     if extra:
         connection.execute(create + f'(SELECT * EXCLUDE ({", ".join(extra)}) FROM '
-                                    f'"{_q(name)}")')
+                                    f'"{quoted(name)}")')
     notes.append(f"source file {entry.name}: some rows hold more or fewer fields than its "
                  "header: read with the missing fields empty and the extra ones left out")
 
 
 def _columns_of(connection, name: str) -> list[str]:
-    return [row[0] for row in connection.execute(f'DESCRIBE "{_q(name)}"').fetchall()]
+    return [row[0] for row in connection.execute(f'DESCRIBE "{quoted(name)}"').fetchall()]
 
 
 def _glued(connection, name: str) -> bool:
@@ -166,7 +171,3 @@ def _glued(connection, name: str) -> bool:
     header's delimiters): its sniffer's answer to ragged rows."""
     columns = _columns_of(connection, name)
     return len(columns) == 1 and any(d in columns[0] for d in ",;\t|")
-
-
-def _q(name: str) -> str:
-    return name.replace('"', '""')

@@ -30,6 +30,7 @@ from distributions._source_files import (
     create_csv,
     csv_reason,
     first_line,
+    quoted,
     reader_of,
     string_columns,
     table_name,
@@ -93,7 +94,7 @@ class DuckDBSource:
         zoned = [c for c, kind in columns.items() if kind.upper() in _ZONED_NANOSECONDS]
         if not zoned:
             return columns
-        casts = ", ".join(f'CAST("{_quoted(c)}" AS TIMESTAMPTZ) AS "{_quoted(c)}"'
+        casts = ", ".join(f'CAST("{quoted(c)}" AS TIMESTAMPTZ) AS "{quoted(c)}"'
                           for c in zoned)
         self._relations[name] = f"(SELECT * REPLACE ({casts}) FROM {self._relations[name]})"
         self.notes.append(f"source table {name}: column(s) {', '.join(zoned)} read to the "
@@ -148,7 +149,7 @@ class DuckDBSource:
         number drawn from its text (the same in every table, and never a positive integer
         key); a note says so."""
         declared = self.tables()[table][column].strip('"')
-        text = f'NULLIF(TRIM(CAST("{_quoted(column)}" AS VARCHAR)), \'\')'
+        text = f'NULLIF(TRIM(CAST("{quoted(column)}" AS VARCHAR)), \'\')'
         self.read_through(table, column, f"CASE WHEN {text} IS NULL THEN NULL WHEN "
                           f"regexp_full_match({text}, '[-+]?[0-9]+([.]0*)?') AND TRY_CAST("
                           f"{text} AS BIGINT) IS NOT NULL THEN TRY_CAST({text} AS BIGINT) "
@@ -162,7 +163,7 @@ class DuckDBSource:
         """Read `column` of `table` as the SQL expression `sql` (over the column as stored),
         now of type `declared`; `note` says what changed."""
         self.tables()
-        self._relations[table] = (f'(SELECT * REPLACE ({sql} AS "{_quoted(column)}") FROM '
+        self._relations[table] = (f'(SELECT * REPLACE ({sql} AS "{quoted(column)}") FROM '
                                   f"{self._relations[table]})")
         self._tables[table][column] = declared
         self.notes.append(f"source table {table}: {note}")
@@ -190,12 +191,8 @@ class DuckDBSource:
 
 def _renaming(relation: str, columns: list[str]) -> str:
     """A subquery over `relation` that selects every column under its lower-case name."""
-    selects = ", ".join(f'"{_quoted(c)}" AS "{_quoted(folded(c))}"' for c in columns)
+    selects = ", ".join(f'"{quoted(c)}" AS "{quoted(folded(c))}"' for c in columns)
     return f"(SELECT {selects} FROM {relation})"
-
-
-def _quoted(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def _missing_key(source: DuckDBSource, error: Exception) -> str:
@@ -276,7 +273,7 @@ def _duckdb_file(path: Path) -> DuckDBSource:
     found: list[tuple[str, str]] = []
     # the context store wins over a same-named table elsewhere (main, marts)
     for schema in _SCHEMAS:
-        found += [(name, f'"{schema}"."{_quoted(name)}"') for table_schema, name in rows
+        found += [(name, f'"{schema}"."{quoted(name)}"') for table_schema, name in rows
                   if table_schema == schema]
     return _with_names(DuckDBSource(connection, path.name, {}), found)
 
@@ -336,7 +333,7 @@ def _loaded(connection, path: Path) -> DuckDBSource:
                           f"{str(error).split(': ', 1)[-1][:200]})")
             continue
         if name:
-            found.append((name, f'"{_quoted(name)}"'))
+            found.append((name, f'"{quoted(name)}"'))
     if not found:
         raise SourceError(f"{path}: cannot open the source: no .parquet or .csv tables found")
     source = _with_names(DuckDBSource(connection, path.name, {}), found)
@@ -384,7 +381,7 @@ def _load_entry(connection, path: Path, entry: Path, types: dict, loaded: set[st
         if reader.startswith("read_csv"):
             create_csv(connection, name, reader, entry, notes)
         else:
-            connection.execute(f'CREATE VIEW "{_quoted(name)}" AS SELECT * FROM {reader}')
+            connection.execute(f'CREATE VIEW "{quoted(name)}" AS SELECT * FROM {reader}')
     except duckdb.Error as error:
         raise SourceError(f"{path}: cannot read table {name} ({entry.name}): "
                           f"{csv_reason(error)}") from None

@@ -31,7 +31,14 @@ from __future__ import annotations
 from distributions._day_resolution import day_resolution_part
 from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
-from distributions._estimators import Missing, Summary, summarize, value_cells, value_counts
+from distributions._estimators import (
+    Missing,
+    Summary,
+    decile_bins,
+    summarize,
+    value_cells,
+    value_counts,
+)
 from distributions._noisy_continuous import FRACTION_GRID, binned_cells, grid_of, noised_cells
 from distributions._points_by_due import points_by_due
 from distributions._term_work import term_work_part
@@ -214,14 +221,11 @@ def _condition_response(p, profile: dict, given: str) -> None:
     cells k-checked in the people behind them."""
     columns = profile["tables"][RESULT]["columns"]
     overall = columns.get("response_date", {})
-    edges = sorted({v for q, v in overall.get("quantiles", {}).items()
-                    if float(q) in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)})
+    binned = decile_bins(overall, "(t.cs_response - w.cs_due) / 3600.0")
     if overall.get("kind") != "continuous" or overall.get("unit") != "hours_from_due" \
-            or not edges:
+            or binned is None:
         return
-    hours = "(t.cs_response - w.cs_due) / 3600.0"
     pid = p.reader.col(RESULT, "person_id", "text", "t")
-    binned = " + ".join(f"CASE WHEN {hours} >= {e!r} THEN 1 ELSE 0 END" for e in edges)
     counts = value_cells(p.reader, _results(p, f"w.g0, {binned} AS v, {pid} AS pid", given,
                                             "w.cs_due IS NOT NULL"), 1)
     ahead = f"learner_activity_id.{given}"

@@ -206,6 +206,16 @@ def test_build_without_a_warehouse_is_a_one_line_error(tmp_path, capsys):
     assert "--project" in capsys.readouterr().err
 
 
+def _failures(message: str) -> list[str]:
+    """The failure lines a build reports for one node `model.campus_synth.m` that failed
+    with dbt's `message`."""
+    node = SimpleNamespace(status="error", message=message,
+                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
+    report = BuildReport("duckdb", "build", 1.0)
+    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
+    return report.failures
+
+
 def test_a_full_spill_to_disk_is_one_line_naming_the_cap():
     """DuckDB words a spill that reached max_temp_directory_size as an out-of-memory error
     ("failed to offload data block") and names the cap on its second line; the build's
@@ -216,11 +226,7 @@ def test_a_full_spill_to_disk_is_one_line_naming_the_cap():
                "setting.\nBy default, this setting utilizes the available disk space on the "
                "drive where the 'temp_directory' is located.\nYou can adjust this setting, by "
                "using (for example) PRAGMA max_temp_directory_size='10GiB'")
-    node = SimpleNamespace(status="error", message=message,
-                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
-    report = BuildReport("duckdb", "build", 1.0)
-    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
-    (line,) = report.failures
+    (line,) = _failures(message)
     assert "\n" not in line and line.startswith("model.campus_synth.m: ")
     assert "max_temp_directory_size" in line and SPILL_LIMIT_ENV in line
     assert "Out of Memory" not in line
@@ -232,11 +238,7 @@ def test_a_failed_model_is_named_with_the_databases_error():
     message = ("Runtime Error in model m (models/m.sql)\n  Out of Memory Error: could not "
                "allocate block of size 256.0 KiB (1.3 GiB/1.3 GiB used)\n  \n  Possible "
                "solutions:\n  * Reducing the number of threads (SET threads=X)\n")
-    node = SimpleNamespace(status="error", message=message,
-                           node=SimpleNamespace(unique_id="model.campus_synth.m"))
-    report = BuildReport("duckdb", "build", 1.0)
-    _collect(report, SimpleNamespace(result=SimpleNamespace(results=[node])))
-    assert report.failures == ["model.campus_synth.m: Out of Memory Error: could not allocate "
+    assert _failures(message) == ["model.campus_synth.m: Out of Memory Error: could not allocate "
                                "block of size 256.0 KiB (1.3 GiB/1.3 GiB used)"]
 
 

@@ -222,15 +222,7 @@ def _yaml(document: dict) -> str:
 
 def write_staging(directory: Path = STAGING_DIR) -> list[Path]:
     """Render the staging layer into `directory` (`python -m pipeline.outputs._dbt_render`)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in render_staging().items():
-        path = directory / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    for stale in directory.glob("stg_*.sql"):
-        if stale not in written:
-            stale.unlink()
+    written = _write_rendered(directory, render_staging(), "stg_*.sql")
     macro = PROJECT_DIR / "macros" / "distribution_fields.sql"
     macro.write_text(render_distribution_fields(), encoding="utf-8")
     return [*written, macro, *write_distribution_parts()]
@@ -239,15 +231,21 @@ def write_staging(directory: Path = STAGING_DIR) -> list[Path]:
 def write_distribution_parts(directory: Path = DISTRIBUTIONS_DIR) -> list[Path]:
     """Render the mart's part models into `directory`, removing any of a table no longer
     described."""
+    return _write_rendered(directory, render_distribution_parts(), f"{DISTRIBUTION_PART}*.sql")
+
+
+def _write_rendered(directory: Path, files: dict[str, str], stale: str) -> list[Path]:
+    """Write rendered `files` into `directory`; a file matching `stale` that was not
+    rendered (a table no longer in the registry or profile) is removed."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in render_distribution_parts().items():
+    for name, text in files.items():
         path = directory / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    for stale in directory.glob(f"{DISTRIBUTION_PART}*.sql"):
-        if stale not in written:
-            stale.unlink()
+    for path in directory.glob(stale):
+        if path not in written:
+            path.unlink()
     return written
 
 

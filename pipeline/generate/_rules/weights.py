@@ -51,7 +51,6 @@ def _dealt_weights(engine: Engine, table: Table, column: str) -> np.ndarray:
     tie = _random.bits(_random.stream_key(engine.seed, table.key, column, "tie"), everyone)
     for _ in range(PROJECTIONS):
         rescaled = _rescaled(value, parent, total, len(courses), fixed)
-        value = value.copy()
         value[free[np.lexsort((tie[free], rescaled[free]))]] = drawn
     return np.round(_rescaled(value, parent, total, len(courses), fixed), 2)
 
