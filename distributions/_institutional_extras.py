@@ -3,9 +3,10 @@
 An assessment's type (TMA, CMA, Exam) in a converted dataset follows its group (one group per
 type); drawn on its own it pairs any title with any type. The Chow-Liu tree over extras
 (`_dependencies.extra_dependency_part`) counts people, so it leaves tables without a person
-column alone. Here each text extra of such a table takes as its `given` the text column of a
-parent row (one FK hop) it shares most information with, from row counts: rows of
-institutional tables are not people, so no cell is suppressed for being few.
+column alone. Here each text extra of such a table, and each learnable registry text column
+drawn per row (a group's name: only two modules of seven set CMAs), takes as its `given` the
+text column of a parent row (one FK hop) it shares most information with, from row counts:
+rows of institutional tables are not people, so no cell is suppressed for being few.
 
 Numbers follow their row's kind too: every exam of that dataset weighs 100 and every CMA 0,
 the TMAs share the other 100; drawn on its own, a group's weight averaged 37.6 for exams and
@@ -16,6 +17,7 @@ column it shares most information with over its deciles, each value its own quan
 
 from __future__ import annotations
 
+from distributions._course_shapes import broad_columns, significant
 from distributions._dependencies import best_given, parent_nodes
 from distributions._estimators import Cell, decile_bins, summarize, value_counts
 
@@ -31,13 +33,24 @@ def institutional_extra_part(p, profile: dict) -> None:
         if entity is None or table not in p.reader.tables or \
                 any(c.name == "person_id" for c in entity.columns):
             continue
-        for column, extra in sorted(spec.get("extras", {}).items()):
-            if extra.get("type") == "string" and \
-                    spec["columns"].get(column, {}).get("kind") == "categorical":
-                _condition(p, profile, table, column)
+        # numbers first: they are learned given a text column that is still unconditional
         for column in _numbers(table, spec):
             if p.reader.has(table, column):
                 _condition_number(p, spec["columns"], table, column)
+        extras = spec.get("extras", {})
+        for column in _texts(entity, spec):
+            if spec["columns"].get(column, {}).get("kind") == "categorical" and \
+                    p.reader.has(table, column):
+                _condition(p, profile, table, column, broad=column not in extras)
+
+
+def _texts(entity, spec: dict) -> list[str]:
+    """The table's text extras and its learnable registry text columns drawn per row (a
+    group's name: a course's kinds of work follow its module as its extras do)."""
+    extras = [c for c, e in spec.get("extras", {}).items() if e.get("type") == "string"]
+    learned = [c.name for c in entity.columns if c.type == "string" and c.learnable
+               and c.keyed_by is None and not c.sensitive]
+    return sorted(set(extras + learned))
 
 
 def _numbers(table: str, spec: dict) -> list[str]:
@@ -87,11 +100,16 @@ def _is_text(spec: dict) -> bool:
                                 if v["value"] is not None)
 
 
-def _condition(p, profile: dict, table: str, column: str) -> None:
+def _condition(p, profile: dict, table: str, column: str, broad: bool) -> None:
+    """`broad`: only given a layout parent's column whose values hold several parents (a
+    registry column: `_course_shapes.broad_columns`)."""
     path = f"/tables/{table}/columns/{column}"
-    best = best_given(parent_nodes(p, profile, table),
-                      lambda given: _counts(p, table, column, given))
-    if best is None:
+    candidates = parent_nodes(p, profile, table)
+    if broad:
+        parent = p.entities[table].layout.parent
+        candidates = broad_columns(p, parent, parent_nodes(p, profile, table, (parent,)))
+    best = best_given(candidates, lambda given: _counts(p, table, column, given))
+    if best is None or (broad and not significant(best[2])):
         return
     given, gain, counts = best
     overall = profile["tables"][table]["columns"][column]

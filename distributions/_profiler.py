@@ -19,6 +19,7 @@ from distributions._activity import activity_part
 from distributions._calendar import calendar_part
 from distributions._catalog_columns import catalog_part
 from distributions._columns import COUNTED_LEVELS, count_levels, coverage, extras_part
+from distributions._course_shapes import course_shape_part
 from distributions._dependencies import dependency_part, extra_dependency_part
 from distributions._engagement import engagement_part, results_kept_part
 from distributions._engagement_links import links_part
@@ -49,7 +50,7 @@ from distributions._profile import load_profile
 from distributions._profile_result import ProfileResult
 from distributions._source_checks import check_source
 from distributions._sources import UDP_DISTRIBUTIONS, Source, open_source
-from distributions._structure import has_people, institutional, mean_count
+from distributions._structure import child_keys, has_people, institutional, mean_count
 from distributions._term_mix import term_mix_part
 from distributions._ties import tie_part
 from distributions._udp_distributions import profile_from_udp_distributions
@@ -177,6 +178,7 @@ class Profiler:
         catalog_part(self, profile)  # course, section, campus and group names of the source
         term_mix_part(self, profile)  # which families and levels of course each term offers
         institutional_extra_part(self, profile)  # after the catalog: its parent names
+        course_shape_part(self, profile)  # a course's groups given its catalog entry
         work_dates_part(self, profile)  # due and response dates given the activity's kind
         tie_part(self, profile)  # after the extras: outcome labels and bands tied to scores
         self.released_counts = released_row_counts(self)  # under ε: noised, capped per person
@@ -205,19 +207,9 @@ class Profiler:
             return self._per_student_term(path, template)
         layout = self.entities[table].layout
         hist = children_histogram(self.reader, layout.parent, self.reader.rel(table),
-                                  self._child_keys(table, layout.parent))
+                                  child_keys(self, table, layout.parent))
         return self._count_distribution(path, institutional(self, layout.parent,
                                                             hist.get((), {})), template)
-
-    def _child_keys(self, table: str, parent: str) -> list[tuple[str, str]]:
-        parent_key = self.entities[parent].primary_key
-        if len(parent_key) > 1:  # a link table's children carry the same composite key
-            return [(c, c) for c in parent_key]
-        fk = next(f.column for f in self.entities[table].foreign_keys if f.parent == parent)
-        for column in (parent_key[0], fk):
-            if not self.reader.has(parent if column == parent_key[0] else table, column):
-                raise Missing(f"key column {column} is not in the source")
-        return [(parent_key[0], fk)]
 
     def _count_distribution(self, path: str, hist: dict, template: dict):
         hist = self.guard.histogram(path, {int(v): c for v, c in hist.items()})

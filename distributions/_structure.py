@@ -222,6 +222,18 @@ def mean_count(p, path: str, hist: dict) -> dict | None:
                                               {"value": low + 1, "p": share}]}
 
 
+def child_keys(p, table: str, parent: str) -> list[tuple[str, str]]:
+    """(parent key column, child column) pairs joining `table` to its layout parent."""
+    parent_key = p.entities[parent].primary_key
+    if len(parent_key) > 1:  # a link table's children carry the same composite key
+        return [(c, c) for c in parent_key]
+    fk = next(f.column for f in p.entities[table].foreign_keys if f.parent == parent)
+    for column in (parent_key[0], fk):
+        if not p.reader.has(parent if column == parent_key[0] else table, column):
+            raise Missing(f"key column {column} is not in the source")
+    return [(parent_key[0], fk)]
+
+
 def has_people(p, table: str) -> bool:
     """Whether a person stands behind each row of `table` (else its values are institutional:
     a section's capacity, an assignment's due date)."""

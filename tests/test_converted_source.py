@@ -54,7 +54,8 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "count(response_date) FROM context_store_entity.learner_activity_result"
         ).fetchall()[0]
     for name, query in (("weights", _weights), ("term_names", _term_names),
-                        ("subjects", _subjects), ("per_term", _per_term)):
+                        ("subjects", _subjects), ("per_term", _per_term),
+                        ("makeup", _makeup)):
         generated[name] = _both_sides(query, source, out)
     report, own = (json.loads((path / "report.json").read_text())
                    for path in (root / "report", out / "evaluation"))
@@ -114,6 +115,20 @@ def _subjects(con: duckdb.DuckDBPyConnection, prefix: str) -> list[list[str]]:
         return [sorted(subjects) for (subjects,) in con.execute(
             f"SELECT list(subject) FROM {rel('course_offering')} GROUP BY academic_term_id "
             "ORDER BY academic_term_id").fetchall()]
+
+
+def _makeup(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[str, list]:
+    """{"cma": the subjects any of whose courses has a CMA group, "exams": the distinct
+    numbers of exam groups a course has}."""
+    rel = (lambda t: f"'{prefix}{t}.csv'") if prefix.endswith("/") else (lambda t: prefix + t)
+    with con:
+        rows = con.execute(
+            f"SELECT o.subject, COUNT(*) FILTER (WHERE g.name = 'CMA'), "
+            f"COUNT(*) FILTER (WHERE g.name = 'Exam') FROM {rel('learner_activity_group')} g "
+            f"JOIN {rel('course_offering')} o ON g.course_offering_id = o.course_offering_id "
+            "GROUP BY o.course_offering_id, o.subject").fetchall()
+    return {"cma": sorted({s for s, cma, _ in rows if cma}),
+            "exams": sorted({exams for *_, exams in rows})}
 
 
 def _both_sides(query, source, out) -> dict:
@@ -236,6 +251,17 @@ def test_group_weights_follow_their_kind(converted):
     for kind in ("Exam", "CMA"):
         assert weights["generated"][kind][:2] == weights["source"][kind][:2], weights
     assert abs(weights["generated"]["TMA"][2] - weights["source"]["TMA"][2]) < 3, weights
+
+
+def test_courses_keep_their_modules_make_up(converted):
+    """Only the two modules that set computer-marked assignments have CMA groups, and every
+    course has one exam, as in the source: a course's number of groups and their names are
+    learned given its module (institutional rows: no cell suppressed for being few) and
+    its groups' names drawn stratified within the course. Drawn on their own, CMAs came in
+    six modules of seven and some courses had two exams, others none."""
+    makeup = converted[3]["makeup"]
+    assert makeup["source"] == {"cma": ["CCC", "DDD"], "exams": [1]}, makeup
+    assert makeup["generated"] == makeup["source"], makeup
 
 
 def test_terms_keep_their_own_names(converted):

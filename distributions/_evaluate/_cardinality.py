@@ -94,6 +94,8 @@ def _against_profile(ctx: Context, fk: ForeignKey, splits: list, syn: dict) -> F
         return None
     spec = (ctx.profile or {}).get("tables", {}).get(fk.child, {}).get("rows", {})
     dist = spec.get("per_parent")
+    if dist and dist.get("kind") == "conditional":  # given a parent column: its pooled counts
+        dist = dist["otherwise"]
     if not dist:
         return not_applicable("cardinality", fk.child, "children_per_parent_ks",
                               "the profile has no children-per-parent distribution here",

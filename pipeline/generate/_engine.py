@@ -19,8 +19,8 @@ from scipy import special
 from pipeline.generate import _random
 from pipeline.generate._column_values import ARROW_TYPES, Labels, Values, to_arrow
 from pipeline.generate._links import PARTNERS, ascending, linked_column
-from pipeline.generate._positions import positional_uniforms
-from pipeline.generate._samplers import compile_distribution
+from pipeline.generate._positions import by_siblings, positional_uniforms
+from pipeline.generate._samplers import balanced_ranks, compile_distribution
 from pipeline.generate._spec_values import combine, equals, leaf, ordered
 from pipeline.udp._schema import ORDINAL, PARENT, PK, Table
 
@@ -217,7 +217,9 @@ class Engine:
         """Strata within each cell of a conditional catalog column (a course's title given
         its subject): a cell's keys take that cell's strata in a seeded random order, so each
         cell keeps its shares within ~1/keys; table-wide strata would leave a cell's few keys
-        on random strata (one title drawn twice, another never)."""
+        on random strata (one title drawn twice, another never). Given attributes of the
+        layout parent, the strata are dealt so that each parent's rows spread over them
+        (a course's groups: four TMAs and an exam, not two exams; _positions.by_siblings)."""
         slot = ("cells", key, name, domain)
         if slot not in self._ranks:
             if keyed_by is None:
@@ -229,13 +231,13 @@ class Engine:
             with self.scratch():
                 cells = self._cells(spec, key, keys)
             bits = _random.bits(_random.stream_key(self.seed, key, name, "rank"), keys)
-            order = np.lexsort((bits, cells))
-            position = np.empty(domain, dtype=np.int64)
-            position[order] = np.arange(domain)
-            start = np.searchsorted(cells[order], cells, side="left")
-            size = np.searchsorted(cells[order], cells, side="right") - start
+            # given the layout parent's attributes: each parent's rows spread over the strata
+            owners = self.layouts[key].parent_rows(keys) if keyed_by is None and \
+                by_siblings(self.registry[key], spec) else np.zeros(domain, dtype=np.int64)
+            position = balanced_ranks(owners, bits, cells + 1)
+            size = np.bincount(cells + 1)[cells + 1]
             # int32 (below domain <= STRATIFY_MAX): half the bytes, the same floats drawn
-            self._ranks[slot] = ((position - start).astype(np.int32), size.astype(np.int32))
+            self._ranks[slot] = (position.astype(np.int32), size.astype(np.int32))
         rank, size = self._ranks[slot]
         return (rank[counters] + self.uniform(key, name, counters)) / size[counters]
 
@@ -389,8 +391,7 @@ def _nullable(table: Table, name: str) -> bool:
 
 
 def _given_by_parents(spec: dict) -> bool:
-    """Whether a conditional is given its rows' parent attributes only (a course's family
-    given its term's name): each parent's rows are a cell, drawn on that cell's strata."""
+    """Whether a conditional is given parent attributes only (a course's family given its term)."""
     return all("." in name for name in spec["given"])
 
 

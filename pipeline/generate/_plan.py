@@ -80,8 +80,7 @@ def size_institution(profile: dict, settings: Settings) -> dict:
     rows = tables["course_section_enrollment"]["rows"]
     per_student = _conditional_mean(rows["per_student_term"], load_share)
     sections_spec = tables["course_section"]
-    sections_per_offering = max(compile_distribution(sections_spec["rows"]["per_parent"]).mean,
-                                1e-9)
+    sections_per_offering = max(_pooled_mean(sections_spec["rows"]["per_parent"]), 1e-9)
     seats = _seats_per_section(profile, sections_spec, institution)
     # at least one student a section: a profile whose sections are all empty (per_section 0)
     # would otherwise plan ~10^12 of them
@@ -134,6 +133,11 @@ def mean_terms(spec: dict, terms: int) -> float:
     return float(np.clip(numeric(compile_distribution(spec).sample(u)), 1, terms).mean())
 
 
+def _pooled_mean(spec: dict) -> float:
+    """A count's mean over every parent (a conditional's pooled `otherwise`)."""
+    return compile_distribution(spec.get("otherwise", spec)).mean
+
+
 def _conditional_mean(spec: dict, shares: dict) -> float:
     if spec["kind"] != "conditional":
         return compile_distribution(spec).mean
@@ -179,7 +183,10 @@ def _children_counts(engine: Engine, table: Table) -> np.ndarray:
     owners = None if layout.count_keyed_by else _owners(engine, layout.parent, parents)
     counts = draw_counts(engine, table.key, rows["per_parent"], layout.parent, parents,
                          counters, domain, owners=owners)
-    if "per_grandparent" in rows and grandparent.kind == "children":
+    # one child per parent in every source row (an assignment per group): the grandparent's
+    # total is its number of parents, which may follow the grandparent's attributes
+    if "per_grandparent" in rows and grandparent.kind == "children" and \
+            len(rows["per_parent"].get("values", ())) != 1:
         counts = _spread_totals(engine, table, rows["per_grandparent"], grandparent.parent,
                                 counts)
     return counts
