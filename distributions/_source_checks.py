@@ -8,10 +8,11 @@ begins. (The checks that need a query, and the cleaning below, run on DuckDB sou
 and folders; a BigQuery source gets the checks of its declared columns and types.)
 
 Survivable, each counted and named in the profile's notes, with this rule: rows whose primary
-key is NULL or shared with another row are left out (every copy: no row is preferred over
-another), and so are rows whose foreign key names no (kept) parent row, and results dated
-before their term began or more than `LATE_DAYS` after it ended; every estimate then reads
-the cleaned tables (views over the source, never copies).
+key is NULL are left out, and of rows sharing a key one is kept (the least by the MD5 of its
+text: a person listed once per enrollment keeps their enrollments); so are rows whose
+foreign key names no (kept) parent row, and results dated before their term began or more
+than `LATE_DAYS` after it ended; every estimate then reads the cleaned tables (views over
+the source, never copies).
 """
 
 from __future__ import annotations
@@ -208,19 +209,8 @@ def _fatal_date_problems(source: Source, tables: dict) -> None:
 def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  notes: list[str]) -> None:
     """Count and leave out the table's dirty rows (see the module's rule)."""
-    base = checked.inner.relation(table.name)
+    base, repeated = _one_row_per_key(checked.inner, table)
     counts: list[tuple[str, str]] = []  # (what the left-out rows are, condition to keep)
-    if len(table.primary_key) == 1:
-        key = f'"{table.primary_key[0]}"'
-        counts.append((f"with a NULL or repeated {table.primary_key[0]}",
-                       f"src.{key} IS NOT NULL AND src.{key} IN (SELECT {key} FROM {base} "
-                       f"GROUP BY {key} HAVING count(*) = 1)"))
-    else:  # a link table: the key is the combination (an enrollment's section, person, role)
-        keys = [f'"{c}"' for c in table.primary_key]
-        same = " AND ".join(f"d.{k} = src.{k}" for k in keys)
-        counts.append((f"with a NULL or repeated ({', '.join(table.primary_key)})",
-                       " AND ".join(f"src.{k} IS NOT NULL" for k in keys)
-                       + f" AND (SELECT count(*) FROM {base} AS d WHERE {same}) = 1"))
     for fk in table.foreign_keys:
         parent = registry[fk.parent]
         if (parent.name not in tables or fk.column not in tables[table.name]
@@ -237,16 +227,34 @@ def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                        names if joins else f'src."{fk.column}" IS NULL OR {names}'))
     if table.name == "learner_activity_result":
         counts += _in_term(checked, tables)
-    if not counts:
-        return
-    found = _counts(base, counts, checked.inner)
-    if any(found):
-        where = " AND ".join(f"({condition})" for _, condition in counts)
+    found = _counts(base, counts, checked.inner) if counts else []
+    if repeated or any(found):
+        where = " AND ".join(f"({condition})" for _, condition in counts) or "true"
         checked.cleaned[table.name] = f"(SELECT src.* FROM {base} AS src WHERE {where})"
-        parts = [f"{n:,} row(s) {what}" for n, (what, _) in zip(found, counts, strict=True)
-                 if n]
+        key = table.primary_key[0] if len(table.primary_key) == 1 else \
+            f"({', '.join(table.primary_key)})"
+        parts = [f"{n:,} row(s) {what}" for n, what in
+                 [(repeated, f"with a NULL or repeated {key}"),
+                  *zip(found, (what for what, _ in counts), strict=True)] if n]
         notes.append(f"source table {table.name}: left out {'; '.join(parts)} (rule: dirty "
-                     "rows are not estimated from; every copy of a repeated key goes)")
+                     "rows are not estimated from; of rows sharing a key, one is kept)")
+
+
+def _one_row_per_key(source: Source, table) -> tuple[str, int]:
+    """The table without NULL keys and with one row of each repeated key (the least by the
+    MD5 of its text: the same row whatever order the engine reads them in), and how many
+    rows that leaves out. A person listed once per enrollment keeps the enrollments, where
+    leaving every copy out lost their enrollments, results and grades as orphans too."""
+    raw = source.relation(table.name)
+    keys = ", ".join(f'"{c}"' for c in table.primary_key)
+    known = " AND ".join(f'd."{c}" IS NOT NULL' for c in table.primary_key)
+    row = source.query(f"SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM "
+                       f"(SELECT DISTINCT {keys} FROM {raw} AS d WHERE {known})) AS n"
+                       ).to_pylist()[0]
+    if not row["n"]:
+        return raw, 0
+    return (f"(SELECT * FROM {raw} AS d WHERE {known} QUALIFY row_number() OVER (PARTITION "
+            f"BY {keys} ORDER BY md5(CAST(d AS VARCHAR))) = 1)"), int(row["n"])
 
 
 def _refuse_without_students(checked: CheckedSource, tables: dict) -> None:

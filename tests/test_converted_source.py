@@ -370,3 +370,29 @@ def test_evaluate_reads_the_real_source_as_profile_does(tmp_path):
     assert "ks" in figures, "published_score compared as text categories"
     assert figures["null_share_diff"]["extra"]["real"] >= 0.2
     assert figures["ks"]["passed"], figures["ks"]
+
+
+def test_a_person_listed_once_per_enrollment_keeps_their_enrollments(tmp_path):
+    """A conversion that writes the person table from per-enrollment rows lists a student of
+    two modules twice, with credits that differ: one row of each is kept (the note counts
+    the others), so the student keeps both enrollments and their results. Leaving every
+    copy out lost 15 % of the students and, as orphans, their enrollments and results."""
+    source = tmp_path / "source"
+    build(source, 1000, fmt="parquet")
+    people = pd.read_parquet(source / "person.parquet")
+    enrollments = pd.read_parquet(source / "course_section_enrollment.parquet")
+    listed = enrollments[["person_id"]].merge(people, on="person_id")
+    listed["studied_credits"] = listed["studied_credits"].to_numpy()[::-1]
+    listed.to_parquet(source / "person.parquet", index=False)
+    repeated = len(listed) - len(people)
+    assert repeated > 50
+    notes = []
+    for run in ("a", "b"):
+        out = tmp_path / f"{run}.json"
+        assert main(["profile", "--source", str(source), "--out", str(out)]) == 0
+        notes.append(json.loads(out.with_name(f"{run}.privacy.json").read_text())["notes"])
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    assert any(f"source table person: left out {repeated:,} row(s)" in n for n in notes[0])
+    assert not any("course_section_enrollment: left out" in n or
+                   "learner_activity_result: left out" in n and "person_id" in n
+                   for n in notes[0]), notes[0]
