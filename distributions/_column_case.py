@@ -5,7 +5,10 @@ hide the other)."""
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from pipeline.errors import SourceError
+from pipeline.udp._event_schema import ARROW_SCHEMA
 
 
 def folded(name: str) -> str:
@@ -50,15 +53,34 @@ EVENT_TABLE = "expanded"
 def flattened_fields(table: str, columns: list[str]) -> dict[str, list[tuple[str, str]]]:
     """{record: [(flat column, field)]} of an event table written flat: each column named
     `record.field` whose record is not a column of its own (the estimates read
-    `object.type` as a nested field). Other tables are read as they are."""
+    `object.type` as a nested field), or `record_field` for a record and field of the event
+    store's (`object_type`, `ed_app_id`, `course_offering_udp_id`: a flattening that joins
+    with underscores, as pandas' json_normalize(sep="_") does). Other tables are read as
+    they are."""
     if table != EVENT_TABLE:
         return {}
     records: dict[str, list[tuple[str, str]]] = {}
     for column in columns:
         record, dot, field = column.partition(".")
-        if dot and record and field and "." not in field and record not in columns:
+        if not dot:
+            record, field = _underscored(column)
+        if record and field and "." not in field and record not in columns:
             records.setdefault(record, []).append((column, field))
     return records
+
+
+# the event store's records and their fields (pipeline/udp/_event_schema.py)
+_RECORDS = {f.name: {c.name for c in f.type} for f in ARROW_SCHEMA
+            if pa.types.is_struct(f.type)}
+
+
+def _underscored(column: str) -> tuple[str, str]:
+    """(record, field) of a `record_field` name the event store has, else ("", "")."""
+    for record, fields in _RECORDS.items():
+        field = column[len(record) + 1:]
+        if column.startswith(record + "_") and field in fields:
+            return record, field
+    return "", ""
 
 
 def nested_relation(relation: str, records: dict[str, list[tuple[str, str]]]) -> str:

@@ -251,15 +251,17 @@ def test_an_apps_own_object_types_count_as_the_generic_caliper_type(tmp_path, ca
     validate_profile(profile)
 
 
-def test_a_flat_event_table_reads_as_the_nested_one(tmp_path, capsys):
+@pytest.mark.parametrize("sep", [".", "_"], ids=["dotted", "underscored"])
+def test_a_flat_event_table_reads_as_the_nested_one(tmp_path, capsys, sep):
     """A CSV cannot hold the event store's records: an export writes them flat, as
-    `object.type`, `ed_app.id`, `person.udp_id` … Read back as the nested fields, the events
-    part is the same as from the nested Parquet (it was set aside for the default)."""
+    `object.type`, `ed_app.id`, `person.udp_id` … (or joined by underscores: `object_type`,
+    `course_offering_udp_id`). Read back as the nested fields, the events part is the same
+    as from the nested Parquet (it was set aside for the default)."""
     source = _small_source(tmp_path)
     nested = tmp_path / "nested.json"
     assert _profile(source, nested, "--k", "10") == 0
     events = source / "expanded.parquet"
-    flat = ", ".join(f'{record}.{field} AS "{record}.{field}"' for record, field in (
+    flat = ", ".join(f'{record}.{field} AS "{record}{sep}{field}"' for record, field in (
         ("object", "id"), ("object", "type"), ("object", "name"), ("ed_app", "id"),
         ("ed_app", "name"), ("membership", "roles"), ("person", "udp_id"),
         ("course_offering", "udp_id")))
@@ -270,7 +272,7 @@ def test_a_flat_event_table_reads_as_the_nested_one(tmp_path, capsys):
     capsys.readouterr()
     out = tmp_path / "flat.json"
     assert _profile(source, out, "--k", "10") == 0
-    assert "flat column(s) read as nested fields (object.id, object.type" in \
+    assert f"flat column(s) read as nested fields (object{sep}id, object{sep}type" in \
         capsys.readouterr().out
     assert json.loads(out.read_text())["events"] == json.loads(nested.read_text())["events"]
 
