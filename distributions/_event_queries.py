@@ -16,10 +16,12 @@ QUALIFIED = "event_store.expanded"
 DAY = 86400
 # columns the estimates need: (top-level column, nested field or None)
 NEEDED = (("type", None), ("action", None), ("event_time", None), ("object", "type"),
-          ("ed_app", "id"), ("person", "udp_id"), ("course_offering", "udp_id"))
-# optional: without them the app's name comes from its id's host, the actor's role from
-# the context store's enrollment of the person in the course
-OPTIONAL = (("ed_app", "name"), ("membership", "roles"))
+          ("person", "udp_id"), ("course_offering", "udp_id"))
+# optional: without them the app's name comes from its id's host (without either, every
+# event is one application's, LONE_APP: a converted VLE's click stream names none), the
+# actor's role from the context store's enrollment of the person in the course
+OPTIONAL = (("ed_app", "id"), ("ed_app", "name"), ("membership", "roles"))
+LONE_APP = "lms"
 GRADEBOOK = (("AssignableEvent", "Submitted"), ("GradeEvent", "Graded"))
 # Canvas tools by the context-store table an object is (object.entity) or its Caliper type
 CANVAS_ENTITIES = {"module_item": "modules", "wiki_page": "pages", "file": "files",
@@ -115,7 +117,7 @@ class EventQueries:
         if "tool" in columns:
             return self.s.text("e." + self.s.ident("tool"))
         app_name = self._app_name()
-        app_id = self.s.text(self._field("ed_app", "id"))
+        app_id = self._app_id()
         otype = self.s.text(self._field("object", "type"))
         canvas = (f"(LOWER({app_name}) = 'canvas' OR LOWER({app_id}) LIKE '%canvas%' OR "
                   f"LOWER({app_id}) LIKE '%instructure%')")
@@ -136,10 +138,18 @@ class EventQueries:
         (`https://kaltura.example.edu/` → `kaltura`)."""
         if "ed_app.name" not in self._absent:
             return self.s.text(self._field("ed_app", "name"))
-        app_id = self.s.text(self._field("ed_app", "id"))
+        if "ed_app.id" in self._absent:
+            return f"'{LONE_APP}'"
+        app_id = self._app_id()
         if self.s.dialect == "bigquery":
             return f"NULLIF(REGEXP_EXTRACT({app_id}, r'^[A-Za-z]+://([^./:]+)'), '')"
         return f"NULLIF(regexp_extract({app_id}, '^[A-Za-z]+://([^./:]+)', 1), '')"
+
+    def _app_id(self) -> str:
+        """ed_app.id as text, or a text NULL where the table has none."""
+        if "ed_app.id" in self._absent:
+            return f"CAST(NULL AS {'STRING' if self.s.dialect == 'bigquery' else 'VARCHAR'})"
+        return self.s.text(self._field("ed_app", "id"))
 
     def _stream(self) -> str:
         if "membership.roles" in self._absent:
@@ -193,7 +203,7 @@ raw AS (
   SELECT {self._tool_expr()} AS tool, {s.text('e.' + s.ident('type'))} AS type,
          {s.text('e.' + s.ident('action'))} AS action,
          {s.text(self._field('object', 'type'))} AS otype,
-         {s.text(self._field('ed_app', 'id'))} AS app_id,
+         {self._app_id()} AS app_id,
          {self._app_name()} AS app_name,
          {self._stream()} AS stream, {self._field('person', 'udp_id')} AS person,
          {self._field('course_offering', 'udp_id')} AS offering, {time} AS ts

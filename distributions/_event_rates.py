@@ -36,7 +36,14 @@ import copy
 import re
 
 from distributions._estimators import Missing
-from distributions._event_queries import CONTENT, QUALIFIED, TABLE, TOOL_OBJECTS, has_events
+from distributions._event_queries import (
+    CONTENT,
+    LONE_APP,
+    QUALIFIED,
+    TABLE,
+    TOOL_OBJECTS,
+    has_events,
+)
 from distributions._event_shapes import EventShapes
 from distributions._gradebook_events import gradebook_event_shares
 from pipeline.udp import generic_object_type, is_valid_combination
@@ -50,10 +57,13 @@ class EventRates(EventShapes):
         """The `events` section, or None when no event survives (the default is kept)."""
         events = copy.deepcopy(self.default)
         notes = self.p.notes
+        said = {"ed_app.id": f"nor an app's name: every event is counted as one application's, "
+                             f"{LONE_APP!r}" if "ed_app.name" in self._absent else
+                             "apps are told apart by their names",
+                "ed_app.name": "each app is named by its id's host",
+                "membership.roles": "the actor's role comes from their enrollment in the course"}
         for column in self._absent:
-            notes.append(f"/events: {QUALIFIED} has no {column}: "
-                         + ("each app is named by its id's host" if column == "ed_app.name" else
-                            "the actor's role comes from their enrollment in the course"))
+            notes.append(f"/events: {QUALIFIED} has no {column}: {said[column]}")
         if "tool" not in self.r.tables[TABLE]:
             notes.append(f"/events/tools: {QUALIFIED} has no `tool` column: tools are derived "
                          "from ed_app (other applications: their name) and, for Canvas, the "

@@ -200,6 +200,29 @@ def test_an_event_table_without_membership_takes_roles_from_enrollments(tmp_path
     assert events["tools"]["pages"]["student"][0]["action"] == "NavigatedTo"
 
 
+def test_an_event_table_without_ed_app_is_one_applications(tmp_path, capsys):
+    """A converted click stream names no application (no ed_app at all): its events are one
+    application's, `lms`, with a note, and their rate and mix are learned (the table was set
+    aside as lacking ed_app.id, and the events part was the default's)."""
+    source = _small_source(tmp_path)
+    table = pq.read_table(source / "expanded.parquet")
+    pq.write_table(table.drop_columns(["ed_app"]), source / "expanded.parquet")
+    out = tmp_path / "profile.json"
+    assert _profile(source, out, "--k", "10") == 0
+    assert "has no ed_app.id: nor an app's name: every event is counted as one " \
+           "application's, 'lms'" in capsys.readouterr().out.replace("\n", " ")
+    profile = json.loads(out.read_text())
+    assert set(profile["events"]["tools"]) == {"lms"}
+    actions = {(m["type"], m["action"]) for m in profile["events"]["tools"]["lms"]["student"]}
+    assert ("NavigationEvent", "NavigatedTo") in actions and ("MediaEvent", "Started") in actions
+    validate_profile(profile)
+    assert main(["run", "--profile", str(out), "--fte", "300", "--event-days", "7",
+                 "--no-marts", "--no-evaluate", "--out", str(tmp_path / "run")]) == 0
+    with duckdb.connect(str(tmp_path / "run" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM event_store.expanded WHERE tool = 'lms'"
+                           ).fetchall()[0][0] > 1000
+
+
 def test_an_event_table_without_a_needed_column_is_set_aside(tmp_path, capsys):
     """A missing column is never a failure (issue 11): without `type` the event-rate model
     cannot be estimated, so the events part is the default's, with a note."""
