@@ -63,7 +63,8 @@ class EventRates(EventShapes):
                 "ed_app.name": "each app is named by its id's host",
                 "membership.roles": "the actor's role comes from their enrollment in the course"}
         for column in self._absent:
-            notes.append(f"/events: {QUALIFIED} has no {column}: {said[column]}")
+            if column != "ed_app.name" or "ed_app.id" not in self._absent:  # one note for both
+                notes.append(f"/events: {QUALIFIED} has no {column}: {said[column]}")
         if "tool" not in self.r.tables[TABLE]:
             notes.append(f"/events/tools: {QUALIFIED} has no `tool` column: tools are derived "
                          "from ed_app (other applications: their name) and, for Canvas, the "
