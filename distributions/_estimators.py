@@ -147,10 +147,19 @@ class Reader:
 
     def scalar(self, sql: str):
         table = self._query(sql)
-        return table.column(0)[0].as_py() if table.num_rows else None
+        return steady(table.column(0)[0].as_py()) if table.num_rows else None
 
     def rows(self, sql: str) -> list[dict]:
-        return self._query(sql).to_pylist()
+        return [{k: steady(v) for k, v in row.items()} for row in self._query(sql).to_pylist()]
+
+
+def steady(value):
+    """A query's float at 12 significant digits: the engine adds a parallel aggregate's
+    parts in whatever order its threads finish, and the last bits that changes are no part
+    of what the source says (ranks compare values rounded too: `ranked_value`)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.12g}")
+    return value
 
 
 # ---- summaries ------------------------------------------------------------------------------
@@ -215,9 +224,18 @@ def _hist_quantile(items: list[tuple[float, float]], rank: float) -> float:
     return items[-1][0]
 
 
+def ranked_value(column: str) -> str:
+    """SQL of a value as ranks compare it: to 9 decimals, so that a mean the engine summed in
+    another order (0.7 or 0.7000000000000001) ties with its equals in every run (unrounded,
+    a source's Spearman of mean score and withdrawal moved by 6e-5 between runs, and the
+    calibrations searched from it with it)."""
+    return f"ROUND({column}, 9)"
+
+
 def mean_rank(column: str, within: str = "") -> str:
     """SQL of a value's rank (within the `within` partition columns, if any), ties at their
     mean rank: Spearman's ρ is the CORR of two such ranks."""
+    column = ranked_value(column)
     ordered = f"PARTITION BY {within} ORDER BY {column}" if within else f"ORDER BY {column}"
     tied = f"{within}, {column}" if within else column
     return f"RANK() OVER ({ordered}) + (COUNT(*) OVER (PARTITION BY {tied}) - 1) / 2.0"

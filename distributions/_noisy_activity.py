@@ -20,7 +20,7 @@ events² / cap²): under ε the default's value is kept, with a note.
 
 from __future__ import annotations
 
-from distributions._estimators import WEIGHT_UNIT
+from distributions._estimators import WEIGHT_UNIT, ranked_value
 from distributions._noisy_ties import MAX_ERROR
 
 EVENTS_PER_DAY = 10  # events of one enrollment counted per covered day (public cap)
@@ -68,5 +68,6 @@ SELECT COUNT(*) AS n, SUM(CAST(ROUND(x * {WEIGHT_UNIT}.0 / {cap}) AS BIGINT)) AS
 
 def _midrank(x: str) -> str:
     """The mid-rank of `x`, scaled to (0, 1)."""
+    x = ranked_value(x)
     return (f"((RANK() OVER (ORDER BY {x}) + (COUNT(*) OVER (PARTITION BY {x}) - 1) / 2.0 "
             f"- 0.5) / COUNT(*) OVER ())")

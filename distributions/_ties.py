@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from distributions._engagement import Simulation
-from distributions._estimators import Missing
+from distributions._estimators import Missing, ranked_value
 from distributions._noisy_ties import (
     cell_spearmans,
     noised_label_stats,
@@ -233,6 +233,7 @@ def _spearman_sql(base: str, value: str, given: str | None) -> str:
     part = "PARTITION BY g " if given else ""
 
     def rank(x: str) -> str:
+        x = ranked_value(x)
         return (f"RANK() OVER ({part}ORDER BY {x}) + (COUNT(*) OVER (PARTITION BY {within}{x})"
                 f" - 1) / 2.0")
     return (f"WITH b AS (SELECT * FROM ({base}) AS b1 WHERE {value} IS NOT NULL AND mx IS NOT "
