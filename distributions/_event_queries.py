@@ -85,9 +85,12 @@ class EventQueries:
     """The event table as CTEs for one profiling run; `p` is the Profiler (reader, guard,
     notes, default)."""
 
-    def __init__(self, p):
+    def __init__(self, p, engagement: dict | None = None):
         self.p, self.r, self.s, self.guard, self.k = p, p.reader, p.reader.sql, p.guard, \
             p.guard.k
+        # when withdrawn students stop (their events end there, as the generator's do)
+        self.engagement = engagement or {}
+        self._lost: str | None = None  # a withdrawn enrollment's days without events, per term
         self.default = p.default["events"]
         self.roles = self.default["roles"]
         self._possible: dict[str, int] = {}
@@ -151,6 +154,16 @@ class EventQueries:
             return f"CAST(NULL AS {'STRING' if self.s.dialect == 'bigquery' else 'VARCHAR'})"
         return self.s.text(self._field("ed_app", "id"))
 
+    def _withdrawn(self) -> str:
+        """1 for an enrollment whose status the generator withdraws (its events end at the
+        withdrawal), else 0."""
+        statuses = self.engagement.get("withdrawn_role_statuses") or []
+        if not statuses or not self.r.has("course_section_enrollment", "role_status"):
+            return "0"
+        status = self.r.col("course_section_enrollment", "role_status", "text", "x")
+        listed = ", ".join("'" + str(v).replace("'", "''") + "'" for v in statuses)
+        return f"CASE WHEN {status} IN ({listed}) THEN 1 ELSE 0 END"
+
     def _stream(self) -> str:
         if "membership.roles" in self._absent:
             # the actor's stream from their enrollment in the event's course (_enrolled)
@@ -196,7 +209,7 @@ off AS (
 enr AS (
   SELECT s.course_offering_id AS offering, x.person_id AS person,
          CASE WHEN {role} IN ({student or "''"}) THEN 1 WHEN {role} IN ({staff or "''"}) THEN 2
-              ELSE 0 END AS stream
+              ELSE 0 END AS stream, {self._withdrawn()} AS withdrawn
   FROM {r.rel('course_section_enrollment')} AS x JOIN {r.rel('course_section')} AS s
     ON x.course_section_id = s.course_section_id),
 raw AS (
@@ -215,11 +228,16 @@ placed AS (
 ev AS (SELECT * FROM placed WHERE day >= 0 AND day < term_days AND tool IS NOT NULL),
 cov AS ({self._cov or "SELECT term, LEAST(MAX(term_days), MAX(day) + 1) AS days FROM ev "
           "GROUP BY term"}),
+lost AS ({self._lost or "SELECT term, 0 AS days FROM cov"}),
 osize AS (
   SELECT off.offering, off.term, off.family, off.level, cov.days,
          SUM(CASE WHEN enr.stream = 1 THEN 1 ELSE 0 END) AS students,
+         SUM(CASE WHEN enr.stream = 1 THEN enr.withdrawn ELSE 0 END) AS withdrawn,
+         SUM(CASE WHEN enr.stream = 1 THEN cov.days - enr.withdrawn * lost.days ELSE 0 END)
+           AS sdays,
          SUM(CASE WHEN enr.stream = 2 THEN 1 ELSE 0 END) AS staff
   FROM enr JOIN off ON enr.offering = off.offering JOIN cov ON off.term = cov.term
+    JOIN lost ON off.term = lost.term
   GROUP BY off.offering, off.term, off.family, off.level, cov.days)
 """
 

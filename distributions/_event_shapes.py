@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from distributions._event_queries import EventQueries
+from distributions._withdrawal_fractions import active_shares
 
 
 class EventShapes(EventQueries):
@@ -18,14 +21,14 @@ class EventShapes(EventQueries):
         """(day_in_term, exposure-weighted mean of it over the covered days)."""
         rows = self._rows("SELECT day, COUNT(*) AS n, COUNT(DISTINCT person) AS people "
                           "FROM ev WHERE stream = 1 GROUP BY day")
-        terms = self._rows("SELECT days, SUM(students) AS students, MAX(term_days) AS length "
-                           "FROM osize JOIN term ON osize.term = term.term GROUP BY days")
+        terms = self._rows("SELECT days, term_days AS length, SUM(students) AS students, "
+                           "SUM(withdrawn) AS withdrawn FROM osize JOIN term ON osize.term = "
+                           "term.term GROUP BY days, term_days")
         if not rows or not terms:
             return None, 1.0
         length = int(max(t["length"] for t in terms))
         covered = int(max(t["days"] for t in terms))
-        exposure = [sum(float(t["students"]) for t in terms if t["days"] > d)
-                    for d in range(covered)]
+        exposure = self._active_students(terms, covered)
         counts = self.guard.noise("/events/day_in_term", {int(r["day"]): float(r["n"])
                                                           for r in rows})
         people = {int(r["day"]): int(r["people"]) for r in rows}
@@ -57,11 +60,23 @@ class EventShapes(EventQueries):
         day_mean = sum(shape[d] * exposure[d] for d in range(covered)) / weight
         return shape, day_mean
 
+    def _active_students(self, terms: list[dict], covered: int) -> list[float]:
+        """Student enrollments with events possible on each covered day: all of each term's
+        covering it, less its withdrawn ones gone by then (as the generator ends them:
+        _withdrawal_fractions.active_shares), so the day curve is one of active students
+        and the generator's withdrawals do not bend it down a second time."""
+        exposure = np.zeros(covered)
+        for t in terms:
+            days = int(t["days"])
+            gone = 1.0 - active_shares(self.engagement, days, int(t["length"]))
+            exposure[:days] += float(t["students"]) - float(t["withdrawn"]) * gone
+        return exposure.tolist()
+
     def _relative(self, dim: str, path: str) -> dict:
         """Student-event rate of each family (level) relative to the overall rate; a value
         with fewer than k students is dropped (the generator then uses 1.0)."""
         rows = self._rows(
-            f"SELECT sz.{dim} AS v, SUM(sz.students * sz.days) AS sdays, "
+            f"SELECT sz.{dim} AS v, SUM(sz.sdays) AS sdays, "
             f"SUM(COALESCE(c.n, 0)) AS n FROM osize AS sz LEFT JOIN (SELECT offering, COUNT(*) "
             f"AS n FROM ev WHERE stream = 1 GROUP BY offering) AS c ON sz.offering = c.offering"
             f" WHERE sz.students > 0 GROUP BY sz.{dim}")

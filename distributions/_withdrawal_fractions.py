@@ -25,3 +25,14 @@ def mean_withdrawal_fraction(engagement: dict) -> float:
     """The mean fraction of the term at which the withdrawn stop (the work after it is
     1 − this, for work due uniformly over the term)."""
     return float(withdrawal_fractions(engagement, (np.arange(1000) + 0.5) / 1000).mean())
+
+
+def active_shares(engagement: dict, days: int, term_days: int) -> np.ndarray:
+    """For each of the first `days` days of a term of `term_days`, the share of withdrawn
+    student enrollments still active: the generator ends their events on the day of the
+    withdrawal it draws here (before day floor(fraction × (term_days − 1)),
+    pipeline/generate/_events/streams.py), so an event rate learned per student-day counts
+    only the days it would generate (distributions/_event_queries.py)."""
+    last = np.floor(withdrawal_fractions(engagement, (np.arange(1000) + 0.5) / 1000)
+                    * max(term_days - 1, 1))
+    return (last[None, :] > np.arange(days)[:, None]).mean(axis=1)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 MODULES = ("AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG")
 PRESENTATIONS = (("2013B", dt.datetime(2013, 2, 4), 240), ("2013J", dt.datetime(2013, 10, 7), 268),
@@ -166,3 +168,49 @@ def _grades(results, activities, sections) -> pd.DataFrame:
             .merge(sections, on="course_offering_id")
             .groupby(["person_id", "course_section_id"], as_index=False)["published_score"]
             .mean().rename(columns={"published_score": "le_final_score"}))
+
+
+VLE_KINDS = ("oucontent", "forumng", "resource", "subpage", "homepage", "quiz")
+
+
+def click_stream(out: Path, seed: int = 1, per_day: float = 2.0) -> int:
+    """Write `expanded.parquet` beside a Parquet build: a VLE's click stream as a conversion
+    writes it (the VLE's own object types, ed_app.id only, no membership). Each student
+    enrollment clicks Poisson(`per_day`) times a day from its presentation's start to its
+    end, a withdrawn one only up to its unregistration day; the number of events."""
+    rng = np.random.default_rng(seed)
+    e = (pd.read_parquet(out / "course_section_enrollment.parquet")
+         .merge(pd.read_parquet(out / "course_section.parquet"), on="course_section_id")
+         .merge(pd.read_parquet(out / "course_offering.parquet")[
+             ["course_offering_id", "academic_term_id"]], on="course_offering_id")
+         .merge(pd.read_parquet(out / "academic_term.parquet"), on="academic_term_id"))
+    begin = pd.to_datetime(e["term_begin_date"])
+    days = ((pd.to_datetime(e["term_end_date"]) - begin).dt.days + 1).to_numpy()
+    left = np.nan_to_num(e["date_unregistration"].to_numpy(dtype=float), nan=0.0)
+    active = np.where(e["role_status"] == "Withdrawn", np.clip(left, 0, days), days)
+    clicks = [rng.poisson(per_day, int(n)) for n in active]
+    row = np.repeat(np.arange(len(e)), [int(c.sum()) for c in clicks])
+    day = np.concatenate([np.repeat(np.arange(len(c)), c) for c in clicks])
+    seconds = day * 86400 + rng.integers(8 * 3600, 22 * 3600, len(day))
+    time = begin.to_numpy()[row] + seconds.astype("timedelta64[s]")
+
+    def column(values, kind=None):  # a large string array comes back chunked
+        array = pa.array(values, kind)
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    n = len(day)
+    pq.write_table(pa.table({
+        "type": column(["NavigationEvent"] * n, pa.string()),
+        "action": column(["NavigatedTo"] * n, pa.string()),
+        "event_time": pa.array(time.astype("datetime64[us]")).cast(pa.timestamp("us", "UTC")),
+        "object": pa.StructArray.from_arrays([
+            column([f"site:{i}" for i in rng.integers(0, 300, n)], pa.string()),
+            column(np.array(VLE_KINDS)[rng.integers(0, len(VLE_KINDS), n)], pa.string())],
+            ["id", "type"]),
+        "ed_app": pa.StructArray.from_arrays(
+            [column(["https://vle.example.ac.uk/"] * n, pa.string())], ["id"]),
+        "person": pa.StructArray.from_arrays(
+            [pa.array(e["person_id"].to_numpy()[row])], ["udp_id"]),
+        "course_offering": pa.StructArray.from_arrays(
+            [pa.array(e["course_offering_id"].to_numpy()[row])], ["udp_id"])}),
+        out / "expanded.parquet")
+    return n

@@ -15,7 +15,7 @@ import json
 import duckdb
 import pandas as pd
 import pytest
-from converted_source import ABSENT_COLUMNS, build
+from converted_source import ABSENT_COLUMNS, build, click_stream
 from handbuilt import institution, shape_of, write_duckdb
 
 from pipeline.cli import main
@@ -412,3 +412,27 @@ def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
         assert main(["profile", "--source", str(source), "--out", str(out)]) == 0
         profiles.add(out.read_text())
     assert len(profiles) == 1
+
+
+def test_a_click_stream_comes_back_at_its_size_when_students_withdraw(tmp_path):
+    """A third of the students withdraw and their clicks end when they leave, as the
+    generator's do. The event rate and the day curve are learned over the days each
+    student enrollment can have events (the withdrawn until the withdrawal the generator
+    draws), so the run has the source's number of events and the source's curve. Learned
+    over every day of the withdrawn, the events came back 14 % short and the week and day
+    curves at 0.049 (the limit is 0.05)."""
+    source, profile, out = tmp_path / "source", tmp_path / "profile.json", tmp_path / "run"
+    build(source, 1000, fmt="parquet")
+    events = click_stream(source)
+    assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
+    assert main(["run", "--profile", str(profile), "--out", str(out), "--no-marts",
+                 "--no-evaluate"]) == 0
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        generated = con.execute("SELECT count(*) FROM event_store.expanded").fetchall()[0][0]
+    assert abs(generated / events - 1) < 0.05, (generated, events)
+    assert main(["evaluate", "--real", str(source), "--synthetic", str(out), "--out",
+                 str(tmp_path / "report"), "--no-detection"]) == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    for metric in ("week_curve", "day_curve"):
+        figure = _figure(report, "event", "expanded", metric, column="NavigationEvent")
+        assert figure["value"] < 0.03, figure
