@@ -23,11 +23,12 @@ on hand-built sources).
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import chi2_contingency, kruskal
+from scipy.stats import kruskal
 
 from distributions._dependencies import best_given, registry_nodes
-from distributions._estimators import Missing, value_counts
+from distributions._estimators import Missing, children_histogram
 from distributions._structure import COURSE_PARENTS, child_keys, has_people, institutional
+from distributions._term_mix import independence_p
 
 MIN_PARENTS = 3  # parent rows per value of a column that a course's make-up is learned given
 
@@ -52,15 +53,9 @@ COUNT_SIGNIFICANCE = 0.05  # Kruskal-Wallis p-value for counts (ordered, fewer c
 
 def significant(counts: dict) -> bool:
     """Whether {(value,): {child value: count}} shows a dependency beyond chance (a G-test
-    of independence): among 16 courses of 4 subjects a spurious tie cleared the bias-
-    corrected information and conditioned section counts on subject."""
-    rows = sorted((g for g in counts if None not in g), key=str)
-    columns = sorted({v for g in rows for v in counts[g] if v is not None}, key=str)
-    table = np.array([[float(counts[g].get(v, 0)) for v in columns] for g in rows])
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        return False
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    return bool(chi2_contingency(table, lambda_="log-likelihood")[1] < SIGNIFICANCE)
+    of independence, `_term_mix.independence_p`): among 16 courses of 4 subjects a spurious
+    tie cleared the bias-corrected information and conditioned section counts on subject."""
+    return independence_p(counts) < SIGNIFICANCE
 
 
 def significant_counts(counts: dict) -> bool:
@@ -98,7 +93,8 @@ def _condition_counts(p, profile: dict, table: str, parent: str) -> None:
         return
     keys = child_keys(p, table, parent)
     candidates = broad_columns(p, parent, registry_nodes(p, parent, profile["tables"][parent]))
-    best = best_given(candidates, lambda given: _counts(p, table, parent, keys, given))
+    best = best_given(candidates, lambda given: children_histogram(
+        p.reader, parent, p.reader.rel(table), keys, p.reader.col(parent, given, "text", "p")))
     if best is None or not significant_counts(best[2]):
         return
     given, gain, counts = best
@@ -115,15 +111,3 @@ def _condition_counts(p, profile: dict, table: str, parent: str) -> None:
     rows["per_parent"] = spec
     p.notes.append(f"{path}: learned given [{given}] (MI {gain:.4f} nats, the {parent} column "
                    "it shares most with; institutional rows): each value its own counts")
-
-
-def _counts(p, table: str, parent: str, keys: list[tuple[str, str]], given: str) -> dict:
-    """{(parent value,): {children: parents}}, zeros included."""
-    r = p.reader
-    on = " AND ".join(f"c.{r.sql.ident(fk)} = q.{r.sql.ident(pk)}" for pk, fk in keys)
-    first_fk = r.sql.ident(keys[0][1])
-    group = ", ".join(f"q.{r.sql.ident(pk)}" for pk, _ in keys)
-    attribute = r.col(parent, given, "text", "q")
-    base = (f"SELECT {attribute} AS g0, COUNT(c.{first_fk}) AS v FROM {r.rel(parent)} AS q "
-            f"LEFT JOIN {r.rel(table)} AS c ON {on} GROUP BY {group}, {attribute}")
-    return value_counts(r, base, 1)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy import optimize, special, stats
 
-from distributions._estimators import Missing, mean_rank
+from distributions._estimators import Missing, mean_rank, text_list
 from distributions._noisy_engagement import noised_statistics
 from distributions._withdrawal_dates import withdrawal_at_part
 from distributions._withdrawal_fractions import withdrawal_fractions
@@ -101,9 +101,8 @@ def student_enrollments(p, withdrawn: list[str]) -> str:
     r, q = p.reader, p.reader.sql.ident
     status = r.col("course_section_enrollment", "role_status", "text", "t")
     role = r.col("course_section_enrollment", "role", "text", "t")
-    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in withdrawn) or "''"
     return (f"SELECT t.{q('person_id')} AS pid, s.{q('course_offering_id')} AS off, "
-            f"MAX(CASE WHEN {status} IN ({listed}) THEN 1.0 ELSE 0.0 END) AS w "
+            f"MAX(CASE WHEN {status} IN ({text_list(withdrawn)}) THEN 1.0 ELSE 0.0 END) AS w "
             f"FROM {r.rel('course_section_enrollment')} AS t JOIN {r.rel('course_section')} AS s "
             f"ON t.{q('course_section_id')} = s.{q('course_section_id')} "
             f"WHERE {role} = 'Student' GROUP BY 1, 2")

@@ -224,6 +224,11 @@ def _hist_quantile(items: list[tuple[float, float]], rank: float) -> float:
     return items[-1][0]
 
 
+def text_list(values) -> str:
+    """SQL of a list of text literals for IN (...), quotes doubled ('' for none)."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) or "''"
+
+
 def ranked_value(column: str) -> str:
     """SQL of a value as ranks compare it: to 9 decimals, so that a mean the engine summed in
     another order (0.7 or 0.7000000000000001) ties with its equals in every run (unrounded,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from distributions._estimators import Reader
+from distributions._estimators import Reader, text_list
 
 TABLE = "expanded"
 QUALIFIED = "event_store.expanded"
@@ -150,9 +150,8 @@ class EventQueries:
 
     def _app_id(self) -> str:
         """ed_app.id as text, or a text NULL where the table has none."""
-        if "ed_app.id" in self._absent:
-            return f"CAST(NULL AS {'STRING' if self.s.dialect == 'bigquery' else 'VARCHAR'})"
-        return self.s.text(self._field("ed_app", "id"))
+        return self.s.text("NULL" if "ed_app.id" in self._absent
+                           else self._field("ed_app", "id"))
 
     def _withdrawn(self) -> str:
         """1 for an enrollment whose status the generator withdraws (its events end at the
@@ -161,8 +160,7 @@ class EventQueries:
         if not statuses or not self.r.has("course_section_enrollment", "role_status"):
             return "0"
         status = self.r.col("course_section_enrollment", "role_status", "text", "x")
-        listed = ", ".join("'" + str(v).replace("'", "''") + "'" for v in statuses)
-        return f"CASE WHEN {status} IN ({listed}) THEN 1 ELSE 0 END"
+        return f"CASE WHEN {status} IN ({text_list(statuses)}) THEN 1 ELSE 0 END"
 
     def _stream(self) -> str:
         if "membership.roles" in self._absent:

@@ -104,10 +104,9 @@ def _condition(p, profile: dict, table: str, column: str, broad: bool) -> None:
     """`broad`: only given a layout parent's column whose values hold several parents (a
     registry column: `_course_shapes.broad_columns`)."""
     path = f"/tables/{table}/columns/{column}"
-    candidates = parent_nodes(p, profile, table)
-    if broad:
-        parent = p.entities[table].layout.parent
-        candidates = broad_columns(p, parent, parent_nodes(p, profile, table, (parent,)))
+    parent = p.entities[table].layout.parent
+    candidates = broad_columns(p, parent, parent_nodes(p, profile, table, (parent,))) \
+        if broad else parent_nodes(p, profile, table)
     best = best_given(candidates, lambda given: _counts(p, table, column, given))
     if best is None or (broad and not significant(best[2])):
         return

@@ -23,6 +23,7 @@ Under ε the choice would be made on exact counts: the mix is not learned there 
 
 from __future__ import annotations
 
+import numpy as np
 from scipy import stats
 
 from distributions._catalog_columns import catalog_categorical, catalog_cells
@@ -64,7 +65,7 @@ def _learn(p, spec: dict, column: str, candidates: list[str]) -> None:
         scored.append((round(conditional_information(flat, 0), 4), given, counts))
     gain, given, counts = max(scored, key=lambda s: s[:2])
     summary = ", ".join(f"{g} {s:.4f}" for s, g, _ in sorted(scored, reverse=True))
-    chance = _independence_p(counts)
+    chance = independence_p(counts)
     if gain < MIN_GAIN or chance >= ALPHA:
         p.notes.append(f"{path}: the same mix every term (MI with the term less its bias, "
                        f"nats: {summary}; G-test p {chance:.3f} given {given})")
@@ -79,12 +80,16 @@ def _learn(p, spec: dict, column: str, candidates: list[str]) -> None:
                    f"bias, nats: {summary}; G-test p {chance:.3f})")
 
 
-def _independence_p(counts: dict) -> float:
-    """The G-test's p-value of independence of the column and the term attribute, from
-    {(term value,): {value: Cell}} counted in offerings (1.0 for a single row or column)."""
-    rows = sorted(g for g in counts if None not in g)
+def independence_p(counts: dict) -> float:
+    """The G-test's p-value of independence of a column and a grouping attribute, from
+    {(group value,): {value: count or Cell}} (1.0 for a single row or column; rows and
+    columns without a count are left out, as the test cannot take them)."""
+    rows = sorted((g for g in counts if None not in g), key=str)
     values = sorted({v for g in rows for v in counts[g] if v is not None}, key=str)
-    table = [[float(counts[g].get(v, 0)) for v in values] for g in rows]
+    table = np.array([[float(counts[g].get(v, 0)) for v in values] for g in rows])
     if len(rows) < 2 or len(values) < 2:
+        return 1.0
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
         return 1.0
     return float(stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")[1])
