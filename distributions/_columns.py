@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from distributions._estimators import Summary, summarize, value_counts
+from distributions._estimators import Summary, summarize, value_cells, value_counts
 from distributions._noisy_continuous import noised_column
 from distributions._privacy import sensitive_name
 from distributions._structure import has_people
@@ -101,6 +101,15 @@ def _registry_sensitive(p, table: str) -> None:
 
 
 def _table_extras(p, profile: dict, table: str, extras: dict[str, str]) -> None:
+    for column, (kind, stats) in screened_extras(p, table, extras).items():
+        _profile_extra(p, profile, table, column, kind, stats)
+
+
+def screened_extras(p, table: str, extras: dict[str, str]) -> dict[str, tuple[str, Stats]]:
+    """The extras ({column: engine type}) that may be profiled, each with its generated type
+    and counts; every other one is skipped with its reason in the notes (a name that is not
+    an identifier, a type campus-synth does not make, a sensitive name or content, no
+    value)."""
     typed = {c: generated_type(t) for c, t in extras.items()}
     for column, kind in typed.items():
         if not PLAIN_NAME.fullmatch(column):
@@ -112,6 +121,7 @@ def _table_extras(p, profile: dict, table: str, extras: dict[str, str]) -> None:
             _skip(p, table, column, f"sensitive: its name says {sensitive_name(column)}")
     candidates = {c: k for c, k in typed.items() if k and not sensitive_name(c)}
     stats = column_stats(p, table, candidates) if candidates else {}
+    kept = {}
     for column, kind in candidates.items():
         reason = sensitive_content(stats[column], kind, p.guard.k)
         if stats[column].n == 0:
@@ -119,7 +129,8 @@ def _table_extras(p, profile: dict, table: str, extras: dict[str, str]) -> None:
         elif reason:
             _skip(p, table, column, f"sensitive: {reason}")
         else:
-            _profile_extra(p, profile, table, column, kind, stats[column])
+            kept[column] = (kind, stats[column])
+    return kept
 
 
 def _skip(p, table: str, column: str, reason: str) -> None:
@@ -178,10 +189,7 @@ def sensitive_content(s: Stats, kind: str, k: int) -> str | None:
 
 def _profile_extra(p, profile: dict, table: str, column: str, kind: str, s: Stats) -> None:
     path = f"/tables/{table}/columns/{column}"
-    categorical = kind in ("string", "bool") or (kind in ("int64", "float64")
-                                                 and s.distinct <= CATEGORICAL_MAX)
-    dist = (_categorical(p, path, table, column, kind) if categorical
-            else _continuous(p, path, table, column, kind))
+    dist = extra_distribution(p, path, table, column, kind, s)
     if dist is None:
         _skip(p, table, column, "no value survives the privacy rules")
         return
@@ -193,10 +201,25 @@ def _profile_extra(p, profile: dict, table: str, column: str, kind: str, s: Stat
     p.notes.append(f"{path}: institution column profiled as {how}, generated as {kind}")
 
 
-def _categorical(p, path: str, table: str, column: str, kind: str) -> dict | None:
+def extra_distribution(p, path: str, table: str, column: str, kind: str, s: Stats,
+                       person: str | None = None) -> dict | None:
+    """An extra column's distribution: shares of its values for text, booleans and few
+    numbers, else a continuous summary with quantiles. `person` is the SQL (alias t) of the
+    person behind a row in a table without `person_id` (the events' `person.udp_id`): the
+    cells then count people, and ε noises person-weighted histograms."""
+    categorical = kind in ("string", "bool") or (kind in ("int64", "float64")
+                                                 and s.distinct <= CATEGORICAL_MAX)
+    return (_categorical(p, path, table, column, kind, person) if categorical
+            else _continuous(p, path, table, column, kind, person))
+
+
+def _categorical(p, path: str, table: str, column: str, kind: str,
+                 person: str | None) -> dict | None:
     text = kind in ("string", "bool")
     expr = p.reader.col(table, column, "text" if text else "number")
-    counts = value_counts(p.reader, f"SELECT {expr} AS v FROM {p.reader.rel(table)} AS t")
+    rel = p.reader.rel(table)
+    counts = (value_cells(p.reader, f"SELECT {expr} AS v, {person} AS pid FROM {rel} AS t")
+              if person else value_counts(p.reader, f"SELECT {expr} AS v FROM {rel} AS t"))
     values = {_value(v, kind): c for v, c in counts.get((), {}).items()}
     return p.guard.categorical(path, values, text=kind == "string", nodata=False)
 
@@ -212,7 +235,8 @@ def _value(value, kind: str):
     return int(number) if number.is_integer() else number
 
 
-def _continuous(p, path: str, table: str, column: str, kind: str) -> dict | None:
+def _continuous(p, path: str, table: str, column: str, kind: str,
+                person: str | None) -> dict | None:
     r, sql = p.reader, p.sql
     template: dict = {"null_fraction": 0.0, "integer": kind == "int64"}
     if kind in ("date", "timestamp"):
@@ -220,13 +244,14 @@ def _continuous(p, path: str, table: str, column: str, kind: str) -> dict | None
         template["unit"] = DAY_UNIT
     else:
         x = r.col(table, column, "number")
-    if p.guard.epsilon is not None and r.has(table, "person_id"):  # noised histograms
-        pid = r.col(table, "person_id", "key", "t")
+    pid = person or (r.col(table, "person_id", "key", "t") if r.has(table, "person_id")
+                     else None)
+    if p.guard.epsilon is not None and pid:  # noised histograms
         return noised_column(p, path, f"SELECT {x} AS x, {pid} AS pid FROM {r.rel(table)} AS t",
                              template)
     summary = summarize(r, f"SELECT {x} AS x FROM {r.rel(table)} AS t", p.guard.k)
     return p.guard.continuous(path, summary.get((), Summary(0, 0)), template,
-                              people=has_people(p, table))
+                              people=bool(person) or has_people(p, table))
 
 
 # ---- coverage ---------------------------------------------------------------------------
@@ -240,6 +265,8 @@ def coverage(p, profile: dict) -> dict:
             out[table] = {"status": "skipped" if table not in _OTHER_READERS else "read",
                           "reason": _OTHER_READERS.get(table, "not a context-store table "
                                                        "campus-synth generates")}
+            if table == "expanded" and table in p.reader.tables:
+                out[table]["columns"] = _event_columns(p)
             continue
         if table not in p.reader.tables:
             out[table] = {"status": "skipped", "reason": "empty: treated as missing"}
@@ -276,6 +303,16 @@ def _columns(p, profile: dict, table: str) -> dict:
                 "the default profile's distribution is kept" if c.from_profile
                 else f"generated by the `{c.gen}` rule")}
     return out
+
+
+def _event_columns(p) -> dict:
+    """The event table's columns: the event store's, read by the event-rate model where it
+    needs them, and the table's own, profiled or skipped (distributions/_event_extras.py)."""
+    status = getattr(p, "column_status", {})
+    return {column: dict(zip(("status", "reason"), status.get(
+        ("expanded", column), ("read", "an event store column (the event-rate model reads "
+                               "those it needs)")), strict=True))
+            for column in p.reader.tables["expanded"]}
 
 
 def _registry_column(entity, column: str, profile: dict, kept: set[str]) -> tuple[str, str]:

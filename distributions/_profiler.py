@@ -32,6 +32,7 @@ from distributions._estimators import (
     value_cells,
     value_counts,
 )
+from distributions._event_extras import event_extras_part
 from distributions._event_queries import check_columns, has_events, set_aside_incomplete
 from distributions._event_rates import event_part
 from distributions._extra_nulls import extra_null_dependency_part
@@ -173,6 +174,7 @@ class Profiler:
         event_part(self, profile)
         activity_part(self, profile)  # after the event model: its sigma, the source's days
         extras_part(self, profile)
+        event_extras_part(self, profile)
         extra_dependency_part(self, profile)  # the extras' tree, before their score ties
         extra_null_dependency_part(self, profile)  # numeric extras' null-ness given a column
         catalog_part(self, profile)  # course, section, campus and group names of the source

@@ -173,11 +173,15 @@ def _grades(results, activities, sections) -> pd.DataFrame:
 VLE_KINDS = ("oucontent", "forumng", "resource", "subpage", "homepage", "quiz")
 
 
-def click_stream(out: Path, seed: int = 1, per_day: float = 2.0) -> int:
+def click_stream(out: Path, seed: int = 1, per_day: float = 2.0, extras: bool = False) -> int:
     """Write `expanded.parquet` beside a Parquet build: a VLE's click stream as a conversion
     writes it (the VLE's own object types, ed_app.id only, no membership). Each student
     enrollment clicks Poisson(`per_day`) times a day from its presentation's start to its
-    end, a withdrawn one only up to its unregistration day; the number of events."""
+    end, a withdrawn one only up to its unregistration day; the number of events.
+
+    With `extras`, the table has columns of its own as well (EVENT_EXTRAS): the clicks a row
+    counts, the platform, and three that must never leave the source: the client's IP
+    address, a near-unique browser fingerprint and a nested referrer record."""
     rng = np.random.default_rng(seed)
     e = (pd.read_parquet(out / "course_section_enrollment.parquet")
          .merge(pd.read_parquet(out / "course_section.parquet"), on="course_section_id")
@@ -211,6 +215,22 @@ def click_stream(out: Path, seed: int = 1, per_day: float = 2.0) -> int:
         "person": pa.StructArray.from_arrays(
             [pa.array(e["person_id"].to_numpy()[row])], ["udp_id"]),
         "course_offering": pa.StructArray.from_arrays(
-            [pa.array(e["course_offering_id"].to_numpy()[row])], ["udp_id"])}),
+            [pa.array(e["course_offering_id"].to_numpy()[row])], ["udp_id"]),
+        **(_event_extras(rng, n) if extras else {})}),
         out / "expanded.parquet")
     return n
+
+
+# the event extras: (profiled or not, why not)
+EVENT_EXTRAS = {"sum_click": None, "platform": None, "client_ip": "its name says identifier",
+                "fingerprint": "near-unique values", "referrer": "unsupported type"}
+
+
+def _event_extras(rng, n: int) -> dict[str, pa.Array]:
+    """Columns a VLE's export adds to its click stream (EVENT_EXTRAS)."""
+    ips = np.char.add("10.0.", rng.integers(0, 65536, n).astype(str))
+    return {"sum_click": pa.array(rng.geometric(0.3, n)),
+            "platform": pa.array(rng.choice(["web", "app", "mobile-web"], n, p=[.7, .25, .05])),
+            "client_ip": pa.array(ips),
+            "fingerprint": pa.array(np.char.add("fp", rng.integers(0, 10**12, n).astype(str))),
+            "referrer": pa.StructArray.from_arrays([pa.array(ips)], ["url"])}

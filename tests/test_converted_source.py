@@ -15,7 +15,7 @@ import json
 import duckdb
 import pandas as pd
 import pytest
-from converted_source import ABSENT_COLUMNS, build, click_stream
+from converted_source import ABSENT_COLUMNS, EVENT_EXTRAS, build, click_stream
 from handbuilt import institution, shape_of, write_duckdb
 
 from pipeline.cli import main
@@ -414,25 +414,82 @@ def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
     assert len(profiles) == 1
 
 
-def test_a_click_stream_comes_back_at_its_size_when_students_withdraw(tmp_path):
+@pytest.fixture(scope="module")
+def clicks(tmp_path_factory) -> tuple:
+    """(the profile, its event count, the profile's notes, the run folder, the evaluation
+    report) of a converted source with a click stream that has columns of its
+    own (converted_source.EVENT_EXTRAS), profiled, run without marts and evaluated."""
+    tmp = tmp_path_factory.mktemp("clicks")
+    source, profile, out = tmp / "source", tmp / "profile.json", tmp / "run"
+    build(source, 1000, fmt="parquet")
+    events = click_stream(source, extras=True)
+    assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
+    assert main(["run", "--profile", str(profile), "--out", str(out), "--no-marts",
+                 "--no-evaluate"]) == 0
+    assert main(["evaluate", "--real", str(source), "--synthetic", str(out), "--out",
+                 str(tmp / "report"), "--no-detection"]) == 0
+    notes = json.loads(profile.with_suffix(".privacy.json").read_text())
+    return (profile, events, notes, out,
+            json.loads((tmp / "report" / "report.json").read_text()))
+
+
+def test_a_click_stream_comes_back_at_its_size_when_students_withdraw(clicks):
     """A third of the students withdraw and their clicks end when they leave, as the
     generator's do. The event rate and the day curve are learned over the days each
     student enrollment can have events (the withdrawn until the withdrawal the generator
     draws), so the run has the source's number of events and the source's curve. Learned
     over every day of the withdrawn, the events came back 14 % short and the week and day
     curves at 0.049 (the limit is 0.05)."""
-    source, profile, out = tmp_path / "source", tmp_path / "profile.json", tmp_path / "run"
-    build(source, 1000, fmt="parquet")
-    events = click_stream(source)
-    assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
-    assert main(["run", "--profile", str(profile), "--out", str(out), "--no-marts",
-                 "--no-evaluate"]) == 0
+    _, events, _, out, report = clicks
     with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
         generated = con.execute("SELECT count(*) FROM event_store.expanded").fetchall()[0][0]
     assert abs(generated / events - 1) < 0.05, (generated, events)
-    assert main(["evaluate", "--real", str(source), "--synthetic", str(out), "--out",
-                 str(tmp_path / "report"), "--no-detection"]) == 0
-    report = json.loads((tmp_path / "report" / "report.json").read_text())
     for metric in ("week_curve", "day_curve"):
         figure = _figure(report, "event", "expanded", metric, column="NavigationEvent")
         assert figure["value"] < 0.03, figure
+
+
+def test_an_event_tables_own_columns_come_back_like_the_sources(clicks):
+    """The click stream's own columns are profiled and generated for every event under their
+    names and types (the clicks a row counts, the platform), and the three that identify
+    people or cannot be drawn (an IP address, a near-unique fingerprint, a nested record)
+    are left out, each with its reason in the notes. They were once read by nobody and
+    named nowhere: evaluate --real found `sum_click` missing from the warehouse."""
+    _, _, notes, out, report = clicks
+    text = "\n".join(notes["notes"])
+    for column, reason in EVENT_EXTRAS.items():
+        if reason is None:
+            assert f"/events/extras/{column}: the event table's own column profiled" in text
+        else:
+            assert f"columns/{column}: not profiled (" in text and reason in text, column
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        columns = dict(con.execute("SELECT column_name, data_type FROM information_schema."
+                                   "columns WHERE table_name = 'expanded'").fetchall())
+    assert (columns["sum_click"], columns["platform"]) == ("BIGINT", "VARCHAR")
+    assert not {"client_ip", "fingerprint", "referrer"} & set(columns)
+    assert _figure(report, "column", "expanded", "ks", column="sum_click")["value"] <= 0.05
+    assert _figure(report, "column", "expanded", "1-tvd", column="platform")["value"] >= 0.97
+
+
+def test_an_event_tables_own_columns_are_published_to_bigquery(clicks, bigquery_emulator,
+                                                                 tmp_path):
+    """The BigQuery load declares the event table's own columns (the run's manifest names
+    them), so a published run's events keep them: the real client against the emulator."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    endpoint, out = bigquery_emulator._connection.API_BASE_URL, tmp_path / "out"
+    assert main(["generate", "--profile", str(clicks[0]), "--out", str(out), "--fte", "200",
+                 "--terms", "1", "--event-days", "2"]) == 0
+    assert main(["publish", "--project", "clicks", "--out", str(out), "--api-endpoint",
+                 endpoint, "--run-id", "c1", "--dbt-select", "stg_event_store__expanded"]) == 0
+    client = bigquery.Client(project="clicks", credentials=AnonymousCredentials(),
+                             client_options={"api_endpoint": endpoint})
+    table = client.get_table("clicks.event_store.expanded")
+    fields = {f.name: f.field_type for f in table.schema}
+    assert (fields["sum_click"], fields["platform"]) == ("INT64", "STRING"), fields
+    rows = client.query("SELECT COUNT(sum_click) AS n, COUNT(*) AS total, "
+                        "COUNT(DISTINCT platform) AS platforms "
+                        "FROM `clicks.event_store.expanded`").result()
+    row = next(iter(rows))
+    assert row.n == row.total > 0 and row.platforms >= 2, dict(row)

@@ -204,4 +204,7 @@ def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> d
         "tables": {_qualified(key): rows for key, rows in sorted(counts.items())},
         # the institution's own columns: the loads (DuckDB, BigQuery) declare them too
         "extras": profile_extras(profile),
+        # the event table's own columns: the BigQuery load declares them
+        "event_extras": {name: {"type": spec["type"]} for name, spec in
+                         profile.get("events", {}).get("extras", {}).items()},
     }

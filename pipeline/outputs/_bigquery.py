@@ -81,13 +81,21 @@ def arrow_field(field: pa.Field, description: str | None = None):
     raise PipelineError(f"{field.name}: no BigQuery type for Arrow type {kind}")
 
 
-def event_schema() -> list:
-    return [arrow_field(f, DESCRIPTIONS.get(f.name)) for f in ARROW_SCHEMA]
+def event_schema(extras: dict[str, dict] | None = None) -> list:
+    """The events' BigQuery schema: the event store's, then the source event table's own
+    columns a run of its profile added ({name: {"type": registry type}})."""
+    from google.cloud import bigquery
+
+    return [arrow_field(f, DESCRIPTIONS.get(f.name)) for f in ARROW_SCHEMA] + [
+        bigquery.SchemaField(name, BQ_TYPES[spec["type"]], mode="NULLABLE",
+                             description="the source event table's own column, profiled")
+        for name, spec in (extras or {}).items()]
 
 
 def load_warehouse(client: Any, out: str | Path, project: str, tables: Iterable[Table],
                    events: bool = True, dataset_prefix: str = "", location: str | None = None,
-                   on_table: Callable[[LoadedTable], None] | None = None) -> list[LoadedTable]:
+                   on_table: Callable[[LoadedTable], None] | None = None,
+                   event_extras: dict[str, dict] | None = None) -> list[LoadedTable]:
     """Load the Parquet under `out` (a folder or gs:// URI) into `project`'s datasets.
 
     Each table is replaced (truncate, then append file by file). Tables without Parquet
@@ -99,7 +107,8 @@ def load_warehouse(client: Any, out: str | Path, project: str, tables: Iterable[
     specs = [(t.schema, t.name, registry_schema(t), t.description, None) for t in tables]
     if events:
 
-        specs.append((SCHEMA_NAME, TABLE_NAME, event_schema(), DESCRIPTION, "events"))
+        specs.append((SCHEMA_NAME, TABLE_NAME, event_schema(event_extras), DESCRIPTION,
+                      "events"))
     for dataset in sorted({schema for schema, *_ in specs}):
         ref = bigquery.Dataset(f"{project}.{dataset_prefix}{dataset}")
         if location:
@@ -148,7 +157,8 @@ def _load_files(client: Any, folder: Path, table_id: str, fields: list) -> tuple
         if batch_rows < LOAD_BATCH_ROWS and index < len(files) - 1:
             continue
         buffer = io.BytesIO()
-        pq.write_table(pa.concat_tables(batch, promote_options="permissive"), buffer)
+        pq.write_table(_in_order(pa.concat_tables(batch, promote_options="permissive"),
+                                 fields), buffer)
         buffer.seek(0)
         job = client.load_table_from_file(buffer, table_id, job_config=_config(fields))
         try:
@@ -158,6 +168,15 @@ def _load_files(client: Any, folder: Path, table_id: str, fields: list) -> tuple
         rows += batch_rows  # counted from the files: emulators report output_rows unevenly
         batch, batch_rows = [], 0
     return rows, len(files)
+
+
+def _in_order(table: pa.Table, fields: list) -> pa.Table:
+    """`table`'s columns in the schema's order. The generator writes a table's extras in an
+    order of its own (sorted); BigQuery matches a Parquet load's columns to the schema by
+    name, but an emulator matches them by position, and a profiled person table then failed
+    to load (`region` cast to the INT64 of the column in its place)."""
+    names = [f.name for f in fields]
+    return table.select(names) if set(names) <= set(table.column_names) else table
 
 
 def _load_uri(client: Any, prefix: str, table_id: str, fields: list) -> tuple[int, int]:

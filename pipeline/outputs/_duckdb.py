@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from pipeline.errors import PipelineError
 from pipeline.udp import _event_schema as events
@@ -97,10 +98,21 @@ def event_view_statement(root: Path) -> str:
     The path is absolute: DuckDB resolves a relative one against the reading process's
     working directory, so a user's `duckdb.connect(".../warehouse.duckdb")` from anywhere
     reads it. A folder that moves is re-pointed by `point_event_store`."""
-    columns = ", ".join(f'"{f.name}"' for f in events.ARROW_SCHEMA)
+    columns = ", ".join(f'"{name}"' for name in _event_columns(root))
     # the file's own event_date column, not the one hive partitioning would add from the path
     return (f"CREATE OR REPLACE VIEW {events.QUALIFIED_NAME} AS SELECT {columns} FROM "
             f"read_parquet({_event_pattern(root)}, hive_partitioning = false)")
+
+
+def _event_columns(root: Path) -> list[str]:
+    """The event store's columns, then the source event table's own ones a run of its
+    profile added (/events/extras), as the first event file holds them."""
+    names = list(events.ARROW_SCHEMA.names)
+    folder = Path(root).resolve() / events.SCHEMA_NAME / events.TABLE_NAME
+    first = next(iter(sorted(folder.glob("term_week=*/part-*.parquet"))), None)
+    if first is not None:
+        names += [n for n in pq.read_schema(first).names if n not in names]
+    return names
 
 
 def _event_pattern(root: Path) -> str:

@@ -151,10 +151,11 @@ def load_run(client, out: str, project: str, prefix: str, location: str | None,
         dataset.labels = {**labels, STATE_LABEL: "loading"}
         dataset.description = f"campus-synth run {labels[RUN_LABEL]}: staging, not for consumers"
         client.create_dataset(dataset)
+    manifest = read_manifest(out)
     if tables is None:
-        tables = list(REGISTRY.with_extras(read_manifest(out).get("extras", {})))
+        tables = list(REGISTRY.with_extras(manifest.get("extras", {})))
     load_warehouse(client, out, project, tables, events=events, dataset_prefix=prefix,
-                   location=location)
+                   location=location, event_extras=manifest.get("event_extras", {}))
 
 
 def _has_events(out: str) -> bool:

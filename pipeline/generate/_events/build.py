@@ -17,7 +17,8 @@ from pipeline.generate._engine import Engine
 from pipeline.generate._events.objects import ENTITY_KINDS, KINDS, OBJECT_SLOTS
 from pipeline.generate._events.rates import RateModel
 from pipeline.generate._events.streams import DAY, Protos
-from pipeline.generate._random import bits, stream_key
+from pipeline.generate._random import bits, stream_key, uniform
+from pipeline.generate._samplers import compile_distribution
 from pipeline.udp._event_schema import ARROW_SCHEMA
 
 CANVAS_IRI = "urn:instructure:canvas:"
@@ -73,8 +74,23 @@ def event_batch(engine: Engine, model: RateModel, protos: Protos) -> pa.RecordBa
         "extensions_json": _request_urls(model, protos, objects[1], found[4]),
     }
     arrays = [columns[f.name] for f in ARROW_SCHEMA]
-    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(
-        [pa.field(f.name, a.type, f.nullable) for f, a in zip(ARROW_SCHEMA, arrays, strict=True)]))
+    fields = [pa.field(f.name, a.type, f.nullable)
+              for f, a in zip(ARROW_SCHEMA, arrays, strict=True)]
+    for name, array in _extras(engine, protos).items():  # after the event store's own columns
+        arrays.append(array)
+        fields.append(pa.field(name, array.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _extras(engine: Engine, protos: Protos) -> dict[str, pa.Array]:
+    """The source event table's own columns (the profile's /events/extras), each drawn for
+    every event from its distribution by a hash of the event's key (the same value for the
+    same event whatever block or worker draws it)."""
+    specs = engine.profile.get("events", {}).get("extras", {})
+    return {name: to_arrow(compile_distribution(spec["distribution"]).sample(uniform(
+                stream_key(engine.seed, "event_store.expanded", "extra", name), protos.key)),
+                spec["type"])
+            for name, spec in specs.items()}
 
 
 def _distinct(values: np.ndarray, ordered: bool = False) -> tuple[np.ndarray, np.ndarray]:
