@@ -7,6 +7,11 @@ classifier told a student's mean response time apart from the source's (person d
 0.87) partly on that. A column listed here is written at midnight of the day its moment falls
 on. Only the fact that no value has a time of day is released: a property of the column, not
 of any person's value.
+
+Scores have a resolution too (`tables.learner_activity_result.score_step`): a source whose
+every score is a whole number of points (an Open University-style 0-100 mark) got scores
+like 95.37, a giveaway of every synthetic row. The largest of SCORE_STEPS that (nearly) every
+source score is a multiple of is kept, and the generator rounds its scores to it.
 """
 
 from __future__ import annotations
@@ -30,3 +35,27 @@ def day_resolution_part(p, profile: dict) -> None:
             dates.append(column)
             p.notes.append(f"/tables/{table}/dates: {column} holds dates (every value at "
                            "midnight UTC): generated at midnight of the day it falls on")
+
+
+RESULT, SCORE = "learner_activity_result", "published_score"
+SCORE_STEPS = (1.0, 0.5, 0.25, 0.1)  # points: whole, halves, quarters, tenths
+OFF_STEP = 0.001  # the share of scores off the step that is taken for dirt, not resolution
+
+
+def score_step_part(p, profile: dict) -> None:
+    """`score_step`: the largest of SCORE_STEPS that all but OFF_STEP of the source's
+    scores are multiples of (none: the generator's cents stay)."""
+    if RESULT not in profile["tables"] or not p.reader.has(RESULT, SCORE):
+        return
+    x = p.reader.col(RESULT, SCORE, "number", "t")
+    off = ", ".join(f"SUM(CASE WHEN ABS({x} / {step} - ROUND({x} / {step})) > 0.000001 "
+                    f"THEN 1 ELSE 0 END) AS off{i}" for i, step in enumerate(SCORE_STEPS))
+    row = p.reader.rows(f"SELECT COUNT({x}) AS n, {off} FROM {p.reader.rel(RESULT)} AS t")[0]
+    n = int(row["n"] or 0)
+    for i, step in enumerate(SCORE_STEPS):
+        if n and int(row[f"off{i}"] or 0) <= OFF_STEP * n:
+            profile["tables"][RESULT]["score_step"] = step
+            p.notes.append(f"/tables/{RESULT}/score_step: {SCORE} is a multiple of {step:g} "
+                           f"point(s) ({n - int(row[f'off{i}'] or 0):,} of {n:,} scores): "
+                           "generated scores are rounded to it")
+            return

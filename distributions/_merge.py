@@ -189,6 +189,11 @@ def _merge_table(merge: Merge, name: str) -> dict:
     out.pop("dates", None)
     if dates:
         out["dates"] = dates
+    # scores keep a step only where every institution's scores are multiples of it
+    steps = [s.get("score_step") for s in specs]
+    out.pop("score_step", None)
+    if None not in steps and all((step / min(steps)).is_integer() for step in steps):
+        out["score_step"] = min(steps)
     totals = _merge_totals(merge, name, specs)
     if totals:
         out["totals"] = totals

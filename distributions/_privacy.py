@@ -288,7 +288,8 @@ def _num(value: float, integer: bool = False) -> float | int:
 
 
 # ---- what the profile releases --------------------------------------------------------------
-_TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring", "links", "dates")
+_TABLE_PARTS = ("rows", "columns", "undated", "totals", "recurring", "links", "dates",
+                "score_step")
 _INSTITUTIONAL_BLOCKS = ("/calendar/",)  # the terms' dates: no person behind them
 # parts computed from another part's noised query and institutional counts only
 _DERIVED = {"/structure/offerings_per_fte": "/settings/fte",

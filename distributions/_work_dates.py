@@ -28,7 +28,7 @@ person-weighted histogram over a public grid (`_noisy_continuous`).
 
 from __future__ import annotations
 
-from distributions._day_resolution import day_resolution_part
+from distributions._day_resolution import day_resolution_part, score_step_part
 from distributions._dependencies import best_given, parent_nodes, registry_nodes
 from distributions._due_positions import due_positions
 from distributions._estimators import (
@@ -58,6 +58,7 @@ def work_dates_part(p, profile: dict) -> None:
     result dates are dates (_day_resolution.py)."""
     term_work_part(p, profile)
     day_resolution_part(p, profile)
+    score_step_part(p, profile)
     if not all(p.reader.has(t, c) for t, cols in NEEDED.items() for c in cols):
         return
     _due_times(p, profile)

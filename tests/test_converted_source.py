@@ -53,6 +53,10 @@ def converted(tmp_path_factory) -> tuple[dict, dict, dict, dict, dict, dict]:
             "SELECT count(*) FILTER (WHERE epoch(response_date) % 86400 <> 0), "
             "count(response_date) FROM context_store_entity.learner_activity_result"
         ).fetchall()[0]
+        generated["fractional_scores"] = con.execute(
+            "SELECT count(*) FILTER (WHERE published_score <> round(published_score)), "
+            "count(published_score) FROM context_store_entity.learner_activity_result"
+        ).fetchall()[0]
     for name, query in (("weights", _weights), ("term_names", _term_names),
                         ("subjects", _subjects), ("per_term", _per_term),
                         ("makeup", _makeup)):
@@ -331,6 +335,17 @@ def test_responses_are_dates_like_the_sources(converted):
     assert dated > 1000 and timed == 0, (timed, dated)
     gates = [f for f in converted[4]["figures"] if f["kind"] == "gate"]
     assert gates and all(f["passed"] is not False for f in gates), gates
+
+
+def test_scores_are_whole_points_like_the_sources(converted):
+    """The source marks in whole points (0-100); the run's scores were in cents (95.37), a
+    giveaway of every synthetic row and a per-value TVD of 0.043 on a 28,000-student copy
+    (0.032 after). The profile keeps the step and the generator rounds to it."""
+    assert converted[5]["tables"]["learner_activity_result"]["score_step"] == 1.0
+    fractional, scored = converted[3]["fractional_scores"]
+    assert scored > 1000 and fractional == 0, (fractional, scored)
+    assert _figure(converted[1], "column", "learner_activity_result", "ks",
+                   column="published_score")["value"] <= 0.05
 
 
 def test_run_passes_its_own_column_figures(converted):

@@ -298,7 +298,18 @@ def _scores(engine: Engine, rows: np.ndarray) -> np.ndarray:
     ratio = engine.draw_normal(spec, RESULT, rows, ratio_z)
     ratio = apply_effects(engine, "score", rows, ratio)  # a scenario's effect, if any
     points = numeric(activity_values(engine, core, "points_possible"))
-    return np.where(graded, np.round(ratio * points, 2), np.nan)
+    return np.where(graded, _on_step(engine, ratio * points, points), np.nan)
+
+
+def _on_step(engine: Engine, score: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Scores to the cent, or to the source's step (whole points, halves: the profile's
+    `score_step`, distributions/_day_resolution.py), rounded down where rounding up would
+    pass the points possible."""
+    step = engine.profile["tables"][RESULT].get("score_step")
+    if not step:
+        return np.round(score, 2)
+    stepped = np.round(score / step) * step
+    return np.round(np.where(stepped > points, np.floor(score / step) * step, stepped), 2)
 
 
 _SAMPLE_CHUNKS, _CHUNK = 8, 5_000  # results sampled for the graded scores' distribution
