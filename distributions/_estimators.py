@@ -132,7 +132,8 @@ class Reader:
                           f" NULL THEN 1 ELSE 0 END) FROM {self.rel(table)} AS a".replace(
                               "{a}", "a"))
         if bad:
-            raise self._wrong(table, column, kind, f"{declared} with {int(bad):,} such values")
+            raise self._wrong(table, column, kind,
+                              f"{declared} with {int(bad):,} value(s) that do not read as one")
         return cast
 
     def _wrong(self, table: str, column: str, kind: str, found: str) -> SourceError:

@@ -24,6 +24,7 @@ from distributions._source_values import (
     canonical_spelling,
     clear_distant_dates,
     clear_non_finite,
+    readable_event_times,
     readable_numbers_and_dates,
     readable_types,
 )
@@ -112,6 +113,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
         clear_distant_dates(checked, table, tables, notes)
         clear_non_finite(checked, table, tables, notes)
         canonical_spelling(checked, table.name, tables, notes)
+    readable_event_times(checked, tables, notes)
     notes += _score_notes(checked, tables)
     _refuse_without_students(checked, tables)
     for name in REQUIRED:  # cleaning can leave nothing (every enrollment an orphan)

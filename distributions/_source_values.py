@@ -21,6 +21,7 @@ _TEXT = ("VARCHAR", "CHAR", "STRING", "TEXT")
 _NUMERIC = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
 # (a TIME of day is no date: a column of times is read as not in the source)
 _TEMPORAL = ("DATE", "TIMESTAMP")
+EVENT_TABLE = "expanded"
 # the years a profile's calendar can hold (profile.schema.json, /calendar/first_term/year)
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 # the stored types a registry column of each type is read from (and text, and Parquet's null)
@@ -90,15 +91,28 @@ def readable_numbers_and_dates(checked, table, tables: dict, notes: list[str]) -
               for c in table.columns if c.type in ("float64", "int64", "timestamp", "date")
               and c.name not in keys and c.name in declared
               and declared[c.name].upper().startswith(_TEXT)}
+    _read_as(checked, table.name, wanted, notes)
+
+
+def readable_event_times(checked, tables: dict, notes: list[str]) -> None:
+    """The event table's `event_time` stored as text, read as timestamps the same way: a
+    value that reads as none (a blank, 'not a time') is missing, and its event is not
+    counted, where one such value among millions stopped the whole profile."""
+    declared = tables.get(EVENT_TABLE, {}).get("event_time", "")
+    if declared.upper().startswith(_TEXT):
+        _read_as(checked, EVENT_TABLE, {"event_time": "time"}, notes)
+
+
+def _read_as(checked, name: str, wanted: dict[str, str], notes: list[str]) -> None:
+    """Read each of `wanted` ({column: number or time}) as its kind, with a note."""
     if not wanted:
         return
-    layouts = {c: _date_layouts(checked, table.name, c) for c, k in wanted.items()
-               if k == "time"}
+    layouts = {c: _date_layouts(checked, name, c) for c, k in wanted.items() if k == "time"}
     expressions = {c: _readable(c, kind, layouts.get(c, [])) for c, kind in wanted.items()}
-    unreadable = _unreadable(checked, table.name, expressions)
-    found = rewrite_values(checked, table.name, expressions)
+    unreadable = _unreadable(checked, name, expressions)
+    found = rewrite_values(checked, name, expressions)
     if found:
-        notes.append(f"source table {table.name}: " + "; ".join(
+        notes.append(f"source table {name}: " + "; ".join(
             _readable_note(c, wanted[c], n, layouts.get(c, []), unreadable.get(c))
             for c, n in found.items()))
 

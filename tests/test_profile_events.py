@@ -300,6 +300,30 @@ def test_a_flat_event_table_reads_as_the_nested_one(tmp_path, capsys, sep):
     assert json.loads(out.read_text())["events"] == json.loads(nested.read_text())["events"]
 
 
+def test_an_unreadable_event_time_is_one_missing_event(tmp_path, capsys):
+    """A CSV export whose event_time holds one value that is no time ('not recorded') and a
+    blank: those two events are not counted, with a note, and the rest make the events
+    part. One such value among all the events stopped the whole profile (exit 2)."""
+    source = _small_source(tmp_path)
+    nested = tmp_path / "nested.json"
+    assert _profile(source, nested, "--k", "10") == 0
+    events = source / "expanded.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE row_number() OVER () WHEN 3 THEN "
+                    f"'not recorded' WHEN 5 THEN '' ELSE CAST(event_time AS VARCHAR) END "
+                    f"AS event_time) FROM '{events}') TO '{tmp_path / 'events.parquet'}'")
+    (tmp_path / "events.parquet").replace(events)
+    capsys.readouterr()
+    out = tmp_path / "messy.json"
+    assert _profile(source, out, "--k", "10") == 0
+    assert "1 value(s) of event_time that are not dates (such as 'not recorded') read as " \
+        "missing" in capsys.readouterr().out
+    rates = [json.loads(path.read_text())["events"]["tools"] for path in (nested, out)]
+    assert rates[0].keys() == rates[1].keys()
+    for tool, spec in rates[0].items():
+        assert spec["rate"] == pytest.approx(rates[1][tool]["rate"], rel=0.02), tool
+
+
 # ---- BigQuery -------------------------------------------------------------------------------
 @pytest.mark.parametrize("membership", [True, False], ids=["membership", "no-membership"])
 def test_bigquery_source_estimates_the_same_events(tmp_path, bigquery_emulator, membership):
