@@ -5,6 +5,7 @@ session name, campus skew). The calendar is distributions/_calendar.py."""
 
 from __future__ import annotations
 
+from distributions._day_resolution import score_step, spread_scores
 from distributions._estimators import (
     Missing,
     Reader,
@@ -42,13 +43,26 @@ def measure_base(p, table: str, name: str, pid: bool = False) -> str:
                 f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
                 f"a.learner_activity_id WHERE {later} IS NOT NULL AND {earlier} IS NOT NULL")
     if (table, name) == ("learner_activity_result", "published_score"):
-        score = r.col(table, name, "number", "t")
-        points = r.col("learner_activity", "points_possible", "number", "a")
-        # only graded work: a score missing for submitted work is simply not counted
-        return (f"SELECT {score} / {points} {x} FROM {r.rel(table)} AS t "
-                f"JOIN {r.rel('learner_activity')} AS a ON t.learner_activity_id = "
-                f"a.learner_activity_id WHERE {points} > 0 AND {score} IS NOT NULL")
+        return _score_fraction(r, x)
     return f"SELECT {r.col(table, name, 'number', 't')} {x} FROM {r.rel(table)} AS t"
+
+
+def _score_fraction(r: Reader, x: str) -> str:
+    """SELECT x: each graded score as a fraction of its points; on a step (whole points),
+    spread over it (distributions/_day_resolution.py), within the source's own range."""
+    score = r.col("learner_activity_result", "published_score", "number", "t")
+    points = r.col("learner_activity", "points_possible", "number", "a")
+    found = score_step(r)
+    spread = spread_scores(r.sql, score, points, found[0]) if found else score
+    # the lowest and highest scores stay where they are: a full mark is an atom (a sixth of
+    # an Open University-style source's marks), which spread would blur into the marks below
+    # only graded work: a score missing for submitted work is simply not counted
+    return (f"SELECT CASE WHEN _f IN (_lo, _hi) THEN _f ELSE LEAST(GREATEST(_y, _lo), _hi) END "
+            f"{x} FROM (SELECT t.*, {score} / {points} AS _f, {spread} / {points} AS _y, "
+            f"MIN({score} / {points}) OVER () AS _lo, MAX({score} / {points}) OVER () "
+            f"AS _hi FROM {r.rel('learner_activity_result')} AS t JOIN "
+            f"{r.rel('learner_activity')} AS a ON t.learner_activity_id = "
+            f"a.learner_activity_id WHERE {points} > 0 AND {score} IS NOT NULL) AS t")
 
 
 def _due_fraction(r: Reader) -> str:
