@@ -17,7 +17,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from distributions._column_case import folded_note, refuse_case_clash
+from distributions._column_case import (
+    ROLE,
+    ROLE_NOTE,
+    ROLE_TABLE,
+    folded_note,
+    lacks_role,
+    refuse_case_clash,
+    with_student_role,
+)
 
 # the one error class of every profiling source (pipeline/errors.py, below both)
 from pipeline.errors import SourceError
@@ -86,6 +94,7 @@ class BigQuerySource:
         self._checked = False
         self._tables: dict[str, dict[str, str]] | None = None
         self._declared: dict[str, list[str]] = {}  # tables whose columns are read folded
+        self._roleless: str | None = None  # the enrollment table, when it has no role column
         self.notes: list[str] = []  # columns read under another name, for the profile's notes
 
     @classmethod
@@ -108,6 +117,10 @@ class BigQuerySource:
         if self._tables is None:
             self._tables = {name: self._folded(name, columns)
                             for name, columns in self._described().items()}
+            if lacks_role(ROLE_TABLE, self._tables.get(ROLE_TABLE, {ROLE: ""})):
+                self._tables[ROLE_TABLE][ROLE] = "STRING"
+                self._roleless = ROLE_TABLE  # read through with_student_role
+                self.notes.append(ROLE_NOTE)
         return self._tables
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:
@@ -137,12 +150,12 @@ class BigQuerySource:
         name = f"`{self.project}.{self.dataset}.{table}`"
         self.tables()  # described first: a table with folded names is read through a rename
         declared = self._declared.get(table)
-        if declared is None:
-            return name
-        # column names are case-insensitive in BigQuery, but the names a query returns are
-        # not: every column is selected under its lower-case name
-        selects = ", ".join(f"`{c}` AS `{c.lower()}`" for c in declared)
-        return f"(SELECT {selects} FROM {name})"
+        if declared is not None:
+            # column names are case-insensitive in BigQuery, but the names a query returns
+            # are not: every column is selected under its lower-case name
+            selects = ", ".join(f"`{c}` AS `{c.lower()}`" for c in declared)
+            name = f"(SELECT {selects} FROM {name})"
+        return with_student_role(name) if table == self._roleless else name
 
     def query(self, sql: str) -> pa.Table:
         """Run standard SQL in BigQuery and return its result as an Arrow table."""

@@ -96,3 +96,20 @@ def nested_note(table: str, records: dict[str, list[tuple[str, str]]]) -> str:
     """The note naming the flat columns read as nested fields."""
     return (f"source table {table}: flat column(s) read as nested fields ("
             + ", ".join(c for fields in records.values() for c, _ in fields) + ")")
+
+
+# an enrollment table without `role` (a source of students alone, converted from a system with
+# no roles: a part of UDP's key it cannot fill): every enrollment is read as a Student's
+ROLE_TABLE, ROLE, ROLE_ASSUMED = "course_section_enrollment", "role", "Student"
+ROLE_NOTE = (f"source table {ROLE_TABLE} has no column {ROLE}: every enrollment is read as a "
+             f"{ROLE_ASSUMED}'s (a source of students alone)")
+
+
+def lacks_role(table: str, columns) -> bool:
+    """Whether `table` is the enrollment table and has no role column."""
+    return table == ROLE_TABLE and ROLE not in columns
+
+
+def with_student_role(relation: str) -> str:
+    """`relation` with a role column, every row a Student's."""
+    return f"(SELECT *, '{ROLE_ASSUMED}' AS {ROLE} FROM {relation})"

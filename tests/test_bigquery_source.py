@@ -132,6 +132,29 @@ def test_join_and_continuous_summary_run_in_the_source(source, warehouse):
         assert row["mean_max"] == pytest.approx(mean, rel=1e-9)
 
 
+def test_an_enrollment_table_without_role_reads_as_students(udp_dataset, warehouse):
+    """A dataset whose enrollments have no `role` (a source of students alone) reads each
+    enrollment as a Student's, with a note, as a DuckDB source does: it was refused (part
+    of the primary key)."""
+    columns = [c for c in LOADED["course_section_enrollment"] if c[0] != "role"]
+    udp_dataset.create_dataset(f"{PROJECT}.roleless", exists_ok=True)
+    table = pa.concat_tables(pq.read_table(f, columns=[c for c, _, _ in columns]) for f in
+                             part_files(warehouse, _entity("course_section_enrollment")))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    buffer.seek(0)
+    udp_dataset.load_table_from_file(buffer, f"{PROJECT}.roleless.course_section_enrollment",
+                                     job_config=bigquery.LoadJobConfig(
+        source_format=bigquery.SourceFormat.PARQUET,
+        schema=[bigquery.SchemaField(c, t, mode=m) for c, t, m in columns])).result(timeout=60)
+    roleless = BigQuerySource(PROJECT, "roleless", client=udp_dataset)
+    assert roleless.tables()["course_section_enrollment"]["role"] == "STRING"
+    assert any("has no column role" in note for note in roleless.notes)
+    got = roleless.query("SELECT role, COUNT(*) AS n FROM " + roleless.relation(
+        "course_section_enrollment") + " GROUP BY role").to_pylist()
+    assert got == [{"role": "Student", "n": table.num_rows}]
+
+
 def test_missing_dataset_is_one_line_source_error(udp_dataset):
     missing = BigQuerySource(PROJECT, "no_such_dataset", client=udp_dataset)
     for read in (missing.tables, lambda: missing.query("SELECT 1 AS x")):

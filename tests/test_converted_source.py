@@ -418,6 +418,35 @@ def test_a_person_listed_once_per_enrollment_keeps_their_enrollments(tmp_path):
                    for n in notes[0]), notes[0]
 
 
+def test_keys_a_conversion_leaves_out_are_supplied(tmp_path, capsys):
+    """A conversion of a source that has students alone may leave UDP's `role` out, though
+    it is part of the enrollment's key, and a result keyed by activity and student (the Open
+    University's studentAssessment) has no result id: each enrollment is read as a
+    Student's and each result numbered, with a note each (the profile stopped: 'has no
+    column role (part of its primary key)'); the run is students only, the profile the same
+    every time."""
+    source, out = tmp_path / "source", tmp_path / "run"
+    build(source, 500, fmt="parquet")
+    for table, column in (("course_section_enrollment", "role"),
+                          ("learner_activity_result", "learner_activity_result_id")):
+        path = source / f"{table}.parquet"
+        pd.read_parquet(path).drop(columns=[column]).to_parquet(path, index=False)
+    profiles = []
+    for run in range(2):
+        profiles.append(tmp_path / f"{run}.json")
+        assert main(["profile", "--source", str(source), "--out", str(profiles[-1])]) == 0
+    printed = capsys.readouterr().out
+    assert "has no column role: every enrollment is read as a Student's" in printed
+    assert "has no column learner_activity_result_id (its key, which no other table" in printed
+    assert profiles[0].read_text() == profiles[1].read_text()
+    assert main(["run", "--profile", str(profiles[0]), "--out", str(out), "--event-scale",
+                 "0", "--no-marts", "--no-evaluate"]) == 0
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        roles = con.execute("SELECT DISTINCT role FROM "
+                            "context_store_entity.course_section_enrollment").fetchall()
+    assert roles == [("Student",)]
+
+
 def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
     """Profiled three times, the converted source gives one profile, byte for byte. Ranks
     compared means as the engine summed them (0.7 or 0.7000000000000001, depending on the
