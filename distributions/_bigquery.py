@@ -120,7 +120,7 @@ class BigQuerySource:
             if lacks_role(ROLE_TABLE, self._tables.get(ROLE_TABLE, {ROLE: ""})):
                 self._tables[ROLE_TABLE][ROLE] = "STRING"
                 self._roleless = ROLE_TABLE  # read through with_student_role
-                self.notes.append(ROLE_NOTE)
+                self.notes.append(f"source table {ROLE_TABLE}: {ROLE_NOTE}")
         return self._tables
 
     def _folded(self, name: str, columns: dict[str, str]) -> dict[str, str]:

@@ -101,8 +101,8 @@ def nested_note(table: str, records: dict[str, list[tuple[str, str]]]) -> str:
 # an enrollment table without `role` (a source of students alone, converted from a system with
 # no roles: a part of UDP's key it cannot fill): every enrollment is read as a Student's
 ROLE_TABLE, ROLE, ROLE_ASSUMED = "course_section_enrollment", "role", "Student"
-ROLE_NOTE = (f"source table {ROLE_TABLE} has no column {ROLE}: every enrollment is read as a "
-             f"{ROLE_ASSUMED}'s (a source of students alone)")
+ROLE_NOTE = (f"has no column {ROLE}: every enrollment is read as a {ROLE_ASSUMED}'s (a source "
+             "of students alone)")
 
 
 def lacks_role(table: str, columns) -> bool:

@@ -29,12 +29,7 @@ from distributions._source_values import (
     readable_types,
 )
 from distributions._sources import REQUIRED, Source
-from distributions._supplied_keys import (
-    supplied_columns,
-    supplied_notes,
-    supplied_relation,
-    with_supplied,
-)
+from distributions._supplied_keys import supply_keys
 from pipeline.errors import SourceError
 
 LATE_DAYS = 60
@@ -62,9 +57,6 @@ class CheckedSource:
     cleaned: dict[str, str]
     # the column types of a cleaned relation as read (DuckDB's names), once described
     read_types: dict[str, dict[str, str]] = field(default_factory=dict)
-    # columns the source lacks that its relations supply (an enrollment's role)
-    added: dict[str, dict[str, str]] = field(default_factory=dict)
-    _tables: dict | None = None
 
     @property
     def label(self) -> str:
@@ -79,10 +71,7 @@ class CheckedSource:
         return self.inner.connection
 
     def tables(self):
-        if self.added and self._tables is None:  # the inner source's, with the added columns
-            self._tables = {name: {**columns, **self.added.get(name, {})}
-                            for name, columns in self.inner.tables().items()}
-        return self._tables or self.inner.tables()
+        return self.inner.tables()
 
     def relation(self, table: str) -> str:
         return self.cleaned.get(table) or self.inner.relation(table)
@@ -97,11 +86,9 @@ class CheckedSource:
 def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     """Refuse a source whose keys or calendar cannot be read; return it with its survivable
     problems left out, and the notes that say what was left out."""
-    # key columns the source lacks and gets (an enrollment's role): read through their
-    # relations once the source is checked
-    supplied = supplied_columns(source.tables(), registry) if source.dialect == "duckdb" \
-        else {}  # (a BigQuery source supplies a role itself; nothing is cleaned there)
-    tables = with_supplied(source.tables(), supplied)
+    if source.dialect == "duckdb":  # (a BigQuery source supplies a role itself)
+        supply_keys(source, registry)  # key columns a conversion leaves out (a role)
+    tables = source.tables()
     entities = [registry[key] for key in registry.order()  # parents before children
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]
     for table in entities:
@@ -120,10 +107,9 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
         if not source.query(f"SELECT count(*) AS n FROM {source.relation(name)}").column(0)[0]\
                 .as_py():
             raise SourceError(f"{source.label}: table {name} is empty")
-    cleaned = {name: supplied_relation(source.relation(name), columns)
-               for name, columns in supplied.items()}
-    notes: list[str] = read_notes + supplied_notes(supplied)
-    checked = CheckedSource(source, cleaned, added=supplied)
+    cleaned: dict[str, str] = {}
+    notes: list[str] = read_notes
+    checked = CheckedSource(source, cleaned)
     for table in entities:
         _clean_table(checked, table, tables, registry, notes)
         readable_numbers_and_dates(checked, table, tables, notes)
@@ -228,7 +214,7 @@ def _fatal_date_problems(source: Source, tables: dict) -> None:
 def _clean_table(checked: CheckedSource, table, tables: dict, registry,
                  notes: list[str]) -> None:
     """Count and leave out the table's dirty rows (see the module's rule)."""
-    base, repeated = _one_row_per_key(checked, table)  # (enrollments: with a role)
+    base, repeated = _one_row_per_key(checked.inner, table)
     counts: list[tuple[str, str]] = []  # (what the left-out rows are, condition to keep)
     for fk in table.foreign_keys:
         parent = registry[fk.parent]

@@ -160,11 +160,14 @@ class DuckDBSource:
 
     def read_through(self, table: str, column: str, sql: str, declared: str,
                      note: str) -> None:
-        """Read `column` of `table` as the SQL expression `sql` (over the column as stored),
-        now of type `declared`; `note` says what changed."""
+        """Read `column` of `table` as the SQL expression `sql` (over the row as stored, alias
+        d), now of type `declared`, added where the table has no such column; `note` says
+        what changed."""
         self.tables()
-        self._relations[table] = (f'(SELECT * REPLACE ({sql} AS "{quoted(column)}") FROM '
-                                  f"{self._relations[table]})")
+        name = f'"{quoted(column)}"'
+        select = f"* REPLACE ({sql} AS {name})" if column in self._tables[table] else \
+            f"*, {sql} AS {name}"
+        self._relations[table] = f"(SELECT {select} FROM {self._relations[table]} AS d)"
         self._tables[table][column] = declared
         self.notes.append(f"source table {table}: {note}")
 

@@ -1,8 +1,9 @@
 """Key columns a source may leave out, and what stands in for them while it is read (a DuckDB
-source; distributions/_source_checks.py reads through these relations):
+source, through its `read_through`, before distributions/_source_checks.py checks it):
 
 - an enrollment's `role`, part of UDP's key: a source of students alone (converted from a
-  system with no roles) reads every enrollment as a Student's (`with_student_role`);
+  system with no roles) reads every enrollment as a Student's (a BigQuery source does the
+  same itself: `with_student_role`);
 - the one-column key of a table no other table points at (a result converted from a system
   that keys it by activity and student, as the Open University's studentAssessment does):
   each row is numbered, in the order of the MD5 of its text, so the same rows get the same
@@ -15,14 +16,15 @@ would not join): its absence stays an error.
 
 from __future__ import annotations
 
-from distributions._column_case import ROLE, ROLE_NOTE, ROLE_TABLE, lacks_role, with_student_role
+from distributions._column_case import ROLE, ROLE_ASSUMED, ROLE_NOTE, ROLE_TABLE, lacks_role
 
 
-def supplied_columns(tables: dict[str, dict[str, str]], registry) -> dict[str, dict[str, str]]:
-    """{table: {column: DuckDB type}} of the key columns the source lacks and gets."""
-    found: dict[str, dict[str, str]] = {}
+def supply_keys(source, registry) -> None:
+    """Read each key column `source` (a DuckDB source) lacks through what stands in for it,
+    with a note (`read_through`: the relation and the listed columns change together)."""
+    tables = source.tables()
     if lacks_role(ROLE_TABLE, tables.get(ROLE_TABLE, {ROLE: ""})):
-        found[ROLE_TABLE] = {ROLE: "VARCHAR"}
+        source.read_through(ROLE_TABLE, ROLE, f"'{ROLE_ASSUMED}'", "VARCHAR", ROLE_NOTE)
     # (a keymap table points at its entity's key, but is never read from a source)
     pointed_at = {fk.parent for table in registry if table.schema.endswith("entity")
                   for fk in table.foreign_keys}
@@ -30,27 +32,8 @@ def supplied_columns(tables: dict[str, dict[str, str]], registry) -> dict[str, d
         if table.schema.endswith("entity") and table.name in tables and \
                 len(table.primary_key) == 1 and table.primary_key[0] not in tables[table.name] \
                 and table.key not in pointed_at:
-            found.setdefault(table.name, {})[table.primary_key[0]] = "BIGINT"
-    return found
-
-
-def with_supplied(tables: dict[str, dict[str, str]], supplied: dict) -> dict:
-    """`tables` with the supplied columns listed."""
-    return {name: {**columns, **supplied.get(name, {})} for name, columns in tables.items()}
-
-
-def supplied_relation(relation: str, columns: dict[str, str]) -> str:
-    """`relation` with its supplied columns."""
-    for column in columns:
-        relation = with_student_role(relation) if column == ROLE else (
-            f'(SELECT *, ROW_NUMBER() OVER (ORDER BY md5(CAST(d AS VARCHAR))) AS "{column}" '
-            f"FROM {relation} AS d)")
-    return relation
-
-
-def supplied_notes(supplied: dict[str, dict[str, str]]) -> list[str]:
-    """A note per supplied column."""
-    return [ROLE_NOTE if column == ROLE else
-            f"source table {table} has no column {column} (its key, which no other table "
-            "points at): each row is numbered as its own key (never published)"
-            for table, columns in supplied.items() for column in columns]
+            key = table.primary_key[0]
+            source.read_through(table.name, key,
+                                "ROW_NUMBER() OVER (ORDER BY md5(CAST(d AS VARCHAR)))", "BIGINT",
+                                f"has no column {key} (its key, which no other table points "
+                                "at): each row is numbered as its own key (never published)")

@@ -135,6 +135,16 @@ def write_parquet(folder: Path, tables: dict[str, pd.DataFrame],
     return folder
 
 
+def rewrite_column(path: Path, column: str, sql: str) -> None:
+    """Rewrite `column` of the Parquet file `path` in place as the SQL expression `sql` over
+    its rows (a source made messy after it was built)."""
+    rewritten = path.with_name(f"rewritten-{path.name}")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE ({sql} AS {column}) FROM '{path}') "
+                    f"TO '{rewritten}' (FORMAT parquet)")
+    rewritten.replace(path)
+
+
 # the event rows as UDP nests them: records for object, ed_app (no name), person and course
 # offering; no membership column at all
 _EVENT_SQL = """CREATE TABLE {target} AS SELECT id, type, action, event_time,

@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import json
 
-import duckdb
-from handbuilt import build
+from handbuilt import build, rewrite_column
 
 from pipeline.cli import main
 
 
 def test_curves_compare_the_days_inside_the_term(tmp_path):
     source = build("events", tmp_path, parquet=True)
-    events = source / "expanded.parquet"
-    with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN hash(id) % 100 < 15 THEN event_time - "
-                    f"INTERVAL 20 DAY ELSE event_time END AS event_time) FROM '{events}') "
-                    f"TO '{tmp_path / 'moved.parquet'}' (FORMAT parquet)")
-    (tmp_path / "moved.parquet").replace(events)
+    rewrite_column(source / "expanded.parquet", "event_time", "CASE WHEN hash(id) % 100 < 15 "
+                   "THEN event_time - INTERVAL 20 DAY ELSE event_time END")
     profile, out, report = tmp_path / "p.json", tmp_path / "w", tmp_path / "e"
     assert main(["profile", "--source", str(source), "--out", str(profile)]) == 0
     assert main(["run", "--profile", str(profile), "--out", str(out), "--no-marts",

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from handbuilt import rewrite_column
 from test_profile_inputs import small_tables, write_parquet
 
 from distributions import load_profile, validate_profile
@@ -307,12 +308,9 @@ def test_an_unreadable_event_time_is_one_missing_event(tmp_path, capsys):
     source = _small_source(tmp_path)
     nested = tmp_path / "nested.json"
     assert _profile(source, nested, "--k", "10") == 0
-    events = source / "expanded.parquet"
-    with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT * REPLACE (CASE row_number() OVER () WHEN 3 THEN "
-                    f"'not recorded' WHEN 5 THEN '' ELSE CAST(event_time AS VARCHAR) END "
-                    f"AS event_time) FROM '{events}') TO '{tmp_path / 'events.parquet'}'")
-    (tmp_path / "events.parquet").replace(events)
+    rewrite_column(source / "expanded.parquet", "event_time", "CASE row_number() OVER () "
+                   "WHEN 3 THEN 'not recorded' WHEN 5 THEN '' ELSE CAST(event_time AS VARCHAR) "
+                   "END")
     capsys.readouterr()
     out = tmp_path / "messy.json"
     assert _profile(source, out, "--k", "10") == 0
