@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from distributions._sources import Source
 from pipeline.errors import SourceError
+from pipeline.udp._sql_text import string_literal
 
 # enough quantiles for a piecewise-linear inverse CDF (steps of 1/40, plus the 1st and 99th
 # percentiles for the tails); the extremes beyond them are the k-coded min and max
@@ -227,7 +228,7 @@ def _hist_quantile(items: list[tuple[float, float]], rank: float) -> float:
 
 def text_list(values) -> str:
     """SQL of a list of text literals for IN (...), quotes doubled ('' for none)."""
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) or "''"
+    return ", ".join(string_literal(v) for v in values) or "''"
 
 
 def ranked_value(column: str) -> str:

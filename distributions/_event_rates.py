@@ -48,6 +48,7 @@ from distributions._event_shapes import EventShapes
 from distributions._gradebook_events import gradebook_event_shares
 from distributions._withdrawal_fractions import active_shares
 from pipeline.udp import generic_object_type, is_valid_combination
+from pipeline.udp._sql_text import string_literal
 
 
 class EventRates(EventShapes):
@@ -315,7 +316,7 @@ class EventRates(EventShapes):
 def _literal(value) -> str:
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return string_literal(value)
 
 
 def _tool_key(raw) -> str:

@@ -50,7 +50,7 @@ class ColumnInfo:
         """SQL of the column as a category label (nulls are a category of their own)."""
         if self.kind == "categorical":
             text = self.text
-            listed = ", ".join("'" + c.replace("'", "''") + "'" for c in self.categories)
+            listed = ", ".join(lit(c) for c in self.categories)
             return (f"CASE WHEN {q(self.name)} IS NULL THEN '{NULL}' "
                     f"WHEN {text} IN ({listed or 'NULL'}) THEN {text} ELSE '{OTHER}' END")
         cases = " ".join(f"WHEN {self.value} < {edge!r} THEN 'q{i:02d}'"

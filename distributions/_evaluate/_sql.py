@@ -25,6 +25,7 @@ from distributions._evaluate._real_side import as_profiled
 from distributions._source_checks import CheckedSource
 from distributions._sources import Source, open_source
 from pipeline.errors import EvaluateError, SourceError
+from pipeline.udp._sql_text import string_literal
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 # the split-half salt: a fixed constant, so the same source splits the same way every time
@@ -57,7 +58,7 @@ def q(name: str) -> str:
 
 def lit(text: str) -> str:
     """A quoted SQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
+    return string_literal(text)
 
 
 _TOKENS = re.compile(r"('(?:[^']|'')*')|(\"(?:[^\"]|\"\")*\")|([^'\"]+)")

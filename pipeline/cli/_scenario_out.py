@@ -19,6 +19,7 @@ from pipeline.errors import ScenarioError
 from pipeline.generate._scenario_gen import extend_registry, touched_tables
 from pipeline.udp._registry import REGISTRY
 from pipeline.udp._schema import Table
+from pipeline.udp._sql_text import string_literal
 
 
 def with_scenario(profile: dict, scenario: dict | None) -> dict:
@@ -67,7 +68,7 @@ def describe_scenario(warehouse: Path, scenario: dict | None) -> None:
                 continue
             text = f"{found[0][0]} {note}".strip() if found[0][0] else note
             connection.execute(f"COMMENT ON {found[0][1]} {qualified} IS "
-                               + "'" + text.replace("'", "''") + "'")
+                               f"{string_literal(text)}")
 
 
 @contextmanager

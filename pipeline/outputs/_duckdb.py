@@ -19,15 +19,12 @@ import pyarrow.parquet as pq
 from pipeline.errors import PipelineError
 from pipeline.udp import _event_schema as events
 from pipeline.udp._schema import Table
+from pipeline.udp._sql_text import string_literal
 
 _SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
               "date": "DATE", "timestamp": "TIMESTAMPTZ"}
 WAREHOUSE_FILE = "warehouse.duckdb"
 MEMORY_LIMIT = "256MB"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def create_statement(table: Table) -> str:
@@ -61,16 +58,16 @@ def load_warehouse(root: Path, tables: list[Table],
 def _load_table(connection, root: Path, table: Table) -> None:
     connection.execute(create_statement(table))
     connection.execute(f"COMMENT ON TABLE {table.schema}.{table.name} IS "
-                       f"{_quote(table.description)}")
+                       f"{string_literal(table.description)}")
     for column in table.columns:
         if column.description:
             connection.execute(f'COMMENT ON COLUMN {table.schema}.{table.name}."{column.name}" '
-                               f"IS {_quote(column.description)}")
+                               f"IS {string_literal(column.description)}")
     files = sorted((root / table.schema / table.name).glob("part-*.parquet"))
     if not files:
         return
     names = ", ".join(f'"{c.name}"' for c in table.columns)
-    listing = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+    listing = "[" + ", ".join(string_literal(str(f)) for f in files) + "]"
     try:
         connection.execute(f"INSERT INTO {table.schema}.{table.name} ({names}) "
                            f"SELECT {names} FROM read_parquet({listing})")
@@ -118,7 +115,7 @@ def _event_columns(root: Path) -> list[str]:
 def _event_pattern(root: Path) -> str:
     """The quoted absolute glob of the event store's files under `root`."""
     folder = Path(root).resolve() / events.SCHEMA_NAME / events.TABLE_NAME
-    return _quote(str(folder / "term_week=*" / "part-*.parquet"))
+    return string_literal(str(folder / "term_week=*" / "part-*.parquet"))
 
 
 def _event_comments() -> dict[str | None, str]:
@@ -135,7 +132,7 @@ def _create_event_view(connection, root: Path, comments: dict[str | None, str]) 
     for name, text in comments.items():
         target = (f"VIEW {events.QUALIFIED_NAME}" if name is None
                   else f'COLUMN {events.QUALIFIED_NAME}."{name}"')
-        connection.execute(f"COMMENT ON {target} IS {_quote(text)}")
+        connection.execute(f"COMMENT ON {target} IS {string_literal(text)}")
 
 
 def point_event_store(warehouse: Path) -> str:
