@@ -447,6 +447,35 @@ def test_keys_a_conversion_leaves_out_are_supplied(tmp_path, capsys):
     assert roles == [("Student",)]
 
 
+def test_a_status_written_for_the_withdrawn_alone_reads_as_nodata(tmp_path, capsys):
+    """A conversion that writes role_status only where the student withdrew (null for the
+    rest): the profile read the nulls as NoData, UDP's value for what the source does not
+    know (the column is never null), but `evaluate --real` compared them as nulls (1-TVD
+    0.31, the status's pairs failed). Read once, as NoData, with a note, both agree."""
+    source, out = tmp_path / "source", tmp_path / "run"
+    build(source, 1500, fmt="parquet")
+    path = source / "course_section_enrollment.parquet"
+    enrollments = pd.read_parquet(path)
+    status = enrollments["role_status"]
+    enrollments["role_status"] = status.where(status == "Withdrawn", None)
+    enrollments.to_parquet(path, index=False)
+    assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
+    missing = int(enrollments["role_status"].isna().sum())
+    assert (f"role_status is missing in {missing:,} of {len(enrollments):,} rows: read as "
+            "NoData") in capsys.readouterr().out
+    assert main(["run", "--profile", str(tmp_path / "p.json"), "--out", str(out),
+                 "--event-scale", "0", "--no-marts", "--no-evaluate"]) == 0
+    main(["evaluate", "--synthetic", str(out), "--real", str(source),
+          "--out", str(tmp_path / "e"), "--no-detection"])
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    status_figures = [f for f in report["figures"] if f["table"] == "course_section_enrollment"
+                      and "role_status" in [f.get("column"), *(f.get("columns") or [])]
+                      and f["passed"] is not None]
+    assert {f["metric"] for f in status_figures} >= {"1-tvd", "null_share_diff"}
+    assert all(f["passed"] for f in status_figures), [f for f in status_figures
+                                                      if not f["passed"]]
+
+
 def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
     """Profiled three times, the converted source gives one profile, byte for byte. Ranks
     compared means as the engine summed them (0.7 or 0.7000000000000001, depending on the
