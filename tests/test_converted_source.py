@@ -476,6 +476,39 @@ def test_a_status_written_for_the_withdrawn_alone_reads_as_nodata(tmp_path, caps
                                                       if not f["passed"]]
 
 
+def test_scores_without_points_keep_their_scale(tmp_path, capsys):
+    """The Open University's assessments are scored out of 100 and its conversion has no
+    points_possible: the profile kept the default's scores (published_score KS 0.69,
+    le_final_score 0.47). Each activity's points are read as its highest score rounded up
+    to a round number (an exam scored out of 50 here, its best mark 47: 50), so the run's
+    scores follow the source's."""
+    source, out = tmp_path / "source", tmp_path / "run"
+    build(source, 1500, fmt="parquet")
+    activities = pd.read_parquet(source / "learner_activity.parquet")
+    activities.drop(columns=["points_possible"]).to_parquet(
+        source / "learner_activity.parquet", index=False)
+    results = pd.read_parquet(source / "learner_activity_result.parquet")
+    exams = results["learner_activity_id"].isin(
+        activities.loc[activities["assessment_type"] == "Exam", "learner_activity_id"])
+    results.loc[exams, "published_score"] = (results.loc[exams, "published_score"] * 0.47).round()
+    results.to_parquet(source / "learner_activity_result.parquet", index=False)
+    assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
+    assert "has no column points_possible: each activity's points are read as its highest" \
+        in capsys.readouterr().out
+    points = json.loads((tmp_path / "p.json").read_text())["tables"]["learner_activity"][
+        "columns"]["points_possible"]
+    assert {v["value"] for v in points["values"]} == {50, 100}
+    assert main(["run", "--profile", str(tmp_path / "p.json"), "--out", str(out),
+                 "--event-scale", "0", "--no-marts", "--no-evaluate"]) == 0
+    main(["evaluate", "--synthetic", str(out), "--real", str(source),
+          "--out", str(tmp_path / "e"), "--no-detection"])
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    for table, column in (("learner_activity_result", "published_score"),
+                          ("course_grade", "le_final_score")):
+        figure = _figure(report, "column", table, "ks", column=column)
+        assert figure["passed"], figure
+
+
 def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
     """Profiled three times, the converted source gives one profile, byte for byte. Ranks
     compared means as the engine summed them (0.7 or 0.7000000000000001, depending on the

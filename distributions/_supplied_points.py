@@ -1,0 +1,51 @@
+"""An activity's points where the source has none, read while the source is read (a DuckDB
+source, through its `read_through`, like the key columns of distributions/_supplied_keys.py).
+
+A conversion from a system that marks on a fixed scale (the Open University's assessments,
+scored out of 100) may leave UDP's `points_possible` out. Every score is read as a share of
+its activity's points, so without them the profile kept the default's scores (published_score
+KS 0.69 against a converted source's), the final scores' and the engagement model's inputs.
+
+Each activity's points are read as its highest score rounded up to a round number: 1, 2, 2.5
+or 5 times a power of ten (98 and 100 → 100, 9 → 10, 47 → 50), so a scale a few students top
+out at comes back whole; an activity without a positive score takes the highest of all. Said
+in a note; `evaluate --real` reads the source the same way, so its points are compared too.
+"""
+
+from __future__ import annotations
+
+from distributions._source_files import quoted
+
+ACTIVITY, RESULT = "learner_activity", "learner_activity_result"
+KEY, POINTS, SCORE = "learner_activity_id", "points_possible", "published_score"
+NOTE = (f"has no column {POINTS}: each activity's points are read as its highest "
+        f"{SCORE} rounded up to a round number (1, 2, 2.5 or 5 times a power of ten); an "
+        "activity without a positive score takes the highest of all")
+
+
+def supply_points(source) -> None:
+    """Read `points_possible` through each activity's rounded highest score, where the
+    source has scores but no points (with a note)."""
+    tables = source.tables()
+    activity, result = tables.get(ACTIVITY, {}), tables.get(RESULT, {})
+    if POINTS in activity or KEY not in activity or not {KEY, SCORE} <= set(result):
+        return
+    score = f'TRY_CAST(r."{quoted(SCORE)}" AS DOUBLE)'
+    scored = (f"FROM {source.relation(RESULT)} AS r WHERE isfinite({score}) AND {score} > 0")
+    key = f'CAST(r."{quoted(KEY)}" AS VARCHAR)'
+    if not source.query(f"SELECT 1 {scored} LIMIT 1").num_rows:
+        return  # no score to read a scale from: the profile keeps the default's points
+    per_activity = f"(SELECT {key} AS k, {_rounded_up(f'MAX({score})')} AS p {scored} GROUP BY 1)"
+    highest = f"(SELECT {_rounded_up(f'MAX({score})')} {scored})"
+    source.read_through(ACTIVITY, POINTS, f"COALESCE((SELECT s.p FROM {per_activity} AS s "
+                        f"WHERE s.k = CAST(d.\"{quoted(KEY)}\" AS VARCHAR)), {highest})",
+                        "DOUBLE", NOTE)
+
+
+def _rounded_up(x: str) -> str:
+    """SQL: positive `x` rounded up to 1, 2, 2.5 or 5 times a power of ten (a hair of
+    tolerance, so 100 stays 100 whatever log10's last bit)."""
+    power = f"POWER(10, FLOOR(LOG10({x}) + 1e-9))"
+    mantissa = f"({x}) / {power}"
+    steps = " ".join(f"WHEN {mantissa} <= {m} + 1e-9 THEN {m}" for m in (1, 2, 2.5, 5))
+    return f"(CASE {steps} ELSE 10 END) * {power}"
