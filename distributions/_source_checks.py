@@ -30,7 +30,7 @@ from distributions._source_values import (
 )
 from distributions._sources import REQUIRED, Source
 from distributions._supplied_keys import supply_keys
-from distributions._supplied_points import supply_points
+from distributions._supplied_work import supply_work
 from pipeline.errors import SourceError
 
 LATE_DAYS = 60
@@ -89,7 +89,7 @@ def check_source(source: Source, registry) -> tuple[Source, list[str]]:
     problems left out, and the notes that say what was left out."""
     if source.dialect == "duckdb":  # (a BigQuery source supplies a role itself)
         supply_keys(source, registry)  # key columns a conversion leaves out (a role)
-        supply_points(source)  # an activity's points, where only scores are
+        supply_work(source)  # an activity's points and due date, where it has none
     tables = source.tables()
     entities = [registry[key] for key in registry.order()  # parents before children
                 if registry[key].name in tables and registry[key].schema.endswith("entity")]

@@ -509,6 +509,32 @@ def test_scores_without_points_keep_their_scale(tmp_path, capsys):
         assert figure["passed"], figure
 
 
+def test_work_without_due_dates_stays_undated(tmp_path, capsys):
+    """An activity table without due_date: the profile kept the default's due dates, so the
+    run dated work the source never dated and drew submissions from those dates
+    (response_date KS 0.067). Read as undated work, no activity is dated and submissions
+    follow the source's own spread over the term."""
+    source, out = tmp_path / "source", tmp_path / "run"
+    build(source, 1500, fmt="parquet")
+    path = source / "learner_activity.parquet"
+    pd.read_parquet(path).drop(columns=["due_date"]).to_parquet(path, index=False)
+    assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
+    assert "has no column due_date: its work is read as undated" in capsys.readouterr().out
+    assert main(["run", "--profile", str(tmp_path / "p.json"), "--out", str(out),
+                 "--event-scale", "0", "--no-marts", "--no-evaluate"]) == 0
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        dated = con.execute("SELECT count(due_date) FROM "
+                            "context_store_entity.learner_activity").fetchone()[0]
+    assert dated == 0
+    main(["evaluate", "--synthetic", str(out), "--real", str(source),
+          "--out", str(tmp_path / "e"), "--no-detection"])
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    for metric in ("ks", "1-tvd"):
+        figure = _figure(report, "column", "learner_activity_result", metric,
+                         column="response_date")
+        assert figure["passed"], figure
+
+
 def test_the_same_source_gives_the_same_profile_every_time(tmp_path):
     """Profiled three times, the converted source gives one profile, byte for byte. Ranks
     compared means as the engine summed them (0.7 or 0.7000000000000001, depending on the

@@ -1,5 +1,5 @@
-"""An activity's points where the source has none, read while the source is read (a DuckDB
-source, through its `read_through`, like the key columns of distributions/_supplied_keys.py).
+"""An activity's points and due date where the source has none, read while the source is
+read (a DuckDB source, through its `read_through`, like distributions/_supplied_keys.py).
 
 A conversion from a system that marks on a fixed scale (the Open University's assessments,
 scored out of 100) may leave UDP's `points_possible` out. Every score is read as a share of
@@ -10,6 +10,12 @@ Each activity's points are read as its highest score rounded up to a round numbe
 or 5 times a power of ten (98 and 100 → 100, 9 → 10, 47 → 50), so a scale a few students top
 out at comes back whole; an activity without a positive score takes the highest of all. Said
 in a note; `evaluate --real` reads the source the same way, so its points are compared too.
+
+An activity table without `due_date` is read as work without due dates (its column null): the
+profile kept the default's due dates, so the run dated every activity the source left undated
+and drew each result's submission from that date (response_date KS 0.067 against the
+source's); read as undated, results are dated by their own distribution over the term, as the
+source's undated work is (KS within the noise).
 """
 
 from __future__ import annotations
@@ -18,9 +24,20 @@ from distributions._source_files import quoted
 
 ACTIVITY, RESULT = "learner_activity", "learner_activity_result"
 KEY, POINTS, SCORE = "learner_activity_id", "points_possible", "published_score"
+DUE = "due_date"
 NOTE = (f"has no column {POINTS}: each activity's points are read as its highest "
         f"{SCORE} rounded up to a round number (1, 2, 2.5 or 5 times a power of ten); an "
         "activity without a positive score takes the highest of all")
+
+
+def supply_work(source) -> None:
+    """An activity's points and due date, each where the source lacks it (with a note)."""
+    supply_points(source)
+    activity = source.tables().get(ACTIVITY, {})
+    if activity and DUE not in activity:
+        source.read_through(ACTIVITY, DUE, "CAST(NULL AS TIMESTAMP)", "TIMESTAMP",
+                            f"has no column {DUE}: its work is read as undated (results are "
+                            "dated by their own distribution over the term)")
 
 
 def supply_points(source) -> None:
