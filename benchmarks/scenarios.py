@@ -36,11 +36,11 @@ from _common import ROOT, machine, table, write_results  # noqa: E402
 
 from distributions import default_profile_path  # noqa: E402
 from distributions._scenario import load_scenario  # noqa: E402
+from distributions._scenario_reach import catalog  # noqa: E402
 from pipeline.cli._scenario_out import with_scenario  # noqa: E402
 from pipeline.cli._settings import resolve  # noqa: E402
 from pipeline.generate._beam import JobConfig, engine_for, parquet_options  # noqa: E402
 from pipeline.generate._plan import blocks  # noqa: E402
-from pipeline.generate._scenario_gen import catalog  # noqa: E402
 from pipeline.udp._registry import REGISTRY  # noqa: E402
 
 CLI = ROOT / ".venv" / "bin" / "campus-synth"

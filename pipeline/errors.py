@@ -16,6 +16,9 @@ problems), `campus-synth: error: …`, without a traceback, and exits with the c
     │       │                                   (disk full, an I/O error); staging is removed
     │       └── PublishError          exit 1    a publication step failed; the consumer-facing
     │                                           datasets are as they were
+    ├── RelayedError                  its own   an error of `run`'s child process (plan,
+    │                                           generate, load), relayed: its message and
+    │                                           exit code (pipeline/cli/_job_child.py)
     └── DistributionsError            exit 2    profiling, scenarios and evaluation
         ├── ProfileError              exit 2    a profile that cannot be used (file + JSON paths)
         ├── SourceError               exit 2    a profiling source that cannot be used (table,
@@ -90,6 +93,15 @@ class StageFailure(PipelineError):
 class PublishError(StageFailure):
     """A step of the publication failed; the consumer-facing datasets are as they were
     (exit 1, as every StageFailure)."""
+
+
+class RelayedError(CampusSynthError):
+    """An error that `run`'s child process (plan, generate, load) raised and reported: the
+    same message and exit code, raised again in the parent so the CLI reports it once."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 # ---- profiling, scenarios, evaluation ---------------------------------------------------

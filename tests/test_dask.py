@@ -51,3 +51,14 @@ def test_dask_runner_writes_the_bytes_fnapirunner_writes(tmp_path, cluster, tiny
     assert manifest(on_dask)["runner"].endswith(".DaskRunner")
     with distributed.Client(cluster.scheduler_address) as client:
         assert len(_workers_that_ran_tasks(client)) == 2
+
+
+def test_run_on_dask_writes_the_same_bytes_from_its_child(tmp_path, cluster, tiny_parquet):
+    """`run` draws in a child process (pipeline/cli/_job_child.py), which checks the Dask
+    options and connects to the cluster itself; the Parquet is FnApiRunner's."""
+    on_dask = generate(tmp_path, *SMALL_RUN, "--runner", "DaskRunner", "--no-marts",
+                       "--no-evaluate", "--dask_client_address", cluster.scheduler_address,
+                       command="run", name="dask-run")
+    assert _digests(on_dask) == _digests(tiny_parquet)
+    assert manifest(on_dask)["runner"].endswith(".DaskRunner")
+    assert (on_dask / "warehouse.duckdb").is_file()

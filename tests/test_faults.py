@@ -98,16 +98,34 @@ def test_second_run_fails_at_once_and_ctrl_c_exits_130(tmp_path, capsys):
     _interrupt_and_check(run, tmp_path)
 
 
+def _read_until(run: subprocess.Popen, text: str) -> None:
+    """Read the run's stdout up to the stage line holding `text`."""
+    seen = []
+    while not any(text in line for line in seen):
+        line = run.stdout.readline()
+        assert line, f"the run ended before {text!r}: {''.join(seen)} {run.stderr.read()}"
+        seen.append(line)
+
+
 def test_ctrl_c_during_dbt(tmp_path):
     run = _start("run", "--fte", "300", "--event-days", "2", "--no-evaluate", "--out", "w",
                  cwd=tmp_path)
-    seen = []
-    while not any("Building the marts" in line for line in seen):
-        line = run.stdout.readline()
-        assert line, f"the run ended before dbt: {''.join(seen)} {run.stderr.read()}"
-        seen.append(line)
+    _read_until(run, "Building the marts")
     time.sleep(2.0)
     _interrupt_and_check(run, tmp_path)
+
+
+def test_ctrl_c_during_runs_generate_stops_its_child(tmp_path):
+    """`run` generates in a child process (pipeline/cli/_job_child.py): Ctrl-C to the run
+    stops the child too, and nothing is left."""
+    run = _start("run", "--fte", "2000", "--event-days", "30", "--no-evaluate", "--out", "w",
+                 cwd=tmp_path)
+    _read_until(run, "Generating tables")
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    assert children, "the Beam job runs in no child process"
+    time.sleep(1.0)
+    _interrupt_and_check(run, tmp_path)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
 
 
 # ---- a full disk, a read-only parent, a mount point as --out --------------------------------

@@ -101,7 +101,7 @@ def test_the_walk_sees_both_packages_and_their_imports():
     graph = import_graph()
     assert {"pipeline", "distributions", "pipeline.cli._main", "pipeline.udp._caliper",
             "distributions._profile"} <= graph.keys()
-    assert "distributions" in graph["pipeline.cli._cmd_generate"]  # the CLI reads profiles
+    assert "distributions" in graph["pipeline.cli._console"]  # the CLI reads profiles
     # the command modules main() imports when it dispatches, named as `module:function`
     assert "pipeline.cli._cmd_run" in graph["pipeline.cli._main"]
     # `from pkg import module` names the module
@@ -233,6 +233,25 @@ def test_run_loads_the_evaluation_only_when_it_evaluates(tmp_path):
                                   tmp_path / "w")
     assert code == 0 and "duckdb" in loaded and "pipeline.cli._cmd_run" in loaded
     assert not _among(loaded, ("sklearn", "distributions._evaluate"))
+    # plan, generate and load ran in the child process (pipeline/cli/_job_child.py)
+    assert not _among(loaded, ("apache_beam", "pipeline.generate"))
+
+
+def test_run_reads_its_inputs_without_beam():
+    """`run`'s own process parses and resolves its inputs (profile, settings, Beam options,
+    a scenario) without importing Apache Beam or the generation package: its dbt build's
+    peak memory is DuckDB's plus this process's (benchmarks/README.md)."""
+    scenario = ROOT / "distributions" / "scenarios" / "tutoring.yaml"
+    code = ("import json, sys\nfrom pipeline.cli._cmd_run import read_inputs\n"
+            "from pipeline.cli._parser import command_parser\n"
+            "args, beam = command_parser().parse_known_args(['run', '--fte', '300', "
+            "'--scenario', sys.argv[1], '--runner', 'DaskRunner', '--direct_num_workers=2'])\n"
+            "inputs = read_inputs(args, beam, check_options=False)\n"
+            "print(json.dumps([inputs.resolved.runner, [s['name'] for s in inputs.scenarios],"
+            " sorted(sys.modules)]))")
+    runner, names, loaded = _snippet(code, scenario, timeout=120)
+    assert runner.endswith("dask_runner.DaskRunner") and names == ["tutoring"]
+    assert not _among(loaded, ("apache_beam", "pipeline.generate", "dask"))
 
 
 TINY = ["--fte", "30", "--terms", "1", "--event-days", "1"]

@@ -8,9 +8,12 @@ import argparse
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from pipeline.cli._scenario_out import scenario_tables
+from distributions._scenario import column_order
+from pipeline.generate._scenario_gen import extend_registry
 from pipeline.outputs._publish import publish
 from pipeline.outputs._run_datasets import read_manifest
+from pipeline.udp._registry import REGISTRY
+from pipeline.udp._schema import Table
 
 DEFAULT_RETAIN = 2
 
@@ -41,3 +44,16 @@ def publish_command(args: argparse.Namespace, console: Console, client=None,
                   f"deleted runs: {', '.join(report.deleted_runs) or 'none'}",
                   markup=False, highlight=False)
     return 0
+
+
+def scenario_tables(manifest: dict) -> list[Table] | None:
+    """The registry a scenario run was generated with, from its manifest (the institution's
+    own columns and the scenario's tables and columns), for `publish`; None for a run
+    without a scenario (publish's default)."""
+    scenario = manifest.get("scenario")
+    if not scenario:
+        return None
+    document = scenario["document"]
+    registry = REGISTRY.with_extras(manifest.get("extras", {}))
+    return list(extend_registry(registry, {"document": document,
+                                           "order": column_order(document)}))

@@ -1,5 +1,8 @@
-"""`campus-synth run`: generate (pipeline/cli/_cmd_generate.py), load DuckDB and build the
-marts, then the evaluation; or, with `--target bigquery`, the publish."""
+"""`campus-synth run`: generate and load DuckDB (in a child process: pipeline/cli/_job_child.py),
+build the marts, then the evaluation; or, with `--target bigquery`, the publish.
+
+This process never imports Apache Beam nor the generation package: the dbt build's peak
+memory is DuckDB's plus this process's (benchmarks/README.md)."""
 
 from __future__ import annotations
 
@@ -9,30 +12,34 @@ from functools import partial
 
 from rich.console import Console
 
-from pipeline.cli._cmd_generate import read_inputs, run_jobs
-from pipeline.cli._cmd_publish import publish_command
-from pipeline.cli._job import RunReport
+from pipeline.cli._console import read_inputs, run_jobs
+from pipeline.cli._job_child import run_job_in_child
 from pipeline.cli._parser import UsageError
+from pipeline.cli._stages import RunReport
 from pipeline.outputs._publish import connect
 
 # the evaluation's module, imported when the evaluation starts, as a command's module is
 # (pipeline/cli/_main.py): it loads scikit-learn, ~70 MiB that would otherwise sit in the
 # process under the dbt build's peak (benchmarks/README.md)
 EVALUATION = "pipeline.cli._cmd_evaluate"
+# the publish step's module, imported for `--target bigquery` alone: it reads a scenario's
+# tables through the generation package, which loads Beam
+PUBLISH = "pipeline.cli._cmd_publish"
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select",
                    "retain")
 
 
 def run(args: argparse.Namespace, console: Console, beam_args: list[str]) -> int:
     """`campus-synth run`: one job per scenario (or the baseline alone)."""
-    inputs = read_inputs(args, beam_args)
+    inputs = read_inputs(args, beam_args, check_options=False)  # the child checks them
     bigquery = args.target == "bigquery"
     client = _check_target(args, bigquery, inputs.scenarios)
-    report = run_jobs(args, console, inputs, load=not bigquery,
+    report = run_jobs(args, console, inputs, run_job_in_child, load=not bigquery,
                       marts=args.marts and not bigquery,
                       after=partial(_evaluate_after_run, args, inputs.source, console))
     if bigquery:
-        return publish_command(args, console, client=client, out=str(report.out))
+        publish = importlib.import_module(PUBLISH).publish_command
+        return publish(args, console, client=client, out=str(report.out))
     return 0
 
 

@@ -1,28 +1,21 @@
-"""The stages of a run: plan, generate (Beam), load (DuckDB), publish the output folder."""
+"""The stages of a job that run Apache Beam: plan, generate (Beam), check the row counts,
+load DuckDB; `run_job` runs them in this process inside the staged frame of
+pipeline/cli/_stages.py (`campus-synth generate`), and `run`'s child process runs
+`generate_stages` alone (pipeline/cli/_job_child.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from distributions import default_profile_path
-from pipeline.cli._faults import guarded, raise_if_interrupted
-from pipeline.cli._scenario_out import (
-    describe_scenario,
-    scenario_errors,
-    scenario_manifest,
-    with_scenario,
-)
+from pipeline.cli._scenario_out import describe_scenario, scenario_errors, with_scenario
 from pipeline.cli._settings import Resolved
-from pipeline.errors import OutputError, PipelineError
+from pipeline.cli._stages import Job, Reporter, RunReport, staged_job, timed
+from pipeline.errors import PipelineError
 from pipeline.generate._beam import (
     GenerateWarehouse,
     JobConfig,
@@ -31,33 +24,12 @@ from pipeline.generate._beam import (
     written_rows,
 )
 from pipeline.generate._plan import Settings
-from pipeline.outputs._dbt import build
 from pipeline.outputs._duckdb import load_warehouse
-from pipeline.outputs._staging import is_remote, staged_output
-from pipeline.udp._contract import check_profile
-from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
+from pipeline.outputs._staging import is_remote
 from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
-from pipeline.udp._registry import REGISTRY, profile_extras
-from pipeline.udp._schema import ENTITY
+from pipeline.udp._registry import REGISTRY
 
 EVENTS_DIR = f"{SCHEMA_NAME}/{TABLE_NAME}"
-
-
-class Reporter:
-    """What a run tells its user; the CLI prints it, tests may record it."""
-
-    def stage(self, name: str) -> None: ...
-    def progress(self, done: int, total: int) -> None: ...
-    def stage_done(self, name: str, seconds: float) -> None: ...
-    def note(self, text: str) -> None: ...
-
-
-@dataclass
-class RunReport:
-    out: Path
-    counts: dict[str, int]
-    warehouse: Path | None
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def planned_rows(profile: dict, settings: Settings) -> dict[str, int]:
@@ -71,58 +43,25 @@ def run_job(profile: dict, profile_source: str, resolved: Resolved, out: str,
             marts: bool = True, scenario: dict | None = None) -> RunReport:
     """Generate the context store into `out` (Parquet, and the DuckDB file when `load`;
     then the dbt marts in that file when `marts`), overlaid by `scenario` when given (a
-    validated scenario, distributions/_scenario.py)."""
-    reporter = reporter or Reporter()
-    check_profile(profile, REGISTRY, profile_source)
-    if load and is_remote(out):
-        raise OutputError(f"{out}: the DuckDB warehouse is built in a local folder; use "
-                          "`campus-synth generate` for object-store output (then `publish`)")
-    config = JobConfig(with_scenario(profile, scenario), resolved.settings)
-    seconds: dict[str, float] = {}
-    with guarded(out), staged_output(out) as staging:
-        for folder in getattr(staging, "removed", []):
-            reporter.note(f"removed {folder}, left by a run that was killed")
-        with _timed("plan", reporter, seconds):
-            engine = engine_for(config)
-        with _timed("generate", reporter, seconds), scenario_errors(scenario):
-            counts = _generate(config, staging.staging, resolved.beam_args, reporter)
-        _check_counts(engine, counts)
-        warehouse = None
-        if load:
-            with _timed("load", reporter, seconds):
-                load_warehouse(staging.staging, list(engine.registry), reporter.progress)
-                describe_scenario(staging.staging / "warehouse.duckdb", scenario)
-            warehouse = staging.final / "warehouse.duckdb"
-        if load and marts:
-            with _timed("build", reporter, seconds):
-                _build_marts(staging.staging, profile_source, reporter)
-        staging.commit({**_manifest(profile, profile_source, resolved, counts),
-                        **scenario_manifest(scenario)})
-    return RunReport(staging.final, counts, warehouse, seconds)
+    validated scenario, distributions/_scenario.py), every stage in this process."""
+    job = Job(profile, profile_source, resolved, out, load, marts, scenario)
+    return staged_job(job, reporter or Reporter(), generate_stages)
 
 
-def _build_marts(root: Path, profile_source: str, reporter: Reporter) -> None:
-    """dbt build on the staged warehouse (pipeline/outputs/_dbt.py); option sets are enforced when
-    the data came from the default profile, whose values they are."""
-
-    default = Path(profile_source).resolve() == default_profile_path().resolve()
-    build(root, variables={"option_set_severity": "error" if default else "warn"},
-          quiet=True, progress=reporter.progress)
-
-
-class _timed:
-    def __init__(self, name: str, reporter: Reporter, seconds: dict):
-        self.name, self.reporter, self.seconds = name, reporter, seconds
-
-    def __enter__(self):
-        self.reporter.stage(self.name)
-        self.start = time.perf_counter()
-
-    def __exit__(self, kind, value, traceback):
-        if kind is None:
-            raise_if_interrupted()  # a stage that swallowed the signal's exception ends here
-            self.seconds[self.name] = time.perf_counter() - self.start
-            self.reporter.stage_done(self.name, self.seconds[self.name])
+def generate_stages(job: Job, root: Path, reporter: Reporter, seconds: dict) -> dict[str, int]:
+    """Plan, generate and (when `job.load`) load DuckDB in the staging folder `root`; the
+    rows written per table (checked against the plan)."""
+    config = JobConfig(with_scenario(job.profile, job.scenario), job.resolved.settings)
+    with timed("plan", reporter, seconds):
+        engine = engine_for(config)
+    with timed("generate", reporter, seconds), scenario_errors(job.scenario):
+        counts = _generate(config, root, job.resolved.beam_args, reporter)
+    _check_counts(engine, counts)
+    if job.load:
+        with timed("load", reporter, seconds):
+            load_warehouse(root, list(engine.registry), reporter.progress)
+            describe_scenario(root / "warehouse.duckdb", job.scenario)
+    return counts
 
 
 def _generate(config: JobConfig, root: Path | str, beam_args: list[str],
@@ -185,26 +124,3 @@ def _check_counts(engine, counts: dict[str, int]) -> None:
         if planned != written:
             raise PipelineError(f"{table.qualified_name}: the job wrote {written} rows, "
                                 f"the plan has {planned}")
-
-
-def _qualified(key: str) -> str:
-    if key == EVENTS or key not in REGISTRY.tables:  # the events, a scenario's table
-        return key if key == EVENTS else f"{ENTITY}.{key}"
-    return REGISTRY[key].qualified_name
-
-
-def _manifest(profile: dict, source: str, resolved: Resolved, counts: dict) -> dict:
-    digest = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
-    return {
-        "tool": "campus-synth",
-        "settings": asdict(resolved.settings),
-        "sources": resolved.sources,
-        "runner": resolved.runner,
-        "profile": {"source": source, "sha256": digest, "name": profile.get("name")},
-        "tables": {_qualified(key): rows for key, rows in sorted(counts.items())},
-        # the institution's own columns: the loads (DuckDB, BigQuery) declare them too
-        "extras": profile_extras(profile),
-        # the event table's own columns: the BigQuery load declares them
-        "event_extras": {name: {"type": spec["type"]} for name, spec in
-                         profile.get("events", {}).get("extras", {}).items()},
-    }

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from distributions._scenario import column_order, scenario_profile
+from distributions._scenario import scenario_profile
+from distributions._scenario_reach import touched_tables
 from pipeline.errors import ScenarioError
-from pipeline.generate._scenario_gen import extend_registry, touched_tables
-from pipeline.udp._registry import REGISTRY
-from pipeline.udp._schema import Table
 from pipeline.udp._sql_text import string_literal
 
 
@@ -35,19 +33,6 @@ def scenario_manifest(scenario: dict | None) -> dict:
     return {"scenario": {"name": scenario["name"], "source": scenario["source"],
                          "sha256": scenario["sha256"], "tables": touched_tables(scenario),
                          "document": scenario["document"]}}
-
-
-def scenario_tables(manifest: dict) -> list[Table] | None:
-    """The registry a scenario run was generated with, from its manifest (the institution's
-    own columns and the scenario's tables and columns), for `publish`; None for a run
-    without a scenario (publish's default)."""
-    scenario = manifest.get("scenario")
-    if not scenario:
-        return None
-    document = scenario["document"]
-    registry = REGISTRY.with_extras(manifest.get("extras", {}))
-    return list(extend_registry(registry, {"document": document,
-                                           "order": column_order(document)}))
 
 
 def describe_scenario(warehouse: Path, scenario: dict | None) -> None:

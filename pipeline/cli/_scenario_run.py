@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from distributions._scenario import load_scenario
+from distributions._scenario_reach import catalog
 from pipeline.errors import ScenarioError
-from pipeline.generate._scenario_gen import catalog
 from pipeline.udp._registry import REGISTRY
 
 

@@ -1,6 +1,10 @@
 """Configuration, layered once: defaults, then the profile's `settings`, then CLI flags.
 
 `resolve` returns the settings with where each value came from, so a run can print them.
+Apache Beam is imported only to check the runner options (`check_beam_args`): `run` resolves
+its settings in a process that never loads Beam and checks the options in the child that
+runs the job (pipeline/cli/_job_child.py), keeping Beam's ~90 MiB out from under the dbt
+build's peak memory (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -10,15 +14,9 @@ import importlib
 import math
 from dataclasses import dataclass, field, fields, replace
 
-from apache_beam.options.pipeline_options import (
-    PipelineOptions,
-    StandardOptions,
-    _BeamArgumentParser,
-)
-
 from distributions._term_list import MAX_TERMS
 from pipeline.errors import SettingsError
-from pipeline.generate._plan import Settings
+from pipeline.udp._settings import Settings
 
 MAX_FTE = 2_000_000
 DEFAULT_RUNNER = "FnApiRunner"  # named, so Beam does not try to download a runner binary
@@ -49,15 +47,19 @@ class Resolved:
         return DEFAULT_RUNNER
 
 
-def resolve(profile: dict, flags: dict, beam_args: list[str], command: str = "run") -> Resolved:
-    """Layer defaults, the profile's settings and the flags that were given (to `command`)."""
+def resolve(profile: dict, flags: dict, beam_args: list[str], command: str = "run",
+            check_options: bool = True) -> Resolved:
+    """Layer defaults, the profile's settings and the flags that were given (to `command`);
+    the Beam options are checked too unless `check_options` is false (then the job's own
+    process checks them with `check_beam_args`, and runner aliases are only renamed)."""
     settings, sources = Settings(), {f.name: "default" for f in fields(Settings)}
     for layer, values in (("profile", profile.get("settings", {})), ("flag", flags)):
         given = {k: v for k, v in values.items() if v is not None and k in sources}
         settings = replace(settings, **given)
         sources.update({k: layer for k in given})
     check(settings, sources)
-    beam_args = check_beam_args(beam_args, command)
+    beam_args = (check_beam_args(beam_args, command) if check_options
+                 else _with_runner_paths(beam_args, load=False))
     sources["runner"] = "flag"
     if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
@@ -108,8 +110,10 @@ def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     """Keep the options some Beam options class knows; anything else is a user error, and so
     is a runner Beam does not know (one line each, never Beam's usage text). A runner known
     by its dotted path only (`--runner DaskRunner`) is given that path."""
+    from apache_beam.options.pipeline_options import PipelineOptions  # see the docstring above
+
     args = _with_runner_paths(args)
-    parser = _QuietParser(allow_abbrev=False, add_help=False)
+    parser = _quiet_parser()(allow_abbrev=False, add_help=False)
     seen = {}
     for cls in PipelineOptions.__subclasses__():
         seen.setdefault(str(cls), cls)
@@ -127,9 +131,10 @@ def check_beam_args(args: list[str], command: str = "run") -> list[str]:
     return list(args)
 
 
-def _with_runner_paths(args: list[str]) -> list[str]:
-    """`args` with a runner alias replaced by its dotted path, and that runner's module
-    imported, so that its options (`--dask_client_address`, …) are known when parsing."""
+def _with_runner_paths(args: list[str], load: bool = True) -> list[str]:
+    """`args` with a runner alias replaced by its dotted path, and (when `load`) that
+    runner's module imported, so that its options (`--dask_client_address`, …) are known
+    when parsing."""
     args = list(args)
     for i, arg in enumerate(args):
         name, value = None, None
@@ -140,7 +145,7 @@ def _with_runner_paths(args: list[str]) -> list[str]:
         if value is not None and value.lower() in RUNNER_PATHS:
             value = RUNNER_PATHS[value.lower()]
             args[name] = f"--runner={value}" if name == i else value
-        if value is not None and "." in value:
+        if load and value is not None and "." in value:
             _import_runner(value)
     return args
 
@@ -159,6 +164,8 @@ def _import_runner(path: str) -> None:
 def check_runner(name: str) -> None:
     """A runner Beam can create: a known name (FnApiRunner, DirectRunner, DataflowRunner, …)
     or the importable dotted path of a PipelineRunner class."""
+    from apache_beam.options.pipeline_options import StandardOptions  # see the docstring above
+
     names = {path.rsplit(".", 1)[-1].lower() for path in StandardOptions.ALL_KNOWN_RUNNERS}
     if name.lower() in names or name.lower() + "runner" in names:
         return
@@ -178,9 +185,13 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-class _QuietParser(_BeamArgumentParser):
+def _quiet_parser() -> type:
     """Beam's option parser, but a bad value raises instead of printing Beam's whole usage
-    text and exiting."""
+    text and exiting (a class made when the options are checked: see the docstring above)."""
+    from apache_beam.options.pipeline_options import _BeamArgumentParser
 
-    def error(self, message: str):
-        raise argparse.ArgumentError(None, message)
+    class QuietParser(_BeamArgumentParser):
+        def error(self, message: str):
+            raise argparse.ArgumentError(None, message)
+
+    return QuietParser

@@ -20,6 +20,7 @@ from pipeline.generate._engine import STRATIFY_MAX, Engine
 from pipeline.generate._layouts import Children, Cross, Flat, Spans
 from pipeline.generate._samplers import balanced_ranks, compile_distribution
 from pipeline.udp._schema import Table
+from pipeline.udp._settings import Settings
 
 COUNT_RULES: dict[str, Callable] = {}
 
@@ -30,19 +31,6 @@ def count_rule(name: str):
         COUNT_RULES[name] = function
         return function
     return register
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What a run generates: size, seed, number of terms, rows per block, and how much of the
-    event store (a scale on the event rates; the first `event_days` days of each term)."""
-
-    fte: float = 20000
-    seed: int = 0
-    terms: int = 2
-    block_rows: int = 100_000
-    event_scale: float = 1.0
-    event_days: int | None = None
 
 
 # ---- building the plan ------------------------------------------------------------------------

@@ -16,7 +16,6 @@ are evaluated vectorized over the block's rows and parent rows (distributions/_e
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -26,6 +25,7 @@ import pyarrow as pa
 from distributions._expression import ExpressionError, parse_expression
 from distributions._families import categorical_codes, family_type, sample_family
 from distributions._scenario import WEEK, grain_names
+from distributions._scenario_reach import ROWS_RULE, TERM, parent_paths
 from pipeline.errors import PlanError, ScenarioError
 from pipeline.generate import _random
 from pipeline.generate._column_values import Labels, numeric
@@ -34,8 +34,7 @@ from pipeline.generate._plan import Children, count_rule
 from pipeline.udp._registry import Registry
 from pipeline.udp._schema import ENTITY, ORDINAL, PK, Column, ForeignKey, Layout, Table
 
-SCENARIO, KEY_RULE, ROWS_RULE = "scenario", "scenario_key", "scenario_rows"
-TERM = "academic_term"
+SCENARIO, KEY_RULE = "scenario", "scenario_key"
 # inputs the generator computes that an expression reads by name (distributions/_scenario.py
 # INPUTS says who may), registered by the module computing them, as rules are: name ->
 # (table whose rows have it, function of (engine, rows))
@@ -48,20 +47,6 @@ def scenario_input(name: str, key: str):
         INPUTS[name] = (key, function)
         return function
     return register
-
-
-# ---- the registry a scenario sees ----------------------------------------------------------
-def catalog(registry: Registry) -> dict:
-    """What scenario validation needs to know of the registry's entity tables."""
-    tables = [t for t in registry if t.schema == ENTITY]
-    info = {}
-    for table in tables:
-        parents = set(_paths(registry, table.key))
-        keys = {*table.primary_key, *(fk.column for fk in table.foreign_keys)}
-        info[table.name] = {"columns": {c.name: c.type for c in table.columns},
-                            "primary_key": list(table.primary_key), "keys": keys,
-                            "parents": parents, "term": table.key == TERM or TERM in parents}
-    return info
 
 
 def extend_registry(registry: Registry, scenario: dict | None) -> Registry:
@@ -146,35 +131,11 @@ def catalog_entry(table: Table) -> dict:
 
 
 # ---- parent rows -------------------------------------------------------------------------
-def _edges(registry: Registry, key: str) -> list[tuple[str, str | None]]:
-    """(parent key, FK column or None for the layout's parent) one step up from `key`."""
-    table = registry[key]
-    edges = [(fk.parent, fk.column) for fk in table.foreign_keys
-             if fk.column not in table.self_references and fk.parent != key]
-    if table.layout.parent and table.layout.kind == "children":
-        edges.append((table.layout.parent, None))
-    if table.layout.count_rule == ROWS_RULE:
-        edges = [(table.computed_from[0], None)]
-    return edges
-
-
-def _paths(registry: Registry, key: str) -> dict[str, list[tuple[str, str | None]]]:
-    """The shortest path of steps from `key` to every table above it."""
-    paths, queue = {}, deque([(key, [])])
-    while queue:
-        current, path = queue.popleft()
-        for parent, column in _edges(registry, current):
-            if parent not in paths and parent != key:
-                paths[parent] = [*path, (current, column)]
-                queue.append((parent, paths[parent]))
-    return paths
-
-
 def rows_above(engine: Engine, key: str, parent: str, rows: np.ndarray) -> np.ndarray:
     """Row indices in table `parent` of the rows `rows` of table `key`."""
     paths = engine.facts.setdefault("scenario_paths", {})
     if key not in paths:
-        paths[key] = _paths(engine.registry, key)
+        paths[key] = parent_paths(engine.registry, key)
     for table, column in paths[key][parent]:
         if engine.registry[table].layout.count_rule == ROWS_RULE:
             rows = _cell_entity(engine, table, rows)
@@ -353,38 +314,3 @@ def _lookup(engine: Engine, key: str, name: str, rows: np.ndarray) -> np.ndarray
     if isinstance(found, pa.Array | pa.ChunkedArray):
         return numeric(found)
     return np.asarray(found)
-
-
-def touched_tables(scenario: dict | None) -> list[str]:
-    """The tables a scenario adds or changes, by qualified name (an effect on the latent
-    inputs reaches the tables computed from them)."""
-    if not scenario:
-        return []
-    document = scenario["document"]
-    names = {*document.get("tables", {}), *document.get("columns", {})}
-    for effect in document.get("effects", {}).values():
-        names.update(EFFECT_REACH[effect["target"]])
-    for name in document.get("engagement", {}):
-        names.update(ENGAGEMENT_REACH[name])
-    return sorted(name if "." in name else f"{ENTITY}.{name}" for name in names)
-
-
-# what each effect target changes downstream (pipeline/generate/_scenario_effects.py)
-EFFECT_REACH = {
-    "engagement": ("learner_activity_result", "course_grade", "event_store.expanded"),
-    "score": ("learner_activity_result", "course_grade", "event_store.expanded"),  # grades
-    "event_rate": ("event_store.expanded",),
-    "withdrawal": ("course_section_enrollment", "learner_activity_result", "course_grade",
-                   "event_store.expanded"),
-}
-# what each of the scenario's `engagement` values changes (the profile's value it overrides
-# is read by pipeline/generate/_rules/ and _events/)
-ENGAGEMENT_REACH = {
-    "score_rho": EFFECT_REACH["score"],
-    "submission_rho": EFFECT_REACH["score"],  # submitted work, its grades and events
-    "activity_rho": EFFECT_REACH["event_rate"],
-    "withdrawal_rho": EFFECT_REACH["withdrawal"],
-    "gpa_rho": ("course_grade",),
-    "gpa_enrollment_rho": ("course_grade",),
-    "student_share": EFFECT_REACH["withdrawal"],  # every enrollment's engagement
-}
