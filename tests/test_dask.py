@@ -54,9 +54,10 @@ def test_dask_runner_writes_the_bytes_fnapirunner_writes(tmp_path, cluster, tiny
 
 
 def test_run_on_dask_writes_the_same_bytes_from_its_child(tmp_path, cluster, tiny_parquet):
-    """`run` draws in a child process (pipeline/cli/_job_child.py), which checks the Dask
-    options and connects to the cluster itself; the Parquet is FnApiRunner's."""
-    on_dask = generate(tmp_path, *SMALL_RUN, "--runner", "DaskRunner", "--no-marts",
+    """`run`, building the marts, draws in a child process (pipeline/cli/_job_child.py),
+    which checks the Dask options and connects to the cluster itself; the Parquet is
+    FnApiRunner's."""
+    on_dask = generate(tmp_path, *SMALL_RUN, "--runner", "DaskRunner",
                        "--no-evaluate", "--dask_client_address", cluster.scheduler_address,
                        command="run", name="dask-run")
     assert _digests(on_dask) == _digests(tiny_parquet)

@@ -1,8 +1,10 @@
 """`campus-synth run`: generate and load DuckDB (in a child process: pipeline/cli/_job_child.py),
 build the marts, then the evaluation; or, with `--target bigquery`, the publish.
 
-This process never imports Apache Beam nor the generation package: the dbt build's peak
-memory is DuckDB's plus this process's (benchmarks/README.md)."""
+A run that builds the marts never imports Apache Beam nor the generation package in its own
+process: the dbt build's peak memory is DuckDB's plus this process's (benchmarks/README.md).
+A run without the build (`--no-marts`, `--target bigquery`) has no such peak to keep Beam out
+of, and generates in its own process (pipeline/cli/_job.py), sparing a child's start."""
 
 from __future__ import annotations
 
@@ -25,17 +27,22 @@ EVALUATION = "pipeline.cli._cmd_evaluate"
 # the publish step's module, imported for `--target bigquery` alone: it reads a scenario's
 # tables through the generation package, which loads Beam
 PUBLISH = "pipeline.cli._cmd_publish"
+# the in-process job, imported for a run without the build alone: it loads Beam, and the
+# child's start it spares (its imports, ~2 s) is most of a small run's time
+IN_PROCESS = "pipeline.cli._job"
 _BIGQUERY_FLAGS = ("project", "location", "run_id", "keyfile", "api_endpoint", "dbt_select",
                    "retain")
 
 
 def run(args: argparse.Namespace, console: Console, beam_args: list[str]) -> int:
     """`campus-synth run`: one job per scenario (or the baseline alone)."""
-    inputs = read_inputs(args, beam_args, check_options=False)  # the child checks them
     bigquery = args.target == "bigquery"
+    marts = args.marts and not bigquery
+    # a child checks the Beam options itself (this process must not import Beam to do so)
+    inputs = read_inputs(args, beam_args, check_options=not marts)
     client = _check_target(args, bigquery, inputs.scenarios)
-    report = run_jobs(args, console, inputs, run_job_in_child, load=not bigquery,
-                      marts=args.marts and not bigquery,
+    job = run_job_in_child if marts else importlib.import_module(IN_PROCESS).run_job
+    report = run_jobs(args, console, inputs, job, load=not bigquery, marts=marts,
                       after=partial(_evaluate_after_run, args, inputs.source, console))
     if bigquery:
         publish = importlib.import_module(PUBLISH).publish_command
