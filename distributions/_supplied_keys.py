@@ -27,10 +27,9 @@ import json
 from functools import lru_cache
 
 from distributions._column_case import ROLE, ROLE_ASSUMED, ROLE_NOTE, ROLE_TABLE, lacks_role
+from distributions._privacy import NODATA
 from distributions._profile import load_profile
 from distributions._source_files import quoted
-
-NODATA = "NoData"  # UDP's value for what the source does not know (distributions/_privacy.py)
 
 
 def supply_keys(source, registry) -> None:

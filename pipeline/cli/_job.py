@@ -23,11 +23,11 @@ from pipeline.generate._beam import (
     engine_for,
     written_rows,
 )
-from pipeline.generate._plan import Settings
 from pipeline.outputs._duckdb import load_warehouse
 from pipeline.outputs._staging import is_remote
 from pipeline.udp._event_schema import SCHEMA_NAME, TABLE_NAME
 from pipeline.udp._registry import REGISTRY
+from pipeline.udp._settings import Settings
 
 EVENTS_DIR = f"{SCHEMA_NAME}/{TABLE_NAME}"
 
