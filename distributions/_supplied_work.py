@@ -16,6 +16,11 @@ profile kept the default's due dates, so the run dated every activity the source
 and drew each result's submission from that date (response_date KS 0.067 against the
 source's); read as undated, results are dated by their own distribution over the term, as the
 source's undated work is (KS within the noise).
+
+An academic_term table without `term_end_date` has each term's end read from its work: the
+later of its latest due date and the 99th percentile of its results' response dates (a few
+late or regraded results must not stretch a term past its weeks). Without an end, no term had
+usable dates and the profile kept the default's calendar (every date figure failed).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from distributions._source_files import quoted
 ACTIVITY, RESULT = "learner_activity", "learner_activity_result"
 KEY, POINTS, SCORE = "learner_activity_id", "points_possible", "published_score"
 DUE = "due_date"
+TERM, OFFERING, END = "academic_term", "course_offering", "term_end_date"
+TERM_KEY, OFFERING_KEY = "academic_term_id", "course_offering_id"
+TERM_OF = f'CAST(o."{TERM_KEY}" AS VARCHAR)'  # an activity's term, through its offering
 NOTE = (f"has no column {POINTS}: each activity's points are read as its highest "
         f"{SCORE} rounded up to a round number (1, 2, 2.5 or 5 times a power of ten); an "
         "activity without a positive score takes the highest of all")
@@ -38,6 +46,7 @@ def supply_work(source) -> None:
         source.read_through(ACTIVITY, DUE, "CAST(NULL AS TIMESTAMP)", "TIMESTAMP",
                             f"has no column {DUE}: its work is read as undated (results are "
                             "dated by their own distribution over the term)")
+    supply_term_ends(source)
 
 
 def supply_points(source) -> None:
@@ -57,6 +66,42 @@ def supply_points(source) -> None:
     source.read_through(ACTIVITY, POINTS, f"COALESCE((SELECT s.p FROM {per_activity} AS s "
                         f"WHERE s.k = CAST(d.\"{quoted(KEY)}\" AS VARCHAR)), {highest})",
                         "DOUBLE", NOTE)
+
+
+def supply_term_ends(source) -> None:
+    """Read `term_end_date` through the last date of each term's work, where academic_term
+    has no such column (with a note); a term without dated work stays without an end."""
+    tables = source.tables()
+    term, offering, activity = (tables.get(name, {}) for name in (TERM, OFFERING, ACTIVITY))
+    if (END in term or "term_begin_date" not in term or TERM_KEY not in term
+            or not {TERM_KEY, OFFERING_KEY} <= set(offering) or OFFERING_KEY not in activity):
+        return
+    dates = [f"SELECT {TERM_OF} AS k, MAX({_time('a', DUE)}) AS e "
+             f"{_work_of_terms(source)} GROUP BY 1"]
+    if "response_date" in tables.get(RESULT, {}) and KEY in activity:
+        dates.append(f"SELECT {TERM_OF}, QUANTILE_DISC({_time('r', 'response_date')}, "
+                     f"0.99) {_work_of_terms(source)} JOIN "
+                     f"{source.relation(RESULT)} AS r ON CAST(r.\"{KEY}\" AS VARCHAR) = "
+                     f"CAST(a.\"{KEY}\" AS VARCHAR) GROUP BY 1")
+    ends = f"(SELECT k, MAX(e) AS e FROM ({' UNION ALL '.join(dates)}) GROUP BY k)"
+    begin = _time("d", "term_begin_date")
+    source.read_through(TERM, END, f"(SELECT CASE WHEN s.e > {begin} THEN s.e END FROM {ends} "
+                        f"AS s WHERE s.k = CAST(d.\"{TERM_KEY}\" AS VARCHAR))", "TIMESTAMP",
+                        f"has no column {END}: each term's end is read as the last date of its "
+                        "work (its latest due date or the 99th percentile of its results' "
+                        "response dates, whichever is later)")
+
+
+def _work_of_terms(source) -> str:
+    """SQL: FROM each activity joined to its offering (alias a, o)."""
+    return (f"FROM {source.relation(ACTIVITY)} AS a JOIN {source.relation(OFFERING)} AS o ON "
+            f"CAST(o.\"{OFFERING_KEY}\" AS VARCHAR) = CAST(a.\"{OFFERING_KEY}\" AS VARCHAR)")
+
+
+def _time(alias: str, column: str) -> str:
+    """SQL: the column as a timestamp, NULL where its text is no time (through text, so a
+    number stored there is unreadable, not an error)."""
+    return f'TRY_CAST(CAST({alias}."{quoted(column)}" AS VARCHAR) AS TIMESTAMP)'
 
 
 def _rounded_up(x: str) -> str:

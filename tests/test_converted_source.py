@@ -630,3 +630,21 @@ def test_an_event_tables_own_columns_are_published_to_bigquery(clicks, bigquery_
                         "FROM `clicks.event_store.expanded`").result()
     row = next(iter(rows))
     assert row.n == row.total > 0 and row.platforms >= 2, dict(row)
+
+
+def test_terms_without_end_dates_end_with_their_work(tmp_path, capsys):
+    """An academic_term table without term_end_date: no term had usable dates, so the profile
+    kept the default's calendar (16-week terms; every date figure failed against a source
+    whose terms run 34-38 weeks). Each term's end is read from its last work instead."""
+    source = tmp_path / "source"
+    build(source, 600, fmt="parquet")
+    path = source / "academic_term.parquet"
+    pd.read_parquet(path).drop(columns=["term_end_date"]).to_parquet(path, index=False)
+    assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
+    assert "has no column term_end_date: each term's end is read as the last date of its " \
+           "work" in capsys.readouterr().out
+    terms = json.loads((tmp_path / "p.json").read_text())["calendar"]["terms"]
+    assert [t["name"] for t in terms] == ["2013B", "2013J", "2014B", "2014J"]
+    # the source's terms run 240-269 days; its converter dated some work up to ~70 days later
+    lengths = [t.get("days", 7 * t.get("weeks", 0)) for t in terms]
+    assert all(220 <= days <= 350 for days in lengths), lengths
