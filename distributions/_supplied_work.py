@@ -20,7 +20,10 @@ source's undated work is (KS within the noise).
 An academic_term table without `term_end_date` has each term's end read from its work: the
 later of its latest due date and the 99th percentile of its results' response dates (a few
 late or regraded results must not stretch a term past its weeks). Without an end, no term had
-usable dates and the profile kept the default's calendar (every date figure failed).
+usable dates and the profile kept the default's calendar (every date figure failed). Without
+`term_begin_date`, likewise its begin: the earlier of its earliest due date and the 5th
+percentile of its response dates (work banked from an earlier term, submitted a year before,
+must not start it a year early). A read date on the wrong side of a stored one is left out.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from distributions._source_files import quoted
 ACTIVITY, RESULT = "learner_activity", "learner_activity_result"
 KEY, POINTS, SCORE = "learner_activity_id", "points_possible", "published_score"
 DUE = "due_date"
-TERM, OFFERING, END = "academic_term", "course_offering", "term_end_date"
+TERM, OFFERING = "academic_term", "course_offering"
+BEGIN, END = "term_begin_date", "term_end_date"
 TERM_KEY, OFFERING_KEY = "academic_term_id", "course_offering_id"
 TERM_OF = f'CAST(o."{TERM_KEY}" AS VARCHAR)'  # an activity's term, through its offering
 NOTE = (f"has no column {POINTS}: each activity's points are read as its highest "
@@ -46,7 +50,7 @@ def supply_work(source) -> None:
         source.read_through(ACTIVITY, DUE, "CAST(NULL AS TIMESTAMP)", "TIMESTAMP",
                             f"has no column {DUE}: its work is read as undated (results are "
                             "dated by their own distribution over the term)")
-    supply_term_ends(source)
+    supply_term_dates(source)
 
 
 def supply_points(source) -> None:
@@ -68,28 +72,43 @@ def supply_points(source) -> None:
                         "DOUBLE", NOTE)
 
 
-def supply_term_ends(source) -> None:
-    """Read `term_end_date` through the last date of each term's work, where academic_term
-    has no such column (with a note); a term without dated work stays without an end."""
+def supply_term_dates(source) -> None:
+    """Read `term_begin_date` and `term_end_date` through the first and last dates of each
+    term's work, each where academic_term has no such column (with a note); a term without
+    dated work stays without that date."""
     tables = source.tables()
     term, offering, activity = (tables.get(name, {}) for name in (TERM, OFFERING, ACTIVITY))
-    if (END in term or "term_begin_date" not in term or TERM_KEY not in term
-            or not {TERM_KEY, OFFERING_KEY} <= set(offering) or OFFERING_KEY not in activity):
+    if TERM_KEY not in term or not {TERM_KEY, OFFERING_KEY} <= set(offering) \
+            or OFFERING_KEY not in activity:
         return
-    dates = [f"SELECT {TERM_OF} AS k, MAX({_time('a', DUE)}) AS e "
+    for column, first, share, other, keeps, words in (
+            (BEGIN, "MIN", 0.05, END, "<", ("begin", "first", "earliest", "5th", "earlier")),
+            (END, "MAX", 0.99, BEGIN, ">", ("end", "last", "latest", "99th", "later"))):
+        if column in source.tables()[TERM]:
+            continue
+        # a read date on the wrong side of the stored other one would be a fatal source error
+        valid = (f"s.e {keeps} {_time('d', other)}" if other in source.tables()[TERM]
+                 else "TRUE")
+        source.read_through(TERM, column, f"(SELECT CASE WHEN {valid} THEN s.e END FROM "
+                            f"{_term_dates(source, first, share)} AS s WHERE "
+                            f"s.k = CAST(d.\"{TERM_KEY}\" AS VARCHAR))", "TIMESTAMP",
+                            "has no column {}: each term's {} is read as the {} date of its "
+                            "work (its {} due date or the {} percentile of its results' "
+                            "response dates, whichever is {})".format(column, *words))
+
+
+def _term_dates(source, first: str, share: float) -> str:
+    """SQL: per term (k, as text) the first or last (`first`: MIN or MAX) of its work's due
+    dates and the `share` quantile of its results' response dates (e)."""
+    dates = [f"SELECT {TERM_OF} AS k, {first}({_time('a', DUE)}) AS e "
              f"{_work_of_terms(source)} GROUP BY 1"]
-    if "response_date" in tables.get(RESULT, {}) and KEY in activity:
+    tables = source.tables()
+    if "response_date" in tables.get(RESULT, {}) and KEY in tables[ACTIVITY]:
         dates.append(f"SELECT {TERM_OF}, QUANTILE_DISC({_time('r', 'response_date')}, "
-                     f"0.99) {_work_of_terms(source)} JOIN "
+                     f"{share}) {_work_of_terms(source)} JOIN "
                      f"{source.relation(RESULT)} AS r ON CAST(r.\"{KEY}\" AS VARCHAR) = "
                      f"CAST(a.\"{KEY}\" AS VARCHAR) GROUP BY 1")
-    ends = f"(SELECT k, MAX(e) AS e FROM ({' UNION ALL '.join(dates)}) GROUP BY k)"
-    begin = _time("d", "term_begin_date")
-    source.read_through(TERM, END, f"(SELECT CASE WHEN s.e > {begin} THEN s.e END FROM {ends} "
-                        f"AS s WHERE s.k = CAST(d.\"{TERM_KEY}\" AS VARCHAR))", "TIMESTAMP",
-                        f"has no column {END}: each term's end is read as the last date of its "
-                        "work (its latest due date or the 99th percentile of its results' "
-                        "response dates, whichever is later)")
+    return f"(SELECT k, {first}(e) AS e FROM ({' UNION ALL '.join(dates)}) GROUP BY k)"
 
 
 def _work_of_terms(source) -> str:

@@ -632,19 +632,30 @@ def test_an_event_tables_own_columns_are_published_to_bigquery(clicks, bigquery_
     assert row.n == row.total > 0 and row.platforms >= 2, dict(row)
 
 
-def test_terms_without_end_dates_end_with_their_work(tmp_path, capsys):
-    """An academic_term table without term_end_date: no term had usable dates, so the profile
-    kept the default's calendar (16-week terms; every date figure failed against a source
-    whose terms run 34-38 weeks). Each term's end is read from its last work instead."""
+@pytest.mark.parametrize("dropped", [("term_end_date",), ("term_begin_date",),
+                                     ("term_begin_date", "term_end_date")])
+def test_terms_without_dates_take_them_from_their_work(tmp_path, capsys, dropped):
+    """An academic_term table without term_end_date (or term_begin_date): no term had usable
+    dates, so the profile kept the default's calendar (16-week terms beginning in late August;
+    every date figure failed against a source whose terms run 34-38 weeks from February and
+    October). Each term's missing date is read from its first or last work instead."""
     source = tmp_path / "source"
     build(source, 600, fmt="parquet")
     path = source / "academic_term.parquet"
-    pd.read_parquet(path).drop(columns=["term_end_date"]).to_parquet(path, index=False)
+    pd.read_parquet(path).drop(columns=list(dropped)).to_parquet(path, index=False)
     assert main(["profile", "--source", str(source), "--out", str(tmp_path / "p.json")]) == 0
-    assert "has no column term_end_date: each term's end is read as the last date of its " \
-           "work" in capsys.readouterr().out
-    terms = json.loads((tmp_path / "p.json").read_text())["calendar"]["terms"]
+    out = capsys.readouterr().out
+    for column in dropped:
+        assert f"has no column {column}: each term's" in out
+    calendar = json.loads((tmp_path / "p.json").read_text())["calendar"]
+    terms = calendar["terms"]
     assert [t["name"] for t in terms] == ["2013B", "2013J", "2014B", "2014J"]
-    # the source's terms run 240-269 days; its converter dated some work up to ~70 days later
-    lengths = [t.get("days", 7 * t.get("weeks", 0)) for t in terms]
-    assert all(220 <= days <= 350 for days in lengths), lengths
+    # the source's terms run 240-269 days from Feb 3-4 and Oct 6-7; its converter dates some
+    # work up to ~70 days past the end, and the first work falls two to three weeks in; a
+    # term without its own length runs its type's weeks
+    lengths = [t.get("days") or 7 * (t.get("weeks") or
+                                     calendar["term_types"][t["term_type"]]["weeks"])
+               for t in terms]
+    assert all(200 <= days <= 350 for days in lengths), lengths
+    starts = [t["begins_on_or_after"] for t in terms if "begins_on_or_after" in t]
+    assert starts and all(s[:2] in ("02", "10") for s in starts), starts
