@@ -29,6 +29,7 @@ must not start it a year early). A read date on the wrong side of a stored one i
 from __future__ import annotations
 
 from distributions._source_files import quoted
+from pipeline.udp._sql_text import string_literal
 
 ACTIVITY, RESULT = "learner_activity", "learner_activity_result"
 KEY, POINTS, SCORE = "learner_activity_id", "points_possible", "published_score"
@@ -86,20 +87,21 @@ def supply_term_dates(source) -> None:
             (END, "MAX", 0.99, BEGIN, ">", ("end", "last", "latest", "99th", "later"))):
         if column in source.tables()[TERM]:
             continue
+        read = _by_term(_term_dates(source, first, share))
         # a read date on the wrong side of the stored other one would be a fatal source error
-        valid = (f"s.e {keeps} {_time('d', other)}" if other in source.tables()[TERM]
-                 else "TRUE")
-        source.read_through(TERM, column, f"(SELECT CASE WHEN {valid} THEN s.e END FROM "
-                            f"{_term_dates(source, first, share)} AS s WHERE "
-                            f"s.k = CAST(d.\"{TERM_KEY}\" AS VARCHAR))", "TIMESTAMP",
+        if other in source.tables()[TERM]:
+            read = f"CASE WHEN {read} {keeps} {_time('d', other)} THEN {read} END"
+        source.read_through(TERM, column, read, "TIMESTAMP",
                             "has no column {}: each term's {} is read as the {} date of its "
                             "work (its {} due date or the {} percentile of its results' "
                             "response dates, whichever is {})".format(column, *words))
 
 
-def _term_dates(source, first: str, share: float) -> str:
-    """SQL: per term (k, as text) the first or last (`first`: MIN or MAX) of its work's due
-    dates and the `share` quantile of its results' response dates (e)."""
+def _term_dates(source, first: str, share: float) -> dict[str, object]:
+    """Per term (its key as text) the first or last (`first`: MIN or MAX) of its work's due
+    dates and the `share` quantile of its results' response dates; terms without either
+    are left out. One query, read once: the terms are few, and a subquery in the table's
+    relation would scan the results again in every query that reads academic_term."""
     dates = [f"SELECT {TERM_OF} AS k, {first}({_time('a', DUE)}) AS e "
              f"{_work_of_terms(source)} GROUP BY 1"]
     tables = source.tables()
@@ -108,7 +110,19 @@ def _term_dates(source, first: str, share: float) -> str:
                      f"{share}) {_work_of_terms(source)} JOIN "
                      f"{source.relation(RESULT)} AS r ON CAST(r.\"{KEY}\" AS VARCHAR) = "
                      f"CAST(a.\"{KEY}\" AS VARCHAR) GROUP BY 1")
-    return f"(SELECT k, {first}(e) AS e FROM ({' UNION ALL '.join(dates)}) GROUP BY k)"
+    rows = source.query(f"SELECT k, {first}(e) AS e FROM ({' UNION ALL '.join(dates)}) "
+                        "WHERE k IS NOT NULL GROUP BY k HAVING e IS NOT NULL").to_pylist()
+    return {row["k"]: row["e"] for row in rows}
+
+
+def _by_term(dates: dict[str, object]) -> str:
+    """SQL over academic_term (alias d): each term's date from `dates`, NULL for the rest."""
+    cases = " ".join(f"WHEN {string_literal(key)} THEN TIMESTAMP "
+                     f"{string_literal(date.isoformat(sep=' '))}"
+                     for key, date in sorted(dates.items()))
+    if not cases:
+        return "CAST(NULL AS TIMESTAMP)"
+    return f'(CASE CAST(d."{TERM_KEY}" AS VARCHAR) {cases} END)'
 
 
 def _work_of_terms(source) -> str:
