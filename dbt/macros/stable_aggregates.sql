@@ -73,3 +73,18 @@
 {% macro bigquery__cs_scaled_avg(expr, scale) -%}
     avg({{ expr }})
 {%- endmacro %}
+
+{#- The sum of a float column as an aggregate, the same whatever the order of the rows: on
+    DuckDB the exact HUGEINT sum of round(expr * scale) divided by scale (each value counts to
+    1/scale); elsewhere the plain sum. `cs_scaled_sum('pct', 1000000000)`. -#}
+{% macro cs_scaled_sum(expr, scale) -%}
+    {{ return(adapter.dispatch('cs_scaled_sum', 'campus_synth')(expr, scale)) }}
+{%- endmacro %}
+
+{% macro default__cs_scaled_sum(expr, scale) -%}
+    sum(round({{ expr }} * {{ scale }})::hugeint)::double / {{ scale }}
+{%- endmacro %}
+
+{% macro bigquery__cs_scaled_sum(expr, scale) -%}
+    sum({{ expr }})
+{%- endmacro %}

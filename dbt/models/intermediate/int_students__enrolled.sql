@@ -45,8 +45,11 @@ final as (
         course_offering_id,
         person_id,
         is_current,
-        -- numbered in key order, so the same enrollments always get the same numbers
-        row_number() over (order by course_offering_id, person_id) as student_course_number
+        -- numbered in key order, so the same enrollments always get the same numbers; a
+        -- 32-bit integer (on DuckDB), since level 1's session window sorts tens of millions
+        -- of events on it
+        {{ cs_cast('row_number() over (order by course_offering_id, person_id)', 'int32') }}
+            as student_course_number
     from student_courses
 
 )

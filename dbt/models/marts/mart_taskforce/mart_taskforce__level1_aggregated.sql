@@ -113,8 +113,11 @@ submitted_by_week as (
         sum(case when due_date is not null then 1 else 0 end) as num_submissions_with_due_date,
         sum(case when due_date is null then 1 else 0 end) as num_submissions_without_due_date,
         sum(is_late) as num_late_submissions,
-        {{ cs_stable('avg', 'time_buffer_hours') }} as avg_time_buffer_hours,
-        {{ cs_stable('sum', 'published_score_pct') }} as sum_published_score_pct,
+        -- exact sums of the values to 1e-9 (DuckDB; macros/stable_aggregates.sql): the same
+        -- bits whatever order the rows come in, without sorting each group's values as an
+        -- ordered aggregate does (3.6 of level 1's CPU s at 20,000 FTE)
+        {{ cs_scaled_avg('time_buffer_hours', 1000000000) }} as avg_time_buffer_hours,
+        {{ cs_scaled_sum('published_score_pct', 1000000000) }} as sum_published_score_pct,
         count(published_score_pct) as num_scored_submissions
     from results
     where is_submitted = 1
@@ -205,18 +208,19 @@ weekly as (
 
 cumulative as (
 
+    -- partitioned on the student's number in the course (one integer), not the pair
     select
         *,
         sum(num_submissions) over (
-            partition by person_id, course_offering_id order by week_in_term
+            partition by student_course_number order by week_in_term
             rows between unbounded preceding and current row
         ) as cumulative_num_submissions,
         sum(sum_published_score_pct) over (
-            partition by person_id, course_offering_id order by week_in_term
+            partition by student_course_number order by week_in_term
             rows between unbounded preceding and current row
         ) as cumulative_sum_published_score_pct,
         sum(num_scored_submissions) over (
-            partition by person_id, course_offering_id order by week_in_term
+            partition by student_course_number order by week_in_term
             rows between unbounded preceding and current row
         ) as cumulative_num_scored_submissions
     from weekly
