@@ -195,8 +195,12 @@ def small_warehouse(tmp_path_factory) -> Path:
 def marts_warehouse(tmp_path_factory) -> Path:
     """`campus-synth run` with MARTS_ARGS: generation, load and the marts on two whole terms
     of events (a fifth of the profile's rates), not the evaluation that ends a run. Only read:
-    a test that rebuilds or writes into it works on a copy."""
-    return generate(tmp_path_factory.mktemp("marts"), *MARTS_ARGS, command="run")
+    a test that rebuilds or writes into it works on a copy. Made with an empty dbt parse
+    cache, as on a new machine: the parse its build reads back is the run's own
+    (tests/test_dbt.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAMPUS_SYNTH_DBT_CACHE", str(tmp_path_factory.mktemp("dbt-cache")))
+        return generate(tmp_path_factory.mktemp("marts"), *MARTS_ARGS, command="run")
 
 
 @pytest.fixture(scope="session")

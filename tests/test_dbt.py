@@ -149,6 +149,17 @@ def test_a_build_in_a_new_folder_reuses_the_kept_parse(warehouse, tmp_path, monk
                            ).fetchone()[0] > 0
 
 
+def test_a_run_parses_the_project_beside_its_generate(marts_warehouse):
+    """`run` parses the dbt project in a process of its own while it generates
+    (pipeline/outputs/_dbt_parse.py), with an empty parse cache here (conftest), and its build
+    reads that parse back instead of parsing the whole project again."""
+    log = (marts_warehouse / "dbt" / "logs" / "dbt.log").read_text()
+    parse, parsed, build = log.partition("Command `cli parse` succeeded")
+    assert parsed and "Starting full parse" in parse
+    assert "Running with dbt" in build and "Starting full parse" not in build
+    assert "Partial parsing enabled, no changes found, skipping parsing" in build
+
+
 def test_the_event_store_is_a_view_that_follows_a_moved_folder(warehouse, tmp_path, capsys,
                                                                monkeypatch):
     """event_store.expanded is not copied into DuckDB: a view over the run's Parquet by its

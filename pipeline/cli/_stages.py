@@ -22,6 +22,7 @@ from pipeline.cli._faults import guarded, raise_if_interrupted
 from pipeline.cli._scenario_out import scenario_manifest
 from pipeline.cli._settings import Resolved
 from pipeline.errors import OutputError
+from pipeline.outputs import _dbt_parse as parse_process
 from pipeline.outputs._dbt import build
 from pipeline.outputs._staging import is_remote, staged_output
 from pipeline.udp._contract import check_profile
@@ -76,23 +77,32 @@ def staged_job(job: Job, reporter: Reporter, stages: Stages) -> RunReport:
     with guarded(job.out), staged_output(job.out) as staging:
         for folder in getattr(staging, "removed", []):
             reporter.note(f"removed {folder}, left by a run that was killed")
-        counts = stages(job, staging.staging, reporter, seconds)
+        marts = job.load and job.marts
+        variables = _mart_variables(job.source)
+        # dbt's parse of the project beside the stages before the build (pipeline/outputs/
+        # _dbt_parse.py), which leave a core free; the build reads it back
+        parsing = parse_process.start(staging.staging, variables) if marts else None
+        try:
+            counts = stages(job, staging.staging, reporter, seconds)
+        except BaseException:
+            parse_process.finish(parsing, stop=True)
+            raise
+        parse_process.finish(parsing)
         warehouse = staging.final / "warehouse.duckdb" if job.load else None
-        if job.load and job.marts:
+        if marts:
             with timed("build", reporter, seconds):
-                _build_marts(staging.staging, job.source, reporter)
+                build(staging.staging, variables=variables, quiet=True,
+                      progress=reporter.progress)
         staging.commit({**_manifest(job.profile, job.source, job.resolved, counts),
                         **scenario_manifest(job.scenario)})
     return RunReport(staging.final, counts, warehouse, seconds)
 
 
-def _build_marts(root: Path, profile_source: str, reporter: Reporter) -> None:
-    """dbt build on the staged warehouse (pipeline/outputs/_dbt.py); option sets are enforced when
-    the data came from the default profile, whose values they are."""
-
+def _mart_variables(profile_source: str) -> dict:
+    """The dbt vars of the build on the staged warehouse (pipeline/outputs/_dbt.py): option
+    sets are enforced when the data came from the default profile, whose values they are."""
     default = Path(profile_source).resolve() == default_profile_path().resolve()
-    build(root, variables={"option_set_severity": "error" if default else "warn"},
-          quiet=True, progress=reporter.progress)
+    return {"option_set_severity": "error" if default else "warn"}
 
 
 class timed:
