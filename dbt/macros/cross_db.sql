@@ -106,7 +106,11 @@
 {%- endmacro %}
 
 {% macro default__cs_utc_date(ts) -%}
-    cast(timezone('UTC', cast({{ ts }} as timestamptz)) as date)
+    {#- whole days since the epoch, as integer arithmetic: the same date as
+        cast(timezone('UTC', ts) as date), without a time-zone conversion per row (ICU's
+        was a third of int_learner_activity_results__flagged's CPU at 20,000 FTE);
+        floor, not DuckDB's `//`, which truncates toward zero before 1970 -#}
+    (date '1970-01-01' + cast(floor(epoch_us(cast({{ ts }} as timestamptz)) / 86400000000) as integer))
 {%- endmacro %}
 
 {% macro bigquery__cs_utc_date(ts) -%}
