@@ -57,6 +57,7 @@ DUCKDB_MEMORY_LIMIT = "1500MB"  # with dbt itself (~0.4 GB), the build stays und
 SPILL_LIMIT_ENV = "CAMPUS_SYNTH_DUCKDB_SPILL_LIMIT"
 DBT_THREADS = 2  # dbt's nodes at once (DuckDB's own threads are its `threads` setting)
 PARSE_FILE = "partial_parse.msgpack"
+ARTEFACTS = "dbt"  # dbt's artefacts (target, logs) in an output folder
 
 
 # ---- the profile --------------------------------------------------------------------------
@@ -153,18 +154,12 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
             events = has_event_store(warehouse)
     elif events is None:
         events = True
-    variables = {"option_set_severity": _option_set_severity(out), **(variables or {})}
-    artefacts = out / "dbt"
-    (artefacts / "target").mkdir(parents=True, exist_ok=True)
+    artefacts = out / ARTEFACTS
     # the DuckDB file by its bare name, dbt run in its folder: the same profile for every
     # output folder, so dbt's parse of the project is reused (_parse_cache)
     where = warehouse.parent if target == "duckdb" else Path.cwd()
     named = Path(warehouse.name) if target == "duckdb" else None
-    with tempfile.TemporaryDirectory(prefix="campus-synth-dbt-") as profiles_dir:
-        Path(profiles_dir, "profiles.yml").write_text(
-            json.dumps(profile(target, named, bigquery, threads=DBT_THREADS)),
-            encoding="utf-8")
-        args = _common_arguments(command, target, profiles_dir, artefacts, variables)
+    with _arguments(command, target, out, variables, named, bigquery) as args:
         if select:
             args += ["--select", *select]
         if not events and command.split()[0] in ("build", "run", "test", "compile"):
@@ -191,32 +186,37 @@ def build(out: str | Path, target: str = "duckdb", *, bigquery: BigQueryTarget |
 
 
 def parse(out: str | Path, variables: dict) -> bool:
-    """dbt's parse of the project for a DuckDB warehouse that will be in `out`, with the profile,
-    the vars and the artefact folders `build(out, variables=variables)` uses: that build then
-    reads the parse back (its `partial_parse.msgpack`) instead of parsing the whole project,
-    ~3.6 s of a build whose parse cache is empty (benchmarks/README.md). The warehouse need
-    not exist yet: the parse opens no database. `run` calls it in a process of its own while
-    it generates (pipeline/outputs/_dbt_parse.py). True when dbt parsed."""
-    artefacts = Path(out).absolute() / "dbt"
-    (artefacts / "target").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="campus-synth-dbt-") as profiles_dir:
-        Path(profiles_dir, "profiles.yml").write_text(
-            json.dumps(profile("duckdb", Path(WAREHOUSE_FILE), threads=DBT_THREADS)),
-            encoding="utf-8")
-        args = _common_arguments("parse", "duckdb", profiles_dir, artefacts, variables)
-        with _parse_cache("duckdb", artefacts / "target"):
-            result = _invoke([*args, "--quiet"])
+    """dbt's parse of the project for a DuckDB warehouse that will be in `out`, with the
+    arguments `build(out, variables=variables)` uses (`_arguments`): that build then reads the
+    parse back (its `partial_parse.msgpack`) instead of parsing the whole project, ~3.6 s of a
+    build whose parse cache is empty (benchmarks/README.md). The warehouse need not exist yet:
+    the parse opens no database. `run` calls it in a process of its own while it generates
+    (pipeline/outputs/_dbt_parse.py). True when dbt parsed."""
+    out = Path(out).absolute()
+    with _arguments("parse", "duckdb", out, variables, Path(WAREHOUSE_FILE)) as args, \
+            _parse_cache("duckdb", out / ARTEFACTS / "target"):
+        result = _invoke([*args, "--quiet"])
     return bool(result.success)
 
 
-def _common_arguments(command: str, target: str, profiles_dir: str, artefacts: Path,
-                      variables: dict) -> list[str]:
-    """dbt's arguments for `command` that every invocation on `target` shares: a parse made
-    with them is valid for a build made with them."""
-    return [*command.split(), "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", profiles_dir, "--target", target,
-            "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
-            "--vars", json.dumps(variables)]
+@contextlib.contextmanager
+def _arguments(command: str, target: str, out: Path, variables: dict | None,
+               warehouse: Path | None = None,
+               bigquery: BigQueryTarget | None = None) -> Iterator[list[str]]:
+    """dbt's arguments for `command` on `target` for the output folder `out`, its profile
+    written to a temporary folder while they are in use. `build` and `parse` both take them
+    from here: a parse made with them is valid for a build made with them."""
+    artefacts = out / ARTEFACTS
+    (artefacts / "target").mkdir(parents=True, exist_ok=True)
+    variables = {"option_set_severity": _option_set_severity(out), **(variables or {})}
+    with tempfile.TemporaryDirectory(prefix="campus-synth-dbt-") as profiles_dir:
+        Path(profiles_dir, "profiles.yml").write_text(
+            json.dumps(profile(target, warehouse, bigquery, threads=DBT_THREADS)),
+            encoding="utf-8")
+        yield [*command.split(), "--project-dir", str(PROJECT_DIR),
+               "--profiles-dir", profiles_dir, "--target", target,
+               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
+               "--vars", json.dumps(variables)]
 
 
 def release_memory() -> None:

@@ -208,22 +208,17 @@ weekly as (
 
 cumulative as (
 
-    -- partitioned on the student's number in the course (one integer), not the pair
     select
         *,
-        sum(num_submissions) over (
-            partition by student_course_number order by week_in_term
-            rows between unbounded preceding and current row
-        ) as cumulative_num_submissions,
-        sum(sum_published_score_pct) over (
-            partition by student_course_number order by week_in_term
-            rows between unbounded preceding and current row
-        ) as cumulative_sum_published_score_pct,
-        sum(num_scored_submissions) over (
-            partition by student_course_number order by week_in_term
-            rows between unbounded preceding and current row
-        ) as cumulative_num_scored_submissions
+        sum(num_submissions) over to_date as cumulative_num_submissions,
+        sum(sum_published_score_pct) over to_date as cumulative_sum_published_score_pct,
+        sum(num_scored_submissions) over to_date as cumulative_num_scored_submissions
     from weekly
+    -- partitioned on the student's number in the course (one integer), not the pair
+    window to_date as (
+        partition by student_course_number order by week_in_term
+        rows between unbounded preceding and current row
+    )
 
 ),
 
