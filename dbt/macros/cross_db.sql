@@ -4,20 +4,20 @@
 
 {#- A registry type (int64, float64, string, bool, date, timestamp) as a SQL type. Timestamps
     are instants: TIMESTAMPTZ on DuckDB (the session runs in UTC), TIMESTAMP on BigQuery.
-    int32 is for keys that a big sort or window carries (4 bytes on DuckDB; BigQuery has
-    only INT64). -#}
+    int32 and int8 are for keys and codes that a big sort or window carries (4 bytes and 1 on
+    DuckDB; BigQuery has only INT64). -#}
 {% macro cs_type(kind) -%}
     {{ return(adapter.dispatch('cs_type', 'campus_synth')(kind)) }}
 {%- endmacro %}
 
 {% macro default__cs_type(kind) -%}
     {{ {'int64': 'bigint', 'float64': 'double', 'string': 'varchar', 'bool': 'boolean',
-        'date': 'date', 'timestamp': 'timestamptz', 'int32': 'integer'}[kind] }}
+        'date': 'date', 'timestamp': 'timestamptz', 'int32': 'integer', 'int8': 'tinyint'}[kind] }}
 {%- endmacro %}
 
 {% macro bigquery__cs_type(kind) -%}
     {{ {'int64': 'int64', 'float64': 'float64', 'string': 'string', 'bool': 'bool',
-        'date': 'date', 'timestamp': 'timestamp', 'int32': 'int64'}[kind] }}
+        'date': 'date', 'timestamp': 'timestamp', 'int32': 'int64', 'int8': 'int64'}[kind] }}
 {%- endmacro %}
 
 {% macro cs_cast(expr, kind) -%}
@@ -121,7 +121,12 @@
 {#- Week in term of a date: week 1 is the term's first seven days (day 0..6 after its begin
     date), week 2 the next seven, and so on; dates before the term give week 0 or less. -#}
 {% macro cs_week_in_term(term_begin_date, d) -%}
-    cast(floor({{ campus_synth.cs_days_between(term_begin_date, d) }} / 7) as {{ campus_synth.cs_type('int64') }}) + 1
+    {{ campus_synth.cs_week_of_day_in_term(campus_synth.cs_days_between(term_begin_date, d)) }}
+{%- endmacro %}
+
+{#- The same week from the day in term (whole days since the term's begin date). -#}
+{% macro cs_week_of_day_in_term(days) -%}
+    cast(floor({{ days }} / 7) as {{ campus_synth.cs_type('int64') }}) + 1
 {%- endmacro %}
 
 

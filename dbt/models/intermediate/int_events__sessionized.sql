@@ -65,12 +65,15 @@ student_events as (
         {{ cs_epoch_micros('events.event_time') }} as event_micros,
         events.event_date,
         events.tool,
-        {{ cs_week_in_term('student_terms.term_begin_date', 'events.event_date') }}
-            as week_in_term,
-        case when events.event_type = 'ToolUseEvent' and events.event_action = 'Used'
-             then 1 else 0 end as is_tool_launch,
-        case when events.event_type = 'NavigationEvent' and events.event_action = 'NavigatedTo'
-                  and events.object_entity = 'file' then 1 else 0 end as is_file_view
+        {{ cs_cast(cs_days_between('student_terms.term_begin_date', 'events.event_date'), 'int32') }}
+            as day_in_term,
+        -- what kind of use, one small code (the two kinds never coincide): 2 a tool launch,
+        -- 1 a file view, 0 anything else
+        {{ cs_cast("case when events.event_type = 'ToolUseEvent' and events.event_action = 'Used'
+                  then 2
+                  when events.event_type = 'NavigationEvent' and events.event_action = 'NavigatedTo'
+                       and events.object_entity = 'file' then 1
+                  else 0 end", 'int8') }} as use_kind
     from events
     inner join student_terms
         on events.person_id = student_terms.person_id
@@ -83,11 +86,13 @@ gaps as (
     select
         *,
         -- the window sorts on integers: the student's number (a 32-bit integer,
-        -- int_students__enrolled) and the event's microseconds since the epoch, and carries
-        -- the previous event's microseconds and date. Against partitioning on the bigint
-        -- and ordering on the timestamp, with the gap as a difference of float epochs, level
-        -- 1's weekly counts took 9.1 s instead of 11.1 at 20,000 FTE (57.8 M student
-        -- events; 18.0 CPU s instead of 22.0), the same counts (benchmarks/README.md).
+        -- int_students__enrolled) and the event's microseconds since the epoch; it carries
+        -- only what level 1 counts, as narrow as it goes: the day in term (the week and each
+        -- day's first event follow from it) and the one-byte use code. At 20,000 FTE (57.8 M
+        -- student events) level 1's weekly counts took 18.0 CPU s instead of 22.0 with the
+        -- integer sort, and 21.4 instead of 25.2 from the events carrying the day and code
+        -- instead of the date, a 64-bit week and two flags; the same counts
+        -- (benchmarks/README.md).
         -- Ordered by time alone: events at the same instant are 0 s apart whichever comes
         -- first, so every gap, and every week's count of session starts that level 1 sums,
         -- is the same without a tie-break; only which of two simultaneous events is marked
@@ -95,7 +100,7 @@ gaps as (
         event_micros - lag(event_micros) over student_course as micros_since_previous,
         -- the same window marks each day's first event, so level 1 counts active days as a
         -- sum instead of a count(distinct) over millions of (student, course, week, day) keys
-        lag(event_date) over student_course as previous_event_date
+        lag(day_in_term) over student_course as previous_day_in_term
     from student_events
     window student_course as (partition by student_course_number order by event_micros)
 
@@ -112,11 +117,11 @@ final as (
         event_time,
         event_date,
         tool,
-        week_in_term,
-        is_tool_launch,
-        is_file_view,
+        {{ cs_week_of_day_in_term('day_in_term') }} as week_in_term,
+        case when use_kind = 2 then 1 else 0 end as is_tool_launch,
+        case when use_kind = 1 then 1 else 0 end as is_file_view,
         micros_since_previous / 1000000.0 as seconds_since_previous,
-        case when previous_event_date is null or previous_event_date <> event_date
+        case when previous_day_in_term is null or previous_day_in_term <> day_in_term
              then 1 else 0 end as starts_day,
         {%- for minutes in var('session_gap_minutes') %}
         case when micros_since_previous is null or micros_since_previous > {{ minutes * 60 * 1000000 }}

@@ -32,12 +32,15 @@ final as (
         week_end_date,
         count(*) as num_students,
         {%- for measure in measures %}
-        {%- set stat = cs_stable if measure.startswith('avg_') else cs_exact %}
-        {{ stat('avg', measure) }} as avg_{{ measure }},
-        {{ stat('stddev_samp', measure) }} as sd_{{ measure }},
-        {{ cs_cast(cs_stable('sum', measure), 'float64') if measure.startswith('avg_')
-            else cs_cast('sum(' ~ measure ~ ')', 'int64') }}
-            as total_{{ measure }},
+        {%- if measure.startswith('avg_') %}
+        {{ cs_scaled_avg(measure, 1000000000) }} as avg_{{ measure }},
+        {{ cs_scaled_sd(measure, 1000000000) }} as sd_{{ measure }},
+        {{ cs_cast(cs_scaled_sum(measure, 1000000000), 'float64') }} as total_{{ measure }},
+        {%- else %}
+        {{ cs_exact('avg', measure) }} as avg_{{ measure }},
+        {{ cs_exact('stddev_samp', measure) }} as sd_{{ measure }},
+        {{ cs_cast('sum(' ~ measure ~ ')', 'int64') }} as total_{{ measure }},
+        {%- endif %}
         {{ cs_cast('sum(case when ' ~ measure ~ ' > 0 then 1 else 0 end)', 'int64') }}
             as num_students_{{ measure }}
         {{- "," if not loop.last }}
