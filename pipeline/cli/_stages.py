@@ -23,7 +23,7 @@ from pipeline.cli._scenario_out import scenario_manifest
 from pipeline.cli._settings import Resolved
 from pipeline.errors import OutputError
 from pipeline.outputs import _dbt_parse as parse_process
-from pipeline.outputs._dbt import build
+from pipeline.outputs._dbt import build, preload
 from pipeline.outputs._staging import is_remote, staged_output
 from pipeline.udp._contract import check_profile
 from pipeline.udp._event_schema import QUALIFIED_NAME as EVENTS
@@ -80,14 +80,18 @@ def staged_job(job: Job, reporter: Reporter, stages: Stages) -> RunReport:
         marts = job.load and job.marts
         variables = _mart_variables(job.source)
         # dbt's parse of the project beside the stages before the build (pipeline/outputs/
-        # _dbt_parse.py), which leave a core free; the build reads it back
+        # _dbt_parse.py), which leave a core free, and dbt imported meanwhile; the build reads
+        # the parse back and starts with dbt loaded
         parsing = parse_process.start(staging.staging, variables) if marts else None
+        importing = preload() if marts else None
         try:
             counts = stages(job, staging.staging, reporter, seconds)
         except BaseException:
             parse_process.finish(parsing, stop=True)
             raise
         parse_process.finish(parsing)
+        if importing:
+            importing.join()
         warehouse = staging.final / "warehouse.duckdb" if job.load else None
         if marts:
             with timed("build", reporter, seconds):
